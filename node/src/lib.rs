@@ -1,0 +1,29 @@
+//! A Bitcoin header-sync node whose protocol logic runs unchanged on real TCP and inside a
+//! deterministic simulator.
+//!
+//! # Module map
+//!
+//! | module | kind | holds |
+//! |---|---|---|
+//! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
+//! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
+//! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines |
+//! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
+//! | [`protocol::connection_manager`] | sans-IO | outbound targets and btcd's retry backoff |
+//! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
+//! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load |
+//! | [`config`] | data | node settings and every timing constant with its source |
+//! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, generic over [`runtime::Network`] |
+//!
+//! The same compiled code runs in the `node` binary (real TCP through [`runtime::TcpNetwork`])
+//! and in the `sim` crate (turmoil's simulated TCP). Time enters only through
+//! [`runtime::Clock`] and randomness only through one seeded `ChaCha8Rng`.
+
+pub mod config;
+pub mod protocol;
+pub mod runtime;
+pub mod store;
+pub mod wire;
+
+pub use config::{Config, Timing};
+pub use protocol::{DisconnectReason, Event, Node, Output, PeerId};

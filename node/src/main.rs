@@ -1,0 +1,139 @@
+//! `node`: sync block headers from real peers over real TCP and store them in SQLite.
+//!
+//! ```text
+//! cargo run --release -p node -- --network regtest --connect 127.0.0.1:18444 --datadir DIR
+//! ```
+//!
+//! Logs progress (height, headers per second, peers) through `tracing` (`RUST_LOG` filters it)
+//! and stops cleanly on Ctrl-C. The wall clock and the seed's entropy are read here and only
+//! here; the node itself gets them injected.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use clap::Parser;
+use node::runtime::{self, EventSink, TcpNetwork, TokioClock};
+use node::{Config, Event, Node};
+use tracing::{debug, info, warn};
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(version, about = "Bitcoin header-sync node: syncs headers from real peers into SQLite")]
+struct Args {
+    /// Chain to follow: mainnet, testnet, signet or regtest.
+    #[arg(long, default_value = "mainnet", value_parser = parse_network)]
+    network: bitcoin::Network,
+    /// Outbound peer `host:port`; repeat for several. Redialled with btcd's backoff.
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Accept inbound peers on `host:port`; repeat for several.
+    #[arg(long)]
+    listen: Vec<String>,
+    /// Folder for `headers.sqlite` (created if missing).
+    #[arg(long)]
+    datadir: PathBuf,
+    /// Seed of the node's random number generator (default: drawn from the clock and process id).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Seconds between progress lines.
+    #[arg(long, default_value_t = 5)]
+    progress_interval_s: u64,
+}
+
+fn parse_network(s: &str) -> Result<bitcoin::Network, String> {
+    match s {
+        "mainnet" | "bitcoin" | "main" => Ok(bitcoin::Network::Bitcoin),
+        "testnet" | "testnet3" | "test" => Ok(bitcoin::Network::Testnet),
+        "signet" => Ok(bitcoin::Network::Signet),
+        "regtest" => Ok(bitcoin::Network::Regtest),
+        other => Err(format!("unknown network `{other}` (expected mainnet, testnet, signet or regtest)")),
+    }
+}
+
+/// Logs events and a periodic progress line.
+struct LogSink {
+    progress_interval_s: u64,
+    last_progress: Instant,
+    height_at_last_progress: u32,
+    height: u32,
+}
+
+impl EventSink for LogSink {
+    fn record(&mut self, _now_ms: u64, event: &Event, node: &Node) {
+        match event {
+            Event::Started { .. } | Event::HandshakeDone { .. } | Event::SyncPeer { .. } => info!("{event}"),
+            Event::Disconnected { .. } | Event::PeerClosed { .. } | Event::DialFailed { .. } => warn!("{event}"),
+            Event::TipChanged { height, reorg_depth, .. } => {
+                self.height = *height;
+                if *reorg_depth > 0 {
+                    info!("{event}");
+                }
+            }
+            Event::HeadersImported { received, .. } if *received < node::wire::HEADERS_PER_MESSAGE_MAX => {
+                info!(height = node.chain().tip_height(), "{event}");
+            }
+            _ => debug!("{event}"),
+        }
+        let elapsed = self.last_progress.elapsed();
+        if elapsed.as_secs() >= self.progress_interval_s {
+            let gained = self.height.saturating_sub(self.height_at_last_progress);
+            let headers_per_s = f64::from(gained) / elapsed.as_secs_f64();
+            info!(
+                height = node.chain().tip_height(),
+                headers_per_s = format!("{headers_per_s:.0}"),
+                peers = node.peer_count(),
+                ready_peers = node.ready_peer_count(),
+                "progress"
+            );
+            self.last_progress = Instant::now();
+            self.height_at_last_progress = self.height;
+        }
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let seed = args
+        .seed
+        .unwrap_or_else(|| (wall.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32));
+    info!(seed, network = %args.network, datadir = %args.datadir.display(), "starting (rerun with --seed {seed} to repeat its random choices)");
+
+    let mut config = Config::new(args.network, args.datadir);
+    config.connect = args.connect;
+    config.listen = args.listen;
+    config.seed = seed;
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the tokio runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let result = local.block_on(&runtime, async move {
+        let epoch_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
+        let clock = TokioClock::new(epoch_ms);
+        let mut sink = LogSink { progress_interval_s: args.progress_interval_s, last_progress: Instant::now(), height_at_last_progress: 0, height: 0 };
+        let shutdown = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            info!("Ctrl-C: shutting down");
+        };
+        runtime::run(TcpNetwork, config, clock, &mut sink, shutdown).await
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

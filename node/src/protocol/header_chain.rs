@@ -1,0 +1,1800 @@
+//! Header validation, chainwork and best-chain selection (sans-IO).
+//!
+//! [`HeaderChain`] is an in-memory index of every header we accepted (best chain and side
+//! branches alike), keyed by block hash, plus the best chain as a vector of hashes by height.
+//! [`HeaderChain::accept_headers`] applies Bitcoin Core's header rules to one `headers` message:
+//!
+//! 1. whole-message checks before anything is stored (Core `CheckHeadersPoW` in
+//!    `net_processing.cpp`): every header meets the target of its own `bits`, and the message
+//!    is continuous;
+//! 2. then header by header (Core `AcceptBlockHeader` / `ContextualCheckBlockHeader` in
+//!    `validation.cpp`): the parent is known, `bits` equal the required next bits (Core
+//!    `GetNextWorkRequired`, `pow.cpp`), `time` is after the median time past of the parent and
+//!    not more than two hours ahead of the caller's clock. The first failure stops the message;
+//!    the headers before it stay accepted (reference D15);
+//! 3. chainwork is the parent's plus the header's own work; the best chain is the one with the
+//!    most chainwork, ties keeping the tip seen first (Core `pindexBestHeader`).
+//!
+//! Time only enters as the `now_s` argument (seconds since the Unix epoch): this module reads no
+//! clock, spawns nothing and iterates only `BTreeMap`s.
+//!
+//! Scope: mainnet, signet, testnet3 (with its 20-minute minimum-difficulty rule) and regtest.
+//! Testnet4 needs BIP94 (first-of-period bits at retargets and the "time-timewarp-attack"
+//! check), which is not implemented: its headers get [`HeaderError::UnsupportedNetwork`].
+//! Version checks ("bad-version", BIP34/65/66) are not implemented either.
+
+use std::collections::BTreeMap;
+
+use bitcoin::block::Header;
+use bitcoin::constants::genesis_block;
+use bitcoin::params::Params;
+use bitcoin::pow::{CompactTarget, Target, Work};
+use bitcoin::{BlockHash, Network};
+
+/// A change of the best chain, to be persisted in one store transaction.
+///
+/// Rows with `height >= start_height` are replaced by `headers`, the first of which sits at
+/// `start_height`. An extension of the tip has `start_height = old_tip_height + 1`; a reorg
+/// starts just above the fork point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainUpdate {
+    /// Height of `headers[0]`.
+    pub start_height: u32,
+    /// The new best-chain headers from `start_height` upwards, in order.
+    pub headers: Vec<Header>,
+}
+
+/// How far a header's `time` may lie ahead of the caller's clock, in seconds.
+///
+/// Bitcoin Core `MAX_FUTURE_BLOCK_TIME` (`src/chain.h`, checked against the local clock in
+/// `validation.cpp ContextualCheckBlockHeader`); btcd `MaxTimeOffsetSeconds`
+/// (`blockchain/validate.go`, checked against network-adjusted time).
+pub const FUTURE_BLOCK_TIME_S_MAX: u64 = 2 * 60 * 60;
+
+/// Number of headers (the parent and its ancestors) whose median time a new header must exceed.
+///
+/// Bitcoin Core `CBlockIndex::nMedianTimeSpan` (`src/chain.h`); btcd `medianTimeBlocks`
+/// (`blockchain/validate.go`).
+pub const MEDIAN_TIME_SPAN: usize = 11;
+
+/// Number of consecutive hashes (tip included) at the start of a locator before the step
+/// starts doubling.
+///
+/// Bitcoin Core `LocatorEntries` (`src/chain.cpp`: the step doubles once the locator holds more
+/// than 10 entries, after the next height is computed); btcd `blockLocator`
+/// (`blockchain/chainview.go`).
+const LOCATOR_DENSE_ENTRIES: usize = 12;
+
+/// One known header with its position in its own branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The 80-byte header as received.
+    pub header: Header,
+    /// Height on its own branch (genesis is 0).
+    pub height: u32,
+    /// Total work of the branch from genesis up to and including this header (Core
+    /// `CBlockIndex::nChainWork`, expected number of hashes).
+    pub chainwork: Work,
+}
+
+/// The outcome of [`HeaderChain::accept_headers`] for one `headers` message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Import {
+    /// Headers added to the index by this call. Headers that were already known are skipped
+    /// and not counted.
+    pub accepted: usize,
+    /// The first failure, if any. Processing stopped there; headers before it that passed stay
+    /// accepted, except after a whole-message failure ([`HeaderError::HighHash`] from the
+    /// pre-check, [`HeaderError::NonContinuous`]) where nothing was added.
+    pub error: Option<HeaderError>,
+    /// `Some` if and only if the best chain changed: the rows to persist.
+    pub update: Option<ChainUpdate>,
+    /// How many headers of the old best chain were replaced (old tip height minus fork
+    /// height); 0 for a plain extension or when the best chain did not change.
+    pub reorg_depth: u32,
+}
+
+/// Why a header (or a whole `headers` message) was rejected.
+///
+/// Each message starts with Bitcoin Core's reject string (`validation.cpp`,
+/// `net_processing.cpp`). [`HeaderError::TimeTooNew`] is the one Core does not punish
+/// (`BLOCK_TIME_FUTURE`); the caller decides what each means for the peer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// The header's hash is above the target of its `bits`, or its `bits` do not decode to a
+    /// valid target (negative, zero, overflowing, or easier than the network's proof-of-work
+    /// limit). Core `CheckProofOfWork` (`pow.cpp`). Its height is not known yet when the
+    /// whole-message pre-check finds it, so the variant names the position in the message.
+    #[error("high-hash: header {index} of the message ({hash}) does not meet the target of its bits {bits:#010x}")]
+    HighHash {
+        /// Position of the header in the message (0-based).
+        index: usize,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The header's `bits` (consensus encoding).
+        bits: u32,
+    },
+    /// `headers[index].prev_blockhash` is not the hash of `headers[index - 1]`.
+    #[error("non-continuous headers sequence: header {index} of the message ({hash}) builds on {prev}, not on the header before it")]
+    NonContinuous {
+        /// Position of the first header that does not link (at least 1).
+        index: usize,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its `prev_blockhash`.
+        prev: BlockHash,
+    },
+    /// The header's parent is not in the index (Core `BLOCK_MISSING_PREV`).
+    #[error("prev-blk-not-found: header does not connect: {hash} builds on unknown {prev}")]
+    PrevNotFound {
+        /// The header's hash.
+        hash: BlockHash,
+        /// Its `prev_blockhash`, which we do not know.
+        prev: BlockHash,
+    },
+    /// `bits` differ from the required next work (Core `GetNextWorkRequired`, `pow.cpp`).
+    #[error("bad-diffbits: header {hash} at height {height} has bits {got:#010x}, expected {expected:#010x}")]
+    BadDiffBits {
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// Required `bits` (consensus encoding).
+        expected: u32,
+        /// The header's `bits` (consensus encoding).
+        got: u32,
+    },
+    /// `time` is not after the median time past of the previous [`MEDIAN_TIME_SPAN`] headers.
+    #[error("time-too-old: header {hash} at height {height} has time {time}, not after the median time past {median_time_past}")]
+    TimeTooOld {
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The header's time, seconds since the Unix epoch.
+        time: u32,
+        /// Median time past of its parent, seconds since the Unix epoch.
+        median_time_past: u32,
+    },
+    /// `time` is more than [`FUTURE_BLOCK_TIME_S_MAX`] ahead of the caller's clock.
+    #[error("time-too-new: header {hash} at height {height} has time {time}, after the limit {limit} (now + 7200 s)")]
+    TimeTooNew {
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The header's time, seconds since the Unix epoch.
+        time: u32,
+        /// `now_s + FUTURE_BLOCK_TIME_S_MAX`, seconds since the Unix epoch.
+        limit: u64,
+    },
+    /// The network's difficulty rules are not implemented (testnet4: BIP94).
+    #[error("unsupported network {network}: the difficulty rules for header {hash} at height {height} are not implemented")]
+    UnsupportedNetwork {
+        /// The chain's network.
+        network: Network,
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+    },
+}
+
+/// Why stored headers could not be loaded by [`HeaderChain::from_stored`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The stored header at height 0 is not the network's genesis header.
+    #[error("stored header at height 0 is {got}, not the {network} genesis {expected}")]
+    WrongGenesis {
+        /// The network the chain was loaded for.
+        network: Network,
+        /// The network's genesis hash.
+        expected: BlockHash,
+        /// The hash of the stored header at height 0.
+        got: BlockHash,
+    },
+    /// The stored header at `height` does not build on the one stored below it.
+    #[error("stored header at height {height} ({hash}) builds on {prev}, but the header below it is {expected}")]
+    BrokenLink {
+        /// Height of the header whose link is broken.
+        height: u32,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its `prev_blockhash`.
+        prev: BlockHash,
+        /// The hash of the stored header at `height - 1`.
+        expected: BlockHash,
+    },
+    /// The stored header at `height` does not meet the target of its own `bits` (Core
+    /// re-checks proof of work when it loads its block index, `LoadBlockIndexGuts`).
+    #[error("stored header at height {height} ({hash}) does not meet the target of its bits {bits:#010x}")]
+    HighHash {
+        /// Height of the header.
+        height: u32,
+        /// Its hash.
+        hash: BlockHash,
+        /// Its `bits` (consensus encoding).
+        bits: u32,
+    },
+}
+
+/// How the required `bits` of the next header are computed (Core `GetNextWorkRequired`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DifficultyRule {
+    /// Retarget every 2016 headers, parent's bits otherwise (mainnet, signet).
+    Retarget,
+    /// As `Retarget`, plus the testnet3 rule: a header more than 20 minutes after its parent
+    /// may use the proof-of-work limit, and otherwise inherits the bits of the last header
+    /// that did not use that exception.
+    RetargetWithMinDifficulty,
+    /// Always the parent's bits (regtest: `fPowNoRetargeting`).
+    NoRetarget,
+    /// Not implemented (testnet4).
+    Unsupported,
+}
+
+/// An in-memory header index with Bitcoin Core's header checks and best-chain selection.
+///
+/// Holds every accepted header (all branches) in a `BTreeMap` keyed by hash, and the best
+/// chain (most chainwork) as a vector of hashes indexed by height. Always contains the
+/// network's genesis header.
+#[derive(Debug, Clone)]
+pub struct HeaderChain {
+    network: Network,
+    params: &'static Params,
+    rule: DifficultyRule,
+    /// The network's proof-of-work limit (easiest allowed target).
+    pow_limit: Target,
+    index: BTreeMap<BlockHash, IndexEntry>,
+    /// Best chain: `active[h]` is the hash at height `h`; `active[0]` is genesis.
+    active: Vec<BlockHash>,
+}
+
+impl HeaderChain {
+    /// A chain holding only the network's genesis header.
+    pub fn new(network: Network) -> Self {
+        let genesis = genesis_block(network).header;
+        let hash = genesis.block_hash();
+        let mut index = BTreeMap::new();
+        index.insert(
+            hash,
+            IndexEntry {
+                header: genesis,
+                height: 0,
+                chainwork: genesis.work(),
+            },
+        );
+        HeaderChain {
+            network,
+            params: network.params(),
+            rule: difficulty_rule(network),
+            pow_limit: network.params().max_attainable_target,
+            index,
+            active: vec![hash],
+        }
+    }
+
+    /// Rebuilds the chain from stored best-chain headers, `headers[h]` being the header at
+    /// height `h`.
+    ///
+    /// `headers[0]` must be the network's genesis header and each header must build on the one
+    /// before it and meet the target of its own `bits`; chainwork is recomputed. An empty
+    /// vector gives the genesis-only chain. Contextual rules (required bits, times) are not
+    /// re-checked: the headers passed them when they were accepted.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::WrongGenesis`], or [`LoadError::BrokenLink`] / [`LoadError::HighHash`]
+    /// naming the first bad height.
+    pub fn from_stored(network: Network, headers: Vec<Header>) -> Result<Self, LoadError> {
+        let mut chain = HeaderChain::new(network);
+        let Some(first) = headers.first() else {
+            return Ok(chain);
+        };
+        let genesis_hash = chain.active[0];
+        let got = first.block_hash();
+        if got != genesis_hash {
+            return Err(LoadError::WrongGenesis {
+                network,
+                expected: genesis_hash,
+                got,
+            });
+        }
+        chain.active.reserve(headers.len() - 1);
+        let mut prev_hash = genesis_hash;
+        let mut prev_work = chain.tip_chainwork();
+        for (height, header) in headers.iter().enumerate().skip(1) {
+            let height = u32::try_from(height).expect("fewer than 2^32 stored headers");
+            let hash = header.block_hash();
+            if header.prev_blockhash != prev_hash {
+                return Err(LoadError::BrokenLink {
+                    height,
+                    hash,
+                    prev: header.prev_blockhash,
+                    expected: prev_hash,
+                });
+            }
+            let Some(target) =
+                decode_bits(header.bits, chain.pow_limit).filter(|t| t.is_met_by(hash))
+            else {
+                return Err(LoadError::HighHash {
+                    height,
+                    hash,
+                    bits: header.bits.to_consensus(),
+                });
+            };
+            let chainwork = prev_work + target.to_work();
+            chain.index.insert(
+                hash,
+                IndexEntry {
+                    header: *header,
+                    height,
+                    chainwork,
+                },
+            );
+            chain.active.push(hash);
+            prev_hash = hash;
+            prev_work = chainwork;
+        }
+        Ok(chain)
+    }
+
+    /// The network whose rules this chain applies.
+    pub fn network(&self) -> Network {
+        self.network
+    }
+
+    /// Height of the best tip (0 when only genesis is known).
+    pub fn tip_height(&self) -> u32 {
+        u32::try_from(self.active.len() - 1).expect("best chain shorter than 2^32")
+    }
+
+    /// Hash of the best tip.
+    pub fn tip_hash(&self) -> BlockHash {
+        *self
+            .active
+            .last()
+            .expect("the best chain always holds genesis")
+    }
+
+    /// Chainwork of the best tip (genesis included).
+    pub fn tip_chainwork(&self) -> Work {
+        self.entry(&self.tip_hash()).chainwork
+    }
+
+    /// Header of the best tip.
+    pub fn tip_header(&self) -> Header {
+        self.entry(&self.tip_hash()).header
+    }
+
+    /// Any known header, on the best chain or on a side branch.
+    pub fn get(&self, hash: &BlockHash) -> Option<&IndexEntry> {
+        self.index.get(hash)
+    }
+
+    /// Whether the header is known (any branch).
+    pub fn contains(&self, hash: &BlockHash) -> bool {
+        self.index.contains_key(hash)
+    }
+
+    /// Hash of the best-chain header at `height`, if the best chain is that long.
+    pub fn active_hash_at(&self, height: u32) -> Option<BlockHash> {
+        self.active.get(height as usize).copied()
+    }
+
+    /// Height of `hash` if it is on the best chain; `None` for side branches and unknown
+    /// hashes.
+    pub fn active_height_of(&self, hash: &BlockHash) -> Option<u32> {
+        let entry = self.index.get(hash)?;
+        self.is_active(hash, entry.height).then_some(entry.height)
+    }
+
+    /// Block locator of the best tip (see [`HeaderChain::locator_from`]).
+    pub fn locator(&self) -> Vec<BlockHash> {
+        self.locator_from(&self.tip_hash())
+    }
+
+    /// Block locator of any known header, walking its own branch: the hash itself and its 11
+    /// predecessors (T, T-1 … T-11), then steps that double (T-13, T-17, T-25, T-41, …), always
+    /// ending with genesis exactly once. Empty if `hash` is unknown.
+    ///
+    /// Same algorithm as Bitcoin Core `LocatorEntries` (`src/chain.cpp`) and btcd
+    /// `blockLocator` (`blockchain/chainview.go`). At most 12 + 32 entries.
+    pub fn locator_from(&self, hash: &BlockHash) -> Vec<BlockHash> {
+        let Some(entry) = self.index.get(hash) else {
+            return Vec::new();
+        };
+        let mut locator = Vec::with_capacity(LOCATOR_DENSE_ENTRIES + 32);
+        let mut current = *hash;
+        let mut height = entry.height;
+        let mut step = 1u32;
+        loop {
+            locator.push(current);
+            if height == 0 {
+                break;
+            }
+            let next = height.saturating_sub(step);
+            current = self.ancestor_hash(current, height, next);
+            height = next;
+            if locator.len() >= LOCATOR_DENSE_ENTRIES - 1 {
+                step = step.saturating_mul(2);
+            }
+        }
+        locator
+    }
+
+    /// Best-chain headers to serve a `getheaders` request.
+    ///
+    /// Starts just above the first locator hash that is on the best chain (btcd
+    /// `locateInventory`, Core `FindForkInGlobalIndex`), or at height 1 when none is. Returns
+    /// up to `max` consecutive best-chain headers, stopping after the one whose hash is
+    /// `hash_stop` (inclusive). An empty locator asks for the `hash_stop` header alone: it is
+    /// returned if it is on the best chain (Core `ProcessMessage` GETHEADERS with a null
+    /// locator; Core also requires the header to be on the active chain or a fully validated
+    /// recent stale block, which a header-only node never has).
+    pub fn headers_after_locator(
+        &self,
+        locator: &[BlockHash],
+        hash_stop: BlockHash,
+        max: usize,
+    ) -> Vec<Header> {
+        if max == 0 {
+            return Vec::new();
+        }
+        if locator.is_empty() {
+            return match self.active_height_of(&hash_stop) {
+                Some(_) => vec![self.entry(&hash_stop).header],
+                None => Vec::new(),
+            };
+        }
+        let start = locator
+            .iter()
+            .find_map(|hash| self.active_height_of(hash))
+            .map_or(1, |height| height as usize + 1);
+        let mut headers = Vec::new();
+        for hash in self.active.iter().skip(start) {
+            headers.push(self.entry(hash).header);
+            if *hash == hash_stop || headers.len() >= max {
+                break;
+            }
+        }
+        headers
+    }
+
+    /// Validates one `headers` message and adds the headers that pass, following Bitcoin Core
+    /// (`net_processing.cpp ProcessHeadersMessage`, `validation.cpp AcceptBlockHeader`).
+    ///
+    /// `now_s` is the caller's clock in seconds since the Unix epoch (for the
+    /// [`FUTURE_BLOCK_TIME_S_MAX`] limit). Whole-message failures (proof of work against each
+    /// header's own `bits`, continuity) add nothing. Otherwise headers are processed in order:
+    /// already-known ones are skipped, and the first failure stops processing while keeping
+    /// the headers accepted before it. If the new headers give a branch with strictly more
+    /// chainwork than the current tip, it becomes the best chain and [`Import::update`] holds
+    /// the rows to persist.
+    pub fn accept_headers(&mut self, headers: &[Header], now_s: u64) -> Import {
+        let mut import = Import::default();
+        if headers.is_empty() {
+            return import;
+        }
+        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
+        if let Err(error) = self.check_headers_pow(headers, &hashes) {
+            import.error = Some(error);
+            return import;
+        }
+
+        let old_tip_work = self.tip_chainwork();
+        let mut last_added = None;
+        for (index, (header, hash)) in headers.iter().zip(&hashes).enumerate() {
+            if self.index.contains_key(hash) {
+                continue;
+            }
+            match self.check_contextual(index, header, *hash, now_s) {
+                Ok(entry) => {
+                    self.index.insert(*hash, entry);
+                    import.accepted += 1;
+                    last_added = Some(*hash);
+                }
+                Err(error) => {
+                    import.error = Some(error);
+                    break;
+                }
+            }
+        }
+
+        // The message is continuous, so every added header builds on the one added before it
+        // and the last one added carries the most chainwork of them.
+        if let Some(candidate) = last_added {
+            if self.entry(&candidate).chainwork > old_tip_work {
+                let (update, reorg_depth) = self.activate(candidate);
+                import.update = Some(update);
+                import.reorg_depth = reorg_depth;
+            }
+        }
+        import
+    }
+
+    /// Number of index entries (all branches, genesis included); never zero.
+    #[allow(clippy::len_without_is_empty)] // genesis is always present
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    // ----- internals -----
+
+    /// The entry of a hash we know is indexed (our own invariant, not peer data).
+    fn entry(&self, hash: &BlockHash) -> &IndexEntry {
+        self.index
+            .get(hash)
+            .expect("hash taken from the index or the best chain is indexed")
+    }
+
+    fn is_active(&self, hash: &BlockHash, height: u32) -> bool {
+        self.active.get(height as usize) == Some(hash)
+    }
+
+    /// The ancestor at `target_height` of `hash` (which sits at `height`), on its own branch.
+    /// Walks parent links until the branch joins the best chain, then indexes `active`.
+    fn ancestor_hash(&self, hash: BlockHash, height: u32, target_height: u32) -> BlockHash {
+        assert!(target_height <= height, "ancestor above the header");
+        let mut current = hash;
+        let mut current_height = height;
+        loop {
+            if current_height == target_height {
+                return current;
+            }
+            if self.is_active(&current, current_height) {
+                return self.active[target_height as usize];
+            }
+            current = self.entry(&current).header.prev_blockhash;
+            current_height -= 1;
+        }
+    }
+
+    /// Core `CBlockIndex::GetMedianTimePast`: the median of the times of `hash` and up to
+    /// [`MEDIAN_TIME_SPAN`] - 1 of its ancestors (fewer near genesis); for an even count the
+    /// upper middle element.
+    fn median_time_past(&self, hash: &BlockHash) -> u32 {
+        let mut times = [0u32; MEDIAN_TIME_SPAN];
+        let mut count = 0;
+        let mut entry = self.entry(hash);
+        loop {
+            times[count] = entry.header.time;
+            count += 1;
+            if count == MEDIAN_TIME_SPAN || entry.height == 0 {
+                break;
+            }
+            entry = self.entry(&entry.header.prev_blockhash);
+        }
+        let times = &mut times[..count];
+        times.sort_unstable();
+        times[count / 2]
+    }
+
+    /// Core `CheckHeadersPoW`: every header meets its own target, then continuity.
+    fn check_headers_pow(
+        &self,
+        headers: &[Header],
+        hashes: &[BlockHash],
+    ) -> Result<(), HeaderError> {
+        for (index, (header, hash)) in headers.iter().zip(hashes).enumerate() {
+            let meets =
+                decode_bits(header.bits, self.pow_limit).is_some_and(|t| t.is_met_by(*hash));
+            if !meets {
+                return Err(HeaderError::HighHash {
+                    index,
+                    hash: *hash,
+                    bits: header.bits.to_consensus(),
+                });
+            }
+        }
+        for index in 1..headers.len() {
+            if headers[index].prev_blockhash != hashes[index - 1] {
+                return Err(HeaderError::NonContinuous {
+                    index,
+                    hash: hashes[index],
+                    prev: headers[index].prev_blockhash,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Core `AcceptBlockHeader` for a header not yet in the index: parent known, then
+    /// `ContextualCheckBlockHeader` (bits, proof of work, median time past, future limit).
+    fn check_contextual(
+        &self,
+        index: usize,
+        header: &Header,
+        hash: BlockHash,
+        now_s: u64,
+    ) -> Result<IndexEntry, HeaderError> {
+        let parent = self
+            .index
+            .get(&header.prev_blockhash)
+            .ok_or(HeaderError::PrevNotFound {
+                hash,
+                prev: header.prev_blockhash,
+            })?;
+        let height = parent
+            .height
+            .checked_add(1)
+            .expect("heights stay below 2^32");
+
+        let expected = self.required_bits(parent, header, hash)?;
+        if header.bits != expected {
+            return Err(HeaderError::BadDiffBits {
+                height,
+                hash,
+                expected: expected.to_consensus(),
+                got: header.bits.to_consensus(),
+            });
+        }
+        // Already checked by the whole-message pre-check; kept as Core's CheckBlockHeader does.
+        let Some(target) = decode_bits(header.bits, self.pow_limit).filter(|t| t.is_met_by(hash))
+        else {
+            return Err(HeaderError::HighHash {
+                index,
+                hash,
+                bits: header.bits.to_consensus(),
+            });
+        };
+
+        let median_time_past = self.median_time_past(&header.prev_blockhash);
+        if header.time <= median_time_past {
+            return Err(HeaderError::TimeTooOld {
+                height,
+                hash,
+                time: header.time,
+                median_time_past,
+            });
+        }
+        let limit = now_s.saturating_add(FUTURE_BLOCK_TIME_S_MAX);
+        if u64::from(header.time) > limit {
+            return Err(HeaderError::TimeTooNew {
+                height,
+                hash,
+                time: header.time,
+                limit,
+            });
+        }
+
+        Ok(IndexEntry {
+            header: *header,
+            height,
+            chainwork: parent.chainwork + target.to_work(),
+        })
+    }
+
+    /// Core `GetNextWorkRequired` (`pow.cpp`): the `bits` a child of `parent` must carry.
+    /// `header` (the child) only matters for testnet3's time-based exception; `hash` only
+    /// names it in an error.
+    fn required_bits(
+        &self,
+        parent: &IndexEntry,
+        header: &Header,
+        hash: BlockHash,
+    ) -> Result<CompactTarget, HeaderError> {
+        let height = parent.height + 1;
+        let interval = u32::try_from(self.params.difficulty_adjustment_interval())
+            .expect("difficulty adjustment interval fits in u32");
+        match self.rule {
+            DifficultyRule::Unsupported => Err(HeaderError::UnsupportedNetwork {
+                network: self.network,
+                height,
+                hash,
+            }),
+            // Core keeps fPowAllowMinDifficultyBlocks on regtest too, but every regtest header
+            // then carries the pow-limit bits (genesis does, and neither branch of the rule can
+            // produce anything else), so the result is always the parent's bits.
+            DifficultyRule::NoRetarget => Ok(parent.header.bits),
+            DifficultyRule::Retarget | DifficultyRule::RetargetWithMinDifficulty => {
+                if height % interval != 0 {
+                    if self.rule == DifficultyRule::RetargetWithMinDifficulty {
+                        return Ok(self.min_difficulty_bits(parent, header, interval));
+                    }
+                    return Ok(parent.header.bits);
+                }
+                let parent_hash = header.prev_blockhash;
+                let first_hash = self.ancestor_hash(parent_hash, parent.height, height - interval);
+                let first_time = self.entry(&first_hash).header.time;
+                Ok(retarget_bits(
+                    parent.header.bits,
+                    parent.header.time,
+                    first_time,
+                    self.params,
+                ))
+            }
+        }
+    }
+
+    /// The testnet3 part of Core `GetNextWorkRequired` at a non-retarget height: the pow-limit
+    /// bits if the header is more than two target spacings after its parent, otherwise the
+    /// bits of the last ancestor that is at a retarget height or does not carry the pow-limit
+    /// bits. The walk is bounded by one retarget interval.
+    fn min_difficulty_bits(
+        &self,
+        parent: &IndexEntry,
+        header: &Header,
+        interval: u32,
+    ) -> CompactTarget {
+        let limit_bits = self.pow_limit.to_compact_lossy();
+        let spacing_s = self.params.pow_target_spacing;
+        if u64::from(header.time) > u64::from(parent.header.time) + 2 * spacing_s {
+            return limit_bits;
+        }
+        let mut entry = parent;
+        while entry.height % interval != 0 && entry.header.bits == limit_bits {
+            entry = self.entry(&entry.header.prev_blockhash);
+        }
+        entry.header.bits
+    }
+
+    /// Makes `new_tip` the best tip. Returns the rows to persist and the reorg depth.
+    fn activate(&mut self, new_tip: BlockHash) -> (ChainUpdate, u32) {
+        let mut branch: Vec<(BlockHash, Header)> = Vec::new();
+        let mut current = new_tip;
+        let fork_height = loop {
+            let entry = self.entry(&current);
+            if self.is_active(&current, entry.height) {
+                break entry.height;
+            }
+            branch.push((current, entry.header));
+            current = entry.header.prev_blockhash;
+        };
+        branch.reverse();
+        let old_tip_height = self.tip_height();
+        let reorg_depth = old_tip_height - fork_height;
+        self.active.truncate(fork_height as usize + 1);
+        self.active.extend(branch.iter().map(|(hash, _)| *hash));
+        if reorg_depth > 0 {
+            tracing::debug!(
+                fork_height,
+                old_tip_height,
+                new_tip_height = self.tip_height(),
+                reorg_depth,
+                "best header chain reorganised"
+            );
+        }
+        let update = ChainUpdate {
+            start_height: fork_height + 1,
+            headers: branch.into_iter().map(|(_, header)| header).collect(),
+        };
+        (update, reorg_depth)
+    }
+}
+
+fn difficulty_rule(network: Network) -> DifficultyRule {
+    match network {
+        Network::Bitcoin | Network::Signet => DifficultyRule::Retarget,
+        Network::Testnet => DifficultyRule::RetargetWithMinDifficulty,
+        Network::Regtest => DifficultyRule::NoRetarget,
+        Network::Testnet4 => DifficultyRule::Unsupported,
+    }
+}
+
+/// Core `DeriveTarget` (`pow.cpp`, with `arith_uint256::SetCompact`): the target of `bits`, or
+/// `None` if it is negative, zero, overflows 256 bits, or is above `pow_limit`.
+///
+/// Not `Target::from_compact` alone: rust-bitcoin 0.32 maps a negative mantissa to zero but does
+/// not flag overflow, and its 256-bit shift masks the shift amount to 8 bits, so for example
+/// `0x3c00ffff` decodes to the same target as `0x1c00ffff` instead of being rejected.
+///
+/// `pow_limit` is rust-bitcoin's `Params::max_attainable_target`, the compact-rounded form of
+/// Core's `consensus.powLimit` (`src/kernel/chainparams.cpp`: 00000000ff…ff on mainnet and the
+/// testnets, 00000377ae00…00 on signet, 7fff…ff on regtest). No compact-encoded target lies
+/// between the two (the mantissa is signed, so above 0x7fffff the exponent must grow), so the
+/// comparison gives Core's answer.
+fn decode_bits(bits: CompactTarget, pow_limit: Target) -> Option<Target> {
+    let compact = bits.to_consensus();
+    let size = compact >> 24;
+    let mut word = compact & 0x007f_ffff;
+    if size <= 3 {
+        word >>= 8 * (3 - size);
+    }
+    let negative = word != 0 && compact & 0x0080_0000 != 0;
+    let overflow =
+        word != 0 && (size > 34 || (word > 0xff && size > 33) || (word > 0xffff && size > 32));
+    if negative || overflow || word == 0 {
+        return None;
+    }
+    // Sign bit clear and no overflow: the shift stays below 256 bits, where from_compact is exact.
+    let target = Target::from_compact(bits);
+    (target <= pow_limit).then_some(target)
+}
+
+/// Core `CalculateNextWorkRequired` (`pow.cpp`) for a retarget: the parent's target scaled by
+/// the period's timespan (`parent_time - first_time`, clamped to a quarter and four times
+/// `nPowTargetTimespan`), capped at the proof-of-work limit.
+///
+/// Uses rust-bitcoin's `CompactTarget::from_next_work_required`, which matches Core's integer
+/// maths on every real mainnet retarget (see the tests). The timespan is computed here as a
+/// signed difference because a peer can make it negative; Core then clamps to the minimum, and
+/// `from_header_difficulty_adjustment` would overflow its `u32` subtraction instead.
+fn retarget_bits(
+    parent_bits: CompactTarget,
+    parent_time: u32,
+    first_time: u32,
+    params: &Params,
+) -> CompactTarget {
+    let timespan_s = i64::from(parent_time) - i64::from(first_time);
+    let timespan_s = u64::try_from(timespan_s).unwrap_or(0);
+    CompactTarget::from_next_work_required(parent_bits, timespan_s, params)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use bitcoin::block::Version;
+    use bitcoin::hashes::{sha256, Hash};
+    use bitcoin::TxMerkleNode;
+
+    use super::*;
+
+    /// A fixed "now" (2033-05-18) for every test: later than all real and mined header times.
+    const NOW_S: u64 = 2_000_000_000;
+    /// Regtest proof-of-work limit bits (Core `powLimit` 7fff…ff in compact form).
+    const REGTEST_BITS: u32 = 0x207f_ffff;
+    /// Mainnet difficulty-1 bits.
+    const DIFFICULTY_1_BITS: u32 = 0x1d00_ffff;
+
+    // ----- real data files -----
+
+    fn data_dir() -> PathBuf {
+        // The data lives beside the repository: <repository root>/../shared/data.
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+    }
+
+    /// Reads a data file after checking its SHA-256 against `SHA256SUMS`. A missing file
+    /// fails under `CI=true` and is skipped (with a notice) elsewhere.
+    fn read_data(relative: &str) -> Option<Vec<u8>> {
+        let dir = data_dir();
+        let path = dir.join(relative);
+        let sums_path = dir.join("SHA256SUMS");
+        if !path.exists() || !sums_path.exists() {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "test data {} is missing (required under CI=true)",
+                    path.display()
+                );
+            }
+            eprintln!(
+                "notice: test data {} not found, skipping this test",
+                path.display()
+            );
+            return None;
+        }
+        let bytes = std::fs::read(&path).expect("data file is readable");
+        let sums = std::fs::read_to_string(&sums_path).expect("SHA256SUMS is readable");
+        let name = format!("./{relative}");
+        let expected = sums
+            .lines()
+            .find_map(|line| {
+                let (digest, listed) = line.split_once("  ")?;
+                (listed == name).then(|| digest.to_owned())
+            })
+            .unwrap_or_else(|| panic!("{name} is not listed in SHA256SUMS"));
+        assert_eq!(
+            sha256::Hash::hash(&bytes).to_string(),
+            expected,
+            "SHA-256 of {name}"
+        );
+        Some(bytes)
+    }
+
+    fn decode_header(bytes: &[u8]) -> Header {
+        bitcoin::consensus::deserialize(bytes).expect("an 80-byte header")
+    }
+
+    /// Raw 80-byte headers back to back.
+    fn read_headers(relative: &str) -> Option<Vec<Header>> {
+        let bytes = read_data(relative)?;
+        assert_eq!(bytes.len() % 80, 0, "{relative} holds whole headers");
+        Some(bytes.chunks_exact(80).map(decode_header).collect())
+    }
+
+    fn hash(hex: &str) -> BlockHash {
+        hex.parse().expect("a block hash in hex")
+    }
+
+    fn feed_in_batches(chain: &mut HeaderChain, headers: &[Header]) {
+        for batch in headers.chunks(2000) {
+            let import = chain.accept_headers(batch, NOW_S);
+            assert_eq!(import.error, None);
+            assert_eq!(import.accepted, batch.len());
+        }
+    }
+
+    // ----- a tiny deterministic regtest miner -----
+
+    /// A header on `prev` whose merkle root is the counter `seed`, ground until its hash meets
+    /// the target rust-bitcoin derives from `bits`.
+    fn mine_on(prev: &Header, seed: u64, time: u32, bits: u32) -> Header {
+        let bits = CompactTarget::from_consensus(bits);
+        let target = Target::from_compact(bits);
+        let mut root = [0u8; 32];
+        root[..8].copy_from_slice(&seed.to_le_bytes());
+        let mut header = Header {
+            version: Version::from_consensus(4),
+            prev_blockhash: prev.block_hash(),
+            merkle_root: TxMerkleNode::from_byte_array(root),
+            time,
+            bits,
+            nonce: 0,
+        };
+        while !target.is_met_by(header.block_hash()) {
+            header.nonce = header.nonce.checked_add(1).expect("nonce space exhausted");
+        }
+        header
+    }
+
+    /// `count` regtest headers on `parent`, 600 s apart; `branch` keeps branches distinct.
+    fn mine_chain(parent: &Header, count: usize, branch: u64) -> Vec<Header> {
+        let mut headers = Vec::with_capacity(count);
+        let mut prev = *parent;
+        for i in 0..count {
+            let header = mine_on(
+                &prev,
+                branch << 32 | i as u64,
+                prev.time + 600,
+                REGTEST_BITS,
+            );
+            headers.push(header);
+            prev = header;
+        }
+        headers
+    }
+
+    fn regtest_genesis() -> Header {
+        genesis_block(Network::Regtest).header
+    }
+
+    /// A regtest chain of `tip_height` mined headers; `all[h]` is the header at height `h`.
+    fn regtest_chain(tip_height: usize) -> (HeaderChain, Vec<Header>) {
+        let genesis = regtest_genesis();
+        let mut all = vec![genesis];
+        all.extend(mine_chain(&genesis, tip_height, 1));
+        let mut chain = HeaderChain::new(Network::Regtest);
+        feed_in_batches(&mut chain, &all[1..]);
+        assert_eq!(chain.tip_height() as usize, tip_height);
+        (chain, all)
+    }
+
+    fn heights(chain: &HeaderChain, locator: &[BlockHash]) -> Vec<u32> {
+        locator
+            .iter()
+            .map(|hash| chain.get(hash).expect("locator hashes are known").height)
+            .collect()
+    }
+
+    // ----- locators -----
+
+    #[test]
+    fn locator_lists_twelve_consecutive_heights_then_doubling_steps_and_ends_at_genesis() {
+        let (chain, all) = regtest_chain(4000);
+        let cases: Vec<(usize, Vec<u32>)> = vec![
+            (0, vec![0]),
+            (1, vec![1, 0]),
+            (11, (0..=11).rev().collect()),
+            (12, (0..=12).rev().collect()),
+            (13, (2..=13).rev().chain([0]).collect()),
+            (
+                100,
+                (89..=100).rev().chain([87, 83, 75, 59, 27, 0]).collect(),
+            ),
+            (
+                4000,
+                (3989..=4000)
+                    .rev()
+                    .chain([
+                        3987, 3983, 3975, 3959, 3927, 3863, 3735, 3479, 2967, 1943, 0,
+                    ])
+                    .collect(),
+            ),
+        ];
+        for (tip, expected) in cases {
+            let locator = chain.locator_from(&all[tip].block_hash());
+            assert_eq!(
+                heights(&chain, &locator),
+                expected,
+                "locator of height {tip}"
+            );
+            for (hash, height) in locator.iter().zip(&expected) {
+                assert_eq!(Some(*hash), chain.active_hash_at(*height));
+            }
+            let distinct: BTreeSet<_> = locator.iter().collect();
+            assert_eq!(
+                distinct.len(),
+                locator.len(),
+                "no duplicates at height {tip}"
+            );
+            assert_eq!(
+                locator.last(),
+                Some(&all[0].block_hash()),
+                "genesis last at height {tip}"
+            );
+        }
+        assert_eq!(chain.locator(), chain.locator_from(&all[4000].block_hash()));
+    }
+
+    #[test]
+    fn locator_of_a_side_branch_walks_its_own_ancestors_then_the_best_chain() {
+        let (mut chain, all) = regtest_chain(100);
+        let side = mine_chain(&all[80], 15, 2); // heights 81..=95, less work than the tip
+        let import = chain.accept_headers(&side, NOW_S);
+        assert_eq!((import.accepted, import.update), (15, None));
+
+        let locator = chain.locator_from(&side[14].block_hash());
+        let expected: Vec<u32> = (84..=95).rev().chain([82, 78, 70, 54, 22, 0]).collect();
+        assert_eq!(heights(&chain, &locator), expected);
+        for (hash, height) in locator.iter().zip(&expected) {
+            if *height > 80 {
+                assert_eq!(
+                    *hash,
+                    side[*height as usize - 81].block_hash(),
+                    "side hash at {height}"
+                );
+                assert_eq!(chain.active_height_of(hash), None);
+            } else {
+                assert_eq!(
+                    Some(*hash),
+                    chain.active_hash_at(*height),
+                    "best-chain hash at {height}"
+                );
+            }
+        }
+        assert!(chain.locator_from(&BlockHash::all_zeros()).is_empty());
+    }
+
+    // ----- real mainnet headers -----
+
+    #[test]
+    fn mainnet_headers_0_to_10236_sync_from_genesis_in_2000_header_batches() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        assert_eq!(headers.len(), 10_237);
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        assert_eq!(chain.tip_hash(), headers[0].block_hash());
+        assert_eq!(chain.network(), Network::Bitcoin);
+
+        let mut start_height = 1;
+        for batch in headers[1..].chunks(2000) {
+            let import = chain.accept_headers(batch, NOW_S);
+            assert_eq!(import.error, None);
+            assert_eq!(import.accepted, batch.len());
+            assert_eq!(import.reorg_depth, 0);
+            assert_eq!(
+                import.update,
+                Some(ChainUpdate {
+                    start_height,
+                    headers: batch.to_vec()
+                })
+            );
+            start_height += batch.len() as u32;
+        }
+        assert_eq!(chain.tip_height(), 10_236);
+        assert_eq!(chain.tip_hash(), headers[10_236].block_hash());
+        assert_eq!(chain.tip_header(), headers[10_236]);
+        assert_eq!(chain.len(), 10_237);
+        assert_eq!(
+            chain.active_hash_at(1111),
+            Some(hash(
+                "00000000ca59764b4ff11d88ea67e641dba94a17520ebd10f1631b21a18d5805"
+            ))
+        );
+        let work = headers
+            .iter()
+            .skip(1)
+            .fold(headers[0].work(), |sum, h| sum + h.work());
+        assert_eq!(chain.tip_chainwork(), work);
+        assert_eq!(
+            chain.get(&headers[5000].block_hash()).map(|e| e.height),
+            Some(5000)
+        );
+        assert_eq!(
+            chain.active_height_of(&headers[5000].block_hash()),
+            Some(5000)
+        );
+    }
+
+    #[test]
+    fn mainnet_retarget_at_2016_requires_the_real_bits_and_rejects_others() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        feed_in_batches(&mut chain, &headers[1..=2015]);
+
+        let parent = *chain
+            .get(&headers[2015].block_hash())
+            .expect("2015 is indexed");
+        let real = headers[2016];
+        // The first period took longer than two weeks, so the new target is capped at the
+        // pow limit: difficulty stays 1 (the parent's bits) through the retarget.
+        assert!(real.time - headers[0].time > 14 * 24 * 3600);
+        assert_eq!(
+            chain.required_bits(&parent, &real, real.block_hash()),
+            Ok(real.bits)
+        );
+        assert_eq!(real.bits, parent.header.bits);
+
+        // Other bits at the retarget height fail the bits check. (Any change to a real
+        // header breaks its proof of work, so through accept_headers the whole-message
+        // pre-check reports high-hash first; check_contextual runs the bits check first.)
+        let mut other = real;
+        other.bits = CompactTarget::from_consensus(0x1c00_ffff);
+        assert_eq!(
+            chain
+                .check_contextual(0, &other, other.block_hash(), NOW_S)
+                .map(|_| ()),
+            Err(HeaderError::BadDiffBits {
+                height: 2016,
+                hash: other.block_hash(),
+                expected: DIFFICULTY_1_BITS,
+                got: 0x1c00_ffff,
+            })
+        );
+        assert!(matches!(
+            chain.accept_headers(&[other], NOW_S).error,
+            Some(HeaderError::HighHash { index: 0, .. })
+        ));
+
+        let import = chain.accept_headers(&[real], NOW_S);
+        assert_eq!((import.error, import.accepted), (None, 1));
+    }
+
+    #[test]
+    fn every_real_mainnet_retarget_matches_from_next_work_required() {
+        let Some(bytes) = read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin")
+        else {
+            return;
+        };
+        assert_eq!(bytes.len() % 84, 0);
+        let by_height: BTreeMap<u32, Header> = bytes
+            .chunks_exact(84)
+            .map(|record| {
+                let height = u32::from_le_bytes(record[..4].try_into().expect("4 bytes"));
+                (height, decode_header(&record[4..]))
+            })
+            .collect();
+        let (mut checked, mut changed) = (0, 0);
+        for (&height, first) in by_height.range(..).filter(|(h, _)| **h % 2016 == 0) {
+            let (Some(last), Some(next)) = (
+                by_height.get(&(height + 2015)),
+                by_height.get(&(height + 2016)),
+            ) else {
+                continue;
+            };
+            assert_eq!(
+                next.prev_blockhash,
+                last.block_hash(),
+                "boundary headers at {height} link"
+            );
+            let bits = retarget_bits(last.bits, last.time, first.time, &Params::MAINNET);
+            assert_eq!(bits, next.bits, "retarget at height {}", height + 2016);
+            checked += 1;
+            if next.bits != last.bits {
+                changed += 1;
+            }
+        }
+        assert!(checked >= 400, "checked {checked} retargets");
+        assert!(changed >= 350, "only {changed} retargets changed the bits");
+    }
+
+    #[test]
+    fn retarget_with_a_negative_timespan_clamps_to_a_quarter_like_core() {
+        let bits = CompactTarget::from_consensus(0x1b04_04cb);
+        let quarter = CompactTarget::from_next_work_required(bits, 1_209_600 / 4, &Params::MAINNET);
+        assert_eq!(
+            retarget_bits(bits, 1_000_000, 2_000_000, &Params::MAINNET),
+            quarter
+        );
+        assert_eq!(
+            retarget_bits(bits, 1_000_000, 1_000_000, &Params::MAINNET),
+            quarter
+        );
+        let four_times =
+            CompactTarget::from_next_work_required(bits, 4 * 1_209_600, &Params::MAINNET);
+        assert_eq!(
+            retarget_bits(bits, u32::MAX, 0, &Params::MAINNET),
+            four_times
+        );
+        assert_eq!(
+            retarget_bits(
+                CompactTarget::from_consensus(DIFFICULTY_1_BITS),
+                u32::MAX,
+                0,
+                &Params::MAINNET
+            ),
+            CompactTarget::from_consensus(DIFFICULTY_1_BITS),
+            "capped at the pow limit"
+        );
+    }
+
+    // ----- mutations of real mainnet headers -----
+
+    #[test]
+    fn header_missing_its_target_rejects_the_whole_message_as_high_hash() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        let mut batch = headers[1..=100].to_vec();
+        let target = batch[49].target();
+        while target.is_met_by(batch[49].block_hash()) {
+            batch[49].nonce = batch[49].nonce.wrapping_add(1);
+        }
+        let import = chain.accept_headers(&batch, NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::HighHash {
+                index: 49,
+                hash: batch[49].block_hash(),
+                bits: DIFFICULTY_1_BITS
+            })
+        );
+        assert_eq!(
+            (import.accepted, import.update, import.reorg_depth),
+            (0, None, 0)
+        );
+        assert_eq!((chain.len(), chain.tip_height()), (1, 0));
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("high-hash"));
+    }
+
+    #[test]
+    fn gap_in_the_message_is_non_continuous_and_adds_nothing() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        let mut batch = headers[1..=100].to_vec();
+        batch.remove(49); // drop height 50
+        let import = chain.accept_headers(&batch, NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::NonContinuous {
+                index: 49,
+                hash: headers[51].block_hash(),
+                prev: headers[50].block_hash(),
+            })
+        );
+        assert_eq!((import.accepted, import.update), (0, None));
+        assert_eq!(chain.len(), 1);
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("non-continuous headers sequence"));
+    }
+
+    #[test]
+    fn header_with_an_unknown_parent_is_prev_not_found() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        let import = chain.accept_headers(&headers[100..=200], NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::PrevNotFound {
+                hash: headers[100].block_hash(),
+                prev: headers[99].block_hash()
+            })
+        );
+        assert_eq!((import.accepted, import.update), (0, None));
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("prev-blk-not-found: header does not connect"));
+    }
+
+    #[test]
+    fn already_known_headers_are_skipped_and_not_counted() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Bitcoin);
+        assert_eq!(chain.accept_headers(&headers[1..=100], NOW_S).accepted, 100);
+
+        let import = chain.accept_headers(&headers[50..=150], NOW_S);
+        assert_eq!(
+            (import.error, import.accepted, import.reorg_depth),
+            (None, 50, 0)
+        );
+        assert_eq!(
+            import.update,
+            Some(ChainUpdate {
+                start_height: 101,
+                headers: headers[101..=150].to_vec()
+            })
+        );
+
+        let again = chain.accept_headers(&headers[50..=150], NOW_S);
+        assert_eq!(again, Import::default());
+        assert_eq!(chain.accept_headers(&[], NOW_S), Import::default());
+        assert_eq!(chain.tip_height(), 150);
+    }
+
+    // ----- contextual checks on mined regtest headers -----
+
+    #[test]
+    fn bits_changed_mid_batch_fail_bad_diffbits_and_keep_the_prefix() {
+        let genesis = regtest_genesis();
+        let prefix = mine_chain(&genesis, 9, 1); // heights 1..=9
+        let tail = &prefix[8];
+        let odd = mine_on(tail, 99, tail.time + 600, 0x207f_fffe); // height 10, harder bits
+        let rest = mine_chain(&odd, 10, 2);
+        let batch: Vec<Header> = prefix.iter().chain([&odd]).chain(&rest).copied().collect();
+
+        let mut chain = HeaderChain::new(Network::Regtest);
+        let import = chain.accept_headers(&batch, NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::BadDiffBits {
+                height: 10,
+                hash: odd.block_hash(),
+                expected: REGTEST_BITS,
+                got: 0x207f_fffe,
+            })
+        );
+        assert_eq!(import.accepted, 9);
+        assert_eq!(
+            import.update,
+            Some(ChainUpdate {
+                start_height: 1,
+                headers: prefix.clone()
+            })
+        );
+        assert_eq!(import.reorg_depth, 0);
+        assert_eq!(chain.tip_hash(), prefix[8].block_hash());
+        assert!(!chain.contains(&odd.block_hash()));
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("bad-diffbits"));
+    }
+
+    #[test]
+    fn time_equal_to_the_median_time_past_is_time_too_old() {
+        let (mut chain, all) = regtest_chain(20);
+        // Heights 10..=20 are 600 s apart: the median is height 15's time.
+        let median_time_past = all[15].time;
+        let tip = &all[20];
+        let equal = mine_on(tip, 7, median_time_past, REGTEST_BITS);
+        let import = chain.accept_headers(&[equal], NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::TimeTooOld {
+                height: 21,
+                hash: equal.block_hash(),
+                time: median_time_past,
+                median_time_past
+            })
+        );
+        assert_eq!((import.accepted, import.update), (0, None));
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("time-too-old"));
+
+        let later = mine_on(tip, 8, median_time_past + 1, REGTEST_BITS);
+        assert_eq!(chain.accept_headers(&[later], NOW_S).accepted, 1);
+    }
+
+    #[test]
+    fn median_time_past_near_genesis_is_the_upper_middle_of_the_times_that_exist() {
+        let genesis = regtest_genesis();
+        let mut chain = HeaderChain::new(Network::Regtest);
+        let same_as_genesis = mine_on(&genesis, 1, genesis.time, REGTEST_BITS);
+        assert!(matches!(
+            chain.accept_headers(&[same_as_genesis], NOW_S).error,
+            Some(HeaderError::TimeTooOld { height: 1, .. })
+        ));
+        let first = mine_on(&genesis, 2, genesis.time + 600, REGTEST_BITS);
+        assert_eq!(chain.accept_headers(&[first], NOW_S).accepted, 1);
+        // Two times exist (genesis, +600): Core takes the upper one, so +600 is too old.
+        let second = mine_on(&first, 3, genesis.time + 600, REGTEST_BITS);
+        assert_eq!(
+            chain.accept_headers(&[second], NOW_S).error,
+            Some(HeaderError::TimeTooOld {
+                height: 2,
+                hash: second.block_hash(),
+                time: genesis.time + 600,
+                median_time_past: genesis.time + 600,
+            })
+        );
+        let second = mine_on(&first, 4, genesis.time + 601, REGTEST_BITS);
+        assert_eq!(chain.accept_headers(&[second], NOW_S).accepted, 1);
+    }
+
+    #[test]
+    fn time_more_than_two_hours_ahead_is_time_too_new_and_exactly_two_hours_is_accepted() {
+        let genesis = regtest_genesis();
+        let mut chain = HeaderChain::new(Network::Regtest);
+        let now_s = u64::from(genesis.time) + 86_400;
+        let limit = now_s + FUTURE_BLOCK_TIME_S_MAX;
+        let limit_time = u32::try_from(limit).expect("fits");
+
+        let too_new = mine_on(&genesis, 1, limit_time + 1, REGTEST_BITS);
+        let import = chain.accept_headers(&[too_new], now_s);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::TimeTooNew {
+                height: 1,
+                hash: too_new.block_hash(),
+                time: limit_time + 1,
+                limit
+            })
+        );
+        assert_eq!((import.accepted, chain.len()), (0, 1));
+        assert!(import
+            .error
+            .expect("error")
+            .to_string()
+            .starts_with("time-too-new"));
+
+        let at_limit = mine_on(&genesis, 2, limit_time, REGTEST_BITS);
+        let import = chain.accept_headers(&[at_limit], now_s);
+        assert_eq!((import.error, import.accepted), (None, 1));
+    }
+
+    #[test]
+    fn bits_that_overflow_are_high_hash_although_rust_bitcoin_wraps_them() {
+        // rust-bitcoin masks the 256-bit shift to 8 bits: 0x3c00ffff decodes like 0x1c00ffff,
+        // while Core's SetCompact flags it as overflowing.
+        let overflowing = CompactTarget::from_consensus(0x3c00_ffff);
+        assert_eq!(
+            Target::from_compact(overflowing),
+            Target::from_compact(CompactTarget::from_consensus(0x1c00_ffff))
+        );
+        let mainnet_limit = Params::MAINNET.max_attainable_target;
+        assert_eq!(decode_bits(overflowing, mainnet_limit), None);
+        // Negative (sign bit set), zero, and above-limit bits are invalid.
+        for bits in [
+            0x1d80_ffffu32,
+            0x1cff_ffff,
+            0x1d00_0000,
+            0x1d01_0000,
+            0x0380_0001,
+            0x0100_0000,
+        ] {
+            assert_eq!(
+                decode_bits(CompactTarget::from_consensus(bits), mainnet_limit),
+                None,
+                "{bits:#x}"
+            );
+        }
+        // The largest mantissa one exponent down is valid (and below the limit).
+        let below = CompactTarget::from_consensus(0x1c7f_ffff);
+        assert_eq!(
+            decode_bits(below, mainnet_limit),
+            Some(Target::from_compact(below))
+        );
+        let limit = CompactTarget::from_consensus(DIFFICULTY_1_BITS);
+        assert_eq!(decode_bits(limit, mainnet_limit), Some(mainnet_limit));
+        // Small exponents shift the mantissa right, as Core does.
+        let tiny = CompactTarget::from_consensus(0x0200_8000);
+        assert_eq!(
+            decode_bits(tiny, mainnet_limit),
+            Some(Target::from_be_bytes({
+                let mut bytes = [0u8; 32];
+                bytes[31] = 0x80;
+                bytes
+            }))
+        );
+
+        // End to end: 0x407fffff wraps to the regtest limit in rust-bitcoin, so this header
+        // "meets" it, but Core rejects the bits before anything else.
+        let genesis = regtest_genesis();
+        let wrapped = mine_on(&genesis, 1, genesis.time + 600, 0x407f_ffff);
+        let mut chain = HeaderChain::new(Network::Regtest);
+        assert_eq!(
+            chain.accept_headers(&[wrapped], NOW_S).error,
+            Some(HeaderError::HighHash {
+                index: 0,
+                hash: wrapped.block_hash(),
+                bits: 0x407f_ffff
+            })
+        );
+    }
+
+    // ----- best chain and reorgs -----
+
+    /// A regtest chain of 300 and, ready to send, a side branch of `side_len` forking at 250.
+    fn chain_and_fork(side_len: usize) -> (HeaderChain, Vec<Header>, Vec<Header>) {
+        let (chain, all) = regtest_chain(300);
+        let side = mine_chain(&all[250], side_len, 2);
+        (chain, all, side)
+    }
+
+    #[test]
+    fn fork_with_more_work_reorganises_with_an_update_from_above_the_fork() {
+        let (mut chain, all, side) = chain_and_fork(60); // side heights 251..=310
+        let old_work = chain.tip_chainwork();
+        let import = chain.accept_headers(&side, NOW_S);
+        assert_eq!(import.error, None);
+        assert_eq!(import.accepted, 60);
+        assert_eq!(
+            import.update,
+            Some(ChainUpdate {
+                start_height: 251,
+                headers: side.clone()
+            })
+        );
+        assert_eq!(import.reorg_depth, 50);
+        assert_eq!(chain.tip_height(), 310);
+        assert_eq!(chain.tip_hash(), side[59].block_hash());
+        assert!(chain.tip_chainwork() > old_work);
+        assert_eq!(chain.active_height_of(&all[300].block_hash()), None);
+        assert_eq!(
+            chain.get(&all[300].block_hash()).map(|e| e.height),
+            Some(300)
+        );
+        assert_eq!(chain.active_hash_at(250), Some(all[250].block_hash()));
+        assert_eq!(chain.active_hash_at(251), Some(side[0].block_hash()));
+        assert_eq!(chain.len(), 301 + 60);
+
+        // Extending the new tip is a plain extension again.
+        let more = mine_chain(&side[59], 3, 3);
+        let import = chain.accept_headers(&more, NOW_S);
+        assert_eq!(
+            import.update,
+            Some(ChainUpdate {
+                start_height: 311,
+                headers: more
+            })
+        );
+        assert_eq!(import.reorg_depth, 0);
+    }
+
+    #[test]
+    fn fork_with_less_work_changes_nothing_but_is_indexed() {
+        let (mut chain, all, side) = chain_and_fork(40);
+        let import = chain.accept_headers(&side, NOW_S);
+        assert_eq!(
+            (
+                import.error,
+                import.accepted,
+                import.update,
+                import.reorg_depth
+            ),
+            (None, 40, None, 0)
+        );
+        assert_eq!(chain.tip_hash(), all[300].block_hash());
+        assert_eq!(
+            chain.get(&side[39].block_hash()).map(|e| e.height),
+            Some(290)
+        );
+        assert_eq!(chain.active_height_of(&side[39].block_hash()), None);
+    }
+
+    #[test]
+    fn fork_with_equal_work_keeps_the_first_seen_tip_until_it_gets_ahead() {
+        let (mut chain, all, side) = chain_and_fork(51);
+        let import = chain.accept_headers(&side[..50], NOW_S); // heights 251..=300
+        assert_eq!((import.accepted, import.update), (50, None));
+        assert_eq!(
+            chain.get(&side[49].block_hash()).map(|e| e.chainwork),
+            Some(chain.tip_chainwork())
+        );
+        assert_eq!(chain.tip_hash(), all[300].block_hash());
+
+        let import = chain.accept_headers(&side[50..], NOW_S);
+        assert_eq!(
+            import.update,
+            Some(ChainUpdate {
+                start_height: 251,
+                headers: side.clone()
+            })
+        );
+        assert_eq!(import.reorg_depth, 50);
+        assert_eq!(chain.tip_hash(), side[50].block_hash());
+    }
+
+    #[test]
+    fn headers_after_locator_start_above_the_first_locator_hash_on_the_best_chain() {
+        let (mut chain, all, side) = chain_and_fork(60);
+        let stale_tip = all[300].block_hash();
+        chain.accept_headers(&side, NOW_S);
+        let side_hashes: Vec<BlockHash> = side.iter().map(Header::block_hash).collect();
+
+        // A stale locator: the old branch first, then the fork point and genesis.
+        let locator = [
+            stale_tip,
+            all[290].block_hash(),
+            all[260].block_hash(),
+            all[250].block_hash(),
+            all[0].block_hash(),
+        ];
+        let served = chain.headers_after_locator(&locator, BlockHash::all_zeros(), 2000);
+        assert_eq!(served, side);
+
+        // Stop at (and include) hash_stop; respect max.
+        let served = chain.headers_after_locator(&locator, side_hashes[4], 2000);
+        assert_eq!(served, side[..5].to_vec());
+        let served = chain.headers_after_locator(&locator, side_hashes[40], 3);
+        assert_eq!(served, side[..3].to_vec());
+        assert!(chain
+            .headers_after_locator(&locator, side_hashes[4], 0)
+            .is_empty());
+
+        // The node's own stale locator: the first best-chain entry is height 227.
+        let stale_locator = chain.locator_from(&stale_tip);
+        let served = chain.headers_after_locator(&stale_locator, BlockHash::all_zeros(), 2000);
+        assert_eq!(served.len(), 310 - 227);
+        assert_eq!(served[0], all[228]);
+
+        // No known locator hash: start after genesis.
+        let served =
+            chain.headers_after_locator(&[BlockHash::all_zeros()], BlockHash::all_zeros(), 10);
+        assert_eq!(served, all[1..=10].to_vec());
+
+        // Up to date: nothing to serve.
+        assert!(chain
+            .headers_after_locator(&chain.locator(), BlockHash::all_zeros(), 2000)
+            .is_empty());
+
+        // An empty locator asks for hash_stop alone, if it is on the best chain.
+        assert_eq!(
+            chain.headers_after_locator(&[], all[7].block_hash(), 2000),
+            vec![all[7]]
+        );
+        assert!(chain.headers_after_locator(&[], stale_tip, 2000).is_empty());
+    }
+
+    // ----- loading from the store -----
+
+    fn best_chain_headers(chain: &HeaderChain) -> Vec<Header> {
+        (0..=chain.tip_height())
+            .map(|h| {
+                chain
+                    .get(&chain.active_hash_at(h).expect("on the best chain"))
+                    .expect("indexed")
+                    .header
+            })
+            .collect()
+    }
+
+    #[test]
+    fn from_stored_round_trip_rebuilds_tip_chainwork_and_locator() {
+        let (mut chain, _, side) = chain_and_fork(60);
+        chain.accept_headers(&side, NOW_S);
+        let stored = best_chain_headers(&chain);
+        let loaded =
+            HeaderChain::from_stored(Network::Regtest, stored).expect("a valid stored chain");
+        assert_eq!(loaded.tip_height(), chain.tip_height());
+        assert_eq!(loaded.tip_hash(), chain.tip_hash());
+        assert_eq!(loaded.tip_chainwork(), chain.tip_chainwork());
+        assert_eq!(loaded.locator(), chain.locator());
+        assert_eq!(loaded.len(), 311, "side branches are not stored");
+
+        let empty = HeaderChain::from_stored(Network::Regtest, Vec::new()).expect("genesis only");
+        assert_eq!(
+            (empty.tip_height(), empty.tip_hash()),
+            (0, regtest_genesis().block_hash())
+        );
+    }
+
+    #[test]
+    fn from_stored_reports_the_height_of_a_broken_link_or_bad_proof_of_work() {
+        let (chain, all) = regtest_chain(200);
+        let mut stored = best_chain_headers(&chain);
+        stored[150].prev_blockhash = all[148].block_hash();
+        assert_eq!(
+            HeaderChain::from_stored(Network::Regtest, stored.clone()).map(|_| ()),
+            Err(LoadError::BrokenLink {
+                height: 150,
+                hash: stored[150].block_hash(),
+                prev: all[148].block_hash(),
+                expected: all[149].block_hash(),
+            })
+        );
+
+        let mut stored = best_chain_headers(&chain);
+        let target = stored[200].target();
+        while target.is_met_by(stored[200].block_hash()) {
+            stored[200].nonce = stored[200].nonce.wrapping_add(1);
+        }
+        assert!(matches!(
+            HeaderChain::from_stored(Network::Regtest, stored),
+            Err(LoadError::HighHash { height: 200, .. })
+        ));
+
+        let mut stored = best_chain_headers(&chain);
+        stored[0] = genesis_block(Network::Bitcoin).header;
+        let error = HeaderChain::from_stored(Network::Regtest, stored)
+            .map(|_| ())
+            .expect_err("wrong genesis");
+        assert!(matches!(error, LoadError::WrongGenesis { .. }), "{error}");
+    }
+
+    #[test]
+    fn from_stored_loads_real_mainnet_headers_with_the_same_chainwork() {
+        let Some(headers) = read_headers("headers/mainnet_0-10236.bin") else {
+            return;
+        };
+        let mut synced = HeaderChain::new(Network::Bitcoin);
+        feed_in_batches(&mut synced, &headers[1..]);
+        let loaded =
+            HeaderChain::from_stored(Network::Bitcoin, headers).expect("real headers load");
+        assert_eq!(loaded.tip_height(), 10_236);
+        assert_eq!(loaded.tip_chainwork(), synced.tip_chainwork());
+        assert_eq!(loaded.locator(), synced.locator());
+    }
+
+    // ----- other networks -----
+
+    #[test]
+    fn testnet3_headers_0_to_9999_pass_the_minimum_difficulty_rule_and_real_retargets() {
+        let Some(headers) = read_headers("headers/testnet3_0-9999.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Testnet);
+        assert_eq!(chain.tip_hash(), headers[0].block_hash());
+        feed_in_batches(&mut chain, &headers[1..]);
+        assert_eq!(chain.tip_height(), 9999);
+        assert_eq!(chain.tip_hash(), headers[9999].block_hash());
+
+        // The 4x clamp at 4032 is a real change: the parent's bits are now wrong there.
+        let parent = *chain.get(&headers[4031].block_hash()).expect("indexed");
+        let mut with_parent_bits = headers[4032];
+        assert_ne!(with_parent_bits.bits, parent.header.bits);
+        with_parent_bits.bits = parent.header.bits;
+        let mut fresh = HeaderChain::new(Network::Testnet);
+        feed_in_batches(&mut fresh, &headers[1..=4031]);
+        assert!(matches!(
+            fresh.check_contextual(0, &with_parent_bits, with_parent_bits.block_hash(), NOW_S),
+            Err(HeaderError::BadDiffBits {
+                height: 4032,
+                expected: 0x1c3f_ffc0,
+                got: DIFFICULTY_1_BITS,
+                ..
+            })
+        ));
+        // Min-difficulty headers after the retarget exercised the 20-minute rule.
+        let exceptions = headers[4033..6048]
+            .iter()
+            .filter(|h| h.bits.to_consensus() == DIFFICULTY_1_BITS)
+            .count();
+        assert!(exceptions > 0);
+    }
+
+    #[test]
+    fn signet_headers_0_to_2015_sync() {
+        let Some(headers) = read_headers("headers/signet_0-2015.bin") else {
+            return;
+        };
+        let mut chain = HeaderChain::new(Network::Signet);
+        assert_eq!(chain.tip_hash(), headers[0].block_hash());
+        feed_in_batches(&mut chain, &headers[1..]);
+        assert_eq!(chain.tip_hash(), headers[2015].block_hash());
+    }
+
+    #[test]
+    fn testnet4_headers_are_unsupported() {
+        let chain = HeaderChain::new(Network::Testnet4);
+        let genesis = *chain.get(&chain.tip_hash()).expect("genesis");
+        let child = Header {
+            prev_blockhash: chain.tip_hash(),
+            time: genesis.header.time + 600,
+            ..genesis.header
+        };
+        assert_eq!(
+            chain.required_bits(&genesis, &child, child.block_hash()),
+            Err(HeaderError::UnsupportedNetwork {
+                network: Network::Testnet4,
+                height: 1,
+                hash: child.block_hash()
+            })
+        );
+    }
+}

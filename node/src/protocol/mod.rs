@@ -1,0 +1,984 @@
+//! The node's protocol logic as a sans-IO state machine.
+//!
+//! [`Node`] never touches a socket, a clock or the disk. The runtime feeds it inputs through
+//! `handle_*` calls that carry the current time in milliseconds, drains what it wants done with
+//! [`Node::poll_output`], and wakes it at [`Node::poll_timeout`]. Calling contract (after
+//! quinn-proto's `Connection`):
+//!
+//! 1. After every `handle_*` call, drain [`Node::poll_output`] until it returns `None` and
+//!    execute each [`Output`] in order (a `Disconnect` comes after the messages to write first).
+//! 2. Call [`Node::handle_tick`] once the time returned by [`Node::poll_timeout`] is reached.
+//! 3. Report every connection end the node did not ask for with
+//!    [`Node::handle_disconnected`]; ends it asked for need no report.
+//!
+//! Behaviour follows btcd (B26 profile, `peer/peer.go`, `netsync/manager.go`,
+//! `connmgr/connmanager.go`), except that header validation and batch continuation follow
+//! Bitcoin Core (a batch of exactly 2000 headers means "ask again"; see
+//! `shared/reference/p2p-behaviour.md` section 7).
+
+pub mod connection_manager;
+pub mod header_chain;
+pub mod peer;
+pub mod sync_manager;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+
+use bitcoin::block::Header;
+use bitcoin::hashes::Hash;
+use bitcoin::pow::Work;
+use bitcoin::BlockHash;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::{
+    Config, ADDRV2_VERSION, BIP0031_VERSION, MIN_ACCEPTABLE_PROTOCOL_VERSION, PROTOCOL_VERSION,
+    REJECT_VERSION, SENT_NONCES_MAX,
+};
+use crate::wire::{
+    self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,
+    ServiceFlags, VersionMessage,
+};
+
+pub use connection_manager::TargetId;
+use connection_manager::ConnectionManager;
+use header_chain::{ChainUpdate, HeaderChain, HeaderError};
+pub use peer::{Direction, HandshakeState, PeerId};
+use peer::{ms, Peer, RemoteVersion};
+use sync_manager::{StallVerdict, SyncManager};
+
+/// Why the node closed a connection. Not an error: every disconnect carries one, and the trace
+/// records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// Version/verack negotiation did not finish in time (btcd `negotiateTimeout`).
+    HandshakeTimeout {
+        /// The limit that passed, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// The first message was not `version` (btcd `readRemoteVersionMsg`).
+    FirstMessageNotVersion {
+        /// What came instead.
+        command: String,
+    },
+    /// The peer's protocol version is below the minimum we accept.
+    ObsoleteVersion {
+        /// Its version.
+        version: u32,
+    },
+    /// The `version` carried a nonce we sent ourselves: we dialled ourselves.
+    SelfConnection {
+        /// The nonce.
+        nonce: u64,
+    },
+    /// An outbound peer lacks `NODE_NETWORK` (btcd `server.go` `OnVersion`).
+    MissingServices {
+        /// The service bits it advertised.
+        services: u64,
+    },
+    /// A known message other than the tolerated feature messages arrived before `verack`
+    /// (btcd `waitToFinishNegotiation`, `ErrInvalidHandshake`).
+    UnexpectedBeforeVerack {
+        /// Its command.
+        command: String,
+    },
+    /// A second `version`.
+    DuplicateVersion,
+    /// A second `verack`.
+    DuplicateVerack,
+    /// `sendaddrv2` after the handshake.
+    SendAddrV2AfterHandshake,
+    /// Nothing received for the idle timeout (btcd `idleTimeout`).
+    Idle {
+        /// The limit that passed, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// A `getheaders` went unanswered past its deadline (btcd `stallHandler`).
+    Stalled {
+        /// The response the peer owed.
+        command: &'static str,
+        /// How long ago the request was sent, in milliseconds.
+        waited_ms: u64,
+    },
+    /// The sync peer made no progress for longer than `sync_stall_max` while advertising more
+    /// than we have (btcd `handleStallSample`).
+    SyncStalled {
+        /// The height it advertised.
+        advertised_height: i32,
+        /// Our best header height.
+        best_height: u32,
+    },
+    /// A frame could not be read (wrong magic, oversized, bad checksum, undecodable).
+    Frame(DecodeError),
+    /// A `headers` message with more than 2000 entries.
+    TooManyHeaders {
+        /// How many it had.
+        count: usize,
+    },
+    /// A header failed validation.
+    InvalidHeader(HeaderError),
+    /// A `getheaders` with more locator hashes than btcd's `MaxBlockLocatorsPerMsg`.
+    TooManyLocatorHashes {
+        /// How many it had.
+        count: usize,
+    },
+    /// Inbound connections are at `inbound_max`.
+    TooManyInbound,
+    /// The peer's outbound queue was full (it does not read what we send).
+    OutboundQueueFull,
+    /// The node is shutting down.
+    Shutdown,
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::HandshakeTimeout { timeout_ms } => {
+                write!(f, "handshake not finished within {timeout_ms} ms")
+            }
+            DisconnectReason::FirstMessageNotVersion { command } => {
+                write!(f, "first message was `{command}`: a version message must precede all others")
+            }
+            DisconnectReason::ObsoleteVersion { version } => write!(
+                f,
+                "protocol version {version} is below the minimum {MIN_ACCEPTABLE_PROTOCOL_VERSION}"
+            ),
+            DisconnectReason::SelfConnection { nonce } => {
+                write!(f, "connected to self (version nonce {nonce:#018x} is ours)")
+            }
+            DisconnectReason::MissingServices { services } => {
+                write!(f, "outbound peer lacks NODE_NETWORK (services {services:#x})")
+            }
+            DisconnectReason::UnexpectedBeforeVerack { command } => {
+                write!(f, "unexpected `{command}` before verack")
+            }
+            DisconnectReason::DuplicateVersion => write!(f, "duplicate version message"),
+            DisconnectReason::DuplicateVerack => write!(f, "duplicate verack message"),
+            DisconnectReason::SendAddrV2AfterHandshake => write!(f, "sendaddrv2 after verack"),
+            DisconnectReason::Idle { timeout_ms } => {
+                write!(f, "idle: nothing received for {timeout_ms} ms")
+            }
+            DisconnectReason::Stalled { command, waited_ms } => {
+                write!(f, "stalled: no `{command}` {waited_ms} ms after the request")
+            }
+            DisconnectReason::SyncStalled { advertised_height, best_height } => write!(
+                f,
+                "sync peer made no progress (advertised height {advertised_height}, ours {best_height})"
+            ),
+            DisconnectReason::Frame(error) => write!(f, "bad frame: {error}"),
+            DisconnectReason::TooManyHeaders { count } => {
+                write!(f, "headers message with {count} headers (max {})", wire::HEADERS_PER_MESSAGE_MAX)
+            }
+            DisconnectReason::InvalidHeader(error) => write!(f, "invalid header: {error}"),
+            DisconnectReason::TooManyLocatorHashes { count } => {
+                write!(f, "getheaders with {count} locator hashes (max {})", wire::LOCATOR_HASHES_MAX)
+            }
+            DisconnectReason::TooManyInbound => write!(f, "too many inbound peers"),
+            DisconnectReason::OutboundQueueFull => write!(f, "outbound queue full"),
+            DisconnectReason::Shutdown => write!(f, "shutting down"),
+        }
+    }
+}
+
+/// Something that happened, for the trace and the logs. Times are added by whoever drains the
+/// output (the runtime stamps them with its clock).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The node started with this best chain (loaded from the store).
+    Started {
+        /// Best header height.
+        tip_height: u32,
+        /// Best header hash.
+        tip_hash: BlockHash,
+    },
+    /// A dial to a configured target begins.
+    Dialing {
+        /// The target's address.
+        addr: String,
+    },
+    /// A dial failed; the next one is scheduled.
+    DialFailed {
+        /// The target's address.
+        addr: String,
+        /// What went wrong.
+        error: String,
+        /// Backoff before the next dial.
+        retry_in_ms: u64,
+    },
+    /// A connection was established.
+    Connected {
+        /// The connection.
+        peer: PeerId,
+        /// Remote label.
+        addr: String,
+        /// `"inbound"` or `"outbound"`.
+        direction: &'static str,
+    },
+    /// A message arrived.
+    Received {
+        /// From whom.
+        peer: PeerId,
+        /// Its wire command.
+        command: String,
+        /// Its key fields.
+        detail: String,
+    },
+    /// A message was queued for sending.
+    Sent {
+        /// To whom.
+        peer: PeerId,
+        /// Its wire command.
+        command: String,
+        /// Its key fields.
+        detail: String,
+    },
+    /// Version/verack negotiation finished.
+    HandshakeDone {
+        /// The connection.
+        peer: PeerId,
+        /// Negotiated protocol version.
+        version: u32,
+        /// The peer's services.
+        services: u64,
+        /// The peer's advertised height.
+        start_height: i32,
+        /// The peer's user agent.
+        user_agent: String,
+    },
+    /// The sync peer changed (`None`: no sync peer).
+    SyncPeer {
+        /// The new sync peer.
+        peer: Option<PeerId>,
+    },
+    /// A `headers` message was processed.
+    HeadersImported {
+        /// From whom.
+        peer: PeerId,
+        /// Headers in the message.
+        received: usize,
+        /// New headers added to the index.
+        accepted: usize,
+        /// Best header height afterwards.
+        tip_height: u32,
+    },
+    /// The best chain changed.
+    TipChanged {
+        /// New best height.
+        height: u32,
+        /// New best hash.
+        hash: BlockHash,
+        /// Total work of the new best chain.
+        chainwork: Work,
+        /// Best-chain headers replaced (0 for an extension).
+        reorg_depth: u32,
+    },
+    /// We closed a connection.
+    Disconnected {
+        /// The connection.
+        peer: PeerId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// The connection ended without us asking (remote close or transport error).
+    PeerClosed {
+        /// The connection.
+        peer: PeerId,
+        /// The transport error, if any.
+        error: Option<String>,
+    },
+    /// A permanent outbound target will be redialled.
+    Reconnecting {
+        /// The target's address.
+        addr: String,
+        /// Backoff before the dial.
+        retry_in_ms: u64,
+    },
+}
+
+impl Event {
+    /// The connection this event concerns, if any.
+    pub fn peer(&self) -> Option<PeerId> {
+        match self {
+            Event::Connected { peer, .. }
+            | Event::Received { peer, .. }
+            | Event::Sent { peer, .. }
+            | Event::HandshakeDone { peer, .. }
+            | Event::HeadersImported { peer, .. }
+            | Event::Disconnected { peer, .. }
+            | Event::PeerClosed { peer, .. } => Some(*peer),
+            Event::SyncPeer { peer } => *peer,
+            _ => None,
+        }
+    }
+
+    /// One line of text; `label` names a peer (the simulator uses its host name).
+    pub fn render(&self, label: impl Fn(PeerId) -> String) -> String {
+        let mut f = String::new();
+        let _ = self.write_to(&mut f, &label);
+        f
+    }
+
+    fn write_to(&self, f: &mut String, label: &dyn Fn(PeerId) -> String) -> fmt::Result {
+        use std::fmt::Write as _;
+        let who = self.peer().map(label).unwrap_or_default();
+        match self {
+            Event::Started { tip_height, tip_hash } => {
+                write!(f, "started tip_height={tip_height} tip={tip_hash}")
+            }
+            Event::Dialing { addr } => write!(f, "dialing {addr}"),
+            Event::DialFailed { addr, error, retry_in_ms } => {
+                write!(f, "dial_failed {addr} error=\"{error}\" retry_in_ms={retry_in_ms}")
+            }
+            Event::Connected { addr, direction, .. } => {
+                write!(f, "connected {who} addr={addr} {direction}")
+            }
+            Event::Received { command, detail, .. } => {
+                write!(f, "recv {who} {command}")?;
+                if !detail.is_empty() {
+                    write!(f, " {detail}")?;
+                }
+                Ok(())
+            }
+            Event::Sent { command, detail, .. } => {
+                write!(f, "send {who} {command}")?;
+                if !detail.is_empty() {
+                    write!(f, " {detail}")?;
+                }
+                Ok(())
+            }
+            Event::HandshakeDone { version, services, start_height, user_agent, .. } => write!(
+                f,
+                "handshake_done {who} version={version} services={services:#x} start_height={start_height} user_agent=\"{user_agent}\""
+            ),
+            Event::SyncPeer { peer: Some(_) } => write!(f, "sync_peer {who}"),
+            Event::SyncPeer { peer: None } => write!(f, "sync_peer none"),
+            Event::HeadersImported { received, accepted, tip_height, .. } => write!(
+                f,
+                "headers_imported {who} received={received} accepted={accepted} tip_height={tip_height}"
+            ),
+            Event::TipChanged { height, hash, chainwork, reorg_depth } => write!(
+                f,
+                "tip_changed height={height} hash={hash} chainwork={chainwork:x} reorg_depth={reorg_depth}"
+            ),
+            Event::Disconnected { reason, .. } => {
+                write!(f, "disconnect {who} reason=\"{reason}\"")
+            }
+            Event::PeerClosed { error: None, .. } => write!(f, "closed_by_peer {who}"),
+            Event::PeerClosed { error: Some(error), .. } => {
+                write!(f, "closed_by_peer {who} error=\"{error}\"")
+            }
+            Event::Reconnecting { addr, retry_in_ms } => {
+                write!(f, "reconnect {addr} retry_in_ms={retry_in_ms}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(|peer| format!("peer={peer}")))
+    }
+}
+
+/// What the node wants the runtime to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Write this message to the peer.
+    Send {
+        /// The connection.
+        peer: PeerId,
+        /// The message.
+        message: NetworkMessage,
+    },
+    /// Close the connection after writing what is queued for it.
+    Disconnect {
+        /// The connection.
+        peer: PeerId,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// Open a connection to `addr` and report it with [`Node::handle_connected`] (with
+    /// [`Direction::Outbound`] and this target) or [`Node::handle_dial_failed`].
+    Dial {
+        /// The connection-manager target.
+        target: TargetId,
+        /// Where to connect.
+        addr: String,
+    },
+    /// Persist this best-chain change in one store transaction before anything else.
+    Persist(ChainUpdate),
+    /// Record this event.
+    Event(Event),
+}
+
+/// The header-sync node's state machine. See the module docs for the calling contract.
+pub struct Node {
+    config: Config,
+    rng: ChaCha8Rng,
+    chain: HeaderChain,
+    peers: BTreeMap<PeerId, Peer>,
+    next_peer_id: u64,
+    sent_nonces: VecDeque<u64>,
+    sync: SyncManager,
+    connections: ConnectionManager,
+    outputs: VecDeque<Output>,
+}
+
+impl Node {
+    /// A node with `chain` (as loaded from the store) at time `now_ms`. Dials for every
+    /// configured outbound address are queued at once.
+    pub fn new(config: Config, chain: HeaderChain, now_ms: u64) -> Node {
+        let rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let sync = SyncManager::new(now_ms, &config.timing);
+        let connections = ConnectionManager::new(&config.connect, now_ms);
+        let mut node = Node {
+            config,
+            rng,
+            chain,
+            peers: BTreeMap::new(),
+            next_peer_id: 1,
+            sent_nonces: VecDeque::new(),
+            sync,
+            connections,
+            outputs: VecDeque::new(),
+        };
+        node.event(Event::Started { tip_height: node.chain.tip_height(), tip_hash: node.chain.tip_hash() });
+        node.dial_due(now_ms);
+        node
+    }
+
+    /// The header chain (best chain and every known branch).
+    pub fn chain(&self) -> &HeaderChain {
+        &self.chain
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Connected peers (handshake finished or not).
+    pub fn peer_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Peers whose handshake finished.
+    pub fn ready_peer_count(&self) -> usize {
+        self.peers.values().filter(|p| p.is_ready()).count()
+    }
+
+    /// The current sync peer.
+    pub fn sync_peer(&self) -> Option<PeerId> {
+        self.sync.sync_peer()
+    }
+
+    /// The next output to execute, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// The earliest time at which [`Node::handle_tick`] must run.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let timing = &self.config.timing;
+        let peers = self.peers.values().map(|p| p.next_deadline_ms(timing)).min();
+        [peers, Some(self.sync.next_deadline_ms()), self.connections.next_deadline_ms()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// A connection was established. Returns its id; for an outbound peer our `version` is
+    /// queued at once (btcd `negotiateOutboundProtocol`), an inbound peer must speak first.
+    pub fn handle_connected(&mut self, addr: String, direction: Direction, now_ms: u64) -> PeerId {
+        let id = PeerId(self.next_peer_id);
+        self.next_peer_id += 1;
+        self.event(Event::Connected { peer: id, addr: addr.clone(), direction: direction.as_str() });
+        let inbound = self.peers.values().filter(|p| p.direction == Direction::Inbound).count();
+        self.peers.insert(id, Peer::new(id, addr, direction, now_ms));
+        match direction {
+            Direction::Outbound(target) => {
+                self.connections.on_connected(target, id);
+                let version = self.our_version(id, now_ms);
+                self.send(id, NetworkMessage::Version(version), now_ms);
+            }
+            Direction::Inbound if inbound >= self.config.inbound_max => {
+                self.disconnect(id, DisconnectReason::TooManyInbound, now_ms);
+            }
+            Direction::Inbound => {}
+        }
+        id
+    }
+
+    /// A dial for `target` failed with `error`.
+    pub fn handle_dial_failed(&mut self, target: TargetId, error: String, now_ms: u64) {
+        let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
+        let addr = self.connections.addr(target).unwrap_or_default().to_string();
+        self.event(Event::DialFailed { addr, error, retry_in_ms });
+    }
+
+    /// The connection ended without the node asking (remote close, reset, write failure).
+    pub fn handle_disconnected(&mut self, peer: PeerId, error: Option<String>, now_ms: u64) {
+        if self.peers.contains_key(&peer) {
+            self.event(Event::PeerClosed { peer, error });
+            self.remove_peer(peer, now_ms);
+        }
+    }
+
+    /// The peer's byte stream could not be decoded: btcd answers with
+    /// `reject(malformed)` when the negotiated version allows it, then disconnects.
+    pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
+        let Some(p) = self.peers.get(&peer) else { return };
+        if p.is_ready() && p.negotiated_version >= REJECT_VERSION {
+            let reason = format!("Can't read message from {}: {error}", p.addr);
+            self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
+        }
+        self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
+    }
+
+    /// The runtime could not queue a message for `peer`: disconnect it.
+    pub fn handle_queue_full(&mut self, peer: PeerId, now_ms: u64) {
+        if self.peers.contains_key(&peer) {
+            self.disconnect(peer, DisconnectReason::OutboundQueueFull, now_ms);
+        }
+    }
+
+    /// Disconnects every peer (clean shutdown).
+    pub fn shutdown(&mut self, now_ms: u64) {
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            self.disconnect(id, DisconnectReason::Shutdown, now_ms);
+        }
+    }
+
+    /// A decoded message from `peer`.
+    pub fn handle_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.last_recv_ms = now_ms;
+        let state = p.state;
+        let detail = self.describe(&message);
+        self.event(Event::Received { peer, command: wire::command_name(&message), detail });
+        match state {
+            HandshakeState::AwaitVersion => match message {
+                NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
+                other => {
+                    let command = wire::command_name(&other);
+                    let reason = "a version message must precede all others".to_string();
+                    self.send_reject(peer, "version", RejectReason::Malformed, reason, now_ms);
+                    self.disconnect(peer, DisconnectReason::FirstMessageNotVersion { command }, now_ms);
+                }
+            },
+            HandshakeState::AwaitVerack => match message {
+                NetworkMessage::Verack => self.on_verack(peer, now_ms),
+                NetworkMessage::Version(_) => {
+                    self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms)
+                }
+                NetworkMessage::SendAddrV2 => {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        p.wants_addrv2 = true;
+                    }
+                }
+                // Feature negotiation that modern peers send around verack; btcd skips what it
+                // does not know, and `sendheaders` is tolerated as well.
+                NetworkMessage::WtxidRelay
+                | NetworkMessage::SendCmpct(_)
+                | NetworkMessage::SendHeaders
+                | NetworkMessage::FeeFilter(_)
+                | NetworkMessage::Unknown { .. } => {}
+                other => {
+                    let command = wire::command_name(&other);
+                    self.disconnect(peer, DisconnectReason::UnexpectedBeforeVerack { command }, now_ms);
+                }
+            },
+            HandshakeState::Ready => self.on_ready_message(peer, message, now_ms),
+        }
+    }
+
+    /// Runs every timer that is due at `now_ms`.
+    pub fn handle_tick(&mut self, now_ms: u64) {
+        let timing = self.config.timing.clone();
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            let Some(p) = self.peers.get_mut(&id) else { continue };
+            if !p.is_ready() {
+                if now_ms >= p.handshake_deadline_ms(&timing) {
+                    let timeout_ms = ms(timing.handshake_timeout);
+                    self.disconnect(id, DisconnectReason::HandshakeTimeout { timeout_ms }, now_ms);
+                }
+                continue;
+            }
+            if now_ms >= p.idle_deadline_ms(&timing) {
+                let timeout_ms = ms(timing.idle_timeout);
+                self.disconnect(id, DisconnectReason::Idle { timeout_ms }, now_ms);
+                continue;
+            }
+            if now_ms >= p.next_stall_tick_ms {
+                let interval_ms = ms(timing.stall_tick_interval).max(1);
+                while p.next_stall_tick_ms <= now_ms {
+                    p.next_stall_tick_ms += interval_ms;
+                }
+                // btcd `stallHandler`: a deadline is missed once `!now.Before(deadline)`.
+                if let Some(deadline) = p.headers_deadline_ms.filter(|d| now_ms >= *d) {
+                    let sent = deadline - 3 * ms(timing.stall_response_timeout);
+                    let reason = DisconnectReason::Stalled { command: "headers", waited_ms: now_ms - sent };
+                    self.disconnect(id, reason, now_ms);
+                    continue;
+                }
+            }
+            if now_ms >= p.next_ping_ms {
+                let interval_ms = ms(timing.ping_interval).max(1);
+                while p.next_ping_ms <= now_ms {
+                    p.next_ping_ms += interval_ms;
+                }
+                // btcd sends the ping nonce from `wire.RandomUint64`; a nonce of 0 would not be
+                // matched by Core, so avoid it.
+                let nonce = self.rng.next_u64().max(1);
+                if let Some(p) = self.peers.get_mut(&id) {
+                    if p.negotiated_version > BIP0031_VERSION {
+                        p.ping_in_flight = Some((nonce, now_ms));
+                    }
+                }
+                self.send(id, NetworkMessage::Ping(nonce), now_ms);
+            }
+        }
+        let best_height = self.chain.tip_height();
+        let peers = &self.peers;
+        let verdict = self.sync.sample(now_ms, &timing, |id| peers.get(&id).map_or(0, Peer::start_height), best_height);
+        match verdict {
+            StallVerdict::Fine => {}
+            StallVerdict::Unset(_) => {
+                self.event(Event::SyncPeer { peer: None });
+                self.start_sync(now_ms);
+            }
+            StallVerdict::Disconnect(peer) => {
+                let advertised_height = self.peers.get(&peer).map_or(0, Peer::start_height);
+                self.event(Event::SyncPeer { peer: None });
+                self.disconnect(peer, DisconnectReason::SyncStalled { advertised_height, best_height }, now_ms);
+                self.start_sync(now_ms);
+            }
+        }
+        self.dial_due(now_ms);
+    }
+
+    fn on_version(&mut self, peer: PeerId, version: VersionMessage, now_ms: u64) {
+        if self.sent_nonces.contains(&version.nonce) {
+            self.disconnect(peer, DisconnectReason::SelfConnection { nonce: version.nonce }, now_ms);
+            return;
+        }
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let negotiated = PROTOCOL_VERSION.min(version.version);
+        p.negotiated_version = negotiated;
+        p.remote = Some(RemoteVersion {
+            version: version.version,
+            services: version.services,
+            start_height: version.start_height,
+            user_agent: version.user_agent.clone(),
+        });
+        let direction = p.direction;
+        if matches!(direction, Direction::Outbound(_)) && !version.services.has(ServiceFlags::NETWORK) {
+            if negotiated >= REJECT_VERSION {
+                let reason = format!("required services {:#x} not offered", ServiceFlags::NETWORK.to_u64());
+                self.send_reject(peer, "version", RejectReason::NonStandard, reason, now_ms);
+            }
+            let services = version.services.to_u64();
+            self.disconnect(peer, DisconnectReason::MissingServices { services }, now_ms);
+            return;
+        }
+        if version.version < MIN_ACCEPTABLE_PROTOCOL_VERSION {
+            // btcd builds a reject here but cannot encode it below `RejectVersion`.
+            self.disconnect(peer, DisconnectReason::ObsoleteVersion { version: version.version }, now_ms);
+            return;
+        }
+        if direction == Direction::Inbound {
+            let ours = self.our_version(peer, now_ms);
+            self.send(peer, NetworkMessage::Version(ours), now_ms);
+        }
+        if negotiated >= ADDRV2_VERSION {
+            self.send(peer, NetworkMessage::SendAddrV2, now_ms);
+        }
+        self.send(peer, NetworkMessage::Verack, now_ms);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.state = HandshakeState::AwaitVerack;
+        }
+    }
+
+    fn on_verack(&mut self, peer: PeerId, now_ms: u64) {
+        let timing = self.config.timing.clone();
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.set_ready(now_ms, &timing);
+        let remote = p.remote.clone().unwrap_or(RemoteVersion {
+            version: 0,
+            services: ServiceFlags::NONE,
+            start_height: 0,
+            user_agent: String::new(),
+        });
+        let version = p.negotiated_version;
+        self.event(Event::HandshakeDone {
+            peer,
+            version,
+            services: remote.services.to_u64(),
+            start_height: remote.start_height,
+            user_agent: remote.user_agent,
+        });
+        self.start_sync(now_ms);
+    }
+
+    fn on_ready_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
+        match message {
+            NetworkMessage::Version(_) => {
+                let reason = "duplicate version message".to_string();
+                self.send_reject(peer, "version", RejectReason::Duplicate, reason, now_ms);
+                self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms);
+            }
+            NetworkMessage::Verack => {
+                let reason = "duplicate verack message".to_string();
+                self.send_reject(peer, "verack", RejectReason::Duplicate, reason, now_ms);
+                self.disconnect(peer, DisconnectReason::DuplicateVerack, now_ms);
+            }
+            NetworkMessage::SendAddrV2 => {
+                self.disconnect(peer, DisconnectReason::SendAddrV2AfterHandshake, now_ms)
+            }
+            NetworkMessage::Ping(nonce) => {
+                if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) {
+                    self.send(peer, NetworkMessage::Pong(nonce), now_ms);
+                }
+            }
+            NetworkMessage::Pong(nonce) => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    // btcd `handlePongMsg`: only the nonce of the last ping counts; anything
+                    // else is ignored, never punished.
+                    if let Some((expected, sent_ms)) = p.ping_in_flight {
+                        if expected == nonce {
+                            p.last_rtt_ms = Some(now_ms - sent_ms);
+                            p.ping_in_flight = None;
+                        }
+                    }
+                }
+            }
+            NetworkMessage::SendHeaders => {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.wants_headers_announcements = true;
+                }
+            }
+            NetworkMessage::Headers(headers) => self.on_headers(peer, headers, now_ms),
+            NetworkMessage::GetHeaders(request) => self.on_getheaders(peer, request, now_ms),
+            // Everything else (inv, addr, reject, unknown commands...) is ignored by a
+            // header-only node; receiving it already reset the idle timer.
+            _ => {}
+        }
+    }
+
+    fn on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
+        if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
+            self.disconnect(peer, DisconnectReason::TooManyHeaders { count: headers.len() }, now_ms);
+            return;
+        }
+        // Any `headers` message, even an empty one, clears the deadline (btcd `stallControl`).
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.headers_deadline_ms = None;
+        }
+        let received = headers.len();
+        let import = if headers.is_empty() {
+            None
+        } else {
+            self.sync.on_headers(peer, now_ms);
+            Some(self.chain.accept_headers(&headers, now_ms / 1000))
+        };
+        let accepted = import.as_ref().map_or(0, |i| i.accepted);
+        if let Some(import) = &import {
+            if let Some(update) = &import.update {
+                self.outputs.push_back(Output::Persist(update.clone()));
+                let tip = Event::TipChanged {
+                    height: self.chain.tip_height(),
+                    hash: self.chain.tip_hash(),
+                    chainwork: self.chain.tip_chainwork(),
+                    reorg_depth: import.reorg_depth,
+                };
+                self.event(tip);
+            }
+        }
+        self.event(Event::HeadersImported { peer, received, accepted, tip_height: self.chain.tip_height() });
+        if let Some(error) = import.and_then(|i| i.error) {
+            self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
+            return;
+        }
+        if received == wire::HEADERS_PER_MESSAGE_MAX {
+            // Bitcoin Core: a full batch means the peer has more; continue from its last header.
+            let last = headers[received - 1].block_hash();
+            let locator = self.chain.locator_from(&last);
+            self.send_getheaders(peer, locator, now_ms);
+        } else if self.sync.sync_peer() == Some(peer) {
+            // Fewer than 2000: this peer's tip is reached. If that is all it advertised, look for
+            // a higher peer; if it advertised more, the stall sampler judges it.
+            let advertised = self.peers.get(&peer).map_or(0, Peer::start_height);
+            if i64::from(self.chain.tip_height()) >= i64::from(advertised) {
+                self.sync.unset();
+                self.event(Event::SyncPeer { peer: None });
+                self.start_sync(now_ms);
+            }
+        }
+    }
+
+    fn on_getheaders(&mut self, peer: PeerId, request: GetHeadersMessage, now_ms: u64) {
+        let count = request.locator_hashes.len();
+        if count > wire::LOCATOR_HASHES_MAX {
+            self.disconnect(peer, DisconnectReason::TooManyLocatorHashes { count }, now_ms);
+            return;
+        }
+        let headers = self.chain.headers_after_locator(
+            &request.locator_hashes,
+            request.stop_hash,
+            wire::HEADERS_PER_MESSAGE_MAX,
+        );
+        self.send(peer, NetworkMessage::Headers(headers), now_ms);
+    }
+
+    fn start_sync(&mut self, now_ms: u64) {
+        let candidates: Vec<(PeerId, i32)> = self
+            .peers
+            .values()
+            .filter(|p| p.is_ready() && p.is_full_node())
+            .map(|p| (p.id, p.start_height()))
+            .collect();
+        let best = self.chain.tip_height();
+        if let Some(peer) = self.sync.choose(&candidates, best, &mut self.rng, now_ms) {
+            self.event(Event::SyncPeer { peer: Some(peer) });
+            let locator = self.chain.locator();
+            self.send_getheaders(peer, locator, now_ms);
+        }
+    }
+
+    fn send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
+        let timing = self.config.timing.clone();
+        let first = locator.first().copied().unwrap_or_else(BlockHash::all_zeros);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.on_getheaders_sent(first, now_ms, &timing);
+        }
+        let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
+        let request = GetHeadersMessage { version: PROTOCOL_VERSION, ..request };
+        self.send(peer, NetworkMessage::GetHeaders(request), now_ms);
+    }
+
+    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String, now_ms: u64) {
+        if self.peers.get(&peer).is_some_and(|p| p.negotiated_version >= REJECT_VERSION) {
+            let reject = Reject {
+                message: command.into(),
+                ccode: code,
+                reason: reason.into(),
+                hash: bitcoin::hashes::sha256d::Hash::all_zeros(),
+            };
+            self.send(peer, NetworkMessage::Reject(reject), now_ms);
+        }
+    }
+
+    fn our_version(&mut self, peer: PeerId, now_ms: u64) -> VersionMessage {
+        // btcd sends `uint64(rand.Int63())`: the top bit is always clear.
+        let nonce = self.rng.next_u64() >> 1;
+        if self.sent_nonces.len() == SENT_NONCES_MAX {
+            self.sent_nonces.pop_front();
+        }
+        self.sent_nonces.push_back(nonce);
+        let receiver = self
+            .peers
+            .get(&peer)
+            .and_then(|p| p.addr.parse::<std::net::SocketAddr>().ok())
+            .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+        let services = ServiceFlags::from(self.config.services);
+        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let timestamp = i64::try_from(now_ms / 1000).unwrap_or(i64::MAX);
+        let start_height = i32::try_from(self.chain.tip_height()).unwrap_or(i32::MAX);
+        let mut version = VersionMessage::new(
+            services,
+            timestamp,
+            Address::new(&receiver, ServiceFlags::NONE),
+            Address::new(&unspecified, services),
+            nonce,
+            self.config.user_agent.clone(),
+            start_height,
+        );
+        version.version = PROTOCOL_VERSION;
+        version.relay = false;
+        version
+    }
+
+    fn send(&mut self, peer: PeerId, message: NetworkMessage, _now_ms: u64) {
+        let detail = self.describe(&message);
+        self.event(Event::Sent { peer, command: wire::command_name(&message), detail });
+        self.outputs.push_back(Output::Send { peer, message });
+    }
+
+    fn disconnect(&mut self, peer: PeerId, reason: DisconnectReason, now_ms: u64) {
+        if !self.peers.contains_key(&peer) {
+            return;
+        }
+        self.event(Event::Disconnected { peer, reason: reason.clone() });
+        self.outputs.push_back(Output::Disconnect { peer, reason });
+        self.remove_peer(peer, now_ms);
+    }
+
+    fn remove_peer(&mut self, peer: PeerId, now_ms: u64) {
+        let Some(p) = self.peers.remove(&peer) else { return };
+        if let Direction::Outbound(target) = p.direction {
+            let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
+            self.event(Event::Reconnecting { addr: p.addr.clone(), retry_in_ms });
+        }
+        if self.sync.on_peer_removed(peer) {
+            self.event(Event::SyncPeer { peer: None });
+            self.start_sync(now_ms);
+        }
+    }
+
+    fn dial_due(&mut self, now_ms: u64) {
+        for (target, addr) in self.connections.due_dials(now_ms) {
+            self.event(Event::Dialing { addr: addr.clone() });
+            self.outputs.push_back(Output::Dial { target, addr });
+        }
+    }
+
+    fn event(&mut self, event: Event) {
+        self.outputs.push_back(Output::Event(event));
+    }
+
+    /// The key fields of a message, for the trace: locators are shown as the heights we know
+    /// them at (`?` for unknown hashes), headers by count and first/last hash.
+    fn describe(&self, message: &NetworkMessage) -> String {
+        match message {
+            NetworkMessage::Version(v) => format!(
+                "version={} services={:#x} start_height={} nonce={:#018x} user_agent=\"{}\"",
+                v.version,
+                v.services.to_u64(),
+                v.start_height,
+                v.nonce,
+                v.user_agent
+            ),
+            NetworkMessage::GetHeaders(g) => {
+                let heights: Vec<String> = g
+                    .locator_hashes
+                    .iter()
+                    .map(|h| self.chain.get(h).map_or("?".to_string(), |e| e.height.to_string()))
+                    .collect();
+                let first = g.locator_hashes.first().map_or("none".to_string(), |h| h.to_string());
+                let stop = if g.stop_hash == BlockHash::all_zeros() { "0".to_string() } else { g.stop_hash.to_string() };
+                format!(
+                    "locator_len={} locator_heights=[{}] locator[0]={first} stop={stop}",
+                    g.locator_hashes.len(),
+                    heights.join(",")
+                )
+            }
+            NetworkMessage::Headers(h) => match (h.first(), h.last()) {
+                (Some(first), Some(last)) => format!(
+                    "count={} first={} last={}",
+                    h.len(),
+                    first.block_hash(),
+                    last.block_hash()
+                ),
+                _ => "count=0".to_string(),
+            },
+            NetworkMessage::Ping(nonce) | NetworkMessage::Pong(nonce) => format!("nonce={nonce:#018x}"),
+            NetworkMessage::Reject(r) => {
+                format!("message={} ccode={:?} reason=\"{}\"", r.message, r.ccode, r.reason)
+            }
+            NetworkMessage::Unknown { payload, .. } => format!("payload_bytes={}", payload.len()),
+            _ => String::new(),
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Chain fixtures for fake peers: the real mainnet headers 0..=1111 carried in the repository,
+//! and regtest chains of any length mined deterministically from a seed with real regtest
+//! proof of work, with forks.
+
+use bitcoin::block::{Header, Version};
+use bitcoin::consensus::deserialize;
+use bitcoin::hashes::{sha256, sha256d, Hash};
+use bitcoin::{CompactTarget, Network, TxMerkleNode};
+use serde::{Deserialize, Serialize};
+
+use crate::SimError;
+
+/// Real mainnet headers 1..=1111 (see `sim/fixtures/README.md` for the source).
+pub const MAINNET_1_1111: &[u8] = include_bytes!("../fixtures/mainnet_1-1111.bin");
+
+/// SHA-256 of [`MAINNET_1_1111`], as published with the source package.
+pub const MAINNET_1_1111_SHA256: &str = "19c786983e643f71596582f98bee0f8c2c9365c086a15ad2aa73018808dee3c1";
+
+/// Regtest's fixed proof-of-work bits (`powLimit`, Bitcoin Core `kernel/chainparams.cpp`).
+pub const REGTEST_BITS: u32 = 0x207f_ffff;
+
+/// Seconds between consecutive mined regtest headers.
+pub const REGTEST_SPACING_S: u32 = 600;
+
+/// Which chain a fake peer serves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChainSpec {
+    /// Real mainnet headers from genesis up to `height_max` (at most 1111).
+    Mainnet {
+        /// Last height served (default 1111).
+        #[serde(default)]
+        height_max: Option<u32>,
+    },
+    /// A regtest chain of `height` headers above genesis mined from `seed`. With `fork`, the
+    /// chain shares the chain mined from `fork.seed` up to `fork.height` and continues with
+    /// its own headers from there.
+    Regtest {
+        /// Tip height.
+        height: u32,
+        /// Seed of this chain's own headers.
+        seed: u64,
+        /// Where this chain branches off another one.
+        #[serde(default)]
+        fork: Option<ForkSpec>,
+    },
+}
+
+/// The shared part of a forked regtest chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForkSpec {
+    /// Seed of the chain branched from.
+    pub seed: u64,
+    /// Last height shared with it.
+    pub height: u32,
+}
+
+impl ChainSpec {
+    /// The network whose rules the chain follows.
+    pub fn network(&self) -> Network {
+        match self {
+            ChainSpec::Mainnet { .. } => Network::Bitcoin,
+            ChainSpec::Regtest { .. } => Network::Regtest,
+        }
+    }
+
+    /// Builds the chain: genesis first, index = height.
+    ///
+    /// # Errors
+    /// A corrupt mainnet fixture, a mainnet height above 1111, or a fork above the chain's tip.
+    pub fn build(&self) -> Result<Vec<Header>, SimError> {
+        match self {
+            ChainSpec::Mainnet { height_max } => {
+                let mut chain = mainnet_0_1111()?;
+                let last = height_max.unwrap_or(1111);
+                if last > 1111 {
+                    return Err(SimError::Fixture(format!("mainnet fixture ends at 1111, asked for {last}")));
+                }
+                chain.truncate(last as usize + 1);
+                Ok(chain)
+            }
+            ChainSpec::Regtest { height, seed, fork } => {
+                let mut chain = vec![bitcoin::constants::genesis_block(Network::Regtest).header];
+                if let Some(fork) = fork {
+                    if fork.height > *height {
+                        return Err(SimError::Fixture(format!(
+                            "fork height {} is above the chain's height {height}",
+                            fork.height
+                        )));
+                    }
+                    extend_regtest(&mut chain, fork.height, fork.seed);
+                }
+                extend_regtest(&mut chain, *height, *seed);
+                Ok(chain)
+            }
+        }
+    }
+}
+
+/// Mainnet genesis plus the carried headers 1..=1111, after checking the file's SHA-256 and
+/// that header 1 follows genesis.
+///
+/// # Errors
+/// [`SimError::Fixture`] if the bytes are not the published file.
+pub fn mainnet_0_1111() -> Result<Vec<Header>, SimError> {
+    let digest = sha256::Hash::hash(MAINNET_1_1111).to_string();
+    if digest != MAINNET_1_1111_SHA256 {
+        return Err(SimError::Fixture(format!(
+            "sim/fixtures/mainnet_1-1111.bin has SHA-256 {digest}, expected {MAINNET_1_1111_SHA256}"
+        )));
+    }
+    let mut chain = vec![bitcoin::constants::genesis_block(Network::Bitcoin).header];
+    for (index, bytes) in MAINNET_1_1111.chunks(80).enumerate() {
+        let header: Header = deserialize(bytes)
+            .map_err(|e| SimError::Fixture(format!("mainnet fixture header {}: {e}", index + 1)))?;
+        chain.push(header);
+    }
+    if chain[1].prev_blockhash != chain[0].block_hash() {
+        return Err(SimError::Fixture("mainnet fixture header 1 does not follow genesis".into()));
+    }
+    Ok(chain)
+}
+
+/// Appends mined regtest headers to `chain` until its tip is at `height`. Each header's merkle
+/// root is derived from `(seed, height)`, so different seeds give different branches, its time
+/// is the parent's plus [`REGTEST_SPACING_S`], and its nonce is the first that meets the
+/// regtest target.
+pub fn extend_regtest(chain: &mut Vec<Header>, height: u32, seed: u64) {
+    let bits = CompactTarget::from_consensus(REGTEST_BITS);
+    let target = bitcoin::Target::from_compact(bits);
+    while chain.len() <= height as usize {
+        let parent = chain[chain.len() - 1];
+        let next_height = chain.len() as u64;
+        let mut commitment = [0u8; 16];
+        commitment[..8].copy_from_slice(&seed.to_le_bytes());
+        commitment[8..].copy_from_slice(&next_height.to_le_bytes());
+        let merkle_root = TxMerkleNode::from_raw_hash(sha256d::Hash::hash(&commitment));
+        let mut header = Header {
+            version: Version::from_consensus(0x2000_0000),
+            prev_blockhash: parent.block_hash(),
+            merkle_root,
+            time: parent.time + REGTEST_SPACING_S,
+            bits,
+            nonce: 0,
+        };
+        while !target.is_met_by(header.block_hash()) {
+            header.nonce += 1;
+        }
+        chain.push(header);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mainnet_fixture_matches_its_published_digest_and_reaches_block_1111() {
+        let chain = mainnet_0_1111().expect("fixture");
+        assert_eq!(chain.len(), 1112);
+        assert_eq!(chain[1].prev_blockhash, chain[0].block_hash(), "header 1 follows genesis");
+        for pair in chain.windows(2) {
+            assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
+        }
+        assert_eq!(
+            chain[1111].block_hash().to_string(),
+            "00000000ca59764b4ff11d88ea67e641dba94a17520ebd10f1631b21a18d5805"
+        );
+    }
+
+    #[test]
+    fn regtest_chains_are_deterministic_and_forks_share_their_base() {
+        let a = ChainSpec::Regtest { height: 50, seed: 1, fork: None }.build().unwrap();
+        let again = ChainSpec::Regtest { height: 50, seed: 1, fork: None }.build().unwrap();
+        assert_eq!(a, again);
+        let b = ChainSpec::Regtest { height: 60, seed: 2, fork: Some(ForkSpec { seed: 1, height: 40 }) }
+            .build()
+            .unwrap();
+        assert_eq!(a[..=40], b[..=40]);
+        assert_ne!(a[41], b[41]);
+        let target = bitcoin::Target::from_compact(CompactTarget::from_consensus(REGTEST_BITS));
+        for pair in b.windows(2) {
+            assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
+            assert!(target.is_met_by(pair[1].block_hash()));
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! Scripted fake btcd peers.
+//!
+//! A fake peer serves a chain fixture like a btcd node would: it answers the version/verack
+//! handshake (btcd's order: `version`, `sendaddrv2` when both speak 70016, `verack`), pongs
+//! every ping, pings every 2 minutes itself (btcd `pingHandler`), and answers `getheaders` with
+//! up to 2000 headers after the first locator hash it knows, stopping at `hash_stop`. A
+//! [`Behaviour`] makes it misbehave in one scripted way, or a [`Step`] list scripts it message
+//! by message.
+//!
+//! The peer is written against the node's [`Network`] trait and plain tokio I/O traits, so the
+//! same code serves the node inside turmoil and over real loopback TCP.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bitcoin::block::Header;
+use bitcoin::hashes::Hash;
+use bitcoin::BlockHash;
+use node::runtime::Network;
+use node::wire::{
+    self, Address, FrameDecoder, GetHeadersMessage, Magic, NetworkMessage, ServiceFlags, VersionMessage,
+};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
+
+/// The port fake peers and the simulated node listen on (mainnet's default, as a label).
+pub const LISTEN_PORT: u16 = 8333;
+
+/// btcd's `pingInterval` (`peer/peer.go`): fake peers ping this often after the handshake.
+pub const PING_INTERVAL: Duration = Duration::from_secs(120);
+
+/// How a fake peer (mis)behaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Behaviour {
+    /// Serves its chain correctly.
+    #[default]
+    Honest,
+    /// Accepts the connection and never sends anything.
+    NeverSendsVersion,
+    /// Sends `ping(1)` before any `version`, then stays silent.
+    PingFirst,
+    /// Completes the handshake, then sends a second `version`.
+    DuplicateVersion,
+    /// Completes the handshake and answers pings, but never answers `getheaders`.
+    AnswersPingsOnly,
+    /// Completes the handshake, then sends nothing at all (no pongs).
+    SilentAfterHandshake,
+    /// Answers the first `getheaders`, then sends nothing at all (no pongs).
+    SilentAfterFirstHeaders,
+    /// In reply number `batch` (1-based), header `index` has a nonce that misses its target.
+    BadPow {
+        /// Which reply.
+        batch: u32,
+        /// Which header of it (0-based).
+        index: usize,
+    },
+    /// Answers the first `getheaders` with 2001 headers.
+    TooManyHeaders,
+    /// In reply number `batch`, header `index` is left out, so the batch has a gap.
+    NonContinuous {
+        /// Which reply.
+        batch: u32,
+        /// Which header is dropped (0-based, at least 1).
+        index: usize,
+    },
+    /// After the handshake, sends a frame with magic `ffffffff`.
+    WrongMagic,
+    /// After the handshake, sends a `ping` whose checksum is `ffffffff`.
+    BadChecksum,
+    /// Writes the first half of reply number `batch`, then closes the connection.
+    CloseMidBatch {
+        /// Which reply.
+        batch: u32,
+    },
+    /// Follows the steps in order; after the last one it keeps reading and stays silent.
+    Script(Vec<Step>),
+}
+
+/// One step of a scripted peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Reads messages until one with this command arrives (others are dropped).
+    WaitFor(String),
+    /// Sends a message.
+    Send(SendSpec),
+    /// Waits this many milliseconds.
+    DelayMs(u64),
+    /// Closes the connection (FIN).
+    Close,
+    /// Behaves honestly from here on (answers pings and `getheaders`).
+    Honest,
+}
+
+/// A message a script can send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SendSpec {
+    /// The peer's configured `version`.
+    Version,
+    /// `verack`.
+    Verack,
+    /// `sendheaders`.
+    Sendheaders,
+    /// `sendaddrv2`.
+    Sendaddrv2,
+    /// `wtxidrelay`.
+    Wtxidrelay,
+    /// `ping` with this nonce.
+    Ping(u64),
+    /// `pong` with this nonce.
+    Pong(u64),
+    /// `headers` with `count` headers of the peer's chain from `from_height`.
+    Headers {
+        /// First height sent.
+        from_height: u32,
+        /// How many.
+        count: u32,
+    },
+}
+
+/// A fake peer's identity and chain, shared by all its connections.
+#[derive(Debug)]
+pub struct FakePeer {
+    /// Host name (for the simulator) or label.
+    pub name: String,
+    /// Network magic it speaks.
+    pub magic: Magic,
+    /// The chain it serves, genesis first.
+    pub chain: Vec<Header>,
+    hash_to_height: BTreeMap<BlockHash, u32>,
+    /// Protocol version it advertises.
+    pub version: u32,
+    /// Service bits it advertises.
+    pub services: u64,
+    /// Height it advertises.
+    pub start_height: i32,
+    /// User agent it advertises.
+    pub user_agent: String,
+    /// How it behaves.
+    pub behaviour: Behaviour,
+    /// Delay before its `version`.
+    pub version_delay: Duration,
+    /// Delay before each `headers` reply.
+    pub headers_delay: Duration,
+    seed: u64,
+    clock_s: fn() -> i64,
+    connections: Cell<u64>,
+}
+
+/// Settings of a [`FakePeer`] other than its chain.
+#[derive(Debug, Clone)]
+pub struct FakePeerSettings {
+    /// Protocol version it advertises.
+    pub version: u32,
+    /// Service bits it advertises.
+    pub services: u64,
+    /// Height it advertises (`None`: its chain's tip).
+    pub start_height: Option<i32>,
+    /// How it behaves.
+    pub behaviour: Behaviour,
+    /// Delay before its `version`.
+    pub version_delay: Duration,
+    /// Delay before each `headers` reply.
+    pub headers_delay: Duration,
+    /// Seed for its nonces.
+    pub seed: u64,
+    /// Its clock, in seconds since the Unix epoch, for `version` timestamps.
+    pub clock_s: fn() -> i64,
+}
+
+/// Simulated time from turmoil in seconds since the Unix epoch (0 outside a simulation).
+pub fn turmoil_clock_s() -> i64 {
+    turmoil::since_epoch().map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Default for FakePeerSettings {
+    fn default() -> Self {
+        FakePeerSettings {
+            version: 70016,
+            services: ServiceFlags::NETWORK.to_u64() | ServiceFlags::WITNESS.to_u64(),
+            start_height: None,
+            behaviour: Behaviour::Honest,
+            version_delay: Duration::ZERO,
+            headers_delay: Duration::ZERO,
+            seed: 0,
+            clock_s: turmoil_clock_s,
+        }
+    }
+}
+
+impl FakePeer {
+    /// A fake btcd peer named `name` serving `chain` (genesis first) on `network`.
+    pub fn new(name: &str, network: bitcoin::Network, chain: Vec<Header>, settings: FakePeerSettings) -> FakePeer {
+        let hash_to_height = chain.iter().enumerate().map(|(h, header)| (header.block_hash(), h as u32)).collect();
+        let tip = i32::try_from(chain.len().saturating_sub(1)).unwrap_or(i32::MAX);
+        FakePeer {
+            name: name.to_string(),
+            magic: wire::magic_for(network),
+            chain,
+            hash_to_height,
+            version: settings.version,
+            services: settings.services,
+            start_height: settings.start_height.unwrap_or(tip),
+            user_agent: "/btcwire:0.5.0/btcd:0.26.0/".to_string(),
+            behaviour: settings.behaviour,
+            version_delay: settings.version_delay,
+            headers_delay: settings.headers_delay,
+            seed: settings.seed,
+            clock_s: settings.clock_s,
+            connections: Cell::new(0),
+        }
+    }
+
+    /// The headers btcd would send for `request`: after the first locator hash it knows (from
+    /// height 1 if none), at most 2000, through `hash_stop` inclusive.
+    pub fn headers_for(&self, request: &GetHeadersMessage) -> Vec<Header> {
+        let start = request
+            .locator_hashes
+            .iter()
+            .find_map(|hash| self.hash_to_height.get(hash).copied())
+            .map_or(1, |h| h as usize + 1);
+        let mut out = Vec::new();
+        for header in self.chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX) {
+            out.push(*header);
+            if header.block_hash() == request.stop_hash {
+                break;
+            }
+        }
+        out
+    }
+
+    fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
+        let now_s = (self.clock_s)();
+        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
+        let services = ServiceFlags::from(self.services);
+        let mut version = VersionMessage::new(
+            services,
+            now_s,
+            Address::new(&unspecified, ServiceFlags::NONE),
+            Address::new(&unspecified, services),
+            rng.next_u64() >> 1,
+            self.user_agent.clone(),
+            self.start_height,
+        );
+        version.version = self.version;
+        version
+    }
+}
+
+/// Accepts connections on `listener` forever, serving each with `peer`.
+pub async fn accept_loop<N: Network>(net: N, listener: N::Listener, peer: Rc<FakePeer>) -> io::Result<()> {
+    loop {
+        let (stream, _) = net.accept(&listener).await?;
+        let peer = peer.clone();
+        tokio::task::spawn_local(async move {
+            let _ = serve(stream, peer, false).await;
+        });
+    }
+}
+
+/// Dials `addr` and serves the connection; redials 5 s after it ends or fails (a permanent
+/// btcd connection request), forever.
+pub async fn dial_loop<N: Network>(net: N, addr: String, peer: Rc<FakePeer>) -> io::Result<()> {
+    loop {
+        if let Ok(stream) = net.connect(&addr).await {
+            let _ = serve(stream, peer.clone(), true).await;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+struct Conn<S> {
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+    decoder: FrameDecoder,
+    magic: Magic,
+    buf: Vec<u8>,
+}
+
+impl<S: AsyncRead + AsyncWrite> Conn<S> {
+    async fn recv(&mut self) -> io::Result<Option<NetworkMessage>> {
+        loop {
+            match self.decoder.decode_next() {
+                Ok(Some(message)) => return Ok(Some(message)),
+                Ok(None) => {}
+                Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error.to_string())),
+            }
+            let n = self.reader.read(&mut self.buf).await?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.decoder.extend(&self.buf[..n]);
+        }
+    }
+
+    async fn send(&mut self, message: NetworkMessage) -> io::Result<()> {
+        self.send_bytes(&wire::encode(self.magic, message)).await
+    }
+
+    async fn send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.writer.write_all(bytes).await?;
+        self.writer.flush().await
+    }
+
+    /// Reads and drops everything until the other side closes.
+    async fn drain(&mut self) -> io::Result<()> {
+        while self.recv().await?.is_some() {}
+        Ok(())
+    }
+}
+
+/// Serves one connection. `dialled_out` is true when the fake peer opened it (it then speaks
+/// first).
+///
+/// # Errors
+/// I/O errors of the connection; they only end this connection.
+pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<FakePeer>, dialled_out: bool) -> io::Result<()> {
+    let (reader, writer) = tokio::io::split(stream);
+    let mut conn = Conn { reader, writer, decoder: FrameDecoder::new(peer.magic), magic: peer.magic, buf: vec![0; 64 * 1024] };
+    let connection = peer.connections.get();
+    peer.connections.set(connection + 1);
+    let mut rng = ChaCha8Rng::seed_from_u64(peer.seed ^ connection.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    match &peer.behaviour {
+        Behaviour::NeverSendsVersion => return conn.drain().await,
+        Behaviour::PingFirst => {
+            conn.send(NetworkMessage::Ping(1)).await?;
+            return conn.drain().await;
+        }
+        Behaviour::Script(steps) => return run_script(&mut conn, &peer, steps, &mut rng, dialled_out).await,
+        _ => {}
+    }
+    if !handshake(&mut conn, &peer, &mut rng, dialled_out).await? {
+        return Ok(());
+    }
+    match &peer.behaviour {
+        Behaviour::SilentAfterHandshake => return conn.drain().await,
+        Behaviour::DuplicateVersion => {
+            let version = peer.version_message(&mut rng);
+            conn.send(NetworkMessage::Version(version)).await?;
+        }
+        Behaviour::WrongMagic => {
+            conn.send_bytes(&wire::encode_raw(Magic::from_bytes([0xff; 4]), "junk", b"hello")).await?;
+        }
+        Behaviour::BadChecksum => {
+            conn.send_bytes(&wire::encode_with_checksum(peer.magic, NetworkMessage::Ping(7), [0xff; 4])).await?;
+        }
+        _ => {}
+    }
+    serve_honestly(&mut conn, &peer, &mut rng).await
+}
+
+/// btcd's handshake from either side. Returns false if the connection closed first.
+async fn handshake<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+    dialled_out: bool,
+) -> io::Result<bool> {
+    let mut sent_version = false;
+    if dialled_out {
+        tokio::time::sleep(peer.version_delay).await;
+        conn.send(NetworkMessage::Version(peer.version_message(rng))).await?;
+        sent_version = true;
+    }
+    let mut sent_verack = false;
+    loop {
+        match conn.recv().await? {
+            None => return Ok(false),
+            Some(NetworkMessage::Version(theirs)) => {
+                if !sent_version {
+                    tokio::time::sleep(peer.version_delay).await;
+                    conn.send(NetworkMessage::Version(peer.version_message(rng))).await?;
+                    sent_version = true;
+                }
+                if theirs.version.min(peer.version) >= 70016 {
+                    conn.send(NetworkMessage::SendAddrV2).await?;
+                }
+                conn.send(NetworkMessage::Verack).await?;
+                sent_verack = true;
+            }
+            Some(NetworkMessage::Verack) if sent_verack => return Ok(true),
+            Some(_) => {}
+        }
+    }
+}
+
+async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<()> {
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let mut replies = 0u32;
+    loop {
+        let message = tokio::select! {
+            biased;
+            message = conn.recv() => message?,
+            _ = ping.tick() => {
+                conn.send(NetworkMessage::Ping(rng.next_u64())).await?;
+                continue;
+            }
+        };
+        let Some(message) = message else { return Ok(()) };
+        match message {
+            NetworkMessage::Ping(nonce) => conn.send(NetworkMessage::Pong(nonce)).await?,
+            NetworkMessage::GetHeaders(request) => {
+                if peer.behaviour == Behaviour::AnswersPingsOnly {
+                    continue;
+                }
+                replies += 1;
+                tokio::time::sleep(peer.headers_delay).await;
+                let mut headers = peer.headers_for(&request);
+                match peer.behaviour {
+                    Behaviour::BadPow { batch, index } if batch == replies => spoil_pow(&mut headers, index),
+                    Behaviour::NonContinuous { batch, index } if batch == replies && index < headers.len() => {
+                        headers.remove(index);
+                    }
+                    Behaviour::TooManyHeaders if replies == 1 => {
+                        let start = headers.first().map_or(1, |h| peer.hash_to_height.get(&h.prev_blockhash).map_or(1, |p| *p as usize + 1));
+                        headers = peer.chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX + 1).copied().collect();
+                    }
+                    Behaviour::CloseMidBatch { batch } if batch == replies => {
+                        let frame = wire::encode(peer.magic, NetworkMessage::Headers(headers));
+                        conn.send_bytes(&frame[..frame.len() / 2]).await?;
+                        conn.writer.shutdown().await?;
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                conn.send(NetworkMessage::Headers(headers)).await?;
+                if peer.behaviour == Behaviour::SilentAfterFirstHeaders {
+                    return conn.drain().await;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Bumps the nonce of `headers[index]` until its hash misses the target of its own bits.
+fn spoil_pow(headers: &mut [Header], index: usize) {
+    if let Some(header) = headers.get_mut(index) {
+        let target = header.target();
+        header.nonce = header.nonce.wrapping_add(1);
+        while target.is_met_by(header.block_hash()) {
+            header.nonce = header.nonce.wrapping_add(1);
+        }
+    }
+}
+
+async fn run_script<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    peer: &FakePeer,
+    steps: &[Step],
+    rng: &mut ChaCha8Rng,
+    _dialled_out: bool,
+) -> io::Result<()> {
+    for step in steps {
+        match step {
+            Step::WaitFor(command) => loop {
+                match conn.recv().await? {
+                    None => return Ok(()),
+                    Some(message) if wire::command_name(&message) == *command => break,
+                    Some(_) => {}
+                }
+            },
+            Step::Send(spec) => {
+                let message = match spec {
+                    SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
+                    SendSpec::Verack => NetworkMessage::Verack,
+                    SendSpec::Sendheaders => NetworkMessage::SendHeaders,
+                    SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
+                    SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
+                    SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
+                    SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
+                    SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
+                        peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect(),
+                    ),
+                };
+                conn.send(message).await?;
+            }
+            Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+            Step::Close => {
+                conn.writer.shutdown().await?;
+                return Ok(());
+            }
+            Step::Honest => return serve_honestly(conn, peer, rng).await,
+        }
+    }
+    conn.drain().await
+}
+
+/// The all-zero hash, as `hash_stop` "no stop".
+pub fn no_stop() -> BlockHash {
+    BlockHash::all_zeros()
+}

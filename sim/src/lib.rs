@@ -1,0 +1,64 @@
+//! Deterministic simulation harness for the `node` crate: runs the unchanged node inside
+//! turmoil's simulated network against scripted fake btcd peers, records a deterministic trace,
+//! and checks the outcome against a scenario's expectations.
+//!
+//! # Module map
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
+//! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, seeded regtest chains with forks |
+//! | [`fake_peer`] | fake btcd peers: honest serving, preset misbehaviours, step-by-step scripts |
+//! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
+//! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
+//! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
+//! | [`runner`] | builds the turmoil world from a scenario, applies timed faults, runs it |
+//!
+//! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
+//! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
+//! simulated milliseconds only. The same scenario and seed give a byte-identical trace.
+
+pub mod chain;
+pub mod fake_peer;
+pub mod net;
+pub mod outcome;
+pub mod runner;
+pub mod scenario;
+pub mod trace;
+
+pub use outcome::Outcome;
+pub use runner::{run_scenario, RunResult};
+pub use scenario::Scenario;
+
+/// Errors of the harness itself (not of the node under test, whose misbehaviour shows up as
+/// failed expectations).
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// A scenario file could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A scenario file is not valid: names the file, the field path and the problem.
+    #[error("{path}: {field}: {message}")]
+    Scenario {
+        /// The file.
+        path: String,
+        /// Path of the offending field (`peers[0].behaviour`), or `-` for the whole file.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A chain fixture could not be built.
+    #[error("chain fixture: {0}")]
+    Fixture(String),
+    /// The node's data folder could not be prepared or read.
+    #[error("node data folder: {0}")]
+    Datadir(String),
+    /// turmoil reported a failure (a host's software returned an error or panicked).
+    #[error("simulation: {0}")]
+    Simulation(String),
+}

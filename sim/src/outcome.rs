@@ -1,0 +1,177 @@
+//! The outcome of a run (what the snapshot holds) and the expectation checks.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::scenario::Expect;
+use crate::trace::{ConnectionRecord, Recorder, RunRecord};
+
+/// What a run ended with. Serialized as the insta snapshot; every field is deterministic for a
+/// given scenario and seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// Scenario name (file stem).
+    pub scenario: String,
+    /// Seed it ran with.
+    pub seed: u64,
+    /// Best header height.
+    pub tip_height: u32,
+    /// Best header hash.
+    pub tip_hash: String,
+    /// Chainwork of the best chain, hex.
+    pub chainwork: String,
+    /// Rows in the SQLite store after the run.
+    pub stored_rows: u64,
+    /// Hash of the store's top row.
+    pub stored_tip_hash: String,
+    /// Node incarnations (1 + restarts).
+    pub node_runs: Vec<RunRecord>,
+    /// Every connection of the node with its fate.
+    pub connections: Vec<ConnectionRecord>,
+    /// Messages the node sent, by command.
+    pub sent: BTreeMap<String, u64>,
+    /// Messages the node received, by command.
+    pub received: BTreeMap<String, u64>,
+    /// Lines in the trace.
+    pub trace_lines: usize,
+    /// SHA-256 of the trace text.
+    pub trace_digest: String,
+}
+
+impl Outcome {
+    /// Builds the outcome from the recorder and what the store held afterwards.
+    pub fn new(scenario: &str, seed: u64, recorder: &Recorder, stored_rows: u64, stored_tip_hash: String) -> Outcome {
+        Outcome {
+            scenario: scenario.to_string(),
+            seed,
+            tip_height: recorder.tip.0,
+            tip_hash: recorder.tip.1.clone(),
+            chainwork: recorder.tip.2.clone(),
+            stored_rows,
+            stored_tip_hash,
+            node_runs: recorder.runs.clone(),
+            connections: recorder.connections.clone(),
+            sent: recorder.sent.clone(),
+            received: recorder.received.clone(),
+            trace_lines: recorder.lines.len(),
+            trace_digest: recorder.digest(),
+        }
+    }
+
+    /// Checks `expect` and returns one sentence per failed expectation (empty: all hold).
+    pub fn check(&self, expect: &Expect) -> Vec<String> {
+        let mut failures = Vec::new();
+        let mut fail = |message: String| failures.push(message);
+        if let Some(height) = expect.tip_height {
+            if self.tip_height != height {
+                fail(format!("tip height is {}, expected {height}", self.tip_height));
+            }
+        }
+        if let Some(hash) = &expect.tip_hash {
+            if &self.tip_hash != hash {
+                fail(format!("tip hash is {}, expected {hash}", self.tip_hash));
+            }
+        }
+        if let Some(rows) = expect.stored_rows {
+            if self.stored_rows != rows {
+                fail(format!("store holds {} rows, expected {rows}", self.stored_rows));
+            }
+        }
+        if self.stored_tip_hash != self.tip_hash && !self.tip_hash.is_empty() {
+            fail(format!("store's top row {} differs from the node's tip {}", self.stored_tip_hash, self.tip_hash));
+        }
+        for (command, count) in &expect.sent {
+            let actual = self.sent.get(command).copied().unwrap_or(0);
+            if actual != *count {
+                fail(format!("node sent {actual} `{command}`, expected {count}"));
+            }
+        }
+        if expect.resumes_from_stored_tip == Some(true) {
+            if self.node_runs.len() < 2 {
+                fail("the node never restarted".to_string());
+            }
+            for (i, run) in self.node_runs.iter().enumerate().skip(1) {
+                if run.started_tip_height == 0 {
+                    fail(format!("restart {i} loaded only genesis from the store"));
+                }
+                let expected = run.started_tip_height.to_string();
+                if run.first_locator_height.as_deref() != Some(expected.as_str()) {
+                    fail(format!(
+                        "restart {i} loaded tip {} but its first getheaders starts at {:?}",
+                        run.started_tip_height, run.first_locator_height
+                    ));
+                }
+            }
+        }
+        for (host, peer) in &expect.peers {
+            let connections: Vec<&ConnectionRecord> = self.connections.iter().filter(|c| &c.host == host).collect();
+            if connections.is_empty() {
+                fail(format!("{host}: the node never connected to it"));
+                continue;
+            }
+            if let Some(handshake) = peer.handshake {
+                let done = connections[0].handshake_at_ms.is_some();
+                if done != handshake {
+                    fail(format!("{host}: first connection handshake finished = {done}, expected {handshake}"));
+                }
+            }
+            let first_disconnect = connections.iter().find(|c| c.closed_by_node);
+            if let Some(never) = peer.never_disconnected {
+                if never && first_disconnect.is_some() {
+                    let c = first_disconnect.map(|c| c.end.clone().unwrap_or_default()).unwrap_or_default();
+                    fail(format!("{host}: was disconnected ({c}), expected to stay connected"));
+                }
+                if !never && first_disconnect.is_none() {
+                    fail(format!("{host}: was never disconnected"));
+                }
+            }
+            let needs_disconnect =
+                peer.disconnect_reason.is_some() || peer.disconnected_at.is_some() || peer.disconnected_after.is_some();
+            let Some(c) = first_disconnect else {
+                if needs_disconnect {
+                    fail(format!("{host}: the node never disconnected it"));
+                }
+                check_sent(host, &connections, &peer.sent, &mut fail);
+                continue;
+            };
+            let at = c.ended_at_ms.unwrap_or(0);
+            if let Some(reason) = &peer.disconnect_reason {
+                let end = c.end.clone().unwrap_or_default();
+                if !end.contains(reason.as_str()) {
+                    fail(format!("{host}: first disconnect was `{end}`, expected a reason containing `{reason}`"));
+                }
+            }
+            if let Some(w) = &peer.disconnected_at {
+                if at < w.min_ms || at >= w.max_ms {
+                    fail(format!("{host}: disconnected at {at} ms, expected in [{}, {}) ms", w.min_ms, w.max_ms));
+                }
+            }
+            if let Some(after) = &peer.disconnected_after {
+                match c.first_sent_ms.get(&after.command) {
+                    None => fail(format!("{host}: no `{}` was sent on the disconnected connection", after.command)),
+                    Some(sent) => {
+                        let delta = at - sent;
+                        if delta < after.min_ms || delta >= after.max_ms {
+                            fail(format!(
+                                "{host}: disconnected {delta} ms after the first `{}`, expected in [{}, {}) ms",
+                                after.command, after.min_ms, after.max_ms
+                            ));
+                        }
+                    }
+                }
+            }
+            check_sent(host, &connections, &peer.sent, &mut fail);
+        }
+        failures
+    }
+}
+
+fn check_sent(host: &str, connections: &[&ConnectionRecord], expected: &BTreeMap<String, u64>, fail: &mut impl FnMut(String)) {
+    for (command, count) in expected {
+        let actual: u64 = connections.iter().map(|c| c.sent.get(command).copied().unwrap_or(0)).sum();
+        if actual != *count {
+            fail(format!("{host}: node sent it {actual} `{command}`, expected {count}"));
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! Builds a turmoil world from a [`Scenario`], runs the unchanged node and its fake peers in it,
+//! applies timed faults, and returns the trace, the outcome and the failed expectations.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use node::runtime::{self, Network, TokioClock};
+use node::store::Store;
+use node::Config;
+
+use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
+use crate::net::TurmoilNetwork;
+use crate::outcome::Outcome;
+use crate::scenario::{Fault, Scenario};
+use crate::trace::{Recorder, SimSink};
+use crate::SimError;
+
+/// Extra simulated time turmoil is allowed beyond the scenario's duration (it stops by itself
+/// only if a run overshoots by a whole step).
+const DURATION_SLACK: Duration = Duration::from_secs(60);
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The outcome (the snapshot's content).
+    pub outcome: Outcome,
+    /// Expectations that failed, one sentence each (empty: the scenario passes).
+    pub failures: Vec<String>,
+    /// The full trace.
+    pub recorder: Recorder,
+    /// Simulated time covered, in milliseconds.
+    pub simulated_ms: u64,
+    /// Real time the run took, in milliseconds (not part of the outcome).
+    pub wall_ms: u64,
+}
+
+/// Runs `scenario` (named `name` in the outcome) with `seed` (the scenario's own unless
+/// overridden).
+///
+/// # Errors
+/// Harness failures only ([`SimError`]): fixtures, the data folder, a host that crashed
+/// with an error. The node's misbehaviour is reported in [`RunResult::failures`].
+pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Result<RunResult, SimError> {
+    let started = Instant::now();
+    let seed = seed.unwrap_or(scenario.seed);
+    let network = scenario.node.network.network();
+    let epoch_ms = scenario.epoch_s * 1000;
+    let datadir = tempfile::tempdir().map_err(|e| SimError::Datadir(e.to_string()))?;
+    let recorder = Rc::new(RefCell::new(Recorder::new(epoch_ms)));
+
+    let mut builder = turmoil::Builder::new();
+    builder
+        .rng_seed(seed)
+        .epoch(UNIX_EPOCH + Duration::from_secs(scenario.epoch_s))
+        .simulation_duration(Duration::from_secs(scenario.duration_s) + DURATION_SLACK)
+        .tick_duration(Duration::from_millis(scenario.tick_ms))
+        .min_message_latency(Duration::from_millis(scenario.latency_ms_min))
+        .max_message_latency(Duration::from_millis(scenario.latency_ms_max));
+    let mut sim = builder.build();
+
+    let mut config = Config::new(network, datadir.path().to_path_buf());
+    config.seed = seed;
+    config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
+    if scenario.node.listen {
+        config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
+    }
+    let node_recorder = recorder.clone();
+    sim.host("node", move || {
+        let config = config.clone();
+        let recorder = node_recorder.clone();
+        async move {
+            let now = turmoil::since_epoch().unwrap_or_default();
+            recorder.borrow_mut().start_run();
+            let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
+            let mut sink = SimSink(recorder);
+            runtime::run(TurmoilNetwork, config, clock, &mut sink, std::future::pending()).await?;
+            Ok(())
+        }
+    });
+
+    for (index, spec) in scenario.peers.iter().enumerate() {
+        let chain = spec.chain.build()?;
+        let settings = FakePeerSettings {
+            version: spec.version,
+            services: spec.services,
+            start_height: spec.start_height,
+            behaviour: spec.behaviour.clone(),
+            version_delay: Duration::from_millis(spec.version_delay_ms),
+            headers_delay: Duration::from_millis(spec.headers_delay_ms),
+            seed: seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            clock_s: fake_peer::turmoil_clock_s,
+        };
+        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));
+        if spec.dials_node {
+            sim.host(spec.name.as_str(), move || {
+                let peer = peer.clone();
+                async move {
+                    fake_peer::dial_loop(TurmoilNetwork, format!("node:{LISTEN_PORT}"), peer).await?;
+                    Ok(())
+                }
+            });
+        } else {
+            sim.host(spec.name.as_str(), move || {
+                let peer = peer.clone();
+                async move {
+                    let listener = TurmoilNetwork.bind(&format!("0.0.0.0:{LISTEN_PORT}")).await?;
+                    fake_peer::accept_loop(TurmoilNetwork, listener, peer).await?;
+                    Ok(())
+                }
+            });
+        }
+    }
+
+    let mut faults = scenario.faults.clone();
+    faults.sort_by_key(|f| f.at_ms);
+    let mut next_fault = 0;
+    let end = Duration::from_secs(scenario.duration_s);
+    while sim.elapsed() < end {
+        let elapsed_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
+        while next_fault < faults.len() && faults[next_fault].at_ms <= elapsed_ms {
+            let fault = &faults[next_fault].fault;
+            recorder.borrow_mut().note(elapsed_ms, format!("fault {}", describe(fault)));
+            match fault {
+                Fault::Partition(l) => sim.partition(l.a.as_str(), l.b.as_str()),
+                Fault::Repair(l) => sim.repair(l.a.as_str(), l.b.as_str()),
+                Fault::Hold(l) => sim.hold(l.a.as_str(), l.b.as_str()),
+                Fault::Release(l) => sim.release(l.a.as_str(), l.b.as_str()),
+                Fault::Crash(host) => sim.crash(host.as_str()),
+                Fault::Restart(host) => sim.bounce(host.as_str()),
+            }
+            next_fault += 1;
+        }
+        sim.step().map_err(|e| SimError::Simulation(e.to_string()))?;
+    }
+    let simulated_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
+    // Dropping the world stops every host and closes the node's store.
+    drop(sim);
+
+    let (stored_rows, stored_tip_hash) = read_store(&datadir.path().join("headers.sqlite"), network)?;
+    let recorder = Rc::try_unwrap(recorder)
+        .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
+        .into_inner();
+    let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash);
+    let failures = outcome.check(&scenario.expect);
+    let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms })
+}
+
+/// Rows in the store and the hash of its top row, after re-checking linkage on load.
+fn read_store(path: &Path, network: bitcoin::Network) -> Result<(u64, String), SimError> {
+    if !path.exists() {
+        return Ok((0, String::new()));
+    }
+    let store = Store::open(path, network).map_err(|e| SimError::Datadir(e.to_string()))?;
+    let headers = store.load().map_err(|e| SimError::Datadir(format!("store after the run: {e}")))?;
+    let tip = headers.last().map(|h| h.block_hash().to_string()).unwrap_or_default();
+    Ok((headers.len() as u64, tip))
+}
+
+fn describe(fault: &Fault) -> String {
+    match fault {
+        Fault::Partition(l) => format!("partition {} {}", l.a, l.b),
+        Fault::Repair(l) => format!("repair {} {}", l.a, l.b),
+        Fault::Hold(l) => format!("hold {} {}", l.a, l.b),
+        Fault::Release(l) => format!("release {} {}", l.a, l.b),
+        Fault::Crash(h) => format!("crash {h}"),
+        Fault::Restart(h) => format!("restart {h}"),
+    }
+}

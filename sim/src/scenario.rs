@@ -1,0 +1,364 @@
+//! The scenario file format: JSON, unknown fields rejected, keys named as the Rust fields with
+//! their units. Loading errors name the file and the field path (`peers[1].behaviour`).
+//!
+//! ```json
+//! {
+//!   "description": "one honest peer serves mainnet 0..=1111",
+//!   "seed": 1, "duration_s": 120,
+//!   "node": { "network": "mainnet", "connect": ["peer1"] },
+//!   "peers": [ { "name": "peer1", "chain": { "mainnet": {} } } ],
+//!   "expect": { "tip_height": 1111 }
+//! }
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::chain::ChainSpec;
+use crate::fake_peer::Behaviour;
+use crate::SimError;
+
+fn default_epoch_s() -> u64 {
+    // 2023-11-14T22:13:20Z: after every fixture's timestamps, so no header is "in the future".
+    1_700_000_000
+}
+fn default_tick_ms() -> u64 {
+    10
+}
+fn default_latency_ms_min() -> u64 {
+    5
+}
+fn default_latency_ms_max() -> u64 {
+    20
+}
+fn default_version() -> u32 {
+    70016
+}
+fn default_services() -> u64 {
+    // NODE_NETWORK | NODE_WITNESS
+    0x9
+}
+
+/// One simulated run: the world, the node, the fake peers, the faults and what must happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario shows.
+    pub description: String,
+    /// Seed of turmoil's rng, the node's rng and the fake peers' rngs.
+    pub seed: u64,
+    /// Simulated wall-clock start, seconds since the Unix epoch.
+    #[serde(default = "default_epoch_s")]
+    pub epoch_s: u64,
+    /// Simulated time to run.
+    pub duration_s: u64,
+    /// turmoil's step; timers inside a step still fire at their exact millisecond.
+    #[serde(default = "default_tick_ms")]
+    pub tick_ms: u64,
+    /// Lower bound of the per-message network latency.
+    #[serde(default = "default_latency_ms_min")]
+    pub latency_ms_min: u64,
+    /// Upper bound of the per-message network latency.
+    #[serde(default = "default_latency_ms_max")]
+    pub latency_ms_max: u64,
+    /// The node under test.
+    pub node: NodeSpec,
+    /// Fake peers, each a turmoil host.
+    #[serde(default)]
+    pub peers: Vec<PeerSpec>,
+    /// Timed faults.
+    #[serde(default)]
+    pub faults: Vec<FaultStep>,
+    /// What must hold at the end.
+    pub expect: Expect,
+}
+
+/// Network names as scenario files spell them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetworkName {
+    /// Bitcoin mainnet.
+    Mainnet,
+    /// Regtest.
+    Regtest,
+}
+
+impl NetworkName {
+    /// The rust-bitcoin network.
+    pub fn network(self) -> bitcoin::Network {
+        match self {
+            NetworkName::Mainnet => bitcoin::Network::Bitcoin,
+            NetworkName::Regtest => bitcoin::Network::Regtest,
+        }
+    }
+}
+
+/// The node under test (host `node`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Its chain.
+    pub network: NetworkName,
+    /// Hosts it dials (port 8333), as permanent outbound peers. `node` itself makes a
+    /// self-connection (requires `listen`).
+    #[serde(default)]
+    pub connect: Vec<String>,
+    /// Whether it accepts inbound peers on port 8333.
+    #[serde(default)]
+    pub listen: bool,
+}
+
+/// A fake btcd peer (a turmoil host named `name`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerSpec {
+    /// Host name; must not be `node`.
+    pub name: String,
+    /// The chain it serves.
+    pub chain: ChainSpec,
+    /// How it behaves.
+    #[serde(default)]
+    pub behaviour: Behaviour,
+    /// Protocol version in its `version`.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// Service bits in its `version`.
+    #[serde(default = "default_services")]
+    pub services: u64,
+    /// Advertised height (default: its chain's tip).
+    #[serde(default)]
+    pub start_height: Option<i32>,
+    /// It dials the node (node port 8333) instead of waiting to be dialled.
+    #[serde(default)]
+    pub dials_node: bool,
+    /// Delay before it sends its `version`.
+    #[serde(default)]
+    pub version_delay_ms: u64,
+    /// Delay before each `headers` reply.
+    #[serde(default)]
+    pub headers_delay_ms: u64,
+}
+
+/// A fault at a simulated time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultStep {
+    /// When, in simulated milliseconds from the start.
+    pub at_ms: u64,
+    /// What.
+    pub fault: Fault,
+}
+
+/// turmoil faults on links and hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Fault {
+    /// Drop everything between two hosts, both ways.
+    Partition(Link),
+    /// Undo a partition.
+    Repair(Link),
+    /// Hold messages between two hosts (delivered on release).
+    Hold(Link),
+    /// Deliver held messages.
+    Release(Link),
+    /// Kill a host's software (its files survive).
+    Crash(String),
+    /// Start a crashed host's software again.
+    Restart(String),
+}
+
+/// Two hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Link {
+    /// One end.
+    pub a: String,
+    /// The other end.
+    pub b: String,
+}
+
+/// A time window `[min_ms, max_ms)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    /// Inclusive lower bound.
+    pub min_ms: u64,
+    /// Exclusive upper bound.
+    pub max_ms: u64,
+}
+
+/// A window measured from the first time the node sent `command` to a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AfterSend {
+    /// The command (`getheaders`).
+    pub command: String,
+    /// Inclusive lower bound after that send.
+    pub min_ms: u64,
+    /// Exclusive upper bound after that send.
+    pub max_ms: u64,
+}
+
+/// What must hold at the end of the run. Every field is optional; each given one is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Best header height.
+    #[serde(default)]
+    pub tip_height: Option<u32>,
+    /// Best header hash.
+    #[serde(default)]
+    pub tip_hash: Option<String>,
+    /// Rows in the SQLite store after the run (it must also load and link).
+    #[serde(default)]
+    pub stored_rows: Option<u64>,
+    /// Exact totals of messages the node sent, by command.
+    #[serde(default)]
+    pub sent: BTreeMap<String, u64>,
+    /// Every restart's first `getheaders` starts at the tip it loaded from the store.
+    #[serde(default)]
+    pub resumes_from_stored_tip: Option<bool>,
+    /// Per fake-peer host.
+    #[serde(default)]
+    pub peers: BTreeMap<String, PeerExpect>,
+}
+
+/// Expectations about the node's connections to one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PeerExpect {
+    /// Whether the first connection finished its handshake.
+    #[serde(default)]
+    pub handshake: Option<bool>,
+    /// The first disconnect by the node has a reason containing this text.
+    #[serde(default)]
+    pub disconnect_reason: Option<String>,
+    /// The first disconnect by the node falls in this window of absolute simulated time.
+    #[serde(default)]
+    pub disconnected_at: Option<Window>,
+    /// The first disconnect by the node falls in this window after the first send of a command
+    /// on that connection.
+    #[serde(default)]
+    pub disconnected_after: Option<AfterSend>,
+    /// Whether the node never disconnected this host.
+    #[serde(default)]
+    pub never_disconnected: Option<bool>,
+    /// Exact counts of messages the node sent to this host over all connections, by command.
+    #[serde(default)]
+    pub sent: BTreeMap<String, u64>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    ///
+    /// # Errors
+    /// [`SimError::Read`] if unreadable; [`SimError::Scenario`] naming the file, the field path
+    /// and the problem if not valid.
+    pub fn load(path: &Path) -> Result<Scenario, SimError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::Read { path: display.clone(), source })?;
+        Scenario::parse(&display, &text)
+    }
+
+    /// Parses and validates scenario JSON; `path` only names it in errors.
+    ///
+    /// # Errors
+    /// [`SimError::Scenario`] naming the field path and the problem.
+    pub fn parse(path: &str, text: &str) -> Result<Scenario, SimError> {
+        let deserializer = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| SimError::Scenario {
+            path: path.to_string(),
+            field: e.path().to_string(),
+            message: e.inner().to_string(),
+        })?;
+        scenario.validate().map_err(|(field, message)| SimError::Scenario { path: path.to_string(), field, message })?;
+        Ok(scenario)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        let err = |field: &str, message: String| Err((field.to_string(), message));
+        if self.duration_s == 0 {
+            return err("duration_s", "must be at least 1".into());
+        }
+        if self.tick_ms == 0 {
+            return err("tick_ms", "must be at least 1".into());
+        }
+        if self.latency_ms_min > self.latency_ms_max {
+            return err("latency_ms_min", format!("{} is above latency_ms_max {}", self.latency_ms_min, self.latency_ms_max));
+        }
+        let mut hosts = vec!["node".to_string()];
+        for (i, peer) in self.peers.iter().enumerate() {
+            if hosts.contains(&peer.name) {
+                return err(&format!("peers[{i}].name"), format!("`{}` is used twice (or is `node`)", peer.name));
+            }
+            if peer.chain.network() != self.node.network.network() {
+                return err(&format!("peers[{i}].chain"), "its network differs from node.network".into());
+            }
+            hosts.push(peer.name.clone());
+        }
+        for (i, host) in self.node.connect.iter().enumerate() {
+            if !hosts.contains(host) {
+                return err(&format!("node.connect[{i}]"), format!("unknown host `{host}`"));
+            }
+            if host == "node" && !self.node.listen {
+                return err(&format!("node.connect[{i}]"), "a self-connection needs node.listen".into());
+            }
+        }
+        for (i, step) in self.faults.iter().enumerate() {
+            let named: Vec<&String> = match &step.fault {
+                Fault::Partition(l) | Fault::Repair(l) | Fault::Hold(l) | Fault::Release(l) => vec![&l.a, &l.b],
+                Fault::Crash(h) | Fault::Restart(h) => vec![h],
+            };
+            for host in named {
+                if !hosts.contains(host) {
+                    return err(&format!("faults[{i}].fault"), format!("unknown host `{host}`"));
+                }
+            }
+            if step.at_ms > self.duration_s * 1000 {
+                return err(&format!("faults[{i}].at_ms"), "after the end of the scenario".into());
+            }
+        }
+        for host in self.expect.peers.keys() {
+            if !hosts.contains(host) {
+                return err(&format!("expect.peers.{host}"), "unknown host".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
+        "node":{"network":"regtest","connect":["p"]},
+        "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}],
+        "expect":{}}"#;
+
+    #[test]
+    fn a_minimal_scenario_loads_with_defaults() {
+        let s = Scenario::parse("x.json", MINIMAL).unwrap();
+        assert_eq!(s.tick_ms, 10);
+        assert_eq!(s.peers[0].behaviour, Behaviour::Honest);
+        assert_eq!(s.peers[0].services, 9);
+    }
+
+    #[test]
+    fn an_unknown_field_is_reported_with_file_and_path() {
+        let text = MINIMAL.replace("\"seed\":1}}", "\"seed\":1,\"colour\":2}}");
+        let e = Scenario::parse("x.json", &text).unwrap_err().to_string();
+        assert!(e.starts_with("x.json: peers[0].chain.regtest"), "{e}");
+        assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_and_an_unknown_host_are_reported_with_their_fields() {
+        let e = Scenario::parse("x.json", &MINIMAL.replace("\"duration_s\":10", "\"duration_s\":\"ten\"")).unwrap_err();
+        assert!(e.to_string().starts_with("x.json: duration_s: invalid type"), "{e}");
+        let e = Scenario::parse("x.json", &MINIMAL.replace("\"connect\":[\"p\"]", "\"connect\":[\"q\"]")).unwrap_err();
+        assert_eq!(e.to_string(), "x.json: node.connect[0]: unknown host `q`");
+    }
+}
