@@ -116,6 +116,11 @@ pub enum SendSpec {
     Ping(u64),
     /// `pong` with this nonce.
     Pong(u64),
+    /// `getheaders` whose locator holds the peer's own headers at these heights (hash_stop 0).
+    Getheaders {
+        /// Heights of the locator entries, in order.
+        locator_heights: Vec<u32>,
+    },
     /// `headers` with `count` headers of the peer's chain from `from_height`.
     Headers {
         /// First height sent.
@@ -169,7 +174,7 @@ pub struct FakePeerSettings {
     pub version_delay: Duration,
     /// Delay before each `headers` reply.
     pub headers_delay: Duration,
-    /// Seed for its nonces.
+    /// Seed for its nonces (mixed with its name and the connection number).
     pub seed: u64,
     /// Its clock, in seconds since the Unix epoch, for `version` timestamps.
     pub clock_s: fn() -> i64,
@@ -326,7 +331,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
     let mut conn = Conn { reader, writer, decoder: FrameDecoder::new(peer.magic), magic: peer.magic, buf: vec![0; 64 * 1024] };
     let connection = peer.connections.get();
     peer.connections.set(connection + 1);
-    let mut rng = ChaCha8Rng::seed_from_u64(peer.seed ^ connection.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let mut rng = ChaCha8Rng::from_seed(connection_seed(peer.seed, &peer.name, connection));
     match &peer.behaviour {
         Behaviour::NeverSendsVersion => return conn.drain().await,
         Behaviour::PingFirst => {
@@ -440,6 +445,18 @@ async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &Fa
     }
 }
 
+/// The rng seed of one connection: SHA-256 of the scenario seed, the peer's name and the
+/// connection's number, so no two connections (nor the node, seeded with the scenario seed
+/// itself) share a random stream.
+fn connection_seed(seed: u64, name: &str, connection: u64) -> [u8; 32] {
+    use bitcoin::hashes::sha256;
+    let mut bytes = Vec::with_capacity(16 + name.len());
+    bytes.extend_from_slice(&seed.to_le_bytes());
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.extend_from_slice(&connection.to_le_bytes());
+    sha256::Hash::hash(&bytes).to_byte_array()
+}
+
 /// Bumps the nonce of `headers[index]` until its hash misses the target of its own bits.
 fn spoil_pow(headers: &mut [Header], index: usize) {
     if let Some(header) = headers.get_mut(index) {
@@ -476,6 +493,13 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
                     SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
                     SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
+                    SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
+                        locator_heights
+                            .iter()
+                            .filter_map(|h| peer.chain.get(*h as usize).map(Header::block_hash))
+                            .collect(),
+                        BlockHash::all_zeros(),
+                    )),
                     SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
                         peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect(),
                     ),
@@ -491,9 +515,4 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
         }
     }
     conn.drain().await
-}
-
-/// The all-zero hash, as `hash_stop` "no stop".
-pub fn no_stop() -> BlockHash {
-    BlockHash::all_zeros()
 }

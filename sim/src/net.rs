@@ -14,7 +14,10 @@ impl Network for TurmoilNetwork {
     type Listener = turmoil::net::TcpListener;
 
     async fn connect(&self, addr: &str) -> io::Result<Self::Stream> {
-        turmoil::net::TcpStream::connect(addr).await
+        // turmoil's error text is the resolved IP and port; name the host we dialled instead.
+        turmoil::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| io::Error::new(e.kind(), format!("{addr}: {}", e.kind())))
     }
 
     async fn bind(&self, addr: &str) -> io::Result<Self::Listener> {

@@ -148,13 +148,13 @@ impl Outcome {
                 }
             }
             if let Some(after) = &peer.disconnected_after {
-                match c.first_sent_ms.get(&after.command) {
+                match c.last_sent_ms.get(&after.command) {
                     None => fail(format!("{host}: no `{}` was sent on the disconnected connection", after.command)),
                     Some(sent) => {
                         let delta = at - sent;
                         if delta < after.min_ms || delta >= after.max_ms {
                             fail(format!(
-                                "{host}: disconnected {delta} ms after the first `{}`, expected in [{}, {}) ms",
+                                "{host}: disconnected {delta} ms after the last `{}`, expected in [{}, {}) ms",
                                 after.command, after.min_ms, after.max_ms
                             ));
                         }

@@ -80,7 +80,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         }
     });
 
-    for (index, spec) in scenario.peers.iter().enumerate() {
+    for spec in &scenario.peers {
         let chain = spec.chain.build()?;
         let settings = FakePeerSettings {
             version: spec.version,
@@ -89,7 +89,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             behaviour: spec.behaviour.clone(),
             version_delay: Duration::from_millis(spec.version_delay_ms),
             headers_delay: Duration::from_millis(spec.headers_delay_ms),
-            seed: seed ^ (index as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+            seed,
             clock_s: fake_peer::turmoil_clock_s,
         };
         let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));

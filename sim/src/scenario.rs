@@ -189,7 +189,8 @@ pub struct Window {
     pub max_ms: u64,
 }
 
-/// A window measured from the first time the node sent `command` to a host.
+/// A window measured from the last time, before the disconnect, that the node sent `command`
+/// on the disconnected connection (the request the peer failed to answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AfterSend {
@@ -238,7 +239,7 @@ pub struct PeerExpect {
     /// The first disconnect by the node falls in this window of absolute simulated time.
     #[serde(default)]
     pub disconnected_at: Option<Window>,
-    /// The first disconnect by the node falls in this window after the first send of a command
+    /// The first disconnect by the node falls in this window after the last send of a command
     /// on that connection.
     #[serde(default)]
     pub disconnected_after: Option<AfterSend>,

@@ -42,9 +42,9 @@ pub struct ConnectionRecord {
     pub handshake_at_ms: Option<u64>,
     /// Messages the node sent on it, by command.
     pub sent: BTreeMap<String, u64>,
-    /// When the node first sent each command on it.
+    /// When the node last sent each command on it.
     #[serde(skip)]
-    pub first_sent_ms: BTreeMap<String, u64>,
+    pub last_sent_ms: BTreeMap<String, u64>,
     /// When it ended, if it did.
     pub ended_at_ms: Option<u64>,
     /// How it ended: `disconnected: <reason>` (by the node) or `closed by peer`.
@@ -125,7 +125,7 @@ impl Recorder {
                 connected_at_ms: at_ms,
                 handshake_at_ms: None,
                 sent: BTreeMap::new(),
-                first_sent_ms: BTreeMap::new(),
+                last_sent_ms: BTreeMap::new(),
                 ended_at_ms: None,
                 end: None,
                 closed_by_node: false,
@@ -133,12 +133,15 @@ impl Recorder {
         }
         let run = self.run;
         match event {
-            Event::Started { tip_height, tip_hash } => self.runs.push(RunRecord {
-                started_at_ms: at_ms,
-                started_tip_height: *tip_height,
-                started_tip_hash: tip_hash.to_string(),
-                first_locator_height: None,
-            }),
+            Event::Started { tip_height, tip_hash, chainwork } => {
+                self.tip = (*tip_height, tip_hash.to_string(), format!("{chainwork:x}"));
+                self.runs.push(RunRecord {
+                    started_at_ms: at_ms,
+                    started_tip_height: *tip_height,
+                    started_tip_hash: tip_hash.to_string(),
+                    first_locator_height: None,
+                });
+            }
             Event::Sent { peer, command, detail } => {
                 *self.sent.entry(command.clone()).or_default() += 1;
                 if command == "getheaders" {
@@ -150,7 +153,7 @@ impl Recorder {
                 }
                 if let Some(c) = self.connection(*peer) {
                     *c.sent.entry(command.clone()).or_default() += 1;
-                    c.first_sent_ms.entry(command.clone()).or_insert(at_ms);
+                    c.last_sent_ms.insert(command.clone(), at_ms);
                 }
             }
             Event::Received { command, .. } => *self.received.entry(command.clone()).or_default() += 1,

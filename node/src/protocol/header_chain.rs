@@ -399,7 +399,7 @@ impl HeaderChain {
     /// ending with genesis exactly once. Empty if `hash` is unknown.
     ///
     /// Same algorithm as Bitcoin Core `LocatorEntries` (`src/chain.cpp`) and btcd
-    /// `blockLocator` (`blockchain/chainview.go`). At most 12 + 32 entries.
+    /// `blockLocator` (`blockchain/chainview.go`). Fewer than 50 entries for any `u32` height.
     pub fn locator_from(&self, hash: &BlockHash) -> Vec<BlockHash> {
         let Some(entry) = self.index.get(hash) else {
             return Vec::new();
@@ -416,6 +416,8 @@ impl HeaderChain {
             let next = height.saturating_sub(step);
             current = self.ancestor_hash(current, height, next);
             height = next;
+            // Core doubles once the locator holds more than 10 entries, after computing the
+            // next height: that height (T-11) is the 12th and last dense entry.
             if locator.len() >= LOCATOR_DENSE_ENTRIES - 1 {
                 step = step.saturating_mul(2);
             }
@@ -668,6 +670,7 @@ impl HeaderChain {
     /// Core `GetNextWorkRequired` (`pow.cpp`): the `bits` a child of `parent` must carry.
     /// `header` (the child) only matters for testnet3's time-based exception; `hash` only
     /// names it in an error.
+    #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
     fn required_bits(
         &self,
         parent: &IndexEntry,
@@ -711,6 +714,7 @@ impl HeaderChain {
     /// bits if the header is more than two target spacings after its parent, otherwise the
     /// bits of the last ancestor that is at a retarget height or does not carry the pow-limit
     /// bits. The walk is bounded by one retarget interval.
+    #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
     fn min_difficulty_bits(
         &self,
         parent: &IndexEntry,

@@ -190,6 +190,8 @@ pub enum Event {
         tip_height: u32,
         /// Best header hash.
         tip_hash: BlockHash,
+        /// Total work of the best chain.
+        chainwork: Work,
     },
     /// A dial to a configured target begins.
     Dialing {
@@ -322,8 +324,8 @@ impl Event {
         use std::fmt::Write as _;
         let who = self.peer().map(label).unwrap_or_default();
         match self {
-            Event::Started { tip_height, tip_hash } => {
-                write!(f, "started tip_height={tip_height} tip={tip_hash}")
+            Event::Started { tip_height, tip_hash, chainwork } => {
+                write!(f, "started tip_height={tip_height} tip={tip_hash} chainwork={chainwork:x}")
             }
             Event::Dialing { addr } => write!(f, "dialing {addr}"),
             Event::DialFailed { addr, error, retry_in_ms } => {
@@ -442,7 +444,11 @@ impl Node {
             connections,
             outputs: VecDeque::new(),
         };
-        node.event(Event::Started { tip_height: node.chain.tip_height(), tip_hash: node.chain.tip_hash() });
+        node.event(Event::Started {
+            tip_height: node.chain.tip_height(),
+            tip_hash: node.chain.tip_hash(),
+            chainwork: node.chain.tip_chainwork(),
+        });
         node.dial_due(now_ms);
         node
     }

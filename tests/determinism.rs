@@ -1,0 +1,63 @@
+//! Determinism across processes and robustness across seeds.
+//!
+//! * The same scenario and seed give the same trace digest in two separate processes (this
+//!   test binary re-runs itself as a child with `HEADERSIM_DIGEST_OF` set).
+//! * A different seed may change timings, never the expected outcome: every scenario passes
+//!   its expectations under three other seeds.
+
+use std::process::Command;
+
+use headersim_tests::{scenario_files, scenario_path};
+use sim::{run_scenario, Scenario};
+
+const CHILD_ENV: &str = "HEADERSIM_DIGEST_OF";
+const CHILD_TEST: &str = "same_seed_gives_the_same_trace_digest_in_two_processes";
+
+fn digest_of(name: &str) -> String {
+    let scenario = Scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"));
+    run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{e}")).outcome.trace_digest
+}
+
+#[test]
+fn same_seed_gives_the_same_trace_digest_in_two_processes() {
+    if let Ok(name) = std::env::var(CHILD_ENV) {
+        println!("DIGEST={}", digest_of(&name));
+        return;
+    }
+    let name = "stalled_sync_peer_is_replaced";
+    let exe = std::env::current_exe().expect("test binary path");
+    let child_digest = || {
+        let output = Command::new(&exe)
+            .args(["--exact", CHILD_TEST, "--nocapture", "--test-threads=1"])
+            .env(CHILD_ENV, name)
+            .output()
+            .expect("run the child process");
+        assert!(output.status.success(), "child failed: {}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        stdout
+            .lines()
+            .find_map(|l| l.split("DIGEST=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no digest in child output:\n{stdout}"))
+    };
+    let (first, second) = (child_digest(), child_digest());
+    assert_eq!(first, second, "two processes disagree");
+    assert_eq!(first, digest_of(name), "a child process and this process disagree");
+}
+
+#[test]
+fn other_seeds_change_timings_but_not_the_expected_outcome() {
+    let mut failures = Vec::new();
+    for (name, path) in scenario_files() {
+        let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        for offset in 1..=3u64 {
+            let seed = scenario.seed.wrapping_add(offset * 1000);
+            let result = run_scenario(&scenario, &name, Some(seed)).unwrap_or_else(|e| panic!("{name}: {e}"));
+            if !result.failures.is_empty() {
+                failures.push(format!("{name} --seed {seed}: {}", result.failures.join("; ")));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "expectations broke under other seeds:\n{}", failures.join("\n"));
+}
