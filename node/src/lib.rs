@@ -19,6 +19,8 @@
 //! and in the `sim` crate (turmoil's simulated TCP). Time enters only through
 //! [`runtime::Clock`] and randomness only through one seeded `ChaCha8Rng`.
 
+#![warn(missing_docs)]
+
 pub mod config;
 pub mod protocol;
 pub mod runtime;

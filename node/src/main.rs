@@ -62,6 +62,7 @@ impl EventSink for LogSink {
     fn record(&mut self, _now_ms: u64, event: &Event, node: &Node) {
         match event {
             Event::Started { .. } | Event::HandshakeDone { .. } | Event::SyncPeer { .. } => info!("{event}"),
+            Event::Disconnected { reason: node::DisconnectReason::Shutdown, .. } => debug!("{event}"),
             Event::Disconnected { .. } | Event::PeerClosed { .. } | Event::DialFailed { .. } => warn!("{event}"),
             Event::TipChanged { height, reorg_depth, .. } => {
                 self.height = *height;
@@ -93,6 +94,7 @@ impl EventSink for LogSink {
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

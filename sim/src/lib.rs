@@ -18,6 +18,8 @@
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
 //! simulated milliseconds only. The same scenario and seed give a byte-identical trace.
 
+#![warn(missing_docs)]
+
 pub mod chain;
 pub mod fake_peer;
 pub mod net;

@@ -35,6 +35,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve a chain fixture as a fake btcd peer on real TCP (for trying the `node` binary).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:18444")]
+        listen: String,
+        /// The chain as scenario JSON, e.g. '{"mainnet":{}}' or '{"regtest":{"height":4500,"seed":1}}'.
+        #[arg(long, default_value = r#"{"mainnet":{}}"#)]
+        chain: String,
+        /// A behaviour name (`honest`, `answers_pings_only`, ...) or behaviour JSON.
+        #[arg(long, default_value = "honest")]
+        behaviour: String,
+    },
     /// Run every scenario in a folder and print a table.
     Suite {
         /// The folder of scenario files.
@@ -47,6 +59,65 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
         Command::Suite { dir } => suite(&dir),
+        Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
+    }
+}
+
+fn wall_clock_s() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
+    use node::runtime::{Network, TcpNetwork};
+    use sim::chain::ChainSpec;
+    use sim::fake_peer::{self, Behaviour, FakePeer, FakePeerSettings};
+
+    let spec: ChainSpec = match serde_json::from_str(chain) {
+        Ok(spec) => spec,
+        Err(error) => {
+            eprintln!("error: --chain: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let behaviour: Behaviour = match serde_json::from_str(&format!("\"{behaviour}\"")).or_else(|_| serde_json::from_str(behaviour)) {
+        Ok(behaviour) => behaviour,
+        Err(error) => {
+            eprintln!("error: --behaviour: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let headers = match spec.build() {
+        Ok(headers) => headers,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let tip = headers.len() - 1;
+    let settings = FakePeerSettings { behaviour, clock_s: wall_clock_s, seed: wall_clock_s() as u64, ..FakePeerSettings::default() };
+    let peer = std::rc::Rc::new(FakePeer::new("serve", spec.network(), headers, settings));
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    let result: std::io::Result<()> = local.block_on(&runtime, async move {
+        let listener = TcpNetwork.bind(listen).await?;
+        println!("fake btcd peer on {listen}: {:?} chain, tip height {tip}; Ctrl-C to stop", spec.network());
+        tokio::select! {
+            result = fake_peer::accept_loop(TcpNetwork, listener, peer) => result,
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -21,6 +21,9 @@ pub mod header_chain;
 pub mod peer;
 pub mod sync_manager;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
@@ -743,10 +746,10 @@ impl Node {
             NetworkMessage::SendAddrV2 => {
                 self.disconnect(peer, DisconnectReason::SendAddrV2AfterHandshake, now_ms)
             }
-            NetworkMessage::Ping(nonce) => {
-                if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) {
-                    self.send(peer, NetworkMessage::Pong(nonce), now_ms);
-                }
+            NetworkMessage::Ping(nonce)
+                if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
+            {
+                self.send(peer, NetworkMessage::Pong(nonce), now_ms);
             }
             NetworkMessage::Pong(nonce) => {
                 if let Some(p) = self.peers.get_mut(&peer) {
