@@ -60,6 +60,7 @@ scenarios!(
     handshake_duplicate_version,
     handshake_first_message_not_version,
     handshake_missing_node_network,
+    handshake_modern_peer_feature_messages,
     handshake_never_sends_version,
     handshake_obsolete_version,
     handshake_self_connection,
@@ -78,5 +79,6 @@ scenarios!(
     stalled_sync_peer_is_replaced,
     wire_bad_checksum,
     wire_close_mid_batch,
+    wire_oversized_frame,
     wire_wrong_magic,
 );

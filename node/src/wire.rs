@@ -23,6 +23,7 @@ use bitcoin::hex::DisplayHex;
 pub use bitcoin::p2p::address::{AddrV2, AddrV2Message, Address};
 pub use bitcoin::p2p::message::{CommandString, NetworkMessage, RawNetworkMessage};
 pub use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
+pub use bitcoin::p2p::message_compact_blocks::SendCmpct;
 pub use bitcoin::p2p::message_network::{Reject, RejectReason, VersionMessage};
 pub use bitcoin::p2p::{Magic, ServiceFlags};
 

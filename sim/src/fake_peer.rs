@@ -21,7 +21,7 @@ use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use node::runtime::Network;
 use node::wire::{
-    self, Address, FrameDecoder, GetHeadersMessage, Magic, NetworkMessage, ServiceFlags, VersionMessage,
+    self, Address, FrameDecoder, GetHeadersMessage, Magic, NetworkMessage, SendCmpct, ServiceFlags, VersionMessage,
 };
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -73,6 +73,9 @@ pub enum Behaviour {
     WrongMagic,
     /// After the handshake, sends a `ping` whose checksum is `ffffffff`.
     BadChecksum,
+    /// After the handshake, sends a frame header announcing a 4,000,001-byte payload (one
+    /// byte over Core's `MAX_PROTOCOL_MESSAGE_LENGTH`) and the first bytes of it.
+    OversizedFrame,
     /// Writes the first half of reply number `batch`, then closes the connection.
     CloseMidBatch {
         /// Which reply.
@@ -112,6 +115,10 @@ pub enum SendSpec {
     Sendaddrv2,
     /// `wtxidrelay`.
     Wtxidrelay,
+    /// `sendcmpct(false, 2)` (BIP 152, as Bitcoin Core sends after `verack`).
+    Sendcmpct,
+    /// `feefilter` with this rate in sat/kvB.
+    Feefilter(i64),
     /// `ping` with this nonce.
     Ping(u64),
     /// `pong` with this nonce.
@@ -356,6 +363,11 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
         Behaviour::BadChecksum => {
             conn.send_bytes(&wire::encode_with_checksum(peer.magic, NetworkMessage::Ping(7), [0xff; 4])).await?;
         }
+        Behaviour::OversizedFrame => {
+            let mut frame = wire::encode_raw(peer.magic, "junk", &[0u8; 1000]);
+            frame[16..20].copy_from_slice(&(wire::PAYLOAD_SIZE_BYTES_MAX as u32 + 1).to_le_bytes());
+            conn.send_bytes(&frame).await?;
+        }
         _ => {}
     }
     serve_honestly(&mut conn, &peer, &mut rng).await
@@ -491,6 +503,8 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     SendSpec::Sendheaders => NetworkMessage::SendHeaders,
                     SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
                     SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
+                    SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 }),
+                    SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
                     SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
                     SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
                     SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(

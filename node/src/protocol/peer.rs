@@ -76,7 +76,9 @@ pub struct Peer {
     pub state: HandshakeState,
     /// The peer's `version`, once received.
     pub remote: Option<RemoteVersion>,
-    /// `min(ours, theirs)`, valid once `remote` is set.
+    /// `min(ours, theirs)` once their `version` arrived; ours before that, as btcd starts a
+    /// peer's `protocolVersion` at its maximum (so a reject can be encoded for a peer whose
+    /// first message is not `version`).
     pub negotiated_version: u32,
     /// When the handshake finished (`tH`); tickers are phased from it.
     pub ready_at_ms: Option<u64>,
@@ -110,7 +112,7 @@ impl Peer {
             connected_at_ms: now_ms,
             state: HandshakeState::AwaitVersion,
             remote: None,
-            negotiated_version: 0,
+            negotiated_version: crate::config::PROTOCOL_VERSION,
             ready_at_ms: None,
             last_recv_ms: now_ms,
             next_ping_ms: u64::MAX,

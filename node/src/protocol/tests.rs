@@ -190,12 +190,12 @@ fn a_matching_pong_records_the_round_trip_and_any_message_resets_the_idle_timer(
 
 #[test]
 fn handshake_faults_disconnect_with_their_reasons() {
-    // First message not version: reject is impossible before negotiation, so just disconnect.
+    // First message not version: btcd's reject(version, malformed), no pong, disconnect.
     let mut node = new_node(&[]);
     let p = node.handle_connected("in".into(), Direction::Inbound, 0);
     node.handle_message(p, NetworkMessage::Ping(1), 1);
     let out = drain(&mut node);
-    assert_eq!(sent_to(&out, p), Vec::<String>::new(), "no pong before version");
+    assert_eq!(sent_to(&out, p), ["reject"], "a reject, no pong");
     assert!(matches!(disconnect_of(&out, p), Some(DisconnectReason::FirstMessageNotVersion { .. })));
 
     // An outbound peer without NODE_NETWORK gets reject(nonstandard).
