@@ -47,6 +47,15 @@ enum Command {
         #[arg(long, default_value = "honest")]
         behaviour: String,
     },
+    /// Measure header validation, SQLite import and simulation speed, and print the figures.
+    Bench {
+        /// Raw 80-byte mainnet headers from genesis.
+        #[arg(long, default_value = "../shared/data/headers/mainnet_0-10236.bin")]
+        headers: PathBuf,
+        /// Repetitions of each measurement (the best is reported).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
     /// Run every scenario in a folder and print a table.
     Suite {
         /// The folder of scenario files.
@@ -60,7 +69,114 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
         Command::Suite { dir } => suite(&dir),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
+        Command::Bench { headers, repeat } => bench(&headers, repeat.max(1)),
     }
+}
+
+/// Peak resident memory of this process in KiB (Linux `VmHWM`), if known.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn bench(path: &Path, repeat: u32) -> ExitCode {
+    use bitcoin::block::Header;
+    use node::protocol::header_chain::{ChainUpdate, HeaderChain};
+    use node::store::Store;
+    use std::time::Instant;
+
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            eprintln!("error: {}: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let headers: Vec<Header> = match bytes.chunks(80).map(bitcoin::consensus::deserialize).collect() {
+        Ok(headers) => headers,
+        Err(error) => {
+            eprintln!("error: {}: not raw 80-byte headers: {error}", path.display());
+            return ExitCode::from(2);
+        }
+    };
+    let count = headers.len() - 1;
+    let now_s = 2_000_000_000;
+    println!("{count} mainnet headers from {}; best of {repeat} runs", path.display());
+
+    let mut best_validate = f64::MAX;
+    for _ in 0..repeat {
+        let started = Instant::now();
+        let mut chain = HeaderChain::new(bitcoin::Network::Bitcoin);
+        for batch in headers[1..].chunks(2000) {
+            let import = chain.accept_headers(batch, now_s);
+            if let Some(error) = import.error {
+                eprintln!("error: the file does not validate: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        best_validate = best_validate.min(started.elapsed().as_secs_f64());
+    }
+    println!("validate (HeaderChain::accept_headers, 2000 per call): {:>10.0} headers/s", count as f64 / best_validate);
+
+    let mut best_store = f64::MAX;
+    for _ in 0..repeat {
+        let Ok(dir) = tempfile::tempdir() else { return ExitCode::FAILURE };
+        let Ok(mut store) = Store::open(&dir.path().join("bench.sqlite"), bitcoin::Network::Bitcoin) else {
+            return ExitCode::FAILURE;
+        };
+        let started = Instant::now();
+        let mut start_height = 0u32;
+        for batch in headers.chunks(2000) {
+            let update = ChainUpdate { start_height, headers: batch.to_vec() };
+            if let Err(error) = store.apply(&update) {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+            start_height += batch.len() as u32;
+        }
+        best_store = best_store.min(started.elapsed().as_secs_f64());
+    }
+    println!("store  (Store::apply, one transaction per 2000, WAL, synchronous=FULL): {:>10.0} rows/s", (count + 1) as f64 / best_store);
+    println!("store/validate time ratio: {:.2}", best_store / best_validate);
+
+    let scenario = match Scenario::parse(
+        "bench",
+        r#"{"description":"bench","seed":1,"duration_s":600,"node":{"network":"regtest","connect":["p"]},
+            "peers":[{"name":"p","chain":{"regtest":{"height":10000,"seed":1}}}],"expect":{"tip_height":10000}}"#,
+    ) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut best_sim = f64::MAX;
+    let mut simulated_s = 0.0;
+    for _ in 0..repeat {
+        let started = Instant::now();
+        match run_scenario(&scenario, "bench", None) {
+            Ok(result) if result.failures.is_empty() => simulated_s = result.simulated_ms as f64 / 1000.0,
+            Ok(result) => {
+                eprintln!("error: bench scenario failed: {}", result.failures.join("; "));
+                return ExitCode::FAILURE;
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+        best_sim = best_sim.min(started.elapsed().as_secs_f64());
+    }
+    println!(
+        "simulate (10,000-header regtest sync, 600 simulated s, 10 ms ticks): {:.3} wall s, {:.0}x real time",
+        best_sim,
+        simulated_s / best_sim
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak resident memory: {:.1} MiB", kib as f64 / 1024.0);
+    }
+    ExitCode::SUCCESS
 }
 
 fn wall_clock_s() -> i64 {
