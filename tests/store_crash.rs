@@ -87,7 +87,7 @@ fn store_holds_exactly_the_committed_batches_after_sigkill_mid_write() {
             loaded.len()
         );
         assert!(
-            loaded.len() == headers.len() || (loaded.len() - 1) % BATCH == 0,
+            loaded.len() == headers.len() || (loaded.len() - 1).is_multiple_of(BATCH),
             "kill after {kill_after}: {} rows is not a whole number of batches",
             loaded.len()
         );

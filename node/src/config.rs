@@ -24,6 +24,10 @@ pub const REJECT_VERSION: u32 = 70002;
 /// btcd `wire.AddrV2Version`.
 pub const ADDRV2_VERSION: u32 = 70016;
 
+/// Longest user agent accepted in a peer's `version`, in bytes: btcd `MaxUserAgentLen`
+/// (`wire/msgversion.go`), Bitcoin Core `MAX_SUBVERSION_LENGTH` (`src/net.h`).
+pub const USER_AGENT_BYTES_MAX: usize = 256;
+
 /// How many of our recent `version` nonces are remembered for self-connection detection: the
 /// size of btcd's `sentNonces` LRU in `peer/peer.go`.
 pub const SENT_NONCES_MAX: usize = 50;
@@ -103,6 +107,10 @@ pub struct Config {
     pub inbound_max: usize,
     /// Messages queued for one peer's `out_handler` beyond this disconnect that peer.
     pub outbound_queue_messages_max: usize,
+    /// Bytes queued for one peer's `out_handler` beyond this disconnect that peer (a peer that
+    /// asks for `headers` and never reads). Twice Bitcoin Core's `MAX_PROTOCOL_MESSAGE_LENGTH`
+    /// (`src/net.h`); Core's own send-side bound is `-maxsendbuffer`.
+    pub outbound_queue_bytes_max: usize,
     /// Timers.
     pub timing: Timing,
 }
@@ -120,6 +128,7 @@ impl Config {
             services: 0,
             inbound_max: 117,
             outbound_queue_messages_max: 256,
+            outbound_queue_bytes_max: 8_000_000,
             timing: Timing::default(),
         }
     }

@@ -15,14 +15,17 @@
 //! uses [`TcpNetwork`], the simulator turmoil's TCP; both use [`TokioClock`], which follows
 //! tokio's clock (paused and advanced by turmoil in simulation).
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
@@ -34,9 +37,21 @@ use crate::wire::{self, DecodeError, FrameDecoder, NetworkMessage};
 /// Bytes read from a socket at a time.
 const READ_CHUNK_BYTES: usize = 64 * 1024;
 
-/// Capacity of the queue from all `in_handler`s, listeners and dialers to the core task. When
-/// it is full, readers wait (TCP back-pressure) instead of buffering without bound.
+/// Capacity of the queue from all `in_handler`s, listeners and dialers to the core task, in
+/// messages. When it is full, readers wait (TCP back-pressure) instead of buffering.
 const CORE_QUEUE_MAX: usize = 1024;
+
+/// Decoded messages waiting for the core task may hold at most this many frame bytes in
+/// total, whatever their number: each `in_handler` takes a frame's size from this budget
+/// before queueing it and the core task returns it once handled, so a flood of large messages
+/// makes readers wait instead of growing memory (Bitcoin Core bounds its receive side per peer
+/// with `-maxreceivebuffer`).
+const CORE_QUEUE_BYTES_MAX: usize = 32_000_000;
+
+/// After the node disconnects a peer, its `out_handler` may take this long to write what was
+/// queued before the close (a final `reject`); then it is aborted and the socket dropped, even
+/// if the peer stopped reading.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// The node's source of time.
 pub trait Clock {
@@ -141,7 +156,9 @@ pub enum NodeError {
 enum CoreInput<S> {
     Dialed { target: TargetId, addr: String, result: io::Result<S> },
     Accepted { stream: S, addr: String },
-    Message { peer: PeerId, message: NetworkMessage },
+    /// The permit holds the frame's bytes of [`CORE_QUEUE_BYTES_MAX`] until the message is
+    /// handled.
+    Message { peer: PeerId, message: NetworkMessage, _budget: OwnedSemaphorePermit },
     FrameError { peer: PeerId, error: DecodeError },
     Closed { peer: PeerId, error: Option<String> },
 }
@@ -153,6 +170,8 @@ enum OutCommand {
 
 struct PeerHandle {
     out: mpsc::Sender<OutCommand>,
+    /// Bytes queued for the `out_handler` and not yet written.
+    queued_bytes: Rc<Cell<usize>>,
     reader: JoinHandle<()>,
     writer: JoinHandle<()>,
 }
@@ -190,12 +209,8 @@ where
     C: Clock,
     S: EventSink,
 {
-    let (mut store, chain) = open_chain(&config)?;
-    let magic = wire::magic_for(config.network);
-    let dial_timeout = config.timing.dial_timeout;
-    let queue_max = config.outbound_queue_messages_max.max(1);
+    let (store, chain) = open_chain(&config)?;
     let (tx, mut rx) = mpsc::channel::<CoreInput<N::Stream>>(CORE_QUEUE_MAX);
-
     let mut listeners = Vec::new();
     for addr in &config.listen {
         let listener = net
@@ -204,61 +219,54 @@ where
             .map_err(|source| NodeError::Bind { addr: addr.clone(), source })?;
         listeners.push(tokio::task::spawn_local(listen(net.clone(), listener, tx.clone())));
     }
-
-    let mut node = Node::new(config, chain, clock.now_ms());
-    let mut peers: BTreeMap<PeerId, PeerHandle> = BTreeMap::new();
+    let mut shell = Shell {
+        magic: wire::magic_for(config.network),
+        dial_timeout: config.timing.dial_timeout,
+        queue_messages_max: config.outbound_queue_messages_max.max(1),
+        queue_bytes_max: config.outbound_queue_bytes_max,
+        input_budget: Arc::new(Semaphore::new(CORE_QUEUE_BYTES_MAX)),
+        net,
+        clock,
+        sink,
+        store,
+        tx,
+        peers: BTreeMap::new(),
+        closing: Vec::new(),
+    };
+    let mut node = Node::new(config, chain, shell.clock.now_ms());
     let mut shutdown = std::pin::pin!(shutdown);
 
     let result = loop {
-        if let Err(error) = execute(&mut node, &mut peers, &mut store, &clock, sink, &net, &tx, dial_timeout) {
+        if let Err(error) = shell.execute(&mut node) {
             break Err(error);
         }
-        let sleep_for = node.poll_timeout().map(|t| Duration::from_millis(t.saturating_sub(clock.now_ms())));
+        shell.closing.retain(|task| !task.is_finished());
+        let sleep_for = node.poll_timeout().map(|t| Duration::from_millis(t.saturating_sub(shell.clock.now_ms())));
         tokio::select! {
             biased;
             () = &mut shutdown => {
-                node.shutdown(clock.now_ms());
-                break execute(&mut node, &mut peers, &mut store, &clock, sink, &net, &tx, dial_timeout);
+                node.shutdown(shell.clock.now_ms());
+                break shell.execute(&mut node);
             }
             input = rx.recv() => {
-                // The core task holds a sender itself, so the queue never closes.
+                // The shell holds a sender itself, so the queue never closes.
                 let Some(input) = input else { break Ok(()) };
-                let now_ms = clock.now_ms();
-                match input {
-                    CoreInput::Dialed { target, addr, result: Ok(stream) } => {
-                        let peer = node.handle_connected(addr, Direction::Outbound(target), now_ms);
-                        peers.insert(peer, spawn_peer(peer, stream, magic, queue_max, tx.clone()));
-                    }
-                    CoreInput::Dialed { target, result: Err(error), .. } => {
-                        node.handle_dial_failed(target, error.to_string(), now_ms);
-                    }
-                    CoreInput::Accepted { stream, addr } => {
-                        let peer = node.handle_connected(addr, Direction::Inbound, now_ms);
-                        peers.insert(peer, spawn_peer(peer, stream, magic, queue_max, tx.clone()));
-                    }
-                    CoreInput::Message { peer, message } => node.handle_message(peer, message, now_ms),
-                    CoreInput::FrameError { peer, error } => node.handle_frame_error(peer, error, now_ms),
-                    CoreInput::Closed { peer, error } => {
-                        if let Some(handle) = peers.remove(&peer) {
-                            handle.reader.abort();
-                            handle.writer.abort();
-                        }
-                        node.handle_disconnected(peer, error, now_ms);
-                    }
+                shell.handle_input(&mut node, input);
+                // Run due timers even while inputs keep arriving, so a flood from one peer
+                // cannot hold back every deadline.
+                let now_ms = shell.clock.now_ms();
+                if node.poll_timeout().is_some_and(|t| t <= now_ms) {
+                    node.handle_tick(now_ms);
                 }
             }
-            () = sleep_or_forever(sleep_for) => node.handle_tick(clock.now_ms()),
+            () = sleep_or_forever(sleep_for) => node.handle_tick(shell.clock.now_ms()),
         }
     };
 
     for listener in listeners {
         listener.abort();
     }
-    // Let the out_handlers write what was queued (rejects, last messages) before returning.
-    for (_, handle) in std::mem::take(&mut peers) {
-        handle.reader.abort();
-        let _ = tokio::time::timeout(Duration::from_secs(1), handle.writer).await;
-    }
+    shell.finish().await;
     result
 }
 
@@ -269,64 +277,124 @@ async fn sleep_or_forever(duration: Option<Duration>) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn execute<N: Network, C: Clock, S: EventSink>(
-    node: &mut Node,
-    peers: &mut BTreeMap<PeerId, PeerHandle>,
-    store: &mut Store,
-    clock: &C,
-    sink: &mut S,
-    net: &N,
-    tx: &mpsc::Sender<CoreInput<N::Stream>>,
+/// The runtime's side of the node: sockets, tasks, the store and the event sink.
+struct Shell<'s, N: Network, C, S> {
+    net: N,
+    clock: C,
+    sink: &'s mut S,
+    store: Store,
+    tx: mpsc::Sender<CoreInput<N::Stream>>,
+    magic: wire::Magic,
     dial_timeout: Duration,
-) -> Result<(), NodeError> {
-    let magic = wire::magic_for(node.config().network);
-    while let Some(output) = node.poll_output() {
-        match output {
-            Output::Send { peer, message } => {
-                let Some(handle) = peers.get(&peer) else { continue };
-                let frame = wire::encode(magic, message);
-                if handle.out.try_send(OutCommand::Frame(frame)).is_err() {
-                    node.handle_queue_full(peer, clock.now_ms());
-                }
-            }
-            Output::Disconnect { peer, .. } => {
-                if let Some(handle) = peers.remove(&peer) {
-                    handle.reader.abort();
-                    if handle.out.try_send(OutCommand::Close).is_err() {
-                        handle.writer.abort();
-                    }
-                }
-            }
-            Output::Dial { target, addr } => {
-                let (net, tx) = (net.clone(), tx.clone());
-                tokio::task::spawn_local(async move {
-                    let result = match tokio::time::timeout(dial_timeout, net.connect(&addr)).await {
-                        Ok(result) => result,
-                        Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "dial timed out")),
-                    };
-                    let _ = tx.send(CoreInput::Dialed { target, addr, result }).await;
-                });
-            }
-            Output::Persist(update) => store.apply(&update)?,
-            Output::Event(event) => sink.record(clock.now_ms(), &event, node),
-        }
-    }
-    Ok(())
+    queue_messages_max: usize,
+    queue_bytes_max: usize,
+    input_budget: Arc<Semaphore>,
+    peers: BTreeMap<PeerId, PeerHandle>,
+    /// Watchdogs of connections being closed (see [`CLOSE_GRACE`]).
+    closing: Vec<JoinHandle<()>>,
 }
 
-fn spawn_peer<S: AsyncRead + AsyncWrite + Unpin + 'static>(
-    peer: PeerId,
-    stream: S,
-    magic: wire::Magic,
-    queue_max: usize,
-    tx: mpsc::Sender<CoreInput<S>>,
-) -> PeerHandle {
-    let (reader, writer) = tokio::io::split(stream);
-    let (out, out_rx) = mpsc::channel(queue_max);
-    let reader = tokio::task::spawn_local(in_handler(peer, reader, magic, tx.clone()));
-    let writer = tokio::task::spawn_local(out_handler(peer, writer, out_rx, tx));
-    PeerHandle { out, reader, writer }
+impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
+    fn handle_input(&mut self, node: &mut Node, input: CoreInput<N::Stream>) {
+        let now_ms = self.clock.now_ms();
+        match input {
+            CoreInput::Dialed { target, addr, result: Ok(stream) } => {
+                let peer = node.handle_connected(addr, Direction::Outbound(target), now_ms);
+                self.spawn_peer(peer, stream);
+            }
+            CoreInput::Dialed { target, result: Err(error), .. } => {
+                node.handle_dial_failed(target, error.to_string(), now_ms);
+            }
+            CoreInput::Accepted { stream, addr } => {
+                let peer = node.handle_connected(addr, Direction::Inbound, now_ms);
+                self.spawn_peer(peer, stream);
+            }
+            CoreInput::Message { peer, message, _budget } => node.handle_message(peer, message, now_ms),
+            CoreInput::FrameError { peer, error } => node.handle_frame_error(peer, error, now_ms),
+            CoreInput::Closed { peer, error } => {
+                if let Some(handle) = self.peers.remove(&peer) {
+                    handle.reader.abort();
+                    handle.writer.abort();
+                }
+                node.handle_disconnected(peer, error, now_ms);
+            }
+        }
+    }
+
+    /// Executes the node's outputs in order.
+    fn execute(&mut self, node: &mut Node) -> Result<(), NodeError> {
+        while let Some(output) = node.poll_output() {
+            match output {
+                Output::Send { peer, message } => {
+                    let Some(handle) = self.peers.get(&peer) else { continue };
+                    let frame = wire::encode(self.magic, message);
+                    let queued = handle.queued_bytes.get() + frame.len();
+                    let len = frame.len();
+                    if queued > self.queue_bytes_max || handle.out.try_send(OutCommand::Frame(frame)).is_err() {
+                        node.handle_queue_full(peer, self.clock.now_ms());
+                    } else {
+                        handle.queued_bytes.set(handle.queued_bytes.get() + len);
+                    }
+                }
+                Output::Disconnect { peer, .. } => self.close(peer),
+                Output::Dial { target, addr } => {
+                    let (net, tx, dial_timeout) = (self.net.clone(), self.tx.clone(), self.dial_timeout);
+                    tokio::task::spawn_local(async move {
+                        let result = match tokio::time::timeout(dial_timeout, net.connect(&addr)).await {
+                            Ok(result) => result,
+                            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "dial timed out")),
+                        };
+                        let _ = tx.send(CoreInput::Dialed { target, addr, result }).await;
+                    });
+                }
+                Output::Persist(update) => self.store.apply(&update)?,
+                Output::Event(event) => self.sink.record(self.clock.now_ms(), &event, node),
+            }
+        }
+        Ok(())
+    }
+
+    fn spawn_peer(&mut self, peer: PeerId, stream: N::Stream) {
+        let (reader, writer) = tokio::io::split(stream);
+        let (out, out_rx) = mpsc::channel(self.queue_messages_max);
+        let queued_bytes = Rc::new(Cell::new(0));
+        let reader = tokio::task::spawn_local(in_handler(peer, reader, self.magic, self.input_budget.clone(), self.tx.clone()));
+        let writer = tokio::task::spawn_local(out_handler(peer, writer, out_rx, queued_bytes.clone(), self.tx.clone()));
+        self.peers.insert(peer, PeerHandle { out, queued_bytes, reader, writer });
+    }
+
+    /// Stops reading from `peer`, lets its writer flush for [`CLOSE_GRACE`], then drops the
+    /// socket whatever the peer does.
+    fn close(&mut self, peer: PeerId) {
+        let Some(handle) = self.peers.remove(&peer) else { return };
+        handle.reader.abort();
+        // If the queue is full the writer still ends once it drained it (the sender is dropped
+        // here); the watchdog bounds both cases.
+        let _ = handle.out.try_send(OutCommand::Close);
+        drop(handle.out);
+        let mut writer = handle.writer;
+        self.closing.push(tokio::task::spawn_local(async move {
+            if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
+                writer.abort();
+            }
+        }));
+    }
+
+    /// Closes every remaining connection and waits (at most [`CLOSE_GRACE`] in all) for their
+    /// writers to flush.
+    async fn finish(mut self) {
+        let peers: Vec<PeerId> = self.peers.keys().copied().collect();
+        for peer in peers {
+            self.close(peer);
+        }
+        let closing = std::mem::take(&mut self.closing);
+        let _ = tokio::time::timeout(CLOSE_GRACE + Duration::from_millis(100), async {
+            for task in closing {
+                let _ = task.await;
+            }
+        })
+        .await;
+    }
 }
 
 /// Reads bytes, decodes frames, queues messages for the core task. Stops at the first frame
@@ -335,6 +403,7 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
     peer: PeerId,
     mut reader: R,
     magic: wire::Magic,
+    budget: Arc<Semaphore>,
     tx: mpsc::Sender<CoreInput<S>>,
 ) {
     let mut decoder = FrameDecoder::new(magic);
@@ -353,9 +422,12 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
         };
         decoder.extend(&buf[..n]);
         loop {
+            let before = decoder.buffered_len();
             match decoder.decode_next() {
                 Ok(Some(message)) => {
-                    if tx.send(CoreInput::Message { peer, message }).await.is_err() {
+                    let frame_bytes = before.saturating_sub(decoder.buffered_len()).clamp(1, CORE_QUEUE_BYTES_MAX);
+                    let Ok(permit) = budget.clone().acquire_many_owned(frame_bytes as u32).await else { return };
+                    if tx.send(CoreInput::Message { peer, message, _budget: permit }).await.is_err() {
                         return;
                     }
                 }
@@ -374,6 +446,7 @@ async fn out_handler<W: AsyncWrite + Unpin, S>(
     peer: PeerId,
     mut writer: W,
     mut queue: mpsc::Receiver<OutCommand>,
+    queued_bytes: Rc<Cell<usize>>,
     tx: mpsc::Sender<CoreInput<S>>,
 ) {
     while let Some(command) = queue.recv().await {
@@ -387,6 +460,7 @@ async fn out_handler<W: AsyncWrite + Unpin, S>(
                     let _ = tx.send(CoreInput::Closed { peer, error: Some(error.to_string()) }).await;
                     return;
                 }
+                queued_bytes.set(queued_bytes.get().saturating_sub(frame.len()));
             }
             OutCommand::Close => {
                 let _ = writer.shutdown().await;

@@ -29,6 +29,8 @@ pub struct Outcome {
     pub node_runs: Vec<RunRecord>,
     /// Every connection of the node with its fate.
     pub connections: Vec<ConnectionRecord>,
+    /// Per outbound host, the backoff of every scheduled redial, in order.
+    pub reconnect_backoffs_ms: BTreeMap<String, Vec<u64>>,
     /// Messages the node sent, by command.
     pub sent: BTreeMap<String, u64>,
     /// Messages the node received, by command.
@@ -52,6 +54,7 @@ impl Outcome {
             stored_tip_hash,
             node_runs: recorder.runs.clone(),
             connections: recorder.connections.clone(),
+            reconnect_backoffs_ms: recorder.reconnect_backoffs_ms.clone(),
             sent: recorder.sent.clone(),
             received: recorder.received.clone(),
             trace_lines: recorder.lines.len(),
@@ -110,6 +113,25 @@ impl Outcome {
                 fail(format!("{host}: the node never connected to it"));
                 continue;
             }
+            if let Some(expected) = peer.closed_by_peer {
+                let by_peer = connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node;
+                if by_peer != expected {
+                    fail(format!("{host}: first connection closed by the peer = {by_peer}, expected {expected}"));
+                }
+            }
+            if let Some(expected) = peer.headers_accepted {
+                let accepted: u64 = connections.iter().map(|c| c.headers_accepted).sum();
+                if accepted != expected {
+                    fail(format!("{host}: the node accepted {accepted} headers from it, expected {expected}"));
+                }
+            }
+            if let Some(expected) = &peer.reconnect_backoffs_ms {
+                let actual = self.reconnect_backoffs_ms.get(host).cloned().unwrap_or_default();
+                if !actual.starts_with(expected) {
+                    fail(format!("{host}: redial backoffs were {actual:?} ms, expected them to start {expected:?}"));
+                }
+            }
+            check_counts(host, "received from it", &connections, |c| &c.received, &peer.received, &mut fail);
             if let Some(handshake) = peer.handshake {
                 let done = connections[0].handshake_at_ms.is_some();
                 if done != handshake {
@@ -132,7 +154,7 @@ impl Outcome {
                 if needs_disconnect {
                     fail(format!("{host}: the node never disconnected it"));
                 }
-                check_sent(host, &connections, &peer.sent, &mut fail);
+                check_counts(host, "sent it", &connections, |c| &c.sent, &peer.sent, &mut fail);
                 continue;
             };
             let at = c.ended_at_ms.unwrap_or(0);
@@ -161,17 +183,25 @@ impl Outcome {
                     }
                 }
             }
-            check_sent(host, &connections, &peer.sent, &mut fail);
+            check_counts(host, "sent it", &connections, |c| &c.sent, &peer.sent, &mut fail);
         }
         failures
     }
 }
 
-fn check_sent(host: &str, connections: &[&ConnectionRecord], expected: &BTreeMap<String, u64>, fail: &mut impl FnMut(String)) {
+/// Compares per-command totals over all of a host's connections.
+fn check_counts(
+    host: &str,
+    what: &str,
+    connections: &[&ConnectionRecord],
+    counts: impl Fn(&ConnectionRecord) -> &BTreeMap<String, u64>,
+    expected: &BTreeMap<String, u64>,
+    fail: &mut impl FnMut(String),
+) {
     for (command, count) in expected {
-        let actual: u64 = connections.iter().map(|c| c.sent.get(command).copied().unwrap_or(0)).sum();
+        let actual: u64 = connections.iter().map(|c| counts(c).get(command).copied().unwrap_or(0)).sum();
         if actual != *count {
-            fail(format!("{host}: node sent it {actual} `{command}`, expected {count}"));
+            fail(format!("{host}: node {what} {actual} `{command}`, expected {count}"));
         }
     }
 }

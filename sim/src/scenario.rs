@@ -249,6 +249,18 @@ pub struct PeerExpect {
     /// Exact counts of messages the node sent to this host over all connections, by command.
     #[serde(default)]
     pub sent: BTreeMap<String, u64>,
+    /// Exact counts of messages the node received from this host over all connections.
+    #[serde(default)]
+    pub received: BTreeMap<String, u64>,
+    /// Headers from this host that the node added to its index, over all connections.
+    #[serde(default)]
+    pub headers_accepted: Option<u64>,
+    /// Whether the first connection was ended by the peer (not by the node).
+    #[serde(default)]
+    pub closed_by_peer: Option<bool>,
+    /// The redial backoffs of this outbound host start with these values, in milliseconds.
+    #[serde(default)]
+    pub reconnect_backoffs_ms: Option<Vec<u64>>,
 }
 
 impl Scenario {

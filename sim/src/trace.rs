@@ -42,6 +42,10 @@ pub struct ConnectionRecord {
     pub handshake_at_ms: Option<u64>,
     /// Messages the node sent on it, by command.
     pub sent: BTreeMap<String, u64>,
+    /// Messages the node received on it, by command.
+    pub received: BTreeMap<String, u64>,
+    /// Headers from it that the node added to its index.
+    pub headers_accepted: u64,
     /// When the node last sent each command on it.
     #[serde(skip)]
     pub last_sent_ms: BTreeMap<String, u64>,
@@ -84,6 +88,8 @@ pub struct Recorder {
     pub received: BTreeMap<String, u64>,
     /// Node incarnations.
     pub runs: Vec<RunRecord>,
+    /// Per outbound host, the backoff of every scheduled redial, in order.
+    pub reconnect_backoffs_ms: BTreeMap<String, Vec<u64>>,
     /// Best height, hash and chainwork (hex) last reported.
     pub tip: (u32, String, String),
 }
@@ -125,6 +131,8 @@ impl Recorder {
                 connected_at_ms: at_ms,
                 handshake_at_ms: None,
                 sent: BTreeMap::new(),
+                received: BTreeMap::new(),
+                headers_accepted: 0,
                 last_sent_ms: BTreeMap::new(),
                 ended_at_ms: None,
                 end: None,
@@ -156,7 +164,21 @@ impl Recorder {
                     c.last_sent_ms.insert(command.clone(), at_ms);
                 }
             }
-            Event::Received { command, .. } => *self.received.entry(command.clone()).or_default() += 1,
+            Event::Received { peer, command, .. } => {
+                *self.received.entry(command.clone()).or_default() += 1;
+                if let Some(c) = self.connection(*peer) {
+                    *c.received.entry(command.clone()).or_default() += 1;
+                }
+            }
+            Event::HeadersImported { peer, accepted, .. } => {
+                if let Some(c) = self.connection(*peer) {
+                    c.headers_accepted += *accepted as u64;
+                }
+            }
+            Event::Reconnecting { addr, retry_in_ms } | Event::DialFailed { addr, retry_in_ms, .. } => {
+                let host = addr.split(':').next().unwrap_or(addr).to_string();
+                self.reconnect_backoffs_ms.entry(host).or_default().push(*retry_in_ms);
+            }
             Event::HandshakeDone { peer, .. } => {
                 if let Some(c) = self.connection(*peer) {
                     c.handshake_at_ms = Some(at_ms);

@@ -36,7 +36,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::config::{
     Config, ADDRV2_VERSION, BIP0031_VERSION, MIN_ACCEPTABLE_PROTOCOL_VERSION, PROTOCOL_VERSION,
-    REJECT_VERSION, SENT_NONCES_MAX,
+    REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX,
 };
 use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,
@@ -73,6 +73,12 @@ pub enum DisconnectReason {
     SelfConnection {
         /// The nonce.
         nonce: u64,
+    },
+    /// The `version` user agent is longer than btcd's `MaxUserAgentLen` (256 bytes,
+    /// `wire/msgversion.go`; Core `MAX_SUBVERSION_LENGTH`).
+    UserAgentTooLong {
+        /// Its length in bytes.
+        length_bytes: usize,
     },
     /// An outbound peer lacks `NODE_NETWORK` (btcd `server.go` `OnVersion`).
     MissingServices {
@@ -148,6 +154,9 @@ impl fmt::Display for DisconnectReason {
             ),
             DisconnectReason::SelfConnection { nonce } => {
                 write!(f, "connected to self (version nonce {nonce:#018x} is ours)")
+            }
+            DisconnectReason::UserAgentTooLong { length_bytes } => {
+                write!(f, "user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}")
             }
             DisconnectReason::MissingServices { services } => {
                 write!(f, "outbound peer lacks NODE_NETWORK (services {services:#x})")
@@ -353,7 +362,7 @@ impl Event {
             }
             Event::HandshakeDone { version, services, start_height, user_agent, .. } => write!(
                 f,
-                "handshake_done {who} version={version} services={services:#x} start_height={start_height} user_agent=\"{user_agent}\""
+                "handshake_done {who} version={version} services={services:#x} start_height={start_height} user_agent={user_agent:?}"
             ),
             Event::SyncPeer { peer: Some(_) } => write!(f, "sync_peer {who}"),
             Event::SyncPeer { peer: None } => write!(f, "sync_peer none"),
@@ -673,6 +682,11 @@ impl Node {
             self.disconnect(peer, DisconnectReason::SelfConnection { nonce: version.nonce }, now_ms);
             return;
         }
+        if version.user_agent.len() > USER_AGENT_BYTES_MAX {
+            let length_bytes = version.user_agent.len();
+            self.disconnect(peer, DisconnectReason::UserAgentTooLong { length_bytes }, now_ms);
+            return;
+        }
         let Some(p) = self.peers.get_mut(&peer) else { return };
         let negotiated = PROTOCOL_VERSION.min(version.version);
         p.negotiated_version = negotiated;
@@ -952,7 +966,7 @@ impl Node {
     fn describe(&self, message: &NetworkMessage) -> String {
         match message {
             NetworkMessage::Version(v) => format!(
-                "version={} services={:#x} start_height={} nonce={:#018x} user_agent=\"{}\"",
+                "version={} services={:#x} start_height={} nonce={:#018x} user_agent={:?}",
                 v.version,
                 v.services.to_u64(),
                 v.start_height,
@@ -984,7 +998,7 @@ impl Node {
             },
             NetworkMessage::Ping(nonce) | NetworkMessage::Pong(nonce) => format!("nonce={nonce:#018x}"),
             NetworkMessage::Reject(r) => {
-                format!("message={} ccode={:?} reason=\"{}\"", r.message, r.ccode, r.reason)
+                format!("message={:?} ccode={:?} reason={:?}", r.message, r.ccode, r.reason)
             }
             NetworkMessage::Unknown { payload, .. } => format!("payload_bytes={}", payload.len()),
             _ => String::new(),

@@ -221,6 +221,14 @@ fn handshake_faults_disconnect_with_their_reasons() {
     assert_eq!(disconnect_of(&drain(&mut node), in_peer), Some(DisconnectReason::SelfConnection { nonce: ours }));
     assert!(node.peers.contains_key(&out_peer));
 
+    // A user agent over 256 bytes (btcd MaxUserAgentLen) ends the negotiation.
+    let mut node = new_node(&["a:1"]);
+    let p = node.handle_connected("a:1".into(), Direction::Outbound(TargetId(0)), 0);
+    let NetworkMessage::Version(mut long) = their_version(0, ServiceFlags::NETWORK, 3) else { unreachable!() };
+    long.user_agent = "x".repeat(257);
+    node.handle_message(p, NetworkMessage::Version(long), 1);
+    assert_eq!(disconnect_of(&drain(&mut node), p), Some(DisconnectReason::UserAgentTooLong { length_bytes: 257 }));
+
     // The negotiation is bounded by 30 s.
     let mut node = new_node(&["a:1"]);
     let p = node.handle_connected("a:1".into(), Direction::Outbound(TargetId(0)), 500);
@@ -235,11 +243,15 @@ fn more_than_2000_headers_disconnect_before_any_is_looked_at() {
     let mut node = new_node(&["a:1"]);
     let a = handshake(&mut node, 0, 5000, 0);
     drain(&mut node);
-    let junk = vec![node.chain().tip_header(); 2001];
+    // 2001 distinct headers; without the count check they would reach validation (and be
+    // rejected there for other reasons, with a `HeadersImported` event and another reason).
+    let genesis = node.chain().tip_header();
+    let junk: Vec<_> = (0..2001u32).map(|nonce| bitcoin::block::Header { nonce, ..genesis }).collect();
     node.handle_message(a, NetworkMessage::Headers(junk), 10);
     let out = drain(&mut node);
     assert_eq!(disconnect_of(&out, a), Some(DisconnectReason::TooManyHeaders { count: 2001 }));
-    assert!(!out.iter().any(|o| matches!(o, Output::Persist(_))));
+    assert!(!out.iter().any(|o| matches!(o, Output::Event(Event::HeadersImported { .. }) | Output::Persist(_))));
+    assert_eq!(node.chain().len(), 1);
 }
 
 #[test]
