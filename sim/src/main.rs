@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p sim -- run scenarios/NAME.json [--seed N] [--trace] [--json]
-//! cargo run --release -p sim -- suite [--dir scenarios]
+//! cargo run --release -p sim -- suite [--dir scenarios] [--snapshots snapshots]
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -61,13 +61,16 @@ enum Command {
         /// The folder of scenario files.
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
+        /// The folder of reviewed insta snapshots each outcome must equal (`NAME.snap`).
+        #[arg(long, default_value = "snapshots")]
+        snapshots: PathBuf,
     },
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
-        Command::Suite { dir } => suite(&dir),
+        Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Bench { headers, repeat } => bench(&headers, repeat.max(1)),
     }
@@ -278,7 +281,35 @@ fn reproduce(path: &Path, seed: u64) -> String {
     format!("cargo run --release -p sim -- run {} --seed {seed} --trace", path.display())
 }
 
-fn suite(dir: &Path) -> ExitCode {
+/// Compares an outcome with its reviewed snapshot. `Ok(None)`: equal; `Ok(Some(why))`: differs
+/// or is missing; the JSON after the insta header is compared as a value, not as text.
+fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String> {
+    let path = snapshots.join(format!("{}.snap", outcome.scenario));
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Some(format!("no reviewed snapshot {}", path.display()));
+    };
+    let body = text.splitn(3, "---\n").nth(2).unwrap_or_default();
+    let expected: serde_json::Value = match serde_json::from_str(body) {
+        Ok(value) => value,
+        Err(error) => return Some(format!("{}: not an insta JSON snapshot: {error}", path.display())),
+    };
+    let actual = serde_json::to_value(outcome).unwrap_or_default();
+    if actual == expected {
+        return None;
+    }
+    let field = match (&actual, &expected) {
+        (serde_json::Value::Object(a), serde_json::Value::Object(e)) => {
+            a.keys().chain(e.keys()).find(|k| a.get(*k) != e.get(*k)).cloned().unwrap_or_default()
+        }
+        _ => String::new(),
+    };
+    Some(format!(
+        "outcome differs from {} (first field: `{field}`); review with `cargo test --release --test scenarios`",
+        path.display()
+    ))
+}
+
+fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -301,9 +332,10 @@ fn suite(dir: &Path) -> ExitCode {
     for path in &paths {
         let name = name_of(path);
         match load_and_run(path, None) {
-            Ok(result) => {
+            Ok(mut result) => {
                 simulated_total_ms += result.simulated_ms;
                 wall_total_ms += result.wall_ms;
+                result.failures.extend(snapshot_mismatch(snapshots, &result.outcome));
                 let verdict = if result.failures.is_empty() { "pass" } else { "FAIL" };
                 println!(
                     "{name:<44} {verdict:>6} {:>11.1} {:>9.2} {:>9.0}",
