@@ -10,14 +10,10 @@ use node::runtime::{self, EventSink, Network, TcpNetwork, TokioClock};
 use node::store::Store;
 use node::{Config, Event, Node};
 use sim::chain::mainnet_0_1111;
-use sim::fake_peer::{self, FakePeer, FakePeerSettings};
+use sim::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
 use tokio::sync::Notify;
 
 const TIP_1111: &str = "00000000ca59764b4ff11d88ea67e641dba94a17520ebd10f1631b21a18d5805";
-
-fn wall_clock_s() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
 
 /// Records events and wakes the test when `done` holds.
 struct Watch {

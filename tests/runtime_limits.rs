@@ -44,9 +44,20 @@ impl Network for PipeNetwork {
 /// Records `(elapsed since start, event text)` and wakes the test on chosen events.
 struct Recorder {
     started: Instant,
-    events: Rc<RefCell<Vec<(Duration, String)>>>,
+    events: Events,
     wake: Rc<Notify>,
     wake_on: fn(&Event) -> bool,
+}
+
+type Events = Rc<RefCell<Vec<(Duration, String)>>>;
+
+impl Recorder {
+    /// A recorder waking on `wake_on`, with handles to its events and its wake-up.
+    fn new(wake_on: fn(&Event) -> bool) -> (Recorder, Events, Rc<Notify>) {
+        let (events, wake) = (Rc::new(RefCell::new(Vec::new())), Rc::new(Notify::new()));
+        let recorder = Recorder { started: Instant::now(), events: events.clone(), wake: wake.clone(), wake_on };
+        (recorder, events, wake)
+    }
 }
 
 impl EventSink for Recorder {
@@ -107,14 +118,7 @@ fn a_disconnected_peer_that_never_reads_is_closed_within_the_grace_period() {
         let dir = tempfile::tempdir().expect("temp dir");
         let magic = wire::magic_for(bitcoin::Network::Regtest);
         let (dials, mut pipes) = mpsc::unbounded_channel();
-        let events = Rc::new(RefCell::new(Vec::new()));
-        let wake = Rc::new(Notify::new());
-        let mut sink = Recorder {
-            started: Instant::now(),
-            events: events.clone(),
-            wake: wake.clone(),
-            wake_on: |e| matches!(e, Event::Disconnected { .. }),
-        };
+        let (mut sink, events, wake) = Recorder::new(|e| matches!(e, Event::Disconnected { .. }));
         let done = Rc::new(Notify::new());
         let peer = async {
             let (_, mut pipe) = pipes.recv().await.expect("the node dials");
@@ -161,14 +165,8 @@ fn timers_fire_on_time_while_another_peer_floods_the_node() {
         let (dials, mut pipes) = mpsc::unbounded_channel();
         let mut config = config(&["flooder:1", "silent:1"], &dir);
         config.timing.handshake_timeout = Duration::from_secs(1);
-        let events = Rc::new(RefCell::new(Vec::new()));
-        let wake = Rc::new(Notify::new());
-        let mut sink = Recorder {
-            started: Instant::now(),
-            events: events.clone(),
-            wake: wake.clone(),
-            wake_on: |e| matches!(e, Event::Disconnected { reason: DisconnectReason::HandshakeTimeout { .. }, .. }),
-        };
+        let (mut sink, events, wake) =
+            Recorder::new(|e| matches!(e, Event::Disconnected { reason: DisconnectReason::HandshakeTimeout { .. }, .. }));
         let peers = async {
             let mut silent = None;
             let mut flooder = None;

@@ -329,11 +329,10 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
                     let Some(handle) = self.peers.get(&peer) else { continue };
                     let frame = wire::encode(self.magic, message);
                     let queued = handle.queued_bytes.get() + frame.len();
-                    let len = frame.len();
                     if queued > self.queue_bytes_max || handle.out.try_send(OutCommand::Frame(frame)).is_err() {
                         node.handle_queue_full(peer, self.clock.now_ms());
                     } else {
-                        handle.queued_bytes.set(handle.queued_bytes.get() + len);
+                        handle.queued_bytes.set(queued);
                     }
                 }
                 Output::Disconnect { peer, .. } => self.close(peer),

@@ -192,6 +192,14 @@ pub fn turmoil_clock_s() -> i64 {
     turmoil::since_epoch().map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// The real clock in seconds since the Unix epoch, for fake peers on real TCP (`sim serve`,
+/// the loopback tests). Never used inside a simulation.
+pub fn wall_clock_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 impl Default for FakePeerSettings {
     fn default() -> Self {
         FakePeerSettings {

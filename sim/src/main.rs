@@ -182,14 +182,10 @@ fn bench(path: &Path, repeat: u32) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn wall_clock_s() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
 fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
     use node::runtime::{Network, TcpNetwork};
     use sim::chain::ChainSpec;
-    use sim::fake_peer::{self, Behaviour, FakePeer, FakePeerSettings};
+    use sim::fake_peer::{self, wall_clock_s, Behaviour, FakePeer, FakePeerSettings};
 
     let spec: ChainSpec = match serde_json::from_str(chain) {
         Ok(spec) => spec,

@@ -517,7 +517,7 @@ impl Node {
             Direction::Outbound(target) => {
                 self.connections.on_connected(target, id);
                 let version = self.our_version(id, now_ms);
-                self.send(id, NetworkMessage::Version(version), now_ms);
+                self.send(id, NetworkMessage::Version(version));
             }
             Direction::Inbound if inbound >= self.config.inbound_max => {
                 self.disconnect(id, DisconnectReason::TooManyInbound, now_ms);
@@ -548,7 +548,7 @@ impl Node {
         let Some(p) = self.peers.get(&peer) else { return };
         if p.is_ready() && p.negotiated_version >= REJECT_VERSION {
             let reason = format!("Can't read message from {}: {error}", p.addr);
-            self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
+            self.send_reject(peer, "malformed", RejectReason::Malformed, reason);
         }
         self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
     }
@@ -581,7 +581,7 @@ impl Node {
                 other => {
                     let command = wire::command_name(&other);
                     let reason = "a version message must precede all others".to_string();
-                    self.send_reject(peer, "version", RejectReason::Malformed, reason, now_ms);
+                    self.send_reject(peer, "version", RejectReason::Malformed, reason);
                     self.disconnect(peer, DisconnectReason::FirstMessageNotVersion { command }, now_ms);
                 }
             },
@@ -635,9 +635,9 @@ impl Node {
                     p.next_stall_tick_ms += interval_ms;
                 }
                 // btcd `stallHandler`: a deadline is missed once `!now.Before(deadline)`.
-                if let Some(deadline) = p.headers_deadline_ms.filter(|d| now_ms >= *d) {
-                    let sent = deadline - 3 * ms(timing.stall_response_timeout);
-                    let reason = DisconnectReason::Stalled { command: "headers", waited_ms: now_ms - sent };
+                if p.headers_deadline_ms(&timing).is_some_and(|deadline| now_ms >= deadline) {
+                    let waited_ms = now_ms - p.getheaders_sent_ms.unwrap_or(now_ms);
+                    let reason = DisconnectReason::Stalled { command: "headers", waited_ms };
                     self.disconnect(id, reason, now_ms);
                     continue;
                 }
@@ -655,7 +655,7 @@ impl Node {
                         p.ping_in_flight = Some((nonce, now_ms));
                     }
                 }
-                self.send(id, NetworkMessage::Ping(nonce), now_ms);
+                self.send(id, NetworkMessage::Ping(nonce));
             }
         }
         let best_height = self.chain.tip_height();
@@ -700,7 +700,7 @@ impl Node {
         if matches!(direction, Direction::Outbound(_)) && !version.services.has(ServiceFlags::NETWORK) {
             if negotiated >= REJECT_VERSION {
                 let reason = format!("required services {:#x} not offered", ServiceFlags::NETWORK.to_u64());
-                self.send_reject(peer, "version", RejectReason::NonStandard, reason, now_ms);
+                self.send_reject(peer, "version", RejectReason::NonStandard, reason);
             }
             let services = version.services.to_u64();
             self.disconnect(peer, DisconnectReason::MissingServices { services }, now_ms);
@@ -713,12 +713,12 @@ impl Node {
         }
         if direction == Direction::Inbound {
             let ours = self.our_version(peer, now_ms);
-            self.send(peer, NetworkMessage::Version(ours), now_ms);
+            self.send(peer, NetworkMessage::Version(ours));
         }
         if negotiated >= ADDRV2_VERSION {
-            self.send(peer, NetworkMessage::SendAddrV2, now_ms);
+            self.send(peer, NetworkMessage::SendAddrV2);
         }
-        self.send(peer, NetworkMessage::Verack, now_ms);
+        self.send(peer, NetworkMessage::Verack);
         if let Some(p) = self.peers.get_mut(&peer) {
             p.state = HandshakeState::AwaitVerack;
         }
@@ -749,12 +749,12 @@ impl Node {
         match message {
             NetworkMessage::Version(_) => {
                 let reason = "duplicate version message".to_string();
-                self.send_reject(peer, "version", RejectReason::Duplicate, reason, now_ms);
+                self.send_reject(peer, "version", RejectReason::Duplicate, reason);
                 self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms);
             }
             NetworkMessage::Verack => {
                 let reason = "duplicate verack message".to_string();
-                self.send_reject(peer, "verack", RejectReason::Duplicate, reason, now_ms);
+                self.send_reject(peer, "verack", RejectReason::Duplicate, reason);
                 self.disconnect(peer, DisconnectReason::DuplicateVerack, now_ms);
             }
             NetworkMessage::SendAddrV2 => {
@@ -763,7 +763,7 @@ impl Node {
             NetworkMessage::Ping(nonce)
                 if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
             {
-                self.send(peer, NetworkMessage::Pong(nonce), now_ms);
+                self.send(peer, NetworkMessage::Pong(nonce));
             }
             NetworkMessage::Pong(nonce) => {
                 if let Some(p) = self.peers.get_mut(&peer) {
@@ -797,7 +797,7 @@ impl Node {
         }
         // Any `headers` message, even an empty one, clears the deadline (btcd `stallControl`).
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.headers_deadline_ms = None;
+            p.getheaders_sent_ms = None;
         }
         let received = headers.len();
         let import = if headers.is_empty() {
@@ -852,7 +852,7 @@ impl Node {
             request.stop_hash,
             wire::HEADERS_PER_MESSAGE_MAX,
         );
-        self.send(peer, NetworkMessage::Headers(headers), now_ms);
+        self.send(peer, NetworkMessage::Headers(headers));
     }
 
     fn start_sync(&mut self, now_ms: u64) {
@@ -871,17 +871,14 @@ impl Node {
     }
 
     fn send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
-        let timing = self.config.timing.clone();
-        let first = locator.first().copied().unwrap_or_else(BlockHash::all_zeros);
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.on_getheaders_sent(first, now_ms, &timing);
+            p.getheaders_sent_ms = Some(now_ms);
         }
         let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
         let request = GetHeadersMessage { version: PROTOCOL_VERSION, ..request };
-        self.send(peer, NetworkMessage::GetHeaders(request), now_ms);
+        self.send(peer, NetworkMessage::GetHeaders(request));
     }
-
-    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String, now_ms: u64) {
+    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String) {
         if self.peers.get(&peer).is_some_and(|p| p.negotiated_version >= REJECT_VERSION) {
             let reject = Reject {
                 message: command.into(),
@@ -889,7 +886,7 @@ impl Node {
                 reason: reason.into(),
                 hash: bitcoin::hashes::sha256d::Hash::all_zeros(),
             };
-            self.send(peer, NetworkMessage::Reject(reject), now_ms);
+            self.send(peer, NetworkMessage::Reject(reject));
         }
     }
 
@@ -923,7 +920,7 @@ impl Node {
         version
     }
 
-    fn send(&mut self, peer: PeerId, message: NetworkMessage, _now_ms: u64) {
+    fn send(&mut self, peer: PeerId, message: NetworkMessage) {
         let detail = self.describe(&message);
         self.event(Event::Sent { peer, command: wire::command_name(&message), detail });
         self.outputs.push_back(Output::Send { peer, message });

@@ -3,8 +3,6 @@
 //!
 //! All times are milliseconds on the node's clock, passed in by the caller.
 
-use bitcoin::BlockHash;
-
 use crate::config::Timing;
 use crate::wire::ServiceFlags;
 
@@ -92,10 +90,9 @@ pub struct Peer {
     pub last_rtt_ms: Option<u64>,
     /// Next tick of btcd's `stallHandler` ticker.
     pub next_stall_tick_ms: u64,
-    /// Deadline for a `headers` reply to our last `getheaders` (btcd `pendingResponses`).
-    pub headers_deadline_ms: Option<u64>,
-    /// When the last `getheaders` to this peer was sent, and its first locator hash.
-    pub last_getheaders: Option<(u64, BlockHash)>,
+    /// When our last unanswered `getheaders` was sent (btcd `pendingResponses`); any
+    /// `headers` reply clears it.
+    pub getheaders_sent_ms: Option<u64>,
     /// The peer asked for `headers` announcements (BIP 130).
     pub wants_headers_announcements: bool,
     /// The peer sent `sendaddrv2` during the handshake.
@@ -119,8 +116,7 @@ impl Peer {
             ping_in_flight: None,
             last_rtt_ms: None,
             next_stall_tick_ms: u64::MAX,
-            headers_deadline_ms: None,
-            last_getheaders: None,
+            getheaders_sent_ms: None,
             wants_headers_announcements: false,
             wants_addrv2: false,
         }
@@ -162,12 +158,11 @@ impl Peer {
         self.last_recv_ms + ms(timing.idle_timeout)
     }
 
-    /// Records that `getheaders` was queued at `now_ms`: `headers` is due within three times
-    /// the stall response timeout (btcd `maybeAddDeadline`; a new request overwrites the old
+    /// When `headers` is due for the outstanding `getheaders`: three times the stall response
+    /// timeout after it was sent (btcd `maybeAddDeadline`; a new request overwrites the old
     /// deadline).
-    pub fn on_getheaders_sent(&mut self, first_locator: BlockHash, now_ms: u64, timing: &Timing) {
-        self.headers_deadline_ms = Some(now_ms + 3 * ms(timing.stall_response_timeout));
-        self.last_getheaders = Some((now_ms, first_locator));
+    pub fn headers_deadline_ms(&self, timing: &Timing) -> Option<u64> {
+        self.getheaders_sent_ms.map(|sent| sent + 3 * ms(timing.stall_response_timeout))
     }
 
     /// The earliest time this peer needs attention.
