@@ -38,6 +38,33 @@ struct Args {
     /// Seconds between progress lines.
     #[arg(long, default_value_t = 5)]
     progress_interval_s: u64,
+    /// Services to advertise in our `version`: `none`, or a comma list of `network`, `witness`,
+    /// `network_limited`. A real node syncs headers only from a peer that offers `network` or
+    /// `network_limited` (Bitcoin Core `CanServeBlocks`), so serving headers to bitcoind needs
+    /// `network`; this node serves no blocks, hence the default `none`.
+    #[arg(long, default_value = "none", value_parser = parse_services)]
+    services: u64,
+    /// Append every node event (messages sent and received, handshakes, tip changes,
+    /// disconnects with their reason) to FILE, one line each: `<unix_ms> <event>`.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+fn parse_services(s: &str) -> Result<u64, String> {
+    use bitcoin::p2p::ServiceFlags;
+    let mut flags = ServiceFlags::NONE;
+    for name in s.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        flags |= match name {
+            "none" => ServiceFlags::NONE,
+            "network" => ServiceFlags::NETWORK,
+            "witness" => ServiceFlags::WITNESS,
+            "network_limited" => ServiceFlags::NETWORK_LIMITED,
+            other => {
+                return Err(format!("unknown service `{other}` (expected none, network, witness or network_limited)"))
+            }
+        };
+    }
+    Ok(flags.to_u64())
 }
 
 fn parse_network(s: &str) -> Result<bitcoin::Network, String> {
@@ -50,8 +77,9 @@ fn parse_network(s: &str) -> Result<bitcoin::Network, String> {
     }
 }
 
-/// Logs events and a periodic progress line.
+/// Logs events and a periodic progress line, and writes the `--trace` file.
 struct LogSink {
+    trace: Option<std::io::BufWriter<std::fs::File>>,
     progress_interval_s: u64,
     last_progress: Instant,
     height_at_last_progress: u32,
@@ -59,7 +87,16 @@ struct LogSink {
 }
 
 impl EventSink for LogSink {
-    fn record(&mut self, _now_ms: u64, event: &Event, node: &Node) {
+    fn record(&mut self, now_ms: u64, event: &Event, node: &Node) {
+        if let Some(trace) = &mut self.trace {
+            use std::io::Write as _;
+            let line = event.render(|peer| format!("peer{peer}"));
+            // Flushed per line so that a reader (or a SIGKILL) sees every event written so far.
+            if writeln!(trace, "{now_ms} {line}").and_then(|()| trace.flush()).is_err() {
+                warn!("cannot write the trace file; tracing stops");
+                self.trace = None;
+            }
+        }
         match event {
             Event::Started { .. } | Event::HandshakeDone { .. } | Event::SyncPeer { .. } => info!("{event}"),
             Event::Disconnected { reason: node::DisconnectReason::Shutdown, .. } => debug!("{event}"),
@@ -111,6 +148,17 @@ fn main() -> std::process::ExitCode {
     config.connect = args.connect;
     config.listen = args.listen;
     config.seed = seed;
+    config.services = args.services;
+    let trace = match &args.trace {
+        None => None,
+        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            Ok(file) => Some(std::io::BufWriter::new(file)),
+            Err(error) => {
+                eprintln!("error: cannot open trace file {}: {error}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        },
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -122,7 +170,7 @@ fn main() -> std::process::ExitCode {
     let result = local.block_on(&runtime, async move {
         let epoch_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
         let clock = TokioClock::new(epoch_ms);
-        let mut sink = LogSink { progress_interval_s: args.progress_interval_s, last_progress: Instant::now(), height_at_last_progress: 0, height: 0 };
+        let mut sink = LogSink { trace, progress_interval_s: args.progress_interval_s, last_progress: Instant::now(), height_at_last_progress: 0, height: 0 };
         let shutdown = async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;

@@ -238,9 +238,19 @@ impl FakePeer {
         }
     }
 
-    /// The headers btcd would send for `request`: after the first locator hash it knows (from
-    /// height 1 if none), at most 2000, through `hash_stop` inclusive.
-    pub fn headers_for(&self, request: &GetHeadersMessage) -> Vec<Header> {
+    /// The `headers` reply a real node sends for `request`, or `None` when it sends none.
+    ///
+    /// After the first locator hash it knows (from height 1 if none), at most 2000, through
+    /// `hash_stop` inclusive (btcd `locateInventory`, Core `FindForkInGlobalIndex`). An empty
+    /// locator asks for the `hash_stop` header alone; bitcoind sends nothing at all when that
+    /// hash is unknown (Core `ProcessMessage` GETHEADERS), which the interop test
+    /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind. btcd would send an empty
+    /// `headers` there instead.
+    pub fn headers_for(&self, request: &GetHeadersMessage) -> Option<Vec<Header>> {
+        if request.locator_hashes.is_empty() {
+            let height = *self.hash_to_height.get(&request.stop_hash)?;
+            return Some(vec![self.chain[height as usize]]);
+        }
         let start = request
             .locator_hashes
             .iter()
@@ -253,7 +263,7 @@ impl FakePeer {
                 break;
             }
         }
-        out
+        Some(out)
     }
 
     fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
@@ -437,7 +447,7 @@ async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &Fa
                 }
                 replies += 1;
                 tokio::time::sleep(peer.headers_delay).await;
-                let mut headers = peer.headers_for(&request);
+                let Some(mut headers) = peer.headers_for(&request) else { continue };
                 match peer.behaviour {
                     Behaviour::BadPow { batch, index } if batch == replies => spoil_pow(&mut headers, index),
                     Behaviour::NonContinuous { batch, index } if batch == replies && index < headers.len() => {

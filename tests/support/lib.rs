@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod real;
+
 /// The repository root (this package's manifest folder).
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
