@@ -66,7 +66,7 @@ fn node_syncs_4500_regtest_headers_from_bitcoind_in_three_getheaders() {
 
 /// Serves `chain` (sim `ChainSpec` JSON) from a fake peer, lets the node sync it and listen,
 /// then starts bitcoind with `-connect` to the node; returns bitcoind's headers-only tip.
-fn bitcoind_syncs_from_node(network: &str, bitcoind_chain: &str, chain: &str, height: u64) {
+fn bitcoind_syncs_from_node(network: &str, bitcoind_chain: &str, chain: &str, height: u64, services: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
     let fake_port = headersim_tests::real::free_port();
     let node_port = headersim_tests::real::free_port();
@@ -92,7 +92,7 @@ fn bitcoind_syncs_from_node(network: &str, bitcoind_chain: &str, chain: &str, he
             "--listen".into(),
             format!("127.0.0.1:{node_port}"),
             "--services".into(),
-            "network,witness".into(),
+            services.into(),
             "--seed".into(),
             "2".into(),
         ],
@@ -126,14 +126,22 @@ fn bitcoind_syncs_from_node(network: &str, bitcoind_chain: &str, chain: &str, he
     assert!(served > 0, "the node served bitcoind's getheaders: {events:#?}");
 }
 
+/// Debian's `bitcoin-knots` 29.4.3 build carries a patch set that, on mainnet only, sends no
+/// `getheaders` with a null `hash_stop` (so no initial header sync) to a peer that lacks
+/// service bit 28 (`0x10000000`, which its `getpeerinfo` names `BLAKE2B?`); bitcoind itself
+/// advertises that bit. Found by disassembling its `MaybeSendGetHeaders`; no bitcoind flag
+/// lifts it, so the node advertises the bit here for interop. Regtest is not affected.
+const KNOTS_MAINNET_SYNC_BIT: &str = "0x10000000";
+
 #[test]
 fn bitcoind_syncs_real_mainnet_headers_0_to_1111_from_the_node() {
-    bitcoind_syncs_from_node("mainnet", "main", r#"{"mainnet":{}}"#, 1111);
+    let services = format!("network,witness,{KNOTS_MAINNET_SYNC_BIT}");
+    bitcoind_syncs_from_node("mainnet", "main", r#"{"mainnet":{}}"#, 1111, &services);
 }
 
 #[test]
 fn bitcoind_syncs_a_4500_header_regtest_chain_from_the_node() {
-    bitcoind_syncs_from_node("regtest", "regtest", r#"{"regtest":{"height":4500,"seed":11}}"#, 4500);
+    bitcoind_syncs_from_node("regtest", "regtest", r#"{"regtest":{"height":4500,"seed":11}}"#, 4500, "network,witness");
 }
 
 #[test]

@@ -39,9 +39,10 @@ struct Args {
     #[arg(long, default_value_t = 5)]
     progress_interval_s: u64,
     /// Services to advertise in our `version`: `none`, or a comma list of `network`, `witness`,
-    /// `network_limited`. A real node syncs headers only from a peer that offers `network` or
-    /// `network_limited` (Bitcoin Core `CanServeBlocks`), so serving headers to bitcoind needs
-    /// `network`; this node serves no blocks, hence the default `none`.
+    /// `network_limited` and raw bit masks (`0x10000000`). A real node syncs headers only from
+    /// a peer that offers `network` or `network_limited` (Bitcoin Core `CanServeBlocks`), so
+    /// serving headers to bitcoind needs `network`; this node serves no blocks, hence the
+    /// default `none`.
     #[arg(long, default_value = "none", value_parser = parse_services)]
     services: u64,
     /// Append every node event (messages sent and received, handshakes, tip changes,
@@ -60,7 +61,18 @@ fn parse_services(s: &str) -> Result<u64, String> {
             "witness" => ServiceFlags::WITNESS,
             "network_limited" => ServiceFlags::NETWORK_LIMITED,
             other => {
-                return Err(format!("unknown service `{other}` (expected none, network, witness or network_limited)"))
+                let mask = match other.strip_prefix("0x") {
+                    Some(hex) => u64::from_str_radix(hex, 16).ok(),
+                    None => other.parse().ok(),
+                };
+                match mask {
+                    Some(mask) => ServiceFlags::from(mask),
+                    None => {
+                        return Err(format!(
+                            "unknown service `{other}` (expected none, network, witness, network_limited or a bit mask like 0x400)"
+                        ))
+                    }
+                }
             }
         };
     }

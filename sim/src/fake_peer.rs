@@ -83,6 +83,9 @@ pub enum Behaviour {
     },
     /// Follows the steps in order; after the last one it keeps reading and stays silent.
     Script(Vec<Step>),
+    /// Replays a recorded real peer (`sim record`): each recorded message is sent when the
+    /// node's message it answered arrives, after the recorded delay.
+    Replay(crate::replay::ReplayScript),
 }
 
 /// One step of a scripted peer.
@@ -364,6 +367,10 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
             return conn.drain().await;
         }
         Behaviour::Script(steps) => return run_script(&mut conn, &peer, steps, &mut rng, dialled_out).await,
+        Behaviour::Replay(script) => {
+            let (reader, writer) = (conn.reader, conn.writer);
+            return crate::replay::replay(reader, writer, peer.magic, script).await;
+        }
         _ => {}
     }
     if !handshake(&mut conn, &peer, &mut rng, dialled_out).await? {

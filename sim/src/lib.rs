@@ -13,6 +13,8 @@
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults, runs it |
+//! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
+//! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
@@ -24,6 +26,8 @@ pub mod chain;
 pub mod fake_peer;
 pub mod net;
 pub mod outcome;
+pub mod record;
+pub mod replay;
 pub mod runner;
 pub mod scenario;
 pub mod trace;

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p sim -- run scenarios/NAME.json [--seed N] [--trace] [--json]
 //! cargo run --release -p sim -- suite [--dir scenarios] [--snapshots snapshots]
+//! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -47,6 +48,34 @@ enum Command {
         #[arg(long, default_value = "honest")]
         behaviour: String,
     },
+    /// Record a live session between the node and a real peer into a replayable scenario.
+    ///
+    /// Start this, then point the node's `--connect` at `--listen`; it dials `--upstream`,
+    /// relays every byte both ways and writes the scenario when the session ends (either side
+    /// closes, `--duration-s` passes, or Ctrl-C).
+    Record {
+        /// Address the node dials.
+        #[arg(long, default_value = "127.0.0.1:18500")]
+        listen: String,
+        /// The real peer.
+        #[arg(long)]
+        upstream: String,
+        /// The session's network: mainnet or regtest.
+        #[arg(long, value_parser = parse_network_name)]
+        network: sim::scenario::NetworkName,
+        /// Where to write the scenario.
+        #[arg(long)]
+        out: PathBuf,
+        /// Stop recording this many seconds after the node connects.
+        #[arg(long)]
+        duration_s: Option<u64>,
+        /// The live node's data folder: its stored tip becomes the scenario's expected tip.
+        #[arg(long)]
+        node_datadir: Option<PathBuf>,
+        /// Host name of the replaying peer in the scenario.
+        #[arg(long, default_value = "recorded")]
+        peer_name: String,
+    },
     /// Measure header validation, SQLite import and simulation speed, and print the figures.
     Bench {
         /// Raw 80-byte mainnet headers from genesis.
@@ -72,6 +101,9 @@ fn main() -> ExitCode {
         Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
+        Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
+            record(&listen, &upstream, network, &out, duration_s, node_datadir.as_deref(), &peer_name)
+        }
         Command::Bench { headers, repeat } => bench(&headers, repeat.max(1)),
     }
 }
@@ -234,6 +266,97 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn parse_network_name(s: &str) -> Result<sim::scenario::NetworkName, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("unknown network `{s}` (expected mainnet or regtest)"))
+}
+
+fn record(
+    listen: &str,
+    upstream: &str,
+    network: sim::scenario::NetworkName,
+    out: &Path,
+    duration_s: Option<u64>,
+    node_datadir: Option<&Path>,
+    peer_name: &str,
+) -> ExitCode {
+    use sim::record::LiveTip;
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let magic = node::wire::magic_for(network.network());
+    let recording = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        println!("recording: waiting for the node on {listen}; relaying to {upstream}");
+        let stop = async {
+            let duration = async {
+                match duration_s {
+                    Some(s) => tokio::time::sleep(std::time::Duration::from_secs(s)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = duration => format!("recording stopped after {} s", duration_s.unwrap_or(0)),
+                _ = tokio::signal::ctrl_c() => "recording stopped by Ctrl-C".to_string(),
+            }
+        };
+        sim::record::record(listener, upstream, magic, stop).await
+    });
+    let recording = match recording {
+        Ok(recording) => recording,
+        Err(error) => {
+            eprintln!("error: recording: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let live_tip = match node_datadir {
+        None => None,
+        Some(dir) => {
+            let path = dir.join("headers.sqlite");
+            let tip = node::store::Store::open(&path, network.network()).and_then(|store| store.load());
+            match tip {
+                Ok(headers) => headers.last().map(|h| LiveTip {
+                    height: u32::try_from(headers.len() - 1).unwrap_or(u32::MAX),
+                    hash: h.block_hash().to_string(),
+                }),
+                Err(error) => {
+                    eprintln!("error: the live node's store {}: {error}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+    let scenario = recording.to_scenario(network, peer_name, live_tip.as_ref());
+    let text = match serde_json::to_string_pretty(&scenario) {
+        Ok(text) => text + "\n",
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Err(error) = std::fs::write(out, text) {
+        eprintln!("error: {}: {error}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let from_node = recording.frames.iter().filter(|f| f.from_node).count();
+    println!(
+        "recorded {} ms ({}): {from_node} messages from the node, {} from the peer{}; wrote {}",
+        recording.length_ms,
+        recording.ended_by,
+        recording.frames.len() - from_node,
+        live_tip.map(|t| format!("; live tip {} at height {}", t.hash, t.height)).unwrap_or_default(),
+        out.display()
+    );
+    for note in &recording.notes {
+        println!("note: {note}");
+    }
+    ExitCode::SUCCESS
 }
 
 fn name_of(path: &Path) -> String {

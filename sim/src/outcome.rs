@@ -132,6 +132,17 @@ impl Outcome {
                 }
             }
             check_counts(host, "received from it", &connections, |c| &c.received, &peer.received, &mut fail);
+            if let Some(expected) = &peer.sent_sequence {
+                let actual = &connections[0].sent_sequence;
+                if actual != expected {
+                    let at = actual.iter().zip(expected).position(|(a, e)| a != e).unwrap_or(actual.len().min(expected.len()));
+                    fail(format!(
+                        "{host}: the node's commands differ from message {at} on: sent {:?}, expected {:?}",
+                        &actual[at..actual.len().min(at + 5)],
+                        &expected[at..expected.len().min(at + 5)]
+                    ));
+                }
+            }
             if let Some(handshake) = peer.handshake {
                 let done = connections[0].handshake_at_ms.is_some();
                 if done != handshake {

@@ -81,7 +81,10 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     });
 
     for spec in &scenario.peers {
-        let chain = spec.chain.build()?;
+        let chain = match &spec.chain {
+            Some(chain) => chain.build()?,
+            None => vec![bitcoin::constants::genesis_block(network).header],
+        };
         let settings = FakePeerSettings {
             version: spec.version,
             services: spec.services,

@@ -116,8 +116,10 @@ pub struct NodeSpec {
 pub struct PeerSpec {
     /// Host name; must not be `node`.
     pub name: String,
-    /// The chain it serves.
-    pub chain: ChainSpec,
+    /// The chain it serves (default: the node network's genesis alone, as for a `replay` peer
+    /// whose answers are all recorded).
+    #[serde(default)]
+    pub chain: Option<ChainSpec>,
     /// How it behaves.
     #[serde(default)]
     pub behaviour: Behaviour,
@@ -261,6 +263,10 @@ pub struct PeerExpect {
     /// The redial backoffs of this outbound host start with these values, in milliseconds.
     #[serde(default)]
     pub reconnect_backoffs_ms: Option<Vec<u64>>,
+    /// The commands the node sent on its first connection to this host, exactly and in order
+    /// (what `sim record` writes from a live session).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_sequence: Option<Vec<String>>,
 }
 
 impl Scenario {
@@ -306,8 +312,14 @@ impl Scenario {
             if hosts.contains(&peer.name) {
                 return err(&format!("peers[{i}].name"), format!("`{}` is used twice (or is `node`)", peer.name));
             }
-            if peer.chain.network() != self.node.network.network() {
+            if peer.chain.as_ref().is_some_and(|c| c.network() != self.node.network.network()) {
                 return err(&format!("peers[{i}].chain"), "its network differs from node.network".into());
+            }
+            if let Behaviour::Replay(script) = &peer.behaviour {
+                if let Err(message) = script.validate() {
+                    let (path, message) = message.split_once(": ").unwrap_or(("", message.as_str()));
+                    return err(&format!("peers[{i}].behaviour.replay.{path}"), message.to_string());
+                }
             }
             hosts.push(peer.name.clone());
         }

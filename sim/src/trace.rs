@@ -49,6 +49,10 @@ pub struct ConnectionRecord {
     /// When the node last sent each command on it.
     #[serde(skip)]
     pub last_sent_ms: BTreeMap<String, u64>,
+    /// Every command the node sent on it, in order (kept out of snapshots; checked by
+    /// [`crate::scenario::PeerExpect::sent_sequence`]).
+    #[serde(skip)]
+    pub sent_sequence: Vec<String>,
     /// When it ended, if it did.
     pub ended_at_ms: Option<u64>,
     /// How it ended: `disconnected: <reason>` (by the node) or `closed by peer`.
@@ -134,6 +138,7 @@ impl Recorder {
                 received: BTreeMap::new(),
                 headers_accepted: 0,
                 last_sent_ms: BTreeMap::new(),
+                sent_sequence: Vec::new(),
                 ended_at_ms: None,
                 end: None,
                 closed_by_node: false,
@@ -162,6 +167,7 @@ impl Recorder {
                 if let Some(c) = self.connection(*peer) {
                     *c.sent.entry(command.clone()).or_default() += 1;
                     c.last_sent_ms.insert(command.clone(), at_ms);
+                    c.sent_sequence.push(command.clone());
                 }
             }
             Event::Received { peer, command, .. } => {

@@ -117,6 +117,15 @@ impl Process {
         }
     }
 
+    /// Waits (at most [`WAIT_MAX`]) for the process to exit by itself; fails the test with its
+    /// log if it exits unsuccessfully.
+    pub fn wait_success(&mut self) {
+        let Some(child) = &mut self.child else { panic!("{} was already stopped", self.name) };
+        let status = wait_for(&format!("{} to finish", self.name), || child.try_wait().ok().flatten());
+        assert!(status.success(), "{} failed ({status}); its log ends:\n{}", self.name, tail(&self.log, 30));
+        self.child = None;
+    }
+
     /// SIGKILL now, and wait until the process is gone.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -1,0 +1,256 @@
+//! Recording a live session into a replayable scenario (`sim record`).
+//!
+//! [`record`] is a TCP proxy on real sockets: the node dials it, it dials the real peer, and
+//! it forwards every byte unchanged in both directions while it cuts each direction into
+//! frames and notes when each one was complete. [`Recording::to_scenario`] turns that into a
+//! scenario whose single fake peer replays the real peer's side ([`crate::replay`]) and whose
+//! expectations are the live outcome: the node's commands in order and, when the node's data
+//! folder is given, its tip.
+//!
+//! Real time is read here (this runs outside the simulator, like `sim serve`).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use bitcoin::hex::DisplayHex;
+use node::wire::{self, Magic};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::fake_peer::Behaviour;
+use crate::replay::{ReplayMessage, ReplayScript, Trigger};
+use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, Scenario};
+
+/// One complete frame seen by the proxy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedFrame {
+    /// Milliseconds since the node's connection was accepted.
+    pub at_ms: u64,
+    /// True for node -> peer, false for peer -> node.
+    pub from_node: bool,
+    /// Wire command.
+    pub command: String,
+    /// Payload bytes.
+    pub payload: Vec<u8>,
+}
+
+/// A captured session.
+#[derive(Debug, Clone, Default)]
+pub struct Recording {
+    /// When the node's connection was accepted, milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// How long the session was recorded, milliseconds.
+    pub length_ms: u64,
+    /// The real peer's address.
+    pub upstream: String,
+    /// Every frame in the order the proxy completed them.
+    pub frames: Vec<RecordedFrame>,
+    /// Why recording of a direction stopped early (bytes that are not frames of this network),
+    /// if it did; forwarding goes on regardless.
+    pub notes: Vec<String>,
+    /// How the session ended.
+    pub ended_by: String,
+}
+
+/// Cuts one direction of the stream into frames.
+struct Splitter {
+    magic: Magic,
+    from_node: bool,
+    buffer: Vec<u8>,
+    broken: bool,
+}
+
+impl Splitter {
+    fn push(&mut self, bytes: &[u8], at_ms: u64, out: &mut Vec<RecordedFrame>, notes: &mut Vec<String>) {
+        if self.broken {
+            return;
+        }
+        self.buffer.extend_from_slice(bytes);
+        let side = if self.from_node { "node -> peer" } else { "peer -> node" };
+        while self.buffer.len() >= wire::HEADER_SIZE_BYTES {
+            if self.buffer[..4] != self.magic.to_bytes() {
+                notes.push(format!("{side}: bytes at {at_ms} ms do not start with this network's magic; not recorded further"));
+                self.broken = true;
+                return;
+            }
+            let length = u32::from_le_bytes([self.buffer[16], self.buffer[17], self.buffer[18], self.buffer[19]]) as usize;
+            if length > wire::PAYLOAD_SIZE_BYTES_MAX {
+                notes.push(format!("{side}: a {length}-byte payload at {at_ms} ms is over the limit; not recorded further"));
+                self.broken = true;
+                return;
+            }
+            if self.buffer.len() < wire::HEADER_SIZE_BYTES + length {
+                return;
+            }
+            let command = String::from_utf8_lossy(&self.buffer[4..16]).trim_end_matches('\0').to_string();
+            let payload = self.buffer[wire::HEADER_SIZE_BYTES..wire::HEADER_SIZE_BYTES + length].to_vec();
+            self.buffer.drain(..wire::HEADER_SIZE_BYTES + length);
+            out.push(RecordedFrame { at_ms, from_node: self.from_node, command, payload });
+        }
+    }
+}
+
+/// Accepts one connection (the node) on `listener`, dials `upstream`, and relays both ways
+/// until either side closes or `stop` completes.
+///
+/// # Errors
+/// The accept or the dial failing; errors after that end the session instead.
+pub async fn record(
+    listener: TcpListener,
+    upstream: &str,
+    magic: Magic,
+    stop: impl std::future::Future<Output = String>,
+) -> io::Result<Recording> {
+    let (mut node, _) = listener.accept().await?;
+    let started = Instant::now();
+    let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let mut peer = TcpStream::connect(upstream).await?;
+    let _ = node.set_nodelay(true);
+    let _ = peer.set_nodelay(true);
+    let (mut node_read, mut node_write) = node.split();
+    let (mut peer_read, mut peer_write) = peer.split();
+    let mut from_node = Splitter { magic, from_node: true, buffer: Vec::new(), broken: false };
+    let mut from_peer = Splitter { magic, from_node: false, buffer: Vec::new(), broken: false };
+    let mut recording = Recording { started_unix_ms, upstream: upstream.to_string(), ..Recording::default() };
+    let mut node_buf = vec![0u8; 64 * 1024];
+    let mut peer_buf = vec![0u8; 64 * 1024];
+    tokio::pin!(stop);
+    let ended_by = loop {
+        tokio::select! {
+            read = node_read.read(&mut node_buf) => match read {
+                Ok(0) | Err(_) => break "the node closed the connection".to_string(),
+                Ok(n) => {
+                    let at_ms = started.elapsed().as_millis() as u64;
+                    from_node.push(&node_buf[..n], at_ms, &mut recording.frames, &mut recording.notes);
+                    if peer_write.write_all(&node_buf[..n]).await.is_err() {
+                        break "the peer stopped reading".to_string();
+                    }
+                }
+            },
+            read = peer_read.read(&mut peer_buf) => match read {
+                Ok(0) | Err(_) => break "the peer closed the connection".to_string(),
+                Ok(n) => {
+                    let at_ms = started.elapsed().as_millis() as u64;
+                    from_peer.push(&peer_buf[..n], at_ms, &mut recording.frames, &mut recording.notes);
+                    if node_write.write_all(&peer_buf[..n]).await.is_err() {
+                        break "the node stopped reading".to_string();
+                    }
+                }
+            },
+            why = &mut stop => break why,
+        }
+    };
+    recording.length_ms = started.elapsed().as_millis() as u64;
+    recording.ended_by = ended_by;
+    Ok(recording)
+}
+
+/// The live node's tip, read from its store after the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveTip {
+    /// Height of the stored tip.
+    pub height: u32,
+    /// Its hash.
+    pub hash: String,
+}
+
+impl Recording {
+    /// The commands the node sent, in order.
+    pub fn node_commands(&self) -> Vec<String> {
+        self.frames.iter().filter(|f| f.from_node).map(|f| f.command.clone()).collect()
+    }
+
+    /// The peer's side as a replay script. A reply is keyed to the node's latest request it
+    /// answers (`headers` to `getheaders`, `pong` to `ping`, `addr`/`addrv2` to `getaddr`,
+    /// `block`/`tx`/`notfound` to `getdata`); any other message to the node's message completed
+    /// last before it. The delay counts from that message.
+    pub fn replay_script(&self) -> ReplayScript {
+        let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+        // Per node command, its latest ordinal and time; and the latest node message overall.
+        let mut latest: BTreeMap<String, (Trigger, u64)> = BTreeMap::new();
+        let mut last: Option<(Trigger, u64)> = None;
+        let mut messages = Vec::new();
+        for frame in &self.frames {
+            if frame.from_node {
+                let nth = counts.entry(frame.command.clone()).or_insert(0);
+                *nth += 1;
+                let trigger = (Trigger { command: frame.command.clone(), nth: *nth }, frame.at_ms);
+                latest.insert(frame.command.clone(), trigger.clone());
+                last = Some(trigger);
+                continue;
+            }
+            let request = match frame.command.as_str() {
+                "headers" => Some("getheaders"),
+                "pong" => Some("ping"),
+                "addr" | "addrv2" => Some("getaddr"),
+                "block" | "tx" | "notfound" => Some("getdata"),
+                _ => None,
+            };
+            let key = request.and_then(|r| latest.get(r)).or(last.as_ref());
+            let (after, delay_ms) = match key {
+                Some((trigger, at_ms)) => (Some(trigger.clone()), frame.at_ms.saturating_sub(*at_ms)),
+                None => (None, frame.at_ms),
+            };
+            messages.push(ReplayMessage {
+                after,
+                delay_ms,
+                command: frame.command.clone(),
+                payload_hex: frame.payload.to_lower_hex_string(),
+            });
+        }
+        let when = self.started_unix_ms / 1000;
+        ReplayScript {
+            source: format!("recorded from {} at unix time {when} s for {} ms", self.upstream, self.length_ms),
+            messages,
+        }
+    }
+
+    /// The recorded session as a scenario: the node dials one peer, `peer_name`, that replays
+    /// the real peer; simulated time starts at the recording's start and runs as long as it
+    /// did; the expectations are the node's commands in order and, with `live_tip`, its tip.
+    pub fn to_scenario(&self, network: NetworkName, peer_name: &str, live_tip: Option<&LiveTip>) -> Scenario {
+        let mut peers = BTreeMap::new();
+        peers.insert(
+            peer_name.to_string(),
+            PeerExpect { sent_sequence: Some(self.node_commands()), ..PeerExpect::default() },
+        );
+        let mut description = format!(
+            "A live session with {} replayed: the node's requests get the real peer's recorded answers after the recorded delays ({}).",
+            self.upstream, self.ended_by
+        );
+        for note in &self.notes {
+            description.push_str(&format!(" Note: {note}."));
+        }
+        Scenario {
+            description,
+            seed: 1,
+            epoch_s: self.started_unix_ms / 1000,
+            duration_s: self.length_ms.div_ceil(1000).max(1),
+            tick_ms: 1,
+            // The recorded delays already hold the real round trips; 1 ms per message models
+            // the loopback hop between the node and the proxy.
+            latency_ms_min: 1,
+            latency_ms_max: 1,
+            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false },
+            peers: vec![PeerSpec {
+                name: peer_name.to_string(),
+                chain: None,
+                behaviour: Behaviour::Replay(self.replay_script()),
+                version: 70016,
+                services: 0,
+                start_height: None,
+                dials_node: false,
+                version_delay_ms: 0,
+                headers_delay_ms: 0,
+            }],
+            faults: Vec::new(),
+            expect: Expect {
+                tip_height: live_tip.map(|t| t.height),
+                tip_hash: live_tip.map(|t| t.hash.clone()),
+                peers,
+                ..Expect::default()
+            },
+        }
+    }
+}
