@@ -73,6 +73,7 @@ scenarios!(
     invalid_too_many_headers,
     mainnet_sync_0_1111,
     partition_then_repair,
+    recorded_bitcoind_regtest_sync,
     regtest_batches_2000,
     regtest_batches_4000,
     regtest_batches_4001,
