@@ -1,7 +1,7 @@
 //! Record a live session against a real bitcoind and replay it in the simulator.
 //!
 //! bitcoind mines 4,500 regtest blocks; `sim record` sits between the `node` binary and
-//! bitcoind for 3 s while the node syncs; the scenario it writes is then run in the simulator.
+//! bitcoind for 5 s while the node syncs; the scenario it writes is then run in the simulator.
 //! The replay must reproduce the live session: the same final tip as the live node's store,
 //! and the same commands from the node in the same order (nonces and timestamps aside) as
 //! both the proxy saw and the live node's own trace shows.
@@ -33,7 +33,7 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
             "--out".into(),
             scenario_path.display().to_string(),
             "--duration-s".into(),
-            "3".into(),
+            "5".into(),
             "--node-datadir".into(),
             datadir.display().to_string(),
         ],
