@@ -254,3 +254,71 @@ impl Recording {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(at_ms: u64, from_node: bool, command: &str, payload: &[u8]) -> RecordedFrame {
+        RecordedFrame { at_ms, from_node, command: command.to_string(), payload: payload.to_vec() }
+    }
+
+    #[test]
+    fn replies_are_keyed_to_the_request_they_answer_and_others_to_the_latest_node_message() {
+        let recording = Recording {
+            frames: vec![
+                frame(0, true, "version", b"v"),
+                frame(3, false, "version", b"V"),
+                frame(5, true, "getheaders", b"g1"),
+                frame(6, false, "ping", &[1; 8]),
+                frame(7, true, "pong", &[1; 8]),
+                frame(12, false, "headers", b"h1"),
+                frame(13, false, "feefilter", b"f"),
+                frame(20, true, "ping", &[2; 8]),
+                frame(21, true, "getheaders", b"g2"),
+                frame(25, false, "pong", &[2; 8]),
+                frame(30, false, "headers", b"h2"),
+            ],
+            ..Recording::default()
+        };
+        let keys: Vec<(String, Option<(String, u32)>, u64)> = recording
+            .replay_script()
+            .messages
+            .into_iter()
+            .map(|m| (m.command, m.after.map(|t| (t.command, t.nth)), m.delay_ms))
+            .collect();
+        let key = |c: &str, n: u32| Some((c.to_string(), n));
+        assert_eq!(
+            keys,
+            vec![
+                ("version".into(), key("version", 1), 3),
+                ("ping".into(), key("getheaders", 1), 1),
+                ("headers".into(), key("getheaders", 1), 7),
+                ("feefilter".into(), key("pong", 1), 6),
+                ("pong".into(), key("ping", 1), 5),
+                ("headers".into(), key("getheaders", 2), 9),
+            ]
+        );
+        assert_eq!(recording.node_commands(), ["version", "getheaders", "pong", "ping", "getheaders"]);
+    }
+
+    #[test]
+    fn the_splitter_cuts_frames_across_chunks_and_stops_at_foreign_bytes() {
+        let magic = wire::magic_for(bitcoin::Network::Regtest);
+        let mut bytes = wire::encode(magic, node::wire::NetworkMessage::Ping(9));
+        bytes.extend(wire::encode(magic, node::wire::NetworkMessage::Verack));
+        let mut splitter = Splitter { magic, from_node: true, buffer: Vec::new(), broken: false };
+        let (mut frames, mut notes) = (Vec::new(), Vec::new());
+        for (i, chunk) in bytes.chunks(5).enumerate() {
+            splitter.push(chunk, i as u64, &mut frames, &mut notes);
+        }
+        assert_eq!(frames.len(), 2);
+        assert_eq!((frames[0].command.as_str(), frames[0].payload.as_slice()), ("ping", &9u64.to_le_bytes()[..]));
+        assert_eq!(frames[1].command, "verack");
+        assert!(notes.is_empty());
+        splitter.push(&[0x16, 0x03, 0x01, 0x00, 0x2a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 99, &mut frames, &mut notes);
+        assert_eq!(frames.len(), 2);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].contains("99 ms"), "{notes:?}");
+    }
+}

@@ -138,3 +138,39 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_peer_with_a_bad_payload_is_rejected_with_its_field_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bad.json");
+        let scenario = r#"{"description": "bad replay", "seed": 1, "duration_s": 1,
+            "node": {"network": "regtest", "connect": ["r"]},
+            "peers": [{"name": "r", "behaviour": {"replay": {"source": "test", "messages": [
+                {"delay_ms": 0, "command": "verack", "payload_hex": ""},
+                {"after": {"command": "getheaders", "nth": 1}, "delay_ms": 5, "command": "headers", "payload_hex": "0g"}
+            ]}}}],
+            "expect": {}}"#;
+        std::fs::write(&path, scenario).expect("write");
+        let error = crate::Scenario::load(&path).expect_err("a bad payload").to_string();
+        assert!(error.contains("peers[0].behaviour.replay.messages[1].payload_hex"), "{error}");
+        assert!(error.contains("not hex"), "{error}");
+    }
+
+    #[test]
+    fn ordinals_start_at_one() {
+        let script = ReplayScript {
+            source: String::new(),
+            messages: vec![ReplayMessage {
+                after: Some(Trigger { command: "ping".into(), nth: 0 }),
+                delay_ms: 0,
+                command: "pong".into(),
+                payload_hex: String::new(),
+            }],
+        };
+        assert_eq!(script.validate(), Err("messages[0].after.nth: ordinals start at 1".to_string()));
+    }
+}
