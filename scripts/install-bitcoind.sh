@@ -60,6 +60,10 @@ apt_opts=(
     -o "Dir::State::status=/dev/null"
     -o "APT::Architecture=amd64"
     -o "Debug::NoLocking=1"
+    -o "Acquire::Languages=none"
+    -o "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false"
+    -o "Acquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false"
+    -o "Acquire::IndexTargets::deb::DEP-11-icons-small::DefaultEnabled=false"
     -q
 )
 
@@ -73,11 +77,9 @@ runtime=(libc6 libstdc++6 libgcc-s1 libevent-core-2.1-7t64 libevent-extra-2.1-7t
 cd "$debs"
 rm -f ./*.deb
 echo "downloading bitcoin-knots (sid) and ${#runtime[@]} runtime packages (trixie)"
-apt-get "${apt_opts[@]}" download "bitcoin-knots/sid" >/dev/null
-for pkg in "${runtime[@]}"; do
-    apt-get "${apt_opts[@]}" download "$pkg/trixie" >/dev/null
-done
+apt-get "${apt_opts[@]}" download "bitcoin-knots/sid" "${runtime[@]/%//trixie}" >/dev/null
 
+echo "unpacking: $(ls ./*.deb | sed 's|^\./||' | tr '\n' ' ')"
 rm -rf "$root"
 mkdir -p "$root"
 for deb in ./*.deb; do
