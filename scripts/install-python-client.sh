@@ -23,6 +23,7 @@ if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import importlib.metadata
     exit 0
 fi
 
-python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check "verystable==$version"
+command -v python3 >/dev/null || { echo "error: python3 is needed (3.8 or newer)" >&2; exit 1; }
+python3 -m venv "$venv" || { echo "error: python3 -m venv failed (on Debian/Ubuntu: install python3-venv)" >&2; exit 1; }
+"$venv/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check "verystable==$version"
 check

@@ -68,27 +68,25 @@ fn node_syncs_4500_regtest_headers_from_bitcoind_in_three_getheaders() {
 /// then starts bitcoind with `-connect` to the node; returns bitcoind's headers-only tip.
 fn bitcoind_syncs_from_node(network: &str, bitcoind_chain: &str, chain: &str, height: u64, services: &str) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fake_port = headersim_tests::real::free_port();
     let node_port = headersim_tests::real::free_port();
     let sim = workspace_binary("sim");
     let mut fake = Process::spawn(
         "sim serve",
         &sim,
-        &["serve".into(), "--listen".into(), format!("127.0.0.1:{fake_port}"), "--chain".into(), chain.into()],
+        &["serve".into(), "--listen".into(), "127.0.0.1:0".into(), "--chain".into(), chain.into()],
         dir.path().join("sim-serve.log"),
     );
     let datadir = dir.path().join("node");
-    wait_for("the fake peer to listen", || {
-        fake.assert_running();
-        std::net::TcpStream::connect(("127.0.0.1", fake_port)).ok()
-    });
+    // Started on port 0: the fake peer prints the address it got, so no other process's
+    // port can be mistaken for it.
+    let fake_addr = fake.wait_for_address("fake btcd peer on ");
     let mut node = NodeProcess::start(
         &datadir,
         &[
             "--network".into(),
             network.into(),
             "--connect".into(),
-            format!("127.0.0.1:{fake_port}"),
+            fake_addr.clone(),
             "--listen".into(),
             format!("127.0.0.1:{node_port}"),
             "--services".into(),

@@ -64,7 +64,6 @@ fn run_client(port: u16, services: u64, start_height: u64, out: &Path) -> Value 
 #[test]
 fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let fake_port = free_port();
     let node_port = free_port();
     let mut fake = Process::spawn(
         "sim serve",
@@ -72,16 +71,15 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
         &[
             "serve".into(),
             "--listen".into(),
-            format!("127.0.0.1:{fake_port}"),
+            "127.0.0.1:0".into(),
             "--chain".into(),
             format!(r#"{{"regtest":{{"height":{CHAIN_HEIGHT},"seed":11}}}}"#),
         ],
         dir.path().join("sim-serve.log"),
     );
-    wait_for("the fake peer to listen", || {
-        fake.assert_running();
-        std::net::TcpStream::connect(("127.0.0.1", fake_port)).ok()
-    });
+    // Started on port 0: the fake peer prints the address it got, so no other process's
+    // port can be mistaken for it.
+    let fake_addr = fake.wait_for_address("fake btcd peer on ");
     let datadir = dir.path().join("node");
     let mut node = NodeProcess::start(
         &datadir,
@@ -89,7 +87,7 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
             "--network".into(),
             "regtest".into(),
             "--connect".into(),
-            format!("127.0.0.1:{fake_port}"),
+            fake_addr.clone(),
             "--listen".into(),
             format!("127.0.0.1:{node_port}"),
             "--services".into(),

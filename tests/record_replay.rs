@@ -1,13 +1,13 @@
 //! Record a live session against a real bitcoind and replay it in the simulator.
 //!
 //! bitcoind mines 4,500 regtest blocks; `sim record` sits between the `node` binary and
-//! bitcoind for 5 s while the node syncs; the scenario it writes is then run in the simulator.
+//! bitcoind while the node syncs; the scenario it writes is then run in the simulator.
 //! The replay must reproduce the live session: the same final tip as the live node's store,
 //! and the same commands from the node in the same order (nonces and timestamps aside) as
 //! both the proxy saw and the live node's own trace shows.
 
 use bitcoin::Network;
-use headersim_tests::real::{free_port, wait_for, workspace_binary, Bitcoind, NodeProcess, Process};
+use headersim_tests::real::{workspace_binary, Bitcoind, NodeProcess, Process};
 use node::store::Store;
 use sim::scenario::Scenario;
 
@@ -18,14 +18,13 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
     let dir = tempfile::tempdir().expect("temp dir");
     let datadir = dir.path().join("node");
     let scenario_path = dir.path().join("recorded.json");
-    let proxy_port = free_port();
     let mut recorder = Process::spawn(
         "sim record",
         &workspace_binary("sim"),
         &[
             "record".into(),
             "--listen".into(),
-            format!("127.0.0.1:{proxy_port}"),
+            "127.0.0.1:0".into(),
             "--upstream".into(),
             bitcoind.p2p_addr(),
             "--network".into(),
@@ -33,21 +32,21 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
             "--out".into(),
             scenario_path.display().to_string(),
             "--duration-s".into(),
-            "5".into(),
+            "300".into(),
             "--node-datadir".into(),
             datadir.display().to_string(),
         ],
         dir.path().join("record.log"),
     );
-    wait_for("the recorder to listen", || {
-        recorder.assert_running();
-        std::fs::read_to_string(dir.path().join("record.log")).ok().filter(|log| log.contains("waiting for the node")).map(|_| ())
-    });
+    let proxy_addr = recorder.wait_for_address("waiting for the node on ");
     let mut node = NodeProcess::start(
         &datadir,
-        &["--network".into(), "regtest".into(), "--connect".into(), format!("127.0.0.1:{proxy_port}"), "--seed".into(), "9".into()],
+        &["--network".into(), "regtest".into(), "--connect".into(), proxy_addr, "--seed".into(), "9".into()],
     );
     node.wait_for_height(4500);
+    node.wait_for_event("sync_peer none");
+    // Ctrl-C ends the recording (the --duration-s above is only a backstop).
+    recorder.interrupt();
     recorder.wait_success();
     let live_events = node.events();
     node.process.kill();

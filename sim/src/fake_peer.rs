@@ -452,9 +452,9 @@ async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &Fa
                 if peer.behaviour == Behaviour::AnswersPingsOnly {
                     continue;
                 }
-                replies += 1;
                 tokio::time::sleep(peer.headers_delay).await;
                 let Some(mut headers) = peer.headers_for(&request) else { continue };
+                replies += 1;
                 match peer.behaviour {
                     Behaviour::BadPow { batch, index } if batch == replies => spoil_pow(&mut headers, index),
                     Behaviour::NonContinuous { batch, index } if batch == replies && index < headers.len() => {

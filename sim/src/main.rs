@@ -69,7 +69,8 @@ enum Command {
         /// Stop recording this many seconds after the node connects.
         #[arg(long)]
         duration_s: Option<u64>,
-        /// The live node's data folder: its stored tip becomes the scenario's expected tip.
+        /// The live node's data folder (fresh: the replay starts from genesis). Its stored tip,
+    /// read when the recording ends, becomes the scenario's expected tip.
         #[arg(long)]
         node_datadir: Option<PathBuf>,
         /// Host name of the replaying peer in the scenario.
@@ -253,7 +254,9 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
     let local = tokio::task::LocalSet::new();
     let result: std::io::Result<()> = local.block_on(&runtime, async move {
         let listener = TcpNetwork.bind(listen).await?;
-        println!("fake btcd peer on {listen}: {:?} chain, tip height {tip}; Ctrl-C to stop", spec.network());
+        // The bound address (with `--listen HOST:0`, the port the system picked).
+        let bound = listener.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string());
+        println!("fake btcd peer on {bound}: {:?} chain, tip height {tip}; Ctrl-C to stop", spec.network());
         tokio::select! {
             result = fake_peer::accept_loop(TcpNetwork, listener, peer) => result,
             _ = tokio::signal::ctrl_c() => Ok(()),
@@ -290,10 +293,32 @@ fn record(
             return ExitCode::FAILURE;
         }
     };
+    // The replay starts the node from an empty store, so the live node must start from one too.
+    if let Some(dir) = node_datadir {
+        let path = dir.join("headers.sqlite");
+        if path.exists() {
+            let tip = node::store::Store::open(&path, network.network()).and_then(|store| store.tip_height());
+            match tip {
+                Ok(None | Some(0)) => {}
+                Ok(Some(height)) => {
+                    eprintln!(
+                        "error: --node-datadir {} already holds headers up to height {height}; start the node on a fresh --datadir so that the replay (which starts from genesis) asks what it asked",
+                        dir.display()
+                    );
+                    return ExitCode::from(2);
+                }
+                Err(error) => {
+                    eprintln!("error: --node-datadir {}: {error}", path.display());
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    }
     let magic = node::wire::magic_for(network.network());
     let recording = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        println!("recording: waiting for the node on {listen}; relaying to {upstream}");
+        let bound = listener.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string());
+        println!("recording: waiting for the node on {bound}; relaying to {upstream}");
         let stop = async {
             let duration = async {
                 match duration_s {
@@ -319,6 +344,10 @@ fn record(
         None => None,
         Some(dir) => {
             let path = dir.join("headers.sqlite");
+            if !path.exists() {
+                eprintln!("error: --node-datadir: {} does not exist; was the node started with --datadir {}?", path.display(), dir.display());
+                return ExitCode::FAILURE;
+            }
             let tip = node::store::Store::open(&path, network.network()).and_then(|store| store.load());
             match tip {
                 Ok(headers) => headers.last().map(|h| LiveTip {

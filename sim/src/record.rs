@@ -9,17 +9,19 @@
 //!
 //! Real time is read here (this runs outside the simulator, like `sim serve`).
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use bitcoin::hashes::{sha256d, Hash};
 use bitcoin::hex::DisplayHex;
 use node::wire::{self, Magic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::fake_peer::Behaviour;
-use crate::replay::{ReplayMessage, ReplayScript, Trigger};
+use crate::replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
 use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, Scenario};
 
 /// One complete frame seen by the proxy.
@@ -29,10 +31,10 @@ pub struct RecordedFrame {
     pub at_ms: u64,
     /// True for node -> peer, false for peer -> node.
     pub from_node: bool,
-    /// Wire command.
+    /// Wire command (the header's command bytes up to the first NUL, lossily as UTF-8).
     pub command: String,
-    /// Payload bytes.
-    pub payload: Vec<u8>,
+    /// The whole frame as received: the 24-byte header, then the payload.
+    pub bytes: Vec<u8>,
 }
 
 /// A captured session.
@@ -46,8 +48,11 @@ pub struct Recording {
     pub upstream: String,
     /// Every frame in the order the proxy completed them.
     pub frames: Vec<RecordedFrame>,
-    /// Why recording of a direction stopped early (bytes that are not frames of this network),
-    /// if it did; forwarding goes on regardless.
+    /// When the peer closed its side (milliseconds), and how many frames had been completed
+    /// by then; `None` if it did not close during the recording.
+    pub peer_closed: Option<(u64, usize)>,
+    /// Anything unusual: bytes that are not frames of this network (recording of that
+    /// direction stops; forwarding goes on), frames with a bad checksum (recorded as they are).
     pub notes: Vec<String>,
     /// How the session ended.
     pub ended_by: String,
@@ -62,37 +67,98 @@ struct Splitter {
 }
 
 impl Splitter {
+    fn side(&self) -> &'static str {
+        if self.from_node {
+            "node -> peer"
+        } else {
+            "peer -> node"
+        }
+    }
+
     fn push(&mut self, bytes: &[u8], at_ms: u64, out: &mut Vec<RecordedFrame>, notes: &mut Vec<String>) {
         if self.broken {
             return;
         }
         self.buffer.extend_from_slice(bytes);
-        let side = if self.from_node { "node -> peer" } else { "peer -> node" };
         while self.buffer.len() >= wire::HEADER_SIZE_BYTES {
             if self.buffer[..4] != self.magic.to_bytes() {
-                notes.push(format!("{side}: bytes at {at_ms} ms do not start with this network's magic; not recorded further"));
+                notes.push(format!(
+                    "{}: bytes at {at_ms} ms do not start with this network's magic; not recorded further",
+                    self.side()
+                ));
                 self.broken = true;
                 return;
             }
             let length = u32::from_le_bytes([self.buffer[16], self.buffer[17], self.buffer[18], self.buffer[19]]) as usize;
             if length > wire::PAYLOAD_SIZE_BYTES_MAX {
-                notes.push(format!("{side}: a {length}-byte payload at {at_ms} ms is over the limit; not recorded further"));
+                notes.push(format!(
+                    "{}: a {length}-byte payload at {at_ms} ms is over the limit; not recorded further",
+                    self.side()
+                ));
                 self.broken = true;
                 return;
             }
-            if self.buffer.len() < wire::HEADER_SIZE_BYTES + length {
+            let total = wire::HEADER_SIZE_BYTES + length;
+            if self.buffer.len() < total {
                 return;
             }
-            let command = String::from_utf8_lossy(&self.buffer[4..16]).trim_end_matches('\0').to_string();
-            let payload = self.buffer[wire::HEADER_SIZE_BYTES..wire::HEADER_SIZE_BYTES + length].to_vec();
-            self.buffer.drain(..wire::HEADER_SIZE_BYTES + length);
-            out.push(RecordedFrame { at_ms, from_node: self.from_node, command, payload });
+            let bytes: Vec<u8> = self.buffer.drain(..total).collect();
+            let command = String::from_utf8_lossy(&bytes[4..16]).split('\0').next().unwrap_or_default().to_string();
+            let checksum = sha256d::Hash::hash(&bytes[wire::HEADER_SIZE_BYTES..]).to_byte_array();
+            if checksum[..4] != bytes[20..24] {
+                notes.push(format!("{}: `{command}` at {at_ms} ms has a bad checksum (recorded as sent)", self.side()));
+            }
+            out.push(RecordedFrame { at_ms, from_node: self.from_node, command, bytes });
         }
     }
 }
 
-/// Accepts one connection (the node) on `listener`, dials `upstream`, and relays both ways
-/// until either side closes or `stop` completes.
+/// Shared state of the two relay directions (one task, so a `RefCell` suffices; no borrow
+/// is held across an `.await`).
+struct Capture {
+    started: Instant,
+    frames: Vec<RecordedFrame>,
+    notes: Vec<String>,
+    peer_closed: Option<(u64, usize)>,
+}
+
+/// Copies one direction until it ends, recording its frames; on end of stream it passes the
+/// FIN on (half-close) and returns how it ended.
+async fn relay(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut splitter: Splitter,
+    capture: &RefCell<Capture>,
+) -> String {
+    let who = if splitter.from_node { "the node" } else { "the peer" };
+    let mut buf = vec![0u8; 64 * 1024];
+    let end = loop {
+        match from.read(&mut buf).await {
+            Ok(0) => break format!("{who} closed its side"),
+            Err(error) => break format!("{who}'s side failed: {error}"),
+            Ok(n) => {
+                {
+                    let capture = &mut *capture.borrow_mut();
+                    let at_ms = capture.started.elapsed().as_millis() as u64;
+                    splitter.push(&buf[..n], at_ms, &mut capture.frames, &mut capture.notes);
+                }
+                if let Err(error) = to.write_all(&buf[..n]).await {
+                    break format!("forwarding from {who} failed: {error}");
+                }
+            }
+        }
+    };
+    if !splitter.from_node {
+        let capture = &mut *capture.borrow_mut();
+        let at_ms = capture.started.elapsed().as_millis() as u64;
+        capture.peer_closed = Some((at_ms, capture.frames.len()));
+    }
+    let _ = to.shutdown().await;
+    end
+}
+
+/// Accepts one connection (the node) on `listener`, dials `upstream`, and relays both ways,
+/// each direction on its own, until both have ended or `stop` completes.
 ///
 /// # Errors
 /// The accept or the dial failing; errors after that end the session instead.
@@ -102,48 +168,39 @@ pub async fn record(
     magic: Magic,
     stop: impl std::future::Future<Output = String>,
 ) -> io::Result<Recording> {
-    let (mut node, _) = listener.accept().await?;
+    let (node, _) = listener.accept().await?;
     let started = Instant::now();
     let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    let mut peer = TcpStream::connect(upstream).await?;
+    let peer = TcpStream::connect(upstream).await?;
     let _ = node.set_nodelay(true);
     let _ = peer.set_nodelay(true);
-    let (mut node_read, mut node_write) = node.split();
-    let (mut peer_read, mut peer_write) = peer.split();
-    let mut from_node = Splitter { magic, from_node: true, buffer: Vec::new(), broken: false };
-    let mut from_peer = Splitter { magic, from_node: false, buffer: Vec::new(), broken: false };
-    let mut recording = Recording { started_unix_ms, upstream: upstream.to_string(), ..Recording::default() };
-    let mut node_buf = vec![0u8; 64 * 1024];
-    let mut peer_buf = vec![0u8; 64 * 1024];
-    tokio::pin!(stop);
-    let ended_by = loop {
-        tokio::select! {
-            read = node_read.read(&mut node_buf) => match read {
-                Ok(0) | Err(_) => break "the node closed the connection".to_string(),
-                Ok(n) => {
-                    let at_ms = started.elapsed().as_millis() as u64;
-                    from_node.push(&node_buf[..n], at_ms, &mut recording.frames, &mut recording.notes);
-                    if peer_write.write_all(&node_buf[..n]).await.is_err() {
-                        break "the peer stopped reading".to_string();
-                    }
-                }
-            },
-            read = peer_read.read(&mut peer_buf) => match read {
-                Ok(0) | Err(_) => break "the peer closed the connection".to_string(),
-                Ok(n) => {
-                    let at_ms = started.elapsed().as_millis() as u64;
-                    from_peer.push(&peer_buf[..n], at_ms, &mut recording.frames, &mut recording.notes);
-                    if node_write.write_all(&peer_buf[..n]).await.is_err() {
-                        break "the node stopped reading".to_string();
-                    }
-                }
-            },
-            why = &mut stop => break why,
-        }
+    let (node_read, node_write) = node.into_split();
+    let (peer_read, peer_write) = peer.into_split();
+    let capture = RefCell::new(Capture { started, frames: Vec::new(), notes: Vec::new(), peer_closed: None });
+    let up = relay(node_read, peer_write, Splitter { magic, from_node: true, buffer: Vec::new(), broken: false }, &capture);
+    let down = relay(peer_read, node_write, Splitter { magic, from_node: false, buffer: Vec::new(), broken: false }, &capture);
+    let ended_by = tokio::select! {
+        (up, down) = async { tokio::join!(up, down) } => format!("{up}; {down}"),
+        why = stop => why,
     };
-    recording.length_ms = started.elapsed().as_millis() as u64;
-    recording.ended_by = ended_by;
-    Ok(recording)
+    let capture = capture.into_inner();
+    Ok(Recording {
+        started_unix_ms,
+        length_ms: started.elapsed().as_millis() as u64,
+        upstream: upstream.to_string(),
+        frames: capture.frames,
+        peer_closed: capture.peer_closed,
+        notes: capture.notes,
+        ended_by,
+    })
+}
+
+/// The peer's close, keyed to the node's message completed last before it.
+fn close_after(last: Option<&(Trigger, u64)>, closed_ms: u64) -> ReplayClose {
+    match last {
+        Some((trigger, at_ms)) => ReplayClose { after: Some(trigger.clone()), delay_ms: closed_ms.saturating_sub(*at_ms) },
+        None => ReplayClose { after: None, delay_ms: closed_ms },
+    }
 }
 
 /// The live node's tip, read from its store after the session.
@@ -171,7 +228,13 @@ impl Recording {
         let mut latest: BTreeMap<String, (Trigger, u64)> = BTreeMap::new();
         let mut last: Option<(Trigger, u64)> = None;
         let mut messages = Vec::new();
-        for frame in &self.frames {
+        let mut close = None;
+        for (index, frame) in self.frames.iter().enumerate() {
+            if let Some((closed_ms, before)) = self.peer_closed {
+                if before == index && close.is_none() {
+                    close = Some(close_after(last.as_ref(), closed_ms));
+                }
+            }
             if frame.from_node {
                 let nth = counts.entry(frame.command.clone()).or_insert(0);
                 *nth += 1;
@@ -196,13 +259,17 @@ impl Recording {
                 after,
                 delay_ms,
                 command: frame.command.clone(),
-                payload_hex: frame.payload.to_lower_hex_string(),
+                frame_hex: frame.bytes.to_lower_hex_string(),
             });
+        }
+        if let Some((closed_ms, _)) = self.peer_closed {
+            close.get_or_insert_with(|| close_after(last.as_ref(), closed_ms));
         }
         let when = self.started_unix_ms / 1000;
         ReplayScript {
             source: format!("recorded from {} at unix time {when} s for {} ms", self.upstream, self.length_ms),
             messages,
+            close,
         }
     }
 
@@ -260,7 +327,8 @@ mod tests {
     use super::*;
 
     fn frame(at_ms: u64, from_node: bool, command: &str, payload: &[u8]) -> RecordedFrame {
-        RecordedFrame { at_ms, from_node, command: command.to_string(), payload: payload.to_vec() }
+        let magic = wire::magic_for(bitcoin::Network::Regtest);
+        RecordedFrame { at_ms, from_node, command: command.to_string(), bytes: wire::encode_raw(magic, command, payload) }
     }
 
     #[test]
@@ -300,6 +368,26 @@ mod tests {
             ]
         );
         assert_eq!(recording.node_commands(), ["version", "getheaders", "pong", "ping", "getheaders"]);
+        assert_eq!(recording.replay_script().close, None);
+
+        // The peer closes after its last frame: keyed to the node's latest message.
+        let closed = Recording { peer_closed: Some((40, recording.frames.len())), ..recording.clone() };
+        let close = closed.replay_script().close.expect("a close");
+        assert_eq!((close.after.map(|t| (t.command, t.nth)), close.delay_ms), (key("getheaders", 2), 19));
+        // The recorded bytes are kept whole.
+        assert_eq!(closed.replay_script().messages[0].frame_hex, recording.frames[1].bytes.to_lower_hex_string());
+    }
+
+    #[test]
+    fn a_frame_with_a_bad_checksum_is_recorded_as_sent_and_noted() {
+        let magic = wire::magic_for(bitcoin::Network::Regtest);
+        let bad = wire::encode_with_checksum(magic, node::wire::NetworkMessage::Ping(7), [0xff; 4]);
+        let mut splitter = Splitter { magic, from_node: false, buffer: Vec::new(), broken: false };
+        let (mut frames, mut notes) = (Vec::new(), Vec::new());
+        splitter.push(&bad, 12, &mut frames, &mut notes);
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].bytes, bad);
+        assert_eq!(notes, ["peer -> node: `ping` at 12 ms has a bad checksum (recorded as sent)"]);
     }
 
     #[test]
@@ -313,7 +401,8 @@ mod tests {
             splitter.push(chunk, i as u64, &mut frames, &mut notes);
         }
         assert_eq!(frames.len(), 2);
-        assert_eq!((frames[0].command.as_str(), frames[0].payload.as_slice()), ("ping", &9u64.to_le_bytes()[..]));
+        assert_eq!(frames[0].command, "ping");
+        assert_eq!(frames[0].bytes, wire::encode(magic, node::wire::NetworkMessage::Ping(9)));
         assert_eq!(frames[1].command, "verack");
         assert!(notes.is_empty());
         splitter.push(&[0x16, 0x03, 0x01, 0x00, 0x2a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 99, &mut frames, &mut notes);

@@ -116,8 +116,8 @@ pub struct NodeSpec {
 pub struct PeerSpec {
     /// Host name; must not be `node`.
     pub name: String,
-    /// The chain it serves (default: the node network's genesis alone, as for a `replay` peer
-    /// whose answers are all recorded).
+    /// The chain it serves. Required, except for a `replay` peer, whose answers are all
+    /// recorded (it then holds the node network's genesis alone).
     #[serde(default)]
     pub chain: Option<ChainSpec>,
     /// How it behaves.
@@ -314,6 +314,9 @@ impl Scenario {
             }
             if peer.chain.as_ref().is_some_and(|c| c.network() != self.node.network.network()) {
                 return err(&format!("peers[{i}].chain"), "its network differs from node.network".into());
+            }
+            if peer.chain.is_none() && !matches!(peer.behaviour, Behaviour::Replay(_)) {
+                return err(&format!("peers[{i}].chain"), "missing (only a `replay` peer may leave it out)".into());
             }
             if let Behaviour::Replay(script) = &peer.behaviour {
                 if let Err(message) = script.validate() {

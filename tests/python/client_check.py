@@ -272,6 +272,8 @@ def run(args):
     with p2p_lock:
         assert len(client.headers_messages) == 2, "the node sent %d headers messages, expected 2" % len(client.headers_messages)
         assert not client.rejects, "the node sent reject before the bad frame: %r" % client.rejects
+        # Checked again now that two round trips have passed: a late duplicate pong shows here.
+        assert client.pongs == [nonce], "pong nonces %s by now, expected exactly [%d]" % (client.pongs, nonce)
 
     # e. A valid ping frame with its checksum flipped, written raw.
     frame = bytearray(client.build_message(msg_ping(secrets.randbits(64) | 1)))

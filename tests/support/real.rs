@@ -52,12 +52,41 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     // target/<profile>/deps/<test> -> target/<profile>/<name>
     let profile_dir = exe.parent().and_then(Path::parent).expect("target profile folder");
     let path = profile_dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build --release --workspace --bins` (scripts/test does)",
-        path.display()
-    );
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap_or_else(|_| {
+        panic!("{} is missing: build it with `cargo build --release --workspace --bins` (scripts/test does)", path.display())
+    });
+    // A binary older than a source it is built from would test old code.
+    let folders: &[&str] = if name == "node" { &["node/src"] } else { &["node/src", "sim/src", "sim/fixtures"] };
+    let sources: Vec<PathBuf> = folders.iter().map(|d| repo_root().join(d)).collect();
+    if let Some(newer) = newest_file(&sources).filter(|(_, modified)| *modified > built) {
+        panic!(
+            "{} is older than {}: rebuild with `cargo build --release --workspace --bins` (scripts/test does)",
+            path.display(),
+            newer.0.display()
+        );
+    }
     path
+}
+
+/// The most recently modified file under `dirs`, with its time.
+fn newest_file(dirs: &[PathBuf]) -> Option<(PathBuf, std::time::SystemTime)> {
+    let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
+    let mut stack: Vec<PathBuf> = dirs.to_vec();
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.filter_map(Result::ok) {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(path);
+            } else if let Ok(modified) = meta.modified() {
+                if newest.as_ref().is_none_or(|(_, t)| modified > *t) {
+                    newest = Some((path, modified));
+                }
+            }
+        }
+    }
+    newest
 }
 
 /// A free loopback TCP port (bound, read, released).
@@ -124,6 +153,28 @@ impl Process {
         let status = wait_for(&format!("{} to finish", self.name), || child.try_wait().ok().flatten());
         assert!(status.success(), "{} failed ({status}); its log ends:\n{}", self.name, tail(&self.log, 30));
         self.child = None;
+    }
+
+    /// Sends SIGINT (what Ctrl-C sends), through the system's `kill` command.
+    pub fn interrupt(&self) {
+        if let Some(child) = &self.child {
+            let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+            assert!(status.is_ok_and(|s| s.success()), "cannot send SIGINT to {}", self.name);
+        }
+    }
+
+    /// Waits until the process's log has a line containing `marker` followed by an address
+    /// (`marker 127.0.0.1:PORT`) and returns that address: how a child started on port 0
+    /// reports the port it got.
+    pub fn wait_for_address(&mut self, marker: &str) -> String {
+        let log = self.log.clone();
+        wait_for(&format!("{} to print `{marker}`", self.name), || {
+            self.assert_running();
+            let text = std::fs::read_to_string(&log).ok()?;
+            let rest = text.lines().find_map(|line| line.split_once(marker).map(|(_, rest)| rest.to_string()))?;
+            let addr = rest.trim().split([' ', ';', ',']).next()?.trim_end_matches(':').to_string();
+            addr.parse::<std::net::SocketAddr>().is_ok().then_some(addr)
+        })
     }
 
     /// SIGKILL now, and wait until the process is gone.
@@ -204,12 +255,21 @@ impl Bitcoind {
     }
 
     /// Mines `count` blocks to the anyone-can-spend `raw(51)` output; returns their hashes.
+    /// Calls are of 500 blocks at most, each well inside the RPC client's 15 s timeout on a
+    /// loaded machine.
     pub fn mine(&self, count: u64) -> Vec<BlockHash> {
-        let hashes: Vec<String> = self
-            .rpc
-            .call("generatetodescriptor", &[count.into(), "raw(51)#8lvh9jxk".into()])
-            .expect("generatetodescriptor");
-        hashes.iter().map(|h| h.parse().expect("block hash")).collect()
+        let mut hashes = Vec::new();
+        let mut left = count;
+        while left > 0 {
+            let batch = left.min(500);
+            let mined: Vec<String> = self
+                .rpc
+                .call("generatetodescriptor", &[batch.into(), "raw(51)#8lvh9jxk".into()])
+                .expect("generatetodescriptor");
+            hashes.extend(mined.iter().map(|h| h.parse::<BlockHash>().expect("block hash")));
+            left -= batch;
+        }
+        hashes
     }
 
     /// The active chain's headers from genesis to the tip, over RPC.
@@ -275,9 +335,11 @@ impl NodeProcess {
         NodeProcess { process, trace }
     }
 
-    /// The trace's lines so far, without their time stamps.
+    /// The trace's complete lines so far (a line still being written is left out), without
+    /// their time stamps.
     pub fn events(&self) -> Vec<String> {
-        let text = std::fs::read_to_string(&self.trace).unwrap_or_default();
+        let mut text = std::fs::read_to_string(&self.trace).unwrap_or_default();
+        text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
         text.lines().map(|line| line.split_once(' ').map_or(line, |(_, rest)| rest).to_string()).collect()
     }
 
