@@ -362,6 +362,20 @@ impl NodeProcess {
     }
 }
 
+/// Reads one whole frame (24-byte header, then the payload its length field announces, at most
+/// 4,000,000 bytes) from a blocking stream, as raw bytes.
+pub fn read_frame(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut frame = vec![0u8; 24];
+    stream.read_exact(&mut frame)?;
+    let length = u32::from_le_bytes([frame[16], frame[17], frame[18], frame[19]]) as usize;
+    if length > 4_000_000 {
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a {length}-byte payload")));
+    }
+    frame.resize(24 + length, 0);
+    stream.read_exact(&mut frame[24..])?;
+    Ok(frame)
+}
+
 /// A small blocking P2P client for asking real and fake peers the same questions.
 pub struct P2pClient {
     stream: TcpStream,
@@ -425,12 +439,7 @@ impl P2pClient {
 
     /// Reads one whole frame; returns its raw bytes (header and payload) and the decoded message.
     pub fn read_message(&mut self) -> (Vec<u8>, NetworkMessage) {
-        let mut frame = vec![0u8; 24];
-        self.stream.read_exact(&mut frame).expect("read a message header from the peer");
-        let length = u32::from_le_bytes([frame[16], frame[17], frame[18], frame[19]]) as usize;
-        assert!(length <= 4_000_000, "peer announced a {length}-byte payload");
-        frame.resize(24 + length, 0);
-        self.stream.read_exact(&mut frame[24..]).expect("read a payload from the peer");
+        let frame = read_frame(&mut self.stream).expect("read a message from the peer");
         let raw: RawNetworkMessage = bitcoin::consensus::deserialize(&frame).expect("a well-formed message");
         (frame, raw.payload().clone())
     }
@@ -478,15 +487,7 @@ impl HoldingRelay {
             });
             let mut seen = 0usize;
             loop {
-                let mut frame = vec![0u8; 24];
-                if client.read_exact(&mut frame).is_err() {
-                    break;
-                }
-                let length = u32::from_le_bytes([frame[16], frame[17], frame[18], frame[19]]) as usize;
-                frame.resize(24 + length.min(4_000_000), 0);
-                if client.read_exact(&mut frame[24..]).is_err() {
-                    break;
-                }
+                let Ok(frame) = read_frame(&mut client) else { break };
                 let name = String::from_utf8_lossy(&frame[4..16]).trim_end_matches('\0').to_string();
                 if name == command {
                     seen += 1;
