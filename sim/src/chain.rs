@@ -44,6 +44,46 @@ pub enum ChainSpec {
         #[serde(default)]
         fork: Option<ForkSpec>,
     },
+    /// Real headers from a file of raw 80-byte headers back to back, genesis first (the format
+    /// of `../shared/data/headers/*.bin`), checked against its SHA-256 before use.
+    File {
+        /// The chain the headers belong to.
+        network: FileNetwork,
+        /// The file; a relative path is taken from the working directory (the repository
+        /// root for `sim suite` and the tests).
+        path: String,
+        /// The file's SHA-256 in hex, as `../shared/data/SHA256SUMS` lists it.
+        sha256: String,
+        /// Last height served (default: the file's last header).
+        #[serde(default)]
+        height_max: Option<u32>,
+    },
+}
+
+/// Networks a [`ChainSpec::File`] can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileNetwork {
+    /// Bitcoin mainnet.
+    Mainnet,
+    /// testnet3.
+    Testnet,
+    /// Signet (the default signet challenge).
+    Signet,
+    /// Regtest.
+    Regtest,
+}
+
+impl FileNetwork {
+    /// The rust-bitcoin network.
+    pub fn network(self) -> Network {
+        match self {
+            FileNetwork::Mainnet => Network::Bitcoin,
+            FileNetwork::Testnet => Network::Testnet,
+            FileNetwork::Signet => Network::Signet,
+            FileNetwork::Regtest => Network::Regtest,
+        }
+    }
 }
 
 /// The shared part of a forked regtest chain.
@@ -62,13 +102,16 @@ impl ChainSpec {
         match self {
             ChainSpec::Mainnet { .. } => Network::Bitcoin,
             ChainSpec::Regtest { .. } => Network::Regtest,
+            ChainSpec::File { network, .. } => network.network(),
         }
     }
 
     /// Builds the chain: genesis first, index = height.
     ///
     /// # Errors
-    /// A corrupt mainnet fixture, a mainnet height above 1111, or a fork above the chain's tip.
+    /// A corrupt mainnet fixture, a mainnet height above 1111, a fork above the chain's tip, or
+    /// a header file that is missing, has another SHA-256, is not whole 80-byte headers, does
+    /// not start at the network's genesis, or does not link.
     pub fn build(&self) -> Result<Vec<Header>, SimError> {
         match self {
             ChainSpec::Mainnet { height_max } => {
@@ -94,8 +137,52 @@ impl ChainSpec {
                 extend_regtest(&mut chain, *height, *seed);
                 Ok(chain)
             }
+            ChainSpec::File { network, path, sha256, height_max } => {
+                let mut chain = headers_from_file(path, sha256, network.network())?;
+                if let Some(last) = height_max {
+                    if *last as usize >= chain.len() {
+                        return Err(SimError::Fixture(format!("{path} ends at height {}, asked for {last}", chain.len() - 1)));
+                    }
+                    chain.truncate(*last as usize + 1);
+                }
+                Ok(chain)
+            }
         }
     }
+}
+
+/// Reads raw 80-byte headers, genesis first, after checking the file's SHA-256; checks that
+/// header 0 is `network`'s genesis and that every header links to the one before.
+///
+/// # Errors
+/// [`SimError::Fixture`] naming the file and what is wrong.
+pub fn headers_from_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        SimError::Fixture(format!("{path}: {e} (the real header sets live in ../shared/data beside the repository)"))
+    })?;
+    let digest = sha256::Hash::hash(&bytes).to_string();
+    if digest != sha256_hex.to_ascii_lowercase() {
+        return Err(SimError::Fixture(format!("{path} has SHA-256 {digest}, expected {sha256_hex}")));
+    }
+    if bytes.is_empty() || bytes.len() % 80 != 0 {
+        return Err(SimError::Fixture(format!("{path}: {} bytes is not a whole number of 80-byte headers", bytes.len())));
+    }
+    let mut chain: Vec<Header> = Vec::with_capacity(bytes.len() / 80);
+    for (height, raw) in bytes.chunks(80).enumerate() {
+        let header: Header =
+            deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {height}: {e}")))?;
+        if let Some(parent) = chain.last() {
+            if header.prev_blockhash != parent.block_hash() {
+                return Err(SimError::Fixture(format!("{path}: header {height} does not follow header {}", height - 1)));
+            }
+        }
+        chain.push(header);
+    }
+    let genesis = bitcoin::constants::genesis_block(network).header;
+    if chain[0] != genesis {
+        return Err(SimError::Fixture(format!("{path}: header 0 is not {network:?}'s genesis")));
+    }
+    Ok(chain)
 }
 
 /// Mainnet genesis plus the carried headers 1..=1111, after checking the file's SHA-256 and
@@ -184,5 +271,32 @@ mod tests {
             assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
             assert!(target.is_met_by(pair[1].block_hash()));
         }
+    }
+
+    #[test]
+    fn a_header_file_is_checked_before_use() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("regtest.bin");
+        let chain = ChainSpec::Regtest { height: 3, seed: 1, fork: None }.build().unwrap();
+        let bytes: Vec<u8> = chain.iter().flat_map(bitcoin::consensus::serialize).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let digest = sha256::Hash::hash(&bytes).to_string();
+        let spec = |sha256: &str, network: FileNetwork, height_max: Option<u32>| ChainSpec::File {
+            network,
+            path: path.display().to_string(),
+            sha256: sha256.to_string(),
+            height_max,
+        };
+        assert_eq!(spec(&digest, FileNetwork::Regtest, None).build().unwrap(), chain);
+        assert_eq!(spec(&digest, FileNetwork::Regtest, Some(2)).build().unwrap(), chain[..=2]);
+        let error = |spec: ChainSpec| spec.build().expect_err("a bad file").to_string();
+        assert!(error(spec(&"0".repeat(64), FileNetwork::Regtest, None)).contains(&format!("has SHA-256 {digest}")));
+        assert!(error(spec(&digest, FileNetwork::Signet, None)).contains("is not Signet's genesis"));
+        assert!(error(spec(&digest, FileNetwork::Regtest, Some(4))).contains("ends at height 3, asked for 4"));
+        std::fs::write(&path, &bytes[..100]).unwrap();
+        let short = sha256::Hash::hash(&bytes[..100]).to_string();
+        assert!(error(spec(&short, FileNetwork::Regtest, None)).contains("not a whole number of 80-byte headers"));
+        let missing = ChainSpec::File { network: FileNetwork::Regtest, path: "no/such.bin".into(), sha256: digest, height_max: None };
+        assert!(error(missing).contains("no/such.bin"));
     }
 }

@@ -60,7 +60,7 @@ enum Command {
         /// The real peer.
         #[arg(long)]
         upstream: String,
-        /// The session's network: mainnet or regtest.
+        /// The session's network: mainnet, testnet, signet or regtest.
         #[arg(long, value_parser = parse_network_name)]
         network: sim::scenario::NetworkName,
         /// Where to write the scenario.
@@ -273,7 +273,7 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
 
 fn parse_network_name(s: &str) -> Result<sim::scenario::NetworkName, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("unknown network `{s}` (expected mainnet or regtest)"))
+        .map_err(|_| format!("unknown network `{s}` (expected mainnet, testnet, signet or regtest)"))
 }
 
 fn record(

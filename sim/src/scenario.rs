@@ -81,6 +81,10 @@ pub struct Scenario {
 pub enum NetworkName {
     /// Bitcoin mainnet.
     Mainnet,
+    /// testnet3.
+    Testnet,
+    /// Signet (the default signet challenge).
+    Signet,
     /// Regtest.
     Regtest,
 }
@@ -90,6 +94,8 @@ impl NetworkName {
     pub fn network(self) -> bitcoin::Network {
         match self {
             NetworkName::Mainnet => bitcoin::Network::Bitcoin,
+            NetworkName::Testnet => bitcoin::Network::Testnet,
+            NetworkName::Signet => bitcoin::Network::Signet,
             NetworkName::Regtest => bitcoin::Network::Regtest,
         }
     }

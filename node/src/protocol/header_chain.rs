@@ -1187,6 +1187,59 @@ mod tests {
         assert!(changed >= 350, "only {changed} retargets changed the bits");
     }
 
+    /// A decimal number of up to 78 digits as 32 big-endian bytes (the electrum checkpoints
+    /// file writes 256-bit targets as JSON integers, too big for `serde_json` numbers).
+    fn decimal_to_be_bytes(decimal: &str) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for digit in decimal.bytes() {
+            assert!(digit.is_ascii_digit(), "not a decimal digit: {}", digit as char);
+            let mut carry = u32::from(digit - b'0');
+            for byte in out.iter_mut().rev() {
+                let value = u32::from(*byte) * 10 + carry;
+                *byte = (value & 0xff) as u8;
+                carry = value >> 8;
+            }
+            assert_eq!(carry, 0, "{decimal} does not fit in 256 bits");
+        }
+        out
+    }
+
+    /// Every retarget up to 747936, recomputed from the real period boundaries, gives the
+    /// target that Electrum's checkpoints file (an independent source) lists for the next
+    /// period, and the boundary headers hash to its checkpoint hashes.
+    #[test]
+    fn every_recomputed_retarget_matches_the_electrum_checkpoints() {
+        let (Some(bytes), Some(json)) = (
+            read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin"),
+            read_data("headers/electrum_checkpoints_mainnet.json"),
+        ) else {
+            return;
+        };
+        let by_height: BTreeMap<u32, Header> = bytes
+            .chunks_exact(84)
+            .map(|record| (u32::from_le_bytes(record[..4].try_into().expect("4 bytes")), decode_header(&record[4..])))
+            .collect();
+        let text: String = String::from_utf8(json).expect("UTF-8").split_whitespace().collect();
+        let body = text.strip_prefix("[[").and_then(|t| t.strip_suffix("]]")).expect("a JSON array of pairs");
+        let mut checked = 0;
+        for (period, entry) in body.split("],[").enumerate() {
+            let (hash, target) = entry.split_once(',').expect("a [hash, target] pair");
+            let period = period as u32;
+            let (first, last) = (&by_height[&(period * 2016)], &by_height[&(period * 2016 + 2015)]);
+            assert_eq!(last.block_hash().to_string(), hash.trim_matches('"'), "checkpoint hash of period {period}");
+            let bits = retarget_bits(last.bits, last.time, first.time, &Params::MAINNET);
+            assert_eq!(
+                Target::from_compact(bits).to_be_bytes(),
+                decimal_to_be_bytes(target),
+                "target of period {} (from height {})",
+                period + 1,
+                (period + 1) * 2016
+            );
+            checked += 1;
+        }
+        assert_eq!(checked, 371, "one checkpoint per period up to 747935");
+    }
+
     #[test]
     fn retarget_with_a_negative_timespan_clamps_to_a_quarter_like_core() {
         let bits = CompactTarget::from_consensus(0x1b04_04cb);
