@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 #[derive(Debug, Parser)]
 #[command(version, about = "Bitcoin header-sync node: syncs headers from real peers into SQLite")]
 struct Args {
-    /// Chain to follow: mainnet, testnet, signet or regtest.
+    /// Chain to follow: mainnet, testnet (testnet3), testnet4, signet or regtest.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
     network: bitcoin::Network,
     /// Outbound peer `host:port`; repeat for several. Redialled with btcd's backoff.
@@ -83,9 +83,10 @@ fn parse_network(s: &str) -> Result<bitcoin::Network, String> {
     match s {
         "mainnet" | "bitcoin" | "main" => Ok(bitcoin::Network::Bitcoin),
         "testnet" | "testnet3" | "test" => Ok(bitcoin::Network::Testnet),
+        "testnet4" => Ok(bitcoin::Network::Testnet4),
         "signet" => Ok(bitcoin::Network::Signet),
         "regtest" => Ok(bitcoin::Network::Regtest),
-        other => Err(format!("unknown network `{other}` (expected mainnet, testnet, signet or regtest)")),
+        other => Err(format!("unknown network `{other}` (expected mainnet, testnet, testnet4, signet or regtest)")),
     }
 }
 

@@ -18,10 +18,10 @@
 //! Time only enters as the `now_s` argument (seconds since the Unix epoch): this module reads no
 //! clock, spawns nothing and iterates only `BTreeMap`s.
 //!
-//! Scope: mainnet, signet, testnet3 (with its 20-minute minimum-difficulty rule) and regtest.
-//! Testnet4 needs BIP94 (first-of-period bits at retargets and the "time-timewarp-attack"
-//! check), which is not implemented: its headers get [`HeaderError::UnsupportedNetwork`].
-//! Version checks ("bad-version", BIP34/65/66) are not implemented either.
+//! Scope: mainnet, signet, testnet3 (with its 20-minute minimum-difficulty rule), testnet4
+//! (the same rule plus BIP94: retargets scale the bits of the period's first header, and a
+//! period's first header may not be more than [`MAX_TIMEWARP_S`] older than its parent) and
+//! regtest. Version checks ("bad-version", BIP34/65/66) are not implemented.
 
 use std::collections::BTreeMap;
 
@@ -168,7 +168,20 @@ pub enum HeaderError {
         /// `now_s + FUTURE_BLOCK_TIME_S_MAX`, seconds since the Unix epoch.
         limit: u64,
     },
-    /// The network's difficulty rules are not implemented (testnet4: BIP94).
+    /// A period's first header is more than [`MAX_TIMEWARP_S`] older than its parent
+    /// (testnet4, BIP94; Core `ContextualCheckBlockHeader` "time-timewarp-attack").
+    #[error("time-timewarp-attack: header {hash} at height {height} has time {time}, more than 600 s before its parent's {parent_time}")]
+    TimewarpAttack {
+        /// Height the header would have (a multiple of 2016).
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The header's time, seconds since the Unix epoch.
+        time: u32,
+        /// Its parent's time, seconds since the Unix epoch.
+        parent_time: u32,
+    },
+    /// The network's difficulty rules are not implemented (a network rust-bitcoin may add).
     #[error("unsupported network {network}: the difficulty rules for header {hash} at height {height} are not implemented")]
     UnsupportedNetwork {
         /// The chain's network.
@@ -227,9 +240,13 @@ enum DifficultyRule {
     /// may use the proof-of-work limit, and otherwise inherits the bits of the last header
     /// that did not use that exception.
     RetargetWithMinDifficulty,
+    /// As `RetargetWithMinDifficulty`, plus BIP94 (testnet4, Core `enforce_BIP94`): a
+    /// retarget scales the bits of the period's first header (which cannot use the
+    /// minimum-difficulty exception) instead of its last, and the timewarp check applies.
+    RetargetWithMinDifficultyBip94,
     /// Always the parent's bits (regtest: `fPowNoRetargeting`).
     NoRetarget,
-    /// Not implemented (testnet4).
+    /// Not implemented (a network this module does not know).
     Unsupported,
 }
 
@@ -650,6 +667,9 @@ impl HeaderChain {
                 median_time_past,
             });
         }
+        if self.rule == DifficultyRule::RetargetWithMinDifficultyBip94 {
+            check_timewarp(height, header.time, parent.header.time, hash)?;
+        }
         let limit = now_s.saturating_add(FUTURE_BLOCK_TIME_S_MAX);
         if u64::from(header.time) > limit {
             return Err(HeaderError::TimeTooNew {
@@ -690,22 +710,25 @@ impl HeaderChain {
             // then carries the pow-limit bits (genesis does, and neither branch of the rule can
             // produce anything else), so the result is always the parent's bits.
             DifficultyRule::NoRetarget => Ok(parent.header.bits),
-            DifficultyRule::Retarget | DifficultyRule::RetargetWithMinDifficulty => {
+            DifficultyRule::Retarget
+            | DifficultyRule::RetargetWithMinDifficulty
+            | DifficultyRule::RetargetWithMinDifficultyBip94 => {
                 if height % interval != 0 {
-                    if self.rule == DifficultyRule::RetargetWithMinDifficulty {
+                    if self.rule != DifficultyRule::Retarget {
                         return Ok(self.min_difficulty_bits(parent, header, interval));
                     }
                     return Ok(parent.header.bits);
                 }
                 let parent_hash = header.prev_blockhash;
                 let first_hash = self.ancestor_hash(parent_hash, parent.height, height - interval);
-                let first_time = self.entry(&first_hash).header.time;
-                Ok(retarget_bits(
-                    parent.header.bits,
-                    parent.header.time,
-                    first_time,
-                    self.params,
-                ))
+                let first = self.entry(&first_hash).header;
+                // Core `CalculateNextWorkRequired`: BIP94 scales the first header's bits.
+                let base_bits = if self.rule == DifficultyRule::RetargetWithMinDifficultyBip94 {
+                    first.bits
+                } else {
+                    parent.header.bits
+                };
+                Ok(retarget_bits(base_bits, parent.header.time, first.time, self.params))
             }
         }
     }
@@ -771,9 +794,26 @@ fn difficulty_rule(network: Network) -> DifficultyRule {
     match network {
         Network::Bitcoin | Network::Signet => DifficultyRule::Retarget,
         Network::Testnet => DifficultyRule::RetargetWithMinDifficulty,
+        Network::Testnet4 => DifficultyRule::RetargetWithMinDifficultyBip94,
         Network::Regtest => DifficultyRule::NoRetarget,
-        Network::Testnet4 => DifficultyRule::Unsupported,
+        #[allow(unreachable_patterns)] // `Network` is non-exhaustive
+        _ => DifficultyRule::Unsupported,
     }
+}
+
+/// BIP94's timewarp limit (Core `MAX_TIMEWARP`, `consensus/consensus.h`): seconds a period's
+/// first header may be older than its parent on testnet4.
+pub const MAX_TIMEWARP_S: u32 = 600;
+
+/// Core `ContextualCheckBlockHeader` "time-timewarp-attack" (testnet4 only): at a retarget
+/// height, the header's time may not be more than [`MAX_TIMEWARP_S`] before its parent's.
+#[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
+fn check_timewarp(height: u32, time: u32, parent_time: u32, hash: BlockHash) -> Result<(), HeaderError> {
+    let interval = 2016;
+    if height % interval == 0 && i64::from(time) < i64::from(parent_time) - i64::from(MAX_TIMEWARP_S) {
+        return Err(HeaderError::TimewarpAttack { height, hash, time, parent_time });
+    }
+    Ok(())
 }
 
 /// Core `DeriveTarget` (`pow.cpp`, with `arith_uint256::SetCompact`): the target of `bits`, or
@@ -1836,22 +1876,52 @@ mod tests {
         assert_eq!(chain.tip_hash(), headers[2015].block_hash());
     }
 
+    /// BIP94: the retarget at 4032 scales the bits of the period's first header (2016), not
+    /// those of its last (4031, a minimum-difficulty header), unlike testnet3.
     #[test]
-    fn testnet4_headers_are_unsupported() {
-        let chain = HeaderChain::new(Network::Testnet4);
-        let genesis = *chain.get(&chain.tip_hash()).expect("genesis");
-        let child = Header {
-            prev_blockhash: chain.tip_hash(),
-            time: genesis.header.time + 600,
-            ..genesis.header
-        };
+    fn testnet4_retargets_from_the_first_header_of_the_period() {
+        let period_bits = CompactTarget::from_consensus(0x1c7f_ffff);
+        let limit_bits = CompactTarget::from_consensus(DIFFICULTY_1_BITS);
+        for (network, expected_base) in [(Network::Testnet4, period_bits), (Network::Testnet, limit_bits)] {
+            let mut chain = HeaderChain::new(network);
+            let genesis = chain.tip_header();
+            let mut parent = genesis;
+            // Synthetic headers (no proof of work; only `required_bits` reads them).
+            for height in 1..4032u32 {
+                let bits = match height {
+                    2016..=4030 => period_bits,
+                    _ => limit_bits,
+                };
+                let header = Header {
+                    version: Version::from_consensus(0x2000_0000),
+                    prev_blockhash: parent.block_hash(),
+                    merkle_root: TxMerkleNode::all_zeros(),
+                    time: genesis.time + height * 600,
+                    bits,
+                    nonce: height,
+                };
+                let chainwork = chain.tip_chainwork() + Target::from_compact(bits).to_work();
+                chain.index.insert(header.block_hash(), IndexEntry { header, height, chainwork });
+                chain.active.push(header.block_hash());
+                parent = header;
+            }
+            let last = *chain.get(&parent.block_hash()).expect("height 4031");
+            let child = Header { prev_blockhash: parent.block_hash(), time: parent.time + 600, ..parent };
+            let first_time = genesis.time + 2016 * 600;
+            let expected = retarget_bits(expected_base, parent.time, first_time, &Params::TESTNET4);
+            assert_eq!(chain.required_bits(&last, &child, child.block_hash()), Ok(expected), "{network:?}");
+        }
+    }
+
+    #[test]
+    fn testnet4_rejects_a_period_start_more_than_600_s_before_its_parent() {
+        let hash = BlockHash::all_zeros();
+        assert_eq!(check_timewarp(4032, 1_000_000 - 600, 1_000_000, hash), Ok(()));
         assert_eq!(
-            chain.required_bits(&genesis, &child, child.block_hash()),
-            Err(HeaderError::UnsupportedNetwork {
-                network: Network::Testnet4,
-                height: 1,
-                hash: child.block_hash()
-            })
+            check_timewarp(4032, 1_000_000 - 601, 1_000_000, hash),
+            Err(HeaderError::TimewarpAttack { height: 4032, hash, time: 999_399, parent_time: 1_000_000 })
         );
+        // Only at retarget heights.
+        assert_eq!(check_timewarp(4033, 1, 1_000_000, hash), Ok(()));
     }
 }
