@@ -80,6 +80,7 @@ scenarios!(
     regtest_batches_2000,
     regtest_batches_4000,
     regtest_batches_4001,
+    reorg_btcd_real_pow_fork,
     reorg_deep_fork_2100_below_tip,
     stalled_sync_peer_is_replaced,
     wire_bad_checksum,

@@ -58,6 +58,28 @@ pub enum ChainSpec {
         #[serde(default)]
         height_max: Option<u32>,
     },
+    /// Real blocks' headers from block files (records of network magic, `u32` little-endian
+    /// length and a serialized block, the format of `../shared/data/blocks/`), the files read
+    /// in order and their headers joined into one chain from genesis.
+    BlockFiles {
+        /// The chain the blocks belong to.
+        network: FileNetwork,
+        /// The files, in chain order.
+        files: Vec<BlockFileSpec>,
+    },
+}
+
+/// One block file of a [`ChainSpec::BlockFiles`] chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockFileSpec {
+    /// The file; a relative path is taken from the working directory.
+    pub path: String,
+    /// Its SHA-256 in hex, as `../shared/data/SHA256SUMS` lists it.
+    pub sha256: String,
+    /// Take only the first `count` blocks of it (default: all).
+    #[serde(default)]
+    pub count: Option<usize>,
 }
 
 /// Networks a [`ChainSpec::File`] can hold.
@@ -102,7 +124,7 @@ impl ChainSpec {
         match self {
             ChainSpec::Mainnet { .. } => Network::Bitcoin,
             ChainSpec::Regtest { .. } => Network::Regtest,
-            ChainSpec::File { network, .. } => network.network(),
+            ChainSpec::File { network, .. } | ChainSpec::BlockFiles { network, .. } => network.network(),
         }
     }
 
@@ -147,8 +169,76 @@ impl ChainSpec {
                 }
                 Ok(chain)
             }
+            ChainSpec::BlockFiles { network, files } => {
+                let mut chain = Vec::new();
+                for file in files {
+                    let mut headers = headers_from_block_file(&file.path, &file.sha256, network.network())?;
+                    if let Some(count) = file.count {
+                        headers.truncate(count);
+                    }
+                    chain.extend(headers);
+                }
+                let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+                check_chain(&names.join(" + "), &chain, network.network())?;
+                Ok(chain)
+            }
         }
     }
+}
+
+/// Reads `path` and checks its SHA-256 against `sha256_hex`.
+fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        SimError::Fixture(format!("{path}: {e} (the real header sets live in ../shared/data beside the repository)"))
+    })?;
+    let digest = sha256::Hash::hash(&bytes).to_string();
+    if digest != sha256_hex.to_ascii_lowercase() {
+        return Err(SimError::Fixture(format!("{path} has SHA-256 {digest}, expected {sha256_hex}")));
+    }
+    Ok(bytes)
+}
+
+/// Checks that `chain` starts at `network`'s genesis and that every header links to the one
+/// before; `what` names the source in errors.
+fn check_chain(what: &str, chain: &[Header], network: Network) -> Result<(), SimError> {
+    let genesis = bitcoin::constants::genesis_block(network).header;
+    if chain.first() != Some(&genesis) {
+        return Err(SimError::Fixture(format!("{what}: header 0 is not {network:?}'s genesis")));
+    }
+    for (height, pair) in chain.windows(2).enumerate() {
+        if pair[1].prev_blockhash != pair[0].block_hash() {
+            return Err(SimError::Fixture(format!("{what}: header {} does not follow header {height}", height + 1)));
+        }
+    }
+    Ok(())
+}
+
+/// The headers of the blocks in a block file (records of magic, `u32` little-endian length,
+/// serialized block), each block decoded whole by rust-bitcoin, after checking the file's
+/// SHA-256 and every record's magic.
+///
+/// # Errors
+/// [`SimError::Fixture`] naming the file, the record and what is wrong.
+pub fn headers_from_block_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
+    let bytes = read_checked(path, sha256_hex)?;
+    let magic = bitcoin::p2p::Magic::from(network).to_bytes();
+    let mut headers = Vec::new();
+    let mut rest = bytes.as_slice();
+    while !rest.is_empty() {
+        let record = headers.len();
+        if rest.len() < 8 || rest[..4] != magic {
+            return Err(SimError::Fixture(format!("{path}: record {record} does not start with {network:?}'s magic")));
+        }
+        let length = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        let Some(block_bytes) = rest.get(8..8 + length) else {
+            return Err(SimError::Fixture(format!("{path}: record {record} announces {length} bytes past the end")));
+        };
+        let block: bitcoin::Block = deserialize(block_bytes)
+            .map_err(|e| SimError::Fixture(format!("{path}: record {record} is not a block: {e}")))?;
+        headers.push(block.header);
+        rest = &rest[8 + length..];
+    }
+    Ok(headers)
 }
 
 /// Reads raw 80-byte headers, genesis first, after checking the file's SHA-256; checks that
@@ -157,31 +247,16 @@ impl ChainSpec {
 /// # Errors
 /// [`SimError::Fixture`] naming the file and what is wrong.
 pub fn headers_from_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        SimError::Fixture(format!("{path}: {e} (the real header sets live in ../shared/data beside the repository)"))
-    })?;
-    let digest = sha256::Hash::hash(&bytes).to_string();
-    if digest != sha256_hex.to_ascii_lowercase() {
-        return Err(SimError::Fixture(format!("{path} has SHA-256 {digest}, expected {sha256_hex}")));
-    }
+    let bytes = read_checked(path, sha256_hex)?;
     if bytes.is_empty() || bytes.len() % 80 != 0 {
         return Err(SimError::Fixture(format!("{path}: {} bytes is not a whole number of 80-byte headers", bytes.len())));
     }
-    let mut chain: Vec<Header> = Vec::with_capacity(bytes.len() / 80);
-    for (height, raw) in bytes.chunks(80).enumerate() {
-        let header: Header =
-            deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {height}: {e}")))?;
-        if let Some(parent) = chain.last() {
-            if header.prev_blockhash != parent.block_hash() {
-                return Err(SimError::Fixture(format!("{path}: header {height} does not follow header {}", height - 1)));
-            }
-        }
-        chain.push(header);
-    }
-    let genesis = bitcoin::constants::genesis_block(network).header;
-    if chain[0] != genesis {
-        return Err(SimError::Fixture(format!("{path}: header 0 is not {network:?}'s genesis")));
-    }
+    let chain = bytes
+        .chunks(80)
+        .enumerate()
+        .map(|(height, raw)| deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {height}: {e}"))))
+        .collect::<Result<Vec<Header>, SimError>>()?;
+    check_chain(path, &chain, network)?;
     Ok(chain)
 }
 
@@ -298,5 +373,27 @@ mod tests {
         assert!(error(spec(&short, FileNetwork::Regtest, None)).contains("not a whole number of 80-byte headers"));
         let missing = ChainSpec::File { network: FileNetwork::Regtest, path: "no/such.bin".into(), sha256: digest, height_max: None };
         assert!(error(missing).contains("no/such.bin"));
+    }
+
+    #[test]
+    fn a_block_file_gives_its_blocks_headers_and_reports_bad_records() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("blocks.dat");
+        let genesis = bitcoin::constants::genesis_block(Network::Regtest);
+        let block = bitcoin::consensus::serialize(&genesis);
+        let mut record = bitcoin::p2p::Magic::REGTEST.to_bytes().to_vec();
+        record.extend((block.len() as u32).to_le_bytes());
+        record.extend(&block);
+        let write = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            sha256::Hash::hash(bytes).to_string()
+        };
+        let name = path.display().to_string();
+        let digest = write(&record);
+        assert_eq!(headers_from_block_file(&name, &digest, Network::Regtest).unwrap(), vec![genesis.header]);
+        let error = |digest: &str, network| headers_from_block_file(&name, digest, network).expect_err("bad").to_string();
+        assert!(error(&digest, Network::Bitcoin).contains("record 0 does not start with Bitcoin's magic"));
+        let digest = write(&record[..record.len() - 1]);
+        assert!(error(&digest, Network::Regtest).contains("past the end"));
     }
 }
