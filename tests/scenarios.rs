@@ -64,6 +64,7 @@ scenarios!(
     handshake_never_sends_version,
     handshake_obsolete_version,
     handshake_self_connection,
+    handshake_timeout_overridden,
     heartbeat_pings_for_30_minutes,
     idle_after_first_headers,
     idle_silent_after_handshake,

@@ -299,7 +299,7 @@ impl Recording {
             // the loopback hop between the node and the proxy.
             latency_ms_min: 1,
             latency_ms_max: 1,
-            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false },
+            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false, timing: Default::default() },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),
                 chain: None,

@@ -62,6 +62,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
 
     let mut config = Config::new(network, datadir.path().to_path_buf());
     config.seed = seed;
+    scenario.node.timing.apply(&mut config.timing);
     config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
     if scenario.node.listen {
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];

@@ -114,6 +114,73 @@ pub struct NodeSpec {
     /// Whether it accepts inbound peers on port 8333.
     #[serde(default)]
     pub listen: bool,
+    /// Overrides of the node's timers (`node::Timing`, btcd's values by default), in
+    /// milliseconds.
+    #[serde(default, skip_serializing_if = "TimingOverrides::is_empty")]
+    pub timing: TimingOverrides,
+}
+
+/// Optional replacements for the node's timers, each in milliseconds and named after the
+/// `node::Timing` field it sets (whose doc comment gives the btcd source of its default).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimingOverrides {
+    /// `Timing::handshake_timeout` (btcd 30 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handshake_timeout_ms: Option<u64>,
+    /// `Timing::ping_interval` (btcd 2 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_interval_ms: Option<u64>,
+    /// `Timing::idle_timeout` (btcd 5 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_ms: Option<u64>,
+    /// `Timing::stall_tick_interval` (btcd 15 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_tick_interval_ms: Option<u64>,
+    /// `Timing::stall_response_timeout` (btcd 30 s; `getheaders` waits three times this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_response_timeout_ms: Option<u64>,
+    /// `Timing::sync_stall_sample_interval` (btcd 30 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_stall_sample_interval_ms: Option<u64>,
+    /// `Timing::sync_stall_max` (btcd 3 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_stall_max_ms: Option<u64>,
+    /// `Timing::retry_interval` (btcd 5 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_interval_ms: Option<u64>,
+    /// `Timing::retry_max` (btcd 5 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_max_ms: Option<u64>,
+    /// `Timing::dial_timeout` (btcd 30 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_timeout_ms: Option<u64>,
+}
+
+impl TimingOverrides {
+    /// True when nothing is overridden.
+    pub fn is_empty(&self) -> bool {
+        *self == TimingOverrides::default()
+    }
+
+    /// Writes every given value into `timing`.
+    pub fn apply(&self, timing: &mut node::config::Timing) {
+        let set = |slot: &mut std::time::Duration, ms: Option<u64>| {
+            if let Some(ms) = ms {
+                *slot = std::time::Duration::from_millis(ms);
+            }
+        };
+        set(&mut timing.handshake_timeout, self.handshake_timeout_ms);
+        set(&mut timing.ping_interval, self.ping_interval_ms);
+        set(&mut timing.idle_timeout, self.idle_timeout_ms);
+        set(&mut timing.stall_tick_interval, self.stall_tick_interval_ms);
+        set(&mut timing.stall_response_timeout, self.stall_response_timeout_ms);
+        set(&mut timing.sync_stall_sample_interval, self.sync_stall_sample_interval_ms);
+        set(&mut timing.sync_stall_max, self.sync_stall_max_ms);
+        set(&mut timing.retry_interval, self.retry_interval_ms);
+        set(&mut timing.retry_max, self.retry_max_ms);
+        set(&mut timing.dial_timeout, self.dial_timeout_ms);
+    }
 }
 
 /// A fake btcd peer (a turmoil host named `name`).
@@ -313,6 +380,11 @@ impl Scenario {
         if self.latency_ms_min > self.latency_ms_max {
             return err("latency_ms_min", format!("{} is above latency_ms_max {}", self.latency_ms_min, self.latency_ms_max));
         }
+        if let Ok(serde_json::Value::Object(timers)) = serde_json::to_value(&self.node.timing) {
+            if let Some((name, _)) = timers.iter().find(|(_, ms)| ms.as_u64() == Some(0)) {
+                return err(&format!("node.timing.{name}"), "must be at least 1".into());
+            }
+        }
         let mut hosts = vec!["node".to_string()];
         for (i, peer) in self.peers.iter().enumerate() {
             if hosts.contains(&peer.name) {
@@ -378,6 +450,17 @@ mod tests {
         assert_eq!(s.tick_ms, 10);
         assert_eq!(s.peers[0].behaviour, Behaviour::Honest);
         assert_eq!(s.peers[0].services, 9);
+    }
+
+    #[test]
+    fn a_zero_timer_override_is_rejected_with_its_field() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("zero.json");
+        let text = r#"{"description": "x", "seed": 1, "duration_s": 1,
+            "node": {"network": "regtest", "timing": {"ping_interval_ms": 0}}, "expect": {}}"#;
+        std::fs::write(&path, text).expect("write");
+        let error = Scenario::load(&path).expect_err("a zero timer").to_string();
+        assert!(error.contains("node.timing.ping_interval_ms") && error.contains("at least 1"), "{error}");
     }
 
     #[test]
