@@ -9,16 +9,9 @@
 use bitcoin::block::Header;
 use bitcoin::Network;
 use bitcoincore_rpc::RpcApi;
-use headersim_tests::real::{wait_for, workspace_binary, Bitcoind, HoldingRelay, NodeProcess, Process};
-use node::store::Store;
+use headersim_tests::real::{stored_headers, wait_for, workspace_binary, Bitcoind, HoldingRelay, NodeProcess, Process};
 
 const REGTEST_BLOCKS: u64 = 4500;
-
-/// Every header the node stored in `datadir` (after its process is gone).
-fn stored(datadir: &std::path::Path, network: Network) -> Vec<Header> {
-    let store = Store::open(&datadir.join("headers.sqlite"), network).expect("open the node's store");
-    store.load().expect("the node's store loads")
-}
 
 fn getheaders_sent(node: &NodeProcess) -> Vec<String> {
     node.events().into_iter().filter(|e| e.starts_with("send peer1 getheaders")).collect()
@@ -55,7 +48,7 @@ fn node_syncs_4500_regtest_headers_from_bitcoind_in_three_getheaders() {
     assert!(getheaders[1].contains("locator_heights=[2000,1999,"), "{}", getheaders[1]);
     assert!(getheaders[2].contains("locator_heights=[4000,3999,"), "{}", getheaders[2]);
 
-    let headers = stored(&datadir, Network::Regtest);
+    let headers = stored_headers(&datadir, Network::Regtest);
     let theirs = bitcoind.active_chain();
     assert_eq!(headers.len() as u64, REGTEST_BLOCKS + 1);
     assert_eq!(headers.last().map(Header::block_hash), Some(best), "tip equals getbestblockhash");
@@ -161,7 +154,7 @@ fn node_killed_mid_sync_resumes_from_its_stored_tip_against_bitcoind() {
         relay.holding().then_some(())
     });
     node.process.kill();
-    let at_kill = stored(&datadir, Network::Regtest);
+    let at_kill = stored_headers(&datadir, Network::Regtest);
     assert_eq!(at_kill.len(), 4001, "killed mid-sync with the first two batches stored");
 
     let first_trace = std::fs::read_to_string(&node.trace).expect("first trace");
@@ -178,5 +171,5 @@ fn node_killed_mid_sync_resumes_from_its_stored_tip_against_bitcoind() {
     let getheaders: Vec<&String> = events.iter().filter(|e| e.starts_with("send peer1 getheaders")).collect();
     assert_eq!(getheaders.len(), 1, "one request for the last 500: {getheaders:#?}\nfirst run:\n{first_trace}");
     assert!(getheaders[0].contains("locator_heights=[4000,3999,"), "{}", getheaders[0]);
-    assert_eq!(stored(&datadir, Network::Regtest), bitcoind.active_chain(), "the store equals bitcoind's chain");
+    assert_eq!(stored_headers(&datadir, Network::Regtest), bitcoind.active_chain(), "the store equals bitcoind's chain");
 }

@@ -19,9 +19,8 @@ use std::process::Command;
 
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::Network;
-use headersim_tests::real::{free_port, python_path, wait_for, workspace_binary, NodeProcess, Process};
+use headersim_tests::real::{free_port, stored_headers, python_path, wait_for, workspace_binary, NodeProcess, Process};
 use headersim_tests::repo_root;
-use node::store::Store;
 use serde_json::Value;
 
 const CHAIN_HEIGHT: u64 = 4500;
@@ -141,8 +140,7 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
         .map(|h| h.as_str().expect("header hash as a hex string"))
         .collect();
     assert_eq!(received.len(), RECEIVED, "the client received two batches of 2000");
-    let store = Store::open(&datadir.join("headers.sqlite"), Network::Regtest).expect("open the node's store");
-    let stored = store.load().expect("the node's store loads");
+    let stored = stored_headers(&datadir, Network::Regtest);
     assert_eq!(stored.len() as u64, CHAIN_HEIGHT + 1, "the node stored the whole chain");
     for (height, hash) in received.iter().enumerate().map(|(i, h)| (i + 1, h)) {
         assert_eq!(

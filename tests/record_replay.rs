@@ -7,8 +7,7 @@
 //! both the proxy saw and the live node's own trace shows.
 
 use bitcoin::Network;
-use headersim_tests::real::{workspace_binary, Bitcoind, NodeProcess, Process};
-use node::store::Store;
+use headersim_tests::real::{stored_headers, workspace_binary, Bitcoind, NodeProcess, Process};
 use sim::scenario::Scenario;
 
 #[test]
@@ -51,7 +50,7 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
     let live_events = node.events();
     node.process.kill();
 
-    let live = Store::open(&datadir.join("headers.sqlite"), Network::Regtest).expect("store").load().expect("load");
+    let live = stored_headers(&datadir, Network::Regtest);
     let live_tip = live.last().expect("a tip").block_hash().to_string();
     assert_eq!(live.len(), 4501);
     // The live node's own account of what it sent to the peer, in order.

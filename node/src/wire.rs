@@ -139,15 +139,31 @@ pub enum DecodeError {
 }
 
 /// The fields of a frame header that passed the magic, command and length checks.
-struct FrameHeader {
-    command: String,
-    payload_len: usize,
-    checksum: [u8; 4],
+/// The checked fields of a 24-byte frame header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// The command, without its NUL padding.
+    pub command: String,
+    /// The announced payload length in bytes (at most [`PAYLOAD_SIZE_BYTES_MAX`]).
+    pub payload_len: usize,
+    /// The announced checksum: the first 4 bytes of the payload's double SHA-256.
+    pub checksum: [u8; 4],
+}
+
+impl FrameHeader {
+    /// Whether `payload` hashes to the announced checksum.
+    pub fn checksum_matches(&self, payload: &[u8]) -> bool {
+        checksum_of(payload) == self.checksum
+    }
 }
 
 /// Parses and checks a 24-byte frame header: magic first, then the command bytes, then the
 /// announced length (the order of btcd's checks, except that btcd checks the length first).
-fn parse_header(
+///
+/// # Errors
+/// [`DecodeError::WrongMagic`], [`DecodeError::InvalidCommand`] or
+/// [`DecodeError::PayloadTooLarge`], as [`FrameDecoder`] reports them.
+pub fn parse_header(
     magic: Magic,
     header: &[u8; HEADER_SIZE_BYTES],
 ) -> Result<FrameHeader, DecodeError> {
@@ -314,11 +330,10 @@ impl FrameDecoder {
             return Ok(None);
         };
 
-        let computed = checksum_of(&frame[HEADER_SIZE_BYTES..]);
-        if computed != header.checksum {
+        if !header.checksum_matches(&frame[HEADER_SIZE_BYTES..]) {
             return Err(DecodeError::BadChecksum {
+                expected: checksum_of(&frame[HEADER_SIZE_BYTES..]),
                 command: header.command,
-                expected: computed,
                 got: header.checksum,
             });
         }

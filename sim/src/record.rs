@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use std::io;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use bitcoin::hashes::{sha256d, Hash};
 use bitcoin::hex::DisplayHex;
 use node::wire::{self, Magic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,7 +30,7 @@ pub struct RecordedFrame {
     pub at_ms: u64,
     /// True for node -> peer, false for peer -> node.
     pub from_node: bool,
-    /// Wire command (the header's command bytes up to the first NUL, lossily as UTF-8).
+    /// Wire command (the header's command bytes without their NUL padding).
     pub command: String,
     /// The whole frame as received: the 24-byte header, then the payload.
     pub bytes: Vec<u8>,
@@ -51,8 +50,9 @@ pub struct Recording {
     /// When the peer closed its side (milliseconds), and how many frames had been completed
     /// by then; `None` if it did not close during the recording.
     pub peer_closed: Option<(u64, usize)>,
-    /// Anything unusual: bytes that are not frames of this network (recording of that
-    /// direction stops; forwarding goes on), frames with a bad checksum (recorded as they are).
+    /// Anything unusual: bytes that are not frames of this network (a wrong magic, command or
+    /// length; recording of that direction stops, forwarding goes on), frames with a bad
+    /// checksum (recorded as they are).
     pub notes: Vec<String>,
     /// How the session ended.
     pub ended_by: String,
@@ -80,32 +80,23 @@ impl Splitter {
             return;
         }
         self.buffer.extend_from_slice(bytes);
-        while self.buffer.len() >= wire::HEADER_SIZE_BYTES {
-            if self.buffer[..4] != self.magic.to_bytes() {
-                notes.push(format!(
-                    "{}: bytes at {at_ms} ms do not start with this network's magic; not recorded further",
-                    self.side()
-                ));
-                self.broken = true;
-                return;
-            }
-            let length = u32::from_le_bytes([self.buffer[16], self.buffer[17], self.buffer[18], self.buffer[19]]) as usize;
-            if length > wire::PAYLOAD_SIZE_BYTES_MAX {
-                notes.push(format!(
-                    "{}: a {length}-byte payload at {at_ms} ms is over the limit; not recorded further",
-                    self.side()
-                ));
-                self.broken = true;
-                return;
-            }
-            let total = wire::HEADER_SIZE_BYTES + length;
+        while let Some(header_bytes) = self.buffer.first_chunk::<{ wire::HEADER_SIZE_BYTES }>() {
+            let header = match wire::parse_header(self.magic, header_bytes) {
+                Ok(header) => header,
+                Err(error) => {
+                    notes.push(format!("{}: bytes at {at_ms} ms are not a frame ({error}); not recorded further", self.side()));
+                    self.broken = true;
+                    return;
+                }
+            };
+            let total = wire::HEADER_SIZE_BYTES + header.payload_len;
             if self.buffer.len() < total {
                 return;
             }
             let bytes: Vec<u8> = self.buffer.drain(..total).collect();
-            let command = String::from_utf8_lossy(&bytes[4..16]).split('\0').next().unwrap_or_default().to_string();
-            let checksum = sha256d::Hash::hash(&bytes[wire::HEADER_SIZE_BYTES..]).to_byte_array();
-            if checksum[..4] != bytes[20..24] {
+            let checksum_ok = header.checksum_matches(&bytes[wire::HEADER_SIZE_BYTES..]);
+            let command = header.command;
+            if !checksum_ok {
                 notes.push(format!("{}: `{command}` at {at_ms} ms has a bad checksum (recorded as sent)", self.side()));
             }
             out.push(RecordedFrame { at_ms, from_node: self.from_node, command, bytes });

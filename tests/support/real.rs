@@ -311,6 +311,15 @@ impl Drop for Bitcoind {
     }
 }
 
+/// Every header the node stored in `datadir` (open it after the node process is gone, or
+/// while it is idle); fails the test if the store is missing or does not load.
+pub fn stored_headers(datadir: &Path, network: Network) -> Vec<Header> {
+    let path = datadir.join("headers.sqlite");
+    let store = node::store::Store::open(&path, network)
+        .unwrap_or_else(|e| panic!("open the node's store {}: {e}", path.display()));
+    store.load().unwrap_or_else(|e| panic!("the node's store {} loads: {e}", path.display()))
+}
+
 /// The compiled `node` binary running on a data folder, with a `--trace` file.
 pub struct NodeProcess {
     /// The process (killed on drop).
