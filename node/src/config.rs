@@ -8,9 +8,22 @@ use std::time::Duration;
 /// in Bitcoin Core `src/node/protocol_version.h`.
 pub const PROTOCOL_VERSION: u32 = 70016;
 
-/// The lowest protocol version we accept from a peer: btcd `MinAcceptableProtocolVersion`
-/// (`wire.MultipleAddressVersion`) in `peer/peer.go`.
+/// The lowest protocol version the btcd profile accepts from a peer: btcd
+/// `MinAcceptableProtocolVersion` (`wire.MultipleAddressVersion`) in `peer/peer.go`.
 pub const MIN_ACCEPTABLE_PROTOCOL_VERSION: u32 = 209;
+
+/// The lowest protocol version the Core profile accepts from a peer: Bitcoin Core
+/// `MIN_PEER_PROTO_VERSION` (`src/node/protocol_version.h`), "using obsolete version".
+pub const MIN_PEER_PROTO_VERSION: u32 = 31800;
+
+/// From this negotiated version on, the Core profile sends `wtxidrelay` before `verack`
+/// (BIP 339): Bitcoin Core `WTXID_RELAY_VERSION` (`src/node/protocol_version.h`).
+pub const WTXID_RELAY_VERSION: u32 = 70016;
+
+/// Most locator hashes the Core profile accepts in a `getheaders`; more disconnect the peer:
+/// Bitcoin Core `MAX_LOCATOR_SZ` (`src/net_processing.cpp`). btcd's limit is
+/// [`crate::wire::LOCATOR_HASHES_MAX`] (500).
+pub const MAX_LOCATOR_SZ: usize = 101;
 
 /// From this negotiated version on, `ping` carries a nonce and is answered by `pong` (BIP 31):
 /// btcd `wire.BIP0031Version`, Core `BIP0031_VERSION`. Pongs are sent only when the negotiated
@@ -32,63 +45,163 @@ pub const USER_AGENT_BYTES_MAX: usize = 256;
 /// size of btcd's `sentNonces` LRU in `peer/peer.go`.
 pub const SENT_NONCES_MAX: usize = 50;
 
-/// Timers of the btcd (B26) profile.
+/// Which reference implementation the node imitates wherever btcd and Bitcoin Core disagree
+/// (section 4 of `shared/reference/p2p-behaviour.md`, rows D1..D32).
+///
+/// Header validation is Bitcoin Core's in both profiles (btcd B26 applies the same consensus
+/// rules); what differs is peer handling: deadlines, what is punished, when the next batch is
+/// asked for, which locator is sent and whether `reject` messages are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Profile {
+    /// btcd v0.26 (`B26`): `peer/peer.go`, `netsync/manager.go`, `connmgr/connmanager.go`,
+    /// `server.go`.
+    #[default]
+    Btcd,
+    /// Bitcoin Core (`C`): `net.cpp`, `net_processing.cpp`, `headerssync.cpp`.
+    Core,
+}
+
+impl Profile {
+    /// Every profile, in a fixed order.
+    pub const ALL: [Profile; 2] = [Profile::Btcd, Profile::Core];
+
+    /// `"btcd"` or `"core"`, as scenario files and the command line spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Profile::Btcd => "btcd",
+            Profile::Core => "core",
+        }
+    }
+}
+
+impl std::fmt::Display for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    /// Parses `btcd` or `core`.
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s {
+            "btcd" => Ok(Profile::Btcd),
+            "core" => Ok(Profile::Core),
+            other => Err(format!("unknown profile `{other}` (expected `btcd` or `core`)")),
+        }
+    }
+}
+
+/// Every timer of the node. [`Timing::for_profile`] gives each profile's defaults; a field that
+/// only one profile uses says so, and the other profile ignores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timing {
-    /// The whole version/verack negotiation must finish within this: btcd `negotiateTimeout`
-    /// (30 s) in `peer/peer.go`. It also bounds the wait for `verack` after our `version`, since
-    /// btcd writes handshake messages outside the stall handler.
+    /// The whole version/verack negotiation must finish within this. btcd `negotiateTimeout`
+    /// (30 s, `peer/peer.go`), which also bounds the wait for `verack`; Bitcoin Core
+    /// `DEFAULT_PEER_CONNECT_TIMEOUT` (60 s, `-peertimeout`, `net.h`), checked with a strict
+    /// `>` in `CConnman::InactivityCheck` (so it fires 1 ms after the limit here).
     pub handshake_timeout: Duration,
-    /// A `ping` with a fresh nonce goes out on this fixed ticker from the end of the handshake,
-    /// answered or not: btcd `pingInterval` (2 min) in `peer/peer.go`.
+    /// btcd: a `ping` with a fresh nonce goes out on this fixed ticker from the end of the
+    /// handshake, answered or not (`pingInterval`, 2 min, `peer/peer.go`). Core: the first
+    /// `ping` goes out at the handshake and the next one this long after the previous was sent,
+    /// once its `pong` arrived (`PING_INTERVAL`, 2 min, `net_processing.cpp MaybeSendPing`).
     pub ping_interval: Duration,
-    /// A peer from which nothing was received for this long is disconnected: btcd
-    /// `idleTimeout` (5 min) in `peer/peer.go`.
+    /// btcd: a peer from which nothing was received for this long is disconnected (`idleTimeout`,
+    /// 5 min, `peer/peer.go`). Core: nothing received *or* nothing sent for longer than this
+    /// (`TIMEOUT_INTERVAL`, 20 min, `net.h`, `InactivityCheck`).
     pub idle_timeout: Duration,
-    /// Response deadlines are checked on this ticker: btcd `stallTickInterval` (15 s).
+    /// Core only: a `ping` unanswered for longer than this disconnects the peer, whatever else
+    /// it sends (`TIMEOUT_INTERVAL`, 20 min, `net.h`; checked in `MaybeSendPing`).
+    pub ping_timeout: Duration,
+    /// btcd only: response deadlines are checked on this ticker (`stallTickInterval`, 15 s,
+    /// `peer/peer.go`).
     pub stall_tick_interval: Duration,
-    /// Base response deadline: btcd `stallResponseTimeout` (30 s). A `getheaders` waits three
-    /// times this (90 s) for `headers`, as in btcd `maybeAddDeadline`.
+    /// btcd only: base response deadline (`stallResponseTimeout`, 30 s, `peer/peer.go`). A
+    /// `getheaders` waits three times this (90 s) for `headers`, as in `maybeAddDeadline`.
     pub stall_response_timeout: Duration,
-    /// The sync manager samples sync-peer progress on this ticker: btcd `stallSampleInterval`
-    /// (30 s) in `netsync/manager.go`.
+    /// btcd only: the sync manager samples sync-peer progress on this ticker
+    /// (`stallSampleInterval`, 30 s, `netsync/manager.go`).
     pub sync_stall_sample_interval: Duration,
-    /// A sync peer without progress for longer than this is replaced: btcd `maxStallDuration`
-    /// (3 min) in `netsync/manager.go`.
+    /// btcd only: a sync peer without progress for longer than this is replaced
+    /// (`maxStallDuration`, 3 min, `netsync/manager.go`).
     pub sync_stall_max: Duration,
-    /// Reconnect backoff unit: a permanent outbound peer is redialled after `attempt × this`,
-    /// btcd `defaultRetryDuration` (5 s) in `connmgr/connmanager.go`.
+    /// Core only: at most one `getheaders` per peer in this window unless a `headers` arrived
+    /// meanwhile (`HEADERS_RESPONSE_TIME`, 2 min, `net_processing.cpp MaybeSendGetHeaders`).
+    pub headers_response_time: Duration,
+    /// Core only: base of the initial headers-sync deadline
+    /// (`HEADERS_DOWNLOAD_TIMEOUT_BASE`, 15 min, `net_processing.cpp`).
+    pub headers_download_timeout_base: Duration,
+    /// Core only: added to the headers-sync deadline per expected header, that is per
+    /// `nPowTargetSpacing` (600 s) between our best header's time and now
+    /// (`HEADERS_DOWNLOAD_TIMEOUT_PER_HEADER`, 1 ms, `net_processing.cpp`).
+    pub headers_download_timeout_per_header: Duration,
+    /// Core only: a best header older than this means "still in initial sync": the
+    /// headers-sync deadline applies and only one peer is synced from; a newer one syncs from
+    /// every peer and allows `NETWORK_LIMITED` outbound peers (`DEFAULT_MAX_TIP_AGE`, 24 h,
+    /// `validation.h`).
+    pub max_tip_age: Duration,
+    /// Reconnect backoff unit. btcd: a permanent outbound peer is redialled after
+    /// `attempt × this` (`defaultRetryDuration`, 5 s, `connmgr/connmanager.go`). Core: added
+    /// connections are retried every 60 s (`ThreadOpenAddedConnections`, `net.cpp`).
     pub retry_interval: Duration,
-    /// Cap of the reconnect backoff: btcd `maxRetryDuration` (5 min) in
-    /// `connmgr/connmanager.go`.
+    /// Cap of the reconnect backoff: btcd `maxRetryDuration` (5 min,
+    /// `connmgr/connmanager.go`); Core retries at a fixed interval, so its cap equals
+    /// [`Timing::retry_interval`].
     pub retry_max: Duration,
-    /// A dial that has not connected by then fails: btcd `defaultConnectTimeout` (30 s) in
-    /// `config.go`.
+    /// A dial that has not connected by then fails: btcd `defaultConnectTimeout` (30 s,
+    /// `config.go`); Core `DEFAULT_CONNECT_TIMEOUT` (5 s, `netbase.h`).
     pub dial_timeout: Duration,
 }
 
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
+impl Timing {
+    /// The defaults of `profile`.
+    pub fn for_profile(profile: Profile) -> Timing {
+        let btcd = Timing {
             handshake_timeout: Duration::from_secs(30),
             ping_interval: Duration::from_secs(120),
             idle_timeout: Duration::from_secs(300),
+            ping_timeout: Duration::from_secs(20 * 60),
             stall_tick_interval: Duration::from_secs(15),
             stall_response_timeout: Duration::from_secs(30),
             sync_stall_sample_interval: Duration::from_secs(30),
             sync_stall_max: Duration::from_secs(180),
+            headers_response_time: Duration::from_secs(120),
+            headers_download_timeout_base: Duration::from_secs(15 * 60),
+            headers_download_timeout_per_header: Duration::from_millis(1),
+            max_tip_age: Duration::from_secs(24 * 60 * 60),
             retry_interval: Duration::from_secs(5),
             retry_max: Duration::from_secs(300),
             dial_timeout: Duration::from_secs(30),
+        };
+        match profile {
+            Profile::Btcd => btcd,
+            Profile::Core => Timing {
+                handshake_timeout: Duration::from_secs(60),
+                idle_timeout: Duration::from_secs(20 * 60),
+                retry_interval: Duration::from_secs(60),
+                retry_max: Duration::from_secs(60),
+                dial_timeout: Duration::from_secs(5),
+                ..btcd
+            },
         }
+    }
+}
+
+impl Default for Timing {
+    /// The btcd profile's timers.
+    fn default() -> Self {
+        Timing::for_profile(Profile::Btcd)
     }
 }
 
 /// Everything the node needs to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Which chain: mainnet, testnet, signet or regtest.
+    /// Which chain: mainnet, testnet, testnet4, signet or regtest.
     pub network: bitcoin::Network,
+    /// Which reference implementation the node imitates where btcd and Core disagree.
+    pub profile: Profile,
     /// Outbound peers, dialled at start and redialled with backoff forever (btcd's permanent
     /// connection requests). Each is `host:port`.
     pub connect: Vec<String>,
@@ -120,6 +233,7 @@ impl Config {
     pub fn new(network: bitcoin::Network, datadir: PathBuf) -> Config {
         Config {
             network,
+            profile: Profile::Btcd,
             connect: Vec::new(),
             listen: Vec::new(),
             datadir,
@@ -131,6 +245,13 @@ impl Config {
             outbound_queue_bytes_max: 8_000_000,
             timing: Timing::default(),
         }
+    }
+
+    /// The same settings under `profile`, with that profile's default timers.
+    pub fn with_profile(mut self, profile: Profile) -> Config {
+        self.profile = profile;
+        self.timing = Timing::for_profile(profile);
+        self
     }
 
     /// The SQLite file inside [`Config::datadir`].

@@ -27,5 +27,5 @@ pub mod runtime;
 pub mod store;
 pub mod wire;
 
-pub use config::{Config, Timing};
+pub use config::{Config, Profile, Timing};
 pub use protocol::{DisconnectReason, Event, Node, Output, PeerId};

@@ -45,6 +45,10 @@ struct Args {
     /// default `none`.
     #[arg(long, default_value = "none", value_parser = parse_services)]
     services: u64,
+    /// Which reference implementation to imitate where btcd and Bitcoin Core disagree
+    /// (timeouts, punishments, batch continuation, locators): `btcd` or `core`.
+    #[arg(long, default_value = "btcd")]
+    profile: node::Profile,
     /// Append every node event (messages sent and received, handshakes, tip changes,
     /// disconnects with their reason) to FILE, one line each: `<unix_ms> <event>`.
     #[arg(long)]
@@ -157,7 +161,7 @@ fn main() -> std::process::ExitCode {
         .unwrap_or_else(|| (wall.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32));
     info!(seed, network = %args.network, datadir = %args.datadir.display(), "starting (rerun with --seed {seed} to repeat its random choices)");
 
-    let mut config = Config::new(args.network, args.datadir);
+    let mut config = Config::new(args.network, args.datadir).with_profile(args.profile);
     config.connect = args.connect;
     config.listen = args.listen;
     config.seed = seed;

@@ -432,8 +432,10 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
                 }
                 Ok(None) => break,
                 Err(error) => {
-                    let _ = tx.send(CoreInput::FrameError { peer, error }).await;
-                    return;
+                    let recoverable = error.is_recoverable();
+                    if tx.send(CoreInput::FrameError { peer, error }).await.is_err() || !recoverable {
+                        return;
+                    }
                 }
             }
         }

@@ -138,6 +138,16 @@ pub enum DecodeError {
     },
 }
 
+impl DecodeError {
+    /// True when the bad frame was consumed whole and the stream can go on with the next one:
+    /// a bad checksum or an undecodable payload. Bitcoin Core drops such a message and keeps
+    /// the peer (`V1Transport`, `ProcessMessages`); btcd disconnects. A wrong magic, invalid
+    /// command bytes or an oversized length leave no frame boundary to resume from.
+    pub fn is_recoverable(&self) -> bool {
+        matches!(self, DecodeError::BadChecksum { .. } | DecodeError::Undecodable { .. })
+    }
+}
+
 /// The fields of a frame header that passed the magic, command and length checks.
 /// The checked fields of a 24-byte frame header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,8 +256,10 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 /// assembled stay buffered (plus whatever the caller extends beyond it), so a peer can make us
 /// hold at most one header plus [`PAYLOAD_SIZE_BYTES_MAX`] bytes plus one read chunk.
 ///
-/// After the first error the decoder is poisoned: every later `decode_next` returns the same
-/// error and `extend` discards its input, since the connection is being dropped.
+/// A bad checksum or an undecodable payload skips that one frame (the caller decides whether
+/// to drop the peer). After any other error the decoder is poisoned: every later
+/// `decode_next` returns the same error and `extend` discards its input, since the stream has
+/// lost its frame boundaries.
 #[derive(Debug)]
 pub struct FrameDecoder {
     magic: Magic,
@@ -298,13 +310,16 @@ impl FrameDecoder {
     ///
     /// # Errors
     ///
-    /// Any [`DecodeError`]; the decoder is then poisoned and returns the same error forever.
+    /// Any [`DecodeError`]. After a [recoverable](DecodeError::is_recoverable) one the bad
+    /// frame is skipped and decoding can go on; after any other the decoder is poisoned and
+    /// returns the same error forever.
     pub fn decode_next(&mut self) -> Result<Option<NetworkMessage>, DecodeError> {
         if let Some(error) = &self.poisoned {
             return Err(error.clone());
         }
         match self.try_decode() {
             Ok(message) => Ok(message),
+            Err(error) if error.is_recoverable() => Err(error),
             Err(error) => {
                 self.poisoned = Some(error.clone());
                 self.buffer = Vec::new();
@@ -331,21 +346,19 @@ impl FrameDecoder {
         };
 
         if !header.checksum_matches(&frame[HEADER_SIZE_BYTES..]) {
-            return Err(DecodeError::BadChecksum {
-                expected: checksum_of(&frame[HEADER_SIZE_BYTES..]),
-                command: header.command,
-                got: header.checksum,
-            });
+            let expected = checksum_of(&frame[HEADER_SIZE_BYTES..]);
+            self.read_offset += frame_len;
+            return Err(DecodeError::BadChecksum { expected, command: header.command, got: header.checksum });
         }
 
         // `deserialize` decodes exactly this one frame and fails on leftover bytes; for known
         // commands rust-bitcoin 0.32 also rejects bytes left inside the payload.
-        let raw: RawNetworkMessage =
-            encode::deserialize(frame).map_err(|error| DecodeError::Undecodable {
-                command: header.command,
-                reason: error_chain(&error),
-            })?;
+        let decoded: Result<RawNetworkMessage, _> = encode::deserialize(frame);
         self.read_offset += frame_len;
+        let raw = decoded.map_err(|error| DecodeError::Undecodable {
+            command: header.command,
+            reason: error_chain(&error),
+        })?;
         Ok(Some(raw.into_payload()))
     }
 }
@@ -784,13 +797,29 @@ mod tests {
 
     #[test]
     fn a_poisoned_decoder_repeats_its_error_and_ignores_further_input() {
-        let mut stream = encode_with_checksum(MAGIC, NetworkMessage::Verack, [1, 2, 3, 4]);
+        let mut stream = encode_raw(Magic::from_bytes([0xff; 4]), "verack", &[]);
         stream.extend(encode(MAGIC, NetworkMessage::Verack));
         let mut decoder = FrameDecoder::new(MAGIC);
         decoder.extend(&stream);
-        let first = decoder.decode_next().expect_err("bad checksum");
+        let first = decoder.decode_next().expect_err("wrong magic");
+        assert!(!first.is_recoverable());
         decoder.extend(&encode(MAGIC, NetworkMessage::Verack));
         assert_eq!(decoder.decode_next(), Err(first));
+        assert_eq!(decoder.buffered_len(), 0);
+    }
+
+    #[test]
+    fn a_bad_checksum_or_undecodable_payload_skips_that_frame_only() {
+        let mut stream = encode_with_checksum(MAGIC, NetworkMessage::Verack, [1, 2, 3, 4]);
+        stream.extend(encode_raw(MAGIC, "ping", &[1, 2, 3, 4]));
+        stream.extend(encode(MAGIC, NetworkMessage::Ping(9)));
+        let mut decoder = FrameDecoder::new(MAGIC);
+        decoder.extend(&stream);
+        let checksum = decoder.decode_next().expect_err("bad checksum");
+        assert!(matches!(checksum, DecodeError::BadChecksum { .. }) && checksum.is_recoverable(), "{checksum:?}");
+        let short = decoder.decode_next().expect_err("a 4-byte ping");
+        assert!(matches!(short, DecodeError::Undecodable { .. }) && short.is_recoverable(), "{short:?}");
+        assert_eq!(decoder.decode_next(), Ok(Some(NetworkMessage::Ping(9))));
         assert_eq!(decoder.buffered_len(), 0);
     }
 

@@ -1,7 +1,8 @@
 //! Outbound connection targets and btcd's retry backoff for permanent connection requests
 //! (`connmgr/connmanager.go` `handleFailedConn`): after the n-th consecutive failure or
 //! disconnect the target is redialled `n × retry_interval` later, at most `retry_max`; a
-//! successful connection resets n.
+//! successful connection resets n. Under the Core profile the same rule runs with
+//! `retry_interval = retry_max = 60 s`, a fixed retry as in Core's `ThreadOpenAddedConnections`.
 
 use crate::config::Timing;
 use crate::protocol::peer::{ms, PeerId};
@@ -18,6 +19,8 @@ enum TargetState {
     Dialing,
     /// Connected as this peer.
     Connected(PeerId),
+    /// Never dialled again (its address is discouraged).
+    Abandoned,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +83,14 @@ impl ConnectionManager {
             .min(ms(timing.retry_max));
         t.state = TargetState::Idle { dial_at_ms: now_ms + backoff_ms };
         backoff_ms
+    }
+
+    /// The connection ended and the target is never dialled again (Core skips discouraged
+    /// addresses when it picks outbound peers, `ThreadOpenConnections`).
+    pub fn abandon(&mut self, target: TargetId) {
+        if let Some(t) = self.targets.get_mut(target.0) {
+            t.state = TargetState::Abandoned;
+        }
     }
 
     /// The address of a target.

@@ -11,10 +11,21 @@
 //! 3. Report every connection end the node did not ask for with
 //!    [`Node::handle_disconnected`]; ends it asked for need no report.
 //!
-//! Behaviour follows btcd (B26 profile, `peer/peer.go`, `netsync/manager.go`,
-//! `connmgr/connmanager.go`), except that header validation and batch continuation follow
-//! Bitcoin Core (a batch of exactly 2000 headers means "ask again"; see
-//! `shared/reference/p2p-behaviour.md` section 7).
+//! Peer handling follows the configured [`Profile`]: btcd (B26: `peer/peer.go`,
+//! `netsync/manager.go`, `connmgr/connmanager.go`) or Bitcoin Core (`net.cpp`,
+//! `net_processing.cpp`), row by row of `shared/reference/p2p-behaviour.md` section 4. Header
+//! validation is Core's in both ([`header_chain`]).
+//!
+//! | topic | btcd | Core |
+//! |---|---|---|
+//! | handshake | 30 s; a non-`version` first message, a known message before `verack` or a duplicate `version`/`verack` disconnect, with `reject` where encodable | 60 s; all of those are ignored |
+//! | liveness | idle 5 min; a ping every 2 min by ticker | nothing received or sent for 20 min; first ping at the handshake, the next 2 min after the pong; a ping unanswered 20 min disconnects |
+//! | `getheaders` deadline | `headers` due 90 s after the request, checked every 15 s | none per request; the initial sync must finish within 15 min + 1 ms per expected header when another outbound peer exists |
+//! | next batch | while our best header is below the sync peer's advertised height, locator `[best]` | iff the batch held 2000, full locator from its last header |
+//! | sync peer | random among peers advertising more than our best header; 3 min without progress replaces it | the first outbound peer to finish the handshake, whatever it advertises |
+//! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage; unconnecting headers get a `getheaders`; `time-too-new` is not punished |
+//! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
+//! | reconnect | `n × 5 s` up to 5 min | every 60 s; discouraged addresses never |
 
 pub mod connection_manager;
 pub mod header_chain;
@@ -24,7 +35,7 @@ pub mod sync_manager;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use bitcoin::block::Header;
@@ -35,8 +46,9 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{
-    Config, ADDRV2_VERSION, BIP0031_VERSION, MIN_ACCEPTABLE_PROTOCOL_VERSION, PROTOCOL_VERSION,
-    REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX,
+    Config, Profile, ADDRV2_VERSION, BIP0031_VERSION, MAX_LOCATOR_SZ, MIN_ACCEPTABLE_PROTOCOL_VERSION,
+    MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX,
+    WTXID_RELAY_VERSION,
 };
 use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,
@@ -49,6 +61,15 @@ use header_chain::{ChainUpdate, HeaderChain, HeaderError};
 pub use peer::{Direction, HandshakeState, PeerId};
 use peer::{ms, Peer, RemoteVersion};
 use sync_manager::{StallVerdict, SyncManager};
+
+/// Seconds between blocks that difficulty aims for, on every network: Bitcoin Core
+/// `nPowTargetSpacing` (`kernel/chainparams.cpp`).
+const POW_TARGET_SPACING_S: u64 = 600;
+
+/// The host part of a `host:port` label (the whole label if it has no port).
+fn host_of(addr: &str) -> &str {
+    addr.rsplit_once(':').map_or(addr, |(host, _)| host)
+}
 
 /// Why the node closed a connection. Not an error: every disconnect carries one, and the trace
 /// records it.
@@ -64,10 +85,12 @@ pub enum DisconnectReason {
         /// What came instead.
         command: String,
     },
-    /// The peer's protocol version is below the minimum we accept.
+    /// The peer's protocol version is below the minimum we accept (btcd 209, Core 31800).
     ObsoleteVersion {
         /// Its version.
         version: u32,
+        /// The profile's minimum.
+        min: u32,
     },
     /// The `version` carried a nonce we sent ourselves: we dialled ourselves.
     SelfConnection {
@@ -80,10 +103,14 @@ pub enum DisconnectReason {
         /// Its length in bytes.
         length_bytes: usize,
     },
-    /// An outbound peer lacks `NODE_NETWORK` (btcd `server.go` `OnVersion`).
+    /// An outbound peer lacks the services we need: `NODE_NETWORK` under btcd (`server.go`
+    /// `OnVersion`), `NODE_NETWORK|NODE_WITNESS` (or `NODE_NETWORK_LIMITED|NODE_WITNESS` near
+    /// the tip) under Core (`HasAllDesirableServiceFlags`).
     MissingServices {
         /// The service bits it advertised.
         services: u64,
+        /// The bits we needed.
+        expected: u64,
     },
     /// A known message other than the tolerated feature messages arrived before `verack`
     /// (btcd `waitToFinishNegotiation`, `ErrInvalidHandshake`).
@@ -97,6 +124,39 @@ pub enum DisconnectReason {
     DuplicateVerack,
     /// `sendaddrv2` after the handshake.
     SendAddrV2AfterHandshake,
+    /// `wtxidrelay` after the handshake (Core only; btcd ignores it).
+    WtxidRelayAfterHandshake,
+    /// Core `InactivityCheck`: the connection is older than the handshake timeout and nothing
+    /// was ever received from the peer, or nothing ever sent to it.
+    NoMessageAtStart {
+        /// The handshake timeout, in milliseconds.
+        timeout_ms: u64,
+        /// Nothing was ever received.
+        never_received: bool,
+        /// Nothing was ever sent.
+        never_sent: bool,
+    },
+    /// Core `InactivityCheck`: nothing sent to the peer for longer than the idle timeout.
+    SendTimeout {
+        /// The limit that passed, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// Core `InactivityCheck`: nothing received from the peer for longer than the idle timeout.
+    ReceiveTimeout {
+        /// The limit that passed, in milliseconds.
+        timeout_ms: u64,
+    },
+    /// Core `MaybeSendPing`: our ping went unanswered for longer than the ping timeout.
+    PingTimeout {
+        /// How long ago the ping was sent, in milliseconds.
+        waited_ms: u64,
+    },
+    /// Core: the initial header sync with this peer passed its deadline while another
+    /// preferred peer was available ("Timeout downloading headers").
+    HeadersSyncTimeout {
+        /// How long ago the sync started, in milliseconds.
+        waited_ms: u64,
+    },
     /// Nothing received for the idle timeout (btcd `idleTimeout`).
     Idle {
         /// The limit that passed, in milliseconds.
@@ -126,10 +186,13 @@ pub enum DisconnectReason {
     },
     /// A header failed validation.
     InvalidHeader(HeaderError),
-    /// A `getheaders` with more locator hashes than btcd's `MaxBlockLocatorsPerMsg`.
+    /// A `getheaders` with more locator hashes than the profile allows (btcd
+    /// `MaxBlockLocatorsPerMsg` 500, Core `MAX_LOCATOR_SZ` 101).
     TooManyLocatorHashes {
         /// How many it had.
         count: usize,
+        /// The profile's maximum.
+        max: usize,
     },
     /// Inbound connections are at `inbound_max`.
     TooManyInbound,
@@ -148,25 +211,46 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::FirstMessageNotVersion { command } => {
                 write!(f, "first message was `{command}`: a version message must precede all others")
             }
-            DisconnectReason::ObsoleteVersion { version } => write!(
-                f,
-                "protocol version {version} is below the minimum {MIN_ACCEPTABLE_PROTOCOL_VERSION}"
-            ),
+            DisconnectReason::ObsoleteVersion { version, min } => {
+                write!(f, "using obsolete version {version} (minimum {min})")
+            }
             DisconnectReason::SelfConnection { nonce } => {
                 write!(f, "connected to self (version nonce {nonce:#018x} is ours)")
             }
             DisconnectReason::UserAgentTooLong { length_bytes } => {
                 write!(f, "user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}")
             }
-            DisconnectReason::MissingServices { services } => {
-                write!(f, "outbound peer lacks NODE_NETWORK (services {services:#x})")
-            }
+            DisconnectReason::MissingServices { services, expected } => write!(
+                f,
+                "outbound peer does not offer the expected services ({services:#x} offered, {expected:#x} expected)"
+            ),
             DisconnectReason::UnexpectedBeforeVerack { command } => {
                 write!(f, "unexpected `{command}` before verack")
             }
             DisconnectReason::DuplicateVersion => write!(f, "duplicate version message"),
             DisconnectReason::DuplicateVerack => write!(f, "duplicate verack message"),
             DisconnectReason::SendAddrV2AfterHandshake => write!(f, "sendaddrv2 after verack"),
+            DisconnectReason::WtxidRelayAfterHandshake => write!(f, "wtxidrelay received after verack"),
+            DisconnectReason::NoMessageAtStart { timeout_ms, never_received, never_sent } => {
+                write!(f, "socket no message in first {timeout_ms} ms")?;
+                if *never_received {
+                    write!(f, ", never received from peer")?;
+                }
+                if *never_sent {
+                    write!(f, ", never sent to peer")?;
+                }
+                Ok(())
+            }
+            DisconnectReason::SendTimeout { timeout_ms } => {
+                write!(f, "socket sending timeout: nothing sent for {timeout_ms} ms")
+            }
+            DisconnectReason::ReceiveTimeout { timeout_ms } => {
+                write!(f, "socket receive timeout: nothing received for {timeout_ms} ms")
+            }
+            DisconnectReason::PingTimeout { waited_ms } => write!(f, "ping timeout: {waited_ms} ms"),
+            DisconnectReason::HeadersSyncTimeout { waited_ms } => {
+                write!(f, "Timeout downloading headers ({waited_ms} ms after the sync started)")
+            }
             DisconnectReason::Idle { timeout_ms } => {
                 write!(f, "idle: nothing received for {timeout_ms} ms")
             }
@@ -182,8 +266,8 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "headers message with {count} headers (max {})", wire::HEADERS_PER_MESSAGE_MAX)
             }
             DisconnectReason::InvalidHeader(error) => write!(f, "invalid header: {error}"),
-            DisconnectReason::TooManyLocatorHashes { count } => {
-                write!(f, "getheaders with {count} locator hashes (max {})", wire::LOCATOR_HASHES_MAX)
+            DisconnectReason::TooManyLocatorHashes { count, max } => {
+                write!(f, "getheaders with {count} locator hashes (max {max})")
             }
             DisconnectReason::TooManyInbound => write!(f, "too many inbound peers"),
             DisconnectReason::OutboundQueueFull => write!(f, "outbound queue full"),
@@ -300,6 +384,30 @@ pub enum Event {
         /// The transport error, if any.
         error: Option<String>,
     },
+    /// A message was dropped and the peer kept (Core: a bad checksum, an undecodable payload,
+    /// a message before the handshake allows it).
+    Dropped {
+        /// From whom.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
+    /// A header from the peer did not connect to anything we know; we asked for the gap
+    /// (Core `HandleUnconnectingHeaders`).
+    Unconnecting {
+        /// From whom.
+        peer: PeerId,
+        /// The first header of the message.
+        hash: BlockHash,
+    },
+    /// The peer's address is discouraged: its target is not redialled (Core `Misbehaving`,
+    /// `BanMan::Discourage`, in memory only).
+    Discouraged {
+        /// The connection.
+        peer: PeerId,
+        /// The address (host part).
+        addr: String,
+    },
     /// A permanent outbound target will be redialled.
     Reconnecting {
         /// The target's address.
@@ -319,6 +427,9 @@ impl Event {
             | Event::HandshakeDone { peer, .. }
             | Event::HeadersImported { peer, .. }
             | Event::Disconnected { peer, .. }
+            | Event::Dropped { peer, .. }
+            | Event::Unconnecting { peer, .. }
+            | Event::Discouraged { peer, .. }
             | Event::PeerClosed { peer, .. } => Some(*peer),
             Event::SyncPeer { peer } => *peer,
             _ => None,
@@ -381,6 +492,9 @@ impl Event {
             Event::PeerClosed { error: Some(error), .. } => {
                 write!(f, "closed_by_peer {who} error=\"{error}\"")
             }
+            Event::Dropped { reason, .. } => write!(f, "dropped {who} reason=\"{reason}\""),
+            Event::Unconnecting { hash, .. } => write!(f, "unconnecting {who} first={hash}"),
+            Event::Discouraged { addr, .. } => write!(f, "discouraged {who} addr={addr}"),
             Event::Reconnecting { addr, retry_in_ms } => {
                 write!(f, "reconnect {addr} retry_in_ms={retry_in_ms}")
             }
@@ -435,6 +549,8 @@ pub struct Node {
     sent_nonces: VecDeque<u64>,
     sync: SyncManager,
     connections: ConnectionManager,
+    /// Core: addresses (host part) discouraged for misbehaviour, in memory only (D27, D31).
+    discouraged: BTreeSet<String>,
     outputs: VecDeque<Output>,
 }
 
@@ -454,6 +570,7 @@ impl Node {
             sent_nonces: VecDeque::new(),
             sync,
             connections,
+            discouraged: BTreeSet::new(),
             outputs: VecDeque::new(),
         };
         node.event(Event::Started {
@@ -485,9 +602,13 @@ impl Node {
         self.peers.values().filter(|p| p.is_ready()).count()
     }
 
-    /// The current sync peer.
+    /// The current sync peer: btcd's single `syncPeer`; under Core the lowest-numbered peer
+    /// whose initial header sync was started (`fSyncStarted`).
     pub fn sync_peer(&self) -> Option<PeerId> {
-        self.sync.sync_peer()
+        match self.config.profile {
+            Profile::Btcd => self.sync.sync_peer(),
+            Profile::Core => self.peers.values().find(|p| p.sync_started).map(|p| p.id),
+        }
     }
 
     /// The next output to execute, in order.
@@ -498,15 +619,15 @@ impl Node {
     /// The earliest time at which [`Node::handle_tick`] must run.
     pub fn poll_timeout(&self) -> Option<u64> {
         let timing = &self.config.timing;
-        let peers = self.peers.values().map(|p| p.next_deadline_ms(timing)).min();
-        [peers, Some(self.sync.next_deadline_ms()), self.connections.next_deadline_ms()]
-            .into_iter()
-            .flatten()
-            .min()
+        let profile = self.config.profile;
+        let peers = self.peers.values().map(|p| p.next_deadline_ms(timing, profile)).min();
+        let sampler = (profile == Profile::Btcd).then(|| self.sync.next_deadline_ms());
+        [peers, sampler, self.connections.next_deadline_ms()].into_iter().flatten().min()
     }
 
     /// A connection was established. Returns its id; for an outbound peer our `version` is
-    /// queued at once (btcd `negotiateOutboundProtocol`), an inbound peer must speak first.
+    /// queued at once (btcd `negotiateOutboundProtocol`, Core `PushNodeVersion`), an inbound
+    /// peer must speak first.
     pub fn handle_connected(&mut self, addr: String, direction: Direction, now_ms: u64) -> PeerId {
         let id = PeerId(self.next_peer_id);
         self.next_peer_id += 1;
@@ -517,7 +638,7 @@ impl Node {
             Direction::Outbound(target) => {
                 self.connections.on_connected(target, id);
                 let version = self.our_version(id, now_ms);
-                self.send(id, NetworkMessage::Version(version));
+                self.send(id, NetworkMessage::Version(version), now_ms);
             }
             Direction::Inbound if inbound >= self.config.inbound_max => {
                 self.disconnect(id, DisconnectReason::TooManyInbound, now_ms);
@@ -542,13 +663,29 @@ impl Node {
         }
     }
 
-    /// The peer's byte stream could not be decoded: btcd answers with
-    /// `reject(malformed)` when the negotiated version allows it, then disconnects.
+    /// The peer's byte stream could not be decoded.
+    ///
+    /// btcd answers every such error with `reject(malformed)` when the negotiated version
+    /// allows it, then disconnects (D17, D18). Core drops a frame with a bad checksum or an
+    /// undecodable payload and keeps the peer (its transport skips the frame); a wrong magic,
+    /// an oversized length or invalid command bytes end the connection.
     pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
-        let Some(p) = self.peers.get(&peer) else { return };
-        if p.is_ready() && p.negotiated_version >= REJECT_VERSION {
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.received_any = true;
+        if self.config.profile == Profile::Core {
+            if error.is_recoverable() {
+                self.event(Event::Dropped { peer, reason: error.to_string() });
+            } else {
+                self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
+            }
+            return;
+        }
+        // btcd writes the reject for a `wire.MessageError` (magic, command, length, checksum);
+        // a payload that ends early is an `io.ErrUnexpectedEOF` and gets none.
+        let undecodable = matches!(error, DecodeError::Undecodable { .. });
+        if p.is_ready() && p.negotiated_version >= REJECT_VERSION && !undecodable {
             let reason = format!("Can't read message from {}: {error}", p.addr);
-            self.send_reject(peer, "malformed", RejectReason::Malformed, reason);
+            self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
         }
         self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
     }
@@ -572,20 +709,22 @@ impl Node {
     pub fn handle_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
         let Some(p) = self.peers.get_mut(&peer) else { return };
         p.last_recv_ms = now_ms;
+        p.received_any = true;
         let state = p.state;
         let detail = self.describe(&message);
         self.event(Event::Received { peer, command: wire::command_name(&message), detail });
-        match state {
-            HandshakeState::AwaitVersion => match message {
+        match (self.config.profile, state) {
+            (_, HandshakeState::Ready) => self.on_ready_message(peer, message, now_ms),
+            (Profile::Btcd, HandshakeState::AwaitVersion) => match message {
                 NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
                 other => {
                     let command = wire::command_name(&other);
                     let reason = "a version message must precede all others".to_string();
-                    self.send_reject(peer, "version", RejectReason::Malformed, reason);
+                    self.send_reject(peer, "version", RejectReason::Malformed, reason, now_ms);
                     self.disconnect(peer, DisconnectReason::FirstMessageNotVersion { command }, now_ms);
                 }
             },
-            HandshakeState::AwaitVerack => match message {
+            (Profile::Btcd, HandshakeState::AwaitVerack) => match message {
                 NetworkMessage::Verack => self.on_verack(peer, now_ms),
                 NetworkMessage::Version(_) => {
                     self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms)
@@ -607,12 +746,47 @@ impl Node {
                     self.disconnect(peer, DisconnectReason::UnexpectedBeforeVerack { command }, now_ms);
                 }
             },
-            HandshakeState::Ready => self.on_ready_message(peer, message, now_ms),
+            // Core `ProcessMessage`: before `version` everything is ignored ("non-version
+            // message before version handshake"); before `verack` only `verack`, a redundant
+            // `version` (ignored) and the feature messages count ("prior to verack").
+            (Profile::Core, HandshakeState::AwaitVersion) => match message {
+                NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
+                other => {
+                    let reason = format!("non-version message `{}` before version handshake", wire::command_name(&other));
+                    self.event(Event::Dropped { peer, reason });
+                }
+            },
+            (Profile::Core, HandshakeState::AwaitVerack) => match message {
+                NetworkMessage::Verack => self.on_verack(peer, now_ms),
+                NetworkMessage::SendAddrV2 => {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        p.wants_addrv2 = true;
+                    }
+                }
+                NetworkMessage::WtxidRelay => {}
+                NetworkMessage::Version(_) => {
+                    self.event(Event::Dropped { peer, reason: "redundant version message".into() });
+                }
+                other => {
+                    let reason = format!("unsupported message `{}` prior to verack", wire::command_name(&other));
+                    self.event(Event::Dropped { peer, reason });
+                }
+            },
         }
     }
 
     /// Runs every timer that is due at `now_ms`.
     pub fn handle_tick(&mut self, now_ms: u64) {
+        match self.config.profile {
+            Profile::Btcd => self.btcd_tick(now_ms),
+            Profile::Core => self.core_tick(now_ms),
+        }
+        self.dial_due(now_ms);
+    }
+
+    /// btcd's timers: the negotiation timeout, `inHandler`'s idle timer, `stallHandler`'s
+    /// 15-s ticker, `pingHandler`'s 2-min ticker and the sync manager's 30-s sampler.
+    fn btcd_tick(&mut self, now_ms: u64) {
         let timing = self.config.timing.clone();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
@@ -655,7 +829,7 @@ impl Node {
                         p.ping_in_flight = Some((nonce, now_ms));
                     }
                 }
-                self.send(id, NetworkMessage::Ping(nonce));
+                self.send(id, NetworkMessage::Ping(nonce), now_ms);
             }
         }
         let best_height = self.chain.tip_height();
@@ -674,17 +848,138 @@ impl Node {
                 self.start_sync(now_ms);
             }
         }
-        self.dial_due(now_ms);
+    }
+
+    /// Core's per-peer checks, each with a strict `>`: `CConnman::InactivityCheck` (`net.cpp`),
+    /// `MaybeSendPing`, and the headers-sync timeout of `SendMessages` (`net_processing.cpp`).
+    fn core_tick(&mut self, now_ms: u64) {
+        let timing = self.config.timing.clone();
+        let handshake_ms = ms(timing.handshake_timeout);
+        let idle_ms = ms(timing.idle_timeout);
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            let Some(p) = self.peers.get(&id) else { continue };
+            // InactivityCheck starts once the connection is older than the peer timeout.
+            if now_ms > p.connected_at_ms.saturating_add(handshake_ms) {
+                let reason = if !p.received_any || p.last_send_ms.is_none() {
+                    Some(DisconnectReason::NoMessageAtStart {
+                        timeout_ms: handshake_ms,
+                        never_received: !p.received_any,
+                        never_sent: p.last_send_ms.is_none(),
+                    })
+                } else if p.last_send_ms.is_some_and(|t| now_ms > t.saturating_add(idle_ms)) {
+                    Some(DisconnectReason::SendTimeout { timeout_ms: idle_ms })
+                } else if now_ms > p.last_recv_ms.saturating_add(idle_ms) {
+                    Some(DisconnectReason::ReceiveTimeout { timeout_ms: idle_ms })
+                } else if !p.is_ready() {
+                    Some(DisconnectReason::HandshakeTimeout { timeout_ms: handshake_ms })
+                } else {
+                    None
+                };
+                if let Some(reason) = reason {
+                    self.disconnect(id, reason, now_ms);
+                    continue;
+                }
+            }
+            if !p.is_ready() {
+                continue;
+            }
+            if let Some((_, sent_ms)) = p.ping_in_flight {
+                if now_ms > sent_ms.saturating_add(ms(timing.ping_timeout)) {
+                    self.disconnect(id, DisconnectReason::PingTimeout { waited_ms: now_ms - sent_ms }, now_ms);
+                    continue;
+                }
+            } else if p.ping_start_ms.is_none_or(|start| now_ms > start.saturating_add(ms(timing.ping_interval))) {
+                self.core_send_ping(id, now_ms);
+            }
+            self.core_check_headers_sync_timeout(id, now_ms);
+        }
+        self.start_sync(now_ms);
+    }
+
+    /// Core `MaybeSendPing`: a fresh non-zero nonce, expected back only above BIP 31.
+    fn core_send_ping(&mut self, peer: PeerId, now_ms: u64) {
+        let nonce = self.rng.next_u64().max(1);
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        p.ping_start_ms = Some(now_ms);
+        if p.negotiated_version > BIP0031_VERSION {
+            p.ping_in_flight = Some((nonce, now_ms));
+        }
+        self.send(peer, NetworkMessage::Ping(nonce), now_ms);
+    }
+
+    /// Core `SendMessages`, "Check for headers sync timeouts": while our best header is older
+    /// than `max_tip_age`, a sync peer past its deadline is dropped if it is the only sync
+    /// peer and another preferred (outbound) peer exists; once the best header is recent the
+    /// deadline is cleared for good.
+    fn core_check_headers_sync_timeout(&mut self, peer: PeerId, now_ms: u64) {
+        let Some(deadline_ms) = self.peers.get(&peer).and_then(|p| p.headers_sync_deadline_ms) else { return };
+        if !self.core_best_header_is_old(now_ms) {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.headers_sync_deadline_ms = None;
+            }
+            return;
+        }
+        if now_ms <= deadline_ms {
+            return;
+        }
+        let sync_started = self.peers.values().filter(|p| p.sync_started).count();
+        let preferred = self.peers.values().filter(|p| p.is_ready() && p.is_outbound() && p.can_serve_headers()).count();
+        let this_preferred = self.peers.get(&peer).is_some_and(|p| p.is_outbound() && p.can_serve_headers());
+        if sync_started == 1 && preferred - usize::from(this_preferred) >= 1 {
+            let started = deadline_ms.saturating_sub(self.core_headers_sync_allowance_ms(now_ms));
+            let waited_ms = now_ms.saturating_sub(started);
+            self.disconnect(peer, DisconnectReason::HeadersSyncTimeout { waited_ms }, now_ms);
+        } else if let Some(p) = self.peers.get_mut(&peer) {
+            // Nobody could take over: Core keeps checking on every pass; here the check runs
+            // again with the node's other timers and whenever a peer finishes its handshake.
+            p.headers_sync_overdue = true;
+        }
+    }
+
+    /// True while our best header is older than `max_tip_age` (Core's initial-sync test on
+    /// `m_best_header->Time()`).
+    fn core_best_header_is_old(&self, now_ms: u64) -> bool {
+        let tip_time_s = u64::from(self.chain.tip_header().time);
+        tip_time_s.saturating_add(self.config.timing.max_tip_age.as_secs()) < now_ms / 1000
+    }
+
+    /// Core: how long an initial header sync started now may take: `HEADERS_DOWNLOAD_TIMEOUT_BASE`
+    /// plus `HEADERS_DOWNLOAD_TIMEOUT_PER_HEADER` per `nPowTargetSpacing` (600 s) between our
+    /// best header's time and now, computed in microseconds as Core does and rounded up to
+    /// whole milliseconds.
+    fn core_headers_sync_allowance_ms(&self, now_ms: u64) -> u64 {
+        let behind_s = (now_ms / 1000).saturating_sub(u64::from(self.chain.tip_header().time));
+        let per_header_us = u64::try_from(self.config.timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
+        let extra_us = per_header_us.saturating_mul(behind_s) / POW_TARGET_SPACING_S;
+        ms(self.config.timing.headers_download_timeout_base).saturating_add(extra_us.div_ceil(1000))
     }
 
     fn on_version(&mut self, peer: PeerId, version: VersionMessage, now_ms: u64) {
-        if self.sent_nonces.contains(&version.nonce) {
+        let core = self.config.profile == Profile::Core;
+        let Some(direction) = self.peers.get(&peer).map(|p| p.direction) else { return };
+        let self_connection = if core {
+            // Core `CheckIncomingNonce`: inbound only, against outbound connections that have
+            // not finished their handshake.
+            direction == Direction::Inbound
+                && self.peers.values().any(|p| p.is_outbound() && !p.is_ready() && p.local_nonce == Some(version.nonce))
+        } else {
+            self.sent_nonces.contains(&version.nonce)
+        };
+        if self_connection {
             self.disconnect(peer, DisconnectReason::SelfConnection { nonce: version.nonce }, now_ms);
             return;
         }
         if version.user_agent.len() > USER_AGENT_BYTES_MAX {
             let length_bytes = version.user_agent.len();
-            self.disconnect(peer, DisconnectReason::UserAgentTooLong { length_bytes }, now_ms);
+            if core {
+                // Core reads the user agent as `LIMITED_STRING(256)`: a longer one throws, and
+                // the whole message is dropped.
+                let reason = format!("version user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}");
+                self.event(Event::Dropped { peer, reason });
+            } else {
+                self.disconnect(peer, DisconnectReason::UserAgentTooLong { length_bytes }, now_ms);
+            }
             return;
         }
         let Some(p) = self.peers.get_mut(&peer) else { return };
@@ -696,38 +991,65 @@ impl Node {
             start_height: version.start_height,
             user_agent: version.user_agent.clone(),
         });
-        let direction = p.direction;
-        if matches!(direction, Direction::Outbound(_)) && !version.services.has(ServiceFlags::NETWORK) {
-            if negotiated >= REJECT_VERSION {
-                let reason = format!("required services {:#x} not offered", ServiceFlags::NETWORK.to_u64());
-                self.send_reject(peer, "version", RejectReason::NonStandard, reason);
+        if matches!(direction, Direction::Outbound(_)) {
+            if let Some(expected) = self.missing_services(version.services, now_ms) {
+                if !core && negotiated >= REJECT_VERSION {
+                    let reason = format!("required services {:#x} not offered", ServiceFlags::NETWORK.to_u64());
+                    self.send_reject(peer, "version", RejectReason::NonStandard, reason, now_ms);
+                }
+                let services = version.services.to_u64();
+                self.disconnect(peer, DisconnectReason::MissingServices { services, expected }, now_ms);
+                return;
             }
-            let services = version.services.to_u64();
-            self.disconnect(peer, DisconnectReason::MissingServices { services }, now_ms);
-            return;
         }
-        if version.version < MIN_ACCEPTABLE_PROTOCOL_VERSION {
-            // btcd builds a reject here but cannot encode it below `RejectVersion`.
-            self.disconnect(peer, DisconnectReason::ObsoleteVersion { version: version.version }, now_ms);
+        let min = if core { MIN_PEER_PROTO_VERSION } else { MIN_ACCEPTABLE_PROTOCOL_VERSION };
+        if version.version < min {
+            // btcd builds a reject here but cannot encode it below `RejectVersion`; Core sends
+            // none.
+            self.disconnect(peer, DisconnectReason::ObsoleteVersion { version: version.version, min }, now_ms);
             return;
         }
         if direction == Direction::Inbound {
             let ours = self.our_version(peer, now_ms);
-            self.send(peer, NetworkMessage::Version(ours));
+            self.send(peer, NetworkMessage::Version(ours), now_ms);
+        }
+        if core && negotiated >= WTXID_RELAY_VERSION {
+            self.send(peer, NetworkMessage::WtxidRelay, now_ms);
         }
         if negotiated >= ADDRV2_VERSION {
-            self.send(peer, NetworkMessage::SendAddrV2);
+            self.send(peer, NetworkMessage::SendAddrV2, now_ms);
         }
-        self.send(peer, NetworkMessage::Verack);
+        self.send(peer, NetworkMessage::Verack, now_ms);
         if let Some(p) = self.peers.get_mut(&peer) {
             p.state = HandshakeState::AwaitVerack;
         }
     }
 
+    /// The service bits an outbound peer's `services` lack, as the profile's full expected
+    /// mask, or `None` if it offers enough. btcd needs `NODE_NETWORK` (`server.go OnVersion`).
+    /// Core needs `NODE_NETWORK|NODE_WITNESS`, or `NODE_NETWORK_LIMITED|NODE_WITNESS` from a
+    /// peer that sets `NODE_NETWORK_LIMITED` while our best header is less than `max_tip_age`
+    /// old (`GetDesirableServiceFlags`, `HasAllDesirableServiceFlags` in `net_processing.cpp`).
+    fn missing_services(&self, services: ServiceFlags, now_ms: u64) -> Option<u64> {
+        match self.config.profile {
+            Profile::Btcd => (!services.has(ServiceFlags::NETWORK)).then(|| ServiceFlags::NETWORK.to_u64()),
+            Profile::Core => {
+                let limited_ok = services.has(ServiceFlags::NETWORK_LIMITED) && !self.core_best_header_is_old(now_ms);
+                let expected = if limited_ok {
+                    ServiceFlags::NETWORK_LIMITED | ServiceFlags::WITNESS
+                } else {
+                    ServiceFlags::NETWORK | ServiceFlags::WITNESS
+                };
+                (!services.has(expected)).then(|| expected.to_u64())
+            }
+        }
+    }
+
     fn on_verack(&mut self, peer: PeerId, now_ms: u64) {
         let timing = self.config.timing.clone();
+        let profile = self.config.profile;
         let Some(p) = self.peers.get_mut(&peer) else { return };
-        p.set_ready(now_ms, &timing);
+        p.set_ready(now_ms, &timing, profile);
         let remote = p.remote.clone().unwrap_or(RemoteVersion {
             version: 0,
             services: ServiceFlags::NONE,
@@ -742,36 +1064,59 @@ impl Node {
             start_height: remote.start_height,
             user_agent: remote.user_agent,
         });
+        if profile == Profile::Core {
+            // Core's first `SendMessages` pass after `fSuccessfullyConnected`: the ping, then
+            // the initial `getheaders`. A new preferred peer may also let an overdue
+            // headers-sync timeout fire.
+            self.core_send_ping(peer, now_ms);
+            let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+            for id in ids {
+                self.core_check_headers_sync_timeout(id, now_ms);
+            }
+        }
         self.start_sync(now_ms);
     }
 
     fn on_ready_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
+        let core = self.config.profile == Profile::Core;
         match message {
+            NetworkMessage::Version(_) if core => {
+                self.event(Event::Dropped { peer, reason: "redundant version message".into() });
+            }
+            NetworkMessage::Verack if core => {
+                self.event(Event::Dropped { peer, reason: "redundant verack message".into() });
+            }
             NetworkMessage::Version(_) => {
                 let reason = "duplicate version message".to_string();
-                self.send_reject(peer, "version", RejectReason::Duplicate, reason);
+                self.send_reject(peer, "version", RejectReason::Duplicate, reason, now_ms);
                 self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms);
             }
             NetworkMessage::Verack => {
                 let reason = "duplicate verack message".to_string();
-                self.send_reject(peer, "verack", RejectReason::Duplicate, reason);
+                self.send_reject(peer, "verack", RejectReason::Duplicate, reason, now_ms);
                 self.disconnect(peer, DisconnectReason::DuplicateVerack, now_ms);
             }
             NetworkMessage::SendAddrV2 => {
                 self.disconnect(peer, DisconnectReason::SendAddrV2AfterHandshake, now_ms)
             }
+            NetworkMessage::WtxidRelay if core => {
+                self.disconnect(peer, DisconnectReason::WtxidRelayAfterHandshake, now_ms)
+            }
             NetworkMessage::Ping(nonce)
                 if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
             {
-                self.send(peer, NetworkMessage::Pong(nonce));
+                self.send(peer, NetworkMessage::Pong(nonce), now_ms);
             }
             NetworkMessage::Pong(nonce) => {
                 if let Some(p) = self.peers.get_mut(&peer) {
                     // btcd `handlePongMsg`: only the nonce of the last ping counts; anything
-                    // else is ignored, never punished.
+                    // else is ignored, never punished. Core: a matching nonce finishes the
+                    // ping, a zero nonce cancels it, a mismatch leaves it outstanding.
                     if let Some((expected, sent_ms)) = p.ping_in_flight {
                         if expected == nonce {
                             p.last_rtt_ms = Some(now_ms - sent_ms);
+                            p.ping_in_flight = None;
+                        } else if core && nonce == 0 {
                             p.ping_in_flight = None;
                         }
                     }
@@ -782,7 +1127,8 @@ impl Node {
                     p.wants_headers_announcements = true;
                 }
             }
-            NetworkMessage::Headers(headers) => self.on_headers(peer, headers, now_ms),
+            NetworkMessage::Headers(headers) if core => self.core_on_headers(peer, headers, now_ms),
+            NetworkMessage::Headers(headers) => self.btcd_on_headers(peer, headers, now_ms),
             NetworkMessage::GetHeaders(request) => self.on_getheaders(peer, request, now_ms),
             // Everything else (inv, addr, reject, unknown commands...) is ignored by a
             // header-only node; receiving it already reset the idle timer.
@@ -790,8 +1136,35 @@ impl Node {
         }
     }
 
-    fn on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
+    /// Adds a `headers` message to the chain, persists and reports what changed. Returns the
+    /// import outcome (`None` for an empty message).
+    fn import_headers(&mut self, peer: PeerId, headers: &[Header], now_ms: u64) -> Option<header_chain::Import> {
+        let import = (!headers.is_empty()).then(|| self.chain.accept_headers(headers, now_ms / 1000));
+        if let Some(update) = import.as_ref().and_then(|i| i.update.clone()) {
+            self.outputs.push_back(Output::Persist(update));
+            let tip = Event::TipChanged {
+                height: self.chain.tip_height(),
+                hash: self.chain.tip_hash(),
+                chainwork: self.chain.tip_chainwork(),
+                reorg_depth: import.as_ref().map_or(0, |i| i.reorg_depth),
+            };
+            self.event(tip);
+        }
+        let accepted = import.as_ref().map_or(0, |i| i.accepted);
+        let received = headers.len();
+        self.event(Event::HeadersImported { peer, received, accepted, tip_height: self.chain.tip_height() });
+        import
+    }
+
+    /// btcd B26 `handleHeadersMsg`: headers are checked in order and the first failure
+    /// disconnects (D15); the sync peer is asked again with the one-entry locator
+    /// `[best header]` while our best header is below its advertised height (D13, D26).
+    fn btcd_on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
         if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
+            // btcd refuses the payload as longer than `MsgHeaders.MaxPayloadLength` (162,009
+            // bytes) while reading it, and answers `reject(malformed)`.
+            let reason = format!("headers message with {} headers exceeds {}", headers.len(), wire::HEADERS_PER_MESSAGE_MAX);
+            self.send_reject(peer, "headers", RejectReason::Malformed, reason, now_ms);
             self.disconnect(peer, DisconnectReason::TooManyHeaders { count: headers.len() }, now_ms);
             return;
         }
@@ -799,52 +1172,95 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.getheaders_sent_ms = None;
         }
-        let received = headers.len();
-        let import = if headers.is_empty() {
-            None
-        } else {
-            self.sync.on_headers(peer, now_ms);
-            Some(self.chain.accept_headers(&headers, now_ms / 1000))
-        };
-        let accepted = import.as_ref().map_or(0, |i| i.accepted);
-        if let Some(import) = &import {
-            if let Some(update) = &import.update {
-                self.outputs.push_back(Output::Persist(update.clone()));
-                let tip = Event::TipChanged {
-                    height: self.chain.tip_height(),
-                    hash: self.chain.tip_hash(),
-                    chainwork: self.chain.tip_chainwork(),
-                    reorg_depth: import.reorg_depth,
-                };
-                self.event(tip);
-            }
+        if headers.is_empty() {
+            self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
+            return;
         }
-        self.event(Event::HeadersImported { peer, received, accepted, tip_height: self.chain.tip_height() });
+        self.sync.on_headers(peer, now_ms);
+        let import = self.import_headers(peer, &headers, now_ms);
         if let Some(error) = import.and_then(|i| i.error) {
             self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
         }
-        if received == wire::HEADERS_PER_MESSAGE_MAX {
-            // Bitcoin Core: a full batch means the peer has more; continue from its last header.
-            let last = headers[received - 1].block_hash();
-            let locator = self.chain.locator_from(&last);
+        if self.sync.sync_peer() != Some(peer) {
+            return;
+        }
+        let advertised = self.peers.get(&peer).map_or(0, Peer::start_height);
+        if i64::from(self.chain.tip_height()) < i64::from(advertised) {
+            let locator = vec![self.chain.tip_hash()];
             self.send_getheaders(peer, locator, now_ms);
-        } else if self.sync.sync_peer() == Some(peer) {
-            // Fewer than 2000: this peer's tip is reached. If that is all it advertised, look for
-            // a higher peer; if it advertised more, the stall sampler judges it.
-            let advertised = self.peers.get(&peer).map_or(0, Peer::start_height);
-            if i64::from(self.chain.tip_height()) >= i64::from(advertised) {
-                self.sync.unset();
-                self.event(Event::SyncPeer { peer: None });
-                self.start_sync(now_ms);
+        } else {
+            // The sync peer's advertised tip is reached: look for a higher peer.
+            self.sync.unset();
+            self.event(Event::SyncPeer { peer: None });
+            self.start_sync(now_ms);
+        }
+    }
+
+    /// Core `ProcessHeadersMessage`: the size limit, then proof of work and continuity of the
+    /// whole message, then unconnecting headers (answered with a `getheaders`, no penalty,
+    /// D14), then header-by-header acceptance where every failure but `time-too-new` (D16)
+    /// disconnects and discourages; a full message of 2000 asks for more with a full locator
+    /// from its last header (D13, D26).
+    fn core_on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
+        if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
+            self.misbehaving(peer, DisconnectReason::TooManyHeaders { count: headers.len() }, now_ms);
+            return;
+        }
+        let Some(first) = headers.first() else {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.last_getheaders_ms = None;
+            }
+            self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
+            return;
+        };
+        let first_hash = first.block_hash();
+        let connects = self.chain.contains(&first.prev_blockhash);
+        let import = self.import_headers(peer, &headers, now_ms);
+        match import.and_then(|i| i.error) {
+            None => {}
+            Some(HeaderError::PrevNotFound { hash, .. }) if !connects && hash == first_hash => {
+                self.event(Event::Unconnecting { peer, hash: first_hash });
+                let locator = self.chain.locator();
+                self.core_maybe_send_getheaders(peer, locator, now_ms);
+                return;
+            }
+            Some(HeaderError::TimeTooNew { .. }) => return,
+            Some(error) => {
+                self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
+                return;
             }
         }
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.last_getheaders_ms = None;
+        }
+        if headers.len() == wire::HEADERS_PER_MESSAGE_MAX {
+            let last = headers[headers.len() - 1].block_hash();
+            let locator = self.chain.locator_from(&last);
+            self.core_maybe_send_getheaders(peer, locator, now_ms);
+        }
+    }
+
+    /// Core `Misbehaving` for a header or message fault: disconnect and discourage the address
+    /// (in memory only). Core exempts manual and NoBan peers; here every peer is treated as an
+    /// automatic one, as the catalog's scenarios expect.
+    fn misbehaving(&mut self, peer: PeerId, reason: DisconnectReason, now_ms: u64) {
+        if let Some(p) = self.peers.get(&peer) {
+            let addr = host_of(&p.addr).to_string();
+            self.event(Event::Discouraged { peer, addr: addr.clone() });
+            self.discouraged.insert(addr);
+        }
+        self.disconnect(peer, reason, now_ms);
     }
 
     fn on_getheaders(&mut self, peer: PeerId, request: GetHeadersMessage, now_ms: u64) {
         let count = request.locator_hashes.len();
-        if count > wire::LOCATOR_HASHES_MAX {
-            self.disconnect(peer, DisconnectReason::TooManyLocatorHashes { count }, now_ms);
+        let max = match self.config.profile {
+            Profile::Btcd => wire::LOCATOR_HASHES_MAX,
+            Profile::Core => MAX_LOCATOR_SZ,
+        };
+        if count > max {
+            self.disconnect(peer, DisconnectReason::TooManyLocatorHashes { count, max }, now_ms);
             return;
         }
         let headers = self.chain.headers_after_locator(
@@ -852,10 +1268,19 @@ impl Node {
             request.stop_hash,
             wire::HEADERS_PER_MESSAGE_MAX,
         );
-        self.send(peer, NetworkMessage::Headers(headers));
+        self.send(peer, NetworkMessage::Headers(headers), now_ms);
     }
 
     fn start_sync(&mut self, now_ms: u64) {
+        match self.config.profile {
+            Profile::Btcd => self.btcd_start_sync(now_ms),
+            Profile::Core => self.core_start_sync(now_ms),
+        }
+    }
+
+    /// btcd `startSync`: one sync peer, chosen at random among ready full-node peers that
+    /// advertise more than our best header, asked with the full locator of our best header.
+    fn btcd_start_sync(&mut self, now_ms: u64) {
         let candidates: Vec<(PeerId, i32)> = self
             .peers
             .values()
@@ -870,15 +1295,75 @@ impl Node {
         }
     }
 
+    /// Core `SendMessages`, "Start block sync": a ready peer that can serve headers starts the
+    /// initial header sync if no peer has (and it is preferred, that is outbound, or no
+    /// outbound peer is connected), or with every peer once our best header is recent. Its
+    /// advertised height plays no part (D25). The locator starts one header below our best,
+    /// so the reply is never empty.
+    fn core_start_sync(&mut self, now_ms: u64) {
+        let recent = !self.core_best_header_is_old(now_ms);
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            let started = self.peers.values().filter(|p| p.sync_started).count();
+            let preferred = self.peers.values().filter(|p| p.is_ready() && p.is_outbound() && p.can_serve_headers()).count();
+            let Some(p) = self.peers.get(&id) else { continue };
+            if !p.is_ready() || p.sync_started || !p.can_serve_headers() {
+                continue;
+            }
+            let eligible = p.is_outbound() || preferred == 0;
+            if !((started == 0 && eligible) || recent) {
+                continue;
+            }
+            let deadline_ms = now_ms.saturating_add(self.core_headers_sync_allowance_ms(now_ms));
+            if let Some(p) = self.peers.get_mut(&id) {
+                p.sync_started = true;
+                p.headers_sync_deadline_ms = Some(deadline_ms);
+            }
+            self.event(Event::SyncPeer { peer: Some(id) });
+            let tip = self.chain.tip_hash();
+            let start = self.chain.get(&tip).map(|e| e.header.prev_blockhash).filter(|h| self.chain.contains(h)).unwrap_or(tip);
+            let locator = self.chain.locator_from(&start);
+            self.core_maybe_send_getheaders(id, locator, now_ms);
+        }
+    }
+
+    /// Core `MaybeSendGetHeaders`: at most one `getheaders` per `headers_response_time` unless
+    /// a connecting `headers` arrived since the last one.
+    fn core_maybe_send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
+        let window_ms = ms(self.config.timing.headers_response_time);
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.last_getheaders_ms.is_some_and(|t| now_ms.saturating_sub(t) <= window_ms) {
+            return;
+        }
+        p.last_getheaders_ms = Some(now_ms);
+        self.send_getheaders(peer, locator, now_ms);
+    }
+
+    /// Sends `getheaders(locator, hash_stop = 0)` and starts btcd's response deadline. Under
+    /// btcd a request whose first locator hash and stop equal the previous one's is not sent
+    /// again (`PushGetHeadersMsg`), which ends the loop a single-entry locator can cause when
+    /// the peer does not know our best header.
     fn send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
+        let btcd = self.config.profile == Profile::Btcd;
         if let Some(p) = self.peers.get_mut(&peer) {
+            let key = (locator.first().copied().unwrap_or_else(BlockHash::all_zeros), BlockHash::all_zeros());
+            if btcd && p.prev_getheaders == Some(key) {
+                return;
+            }
+            p.prev_getheaders = Some(key);
             p.getheaders_sent_ms = Some(now_ms);
         }
         let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
         let request = GetHeadersMessage { version: PROTOCOL_VERSION, ..request };
-        self.send(peer, NetworkMessage::GetHeaders(request));
+        self.send(peer, NetworkMessage::GetHeaders(request), now_ms);
     }
-    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String) {
+
+    /// btcd writes `reject` where the negotiated version allows it; Core never sends one
+    /// (D10).
+    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String, now_ms: u64) {
+        if self.config.profile == Profile::Core {
+            return;
+        }
         if self.peers.get(&peer).is_some_and(|p| p.negotiated_version >= REJECT_VERSION) {
             let reject = Reject {
                 message: command.into(),
@@ -886,7 +1371,7 @@ impl Node {
                 reason: reason.into(),
                 hash: bitcoin::hashes::sha256d::Hash::all_zeros(),
             };
-            self.send(peer, NetworkMessage::Reject(reject));
+            self.send(peer, NetworkMessage::Reject(reject), now_ms);
         }
     }
 
@@ -897,6 +1382,9 @@ impl Node {
             self.sent_nonces.pop_front();
         }
         self.sent_nonces.push_back(nonce);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.local_nonce = Some(nonce);
+        }
         let receiver = self
             .peers
             .get(&peer)
@@ -920,7 +1408,10 @@ impl Node {
         version
     }
 
-    fn send(&mut self, peer: PeerId, message: NetworkMessage) {
+    fn send(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.last_send_ms = Some(now_ms);
+        }
         let detail = self.describe(&message);
         self.event(Event::Sent { peer, command: wire::command_name(&message), detail });
         self.outputs.push_back(Output::Send { peer, message });
@@ -938,12 +1429,27 @@ impl Node {
     fn remove_peer(&mut self, peer: PeerId, now_ms: u64) {
         let Some(p) = self.peers.remove(&peer) else { return };
         if let Direction::Outbound(target) = p.direction {
-            let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
-            self.event(Event::Reconnecting { addr: p.addr.clone(), retry_in_ms });
+            if self.discouraged.contains(host_of(&p.addr)) {
+                self.connections.abandon(target);
+            } else {
+                let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
+                self.event(Event::Reconnecting { addr: p.addr.clone(), retry_in_ms });
+            }
         }
-        if self.sync.on_peer_removed(peer) {
-            self.event(Event::SyncPeer { peer: None });
-            self.start_sync(now_ms);
+        match self.config.profile {
+            Profile::Btcd => {
+                if self.sync.on_peer_removed(peer) {
+                    self.event(Event::SyncPeer { peer: None });
+                    self.start_sync(now_ms);
+                }
+            }
+            // Core `FinalizeNode` forgets the peer's sync state; the next `SendMessages` pass
+            // starts the sync with another peer.
+            Profile::Core => {
+                if p.sync_started {
+                    self.start_sync(now_ms);
+                }
+            }
         }
     }
 

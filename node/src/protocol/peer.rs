@@ -1,9 +1,11 @@
-//! One peer's connection state: handshake progress, BIP 31 ping/pong, the idle timer and btcd's
-//! per-request stall deadlines (`maybeAddDeadline` / `stallHandler` in btcd `peer/peer.go`).
+//! One peer's connection state: handshake progress, BIP 31 ping/pong, the idle timer, btcd's
+//! per-request stall deadlines (`maybeAddDeadline` / `stallHandler` in btcd `peer/peer.go`) and
+//! Bitcoin Core's per-peer header-sync state (`fSyncStarted`, `m_headers_sync_timeout`,
+//! `m_last_getheaders_timestamp` in `net_processing.cpp`).
 //!
 //! All times are milliseconds on the node's clock, passed in by the caller.
 
-use crate::config::Timing;
+use crate::config::{Profile, Timing};
 use crate::wire::ServiceFlags;
 
 /// Node-local identifier of one connection. A redialled peer gets a new id.
@@ -97,6 +99,30 @@ pub struct Peer {
     pub wants_headers_announcements: bool,
     /// The peer sent `sendaddrv2` during the handshake.
     pub wants_addrv2: bool,
+    /// The nonce of the `version` we sent on this connection (Core's self-connection check
+    /// compares inbound nonces with those of outbound connections still in handshake).
+    pub local_nonce: Option<u64>,
+    /// Whether anything was received on this connection (Core `InactivityCheck`).
+    pub received_any: bool,
+    /// Last time anything was queued for this peer (Core `m_last_send`).
+    pub last_send_ms: Option<u64>,
+    /// Core: when the last `ping` was sent (`m_ping_start`); the next one waits for its pong
+    /// and `ping_interval`.
+    pub ping_start_ms: Option<u64>,
+    /// Core: initial header sync was started with this peer (`fSyncStarted`).
+    pub sync_started: bool,
+    /// Core: the initial header sync must be done by then or the peer is dropped
+    /// (`m_headers_sync_timeout`); `None` once caught up or never started.
+    pub headers_sync_deadline_ms: Option<u64>,
+    /// Core: the headers-sync deadline passed when no other preferred peer could take over;
+    /// it is re-checked whenever the node runs its checks, but no longer wakes the node.
+    pub headers_sync_overdue: bool,
+    /// btcd: first locator hash and `hash_stop` of the last `getheaders` sent; an identical
+    /// request is not sent again (`PushGetHeadersMsg`, `prevGetHdrsBegin`/`prevGetHdrsStop`).
+    pub prev_getheaders: Option<(bitcoin::BlockHash, bitcoin::BlockHash)>,
+    /// Core: when our last `getheaders` went out, until any connecting `headers` arrives
+    /// (`m_last_getheaders_timestamp`, the two-minute rate limit).
+    pub last_getheaders_ms: Option<u64>,
 }
 
 impl Peer {
@@ -119,7 +145,29 @@ impl Peer {
             getheaders_sent_ms: None,
             wants_headers_announcements: false,
             wants_addrv2: false,
+            local_nonce: None,
+            received_any: false,
+            last_send_ms: None,
+            ping_start_ms: None,
+            sync_started: false,
+            headers_sync_deadline_ms: None,
+            headers_sync_overdue: false,
+            prev_getheaders: None,
+            last_getheaders_ms: None,
         }
+    }
+
+    /// True for a connection we dialled.
+    pub fn is_outbound(&self) -> bool {
+        matches!(self.direction, Direction::Outbound(_))
+    }
+
+    /// The peer advertised `NODE_NETWORK` or `NODE_NETWORK_LIMITED`, so it can serve headers
+    /// (Core `CanServeBlocks`, header-only reading).
+    pub fn can_serve_headers(&self) -> bool {
+        self.remote
+            .as_ref()
+            .is_some_and(|r| r.services.has(ServiceFlags::NETWORK) || r.services.has(ServiceFlags::NETWORK_LIMITED))
     }
 
     /// True once version/verack negotiation finished.
@@ -140,12 +188,24 @@ impl Peer {
 
     /// Marks the handshake finished at `now_ms` and starts the idle, ping and stall timers, as
     /// btcd starts `inHandler`, `pingHandler` and `stallHandler` after negotiation.
-    pub fn set_ready(&mut self, now_ms: u64, timing: &Timing) {
+    ///
+    /// Under Core the stall ticker is not used and the ping cadence is driven by
+    /// [`Peer::ping_start_ms`] instead of `next_ping_ms`; the idle clock keeps the last receive
+    /// time (Core measures from the last message, not from the handshake).
+    pub fn set_ready(&mut self, now_ms: u64, timing: &Timing, profile: Profile) {
         self.state = HandshakeState::Ready;
         self.ready_at_ms = Some(now_ms);
-        self.last_recv_ms = now_ms;
-        self.next_ping_ms = now_ms + ms(timing.ping_interval);
-        self.next_stall_tick_ms = now_ms + ms(timing.stall_tick_interval);
+        match profile {
+            Profile::Btcd => {
+                self.last_recv_ms = now_ms;
+                self.next_ping_ms = now_ms + ms(timing.ping_interval);
+                self.next_stall_tick_ms = now_ms + ms(timing.stall_tick_interval);
+            }
+            Profile::Core => {
+                self.next_ping_ms = u64::MAX;
+                self.next_stall_tick_ms = u64::MAX;
+            }
+        }
     }
 
     /// Deadline of the whole negotiation.
@@ -166,14 +226,42 @@ impl Peer {
     }
 
     /// The earliest time this peer needs attention.
-    pub fn next_deadline_ms(&self, timing: &Timing) -> u64 {
-        match self.state {
-            HandshakeState::Ready => self
-                .idle_deadline_ms(timing)
-                .min(self.next_ping_ms)
-                .min(self.next_stall_tick_ms),
-            _ => self.handshake_deadline_ms(timing),
+    pub fn next_deadline_ms(&self, timing: &Timing, profile: Profile) -> u64 {
+        match profile {
+            Profile::Btcd => match self.state {
+                HandshakeState::Ready => self
+                    .idle_deadline_ms(timing)
+                    .min(self.next_ping_ms)
+                    .min(self.next_stall_tick_ms),
+                _ => self.handshake_deadline_ms(timing),
+            },
+            Profile::Core => self.core_deadline_ms(timing),
         }
+    }
+
+    /// Core: the first time at which one of `InactivityCheck`, `MaybeSendPing` or the
+    /// headers-sync timeout can act. Core compares with a strict `>`, so each fires 1 ms after
+    /// its limit.
+    fn core_deadline_ms(&self, timing: &Timing) -> u64 {
+        let handshake = self.handshake_deadline_ms(timing).saturating_add(1);
+        if self.state != HandshakeState::Ready {
+            return handshake;
+        }
+        let idle = ms(timing.idle_timeout);
+        let mut next = self.last_recv_ms.saturating_add(idle).saturating_add(1);
+        if let Some(sent) = self.last_send_ms {
+            next = next.min(sent.saturating_add(idle).saturating_add(1));
+        }
+        let ping = match (self.ping_in_flight, self.ping_start_ms) {
+            (Some((_, sent)), _) => sent.saturating_add(ms(timing.ping_timeout)).saturating_add(1),
+            (None, Some(start)) => start.saturating_add(ms(timing.ping_interval)).saturating_add(1),
+            (None, None) => self.ready_at_ms.unwrap_or(0),
+        };
+        let sync = match self.headers_sync_deadline_ms {
+            Some(deadline) if !self.headers_sync_overdue => deadline.saturating_add(1),
+            _ => u64::MAX,
+        };
+        next.min(ping).min(sync)
     }
 }
 
