@@ -1,11 +1,21 @@
-//! Scripted fake btcd peers.
+//! Scripted fake peers imitating btcd or Bitcoin Core.
 //!
-//! A fake peer serves a chain fixture like a btcd node would: it answers the version/verack
-//! handshake (btcd's order: `version`, `sendaddrv2` when both speak 70016, `verack`), pongs
-//! every ping, pings every 2 minutes itself (btcd `pingHandler`), and answers `getheaders` with
-//! up to 2000 headers after the first locator hash it knows, stopping at `hash_stop`. A
-//! [`Behaviour`] makes it misbehave in one scripted way, or a [`Step`] list scripts it message
-//! by message.
+//! A fake peer serves a chain fixture like a real node of its [`Profile`] would:
+//!
+//! | | btcd | Core |
+//! |---|---|---|
+//! | handshake reply to `version` | `sendaddrv2` (both at 70016), `verack` | `wtxidrelay`, `sendaddrv2` (both at 70016), `verack` |
+//! | after `verack` | nothing | `sendcmpct(0, 2)`, then a `ping` at once |
+//! | its pings | every 2 min by ticker (`pingHandler`) | 2 min after the previous one, once it was answered (`MaybeSendPing`) |
+//! | `getheaders` with an empty locator and an unknown `hash_stop` | empty `headers` (`locateInventory`) | no reply |
+//! | locator limit | 500 hashes (`MaxBlockLocatorsPerMsg`) | 101 (`MAX_LOCATOR_SZ`); more closes the connection |
+//! | user agent | `/btcwire:0.5.0/btcd:0.26.0/` | `/Satoshi:28.1.0/` |
+//!
+//! Both pong every ping and answer `getheaders` with up to 2000 headers after the first
+//! locator hash they know, through `hash_stop`. A real Core peer would also send `feefilter`,
+//! `getaddr` and its own `getheaders`; the fake one does not, so the node's replies do not
+//! blur what a scenario counts. A [`Behaviour`] makes a peer misbehave in one scripted way, or
+//! a [`Step`] list scripts it message by message.
 //!
 //! The peer is written against the node's [`Network`] trait and plain tokio I/O traits, so the
 //! same code serves the node inside turmoil and over real loopback TCP.
@@ -20,6 +30,7 @@ use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use node::runtime::Network;
+use node::Profile;
 use node::wire::{
     self, Address, FrameDecoder, GetHeadersMessage, Magic, NetworkMessage, SendCmpct, ServiceFlags, VersionMessage,
 };
@@ -31,8 +42,15 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, Wr
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
 pub const LISTEN_PORT: u16 = 8333;
 
-/// btcd's `pingInterval` (`peer/peer.go`): fake peers ping this often after the handshake.
+/// btcd's `pingInterval` (`peer/peer.go`) and Core's `PING_INTERVAL` (`net_processing.cpp`):
+/// fake peers ping this often after the handshake.
 pub const PING_INTERVAL: Duration = Duration::from_secs(120);
+
+/// Most locator hashes a fake btcd peer accepts: btcd `wire.MaxBlockLocatorsPerMsg`.
+pub const BTCD_LOCATOR_HASHES_MAX: usize = 500;
+
+/// Most locator hashes a fake Core peer accepts: Core `MAX_LOCATOR_SZ` (`net_processing.cpp`).
+pub const CORE_LOCATOR_HASHES_MAX: usize = 101;
 
 /// How a fake peer (mis)behaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -53,6 +71,9 @@ pub enum Behaviour {
     SilentAfterHandshake,
     /// Answers the first `getheaders`, then sends nothing at all (no pongs).
     SilentAfterFirstHeaders,
+    /// Answers every `getheaders` with an empty `headers` (and pongs every ping), whatever it
+    /// advertised.
+    EmptyHeaders,
     /// In reply number `batch` (1-based), header `index` has a nonce that misses its target.
     BadPow {
         /// Which reply.
@@ -138,6 +159,16 @@ pub enum SendSpec {
         /// How many.
         count: u32,
     },
+    /// `getaddr`.
+    Getaddr,
+    /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
+    /// known one whose payload does not decode.
+    Raw {
+        /// The command (at most 12 ASCII characters).
+        command: String,
+        /// The payload, hex-encoded.
+        payload_hex: String,
+    },
 }
 
 /// A fake peer's identity and chain, shared by all its connections.
@@ -164,6 +195,8 @@ pub struct FakePeer {
     pub version_delay: Duration,
     /// Delay before each `headers` reply.
     pub headers_delay: Duration,
+    /// Which implementation it imitates.
+    pub profile: Profile,
     seed: u64,
     clock_s: fn() -> i64,
     connections: Cell<u64>,
@@ -188,6 +221,8 @@ pub struct FakePeerSettings {
     pub seed: u64,
     /// Its clock, in seconds since the Unix epoch, for `version` timestamps.
     pub clock_s: fn() -> i64,
+    /// Which implementation it imitates.
+    pub profile: Profile,
 }
 
 /// Simulated time from turmoil in seconds since the Unix epoch (0 outside a simulation).
@@ -214,12 +249,13 @@ impl Default for FakePeerSettings {
             headers_delay: Duration::ZERO,
             seed: 0,
             clock_s: turmoil_clock_s,
+            profile: Profile::Btcd,
         }
     }
 }
 
 impl FakePeer {
-    /// A fake btcd peer named `name` serving `chain` (genesis first) on `network`.
+    /// A fake peer named `name` serving `chain` (genesis first) on `network`.
     pub fn new(name: &str, network: bitcoin::Network, chain: Vec<Header>, settings: FakePeerSettings) -> FakePeer {
         let hash_to_height = chain.iter().enumerate().map(|(h, header)| (header.block_hash(), h as u32)).collect();
         let tip = i32::try_from(chain.len().saturating_sub(1)).unwrap_or(i32::MAX);
@@ -231,7 +267,11 @@ impl FakePeer {
             version: settings.version,
             services: settings.services,
             start_height: settings.start_height.unwrap_or(tip),
-            user_agent: "/btcwire:0.5.0/btcd:0.26.0/".to_string(),
+            user_agent: match settings.profile {
+                Profile::Btcd => "/btcwire:0.5.0/btcd:0.26.0/".to_string(),
+                Profile::Core => "/Satoshi:28.1.0/".to_string(),
+            },
+            profile: settings.profile,
             behaviour: settings.behaviour,
             version_delay: settings.version_delay,
             headers_delay: settings.headers_delay,
@@ -247,12 +287,15 @@ impl FakePeer {
     /// `hash_stop` inclusive (btcd `locateInventory`, Core `FindForkInGlobalIndex`). An empty
     /// locator asks for the `hash_stop` header alone; bitcoind sends nothing at all when that
     /// hash is unknown (Core `ProcessMessage` GETHEADERS), which the interop test
-    /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind. btcd would send an empty
-    /// `headers` there instead.
+    /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind; a btcd peer sends an empty
+    /// `headers` there instead (`locateInventory` finds nothing).
     pub fn headers_for(&self, request: &GetHeadersMessage) -> Option<Vec<Header>> {
         if request.locator_hashes.is_empty() {
-            let height = *self.hash_to_height.get(&request.stop_hash)?;
-            return Some(vec![self.chain[height as usize]]);
+            return match (self.hash_to_height.get(&request.stop_hash), self.profile) {
+                (Some(height), _) => Some(vec![self.chain[*height as usize]]),
+                (None, Profile::Btcd) => Some(Vec::new()),
+                (None, Profile::Core) => None,
+            };
         }
         let start = request
             .locator_hashes
@@ -398,7 +441,8 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
     serve_honestly(&mut conn, &peer, &mut rng).await
 }
 
-/// btcd's handshake from either side. Returns false if the connection closed first.
+/// The handshake of the peer's profile from either side. Returns false if the connection
+/// closed first.
 async fn handshake<S: AsyncRead + AsyncWrite>(
     conn: &mut Conn<S>,
     peer: &FakePeer,
@@ -421,35 +465,70 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
                     conn.send(NetworkMessage::Version(peer.version_message(rng))).await?;
                     sent_version = true;
                 }
-                if theirs.version.min(peer.version) >= 70016 {
+                let common = theirs.version.min(peer.version);
+                if peer.profile == Profile::Core && common >= 70016 {
+                    conn.send(NetworkMessage::WtxidRelay).await?;
+                }
+                if common >= 70016 {
                     conn.send(NetworkMessage::SendAddrV2).await?;
                 }
                 conn.send(NetworkMessage::Verack).await?;
                 sent_verack = true;
             }
-            Some(NetworkMessage::Verack) if sent_verack => return Ok(true),
+            Some(NetworkMessage::Verack) if sent_verack => {
+                if peer.profile == Profile::Core {
+                    conn.send(NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 })).await?;
+                }
+                return Ok(true);
+            }
             Some(_) => {}
         }
     }
 }
 
 async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<()> {
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    // btcd pings on a fixed ticker; Core pings at once and then 2 min after each ping, but
+    // only once the previous one was answered.
+    let first_ping = match peer.profile {
+        Profile::Btcd => tokio::time::Instant::now() + PING_INTERVAL,
+        Profile::Core => tokio::time::Instant::now(),
+    };
+    let next_ping = tokio::time::sleep_until(first_ping);
+    tokio::pin!(next_ping);
+    let mut ping_outstanding: Option<u64> = None;
     let mut replies = 0u32;
     loop {
         let message = tokio::select! {
             biased;
             message = conn.recv() => message?,
-            _ = ping.tick() => {
-                conn.send(NetworkMessage::Ping(rng.next_u64())).await?;
+            _ = &mut next_ping, if ping_outstanding.is_none() || peer.profile == Profile::Btcd => {
+                let nonce = rng.next_u64().max(1);
+                conn.send(NetworkMessage::Ping(nonce)).await?;
+                next_ping.as_mut().reset(tokio::time::Instant::now() + PING_INTERVAL);
+                if peer.profile == Profile::Core {
+                    ping_outstanding = Some(nonce);
+                }
                 continue;
             }
         };
         let Some(message) = message else { return Ok(()) };
         match message {
             NetworkMessage::Ping(nonce) => conn.send(NetworkMessage::Pong(nonce)).await?,
+            NetworkMessage::Pong(nonce) if ping_outstanding == Some(nonce) => ping_outstanding = None,
             NetworkMessage::GetHeaders(request) => {
+                let locator_max = match peer.profile {
+                    Profile::Btcd => BTCD_LOCATOR_HASHES_MAX,
+                    Profile::Core => CORE_LOCATOR_HASHES_MAX,
+                };
+                if request.locator_hashes.len() > locator_max {
+                    conn.writer.shutdown().await?;
+                    return Ok(());
+                }
                 if peer.behaviour == Behaviour::AnswersPingsOnly {
+                    continue;
+                }
+                if peer.behaviour == Behaviour::EmptyHeaders {
+                    conn.send(NetworkMessage::Headers(Vec::new())).await?;
                     continue;
                 }
                 tokio::time::sleep(peer.headers_delay).await;
@@ -521,6 +600,11 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     Some(_) => {}
                 }
             },
+            Step::Send(SendSpec::Raw { command, payload_hex }) => {
+                let payload = hex_bytes(payload_hex)
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("raw payload `{payload_hex}` is not hex")))?;
+                conn.send_bytes(&wire::encode_raw(peer.magic, command, &payload)).await?;
+            }
             Step::Send(spec) => {
                 let message = match spec {
                     SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
@@ -542,6 +626,8 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
                         peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect(),
                     ),
+                    SendSpec::Getaddr => NetworkMessage::GetAddr,
+                    SendSpec::Raw { .. } => continue,
                 };
                 conn.send(message).await?;
             }
@@ -554,4 +640,11 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
         }
     }
     conn.drain().await
+}
+
+/// Decodes a hex string (either case, even length) with rust-bitcoin's hex crate; `None` if it
+/// is not hex.
+pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    use bitcoin::hex::FromHex;
+    Vec::<u8>::from_hex(hex).ok()
 }

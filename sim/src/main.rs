@@ -474,11 +474,12 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
         eprintln!("error: no scenario files in {}", dir.display());
         return ExitCode::from(2);
     }
-    println!("{:<44} {:>6} {:>11} {:>9} {:>9}", "scenario", "result", "simulated_s", "wall_s", "sim/wall");
+    println!("{:<48} {:<7} {:>6} {:>11} {:>9} {:>9}", "scenario", "profile", "result", "simulated_s", "wall_s", "sim/wall");
     let mut failed = Vec::new();
     let (mut simulated_total_ms, mut wall_total_ms) = (0u64, 0u64);
     for path in &paths {
         let name = name_of(path);
+        let profile = Scenario::load(path).map_or("?", |s| s.node.profile.profile().as_str());
         match load_and_run(path, None) {
             Ok(mut result) => {
                 simulated_total_ms += result.simulated_ms;
@@ -486,7 +487,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
                 result.failures.extend(snapshot_mismatch(snapshots, &result.outcome));
                 let verdict = if result.failures.is_empty() { "pass" } else { "FAIL" };
                 println!(
-                    "{name:<44} {verdict:>6} {:>11.1} {:>9.2} {:>9.0}",
+                    "{name:<48} {profile:<7} {verdict:>6} {:>11.1} {:>9.2} {:>9.0}",
                     result.simulated_ms as f64 / 1000.0,
                     result.wall_ms as f64 / 1000.0,
                     result.simulated_ms as f64 / (result.wall_ms.max(1) as f64)
@@ -499,7 +500,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
                 }
             }
             Err(error) => {
-                println!("{name:<44} {:>6}", "ERROR");
+                println!("{name:<48} {profile:<7} {:>6}", "ERROR");
                 println!("    {error}");
                 failed.push(reproduce(path, Scenario::load(path).map_or(0, |s| s.seed)));
             }

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::fake_peer::Behaviour;
 use crate::replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
-use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, Scenario};
+use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, ProfileName, Scenario};
 
 /// One complete frame seen by the proxy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,11 +290,21 @@ impl Recording {
             // the loopback hop between the node and the proxy.
             latency_ms_min: 1,
             latency_ms_max: 1,
-            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false, timing: Default::default() },
+            // The live node ran with its default profile (btcd); its expectations were recorded
+            // from that run.
+            node: NodeSpec {
+                network,
+                profile: ProfileName::Btcd,
+                connect: vec![peer_name.to_string()],
+                listen: false,
+                timing: Default::default(),
+            },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),
                 chain: None,
                 behaviour: Behaviour::Replay(self.replay_script()),
+                // The recorded peer is replayed frame by frame; its profile is not used.
+                profile: ProfileName::Core,
                 version: 70016,
                 services: 0,
                 start_height: None,

@@ -60,7 +60,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         .max_message_latency(Duration::from_millis(scenario.latency_ms_max));
     let mut sim = builder.build();
 
-    let mut config = Config::new(network, datadir.path().to_path_buf());
+    let mut config = Config::new(network, datadir.path().to_path_buf()).with_profile(scenario.node.profile.profile());
     config.seed = seed;
     scenario.node.timing.apply(&mut config.timing);
     config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
@@ -95,6 +95,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             headers_delay: Duration::from_millis(spec.headers_delay_ms),
             seed,
             clock_s: fake_peer::turmoil_clock_s,
+            profile: spec.profile.profile(),
         };
         let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));
         if spec.dials_node {

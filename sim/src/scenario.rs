@@ -89,6 +89,27 @@ pub enum NetworkName {
     Regtest,
 }
 
+/// Profile names as scenario files spell them (`node::Profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileName {
+    /// btcd v0.26 (B26), the default.
+    #[default]
+    Btcd,
+    /// Bitcoin Core.
+    Core,
+}
+
+impl ProfileName {
+    /// The node's profile.
+    pub fn profile(self) -> node::Profile {
+        match self {
+            ProfileName::Btcd => node::Profile::Btcd,
+            ProfileName::Core => node::Profile::Core,
+        }
+    }
+}
+
 impl NetworkName {
     /// The rust-bitcoin network.
     pub fn network(self) -> bitcoin::Network {
@@ -107,6 +128,9 @@ impl NetworkName {
 pub struct NodeSpec {
     /// Its chain.
     pub network: NetworkName,
+    /// Which reference it imitates where btcd and Core disagree (default `btcd`).
+    #[serde(default)]
+    pub profile: ProfileName,
     /// Hosts it dials (port 8333), as permanent outbound peers. `node` itself makes a
     /// self-connection (requires `listen`).
     #[serde(default)]
@@ -114,26 +138,30 @@ pub struct NodeSpec {
     /// Whether it accepts inbound peers on port 8333.
     #[serde(default)]
     pub listen: bool,
-    /// Overrides of the node's timers (`node::Timing`, btcd's values by default), in
+    /// Overrides of the node's timers (`node::Timing`; the profile's values by default), in
     /// milliseconds.
     #[serde(default, skip_serializing_if = "TimingOverrides::is_empty")]
     pub timing: TimingOverrides,
 }
 
-/// Optional replacements for the node's timers, each in milliseconds and named after the
-/// `node::Timing` field it sets (whose doc comment gives the btcd source of its default).
+/// Optional replacements for the node's timers, each in milliseconds (one in microseconds) and
+/// named after the `node::Timing` field it sets, whose doc comment gives the btcd and Core
+/// sources of its defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimingOverrides {
-    /// `Timing::handshake_timeout` (btcd 30 s).
+    /// `Timing::handshake_timeout` (btcd 30 s, Core 60 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handshake_timeout_ms: Option<u64>,
     /// `Timing::ping_interval` (btcd 2 min).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ping_interval_ms: Option<u64>,
-    /// `Timing::idle_timeout` (btcd 5 min).
+    /// `Timing::idle_timeout` (btcd 5 min, Core 20 min).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_ms: Option<u64>,
+    /// `Timing::ping_timeout` (Core 20 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_timeout_ms: Option<u64>,
     /// `Timing::stall_tick_interval` (btcd 15 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_tick_interval_ms: Option<u64>,
@@ -146,13 +174,25 @@ pub struct TimingOverrides {
     /// `Timing::sync_stall_max` (btcd 3 min).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_stall_max_ms: Option<u64>,
-    /// `Timing::retry_interval` (btcd 5 s).
+    /// `Timing::headers_response_time` (Core 2 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_response_time_ms: Option<u64>,
+    /// `Timing::headers_download_timeout_base` (Core 15 min).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_download_timeout_base_ms: Option<u64>,
+    /// `Timing::headers_download_timeout_per_header`, in microseconds (Core 1000 µs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers_download_timeout_per_header_us: Option<u64>,
+    /// `Timing::max_tip_age` (Core 24 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tip_age_ms: Option<u64>,
+    /// `Timing::retry_interval` (btcd 5 s, Core 60 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_interval_ms: Option<u64>,
-    /// `Timing::retry_max` (btcd 5 min).
+    /// `Timing::retry_max` (btcd 5 min, Core 60 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_max_ms: Option<u64>,
-    /// `Timing::dial_timeout` (btcd 30 s).
+    /// `Timing::dial_timeout` (btcd 30 s, Core 5 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_timeout_ms: Option<u64>,
 }
@@ -173,6 +213,13 @@ impl TimingOverrides {
         set(&mut timing.handshake_timeout, self.handshake_timeout_ms);
         set(&mut timing.ping_interval, self.ping_interval_ms);
         set(&mut timing.idle_timeout, self.idle_timeout_ms);
+        set(&mut timing.ping_timeout, self.ping_timeout_ms);
+        set(&mut timing.headers_response_time, self.headers_response_time_ms);
+        set(&mut timing.headers_download_timeout_base, self.headers_download_timeout_base_ms);
+        set(&mut timing.max_tip_age, self.max_tip_age_ms);
+        if let Some(us) = self.headers_download_timeout_per_header_us {
+            timing.headers_download_timeout_per_header = std::time::Duration::from_micros(us);
+        }
         set(&mut timing.stall_tick_interval, self.stall_tick_interval_ms);
         set(&mut timing.stall_response_timeout, self.stall_response_timeout_ms);
         set(&mut timing.sync_stall_sample_interval, self.sync_stall_sample_interval_ms);
@@ -183,7 +230,7 @@ impl TimingOverrides {
     }
 }
 
-/// A fake btcd peer (a turmoil host named `name`).
+/// A fake peer (a turmoil host named `name`) imitating btcd or Bitcoin Core.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerSpec {
@@ -196,6 +243,10 @@ pub struct PeerSpec {
     /// How it behaves.
     #[serde(default)]
     pub behaviour: Behaviour,
+    /// Which implementation it imitates where btcd and Core differ (default `btcd`): its
+    /// handshake messages, ping cadence, user agent and `getheaders` serving.
+    #[serde(default)]
+    pub profile: ProfileName,
     /// Protocol version in its `version`.
     #[serde(default = "default_version")]
     pub version: u32,
@@ -293,7 +344,8 @@ pub struct Expect {
     /// Exact totals of messages the node sent, by command.
     #[serde(default)]
     pub sent: BTreeMap<String, u64>,
-    /// Every restart's first `getheaders` starts at the tip it loaded from the store.
+    /// Every restart's first `getheaders` starts at the tip it loaded from the store (btcd) or
+    /// one header below it (Core's initial-sync locator), never lower.
     #[serde(default)]
     pub resumes_from_stored_tip: Option<bool>,
     /// Per fake-peer host.
@@ -395,6 +447,19 @@ impl Scenario {
             }
             if peer.chain.is_none() && !matches!(peer.behaviour, Behaviour::Replay(_)) {
                 return err(&format!("peers[{i}].chain"), "missing (only a `replay` peer may leave it out)".into());
+            }
+            if let Behaviour::Script(steps) = &peer.behaviour {
+                for (j, step) in steps.iter().enumerate() {
+                    if let crate::fake_peer::Step::Send(crate::fake_peer::SendSpec::Raw { command, payload_hex }) = step {
+                        let field = format!("peers[{i}].behaviour.script[{j}].send.raw");
+                        if command.len() > 12 || !command.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                            return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
+                        }
+                        if crate::fake_peer::hex_bytes(payload_hex).is_none() {
+                            return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
+                        }
+                    }
+                }
             }
             if let Behaviour::Replay(script) = &peer.behaviour {
                 if let Err(message) = script.validate() {
