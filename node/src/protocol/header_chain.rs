@@ -185,7 +185,8 @@ pub enum HeaderError {
     /// `version` is below what the soft forks active at `height` require: 2 from BIP34's
     /// activation height, 3 from BIP66's, 4 from BIP65's (Core `ContextualCheckBlockHeader`
     /// in `validation.cpp`, reject string `bad-version(0x%08x)`; the heights are rust-bitcoin's
-    /// `Params::bip34_height`, `bip66_height` and `bip65_height`).
+    /// `Params::bip34_height`, `bip66_height` and `bip65_height`, except on regtest, where
+    /// Core activates all three at height 1).
     #[error("bad-version({version:#010x}): header {hash} at height {height} has version {version}, below the minimum of the BIP34/66/65 soft forks active there")]
     BadVersion {
         /// Height the header would have.
@@ -718,7 +719,7 @@ impl HeaderChain {
                 limit,
             });
         }
-        let heights = [self.params.bip34_height, self.params.bip66_height, self.params.bip65_height];
+        let heights = version_heights(self.network, self.params);
         check_version(height, header.version.to_consensus(), heights, hash)?;
 
         Ok(IndexEntry {
@@ -857,12 +858,27 @@ fn check_timewarp(height: u32, time: u32, parent_time: u32, hash: BlockHash) -> 
     Ok(())
 }
 
+/// The activation heights of BIP34, BIP66 and BIP65, in that order: from each, a header's
+/// version must be at least 2, 3 and 4 respectively.
+///
+/// rust-bitcoin's `Params::bip34_height`, `bip66_height` and `bip65_height`, except on regtest:
+/// rust-bitcoin 0.32 still carries Core's old regtest values (100000000, 1251, 1351), while
+/// Core since 23.0 activates all three at height 1 there (`src/kernel/chainparams.cpp`
+/// `CRegTestParams`: "Always active unless overridden"). Found by the `kernel-oracle`
+/// differential test: Core rejected version-1 to -3 regtest headers that we accepted.
+fn version_heights(network: Network, params: &Params) -> [u32; 3] {
+    match network {
+        Network::Regtest => [1, 1, 1],
+        _ => [params.bip34_height, params.bip66_height, params.bip65_height],
+    }
+}
+
 /// Core `ContextualCheckBlockHeader` "bad-version" (`validation.cpp`): a header at or above
 /// BIP34's activation height needs version 2 or more, at or above BIP66's 3 or more, at or
 /// above BIP65's 4 or more (Core `DeploymentActiveAfter`: the header's own height against
-/// `BIP34Height`, `BIP66Height`, `BIP65Height`; `heights` are rust-bitcoin's `Params`
-/// `bip34_height`, `bip66_height`, `bip65_height`). The comparison is signed, as Core's on
-/// `nVersion`: versions with the top bit set are negative and fail once BIP34 is active.
+/// `BIP34Height`, `BIP66Height`, `BIP65Height`; `heights` from [`version_heights`]). The
+/// comparison is signed, as Core's on `nVersion`: versions with the top bit set are negative
+/// and fail once BIP34 is active.
 fn check_version(height: u32, version: i32, heights: [u32; 3], hash: BlockHash) -> Result<(), HeaderError> {
     let outdated = heights.iter().zip(2..).any(|(activation, minimum)| height >= *activation && version < minimum);
     if outdated {
@@ -1985,10 +2001,7 @@ mod tests {
     #[test]
     fn versions_below_2_3_4_fail_from_the_bip34_bip66_bip65_activation_heights() {
         let hash = BlockHash::all_zeros();
-        let heights = |network: Network| {
-            let params = network.params();
-            [params.bip34_height, params.bip66_height, params.bip65_height]
-        };
+        let heights = |network: Network| version_heights(network, network.params());
         let mainnet = heights(Network::Bitcoin);
         let bad = |height, version| Err(HeaderError::BadVersion { height, hash, version });
         // Mainnet: BIP34 at 227931, BIP66 at 363725, BIP65 at 388381 (Core chainparams.cpp).
@@ -2011,6 +2024,25 @@ mod tests {
         assert_eq!(check_version(1, 3, heights(Network::Testnet4), hash), bad(1, 3));
         assert_eq!(check_version(1, 4, heights(Network::Signet), hash), Ok(()));
         assert_eq!(heights(Network::Testnet), [21_111, 330_776, 581_885]);
+    }
+
+    /// Core 23.0+ activates BIP34/66/65 at height 1 on regtest, unlike rust-bitcoin 0.32's
+    /// regtest `Params` (found by the kernel oracle's differential test).
+    #[test]
+    fn regtest_requires_version_4_from_height_1_as_core_does() {
+        assert_eq!(Network::Regtest.params().bip34_height, 100_000_000, "rust-bitcoin's value, overridden");
+        assert_eq!(version_heights(Network::Regtest, Network::Regtest.params()), [1, 1, 1]);
+        let genesis = regtest_genesis();
+        for version in [1, 2, 3, 4, 0x2000_0000] {
+            let mut header = mine_on(&genesis, 9, genesis.time + 600, REGTEST_BITS);
+            header.version = Version::from_consensus(version);
+            while !header.target().is_met_by(header.block_hash()) {
+                header.nonce += 1;
+            }
+            let mut chain = HeaderChain::new(Network::Regtest);
+            let expected = (version < 4).then(|| HeaderError::BadVersion { height: 1, hash: header.block_hash(), version });
+            assert_eq!(chain.accept_headers(&[header], NOW_S).error, expected, "version {version}");
+        }
     }
 
     #[test]
