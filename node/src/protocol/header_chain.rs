@@ -21,7 +21,8 @@
 //! Scope: mainnet, signet, testnet3 (with its 20-minute minimum-difficulty rule), testnet4
 //! (the same rule plus BIP94: retargets scale the bits of the period's first header, and a
 //! period's first header may not be more than [`MAX_TIMEWARP_S`] older than its parent) and
-//! regtest. Version checks ("bad-version", BIP34/65/66) are not implemented.
+//! regtest. Version checks follow Core too: from the BIP34, BIP66 and BIP65 activation heights
+//! a header's version must be at least 2, 3 and 4 ("bad-version", [`HeaderError::BadVersion`]).
 
 use std::collections::BTreeMap;
 
@@ -181,6 +182,20 @@ pub enum HeaderError {
         /// Its parent's time, seconds since the Unix epoch.
         parent_time: u32,
     },
+    /// `version` is below what the soft forks active at `height` require: 2 from BIP34's
+    /// activation height, 3 from BIP66's, 4 from BIP65's (Core `ContextualCheckBlockHeader`
+    /// in `validation.cpp`, reject string `bad-version(0x%08x)`; the heights are rust-bitcoin's
+    /// `Params::bip34_height`, `bip66_height` and `bip65_height`, except on regtest, where
+    /// Core activates all three at height 1).
+    #[error("bad-version({version:#010x}): header {hash} at height {height} has version {version}, below the minimum of the BIP34/66/65 soft forks active there")]
+    BadVersion {
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The header's version (consensus encoding, signed as in Core's `nVersion`).
+        version: i32,
+    },
     /// The network's difficulty rules are not implemented (a network rust-bitcoin may add).
     #[error("unsupported network {network}: the difficulty rules for header {hash} at height {height} are not implemented")]
     UnsupportedNetwork {
@@ -191,6 +206,31 @@ pub enum HeaderError {
         /// The header's hash.
         hash: BlockHash,
     },
+}
+
+impl HeaderError {
+    /// Bitcoin Core's reject string for this error, the start of its message: the
+    /// `BlockValidationState` reject reason of `validation.cpp` (`high-hash`,
+    /// `prev-blk-not-found`, `bad-diffbits`, `time-too-old`, `time-too-new`,
+    /// `time-timewarp-attack`, `bad-version`), or for [`HeaderError::NonContinuous`] the
+    /// `Misbehaving` message of `net_processing.cpp` (`non-continuous headers sequence`).
+    ///
+    /// Core writes `bad-version(0x%08x)` with the version; this returns the constant part,
+    /// `bad-version`. [`HeaderError::UnsupportedNetwork`] has no Core counterpart and returns
+    /// `unsupported network` (the start of its message).
+    pub fn reject_reason(&self) -> &'static str {
+        match self {
+            HeaderError::HighHash { .. } => "high-hash",
+            HeaderError::NonContinuous { .. } => "non-continuous headers sequence",
+            HeaderError::PrevNotFound { .. } => "prev-blk-not-found",
+            HeaderError::BadDiffBits { .. } => "bad-diffbits",
+            HeaderError::TimeTooOld { .. } => "time-too-old",
+            HeaderError::TimeTooNew { .. } => "time-too-new",
+            HeaderError::TimewarpAttack { .. } => "time-timewarp-attack",
+            HeaderError::BadVersion { .. } => "bad-version",
+            HeaderError::UnsupportedNetwork { .. } => "unsupported network",
+        }
+    }
 }
 
 /// Why stored headers could not be loaded by [`HeaderChain::from_stored`].
@@ -619,7 +659,7 @@ impl HeaderChain {
     }
 
     /// Core `AcceptBlockHeader` for a header not yet in the index: parent known, then
-    /// `ContextualCheckBlockHeader` (bits, proof of work, median time past, future limit).
+    /// `ContextualCheckBlockHeader` (bits, proof of work, median time past, future limit, version).
     fn check_contextual(
         &self,
         index: usize,
@@ -679,6 +719,8 @@ impl HeaderChain {
                 limit,
             });
         }
+        let heights = version_heights(self.network, self.params);
+        check_version(height, header.version.to_consensus(), heights, hash)?;
 
         Ok(IndexEntry {
             header: *header,
@@ -812,6 +854,35 @@ fn check_timewarp(height: u32, time: u32, parent_time: u32, hash: BlockHash) -> 
     let interval = 2016;
     if height % interval == 0 && i64::from(time) < i64::from(parent_time) - i64::from(MAX_TIMEWARP_S) {
         return Err(HeaderError::TimewarpAttack { height, hash, time, parent_time });
+    }
+    Ok(())
+}
+
+/// The activation heights of BIP34, BIP66 and BIP65, in that order: from each, a header's
+/// version must be at least 2, 3 and 4 respectively.
+///
+/// rust-bitcoin's `Params::bip34_height`, `bip66_height` and `bip65_height`, except on regtest:
+/// rust-bitcoin 0.32 still carries Core's old regtest values (100000000, 1251, 1351), while
+/// Core since 23.0 activates all three at height 1 there (`src/kernel/chainparams.cpp`
+/// `CRegTestParams`: "Always active unless overridden"). Found by the `kernel-oracle`
+/// differential test: Core rejected version-1 to -3 regtest headers that we accepted.
+fn version_heights(network: Network, params: &Params) -> [u32; 3] {
+    match network {
+        Network::Regtest => [1, 1, 1],
+        _ => [params.bip34_height, params.bip66_height, params.bip65_height],
+    }
+}
+
+/// Core `ContextualCheckBlockHeader` "bad-version" (`validation.cpp`): a header at or above
+/// BIP34's activation height needs version 2 or more, at or above BIP66's 3 or more, at or
+/// above BIP65's 4 or more (Core `DeploymentActiveAfter`: the header's own height against
+/// `BIP34Height`, `BIP66Height`, `BIP65Height`; `heights` from [`version_heights`]). The
+/// comparison is signed, as Core's on `nVersion`: versions with the top bit set are negative
+/// and fail once BIP34 is active.
+fn check_version(height: u32, version: i32, heights: [u32; 3], hash: BlockHash) -> Result<(), HeaderError> {
+    let outdated = heights.iter().zip(2..).any(|(activation, minimum)| height >= *activation && version < minimum);
+    if outdated {
+        return Err(HeaderError::BadVersion { height, hash, version });
     }
     Ok(())
 }
@@ -1923,5 +1994,78 @@ mod tests {
         );
         // Only at retarget heights.
         assert_eq!(check_timewarp(4033, 1, 1_000_000, hash), Ok(()));
+    }
+
+    // ----- versions (BIP34, BIP66, BIP65) -----
+
+    #[test]
+    fn versions_below_2_3_4_fail_from_the_bip34_bip66_bip65_activation_heights() {
+        let hash = BlockHash::all_zeros();
+        let heights = |network: Network| version_heights(network, network.params());
+        let mainnet = heights(Network::Bitcoin);
+        let bad = |height, version| Err(HeaderError::BadVersion { height, hash, version });
+        // Mainnet: BIP34 at 227931, BIP66 at 363725, BIP65 at 388381 (Core chainparams.cpp).
+        assert_eq!(check_version(227_930, 1, mainnet, hash), Ok(()));
+        assert_eq!(check_version(227_931, 1, mainnet, hash), bad(227_931, 1));
+        assert_eq!(check_version(227_931, 2, mainnet, hash), Ok(()));
+        assert_eq!(check_version(363_724, 2, mainnet, hash), Ok(()));
+        assert_eq!(check_version(363_725, 2, mainnet, hash), bad(363_725, 2));
+        assert_eq!(check_version(363_725, 3, mainnet, hash), Ok(()));
+        assert_eq!(check_version(388_380, 3, mainnet, hash), Ok(()));
+        assert_eq!(check_version(388_381, 3, mainnet, hash), bad(388_381, 3));
+        assert_eq!(check_version(388_381, 4, mainnet, hash), Ok(()));
+        assert_eq!(check_version(900_000, 0x2000_0000, mainnet, hash), Ok(()));
+        // Signed as Core's nVersion: the top bit makes a version negative, hence too low.
+        let negative = 0xe000_0000_u32 as i32;
+        assert_eq!(check_version(227_930, negative, mainnet, hash), Ok(()));
+        assert_eq!(check_version(227_931, negative, mainnet, hash), bad(227_931, negative));
+        // Signet and testnet4 activate all three at height 1; testnet3 has its own heights.
+        assert_eq!(check_version(1, 3, heights(Network::Signet), hash), bad(1, 3));
+        assert_eq!(check_version(1, 3, heights(Network::Testnet4), hash), bad(1, 3));
+        assert_eq!(check_version(1, 4, heights(Network::Signet), hash), Ok(()));
+        assert_eq!(heights(Network::Testnet), [21_111, 330_776, 581_885]);
+    }
+
+    /// Core 23.0+ activates BIP34/66/65 at height 1 on regtest, unlike rust-bitcoin 0.32's
+    /// regtest `Params` (found by the kernel oracle's differential test).
+    #[test]
+    fn regtest_requires_version_4_from_height_1_as_core_does() {
+        assert_eq!(Network::Regtest.params().bip34_height, 100_000_000, "rust-bitcoin's value, overridden");
+        assert_eq!(version_heights(Network::Regtest, Network::Regtest.params()), [1, 1, 1]);
+        let genesis = regtest_genesis();
+        for version in [1, 2, 3, 4, 0x2000_0000] {
+            let mut header = mine_on(&genesis, 9, genesis.time + 600, REGTEST_BITS);
+            header.version = Version::from_consensus(version);
+            while !header.target().is_met_by(header.block_hash()) {
+                header.nonce += 1;
+            }
+            let mut chain = HeaderChain::new(Network::Regtest);
+            let expected = (version < 4).then(|| HeaderError::BadVersion { height: 1, hash: header.block_hash(), version });
+            assert_eq!(chain.accept_headers(&[header], NOW_S).error, expected, "version {version}");
+        }
+    }
+
+    #[test]
+    fn every_error_message_starts_with_its_core_reject_reason() {
+        let hash = BlockHash::all_zeros();
+        let errors = [
+            HeaderError::HighHash { index: 0, hash, bits: 1 },
+            HeaderError::NonContinuous { index: 1, hash, prev: hash },
+            HeaderError::PrevNotFound { hash, prev: hash },
+            HeaderError::BadDiffBits { height: 1, hash, expected: 1, got: 2 },
+            HeaderError::TimeTooOld { height: 1, hash, time: 1, median_time_past: 1 },
+            HeaderError::TimeTooNew { height: 1, hash, time: 1, limit: 0 },
+            HeaderError::TimewarpAttack { height: 2016, hash, time: 1, parent_time: 602 },
+            HeaderError::BadVersion { height: 1, hash, version: -1 },
+            HeaderError::UnsupportedNetwork { network: Network::Bitcoin, height: 1, hash },
+        ];
+        let reasons: BTreeSet<&str> = errors.iter().map(HeaderError::reject_reason).collect();
+        assert_eq!(reasons.len(), errors.len(), "one reason per variant");
+        for error in &errors {
+            let message = error.to_string();
+            assert!(message.starts_with(error.reject_reason()), "{message}");
+        }
+        // Core's exact form for a version: bad-version(0x%08x), two's complement when negative.
+        assert!(errors[7].to_string().starts_with("bad-version(0xffffffff): "), "{}", errors[7]);
     }
 }
