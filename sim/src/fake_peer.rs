@@ -159,6 +159,32 @@ pub enum SendSpec {
         /// How many.
         count: u32,
     },
+    /// `headers` with `count` headers of the peer's chain from `from_height`, header `index`
+    /// (0-based in the message) altered as given and ground again to meet the target of its
+    /// own `bits`; the headers after it are re-linked and ground again too, so the message
+    /// stays continuous with valid proof of work and only the altered field is wrong. Only
+    /// cheap proof of work (regtest) can be ground; the scenario loader enforces that.
+    Crafted {
+        /// First height sent.
+        from_height: u32,
+        /// How many.
+        count: u32,
+        /// Which header of the message to alter (0-based).
+        index: u32,
+        /// Replacement `version`.
+        #[serde(default)]
+        version: Option<i32>,
+        /// Replacement `bits` (consensus encoding).
+        #[serde(default)]
+        bits: Option<u32>,
+        /// Seconds added to its `time` (may be negative).
+        #[serde(default)]
+        time_offset_s: Option<i64>,
+        /// After grinding, spoil the altered header's proof of work (its hash then misses the
+        /// target of its bits).
+        #[serde(default)]
+        pow_invalid: bool,
+    },
     /// `getaddr`.
     Getaddr,
     /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
@@ -573,6 +599,30 @@ fn connection_seed(seed: u64, name: &str, connection: u64) -> [u8; 32] {
     sha256::Hash::hash(&bytes).to_byte_array()
 }
 
+/// Alters `headers[index]` (version, bits, time), then grinds it and every later header, each
+/// re-linked to the one before, until each meets the target of its own bits.
+fn craft(headers: &mut [Header], index: usize, version: Option<i32>, bits: Option<u32>, time_offset_s: Option<i64>) {
+    let Some(header) = headers.get_mut(index) else { return };
+    if let Some(version) = version {
+        header.version = bitcoin::block::Version::from_consensus(version);
+    }
+    if let Some(bits) = bits {
+        header.bits = bitcoin::CompactTarget::from_consensus(bits);
+    }
+    if let Some(offset) = time_offset_s {
+        header.time = u32::try_from(i64::from(header.time) + offset).unwrap_or(header.time);
+    }
+    for i in index..headers.len() {
+        if i > 0 {
+            headers[i].prev_blockhash = headers[i - 1].block_hash();
+        }
+        let target = headers[i].target();
+        while !target.is_met_by(headers[i].block_hash()) {
+            headers[i].nonce = headers[i].nonce.wrapping_add(1);
+        }
+    }
+}
+
 /// Bumps the nonce of `headers[index]` until its hash misses the target of its own bits.
 fn spoil_pow(headers: &mut [Header], index: usize) {
     if let Some(header) = headers.get_mut(index) {
@@ -627,6 +677,15 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                         peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect(),
                     ),
                     SendSpec::Getaddr => NetworkMessage::GetAddr,
+                    SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
+                        let mut headers: Vec<Header> =
+                            peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect();
+                        craft(&mut headers, *index as usize, *version, *bits, *time_offset_s);
+                        if *pow_invalid {
+                            spoil_pow(&mut headers, *index as usize);
+                        }
+                        NetworkMessage::Headers(headers)
+                    }
                     SendSpec::Raw { .. } => continue,
                 };
                 conn.send(message).await?;

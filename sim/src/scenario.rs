@@ -450,6 +450,15 @@ impl Scenario {
             }
             if let Behaviour::Script(steps) = &peer.behaviour {
                 for (j, step) in steps.iter().enumerate() {
+                    if let crate::fake_peer::Step::Send(crate::fake_peer::SendSpec::Crafted { bits, .. }) = step {
+                        let field = format!("peers[{i}].behaviour.script[{j}].send.crafted");
+                        if self.node.network != NetworkName::Regtest {
+                            return err(&field, "crafted headers are ground again, which only regtest's proof of work allows".into());
+                        }
+                        if bits.is_some_and(|b| (b >> 24) < 0x1f) {
+                            return err(&field, format!("bits {:#010x} are too hard to grind here (exponent below 0x1f)", bits.unwrap_or(0)));
+                        }
+                    }
                     if let crate::fake_peer::Step::Send(crate::fake_peer::SendSpec::Raw { command, payload_hex }) = step {
                         let field = format!("peers[{i}].behaviour.script[{j}].send.raw");
                         if command.len() > 12 || !command.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -542,5 +551,22 @@ mod tests {
         assert!(e.to_string().starts_with("x.json: duration_s: invalid type"), "{e}");
         let e = Scenario::parse("x.json", &MINIMAL.replace("\"connect\":[\"p\"]", "\"connect\":[\"q\"]")).unwrap_err();
         assert_eq!(e.to_string(), "x.json: node.connect[0]: unknown host `q`");
+    }
+
+    #[test]
+    fn crafted_headers_are_refused_off_regtest_and_raw_payloads_must_be_hex() {
+        let crafted = r#"{"description":"d","seed":1,"duration_s":10,
+            "node":{"network":"mainnet","connect":["p"]},
+            "peers":[{"name":"p","chain":{"mainnet":{}},"behaviour":{"script":[
+                {"send":{"crafted":{"from_height":1,"count":1,"index":0,"version":1}}}]}}],
+            "expect":{}}"#;
+        let e = Scenario::parse("x.json", crafted).unwrap_err().to_string();
+        assert!(e.starts_with("x.json: peers[0].behaviour.script[0].send.crafted: ") && e.contains("regtest"), "{e}");
+        let raw = MINIMAL.replace(
+            r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+            r#""chain":{"regtest":{"height":5,"seed":1}},"behaviour":{"script":[{"send":{"raw":{"command":"ping","payload_hex":"zz"}}}]}"#,
+        );
+        let e = Scenario::parse("x.json", &raw).unwrap_err().to_string();
+        assert!(e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"), "{e}");
     }
 }
