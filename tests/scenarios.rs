@@ -75,6 +75,8 @@ scenarios!(
     mainnet_sync_0_1111,
     partition_then_repair,
     real_mainnet_0_10236,
+    real_mainnet_822528_830592_trusted_start,
+    real_mainnet_stale_823226_competing_branch,
     real_signet_0_2015,
     real_testnet3_0_9999,
     recorded_bitcoind_regtest_sync,

@@ -290,7 +290,7 @@ impl Recording {
             // the loopback hop between the node and the proxy.
             latency_ms_min: 1,
             latency_ms_max: 1,
-            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false, timing: Default::default() },
+            node: NodeSpec { network, connect: vec![peer_name.to_string()], listen: false, timing: Default::default(), trusted_start: None },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),
                 chain: None,
