@@ -188,6 +188,7 @@ impl TrustedStart {
     ///
     /// # Errors
     /// The first [`TrustedStartError`] found.
+    #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
     pub(crate) fn check(
         &self,
         network: Network,
@@ -388,6 +389,7 @@ impl TrustedStartJson {
 /// # Errors
 /// [`TrustedStartError::Boundaries`] naming the record that is short, does not decode or is
 /// out of order.
+#[allow(clippy::manual_is_multiple_of)] // usize::is_multiple_of needs Rust 1.87; MSRV is 1.85
 pub fn parse_retarget_boundaries(bytes: &[u8]) -> Result<BTreeMap<u32, Header>, TrustedStartError> {
     if bytes.len() % BOUNDARY_RECORD_SIZE_BYTES != 0 {
         return Err(TrustedStartError::Boundaries(format!(
