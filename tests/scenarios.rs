@@ -77,6 +77,7 @@ scenarios!(
     real_mainnet_0_10236,
     real_mainnet_822528_830592_trusted_start,
     real_mainnet_stale_823226_competing_branch,
+    real_mainnet_trusted_start_crash_and_restart,
     real_signet_0_2015,
     real_testnet3_0_9999,
     recorded_bitcoind_regtest_sync,

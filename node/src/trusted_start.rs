@@ -36,6 +36,11 @@ pub const RETARGET_INTERVAL: u32 = 2016;
 /// the 80-byte consensus-serialized header.
 pub const BOUNDARY_RECORD_SIZE_BYTES: usize = 84;
 
+/// Highest height a trusted start may have: Bitcoin Core's block heights are `int`
+/// (`CBlockIndex::nHeight`), and the node's are `u32`, so this leaves 2^31 heights above the
+/// start before a height could overflow.
+pub const TRUSTED_START_HEIGHT_MAX: u32 = i32::MAX as u32;
+
 /// The header a sync starts from instead of genesis, with what validation needs from below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TrustedStart {
@@ -64,6 +69,12 @@ pub enum TrustedStartError {
     /// Height 0 is genesis, which every chain already starts from.
     #[error("trusted start at height 0: genesis is the default start, leave the trusted start unset")]
     HeightZero,
+    /// The height is above [`TRUSTED_START_HEIGHT_MAX`].
+    #[error("trusted start at height {height} is above the highest height {TRUSTED_START_HEIGHT_MAX}")]
+    HeightTooHigh {
+        /// The given height.
+        height: u32,
+    },
     /// The header does not meet the target of its own `bits`, or its bits are not a valid
     /// target for the network.
     #[error("trusted header {hash} at height {height} does not meet the target of its bits {bits:#010x}")]
@@ -180,7 +191,8 @@ impl TrustedStart {
         self.height - self.height % RETARGET_INTERVAL
     }
 
-    /// Checks what can be checked without the chain below: a height above 0, the header's own
+    /// Checks what can be checked without the chain below: a height above 0 and at most
+    /// [`TRUSTED_START_HEIGHT_MAX`], the header's own
     /// proof of work against `pow_limit`, period-first values that are the header's own when it
     /// opens its period, equal bits on networks that change them only at retargets
     /// (`bits_fixed_within_period`), and a chainwork no lower than `height + 1` headers at the
@@ -197,6 +209,9 @@ impl TrustedStart {
     ) -> Result<(), TrustedStartError> {
         if self.height == 0 {
             return Err(TrustedStartError::HeightZero);
+        }
+        if self.height > TRUSTED_START_HEIGHT_MAX {
+            return Err(TrustedStartError::HeightTooHigh { height: self.height });
         }
         let hash = self.hash();
         let bits = self.header.bits.to_consensus();
@@ -577,6 +592,10 @@ mod tests {
         let check = |start: TrustedStart| start.check(Network::Bitcoin, limit, true);
 
         assert_eq!(check(TrustedStart { height: 0, ..good }), Err(TrustedStartError::HeightZero));
+        assert_eq!(
+            check(TrustedStart { height: u32::MAX, ..good }),
+            Err(TrustedStartError::HeightTooHigh { height: u32::MAX })
+        );
         let mut header = good.header;
         header.nonce ^= 1;
         assert!(matches!(check(TrustedStart { header, ..good }), Err(TrustedStartError::HighHash { .. })));

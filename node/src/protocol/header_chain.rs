@@ -345,7 +345,8 @@ impl HeaderChain {
     /// `start.chainwork`.
     ///
     /// # Errors
-    /// [`TrustedStartError`] if `start` is inconsistent: height 0, a header that misses the
+    /// [`TrustedStartError`] if `start` is inconsistent: height 0 or above
+    /// [`crate::trusted_start::TRUSTED_START_HEIGHT_MAX`], a header that misses the
     /// target of its own bits, period-first values that are not the header's own when it is the
     /// first of its period, period-first bits that differ from the header's on a network whose
     /// bits change only at retargets (mainnet, signet, regtest), or a chainwork below `height
