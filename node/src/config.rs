@@ -226,6 +226,9 @@ pub struct Config {
     pub outbound_queue_bytes_max: usize,
     /// Timers.
     pub timing: Timing,
+    /// Start from this trusted header instead of genesis (`None`: genesis). A store created
+    /// with one start refuses to open with another.
+    pub trusted_start: Option<crate::trusted_start::TrustedStart>,
 }
 
 impl Config {
@@ -244,6 +247,7 @@ impl Config {
             outbound_queue_messages_max: 256,
             outbound_queue_bytes_max: 8_000_000,
             timing: Timing::default(),
+            trusted_start: None,
         }
     }
 

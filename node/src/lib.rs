@@ -13,6 +13,7 @@
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load |
 //! | [`config`] | data | node settings and every timing constant with its source |
+//! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
 //! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, generic over [`runtime::Network`] |
 //!
 //! The same compiled code runs in the `node` binary (real TCP through [`runtime::TcpNetwork`])
@@ -25,6 +26,9 @@ pub mod config;
 pub mod protocol;
 pub mod runtime;
 pub mod store;
+#[cfg(test)]
+mod test_data;
+pub mod trusted_start;
 pub mod wire;
 
 pub use config::{Config, Profile, Timing};

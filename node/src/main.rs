@@ -53,6 +53,16 @@ struct Args {
     /// disconnects with their reason) to FILE, one line each: `<unix_ms> <event>`.
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Start from a trusted header instead of genesis, like an assumed-valid checkpoint: FILE
+    /// is JSON with `height`, `header` (160 hex digits, the serialized 80-byte header),
+    /// `period_first_time` and `period_first_bits` (time and `0x`-hex bits of the first header
+    /// of that header's 2016-block period), `chainwork` (64 hex digits, as `getblockheader`
+    /// shows it) and optionally `hash` (checked against `header`). Headers below it are never
+    /// fetched; for the 10 headers above it the median-time-past check is only a lower bound
+    /// (their 11 ancestors' times are not all known); locators end at it. A data folder created
+    /// from one start refuses another.
+    #[arg(long, value_name = "FILE")]
+    trusted_start: Option<PathBuf>,
 }
 
 fn parse_services(s: &str) -> Result<u64, String> {
@@ -166,6 +176,21 @@ fn main() -> std::process::ExitCode {
     config.listen = args.listen;
     config.seed = seed;
     config.services = args.services;
+    if let Some(path) = &args.trusted_start {
+        let start = std::fs::read_to_string(path)
+            .map_err(|error| error.to_string())
+            .and_then(|text| node::trusted_start::TrustedStart::from_json(&text).map_err(|error| error.to_string()));
+        match start {
+            Ok(start) => {
+                info!(height = start.height, hash = %start.hash(), "starting from a trusted header");
+                config.trusted_start = Some(start);
+            }
+            Err(error) => {
+                eprintln!("error: --trusted-start {}: {error}", path.display());
+                return std::process::ExitCode::FAILURE;
+            }
+        }
+    }
     let trace = match &args.trace {
         None => None,
         Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {

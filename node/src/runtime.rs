@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::protocol::header_chain::{ChainUpdate, HeaderChain, LoadError};
 use crate::protocol::{Direction, Event, Node, Output, PeerId, TargetId};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreBase, StoreError};
 use crate::wire::{self, DecodeError, FrameDecoder, NetworkMessage};
 
 /// Bytes read from a socket at a time.
@@ -176,17 +176,27 @@ struct PeerHandle {
     writer: JoinHandle<()>,
 }
 
-/// Opens the store in `config.datadir`, loads and re-checks the stored chain, and returns it
-/// with the store (writing genesis into an empty store).
+/// Opens the store in `config.datadir`, checks that it was created from the configured start
+/// (genesis, or `config.trusted_start`), loads and re-checks the stored chain, and returns it
+/// with the store (writing the base header into an empty store).
+///
+/// # Errors
+/// [`NodeError::Datadir`], [`NodeError::Store`] (including a file created from another start),
+/// or [`NodeError::Load`] (including an inconsistent trusted start).
 pub fn open_chain(config: &Config) -> Result<(Store, HeaderChain), NodeError> {
     std::fs::create_dir_all(&config.datadir)
         .map_err(|source| NodeError::Datadir { path: config.datadir.clone(), source })?;
     let mut store = Store::open(&config.store_path(), config.network)?;
+    let base = match config.trusted_start {
+        None => HeaderChain::new(config.network),
+        Some(start) => HeaderChain::with_trusted_start(config.network, start).map_err(LoadError::from)?,
+    };
+    store.check_base(&StoreBase::of(&base))?;
     let headers = store.load()?;
     let empty = headers.is_empty();
-    let chain = HeaderChain::from_stored(config.network, headers)?;
+    let chain = HeaderChain::from_stored_with(config.network, config.trusted_start, headers)?;
     if empty {
-        store.apply(&ChainUpdate { start_height: 0, headers: vec![chain.tip_header()] })?;
+        store.apply(&ChainUpdate { start_height: chain.base_height(), headers: vec![chain.tip_header()] })?;
     }
     Ok((store, chain))
 }

@@ -5,6 +5,11 @@
 //! bulk inserts. A change of the best chain arrives as a [`ChainUpdate`] and is written in one
 //! transaction; [`Store::load`] re-checks heights, hashes and linkage so that a damaged file is
 //! reported instead of trusted.
+//!
+//! The lowest row is the chain's base: genesis at height 0, or the header of a trusted start
+//! (`node::trusted_start`) at its height. [`Store::check_base`] records which base a file was
+//! created with (in the `meta` table, so no schema change) and refuses to open it with another,
+//! so a file never mixes two starts.
 
 use std::path::Path;
 
@@ -15,7 +20,7 @@ use bitcoin::{BlockHash, Network};
 use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
-use crate::protocol::header_chain::ChainUpdate;
+use crate::protocol::header_chain::{ChainUpdate, HeaderChain};
 
 /// Size of a consensus-serialized block header in bytes.
 const HEADER_SIZE_BYTES: usize = 80;
@@ -25,6 +30,15 @@ const HASH_SIZE_BYTES: usize = 32;
 
 /// Key of the `meta` row that records which network the file belongs to.
 const NETWORK_KEY: &str = "network";
+
+/// Key of the `meta` row holding the height of the base (the lowest row), in decimal.
+const BASE_HEIGHT_KEY: &str = "base_height";
+
+/// Key of the `meta` row holding the hash of the base, in the usual (reversed) hex.
+const BASE_HASH_KEY: &str = "base_hash";
+
+/// Key of the `meta` row holding [`StoreBase::identity`], compared whole on every open.
+const BASE_IDENTITY_KEY: &str = "base_identity";
 
 /// Schema migrations, applied in order, each inside its own transaction by
 /// `rusqlite_migration` (its version lives in SQLite's `user_version`). Append only.
@@ -74,14 +88,63 @@ pub enum StoreError {
         /// What is wrong with it.
         detail: String,
     },
-    /// An update would leave a gap: it starts above the current number of rows.
-    #[error("update starting at height {start_height} would leave a gap above the {row_count} stored rows")]
+    /// An update would leave a gap: it starts above the height after the stored rows.
+    #[error("update starting at height {start_height} would leave a gap above the {row_count} stored rows from height {base_height}")]
     Gap {
         /// Height of the update's first header.
         start_height: u32,
-        /// Rows (heights `0..row_count`) currently stored.
+        /// Rows (heights `base_height..base_height + row_count`) currently stored.
         row_count: u64,
+        /// Height of the base (0 unless the file was created from a trusted start).
+        base_height: u32,
     },
+    /// An update would replace the base or rows below it.
+    #[error("update starting at height {start_height} would replace the base at height {base_height}")]
+    BelowBase {
+        /// Height of the update's first header.
+        start_height: u32,
+        /// Height of the base.
+        base_height: u32,
+    },
+    /// The file was created from another start (genesis or a different trusted header) than
+    /// the node is configured with.
+    #[error("the store file was created from {file}, but the node is configured to start from {expected}; use another data folder or the same start")]
+    BaseMismatch {
+        /// The start recorded in the file.
+        file: String,
+        /// The configured start.
+        expected: String,
+    },
+}
+
+/// The base a store file is created from: the lowest row and what identifies the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreBase {
+    /// Height of the base row (0 for genesis).
+    pub height: u32,
+    /// Hash of the base header.
+    pub hash: BlockHash,
+    /// Everything that defines the start, as text: genesis and its hash, or every field of the
+    /// trusted start (a different chainwork or period-first value is a different start).
+    pub identity: String,
+}
+
+impl StoreBase {
+    /// The base of `chain` (genesis, or its trusted start).
+    pub fn of(chain: &HeaderChain) -> StoreBase {
+        let identity = match chain.trusted_start() {
+            None => format!("genesis {}", chain.base_hash()),
+            Some(start) => format!(
+                "trusted start height={} hash={} period_first_time={} period_first_bits={:#010x} chainwork={:x}",
+                start.height,
+                start.hash(),
+                start.period_first_time,
+                start.period_first_bits.to_consensus(),
+                start.chainwork
+            ),
+        };
+        StoreBase { height: chain.base_height(), hash: chain.base_hash(), identity }
+    }
 }
 
 /// Attaches a context to a rusqlite error.
@@ -92,10 +155,12 @@ fn sqlite(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 /// The best-chain header store, backed by one SQLite connection.
 ///
 /// Table `headers(height INTEGER PRIMARY KEY, hash BLOB, header BLOB) STRICT` holds one row per
-/// height from 0 (genesis) upwards: the 32-byte block hash in internal byte order
-/// ([`BlockHash::to_byte_array`]) and the 80-byte consensus-serialized header. Table
-/// `meta(key, value) STRICT` records the `network` (rust-bitcoin's `Network` display name,
-/// e.g. `regtest`).
+/// height from the base (genesis at 0, or a trusted start's header at its height) upwards: the
+/// 32-byte block hash in internal byte order ([`BlockHash::to_byte_array`]) and the 80-byte
+/// consensus-serialized header. Table `meta(key, value) STRICT` records the `network`
+/// (rust-bitcoin's `Network` display name, e.g. `regtest`) and, once [`Store::check_base`] ran,
+/// the base: `base_height`, `base_hash` and `base_identity` ([`StoreBase`]). A file without
+/// them (written before trusted starts existed, or never checked) has its base at height 0.
 #[derive(Debug)]
 pub struct Store {
     connection: Connection,
@@ -176,16 +241,88 @@ impl Store {
         Ok(Store { connection })
     }
 
-    /// All stored headers, ordered by height from 0; empty for a new store.
+    /// Records the base this file is created from, or checks it against the one recorded.
     ///
-    /// Each row is re-checked: heights contiguous from 0, an 80-byte header blob that decodes,
-    /// a stored hash equal to the header's `block_hash()`, and `prev_blockhash` equal to the
-    /// hash of the row below.
+    /// A file that records no base yet adopts `base`, provided its lowest row (if any) is
+    /// `base` itself; a file that records one must record exactly `base` (same
+    /// [`StoreBase::identity`]). Runs in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::BaseMismatch`] naming both starts, or [`StoreError::Sqlite`].
+    pub fn check_base(&mut self, base: &StoreBase) -> Result<(), StoreError> {
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(sqlite("starting the base check"))?;
+        let recorded = read_meta(&transaction, BASE_IDENTITY_KEY)?;
+        match recorded {
+            Some(file) if file != base.identity => {
+                return Err(StoreError::BaseMismatch { file, expected: base.identity.clone() });
+            }
+            Some(_) => {}
+            None => {
+                let lowest: Option<(u32, Vec<u8>)> = transaction
+                    .query_row("SELECT height, hash FROM headers ORDER BY height LIMIT 1", [], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()
+                    .map_err(sqlite("reading the lowest row"))?;
+                if let Some((height, hash)) = lowest {
+                    if height != base.height || hash.as_slice() != base.hash.to_byte_array().as_slice() {
+                        let hash = <[u8; HASH_SIZE_BYTES]>::try_from(hash.as_slice())
+                            .map_or_else(|_| "a damaged hash".to_string(), |h| BlockHash::from_byte_array(h).to_string());
+                        return Err(StoreError::BaseMismatch {
+                            file: format!("rows starting at height {height} ({hash})"),
+                            expected: base.identity.clone(),
+                        });
+                    }
+                }
+                for (key, value) in [
+                    (BASE_HEIGHT_KEY, base.height.to_string()),
+                    (BASE_HASH_KEY, base.hash.to_string()),
+                    (BASE_IDENTITY_KEY, base.identity.clone()),
+                ] {
+                    transaction
+                        .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", [key, value.as_str()])
+                        .map_err(sqlite("recording the base"))?;
+                }
+            }
+        }
+        transaction.commit().map_err(sqlite("committing the base record"))
+    }
+
+    /// The recorded base height and hash, or height 0 and no hash when none is recorded.
+    fn recorded_base(connection: &Connection) -> Result<(u32, Option<BlockHash>), StoreError> {
+        let height = match read_meta(connection, BASE_HEIGHT_KEY)? {
+            None => 0,
+            Some(text) => text.parse().map_err(|_| StoreError::Corrupt {
+                height: 0,
+                detail: format!("meta base_height `{text}` is not a height"),
+            })?,
+        };
+        let hash = match read_meta(connection, BASE_HASH_KEY)? {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| StoreError::Corrupt {
+                height,
+                detail: format!("meta base_hash `{text}` is not a block hash"),
+            })?),
+        };
+        Ok((height, hash))
+    }
+
+    /// All stored headers, ordered by height from the base; empty for a new store.
+    ///
+    /// Each row is re-checked: heights contiguous from the base (the recorded base height, or
+    /// 0), the lowest row's hash equal to the recorded base hash, an 80-byte header blob that
+    /// decodes, a stored hash equal to the header's `block_hash()`, and `prev_blockhash` equal
+    /// to the hash of the row below.
     ///
     /// # Errors
     ///
     /// [`StoreError::Corrupt`] naming the first offending height, or [`StoreError::Sqlite`].
     pub fn load(&self) -> Result<Vec<Header>, StoreError> {
+        let (base_height, base_hash) = Store::recorded_base(&self.connection)?;
         let mut statement = self
             .connection
             .prepare_cached("SELECT height, hash, header FROM headers ORDER BY height")
@@ -196,14 +333,17 @@ impl Store {
         while let Some(row) = rows.next().map_err(sqlite("loading headers"))? {
             let stored_height: i64 = row.get(0).map_err(sqlite("reading a header height"))?;
             // The height this row must have; the node's heights are u32, so a store holding
-            // more rows than that is corrupt at u32::MAX.
-            let height = u32::try_from(headers.len()).unwrap_or(u32::MAX);
+            // rows above that is corrupt at u32::MAX.
+            let height = u32::try_from(headers.len())
+                .ok()
+                .and_then(|offset| base_height.checked_add(offset))
+                .unwrap_or(u32::MAX);
             if stored_height != i64::from(height) {
                 return Err(StoreError::Corrupt {
                     height,
                     detail: format!(
                         "no row at this height (the next row is at height {stored_height}); \
-                         heights must be contiguous from 0"
+                         heights must be contiguous from the base at {base_height}"
                     ),
                 });
             }
@@ -233,6 +373,12 @@ impl Store {
                     "stored hash {stored_hash} but the header hashes to {hash}"
                 )));
             }
+            if previous_hash.is_none() && base_hash.is_some_and(|base| base != hash) {
+                return Err(corrupt(format!(
+                    "the base row holds {hash}, not the recorded base {}",
+                    base_hash.expect("checked above")
+                )));
+            }
             if let Some(previous_hash) = previous_hash {
                 if header.prev_blockhash != previous_hash {
                     return Err(corrupt(format!(
@@ -253,8 +399,10 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`StoreError::Gap`] if `start_height` is above the current row count (the rows would
-    /// not be contiguous), or [`StoreError::Sqlite`].
+    /// [`StoreError::Gap`] if `start_height` is above the height after the last row (the rows
+    /// would not be contiguous; an empty store takes its first row at the base height),
+    /// [`StoreError::BelowBase`] if it is below the base (recorded by [`Store::check_base`], 0
+    /// otherwise), or [`StoreError::Sqlite`].
     ///
     /// # Panics
     ///
@@ -264,11 +412,19 @@ impl Store {
             .connection
             .transaction()
             .map_err(sqlite("starting a chain update"))?;
+        let (base_height, _) = Store::recorded_base(&transaction)?;
+        if update.start_height < base_height {
+            return Err(StoreError::BelowBase {
+                start_height: update.start_height,
+                base_height,
+            });
+        }
         let row_count = count_rows(&transaction)?;
-        if u64::from(update.start_height) > row_count {
+        if u64::from(update.start_height) > u64::from(base_height) + row_count {
             return Err(StoreError::Gap {
                 start_height: update.start_height,
                 row_count,
+                base_height,
             });
         }
         // One past the last height written; every written height must fit a u32.
@@ -325,6 +481,14 @@ impl Store {
     }
 }
 
+/// The `meta` value of `key`, if recorded.
+fn read_meta(connection: &Connection, key: &str) -> Result<Option<String>, StoreError> {
+    connection
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+        .optional()
+        .map_err(sqlite("reading the meta table"))
+}
+
 /// `SELECT COUNT(*)` over the headers table.
 fn count_rows(connection: &Connection) -> Result<u64, StoreError> {
     let count: i64 = connection
@@ -336,6 +500,8 @@ fn count_rows(connection: &Connection) -> Result<u64, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_data::mainnet_822527_start;
+    use crate::trusted_start::TrustedStart;
     use bitcoin::block::Version;
     use bitcoin::{CompactTarget, TxMerkleNode};
     use std::path::PathBuf;
@@ -546,6 +712,7 @@ mod tests {
                 error @ StoreError::Gap {
                     start_height: 6,
                     row_count: 5,
+                    base_height: 0,
                 },
             ) => {
                 let text = error.to_string();
@@ -585,5 +752,130 @@ mod tests {
             "{error}"
         );
         assert_eq!(store.load().expect("load"), chain);
+    }
+
+    // ----- a trusted start -----
+
+    fn config_with(dir: &tempfile::TempDir, start: Option<TrustedStart>) -> crate::Config {
+        let mut config = crate::Config::new(Network::Bitcoin, dir.path().to_path_buf());
+        config.trusted_start = start;
+        config
+    }
+
+    #[test]
+    fn a_store_from_a_trusted_start_round_trips_tip_chainwork_and_locator() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = config_with(&dir, Some(start));
+        let synced = {
+            let (mut store, mut chain) = crate::runtime::open_chain(&config).expect("a new store");
+            assert_eq!(store.load().expect("load"), vec![start.header], "the base row is written");
+            assert_eq!(store.tip_height().expect("tip"), Some(822_527));
+            for batch in headers[..5000].chunks(2000) {
+                let update = chain.accept_headers(batch, 2_000_000_000).update.expect("extends");
+                store.apply(&update).expect("apply");
+            }
+            chain
+        };
+        let (store, loaded) = crate::runtime::open_chain(&config).expect("reopen");
+        assert_eq!(store.row_count().expect("rows"), 5001);
+        assert_eq!(store.tip_height().expect("tip"), Some(827_527));
+        assert_eq!(
+            (loaded.base_height(), loaded.tip_height(), loaded.tip_hash(), loaded.tip_chainwork(), loaded.locator()),
+            (822_527, 827_527, synced.tip_hash(), synced.tip_chainwork(), synced.locator())
+        );
+        assert_eq!(loaded.tip_hash(), headers[4999].block_hash());
+    }
+
+    #[test]
+    fn a_store_opened_with_another_start_is_refused_with_both_named() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let (mut store, mut chain) = crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("new");
+            let update = chain.accept_headers(&headers[..10], 2_000_000_000).update.expect("extends");
+            store.apply(&update).expect("apply");
+        }
+        let refused = |other: Option<TrustedStart>| match crate::runtime::open_chain(&config_with(&dir, other)) {
+            Err(crate::runtime::NodeError::Store(error @ StoreError::BaseMismatch { .. })) => error.to_string(),
+            Err(other) => panic!("expected a base mismatch, got {other}"),
+            Ok(_) => panic!("expected a base mismatch, the store opened"),
+        };
+        let text = refused(None);
+        assert!(text.contains("created from trusted start height=822527"), "{text}");
+        assert!(text.contains("configured to start from genesis 000000000019d6"), "{text}");
+        // Same header, another chainwork: still another start.
+        let other_work = TrustedStart { chainwork: start.chainwork + start.header.work(), ..start };
+        assert!(refused(Some(other_work)).contains("chainwork="));
+        // The right start still opens it.
+        let (_, chain) = crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("same start");
+        assert_eq!(chain.tip_height(), 822_537);
+
+        // And the other way round: a genesis store refuses a trusted start.
+        let genesis_dir = tempfile::tempdir().expect("tempdir");
+        drop(crate::runtime::open_chain(&config_with(&genesis_dir, None)).expect("genesis store"));
+        match crate::runtime::open_chain(&config_with(&genesis_dir, Some(start))) {
+            Err(crate::runtime::NodeError::Store(StoreError::BaseMismatch { file, .. })) => {
+                assert!(file.starts_with("genesis 000000000019d6"), "{file}")
+            }
+            other => panic!("expected a base mismatch, got {:?}", other.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn a_file_without_a_recorded_base_adopts_it_only_if_its_lowest_row_matches() {
+        let chain = synthetic_chain(BlockHash::all_zeros(), 5, 1);
+        let mut store = Store::open_in_memory(Network::Regtest).expect("open");
+        store.apply(&update(0, &chain)).expect("apply");
+        let other = StoreBase { height: 3, hash: chain[3].block_hash(), identity: "trusted start at 3".into() };
+        match store.check_base(&other) {
+            Err(StoreError::BaseMismatch { file, .. }) => assert!(file.starts_with("rows starting at height 0"), "{file}"),
+            other => panic!("expected a base mismatch, got {other:?}"),
+        }
+        let own = StoreBase { height: 0, hash: chain[0].block_hash(), identity: "genesis".into() };
+        store.check_base(&own).expect("its own base");
+        store.check_base(&own).expect("recorded, and the same");
+        assert_eq!(store.load().expect("load"), chain);
+    }
+
+    #[test]
+    fn updates_below_the_base_or_past_the_next_height_are_refused() {
+        let chain = synthetic_chain(BlockHash::all_zeros(), 10, 1);
+        let mut store = Store::open_in_memory(Network::Regtest).expect("open");
+        let base = StoreBase { height: 4, hash: chain[0].block_hash(), identity: "trusted start at 4".into() };
+        store.check_base(&base).expect("record");
+        assert!(matches!(
+            store.apply(&update(5, &chain[1..])),
+            Err(StoreError::Gap { start_height: 5, row_count: 0, base_height: 4 })
+        ));
+        store.apply(&update(4, &chain[..6])).expect("base and five more");
+        assert!(matches!(
+            store.apply(&update(3, &chain[..2])),
+            Err(StoreError::BelowBase { start_height: 3, base_height: 4 })
+        ));
+        assert!(matches!(store.apply(&update(11, &chain[7..])), Err(StoreError::Gap { .. })));
+        store.apply(&update(10, &chain[6..])).expect("extension at the next height");
+        assert_eq!(store.load().expect("load"), chain);
+        assert_eq!(store.tip_height().expect("tip"), Some(13));
+
+        // The base row replaced behind the store's back is reported.
+        let stranger = synthetic_chain(BlockHash::from_byte_array([7; 32]), 1, 9)[0];
+        store
+            .connection
+            .execute(
+                "UPDATE headers SET hash = ?1, header = ?2 WHERE height = 4",
+                params![&stranger.block_hash().to_byte_array()[..], encode::serialize(&stranger)],
+            )
+            .expect("tamper");
+        match store.load() {
+            Err(StoreError::Corrupt { height: 4, detail }) => assert!(detail.contains("recorded base"), "{detail}"),
+            other => panic!("expected corruption at the base, got {other:?}"),
+        }
+        store.connection.execute("DELETE FROM headers WHERE height = 4", []).expect("tamper");
+        assert!(matches!(store.load(), Err(StoreError::Corrupt { height: 4, .. })));
     }
 }

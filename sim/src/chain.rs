@@ -44,8 +44,9 @@ pub enum ChainSpec {
         #[serde(default)]
         fork: Option<ForkSpec>,
     },
-    /// Real headers from a file of raw 80-byte headers back to back, genesis first (the format
-    /// of `../shared/data/headers/*.bin`), checked against its SHA-256 before use.
+    /// Real headers from a file of raw 80-byte headers back to back (the format of
+    /// `../shared/data/headers/*.bin`), checked against its SHA-256 before use: genesis first,
+    /// or the header at `first_height` first for a file from the middle of the chain.
     File {
         /// The chain the headers belong to.
         network: FileNetwork,
@@ -57,6 +58,23 @@ pub enum ChainSpec {
         /// Last height served (default: the file's last header).
         #[serde(default)]
         height_max: Option<u32>,
+        /// Height of the file's first header (default 0: genesis first). Above 0, the first
+        /// header's parent is the chain's base: a fake peer treats its hash as known at
+        /// `first_height - 1`, like a node started from that trusted header.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_height: Option<u32>,
+    },
+    /// Real headers from several files of raw 80-byte headers, read in order and joined into
+    /// one chain whose first header sits at `first_height` (for example a main chain up to
+    /// some height, then a stale header on top of it).
+    HeaderFiles {
+        /// The chain the headers belong to.
+        network: FileNetwork,
+        /// Height of the first file's first header (default 0: genesis first).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_height: Option<u32>,
+        /// The files, in chain order (`count` takes only the first headers of one).
+        files: Vec<BlockFileSpec>,
     },
     /// Real blocks' headers from block files (records of network magic, `u32` little-endian
     /// length and a serialized block, the format of `../shared/data/blocks/`), the files read
@@ -69,7 +87,7 @@ pub enum ChainSpec {
     },
 }
 
-/// One block file of a [`ChainSpec::BlockFiles`] chain.
+/// One file of a [`ChainSpec::BlockFiles`] or [`ChainSpec::HeaderFiles`] chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlockFileSpec {
@@ -77,7 +95,7 @@ pub struct BlockFileSpec {
     pub path: String,
     /// Its SHA-256 in hex, as `../shared/data/SHA256SUMS` lists it.
     pub sha256: String,
-    /// Take only the first `count` blocks of it (default: all).
+    /// Take only the first `count` blocks (or headers) of it (default: all).
     #[serde(default)]
     pub count: Option<usize>,
 }
@@ -124,16 +142,30 @@ impl ChainSpec {
         match self {
             ChainSpec::Mainnet { .. } => Network::Bitcoin,
             ChainSpec::Regtest { .. } => Network::Regtest,
-            ChainSpec::File { network, .. } | ChainSpec::BlockFiles { network, .. } => network.network(),
+            ChainSpec::File { network, .. }
+            | ChainSpec::HeaderFiles { network, .. }
+            | ChainSpec::BlockFiles { network, .. } => network.network(),
         }
     }
 
-    /// Builds the chain: genesis first, index = height.
+    /// Height of the first header [`ChainSpec::build`] returns: 0 (genesis) unless a file
+    /// chain says otherwise.
+    pub fn first_height(&self) -> u32 {
+        match self {
+            ChainSpec::File { first_height, .. } | ChainSpec::HeaderFiles { first_height, .. } => {
+                first_height.unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    /// Builds the chain: index `i` holds the header at height [`ChainSpec::first_height`]` + i`
+    /// (genesis first unless a file chain starts higher).
     ///
     /// # Errors
     /// A corrupt mainnet fixture, a mainnet height above 1111, a fork above the chain's tip, or
     /// a header file that is missing, has another SHA-256, is not whole 80-byte headers, does
-    /// not start at the network's genesis, or does not link.
+    /// not start at the network's genesis (for a chain from height 0), or does not link.
     pub fn build(&self) -> Result<Vec<Header>, SimError> {
         match self {
             ChainSpec::Mainnet { height_max } => {
@@ -159,14 +191,29 @@ impl ChainSpec {
                 extend_regtest(&mut chain, *height, *seed);
                 Ok(chain)
             }
-            ChainSpec::File { network, path, sha256, height_max } => {
-                let mut chain = headers_from_file(path, sha256, network.network())?;
+            ChainSpec::File { network, path, sha256, height_max, first_height } => {
+                let first = first_height.unwrap_or(0);
+                let mut chain = headers_from_file_at(path, sha256, network.network(), first)?;
                 if let Some(last) = height_max {
-                    if *last as usize >= chain.len() {
-                        return Err(SimError::Fixture(format!("{path} ends at height {}, asked for {last}", chain.len() - 1)));
+                    let end = u64::from(first) + chain.len() as u64 - 1;
+                    if *last < first || u64::from(*last) > end {
+                        return Err(SimError::Fixture(format!("{path} holds heights {first}..={end}, asked for {last}")));
                     }
-                    chain.truncate(*last as usize + 1);
+                    chain.truncate((*last - first) as usize + 1);
                 }
+                Ok(chain)
+            }
+            ChainSpec::HeaderFiles { network, first_height, files } => {
+                let mut chain = Vec::new();
+                for file in files {
+                    let mut headers = raw_headers(&file.path, &file.sha256)?;
+                    if let Some(count) = file.count {
+                        headers.truncate(count);
+                    }
+                    chain.extend(headers);
+                }
+                let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+                check_chain_at(&names.join(" + "), &chain, network.network(), first_height.unwrap_or(0))?;
                 Ok(chain)
             }
             ChainSpec::BlockFiles { network, files } => {
@@ -187,7 +234,7 @@ impl ChainSpec {
 }
 
 /// Reads `path` and checks its SHA-256 against `sha256_hex`.
-fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
+pub(crate) fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
     let bytes = std::fs::read(path).map_err(|e| {
         SimError::Fixture(format!("{path}: {e} (the real header sets live in ../shared/data beside the repository)"))
     })?;
@@ -201,12 +248,22 @@ fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
 /// Checks that `chain` starts at `network`'s genesis and that every header links to the one
 /// before; `what` names the source in errors.
 fn check_chain(what: &str, chain: &[Header], network: Network) -> Result<(), SimError> {
+    check_chain_at(what, chain, network, 0)
+}
+
+/// [`check_chain`] for a chain whose first header sits at `first_height`: genesis is required
+/// only for a chain from 0; errors name heights.
+fn check_chain_at(what: &str, chain: &[Header], network: Network, first_height: u32) -> Result<(), SimError> {
+    if chain.is_empty() {
+        return Err(SimError::Fixture(format!("{what}: no headers")));
+    }
     let genesis = bitcoin::constants::genesis_block(network).header;
-    if chain.first() != Some(&genesis) {
+    if first_height == 0 && chain[0] != genesis {
         return Err(SimError::Fixture(format!("{what}: header 0 is not {network:?}'s genesis")));
     }
-    for (height, pair) in chain.windows(2).enumerate() {
+    for (offset, pair) in chain.windows(2).enumerate() {
         if pair[1].prev_blockhash != pair[0].block_hash() {
+            let height = u64::from(first_height) + offset as u64;
             return Err(SimError::Fixture(format!("{what}: header {} does not follow header {height}", height + 1)));
         }
     }
@@ -247,17 +304,31 @@ pub fn headers_from_block_file(path: &str, sha256_hex: &str, network: Network) -
 /// # Errors
 /// [`SimError::Fixture`] naming the file and what is wrong.
 pub fn headers_from_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
+    headers_from_file_at(path, sha256_hex, network, 0)
+}
+
+/// [`headers_from_file`] for a file whose first header sits at `first_height` (genesis is
+/// required only when it is 0).
+///
+/// # Errors
+/// [`SimError::Fixture`] naming the file and what is wrong.
+pub fn headers_from_file_at(path: &str, sha256_hex: &str, network: Network, first_height: u32) -> Result<Vec<Header>, SimError> {
+    let chain = raw_headers(path, sha256_hex)?;
+    check_chain_at(path, &chain, network, first_height)?;
+    Ok(chain)
+}
+
+/// The raw 80-byte headers of `path`, after checking its SHA-256 (no linkage check).
+fn raw_headers(path: &str, sha256_hex: &str) -> Result<Vec<Header>, SimError> {
     let bytes = read_checked(path, sha256_hex)?;
     if bytes.is_empty() || bytes.len() % 80 != 0 {
         return Err(SimError::Fixture(format!("{path}: {} bytes is not a whole number of 80-byte headers", bytes.len())));
     }
-    let chain = bytes
+    bytes
         .chunks(80)
         .enumerate()
-        .map(|(height, raw)| deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {height}: {e}"))))
-        .collect::<Result<Vec<Header>, SimError>>()?;
-    check_chain(path, &chain, network)?;
-    Ok(chain)
+        .map(|(index, raw)| deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {index}: {e}"))))
+        .collect()
 }
 
 /// Mainnet genesis plus the carried headers 1..=1111, after checking the file's SHA-256 and
@@ -361,18 +432,101 @@ mod tests {
             path: path.display().to_string(),
             sha256: sha256.to_string(),
             height_max,
+            first_height: None,
         };
         assert_eq!(spec(&digest, FileNetwork::Regtest, None).build().unwrap(), chain);
         assert_eq!(spec(&digest, FileNetwork::Regtest, Some(2)).build().unwrap(), chain[..=2]);
         let error = |spec: ChainSpec| spec.build().expect_err("a bad file").to_string();
         assert!(error(spec(&"0".repeat(64), FileNetwork::Regtest, None)).contains(&format!("has SHA-256 {digest}")));
         assert!(error(spec(&digest, FileNetwork::Signet, None)).contains("is not Signet's genesis"));
-        assert!(error(spec(&digest, FileNetwork::Regtest, Some(4))).contains("ends at height 3, asked for 4"));
+        assert!(error(spec(&digest, FileNetwork::Regtest, Some(4))).contains("holds heights 0..=3, asked for 4"));
         std::fs::write(&path, &bytes[..100]).unwrap();
         let short = sha256::Hash::hash(&bytes[..100]).to_string();
         assert!(error(spec(&short, FileNetwork::Regtest, None)).contains("not a whole number of 80-byte headers"));
-        let missing = ChainSpec::File { network: FileNetwork::Regtest, path: "no/such.bin".into(), sha256: digest, height_max: None };
+        let missing = ChainSpec::File {
+            network: FileNetwork::Regtest,
+            path: "no/such.bin".into(),
+            sha256: digest,
+            height_max: None,
+            first_height: None,
+        };
         assert!(error(missing).contains("no/such.bin"));
+    }
+
+    #[test]
+    fn a_file_from_the_middle_of_the_chain_starts_at_its_first_height() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let chain = ChainSpec::Regtest { height: 10, seed: 1, fork: None }.build().unwrap();
+        let write = |name: &str, headers: &[Header]| {
+            let bytes: Vec<u8> = headers.iter().flat_map(bitcoin::consensus::serialize).collect();
+            let path = dir.path().join(name);
+            std::fs::write(&path, &bytes).unwrap();
+            BlockFileSpec { path: path.display().to_string(), sha256: sha256::Hash::hash(&bytes).to_string(), count: None }
+        };
+        let middle = write("middle.bin", &chain[4..]);
+        let file = |height_max: Option<u32>| ChainSpec::File {
+            network: FileNetwork::Regtest,
+            path: middle.path.clone(),
+            sha256: middle.sha256.clone(),
+            height_max,
+            first_height: Some(4),
+        };
+        assert_eq!(file(None).first_height(), 4);
+        assert_eq!(file(None).build().unwrap(), chain[4..]);
+        assert_eq!(file(Some(6)).build().unwrap(), chain[4..=6]);
+        let error = file(Some(3)).build().expect_err("below the first height").to_string();
+        assert!(error.contains("holds heights 4..=10, asked for 3"), "{error}");
+        // Without first_height the same file must start at genesis.
+        let from_zero = ChainSpec::File {
+            network: FileNetwork::Regtest,
+            path: middle.path.clone(),
+            sha256: middle.sha256.clone(),
+            height_max: None,
+            first_height: None,
+        };
+        assert!(from_zero.build().expect_err("no genesis").to_string().contains("is not Regtest's genesis"));
+
+        // Several files joined, with a count, and a broken join reported by height.
+        let head = write("head.bin", &chain[4..]);
+        let side = ChainSpec::Regtest { height: 8, seed: 2, fork: Some(ForkSpec { seed: 1, height: 7 }) }.build().unwrap();
+        let tip = write("tip.bin", &side[8..]);
+        let joined = |count: usize| ChainSpec::HeaderFiles {
+            network: FileNetwork::Regtest,
+            first_height: Some(4),
+            files: vec![BlockFileSpec { count: Some(count), ..head.clone() }, tip.clone()],
+        };
+        let mut expected = chain[4..=7].to_vec();
+        expected.push(side[8]);
+        assert_eq!(joined(4).first_height(), 4);
+        assert_eq!(joined(4).build().unwrap(), expected);
+        let error = joined(3).build().expect_err("a gap").to_string();
+        assert!(error.contains("header 7 does not follow header 6"), "{error}");
+    }
+
+    /// A fake peer serving a chain from height 4 knows its base (the parent of its first
+    /// header) as height 3, advertises its real tip height, and answers unknown locators from
+    /// its lowest header.
+    #[test]
+    fn a_fake_peer_serves_a_mid_chain_file_from_its_base() {
+        use crate::fake_peer::{FakePeer, FakePeerSettings};
+        use node::wire::GetHeadersMessage;
+        let chain = ChainSpec::Regtest { height: 10, seed: 1, fork: None }.build().unwrap();
+        let settings = FakePeerSettings { first_height: 4, ..FakePeerSettings::default() };
+        let peer = FakePeer::new("p", Network::Regtest, chain[4..].to_vec(), settings);
+        assert_eq!(peer.start_height, 10);
+        let zero = bitcoin::BlockHash::all_zeros();
+        let ask = |locator: Vec<bitcoin::BlockHash>, stop| peer.headers_for(&GetHeadersMessage::new(locator, stop));
+        assert_eq!(ask(vec![chain[3].block_hash()], zero), Some(chain[4..].to_vec()), "the base is known");
+        assert_eq!(ask(vec![chain[6].block_hash(), chain[3].block_hash()], zero), Some(chain[7..].to_vec()));
+        assert_eq!(ask(vec![chain[0].block_hash()], zero), Some(chain[4..].to_vec()), "below the base: from the lowest");
+        assert_eq!(ask(vec![chain[3].block_hash()], chain[8].block_hash()), Some(chain[4..=8].to_vec()));
+        assert_eq!(ask(vec![], chain[5].block_hash()), Some(vec![chain[5]]));
+
+        // From genesis, an unknown locator is still answered from height 1.
+        let genesis_peer = FakePeer::new("g", Network::Regtest, chain.clone(), FakePeerSettings::default());
+        assert_eq!(genesis_peer.start_height, 10);
+        let served = genesis_peer.headers_for(&GetHeadersMessage::new(vec![zero], zero));
+        assert_eq!(served, Some(chain[1..].to_vec()));
     }
 
     #[test]

@@ -204,8 +204,14 @@ pub struct FakePeer {
     pub name: String,
     /// Network magic it speaks.
     pub magic: Magic,
-    /// The chain it serves, genesis first.
+    /// The chain it serves: `chain[i]` is the header at height `first_height + i` (genesis
+    /// first when `first_height` is 0).
     pub chain: Vec<Header>,
+    /// Height of `chain[0]`. Above 0 the peer stands for a node started from the trusted
+    /// header `chain[0].prev_blockhash` at `first_height - 1`: it knows that hash, and nothing
+    /// below it.
+    pub first_height: u32,
+    /// Hash → index in `chain` (not height).
     hash_to_height: BTreeMap<BlockHash, u32>,
     /// Protocol version it advertises.
     pub version: u32,
@@ -237,6 +243,8 @@ pub struct FakePeerSettings {
     pub services: u64,
     /// Height it advertises (`None`: its chain's tip).
     pub start_height: Option<i32>,
+    /// Height of its chain's first header (0: genesis first); see [`FakePeer::first_height`].
+    pub first_height: u32,
     /// How it behaves.
     pub behaviour: Behaviour,
     /// Delay before its `version`.
@@ -270,6 +278,7 @@ impl Default for FakePeerSettings {
             version: 70016,
             services: ServiceFlags::NETWORK.to_u64() | ServiceFlags::WITNESS.to_u64(),
             start_height: None,
+            first_height: 0,
             behaviour: Behaviour::Honest,
             version_delay: Duration::ZERO,
             headers_delay: Duration::ZERO,
@@ -284,11 +293,13 @@ impl FakePeer {
     /// A fake peer named `name` serving `chain` (genesis first) on `network`.
     pub fn new(name: &str, network: bitcoin::Network, chain: Vec<Header>, settings: FakePeerSettings) -> FakePeer {
         let hash_to_height = chain.iter().enumerate().map(|(h, header)| (header.block_hash(), h as u32)).collect();
-        let tip = i32::try_from(chain.len().saturating_sub(1)).unwrap_or(i32::MAX);
+        let tip = i64::from(settings.first_height) + chain.len() as i64 - 1;
+        let tip = i32::try_from(tip.max(0)).unwrap_or(i32::MAX);
         FakePeer {
             name: name.to_string(),
             magic: wire::magic_for(network),
             chain,
+            first_height: settings.first_height,
             hash_to_height,
             version: settings.version,
             services: settings.services,
@@ -310,7 +321,10 @@ impl FakePeer {
     /// The `headers` reply a real node sends for `request`, or `None` when it sends none.
     ///
     /// After the first locator hash it knows (from height 1 if none), at most 2000, through
-    /// `hash_stop` inclusive (btcd `locateInventory`, Core `FindForkInGlobalIndex`). An empty
+    /// `hash_stop` inclusive (btcd `locateInventory`, Core `FindForkInGlobalIndex`). A chain
+    /// from `first_height` above 0 also knows its base, `chain[0].prev_blockhash` (a locator
+    /// holding it gets `chain[0]` on), and answers a locator of unknown hashes from `chain[0]`,
+    /// the lowest header it has. An empty
     /// locator asks for the `hash_stop` header alone; bitcoind sends nothing at all when that
     /// hash is unknown (Core `ProcessMessage` GETHEADERS), which the interop test
     /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind; a btcd peer sends an empty
@@ -323,11 +337,7 @@ impl FakePeer {
                 (None, Profile::Core) => None,
             };
         }
-        let start = request
-            .locator_hashes
-            .iter()
-            .find_map(|hash| self.hash_to_height.get(hash).copied())
-            .map_or(1, |h| h as usize + 1);
+        let start = self.start_index(&request.locator_hashes);
         let mut out = Vec::new();
         for header in self.chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX) {
             out.push(*header);
@@ -336,6 +346,24 @@ impl FakePeer {
             }
         }
         Some(out)
+    }
+
+    /// Index in `chain` of the first header to serve after `locator` (see
+    /// [`FakePeer::headers_for`]).
+    fn start_index(&self, locator: &[BlockHash]) -> usize {
+        let base = (self.first_height > 0).then(|| self.chain.first().map(|h| h.prev_blockhash)).flatten();
+        locator
+            .iter()
+            .find_map(|hash| match self.hash_to_height.get(hash) {
+                Some(index) => Some(*index as usize + 1),
+                None => (Some(*hash) == base).then_some(0),
+            })
+            .unwrap_or(if self.first_height > 0 { 0 } else { 1 })
+    }
+
+    /// The header at `height`, if the peer holds it.
+    fn header_at(&self, height: u32) -> Option<&Header> {
+        self.chain.get(height.checked_sub(self.first_height)? as usize)
     }
 
     fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
@@ -669,12 +697,12 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
                         locator_heights
                             .iter()
-                            .filter_map(|h| peer.chain.get(*h as usize).map(Header::block_hash))
+                            .filter_map(|h| peer.header_at(*h).map(Header::block_hash))
                             .collect(),
                         BlockHash::all_zeros(),
                     )),
                     SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
-                        peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect(),
+                        (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
                     ),
                     SendSpec::Getaddr => NetworkMessage::GetAddr,
                     SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {

@@ -241,8 +241,8 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let tip = headers.len() - 1;
-    let settings = FakePeerSettings { behaviour, clock_s: wall_clock_s, seed: wall_clock_s() as u64, ..FakePeerSettings::default() };
+    let tip = spec.first_height() as usize + headers.len() - 1;
+    let settings = FakePeerSettings { behaviour, clock_s: wall_clock_s, seed: wall_clock_s() as u64, first_height: spec.first_height(), ..FakePeerSettings::default() };
     let peer = std::rc::Rc::new(FakePeer::new("serve", spec.network(), headers, settings));
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,

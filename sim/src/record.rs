@@ -298,6 +298,7 @@ impl Recording {
                 connect: vec![peer_name.to_string()],
                 listen: false,
                 timing: Default::default(),
+                trusted_start: None,
             },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),

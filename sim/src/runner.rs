@@ -67,6 +67,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     if scenario.node.listen {
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
+    config.trusted_start = scenario.node.trusted_start.as_ref().map(|spec| spec.build(network)).transpose()?;
     let node_recorder = recorder.clone();
     sim.host("node", move || {
         let config = config.clone();
@@ -90,6 +91,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             version: spec.version,
             services: spec.services,
             start_height: spec.start_height,
+            first_height: spec.chain.as_ref().map_or(0, crate::chain::ChainSpec::first_height),
             behaviour: spec.behaviour.clone(),
             version_delay: Duration::from_millis(spec.version_delay_ms),
             headers_delay: Duration::from_millis(spec.headers_delay_ms),

@@ -142,6 +142,9 @@ pub struct NodeSpec {
     /// milliseconds.
     #[serde(default, skip_serializing_if = "TimingOverrides::is_empty")]
     pub timing: TimingOverrides,
+    /// Start from a trusted header instead of genesis (`node::Config::trusted_start`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_start: Option<TrustedStartSpec>,
 }
 
 /// Optional replacements for the node's timers, each in milliseconds (one in microseconds) and
@@ -265,6 +268,54 @@ pub struct PeerSpec {
     /// Delay before each `headers` reply.
     #[serde(default)]
     pub headers_delay_ms: u64,
+}
+
+/// Where a scenario's trusted starting header comes from.
+///
+/// ```json
+/// "trusted_start": {"boundaries": {"path": "../shared/data/headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin",
+///                                  "sha256": "738d…", "height": 822527}}
+/// "trusted_start": {"given": {"height": 822527, "header": "<160 hex>", "period_first_time": 1702180644,
+///                             "period_first_bits": "0x17042e95", "chainwork": "<64 hex>"}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum TrustedStartSpec {
+    /// Derived from a retarget-boundaries file (records of a `u32` little-endian height and an
+    /// 80-byte header, the first and last header of every 2016-block period), chainwork
+    /// computed from the periods' bits
+    /// (`node::trusted_start::TrustedStart::from_retarget_boundaries`; mainnet and signet).
+    Boundaries {
+        /// The file; a relative path is taken from the working directory.
+        path: String,
+        /// Its SHA-256 in hex, as `../shared/data/SHA256SUMS` lists it.
+        sha256: String,
+        /// Height of the trusted header (a record of the file: the first or last of a period).
+        height: u32,
+    },
+    /// Given field by field, in the node's `--trusted-start` JSON form.
+    Given(node::trusted_start::TrustedStartJson),
+}
+
+impl TrustedStartSpec {
+    /// Builds the trusted start for `network`.
+    ///
+    /// # Errors
+    /// [`SimError::Fixture`] naming the file or the field: a missing file or another SHA-256,
+    /// malformed records, a height not in the file, or bad hex in a given start.
+    pub fn build(&self, network: bitcoin::Network) -> Result<node::trusted_start::TrustedStart, SimError> {
+        use node::trusted_start::{parse_retarget_boundaries, TrustedStart};
+        let fixture = |e: node::trusted_start::TrustedStartError| SimError::Fixture(format!("node.trusted_start: {e}"));
+        match self {
+            TrustedStartSpec::Boundaries { path, sha256, height } => {
+                let bytes = crate::chain::read_checked(path, sha256)?;
+                let records = parse_retarget_boundaries(&bytes)
+                    .map_err(|e| SimError::Fixture(format!("node.trusted_start: {path}: {e}")))?;
+                TrustedStart::from_retarget_boundaries(network, &records, *height).map_err(fixture)
+            }
+            TrustedStartSpec::Given(json) => json.to_trusted_start().map_err(fixture),
+        }
+    }
 }
 
 /// A fault at a simulated time.
@@ -568,5 +619,20 @@ mod tests {
         );
         let e = Scenario::parse("x.json", &raw).unwrap_err().to_string();
         assert!(e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"), "{e}");
+    }
+
+    #[test]
+    fn a_trusted_start_spec_parses_and_reports_its_field_and_file() {
+        let with = |spec: &str| MINIMAL.replace("\"connect\":[\"p\"]", &format!("\"connect\":[\"p\"],\"trusted_start\":{spec}"));
+        let s = Scenario::parse("x.json", &with(r#"{"boundaries":{"path":"no/such.bin","sha256":"00","height":2015}}"#)).unwrap();
+        let spec = s.node.trusted_start.expect("parsed");
+        let error = spec.build(bitcoin::Network::Bitcoin).expect_err("no file").to_string();
+        assert!(error.contains("no/such.bin"), "{error}");
+        let e = Scenario::parse("x.json", &with(r#"{"boundaries":{"path":"a","sha256":"00","height":1,"colour":2}}"#)).unwrap_err();
+        assert!(e.to_string().starts_with("x.json: node.trusted_start.boundaries"), "{e}");
+        let given = r#"{"given":{"height":1,"header":"00","period_first_time":0,"period_first_bits":"0x1d00ffff","chainwork":"00"}}"#;
+        let s = Scenario::parse("x.json", &with(given)).unwrap();
+        let error = s.node.trusted_start.expect("parsed").build(bitcoin::Network::Bitcoin).expect_err("bad hex").to_string();
+        assert!(error.contains("node.trusted_start: trusted start JSON: header: 1 bytes, expected 80"), "{error}");
     }
 }

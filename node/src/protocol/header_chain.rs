@@ -23,6 +23,33 @@
 //! period's first header may not be more than [`MAX_TIMEWARP_S`] older than its parent) and
 //! regtest. Version checks follow Core too: from the BIP34, BIP66 and BIP65 activation heights
 //! a header's version must be at least 2, 3 and 4 ("bad-version", [`HeaderError::BadVersion`]).
+//!
+//! # Starting from a trusted header
+//!
+//! [`HeaderChain::with_trusted_start`] builds a chain whose base is a [`TrustedStart`] instead
+//! of genesis: the best chain is indexed from the base height, and nothing below the base is
+//! known. Every walk over ancestors stops at the base:
+//!
+//! * the retarget at the end of the base's period takes the period's first `time` (and, on
+//!   testnet4, its `bits`) from the trusted start; testnet3's minimum-difficulty walk-back
+//!   returns the trusted start's period-first bits when it would pass below the base;
+//! * **median time past is only bounded from below** within the first 10 headers above a
+//!   trusted base, where fewer than [`MEDIAN_TIME_SPAN`] times are known. Taking the median of
+//!   the known times (as Core does near genesis) would be wrong in both directions: it can be
+//!   above the real median and reject a valid header (real testnet3 header 4209, whose time is
+//!   before its parent's, would be "time-too-old" from a base at 4208). So with `k` known
+//!   times, a header must only be later than the `(k - 5)`-th smallest of them, the least the
+//!   real median (the 6th smallest of 11) can be whatever the `11 - k` unknown times are, and
+//!   for `k <= 5` nothing is checked. This never rejects a header Core accepts, and is weaker
+//!   than Core for the 10 headers just above the base. Supplying the trusted header's 10
+//!   ancestor times would make it exact;
+//! * **locators end at the base** instead of genesis (Core `LocatorEntries` always ends at
+//!   genesis). A peer that does not know the base cannot find a common point in them, so its
+//!   answer starts after genesis and does not connect ("prev-blk-not-found");
+//! * a header whose parent is below the base (a fork below the trusted height) is unknown to
+//!   us and rejected as "prev-blk-not-found";
+//! * serving `getheaders`: a locator with no hash we know starts after the base (where a
+//!   genesis chain starts after genesis), so a peer gets what we have.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +58,8 @@ use bitcoin::constants::genesis_block;
 use bitcoin::params::Params;
 use bitcoin::pow::{CompactTarget, Target, Work};
 use bitcoin::{BlockHash, Network};
+
+use crate::trusted_start::{TrustedStart, TrustedStartError};
 
 /// A change of the best chain, to be persisted in one store transaction.
 ///
@@ -145,7 +174,8 @@ pub enum HeaderError {
         /// The header's `bits` (consensus encoding).
         got: u32,
     },
-    /// `time` is not after the median time past of the previous [`MEDIAN_TIME_SPAN`] headers.
+    /// `time` is not after the median time past of the previous [`MEDIAN_TIME_SPAN`] headers
+    /// (just above a trusted start: not after the least that median can be).
     #[error("time-too-old: header {hash} at height {height} has time {time}, not after the median time past {median_time_past}")]
     TimeTooOld {
         /// Height the header would have.
@@ -154,7 +184,8 @@ pub enum HeaderError {
         hash: BlockHash,
         /// The header's time, seconds since the Unix epoch.
         time: u32,
-        /// Median time past of its parent, seconds since the Unix epoch.
+        /// Median time past of its parent (or its lower bound just above a trusted start),
+        /// seconds since the Unix epoch.
         median_time_past: u32,
     },
     /// `time` is more than [`FUTURE_BLOCK_TIME_S_MAX`] ahead of the caller's clock.
@@ -236,6 +267,19 @@ impl HeaderError {
 /// Why stored headers could not be loaded by [`HeaderChain::from_stored`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LoadError {
+    /// The trusted start is not valid (see [`HeaderChain::with_trusted_start`]).
+    #[error("{0}")]
+    TrustedStart(#[from] TrustedStartError),
+    /// The lowest stored header is not the trusted start's header.
+    #[error("stored header at height {height} is {got}, not the trusted start {expected}")]
+    WrongBase {
+        /// The trusted start's height.
+        height: u32,
+        /// The trusted header's hash.
+        expected: BlockHash,
+        /// The hash of the lowest stored header.
+        got: BlockHash,
+    },
     /// The stored header at height 0 is not the network's genesis header.
     #[error("stored header at height 0 is {got}, not the {network} genesis {expected}")]
     WrongGenesis {
@@ -293,8 +337,8 @@ enum DifficultyRule {
 /// An in-memory header index with Bitcoin Core's header checks and best-chain selection.
 ///
 /// Holds every accepted header (all branches) in a `BTreeMap` keyed by hash, and the best
-/// chain (most chainwork) as a vector of hashes indexed by height. Always contains the
-/// network's genesis header.
+/// chain (most chainwork) as a vector of hashes indexed by height above the base. Always
+/// contains its base: the network's genesis header, or the header of a [`TrustedStart`].
 #[derive(Debug, Clone)]
 pub struct HeaderChain {
     network: Network,
@@ -303,8 +347,12 @@ pub struct HeaderChain {
     /// The network's proof-of-work limit (easiest allowed target).
     pow_limit: Target,
     index: BTreeMap<BlockHash, IndexEntry>,
-    /// Best chain: `active[h]` is the hash at height `h`; `active[0]` is genesis.
+    /// Best chain: `active[i]` is the hash at height `base_height + i`; `active[0]` is the base.
     active: Vec<BlockHash>,
+    /// Height of the base: 0 for genesis, the trusted start's height otherwise.
+    base_height: u32,
+    /// The trusted start the chain is based on; `None` when the base is genesis.
+    trusted_start: Option<TrustedStart>,
 }
 
 impl HeaderChain {
@@ -328,7 +376,57 @@ impl HeaderChain {
             pow_limit: network.params().max_attainable_target,
             index,
             active: vec![hash],
+            base_height: 0,
+            trusted_start: None,
         }
+    }
+
+    /// A chain holding only the trusted header of `start`, as its base at `start.height` with
+    /// `start.chainwork`.
+    ///
+    /// # Errors
+    /// [`TrustedStartError`] if `start` is inconsistent: height 0 or above
+    /// [`crate::trusted_start::TRUSTED_START_HEIGHT_MAX`], a header that misses the
+    /// target of its own bits, period-first values that are not the header's own when it is the
+    /// first of its period, period-first bits that differ from the header's on a network whose
+    /// bits change only at retargets (mainnet, signet, regtest), or a chainwork below `height
+    /// + 1` headers at the proof-of-work limit.
+    pub fn with_trusted_start(network: Network, start: TrustedStart) -> Result<Self, TrustedStartError> {
+        let mut chain = HeaderChain::new(network);
+        let fixed_bits = matches!(chain.rule, DifficultyRule::Retarget | DifficultyRule::NoRetarget);
+        start.check(network, chain.pow_limit, fixed_bits)?;
+        let hash = start.hash();
+        chain.index.clear();
+        chain.index.insert(
+            hash,
+            IndexEntry {
+                header: start.header,
+                height: start.height,
+                chainwork: start.chainwork,
+            },
+        );
+        chain.active = vec![hash];
+        chain.base_height = start.height;
+        chain.trusted_start = Some(start);
+        Ok(chain)
+    }
+
+    /// [`HeaderChain::from_stored`] for a chain based on `trusted_start` (genesis if `None`):
+    /// `headers[0]` must then be the trusted header, at `trusted_start.height`.
+    ///
+    /// # Errors
+    /// As [`HeaderChain::from_stored`], plus [`LoadError::TrustedStart`] for an inconsistent
+    /// trusted start and [`LoadError::WrongBase`] when the lowest stored header is not it.
+    pub fn from_stored_with(
+        network: Network,
+        trusted_start: Option<TrustedStart>,
+        headers: Vec<Header>,
+    ) -> Result<Self, LoadError> {
+        let Some(start) = trusted_start else {
+            return HeaderChain::from_stored(network, headers);
+        };
+        let chain = HeaderChain::with_trusted_start(network, start)?;
+        chain.extend_stored(headers)
     }
 
     /// Rebuilds the chain from stored best-chain headers, `headers[h]` being the header at
@@ -344,24 +442,32 @@ impl HeaderChain {
     /// [`LoadError::WrongGenesis`], or [`LoadError::BrokenLink`] / [`LoadError::HighHash`]
     /// naming the first bad height.
     pub fn from_stored(network: Network, headers: Vec<Header>) -> Result<Self, LoadError> {
-        let mut chain = HeaderChain::new(network);
+        HeaderChain::new(network).extend_stored(headers)
+    }
+
+    /// Appends stored best-chain headers to a chain that holds only its base; `headers[0]` must
+    /// be the base itself.
+    fn extend_stored(self, headers: Vec<Header>) -> Result<Self, LoadError> {
         let Some(first) = headers.first() else {
-            return Ok(chain);
+            return Ok(self);
         };
-        let genesis_hash = chain.active[0];
+        let base_hash = self.active[0];
         let got = first.block_hash();
-        if got != genesis_hash {
-            return Err(LoadError::WrongGenesis {
-                network,
-                expected: genesis_hash,
-                got,
+        if got != base_hash {
+            return Err(match self.trusted_start {
+                None => LoadError::WrongGenesis { network: self.network, expected: base_hash, got },
+                Some(_) => LoadError::WrongBase { height: self.base_height, expected: base_hash, got },
             });
         }
+        let mut chain = self;
         chain.active.reserve(headers.len() - 1);
-        let mut prev_hash = genesis_hash;
+        let mut prev_hash = base_hash;
         let mut prev_work = chain.tip_chainwork();
-        for (height, header) in headers.iter().enumerate().skip(1) {
-            let height = u32::try_from(height).expect("fewer than 2^32 stored headers");
+        for (offset, header) in headers.iter().enumerate().skip(1) {
+            let height = u32::try_from(offset)
+                .ok()
+                .and_then(|offset| chain.base_height.checked_add(offset))
+                .expect("stored heights fit in u32 (the store checks them)");
             let hash = header.block_hash();
             if header.prev_blockhash != prev_hash {
                 return Err(LoadError::BrokenLink {
@@ -401,9 +507,25 @@ impl HeaderChain {
         self.network
     }
 
-    /// Height of the best tip (0 when only genesis is known).
+    /// Height of the base: 0 for genesis, the trusted start's height otherwise.
+    pub fn base_height(&self) -> u32 {
+        self.base_height
+    }
+
+    /// Hash of the base (genesis or the trusted header).
+    pub fn base_hash(&self) -> BlockHash {
+        self.active[0]
+    }
+
+    /// The trusted start the chain is based on; `None` when the base is genesis.
+    pub fn trusted_start(&self) -> Option<&TrustedStart> {
+        self.trusted_start.as_ref()
+    }
+
+    /// Height of the best tip (the base's height when nothing above it is known).
     pub fn tip_height(&self) -> u32 {
-        u32::try_from(self.active.len() - 1).expect("best chain shorter than 2^32")
+        let above_base = u32::try_from(self.active.len() - 1).expect("best chain shorter than 2^32");
+        self.base_height + above_base
     }
 
     /// Hash of the best tip.
@@ -434,9 +556,11 @@ impl HeaderChain {
         self.index.contains_key(hash)
     }
 
-    /// Hash of the best-chain header at `height`, if the best chain is that long.
+    /// Hash of the best-chain header at `height`, if the best chain is that long and `height`
+    /// is not below the base.
     pub fn active_hash_at(&self, height: u32) -> Option<BlockHash> {
-        self.active.get(height as usize).copied()
+        let offset = height.checked_sub(self.base_height)?;
+        self.active.get(offset as usize).copied()
     }
 
     /// Height of `hash` if it is on the best chain; `None` for side branches and unknown
@@ -453,7 +577,9 @@ impl HeaderChain {
 
     /// Block locator of any known header, walking its own branch: the hash itself and its 11
     /// predecessors (T, T-1 … T-11), then steps that double (T-13, T-17, T-25, T-41, …), always
-    /// ending with genesis exactly once. Empty if `hash` is unknown.
+    /// ending with the base exactly once: genesis, or the trusted header of a chain built with
+    /// [`HeaderChain::with_trusted_start`] (where Core would end at genesis, which such a chain
+    /// does not know). Empty if `hash` is unknown.
     ///
     /// Same algorithm as Bitcoin Core `LocatorEntries` (`src/chain.cpp`) and btcd
     /// `blockLocator` (`blockchain/chainview.go`). Fewer than 50 entries for any `u32` height.
@@ -467,10 +593,10 @@ impl HeaderChain {
         let mut step = 1u32;
         loop {
             locator.push(current);
-            if height == 0 {
+            if height == self.base_height {
                 break;
             }
-            let next = height.saturating_sub(step);
+            let next = height.saturating_sub(step).max(self.base_height);
             current = self.ancestor_hash(current, height, next);
             height = next;
             // Core doubles once the locator holds more than 10 entries, after computing the
@@ -485,7 +611,9 @@ impl HeaderChain {
     /// Best-chain headers to serve a `getheaders` request.
     ///
     /// Starts just above the first locator hash that is on the best chain (btcd
-    /// `locateInventory`, Core `FindForkInGlobalIndex`), or at height 1 when none is. Returns
+    /// `locateInventory`, Core `FindForkInGlobalIndex`), or just above the base when none is
+    /// (height 1 from genesis; above the trusted header of a trusted start, since nothing below
+    /// it is known: the peer gets what we have). Returns
     /// up to `max` consecutive best-chain headers, stopping after the one whose hash is
     /// `hash_stop` (inclusive). An empty locator asks for the `hash_stop` header alone: it is
     /// returned if it is on the best chain (Core `ProcessMessage` GETHEADERS with a null
@@ -506,12 +634,13 @@ impl HeaderChain {
                 None => Vec::new(),
             };
         }
-        let start = locator
+        let start_height = locator
             .iter()
             .find_map(|hash| self.active_height_of(hash))
-            .map_or(1, |height| height as usize + 1);
+            .unwrap_or(self.base_height)
+            .saturating_add(1);
         let mut headers = Vec::new();
-        for hash in self.active.iter().skip(start) {
+        for hash in self.active.iter().skip((start_height - self.base_height) as usize) {
             headers.push(self.entry(hash).header);
             if *hash == hash_stop || headers.len() >= max {
                 break;
@@ -572,8 +701,8 @@ impl HeaderChain {
         import
     }
 
-    /// Number of index entries (all branches, genesis included); never zero.
-    #[allow(clippy::len_without_is_empty)] // genesis is always present
+    /// Number of index entries (all branches, the base included); never zero.
+    #[allow(clippy::len_without_is_empty)] // the base is always present
     pub fn len(&self) -> usize {
         self.index.len()
     }
@@ -588,13 +717,16 @@ impl HeaderChain {
     }
 
     fn is_active(&self, hash: &BlockHash, height: u32) -> bool {
-        self.active.get(height as usize) == Some(hash)
+        self.active_hash_at(height).as_ref() == Some(hash)
     }
 
     /// The ancestor at `target_height` of `hash` (which sits at `height`), on its own branch.
-    /// Walks parent links until the branch joins the best chain, then indexes `active`.
+    /// Walks parent links until the branch joins the best chain, then indexes `active`. Every
+    /// branch joins the best chain at the base at the latest, so `target_height` must not be
+    /// below the base.
     fn ancestor_hash(&self, hash: BlockHash, height: u32, target_height: u32) -> BlockHash {
         assert!(target_height <= height, "ancestor above the header");
+        assert!(target_height >= self.base_height, "ancestor below the base");
         let mut current = hash;
         let mut current_height = height;
         loop {
@@ -602,31 +734,42 @@ impl HeaderChain {
                 return current;
             }
             if self.is_active(&current, current_height) {
-                return self.active[target_height as usize];
+                return self.active[(target_height - self.base_height) as usize];
             }
             current = self.entry(&current).header.prev_blockhash;
             current_height -= 1;
         }
     }
 
-    /// Core `CBlockIndex::GetMedianTimePast`: the median of the times of `hash` and up to
-    /// [`MEDIAN_TIME_SPAN`] - 1 of its ancestors (fewer near genesis); for an even count the
-    /// upper middle element.
-    fn median_time_past(&self, hash: &BlockHash) -> u32 {
+    /// Core `CBlockIndex::GetMedianTimePast` where it can be computed, else a lower bound of it.
+    ///
+    /// The median of the times of `hash` and up to [`MEDIAN_TIME_SPAN`] - 1 of its ancestors
+    /// (fewer near genesis, as in Core); for an even count the upper middle element. When the
+    /// walk stops at a trusted base with `k < 11` times known, the `11 - k` unknown times
+    /// could be anything, so this returns the `(k - 5)`-th smallest known time (the least the
+    /// real median can be), or `None` for `k <= 5` (no bound: the check is skipped). See the
+    /// module docs.
+    fn median_time_past(&self, hash: &BlockHash) -> Option<u32> {
         let mut times = [0u32; MEDIAN_TIME_SPAN];
         let mut count = 0;
         let mut entry = self.entry(hash);
         loop {
             times[count] = entry.header.time;
             count += 1;
-            if count == MEDIAN_TIME_SPAN || entry.height == 0 {
+            if count == MEDIAN_TIME_SPAN || entry.height == self.base_height {
                 break;
             }
             entry = self.entry(&entry.header.prev_blockhash);
         }
         let times = &mut times[..count];
         times.sort_unstable();
-        times[count / 2]
+        if count == MEDIAN_TIME_SPAN || self.base_height == 0 {
+            return Some(times[count / 2]);
+        }
+        // Index 5 of 11 sorted times is the median; `11 - count` unknown times can all sort
+        // below the known ones, pushing it down to known index 5 - (11 - count).
+        let unknown = MEDIAN_TIME_SPAN - count;
+        (MEDIAN_TIME_SPAN / 2).checked_sub(unknown).map(|index| times[index])
     }
 
     /// Core `CheckHeadersPoW`: every header meets its own target, then continuity.
@@ -699,7 +842,7 @@ impl HeaderChain {
         };
 
         let median_time_past = self.median_time_past(&header.prev_blockhash);
-        if header.time <= median_time_past {
+        if let Some(median_time_past) = median_time_past.filter(|mtp| header.time <= *mtp) {
             return Err(HeaderError::TimeTooOld {
                 height,
                 hash,
@@ -761,16 +904,25 @@ impl HeaderChain {
                     }
                     return Ok(parent.header.bits);
                 }
-                let parent_hash = header.prev_blockhash;
-                let first_hash = self.ancestor_hash(parent_hash, parent.height, height - interval);
-                let first = self.entry(&first_hash).header;
+                let first_height = height - interval;
+                let (first_time, first_bits) = if first_height < self.base_height {
+                    // The period started below a trusted start: its first header is known
+                    // only through the trusted start's period-first values.
+                    let start = self.trusted_start.as_ref().expect("a base above genesis is a trusted start");
+                    assert_eq!(first_height, start.period_first_height(), "the base lies in the ending period");
+                    (start.period_first_time, start.period_first_bits)
+                } else {
+                    let first_hash = self.ancestor_hash(header.prev_blockhash, parent.height, first_height);
+                    let first = self.entry(&first_hash).header;
+                    (first.time, first.bits)
+                };
                 // Core `CalculateNextWorkRequired`: BIP94 scales the first header's bits.
                 let base_bits = if self.rule == DifficultyRule::RetargetWithMinDifficultyBip94 {
-                    first.bits
+                    first_bits
                 } else {
                     parent.header.bits
                 };
-                Ok(retarget_bits(base_bits, parent.header.time, first.time, self.params))
+                Ok(retarget_bits(base_bits, parent.header.time, first_time, self.params))
             }
         }
     }
@@ -778,7 +930,9 @@ impl HeaderChain {
     /// The testnet3 part of Core `GetNextWorkRequired` at a non-retarget height: the pow-limit
     /// bits if the header is more than two target spacings after its parent, otherwise the
     /// bits of the last ancestor that is at a retarget height or does not carry the pow-limit
-    /// bits. The walk is bounded by one retarget interval.
+    /// bits. The walk is bounded by one retarget interval, and by the base: reaching a trusted
+    /// start without an answer gives its period-first bits (the period's first header's bits,
+    /// which every header of the period that does not use the exception carries).
     #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
     fn min_difficulty_bits(
         &self,
@@ -793,6 +947,10 @@ impl HeaderChain {
         }
         let mut entry = parent;
         while entry.height % interval != 0 && entry.header.bits == limit_bits {
+            if entry.height == self.base_height {
+                let start = self.trusted_start.as_ref().expect("a base above genesis is a trusted start");
+                return start.period_first_bits;
+            }
             entry = self.entry(&entry.header.prev_blockhash);
         }
         entry.header.bits
@@ -813,7 +971,7 @@ impl HeaderChain {
         branch.reverse();
         let old_tip_height = self.tip_height();
         let reorg_depth = old_tip_height - fork_height;
-        self.active.truncate(fork_height as usize + 1);
+        self.active.truncate((fork_height - self.base_height) as usize + 1);
         self.active.extend(branch.iter().map(|(hash, _)| *hash));
         if reorg_depth > 0 {
             tracing::debug!(
@@ -899,7 +1057,7 @@ fn check_version(height: u32, version: i32, heights: [u32; 3], hash: BlockHash) 
 /// testnets, 00000377ae00…00 on signet, 7fff…ff on regtest). No compact-encoded target lies
 /// between the two (the mantissa is signed, so above 0x7fffff the exponent must grow), so the
 /// comparison gives Core's answer.
-fn decode_bits(bits: CompactTarget, pow_limit: Target) -> Option<Target> {
+pub(crate) fn decode_bits(bits: CompactTarget, pow_limit: Target) -> Option<Target> {
     let compact = bits.to_consensus();
     let size = compact >> 24;
     let mut word = compact & 0x007f_ffff;
@@ -939,13 +1097,13 @@ fn retarget_bits(
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
-    use std::path::PathBuf;
 
     use bitcoin::block::Version;
-    use bitcoin::hashes::{sha256, Hash};
+    use bitcoin::hashes::Hash;
     use bitcoin::TxMerkleNode;
 
     use super::*;
+    use crate::test_data::{decode_header, mainnet_822527_start, read_data, read_headers};
 
     /// A fixed "now" (2033-05-18) for every test: later than all real and mined header times.
     const NOW_S: u64 = 2_000_000_000;
@@ -955,59 +1113,6 @@ mod tests {
     const DIFFICULTY_1_BITS: u32 = 0x1d00_ffff;
 
     // ----- real data files -----
-
-    fn data_dir() -> PathBuf {
-        // The data lives beside the repository: <repository root>/../shared/data.
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
-    }
-
-    /// Reads a data file after checking its SHA-256 against `SHA256SUMS`. A missing file
-    /// fails under `CI=true` and is skipped (with a notice) elsewhere.
-    fn read_data(relative: &str) -> Option<Vec<u8>> {
-        let dir = data_dir();
-        let path = dir.join(relative);
-        let sums_path = dir.join("SHA256SUMS");
-        if !path.exists() || !sums_path.exists() {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "test data {} is missing (required under CI=true)",
-                    path.display()
-                );
-            }
-            eprintln!(
-                "notice: test data {} not found, skipping this test",
-                path.display()
-            );
-            return None;
-        }
-        let bytes = std::fs::read(&path).expect("data file is readable");
-        let sums = std::fs::read_to_string(&sums_path).expect("SHA256SUMS is readable");
-        let name = format!("./{relative}");
-        let expected = sums
-            .lines()
-            .find_map(|line| {
-                let (digest, listed) = line.split_once("  ")?;
-                (listed == name).then(|| digest.to_owned())
-            })
-            .unwrap_or_else(|| panic!("{name} is not listed in SHA256SUMS"));
-        assert_eq!(
-            sha256::Hash::hash(&bytes).to_string(),
-            expected,
-            "SHA-256 of {name}"
-        );
-        Some(bytes)
-    }
-
-    fn decode_header(bytes: &[u8]) -> Header {
-        bitcoin::consensus::deserialize(bytes).expect("an 80-byte header")
-    }
-
-    /// Raw 80-byte headers back to back.
-    fn read_headers(relative: &str) -> Option<Vec<Header>> {
-        let bytes = read_data(relative)?;
-        assert_eq!(bytes.len() % 80, 0, "{relative} holds whole headers");
-        Some(bytes.chunks_exact(80).map(decode_header).collect())
-    }
 
     fn hash(hex: &str) -> BlockHash {
         hex.parse().expect("a block hash in hex")
@@ -1897,6 +2002,328 @@ mod tests {
         assert_eq!(loaded.tip_height(), 10_236);
         assert_eq!(loaded.tip_chainwork(), synced.tip_chainwork());
         assert_eq!(loaded.locator(), synced.locator());
+    }
+
+    // ----- a trusted start -----
+
+    /// Index in the 822528.. file of the header at `height`.
+    fn at(height: u32) -> usize {
+        (height - 822_528) as usize
+    }
+
+    #[test]
+    fn mainnet_822528_to_830592_sync_from_the_trusted_822527_in_2000_header_batches() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("a valid trusted start");
+        assert_eq!((chain.base_height(), chain.tip_height()), (822_527, 822_527));
+        assert_eq!((chain.base_hash(), chain.tip_hash()), (start.hash(), start.hash()));
+        assert_eq!(chain.tip_chainwork(), start.chainwork);
+        assert_eq!(chain.locator(), vec![start.hash()]);
+        assert_eq!(chain.active_hash_at(822_526), None);
+
+        let mut start_height = 822_528;
+        for batch in headers.chunks(2000) {
+            let import = chain.accept_headers(batch, NOW_S);
+            assert_eq!(import.error, None, "batch from {start_height}");
+            assert_eq!((import.accepted, import.reorg_depth), (batch.len(), 0));
+            assert_eq!(import.update, Some(ChainUpdate { start_height, headers: batch.to_vec() }));
+            start_height += batch.len() as u32;
+        }
+        assert_eq!(chain.tip_height(), 830_592);
+        assert_eq!(chain.tip_hash(), headers[at(830_592)].block_hash());
+        assert_eq!(chain.active_hash_at(822_527), Some(start.hash()));
+        assert_eq!(chain.active_height_of(&headers[at(826_000)].block_hash()), Some(826_000));
+        assert_eq!(chain.len(), 8066);
+
+        // Five retargets in the range (822528 itself, from the trusted period-first time, then
+        // 824544, 826560, 828576, 830592), each one changing the bits.
+        let retargets: Vec<u32> = (822_528..=830_592).filter(|h| h % 2016 == 0).collect();
+        assert_eq!(retargets, [822_528, 824_544, 826_560, 828_576, 830_592]);
+        for height in retargets {
+            let (header, parent) = (headers[at(height)], chain.get(&headers[at(height)].prev_blockhash).expect("indexed"));
+            assert_ne!(header.bits, parent.header.bits, "the retarget at {height} changes the bits");
+        }
+
+        // Chainwork, header by header from the trusted value, equals the boundary sum at the
+        // end of the last full period (830591): the two computations agree.
+        let records = crate::trusted_start::parse_retarget_boundaries(
+            &read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin").expect("read above"),
+        )
+        .expect("parses");
+        let at_830591 = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 830_591).expect("derivable");
+        assert_eq!(chain.get(&at_830591.hash()).map(|e| e.chainwork), Some(at_830591.chainwork));
+        assert_eq!(chain.get(&at_830591.hash()).map(|e| e.height), Some(830_591));
+
+        // The locator ends at the trusted header, not at genesis.
+        let locator = chain.locator();
+        assert_eq!(locator.last(), Some(&start.hash()));
+        assert_eq!(heights(&chain, &locator[..14]), [
+            830_592, 830_591, 830_590, 830_589, 830_588, 830_587, 830_586, 830_585, 830_584, 830_583, 830_582,
+            830_581, 830_579, 830_575
+        ]);
+        assert!(heights(&chain, &locator).windows(2).all(|w| w[0] > w[1]));
+    }
+
+    #[test]
+    fn each_retarget_above_the_trusted_start_requires_its_real_bits() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        for height in [822_528u32, 824_544, 826_560, 828_576, 830_592] {
+            let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+            feed_in_batches(&mut chain, &headers[..at(height)]);
+            let real = headers[at(height)];
+            let parent = *chain.get(&real.prev_blockhash).expect("parent indexed");
+            assert_eq!(chain.required_bits(&parent, &real, real.block_hash()), Ok(real.bits), "at {height}");
+            // The parent's bits (no retarget) are wrong at a retarget height.
+            let mut mutated = real;
+            mutated.bits = parent.header.bits;
+            assert_eq!(
+                chain.check_contextual(0, &mutated, mutated.block_hash(), NOW_S).map(|_| ()),
+                Err(HeaderError::BadDiffBits {
+                    height,
+                    hash: mutated.block_hash(),
+                    expected: real.bits.to_consensus(),
+                    got: parent.header.bits.to_consensus(),
+                }),
+                "at {height}"
+            );
+            // Through accept_headers the changed header first fails its own proof of work.
+            assert!(matches!(chain.accept_headers(&[mutated], NOW_S).error, Some(HeaderError::HighHash { .. })));
+            assert_eq!(chain.accept_headers(&[real], NOW_S).error, None);
+        }
+    }
+
+    /// The retarget at 822528 measures the period from the trusted start's period-first time:
+    /// a different one gives other bits, and the real, fully valid header 822528 is then
+    /// bad-diffbits.
+    #[test]
+    fn the_first_retarget_uses_the_trusted_period_first_time() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let skewed = TrustedStart { period_first_time: start.period_first_time - 3 * 24 * 3600, ..start };
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, skewed).expect("still consistent");
+        let import = chain.accept_headers(&headers[..10], NOW_S);
+        assert_eq!(import.accepted, 0);
+        assert!(
+            matches!(import.error, Some(HeaderError::BadDiffBits { height: 822_528, got, .. }) if got == headers[0].bits.to_consensus()),
+            "{:?}",
+            import.error
+        );
+        assert_eq!(chain.tip_height(), 822_527);
+    }
+
+    #[test]
+    fn the_stale_823226_is_an_equal_work_branch_and_the_first_seen_tip_stays() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let Some(stale) = read_headers("headers/mainnet_stale_823226.bin") else {
+            return;
+        };
+        let stale = stale[0];
+        assert_eq!(stale.prev_blockhash, headers[at(823_225)].block_hash(), "the stale header builds on 823225");
+        let main = headers[at(823_226)];
+        assert_ne!(stale.block_hash(), main.block_hash());
+
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+        feed_in_batches(&mut chain, &headers[..=at(823_226)]);
+        assert_eq!(chain.tip_hash(), main.block_hash());
+
+        let import = chain.accept_headers(&[stale], NOW_S);
+        assert_eq!((import.error, import.accepted, import.update, import.reorg_depth), (None, 1, None, 0));
+        let entry = *chain.get(&stale.block_hash()).expect("the stale header is indexed");
+        assert_eq!(entry.height, 823_226);
+        assert_eq!(entry.chainwork, chain.tip_chainwork(), "equal work: same bits, same parent");
+        assert_eq!(chain.tip_hash(), main.block_hash(), "the first seen tip stays");
+        assert_eq!(chain.active_height_of(&stale.block_hash()), None);
+        // Its locator walks its own branch, then the best chain, down to the trusted header.
+        let locator = chain.locator_from(&stale.block_hash());
+        assert_eq!((locator[0], locator[1]), (stale.block_hash(), headers[at(823_225)].block_hash()));
+        assert_eq!(locator.last(), Some(&start.hash()));
+
+        // The main chain continues on its own tip: a plain extension.
+        let import = chain.accept_headers(&headers[at(823_227)..at(825_000)], NOW_S);
+        assert_eq!(import.error, None);
+        assert_eq!(import.reorg_depth, 0);
+        assert_eq!(import.update.map(|u| u.start_height), Some(823_227));
+        assert_eq!(chain.tip_height(), 824_999);
+        assert!(chain.contains(&stale.block_hash()));
+    }
+
+    #[test]
+    fn a_fork_below_the_trusted_start_does_not_connect() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+        // 822529 builds on 822528, which is unknown until synced.
+        let import = chain.accept_headers(&headers[1..3], NOW_S);
+        assert_eq!(
+            import.error,
+            Some(HeaderError::PrevNotFound { hash: headers[1].block_hash(), prev: headers[0].block_hash() })
+        );
+        // A header that builds on the trusted header's parent (a fork below the trusted
+        // height) is just as unknown.
+        let mut below = start.header;
+        below.nonce = below.nonce.wrapping_add(1);
+        assert_eq!(chain.check_contextual(0, &below, below.block_hash(), NOW_S).map(|_| ()),
+            Err(HeaderError::PrevNotFound { hash: below.block_hash(), prev: start.header.prev_blockhash }));
+    }
+
+    #[test]
+    fn serving_from_a_trusted_start_starts_after_the_base_for_an_unknown_locator() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+        assert!(chain.headers_after_locator(&[BlockHash::all_zeros()], BlockHash::all_zeros(), 10).is_empty());
+        feed_in_batches(&mut chain, &headers[..100]);
+        let genesis = genesis_block(Network::Bitcoin).header.block_hash();
+        assert_eq!(chain.headers_after_locator(&[genesis], BlockHash::all_zeros(), 10), headers[..10].to_vec());
+        assert_eq!(chain.headers_after_locator(&[start.hash()], BlockHash::all_zeros(), 2000), headers[..100].to_vec());
+        assert_eq!(
+            chain.headers_after_locator(&[headers[49].block_hash(), genesis], headers[59].block_hash(), 2000),
+            headers[50..60].to_vec()
+        );
+        assert!(chain.headers_after_locator(&chain.locator(), BlockHash::all_zeros(), 2000).is_empty());
+    }
+
+    /// Just above a trusted base, median time past is the least the real median can be: no
+    /// bound with 5 known times or fewer, then the (k - 5)-th smallest of k known times, and the
+    /// real median from 11 known times on.
+    #[test]
+    fn median_time_past_above_a_trusted_start_is_a_lower_bound_from_the_known_times() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+        assert_eq!(chain.median_time_past(&start.hash()), None, "one known time");
+        feed_in_batches(&mut chain, &headers[..20]);
+        let mut times = vec![start.header.time];
+        times.extend(headers[..20].iter().map(|h| h.time));
+        for (offset, header) in headers[..20].iter().enumerate() {
+            let known = (offset + 2).min(11);
+            let mut window = times[offset + 2 - known..offset + 2].to_vec();
+            window.sort_unstable();
+            let expected = match known {
+                11 => Some(window[5]),
+                k if k <= 5 => None,
+                k => Some(window[k - 6]),
+            };
+            assert_eq!(chain.median_time_past(&header.block_hash()), expected, "{known} known times");
+        }
+    }
+
+    /// The bound is enforced where it exists and never rejects what Core would accept; with too
+    /// few known times a header far in the past passes (the documented weakening).
+    #[test]
+    fn a_header_above_a_trusted_start_is_checked_against_the_median_time_past_bound() {
+        let (full, all) = regtest_chain(30);
+        let start = |height: usize| TrustedStart {
+            height: height as u32,
+            header: all[height],
+            period_first_time: all[0].time,
+            period_first_bits: all[0].bits,
+            chainwork: full.get(&all[height].block_hash()).expect("indexed").chainwork,
+        };
+        // Base 10 and 11..=15 known: six times, the bound is the smallest (all[10].time).
+        let mut chain = HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
+        feed_in_batches(&mut chain, &all[11..=15]);
+        let at_bound = mine_on(&all[15], 90, all[10].time, REGTEST_BITS);
+        assert_eq!(
+            chain.accept_headers(&[at_bound], NOW_S).error,
+            Some(HeaderError::TimeTooOld {
+                height: 16,
+                hash: at_bound.block_hash(),
+                time: all[10].time,
+                median_time_past: all[10].time
+            })
+        );
+        let above = mine_on(&all[15], 91, all[10].time + 1, REGTEST_BITS);
+        assert_eq!(chain.accept_headers(&[above], NOW_S).error, None);
+
+        // Base 10 and 11..=12 known: no bound, so a header older than the real median passes,
+        // which the chain from genesis rejects.
+        let old = mine_on(&all[12], 92, all[5].time, REGTEST_BITS);
+        let mut chain = HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
+        feed_in_batches(&mut chain, &all[11..=12]);
+        assert_eq!(chain.accept_headers(&[old], NOW_S).error, None);
+        let mut from_genesis = full.clone();
+        assert!(matches!(from_genesis.accept_headers(&[old], NOW_S).error, Some(HeaderError::TimeTooOld { .. })));
+    }
+
+    #[test]
+    fn from_stored_with_a_trusted_start_checks_the_base_and_rebuilds_the_chain() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let mut synced = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+        feed_in_batches(&mut synced, &headers[..3000]);
+        let mut stored = vec![start.header];
+        stored.extend_from_slice(&headers[..3000]);
+        let loaded = HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored.clone()).expect("loads");
+        assert_eq!(
+            (loaded.tip_height(), loaded.tip_hash(), loaded.tip_chainwork(), loaded.locator()),
+            (synced.tip_height(), synced.tip_hash(), synced.tip_chainwork(), synced.locator())
+        );
+        assert_eq!(loaded.trusted_start(), Some(&start));
+
+        assert_eq!(
+            HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored[1..].to_vec()).map(|_| ()),
+            Err(LoadError::WrongBase { height: 822_527, expected: start.hash(), got: headers[0].block_hash() })
+        );
+        let mut broken = stored.clone();
+        broken.remove(100);
+        assert!(matches!(
+            HeaderChain::from_stored_with(Network::Bitcoin, Some(start), broken),
+            Err(LoadError::BrokenLink { height: 822_627, .. })
+        ));
+        let zero = TrustedStart { height: 0, ..start };
+        assert_eq!(
+            HeaderChain::from_stored_with(Network::Bitcoin, Some(zero), stored).map(|_| ()),
+            Err(LoadError::TrustedStart(TrustedStartError::HeightZero))
+        );
+    }
+
+    /// testnet3 from a trusted start at 4208, a minimum-difficulty header: 4209 came within
+    /// 20 minutes, so its bits are found by walking back over minimum-difficulty headers, which
+    /// stops at the base and takes the trusted period-first bits (those of 4032). The retarget
+    /// at 6048 measures from the trusted period-first time.
+    #[test]
+    fn testnet3_from_a_trusted_minimum_difficulty_header_walks_back_to_the_period_first_bits() {
+        let Some(headers) = read_headers("headers/testnet3_0-9999.bin") else {
+            return;
+        };
+        let base = 4208;
+        assert_eq!(headers[base].bits.to_consensus(), DIFFICULTY_1_BITS);
+        assert!(headers[base + 1].time <= headers[base].time + 1200);
+        assert_eq!(headers[base + 1].bits, headers[4032].bits);
+        let chainwork = headers[1..=base].iter().fold(headers[0].work(), |sum, h| sum + h.work());
+        let start = TrustedStart {
+            height: base as u32,
+            header: headers[base],
+            period_first_time: headers[4032].time,
+            period_first_bits: headers[4032].bits,
+            chainwork,
+        };
+        let mut chain = HeaderChain::with_trusted_start(Network::Testnet, start).expect("valid");
+        feed_in_batches(&mut chain, &headers[base + 1..]);
+        assert_eq!(chain.tip_hash(), headers[9999].block_hash());
+        let mut full = HeaderChain::new(Network::Testnet);
+        feed_in_batches(&mut full, &headers[1..]);
+        assert_eq!(chain.tip_chainwork(), full.tip_chainwork());
+
+        // Other period-first bits: header 4209 no longer has the required bits.
+        let other = TrustedStart { period_first_bits: CompactTarget::from_consensus(0x1c7f_ffc0), ..start };
+        let mut chain = HeaderChain::with_trusted_start(Network::Testnet, other).expect("valid");
+        assert!(matches!(
+            chain.accept_headers(&headers[base + 1..base + 5], NOW_S).error,
+            Some(HeaderError::BadDiffBits { height: 4209, expected: 0x1c7f_ffc0, .. })
+        ));
     }
 
     // ----- other networks -----
