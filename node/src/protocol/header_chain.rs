@@ -660,27 +660,54 @@ impl HeaderChain {
     /// chainwork than the current tip, it becomes the best chain and [`Import::update`] holds
     /// the rows to persist.
     pub fn accept_headers(&mut self, headers: &[Header], now_s: u64) -> Import {
+        self.accept(headers, now_s, true)
+    }
+
+    /// btcd's order of checks for one `headers` message (B26 `handleHeadersMsg` calling
+    /// `ProcessBlockHeader` header by header): no whole-message pre-check; each header's proof
+    /// of work is checked when it is reached, and a gap shows up as an unknown parent. The
+    /// headers before the first failure stay accepted (reference D15: for a bad proof of work
+    /// or a gap Core keeps nothing, btcd keeps the prefix). Otherwise as
+    /// [`HeaderChain::accept_headers`].
+    pub fn accept_headers_in_order(&mut self, headers: &[Header], now_s: u64) -> Import {
+        self.accept(headers, now_s, false)
+    }
+
+    fn accept(&mut self, headers: &[Header], now_s: u64, whole_message_precheck: bool) -> Import {
         let mut import = Import::default();
         if headers.is_empty() {
             return import;
         }
         let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
-        if let Err(error) = self.check_headers_pow(headers, &hashes) {
-            import.error = Some(error);
-            return import;
+        if whole_message_precheck {
+            if let Err(error) = self.check_headers_pow(headers, &hashes) {
+                import.error = Some(error);
+                return import;
+            }
         }
 
         let old_tip_work = self.tip_chainwork();
-        let mut last_added = None;
+        let mut best_added: Option<(BlockHash, Work)> = None;
         for (index, (header, hash)) in headers.iter().zip(&hashes).enumerate() {
             if self.index.contains_key(hash) {
                 continue;
             }
+            if !whole_message_precheck {
+                if let Err(error) = self.check_headers_pow(std::slice::from_ref(header), std::slice::from_ref(hash)) {
+                    import.error = Some(match error {
+                        HeaderError::HighHash { hash, bits, .. } => HeaderError::HighHash { index, hash, bits },
+                        other => other,
+                    });
+                    break;
+                }
+            }
             match self.check_contextual(index, header, *hash, now_s) {
                 Ok(entry) => {
+                    if best_added.is_none_or(|(_, work)| entry.chainwork > work) {
+                        best_added = Some((*hash, entry.chainwork));
+                    }
                     self.index.insert(*hash, entry);
                     import.accepted += 1;
-                    last_added = Some(*hash);
                 }
                 Err(error) => {
                     import.error = Some(error);
@@ -689,9 +716,9 @@ impl HeaderChain {
             }
         }
 
-        // The message is continuous, so every added header builds on the one added before it
-        // and the last one added carries the most chainwork of them.
-        if let Some(candidate) = last_added {
+        // The added header with the most chainwork is the candidate tip (for a continuous
+        // message, the last one added).
+        if let Some((candidate, _)) = best_added {
             if self.entry(&candidate).chainwork > old_tip_work {
                 let (update, reorg_depth) = self.activate(candidate);
                 import.update = Some(update);
@@ -2494,5 +2521,30 @@ mod tests {
         }
         // Core's exact form for a version: bad-version(0x%08x), two's complement when negative.
         assert!(errors[7].to_string().starts_with("bad-version(0xffffffff): "), "{}", errors[7]);
+    }
+
+    #[test]
+    fn btcd_order_keeps_the_prefix_before_a_bad_proof_of_work_or_a_gap_where_core_keeps_nothing() {
+        let (_, all) = regtest_chain(0);
+        let headers = mine_chain(&all[0], 10, 77);
+        let mut spoiled = headers.clone();
+        let target = spoiled[6].target();
+        while target.is_met_by(spoiled[6].block_hash()) {
+            spoiled[6].nonce = spoiled[6].nonce.wrapping_add(1);
+        }
+        let mut gap = headers.clone();
+        gap.remove(4);
+        for (message, in_order_accepted, in_order_error) in [(&spoiled, 6, "high-hash"), (&gap, 4, "prev-blk-not-found")] {
+            let mut core = HeaderChain::new(Network::Regtest);
+            let import = core.accept_headers(message, u64::MAX / 2);
+            assert_eq!(import.accepted, 0, "Core refuses the whole message");
+            assert_eq!(core.tip_height(), 0);
+            let mut btcd = HeaderChain::new(Network::Regtest);
+            let import = btcd.accept_headers_in_order(message, u64::MAX / 2);
+            assert_eq!(import.accepted, in_order_accepted);
+            assert_eq!(btcd.tip_height(), in_order_accepted as u32, "the prefix becomes the best chain");
+            let error = import.error.expect("the bad header fails").to_string();
+            assert!(error.starts_with(in_order_error), "{error}");
+        }
     }
 }

@@ -13,8 +13,10 @@
 //!
 //! Peer handling follows the configured [`Profile`]: btcd (B26: `peer/peer.go`,
 //! `netsync/manager.go`, `connmgr/connmanager.go`) or Bitcoin Core (`net.cpp`,
-//! `net_processing.cpp`), row by row of `shared/reference/p2p-behaviour.md` section 4. Header
-//! validation is Core's in both ([`header_chain`]).
+//! `net_processing.cpp`), row by row of `shared/reference/p2p-behaviour.md` section 4. The
+//! header rules are Core's in both ([`header_chain`]); the order differs: Core checks the
+//! proof of work and continuity of a whole message before storing any of it, btcd checks
+//! header by header and keeps the prefix before a failure.
 //!
 //! | topic | btcd | Core |
 //! |---|---|---|
@@ -1136,10 +1138,15 @@ impl Node {
         }
     }
 
-    /// Adds a `headers` message to the chain, persists and reports what changed. Returns the
-    /// import outcome (`None` for an empty message).
-    fn import_headers(&mut self, peer: PeerId, headers: &[Header], now_ms: u64) -> Option<header_chain::Import> {
-        let import = (!headers.is_empty()).then(|| self.chain.accept_headers(headers, now_ms / 1000));
+    /// Adds a `headers` message to the chain in `order`'s way (Core: proof of work and
+    /// continuity of the whole message first; btcd: header by header), persists and reports
+    /// what changed. Returns the import outcome (`None` for an empty message).
+    fn import_headers(&mut self, peer: PeerId, headers: &[Header], now_ms: u64, order: Profile) -> Option<header_chain::Import> {
+        let now_s = now_ms / 1000;
+        let import = (!headers.is_empty()).then(|| match order {
+            Profile::Core => self.chain.accept_headers(headers, now_s),
+            Profile::Btcd => self.chain.accept_headers_in_order(headers, now_s),
+        });
         if let Some(update) = import.as_ref().and_then(|i| i.update.clone()) {
             self.outputs.push_back(Output::Persist(update));
             let tip = Event::TipChanged {
@@ -1156,8 +1163,8 @@ impl Node {
         import
     }
 
-    /// btcd B26 `handleHeadersMsg`: headers are checked in order and the first failure
-    /// disconnects (D15); the sync peer is asked again with the one-entry locator
+    /// btcd B26 `handleHeadersMsg`: headers are checked in order, proof of work included, and
+    /// the first failure disconnects, the headers before it kept (D15); the sync peer is asked again with the one-entry locator
     /// `[best header]` while our best header is below its advertised height (D13, D26).
     fn btcd_on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
         if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
@@ -1177,7 +1184,7 @@ impl Node {
             return;
         }
         self.sync.on_headers(peer, now_ms);
-        let import = self.import_headers(peer, &headers, now_ms);
+        let import = self.import_headers(peer, &headers, now_ms, Profile::Btcd);
         if let Some(error) = import.and_then(|i| i.error) {
             self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
@@ -1216,7 +1223,7 @@ impl Node {
         };
         let first_hash = first.block_hash();
         let connects = self.chain.contains(&first.prev_blockhash);
-        let import = self.import_headers(peer, &headers, now_ms);
+        let import = self.import_headers(peer, &headers, now_ms, Profile::Core);
         match import.and_then(|i| i.error) {
             None => {}
             Some(HeaderError::PrevNotFound { hash, .. }) if !connects && hash == first_hash => {
