@@ -73,6 +73,8 @@ scenarios!(
     f03_fork_less_work_core,
     f05_announcements_btcd,
     f05_announcements_core,
+    f05b_inv_announcement_btcd,
+    f05b_inv_announcement_core,
     fork_more_work_wins,
     h01_outbound_handshake_btcd,
     h01_outbound_handshake_core,

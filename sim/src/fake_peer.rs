@@ -185,6 +185,11 @@ pub enum SendSpec {
         #[serde(default)]
         pow_invalid: bool,
     },
+    /// `inv` announcing the block at this height of the peer's chain.
+    InvBlock {
+        /// Height of the announced block.
+        height: u32,
+    },
     /// `getaddr`.
     Getaddr,
     /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
@@ -705,6 +710,10 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                         (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
                     ),
                     SendSpec::Getaddr => NetworkMessage::GetAddr,
+                    SendSpec::InvBlock { height } => {
+                        let hashes = peer.header_at(*height).map(|h| wire::Inventory::Block(h.block_hash()));
+                        NetworkMessage::Inv(hashes.into_iter().collect())
+                    }
                     SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
                         let mut headers: Vec<Header> =
                             peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect();

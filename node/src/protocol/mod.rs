@@ -553,6 +553,9 @@ pub struct Node {
     connections: ConnectionManager,
     /// Core: addresses (host part) discouraged for misbehaviour, in memory only (D27, D31).
     discouraged: BTreeSet<String>,
+    /// Core: the last block hash whose `inv` started a header sync with a peer that was not
+    /// syncing yet (`m_last_block_inv_triggering_headers_sync`).
+    last_inv_triggering_sync: Option<BlockHash>,
     outputs: VecDeque<Output>,
 }
 
@@ -573,6 +576,7 @@ impl Node {
             sync,
             connections,
             discouraged: BTreeSet::new(),
+            last_inv_triggering_sync: None,
             outputs: VecDeque::new(),
         };
         node.event(Event::Started {
@@ -940,7 +944,7 @@ impl Node {
     }
 
     /// True while our best header is older than `max_tip_age` (Core's initial-sync test on
-    /// `m_best_header->Time()`).
+    /// `m_best_header->Time()`; btcd's `IsCurrent` in its header-only reading).
     fn core_best_header_is_old(&self, now_ms: u64) -> bool {
         let tip_time_s = u64::from(self.chain.tip_header().time);
         tip_time_s.saturating_add(self.config.timing.max_tip_age.as_secs()) < now_ms / 1000
@@ -1132,9 +1136,57 @@ impl Node {
             NetworkMessage::Headers(headers) if core => self.core_on_headers(peer, headers, now_ms),
             NetworkMessage::Headers(headers) => self.btcd_on_headers(peer, headers, now_ms),
             NetworkMessage::GetHeaders(request) => self.on_getheaders(peer, request, now_ms),
+            NetworkMessage::Inv(inventory) => self.on_inv(peer, &inventory, now_ms),
             // Everything else (inv, addr, reject, unknown commands...) is ignored by a
             // header-only node; receiving it already reset the idle timer.
             _ => {}
+        }
+    }
+
+    /// A block announcement by `inv`; a header-only node answers with `getheaders` where a
+    /// full node would fetch the block.
+    ///
+    /// Core (`ProcessMessage` INV): for the last block hash we do not know, a peer whose
+    /// header sync started gets `getheaders` from our best header (rate-limited); a peer whose
+    /// sync has not started gets one only for its first such `inv`, and only if the hash
+    /// differs from the one that last did this, so each new block adds at most one syncing
+    /// peer. btcd (`handleInvMsg`): while not current (best header older than `max_tip_age`)
+    /// inventory is only recorded; once current, an unknown block gets `getheaders([best])`
+    /// (header-only adaptation of btcd's `getdata`).
+    fn on_inv(&mut self, peer: PeerId, inventory: &[wire::Inventory], now_ms: u64) {
+        let Some(unknown) = inventory
+            .iter()
+            .filter_map(|item| match item {
+                wire::Inventory::Block(hash) | wire::Inventory::WitnessBlock(hash) => Some(*hash),
+                _ => None,
+            })
+            .filter(|hash| !self.chain.contains(hash))
+            .last()
+        else {
+            return;
+        };
+        match self.config.profile {
+            Profile::Btcd => {
+                if !self.core_best_header_is_old(now_ms) {
+                    let locator = vec![self.chain.tip_hash()];
+                    self.send_getheaders(peer, locator, now_ms);
+                }
+            }
+            Profile::Core => {
+                let Some(p) = self.peers.get(&peer) else { return };
+                let (started, triggered) = (p.sync_started, p.inv_triggered_getheaders);
+                if !(started || (!triggered && self.last_inv_triggering_sync != Some(unknown))) {
+                    return;
+                }
+                let locator = self.chain.locator();
+                self.core_maybe_send_getheaders(peer, locator, now_ms);
+                if !started {
+                    if let Some(p) = self.peers.get_mut(&peer) {
+                        p.inv_triggered_getheaders = true;
+                    }
+                    self.last_inv_triggering_sync = Some(unknown);
+                }
+            }
         }
     }
 

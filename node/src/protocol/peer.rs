@@ -120,6 +120,9 @@ pub struct Peer {
     /// btcd: first locator hash and `hash_stop` of the last `getheaders` sent; an identical
     /// request is not sent again (`PushGetHeadersMsg`, `prevGetHdrsBegin`/`prevGetHdrsStop`).
     pub prev_getheaders: Option<(bitcoin::BlockHash, bitcoin::BlockHash)>,
+    /// Core: a block `inv` from this peer already triggered a `getheaders` before its sync
+    /// started (`m_inv_triggered_getheaders_before_sync`).
+    pub inv_triggered_getheaders: bool,
     /// Core: when our last `getheaders` went out, until any connecting `headers` arrives
     /// (`m_last_getheaders_timestamp`, the two-minute rate limit).
     pub last_getheaders_ms: Option<u64>,
@@ -153,6 +156,7 @@ impl Peer {
             headers_sync_deadline_ms: None,
             headers_sync_overdue: false,
             prev_getheaders: None,
+            inv_triggered_getheaders: false,
             last_getheaders_ms: None,
         }
     }
