@@ -162,6 +162,8 @@ scenarios!(
     w06_unknown_command_core,
     w07_short_payload_btcd,
     w07_short_payload_core,
+    w09a_message_split_across_writes_btcd,
+    w09a_message_split_across_writes_core,
     w09b_close_mid_message_btcd,
     w09b_close_mid_message_core,
     wire_bad_checksum_btcd,

@@ -119,6 +119,16 @@ pub enum Step {
     Send(SendSpec),
     /// Waits this many milliseconds.
     DelayMs(u64),
+    /// Sends a message in two writes: its first `first_bytes` bytes, then, `delay_ms` later,
+    /// the rest (catalog W09a; `first_bytes: 12` cuts inside the 24-byte frame header).
+    SendSplit {
+        /// The message.
+        send: SendSpec,
+        /// Bytes in the first write.
+        first_bytes: u32,
+        /// Pause between the writes.
+        delay_ms: u64,
+    },
     /// Closes the connection (FIN).
     Close,
     /// Behaves honestly from here on (answers pings and `getheaders`).
@@ -683,49 +693,13 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                     Some(_) => {}
                 }
             },
-            Step::Send(SendSpec::Raw { command, payload_hex }) => {
-                let payload = hex_bytes(payload_hex)
-                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("raw payload `{payload_hex}` is not hex")))?;
-                conn.send_bytes(&wire::encode_raw(peer.magic, command, &payload)).await?;
-            }
-            Step::Send(spec) => {
-                let message = match spec {
-                    SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
-                    SendSpec::Verack => NetworkMessage::Verack,
-                    SendSpec::Sendheaders => NetworkMessage::SendHeaders,
-                    SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
-                    SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
-                    SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 }),
-                    SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
-                    SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
-                    SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
-                    SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
-                        locator_heights
-                            .iter()
-                            .filter_map(|h| peer.header_at(*h).map(Header::block_hash))
-                            .collect(),
-                        BlockHash::all_zeros(),
-                    )),
-                    SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
-                        (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
-                    ),
-                    SendSpec::Getaddr => NetworkMessage::GetAddr,
-                    SendSpec::InvBlock { height } => {
-                        let hashes = peer.header_at(*height).map(|h| wire::Inventory::Block(h.block_hash()));
-                        NetworkMessage::Inv(hashes.into_iter().collect())
-                    }
-                    SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
-                        let mut headers: Vec<Header> =
-                            peer.chain.iter().skip(*from_height as usize).take(*count as usize).copied().collect();
-                        craft(&mut headers, *index as usize, *version, *bits, *time_offset_s);
-                        if *pow_invalid {
-                            spoil_pow(&mut headers, *index as usize);
-                        }
-                        NetworkMessage::Headers(headers)
-                    }
-                    SendSpec::Raw { .. } => continue,
-                };
-                conn.send(message).await?;
+            Step::Send(spec) => conn.send_bytes(&frame_of(spec, peer, rng)?).await?,
+            Step::SendSplit { send, first_bytes, delay_ms } => {
+                let frame = frame_of(send, peer, rng)?;
+                let cut = usize::try_from(*first_bytes).unwrap_or(usize::MAX).min(frame.len());
+                conn.send_bytes(&frame[..cut]).await?;
+                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                conn.send_bytes(&frame[cut..]).await?;
             }
             Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
             Step::Close => {
@@ -743,4 +717,52 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
 pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     use bitcoin::hex::FromHex;
     Vec::<u8>::from_hex(hex).ok()
+}
+
+/// The whole frame (header and payload) a script step sends.
+///
+/// # Errors
+/// A `raw` payload that is not hex (the scenario loader checks this first).
+fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<Vec<u8>> {
+    let message = match spec {
+        SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
+        SendSpec::Verack => NetworkMessage::Verack,
+        SendSpec::Sendheaders => NetworkMessage::SendHeaders,
+        SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
+        SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
+        SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 }),
+        SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
+        SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
+        SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
+        SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
+            locator_heights
+                .iter()
+                .filter_map(|h| peer.header_at(*h).map(Header::block_hash))
+                .collect(),
+            BlockHash::all_zeros(),
+        )),
+        SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
+            (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
+        ),
+        SendSpec::Getaddr => NetworkMessage::GetAddr,
+        SendSpec::InvBlock { height } => {
+            let hashes = peer.header_at(*height).map(|h| wire::Inventory::Block(h.block_hash()));
+            NetworkMessage::Inv(hashes.into_iter().collect())
+        }
+        SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
+            let mut headers: Vec<Header> =
+                (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect();
+            craft(&mut headers, *index as usize, *version, *bits, *time_offset_s);
+            if *pow_invalid {
+                spoil_pow(&mut headers, *index as usize);
+            }
+            NetworkMessage::Headers(headers)
+        }
+        SendSpec::Raw { command, payload_hex } => {
+            let payload = hex_bytes(payload_hex)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("raw payload `{payload_hex}` is not hex")))?;
+            return Ok(wire::encode_raw(peer.magic, command, &payload));
+        }
+    };
+    Ok(wire::encode(peer.magic, message))
 }

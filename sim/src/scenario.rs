@@ -501,8 +501,14 @@ impl Scenario {
             }
             if let Behaviour::Script(steps) = &peer.behaviour {
                 for (j, step) in steps.iter().enumerate() {
-                    if let crate::fake_peer::Step::Send(crate::fake_peer::SendSpec::Crafted { bits, .. }) = step {
-                        let field = format!("peers[{i}].behaviour.script[{j}].send.crafted");
+                    use crate::fake_peer::{SendSpec, Step};
+                    let (spec, at) = match step {
+                        Step::Send(spec) => (spec, format!("peers[{i}].behaviour.script[{j}].send")),
+                        Step::SendSplit { send, .. } => (send, format!("peers[{i}].behaviour.script[{j}].send_split.send")),
+                        _ => continue,
+                    };
+                    if let SendSpec::Crafted { bits, .. } = spec {
+                        let field = format!("{at}.crafted");
                         if self.node.network != NetworkName::Regtest {
                             return err(&field, "crafted headers are ground again, which only regtest's proof of work allows".into());
                         }
@@ -510,9 +516,9 @@ impl Scenario {
                             return err(&field, format!("bits {:#010x} are too hard to grind here (exponent below 0x1f)", bits.unwrap_or(0)));
                         }
                     }
-                    if let crate::fake_peer::Step::Send(crate::fake_peer::SendSpec::Raw { command, payload_hex }) = step {
-                        let field = format!("peers[{i}].behaviour.script[{j}].send.raw");
-                        if command.len() > 12 || !command.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                    if let SendSpec::Raw { command, payload_hex } = spec {
+                        let field = format!("{at}.raw");
+                        if command.is_empty() || command.len() > 12 || !command.bytes().all(|b| (0x20..0x7f).contains(&b)) {
                             return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
                         }
                         if crate::fake_peer::hex_bytes(payload_hex).is_none() {
