@@ -41,7 +41,14 @@ fn start_fake_peer(chain: Vec<Header>) -> String {
         local.block_on(&runtime, async move {
             let listener = TcpNetwork.bind("127.0.0.1:0").await.expect("bind loopback");
             sender.send(listener.local_addr().expect("address").to_string()).expect("report address");
-            let settings = FakePeerSettings { clock_s: wall_clock_s, seed: 1, ..FakePeerSettings::default() };
+            // The Core profile: bitcoind is the reference here (a btcd fake peer answers an
+            // empty locator with an unknown stop hash by an empty `headers`, bitcoind not at all).
+            let settings = FakePeerSettings {
+                clock_s: wall_clock_s,
+                seed: 1,
+                profile: node::Profile::Core,
+                ..FakePeerSettings::default()
+            };
             let peer = Rc::new(FakePeer::new("fake", Network::Regtest, chain, settings));
             let _ = fake_peer::accept_loop(TcpNetwork, listener, peer).await;
         });

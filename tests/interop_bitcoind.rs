@@ -43,10 +43,38 @@ fn node_syncs_4500_regtest_headers_from_bitcoind_in_three_getheaders() {
     let getheaders = getheaders_sent(&node);
     node.process.kill();
 
+    // btcd profile (the default): bitcoind advertises 4500, so the node asks again while below
+    // it, with btcd's one-hash locator of its best header.
     assert_eq!(getheaders.len(), 3, "2000 + 2000 + 500 headers take three requests: {getheaders:#?}");
     assert!(getheaders[0].contains("locator_heights=[0]"), "{}", getheaders[0]);
-    assert!(getheaders[1].contains("locator_heights=[2000,1999,"), "{}", getheaders[1]);
-    assert!(getheaders[2].contains("locator_heights=[4000,3999,"), "{}", getheaders[2]);
+    assert!(getheaders[1].contains("locator_heights=[2000] "), "{}", getheaders[1]);
+    assert!(getheaders[2].contains("locator_heights=[4000] "), "{}", getheaders[2]);
+
+    // Core profile against the same bitcoind: a full locator from each full batch's last
+    // header, and nothing after the short one.
+    let core_datadir = dir.path().join("node-core");
+    let mut core = NodeProcess::start(
+        &core_datadir,
+        &[
+            "--network".into(),
+            "regtest".into(),
+            "--profile".into(),
+            "core".into(),
+            "--connect".into(),
+            bitcoind.p2p_addr(),
+            "--seed".into(),
+            "2".into(),
+        ],
+    );
+    core.wait_for_height(REGTEST_BLOCKS);
+    core.wait_for_event("headers_imported peer1 received=500 ");
+    let requests = getheaders_sent(&core);
+    core.process.kill();
+    assert_eq!(requests.len(), 3, "{requests:#?}");
+    assert!(requests[0].contains("locator_heights=[0]"), "{}", requests[0]);
+    assert!(requests[1].contains("locator_heights=[2000,1999,"), "{}", requests[1]);
+    assert!(requests[2].contains("locator_heights=[4000,3999,"), "{}", requests[2]);
+    assert_eq!(stored_headers(&core_datadir, Network::Regtest).last().map(Header::block_hash), Some(best));
 
     let headers = stored_headers(&datadir, Network::Regtest);
     let theirs = bitcoind.active_chain();

@@ -529,6 +529,22 @@ mod tests {
         assert_eq!(served, Some(chain[1..].to_vec()));
     }
 
+    /// An empty locator with an unknown stop hash: a btcd peer answers an empty `headers`
+    /// (`locateInventory` finds nothing), a Core peer nothing at all (checked against a real
+    /// bitcoind by `tests/fake_vs_bitcoind.rs`).
+    #[test]
+    fn an_empty_locator_with_an_unknown_stop_gets_an_empty_reply_from_btcd_and_none_from_core() {
+        use crate::fake_peer::{FakePeer, FakePeerSettings};
+        use node::wire::GetHeadersMessage;
+        let chain = ChainSpec::Regtest { height: 5, seed: 1, fork: None }.build().unwrap();
+        let request = GetHeadersMessage::new(vec![], bitcoin::BlockHash::all_zeros());
+        let btcd = FakePeer::new("b", Network::Regtest, chain.clone(), FakePeerSettings::default());
+        assert_eq!(btcd.headers_for(&request), Some(vec![]));
+        let settings = FakePeerSettings { profile: node::Profile::Core, ..FakePeerSettings::default() };
+        let core = FakePeer::new("c", Network::Regtest, chain, settings);
+        assert_eq!(core.headers_for(&request), None);
+    }
+
     #[test]
     fn a_block_file_gives_its_blocks_headers_and_reports_bad_records() {
         let dir = tempfile::tempdir().expect("temp dir");
