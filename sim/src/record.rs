@@ -351,7 +351,9 @@ mod tests {
             ],
             ..Recording::default()
         };
-        let keys: Vec<(String, Option<(String, u32)>, u64)> = recording
+        // (command, the node's request it answers as (command, nth), delay in ms)
+        type Key = (String, Option<(String, u32)>, u64);
+        let keys: Vec<Key> = recording
             .replay_script()
             .messages
             .into_iter()

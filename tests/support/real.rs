@@ -495,8 +495,7 @@ impl HoldingRelay {
                 let _ = std::io::copy(&mut server_read, &mut client_write);
             });
             let mut seen = 0usize;
-            loop {
-                let Ok(frame) = read_frame(&mut client) else { break };
+            while let Ok(frame) = read_frame(&mut client) {
                 let name = String::from_utf8_lossy(&frame[4..16]).trim_end_matches('\0').to_string();
                 if name == command {
                     seen += 1;

@@ -1156,12 +1156,12 @@ impl Node {
     fn on_inv(&mut self, peer: PeerId, inventory: &[wire::Inventory], now_ms: u64) {
         let Some(unknown) = inventory
             .iter()
+            .rev()
             .filter_map(|item| match item {
                 wire::Inventory::Block(hash) | wire::Inventory::WitnessBlock(hash) => Some(*hash),
                 _ => None,
             })
-            .filter(|hash| !self.chain.contains(hash))
-            .last()
+            .find(|hash| !self.chain.contains(hash))
         else {
             return;
         };
