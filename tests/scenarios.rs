@@ -152,6 +152,8 @@ scenarios!(
     v06_time_too_new_core,
     v07_outdated_block_version_btcd,
     v07_outdated_block_version_core,
+    v09a_checkpoint_mismatch_btcd,
+    v09b_fork_below_checkpoint_btcd,
     v12_unconnecting_announcements_btcd,
     v12_unconnecting_announcements_core,
     w01_wrong_magic_btcd,

@@ -226,6 +226,9 @@ pub struct Config {
     pub outbound_queue_bytes_max: usize,
     /// Timers.
     pub timing: Timing,
+    /// Checkpoints `(height, hash)` the btcd profile enforces (btcd `chaincfg.Params.Checkpoints`;
+    /// none by default here). Bitcoin Core has none (#31649), so the Core profile ignores them.
+    pub checkpoints: Vec<(u32, bitcoin::BlockHash)>,
     /// Start from this trusted header instead of genesis (`None`: genesis). A store created
     /// with one start refuses to open with another.
     pub trusted_start: Option<crate::trusted_start::TrustedStart>,
@@ -247,6 +250,7 @@ impl Config {
             outbound_queue_messages_max: 256,
             outbound_queue_bytes_max: 8_000_000,
             timing: Timing::default(),
+            checkpoints: Vec::new(),
             trusted_start: None,
         }
     }

@@ -299,6 +299,7 @@ impl Recording {
                 listen: false,
                 timing: Default::default(),
                 trusted_start: None,
+                checkpoints: Vec::new(),
             },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),

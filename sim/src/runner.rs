@@ -68,6 +68,21 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
     config.trusted_start = scenario.node.trusted_start.as_ref().map(|spec| spec.build(network)).transpose()?;
+    for checkpoint in &scenario.node.checkpoints {
+        let spec = scenario.peers.iter().find(|p| p.name == checkpoint.peer).and_then(|p| p.chain.as_ref());
+        let hash = spec.and_then(|spec| {
+            let chain = spec.build().ok()?;
+            let index = checkpoint.height.checked_sub(spec.first_height())?;
+            chain.get(index as usize).map(bitcoin::block::Header::block_hash)
+        });
+        let Some(hash) = hash else {
+            return Err(SimError::Simulation(format!(
+                "checkpoint at height {}: peer `{}` has no header there",
+                checkpoint.height, checkpoint.peer
+            )));
+        };
+        config.checkpoints.push((checkpoint.height, hash));
+    }
     let node_recorder = recorder.clone();
     sim.host("node", move || {
         let config = config.clone();

@@ -145,6 +145,20 @@ pub struct NodeSpec {
     /// Start from a trusted header instead of genesis (`node::Config::trusted_start`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trusted_start: Option<TrustedStartSpec>,
+    /// btcd checkpoints (`node::Config::checkpoints`; the Core profile has none), each the
+    /// header a fake peer's chain holds at a height.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<CheckpointSpec>,
+}
+
+/// A checkpoint: the hash of `peer`'s chain at `height`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSpec {
+    /// The checkpoint's height.
+    pub height: u32,
+    /// The fake peer whose chain gives the checkpointed header.
+    pub peer: String,
 }
 
 /// Optional replacements for the node's timers, each in milliseconds (one in microseconds) and
@@ -555,6 +569,11 @@ impl Scenario {
             }
             if step.at_ms > self.duration_s * 1000 {
                 return err(&format!("faults[{i}].at_ms"), "after the end of the scenario".into());
+            }
+        }
+        for (i, checkpoint) in self.node.checkpoints.iter().enumerate() {
+            if !self.peers.iter().any(|p| p.name == checkpoint.peer && p.chain.is_some()) {
+                return err(&format!("node.checkpoints[{i}].peer"), format!("`{}` is not a peer with a chain", checkpoint.peer));
             }
         }
         for host in self.expect.peers.keys() {

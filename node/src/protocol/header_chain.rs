@@ -227,6 +227,28 @@ pub enum HeaderError {
         /// The header's version (consensus encoding, signed as in Core's `nVersion`).
         version: i32,
     },
+    /// A header at a checkpoint height is not the checkpointed header (btcd
+    /// `ErrBadCheckpoint`, `blockchain/validate.go checkBlockHeaderContext`).
+    #[error("bad-checkpoint: header {hash} at height {height} is not the checkpoint {expected}")]
+    BadCheckpoint {
+        /// The checkpoint's height.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// The checkpointed hash.
+        expected: BlockHash,
+    },
+    /// A header forks from the best chain below its latest checkpoint (btcd `ErrForkTooOld`;
+    /// Bitcoin Core before #31649: "bad-fork-prior-to-checkpoint").
+    #[error("bad-fork-prior-to-checkpoint: header {hash} at height {height} forks below the checkpoint at {checkpoint_height}")]
+    ForkTooOld {
+        /// Height the header would have.
+        height: u32,
+        /// The header's hash.
+        hash: BlockHash,
+        /// Height of the latest checkpoint on the best chain.
+        checkpoint_height: u32,
+    },
     /// The network's difficulty rules are not implemented (a network rust-bitcoin may add).
     #[error("unsupported network {network}: the difficulty rules for header {hash} at height {height} are not implemented")]
     UnsupportedNetwork {
@@ -259,6 +281,8 @@ impl HeaderError {
             HeaderError::TimeTooNew { .. } => "time-too-new",
             HeaderError::TimewarpAttack { .. } => "time-timewarp-attack",
             HeaderError::BadVersion { .. } => "bad-version",
+            HeaderError::BadCheckpoint { .. } => "bad-checkpoint",
+            HeaderError::ForkTooOld { .. } => "bad-fork-prior-to-checkpoint",
             HeaderError::UnsupportedNetwork { .. } => "unsupported network",
         }
     }
@@ -353,6 +377,8 @@ pub struct HeaderChain {
     base_height: u32,
     /// The trusted start the chain is based on; `None` when the base is genesis.
     trusted_start: Option<TrustedStart>,
+    /// Checkpoints by height (btcd profile only; see [`HeaderChain::set_checkpoints`]).
+    checkpoints: BTreeMap<u32, BlockHash>,
 }
 
 impl HeaderChain {
@@ -378,6 +404,7 @@ impl HeaderChain {
             active: vec![hash],
             base_height: 0,
             trusted_start: None,
+            checkpoints: BTreeMap::new(),
         }
     }
 
@@ -500,6 +527,15 @@ impl HeaderChain {
             prev_work = chainwork;
         }
         Ok(chain)
+    }
+
+    /// Enforces btcd's checkpoints from now on: a header at a checkpoint height must be the
+    /// checkpointed one ([`HeaderError::BadCheckpoint`]), and a header below the latest
+    /// checkpoint on the best chain is refused ([`HeaderError::ForkTooOld`]). btcd
+    /// (`chaincfg.Params.Checkpoints`, `checkBlockHeaderContext`); Bitcoin Core removed
+    /// checkpoints (#31649), so the Core profile sets none.
+    pub fn set_checkpoints(&mut self, checkpoints: impl IntoIterator<Item = (u32, BlockHash)>) {
+        self.checkpoints = checkpoints.into_iter().collect();
     }
 
     /// The network whose rules this chain applies.
@@ -848,6 +884,14 @@ impl HeaderChain {
             .height
             .checked_add(1)
             .expect("heights stay below 2^32");
+        if let Some(expected) = self.checkpoints.get(&height).filter(|expected| **expected != hash) {
+            return Err(HeaderError::BadCheckpoint { height, hash, expected: *expected });
+        }
+        // btcd `findPreviousCheckpoint`: the latest checkpoint our best chain holds.
+        let passed = self.checkpoints.iter().rev().find(|(h, c)| self.active_hash_at(**h) == Some(**c));
+        if let Some((&checkpoint_height, _)) = passed.filter(|(h, _)| height < **h) {
+            return Err(HeaderError::ForkTooOld { height, hash, checkpoint_height });
+        }
 
         let expected = self.required_bits(parent, header, hash)?;
         if header.bits != expected {
@@ -2546,5 +2590,28 @@ mod tests {
             let error = import.error.expect("the bad header fails").to_string();
             assert!(error.starts_with(in_order_error), "{error}");
         }
+    }
+
+    #[test]
+    fn checkpoints_refuse_another_header_at_their_height_and_forks_below_the_latest_passed() {
+        let (_, all) = regtest_chain(0);
+        let main = mine_chain(&all[0], 60, 1);
+        let side = mine_chain(&main[19], 40, 2); // forks after height 20
+        let mut chain = HeaderChain::new(Network::Regtest);
+        chain.set_checkpoints([(50, main[49].block_hash())]);
+        // A branch whose header 50 is not the checkpoint: the headers before it stay.
+        let mut with_side = main[..20].to_vec();
+        with_side.extend_from_slice(&side);
+        let import = chain.accept_headers_in_order(&with_side, u64::MAX / 2);
+        assert_eq!(import.accepted, 49);
+        assert!(matches!(import.error, Some(HeaderError::BadCheckpoint { height: 50, .. })), "{:?}", import.error);
+        // The real chain passes the checkpoint; a fork from below it is then too old.
+        let import = chain.accept_headers_in_order(&main, u64::MAX / 2);
+        assert_eq!(import.error, None);
+        assert_eq!(chain.tip_height(), 60);
+        let low_fork = mine_chain(&main[9], 3, 3);
+        let import = chain.accept_headers_in_order(&low_fork, u64::MAX / 2);
+        assert!(matches!(import.error, Some(HeaderError::ForkTooOld { height: 11, checkpoint_height: 50, .. })), "{:?}", import.error);
+        assert_eq!(import.accepted, 0);
     }
 }

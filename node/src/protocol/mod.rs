@@ -562,7 +562,10 @@ pub struct Node {
 impl Node {
     /// A node with `chain` (as loaded from the store) at time `now_ms`. Dials for every
     /// configured outbound address are queued at once.
-    pub fn new(config: Config, chain: HeaderChain, now_ms: u64) -> Node {
+    pub fn new(config: Config, mut chain: HeaderChain, now_ms: u64) -> Node {
+        if config.profile == Profile::Btcd {
+            chain.set_checkpoints(config.checkpoints.iter().copied());
+        }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let sync = SyncManager::new(now_ms, &config.timing);
         let connections = ConnectionManager::new(&config.connect, now_ms);
