@@ -138,6 +138,7 @@ scenarios!(
     s03_empty_headers_claiming_more_btcd,
     s03_empty_headers_claiming_more_core,
     s04_headers_sync_timeout_core,
+    s05_headers_sync_timeout_noban_core,
     s07a_stall_mid_download_btcd,
     s07b_silent_sync_peer_btcd,
     s08_stall_at_same_height_btcd,

@@ -229,6 +229,10 @@ pub struct Config {
     /// Checkpoints `(height, hash)` the btcd profile enforces (btcd `chaincfg.Params.Checkpoints`;
     /// none by default here). Bitcoin Core has none (#31649), so the Core profile ignores them.
     pub checkpoints: Vec<(u32, bitcoin::BlockHash)>,
+    /// Hosts (the address without its port) whose peers have Core's NoBan permission
+    /// (`-whitelist=noban@<addr>`): under the Core profile they are never disconnected or
+    /// discouraged for misbehaviour, and a headers-sync timeout only resets their sync.
+    pub noban: Vec<String>,
     /// Start from this trusted header instead of genesis (`None`: genesis). A store created
     /// with one start refuses to open with another.
     pub trusted_start: Option<crate::trusted_start::TrustedStart>,
@@ -251,6 +255,7 @@ impl Config {
             outbound_queue_bytes_max: 8_000_000,
             timing: Timing::default(),
             checkpoints: Vec::new(),
+            noban: Vec::new(),
             trusted_start: None,
         }
     }

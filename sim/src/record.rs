@@ -300,6 +300,7 @@ impl Recording {
                 timing: Default::default(),
                 trusted_start: None,
                 checkpoints: Vec::new(),
+                noban: Vec::new(),
             },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),

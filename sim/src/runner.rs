@@ -84,6 +84,8 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         config.checkpoints.push((checkpoint.height, hash));
     }
     let node_recorder = recorder.clone();
+    // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
+    config.noban = scenario.node.noban.clone();
     sim.host("node", move || {
         let config = config.clone();
         let recorder = node_recorder.clone();

@@ -149,6 +149,9 @@ pub struct NodeSpec {
     /// header a fake peer's chain holds at a height.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checkpoints: Vec<CheckpointSpec>,
+    /// Fake peers (host names) with Core's NoBan permission (`node::Config::noban`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub noban: Vec<String>,
 }
 
 /// A checkpoint: the hash of `peer`'s chain at `height`.
@@ -569,6 +572,11 @@ impl Scenario {
             }
             if step.at_ms > self.duration_s * 1000 {
                 return err(&format!("faults[{i}].at_ms"), "after the end of the scenario".into());
+            }
+        }
+        for (i, host) in self.node.noban.iter().enumerate() {
+            if !self.peers.iter().any(|p| &p.name == host) {
+                return err(&format!("node.noban[{i}]"), format!("unknown host `{host}`"));
             }
         }
         for (i, checkpoint) in self.node.checkpoints.iter().enumerate() {

@@ -938,6 +938,18 @@ impl Node {
         if sync_started == 1 && preferred - usize::from(this_preferred) >= 1 {
             let started = deadline_ms.saturating_sub(self.core_headers_sync_allowance_ms(now_ms));
             let waited_ms = now_ms.saturating_sub(started);
+            if self.is_noban(peer) {
+                // "Timeout downloading headers from noban peer, not disconnecting": the sync
+                // state resets so that another peer can be tried.
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.sync_started = false;
+                    p.headers_sync_deadline_ms = None;
+                }
+                let reason = format!("Timeout downloading headers from noban peer ({waited_ms} ms), not disconnecting");
+                self.event(Event::Dropped { peer, reason });
+                self.event(Event::SyncPeer { peer: None });
+                return;
+            }
             self.disconnect(peer, DisconnectReason::HeadersSyncTimeout { waited_ms }, now_ms);
         } else if let Some(p) = self.peers.get_mut(&peer) {
             // Nobody could take over: Core keeps checking on every pass; here the check runs
@@ -1303,10 +1315,20 @@ impl Node {
         }
     }
 
+    /// Whether `peer`'s host has the NoBan permission ([`Config::noban`]).
+    fn is_noban(&self, peer: PeerId) -> bool {
+        self.peers.get(&peer).is_some_and(|p| self.config.noban.iter().any(|h| h == host_of(&p.addr)))
+    }
+
     /// Core `Misbehaving` for a header or message fault: disconnect and discourage the address
     /// (in memory only). Core exempts manual and NoBan peers; here every peer is treated as an
     /// automatic one, as the catalog's scenarios expect.
     fn misbehaving(&mut self, peer: PeerId, reason: DisconnectReason, now_ms: u64) {
+        if self.is_noban(peer) {
+            // Core `MaybeDiscourageAndDisconnect`: "not punishing noban peer".
+            self.event(Event::Dropped { peer, reason: format!("not punishing noban peer: {reason}") });
+            return;
+        }
         if let Some(p) = self.peers.get(&peer) {
             let addr = host_of(&p.addr).to_string();
             self.event(Event::Discouraged { peer, addr: addr.clone() });
