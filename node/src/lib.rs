@@ -7,12 +7,12 @@
 //! |---|---|---|
 //! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
-//! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines |
+//! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines, Core's per-peer sync state |
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
-//! | [`protocol::connection_manager`] | sans-IO | outbound targets and btcd's retry backoff |
+//! | [`protocol::connection_manager`] | sans-IO | outbound targets and the profile's retry backoff |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load |
-//! | [`config`] | data | node settings and every timing constant with its source |
+//! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
 //! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, generic over [`runtime::Network`] |
 //!

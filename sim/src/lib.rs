@@ -1,14 +1,14 @@
 //! Deterministic simulation harness for the `node` crate: runs the unchanged node inside
-//! turmoil's simulated network against scripted fake btcd peers, records a deterministic trace,
-//! and checks the outcome against a scenario's expectations.
+//! turmoil's simulated network against scripted fake peers (btcd or Bitcoin Core profile),
+//! records a deterministic trace, and checks the outcome against a scenario's expectations.
 //!
 //! # Module map
 //!
 //! | module | holds |
 //! |---|---|
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
-//! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, seeded regtest chains with forks |
-//! | [`fake_peer`] | fake btcd peers: honest serving, preset misbehaviours, step-by-step scripts |
+//! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
+//! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
