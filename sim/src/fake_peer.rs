@@ -377,7 +377,8 @@ impl FakePeer {
     }
 
     /// The header at `height`, if the peer holds it.
-    fn header_at(&self, height: u32) -> Option<&Header> {
+    /// The header this peer's chain holds at `height`, if any.
+    pub fn header_at(&self, height: u32) -> Option<&Header> {
         self.chain.get(height.checked_sub(self.first_height)? as usize)
     }
 

@@ -68,37 +68,9 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
     config.trusted_start = scenario.node.trusted_start.as_ref().map(|spec| spec.build(network)).transpose()?;
-    for checkpoint in &scenario.node.checkpoints {
-        let spec = scenario.peers.iter().find(|p| p.name == checkpoint.peer).and_then(|p| p.chain.as_ref());
-        let hash = spec.and_then(|spec| {
-            let chain = spec.build().ok()?;
-            let index = checkpoint.height.checked_sub(spec.first_height())?;
-            chain.get(index as usize).map(bitcoin::block::Header::block_hash)
-        });
-        let Some(hash) = hash else {
-            return Err(SimError::Simulation(format!(
-                "checkpoint at height {}: peer `{}` has no header there",
-                checkpoint.height, checkpoint.peer
-            )));
-        };
-        config.checkpoints.push((checkpoint.height, hash));
-    }
-    let node_recorder = recorder.clone();
-    // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
-    config.noban = scenario.node.noban.clone();
-    sim.host("node", move || {
-        let config = config.clone();
-        let recorder = node_recorder.clone();
-        async move {
-            let now = turmoil::since_epoch().unwrap_or_default();
-            recorder.borrow_mut().start_run();
-            let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
-            let mut sink = SimSink(recorder);
-            runtime::run(TurmoilNetwork, config, clock, &mut sink, std::future::pending()).await?;
-            Ok(())
-        }
-    });
-
+    // Every fake peer (and its chain) is built once, before the node, whose checkpoints name
+    // headers of those chains.
+    let mut fakes = Vec::with_capacity(scenario.peers.len());
     for spec in &scenario.peers {
         let chain = match &spec.chain {
             Some(chain) => chain.build()?,
@@ -116,7 +88,35 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             clock_s: fake_peer::turmoil_clock_s,
             profile: spec.profile.profile(),
         };
-        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));
+        fakes.push((spec, Rc::new(FakePeer::new(&spec.name, network, chain, settings))));
+    }
+    for checkpoint in &scenario.node.checkpoints {
+        let header = fakes.iter().find(|(spec, _)| spec.name == checkpoint.peer).and_then(|(_, peer)| peer.header_at(checkpoint.height));
+        let Some(header) = header else {
+            return Err(SimError::Simulation(format!(
+                "checkpoint at height {}: peer `{}` has no header there",
+                checkpoint.height, checkpoint.peer
+            )));
+        };
+        config.checkpoints.push((checkpoint.height, header.block_hash()));
+    }
+    let node_recorder = recorder.clone();
+    // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
+    config.noban = scenario.node.noban.clone();
+    sim.host("node", move || {
+        let config = config.clone();
+        let recorder = node_recorder.clone();
+        async move {
+            let now = turmoil::since_epoch().unwrap_or_default();
+            recorder.borrow_mut().start_run();
+            let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
+            let mut sink = SimSink(recorder);
+            runtime::run(TurmoilNetwork, config, clock, &mut sink, std::future::pending()).await?;
+            Ok(())
+        }
+    });
+
+    for (spec, peer) in fakes {
         if spec.dials_node {
             sim.host(spec.name.as_str(), move || {
                 let peer = peer.clone();

@@ -933,8 +933,8 @@ impl Node {
             return;
         }
         let sync_started = self.peers.values().filter(|p| p.sync_started).count();
-        let preferred = self.peers.values().filter(|p| p.is_ready() && p.is_outbound() && p.can_serve_headers()).count();
-        let this_preferred = self.peers.get(&peer).is_some_and(|p| p.is_outbound() && p.can_serve_headers());
+        let preferred = self.core_preferred_peers();
+        let this_preferred = self.peers.get(&peer).is_some_and(Peer::is_preferred);
         if sync_started == 1 && preferred - usize::from(this_preferred) >= 1 {
             let started = deadline_ms.saturating_sub(self.core_headers_sync_allowance_ms(now_ms));
             let waited_ms = now_ms.saturating_sub(started);
@@ -956,6 +956,11 @@ impl Node {
             // again with the node's other timers and whenever a peer finishes its handshake.
             p.headers_sync_overdue = true;
         }
+    }
+
+    /// Core `m_num_preferred_download_peers`: ready peers that are preferred for download.
+    fn core_preferred_peers(&self) -> usize {
+        self.peers.values().filter(|p| p.is_ready() && p.is_preferred()).count()
     }
 
     /// True while our best header is older than `max_tip_age` (Core's initial-sync test on
@@ -1389,7 +1394,7 @@ impl Node {
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
             let started = self.peers.values().filter(|p| p.sync_started).count();
-            let preferred = self.peers.values().filter(|p| p.is_ready() && p.is_outbound() && p.can_serve_headers()).count();
+            let preferred = self.core_preferred_peers();
             let Some(p) = self.peers.get(&id) else { continue };
             if !p.is_ready() || p.sync_started || !p.can_serve_headers() {
                 continue;

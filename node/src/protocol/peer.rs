@@ -166,6 +166,12 @@ impl Peer {
         matches!(self.direction, Direction::Outbound(_))
     }
 
+    /// Core's `fPreferredDownload`, header-only reading: an outbound peer that can serve
+    /// headers.
+    pub fn is_preferred(&self) -> bool {
+        self.is_outbound() && self.can_serve_headers()
+    }
+
     /// The peer advertised `NODE_NETWORK` or `NODE_NETWORK_LIMITED`, so it can serve headers
     /// (Core `CanServeBlocks`, header-only reading).
     pub fn can_serve_headers(&self) -> bool {
