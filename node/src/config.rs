@@ -45,6 +45,15 @@ pub const USER_AGENT_BYTES_MAX: usize = 256;
 /// size of btcd's `sentNonces` LRU in `peer/peer.go`.
 pub const SENT_NONCES_MAX: usize = 50;
 
+/// Core: at most this many outbound peers are protected from the chain-sync eviction, the
+/// first ones to show a header with at least our tip's work
+/// (`MAX_OUTBOUND_PEERS_TO_PROTECT_FROM_DISCONNECT`, `net_processing.cpp`).
+pub const OUTBOUND_PEERS_TO_PROTECT_MAX: usize = 4;
+
+/// Core: a chain branching within this many blocks' work of our tip skips the low-work
+/// headers sync (`GetAntiDoSWorkThreshold`'s 144-block buffer, `net_processing.cpp`).
+pub const ANTI_DOS_TIP_BUFFER_BLOCKS: u32 = 144;
+
 /// Which reference implementation the node imitates wherever btcd and Bitcoin Core disagree
 /// (section 4 of `shared/reference/p2p-behaviour.md`, rows D1..D32).
 ///
@@ -152,6 +161,10 @@ pub struct Timing {
     /// A dial that has not connected by then fails: btcd `defaultConnectTimeout` (30 s,
     /// `config.go`); Core `DEFAULT_CONNECT_TIMEOUT` (5 s, `netbase.h`).
     pub dial_timeout: Duration,
+    /// Core: an outbound peer whose best known header has less work than our tip gets this
+    /// long to catch up before it is asked once more and then evicted (`CHAIN_SYNC_TIMEOUT`,
+    /// 20 min, `net_processing.cpp` `ConsiderEviction`). btcd has no such rule.
+    pub chain_sync_timeout: Duration,
 }
 
 impl Timing {
@@ -173,6 +186,7 @@ impl Timing {
             retry_interval: Duration::from_secs(5),
             retry_max: Duration::from_secs(300),
             dial_timeout: Duration::from_secs(30),
+            chain_sync_timeout: Duration::from_secs(20 * 60),
         };
         match profile {
             Profile::Btcd => btcd,
@@ -236,6 +250,13 @@ pub struct Config {
     /// Start from this trusted header instead of genesis (`None`: genesis). A store created
     /// with one start refuses to open with another.
     pub trusted_start: Option<crate::trusted_start::TrustedStart>,
+    /// Core `-minimumchainwork` (`nMinimumChainWork`): under the Core profile a headers chain
+    /// with less total work is not stored until a low-work headers sync has seen it reach the
+    /// anti-DoS threshold, and an outbound peer whose chain stays below it during initial sync
+    /// is disconnected. Zero by default, which is Core's regtest value; Core's mainnet, testnet
+    /// and signet defaults (`kernel/chainparams.cpp`) lie far above the fixture chains this
+    /// project syncs, so they are not applied unless configured. btcd has no such rule.
+    pub minimum_chain_work: bitcoin::pow::Work,
 }
 
 impl Config {
@@ -257,6 +278,7 @@ impl Config {
             checkpoints: Vec::new(),
             noban: Vec::new(),
             trusted_start: None,
+            minimum_chain_work: bitcoin::pow::Work::from_be_bytes([0; 32]),
         }
     }
 
@@ -272,3 +294,34 @@ impl Config {
         self.datadir.join("headers.sqlite")
     }
 }
+
+/// Parses a chainwork written as big-endian hex, with or without `0x`, as Core's
+/// `-minimumchainwork` takes it (`0x1f`, or the 64 digits `getblockheader` shows).
+///
+/// # Errors
+/// A message naming the text if it is empty, longer than 64 digits or not hex.
+pub fn parse_work_hex(text: &str) -> Result<bitcoin::pow::Work, String> {
+    use bitcoin::hex::FromHex;
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 64 {
+        return Err(format!("`{text}` is not a hex number of 1 to 64 digits"));
+    }
+    let bytes = <[u8; 32]>::from_hex(&format!("{digits:0>64}")).map_err(|e| format!("`{text}` is not hex: {e}"))?;
+    Ok(bitcoin::pow::Work::from_be_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_hex_parses_short_and_full_forms_and_names_bad_text() {
+        assert_eq!(parse_work_hex("0x1f").map(|w| w.to_be_bytes()[31]), Ok(0x1f));
+        let full = "00000000000000000000000000000000000000000000000000000000000001ff";
+        assert_eq!(parse_work_hex(full).map(|w| w.to_be_bytes()[30..].to_vec()), Ok(vec![1, 0xff]));
+        assert!(parse_work_hex("0xzz").unwrap_err().contains("`0xzz`"));
+        assert!(parse_work_hex("").is_err());
+        assert!(parse_work_hex(&"1".repeat(65)).is_err());
+    }
+}
+

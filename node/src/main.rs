@@ -63,6 +63,11 @@ struct Args {
     /// from one start refuses another.
     #[arg(long, value_name = "FILE")]
     trusted_start: Option<PathBuf>,
+    /// Core profile: the minimum total work (big-endian hex, as Core's `-minimumchainwork`)
+    /// a headers chain needs before it is stored; lower-work chains go through Core's
+    /// low-work headers sync first. Default 0.
+    #[arg(long, value_name = "HEX", value_parser = node::config::parse_work_hex)]
+    minimum_chain_work: Option<bitcoin::pow::Work>,
 }
 
 fn parse_services(s: &str) -> Result<u64, String> {
@@ -176,6 +181,9 @@ fn main() -> std::process::ExitCode {
     config.listen = args.listen;
     config.seed = seed;
     config.services = args.services;
+    if let Some(work) = args.minimum_chain_work {
+        config.minimum_chain_work = work;
+    }
     if let Some(path) = &args.trusted_start {
         let start = std::fs::read_to_string(path)
             .map_err(|error| error.to_string())

@@ -133,6 +133,9 @@ pub enum Step {
     Close,
     /// Behaves honestly from here on (answers pings and `getheaders`).
     Honest,
+    /// From here on pings on its profile's cadence and answers pings, but never `getheaders`
+    /// (as the `answers_pings_only` behaviour does after its handshake).
+    AnswersPingsOnly,
 }
 
 /// A message a script can send.
@@ -557,6 +560,12 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
 }
 
 async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<()> {
+    serve_loop(conn, peer, rng, peer.behaviour == Behaviour::AnswersPingsOnly).await
+}
+
+/// The peer's main loop after the handshake: pings on its profile's cadence, answers pings
+/// and, unless `pings_only`, `getheaders`.
+async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng, pings_only: bool) -> io::Result<()> {
     // btcd pings on a fixed ticker; Core pings at once and then 2 min after each ping, but
     // only once the previous one was answered.
     let first_ping = match peer.profile {
@@ -594,7 +603,7 @@ async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &Fa
                     conn.writer.shutdown().await?;
                     return Ok(());
                 }
-                if peer.behaviour == Behaviour::AnswersPingsOnly {
+                if pings_only {
                     continue;
                 }
                 if peer.behaviour == Behaviour::EmptyHeaders {
@@ -708,6 +717,7 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
                 return Ok(());
             }
             Step::Honest => return serve_honestly(conn, peer, rng).await,
+            Step::AnswersPingsOnly => return serve_loop(conn, peer, rng, true).await,
         }
     }
     conn.drain().await

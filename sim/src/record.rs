@@ -301,6 +301,7 @@ impl Recording {
                 trusted_start: None,
                 checkpoints: Vec::new(),
                 noban: Vec::new(),
+                minimum_chain_work: None,
             },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),

@@ -103,6 +103,9 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     let node_recorder = recorder.clone();
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
     config.noban = scenario.node.noban.clone();
+    if let Some(work) = &scenario.node.minimum_chain_work {
+        config.minimum_chain_work = work.work().map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
+    }
     sim.host("node", move || {
         let config = config.clone();
         let recorder = node_recorder.clone();
@@ -167,7 +170,17 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
     let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash);
-    let failures = outcome.check(&scenario.expect);
+    let mut failures = outcome.check(&scenario.expect);
+    for needle in &scenario.expect.trace_contains {
+        if !recorder.lines.iter().any(|line| line.text.contains(needle.as_str())) {
+            failures.push(format!("no trace line contains {needle:?}"));
+        }
+    }
+    for needle in &scenario.expect.trace_lacks {
+        if let Some(line) = recorder.lines.iter().find(|line| line.text.contains(needle.as_str())) {
+            failures.push(format!("trace line at {} ms contains {needle:?}: {}", line.at_ms, line.text));
+        }
+    }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms })
 }

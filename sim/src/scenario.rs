@@ -152,6 +152,45 @@ pub struct NodeSpec {
     /// Fake peers (host names) with Core's NoBan permission (`node::Config::noban`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub noban: Vec<String>,
+    /// Core `-minimumchainwork` (`node::Config::minimum_chain_work`) as hex (`0x` optional),
+    /// or the work of this many regtest blocks written as `{"regtest_blocks": N}`. Zero when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_chain_work: Option<MinimumChainWork>,
+}
+
+/// A minimum chain work for the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum MinimumChainWork {
+    /// Big-endian hex, as Core's `-minimumchainwork` takes it (`0x1f`).
+    Hex(String),
+    /// The chainwork of a regtest chain of this many headers above genesis plus genesis itself
+    /// (each regtest header is worth 2), so `{"regtest_blocks": 15}` is `0x20`.
+    Blocks {
+        /// Headers above genesis.
+        regtest_blocks: u32,
+    },
+}
+
+impl MinimumChainWork {
+    /// The work it stands for.
+    ///
+    /// # Errors
+    /// A message naming the bad hex.
+    pub fn work(&self) -> Result<bitcoin::pow::Work, String> {
+        match self {
+            MinimumChainWork::Hex(text) => node::config::parse_work_hex(text),
+            MinimumChainWork::Blocks { regtest_blocks } => {
+                let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header.work();
+                let mut work = genesis;
+                for _ in 0..*regtest_blocks {
+                    work = work + genesis;
+                }
+                Ok(work)
+            }
+        }
+    }
 }
 
 /// A checkpoint: the hash of `peer`'s chain at `height`.
@@ -215,6 +254,9 @@ pub struct TimingOverrides {
     /// `Timing::dial_timeout` (btcd 30 s, Core 5 s).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dial_timeout_ms: Option<u64>,
+    /// `Timing::chain_sync_timeout` (Core 20 min).
+    #[serde(default)]
+    pub chain_sync_timeout_ms: Option<u64>,
 }
 
 impl TimingOverrides {
@@ -247,6 +289,7 @@ impl TimingOverrides {
         set(&mut timing.retry_interval, self.retry_interval_ms);
         set(&mut timing.retry_max, self.retry_max_ms);
         set(&mut timing.dial_timeout, self.dial_timeout_ms);
+        set(&mut timing.chain_sync_timeout, self.chain_sync_timeout_ms);
     }
 }
 
@@ -419,6 +462,13 @@ pub struct Expect {
     /// Per fake-peer host.
     #[serde(default)]
     pub peers: BTreeMap<String, PeerExpect>,
+    /// Each of these texts appears in some trace line (for example a log line such as
+    /// `Ignoring low-work chain (height=14)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace_contains: Vec<String>,
+    /// None of these texts appears in any trace line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace_lacks: Vec<String>,
 }
 
 /// Expectations about the node's connections to one host.
@@ -572,6 +622,11 @@ impl Scenario {
             }
             if step.at_ms > self.duration_s * 1000 {
                 return err(&format!("faults[{i}].at_ms"), "after the end of the scenario".into());
+            }
+        }
+        if let Some(work) = &self.node.minimum_chain_work {
+            if let Err(problem) = work.work() {
+                return err("node.minimum_chain_work", problem);
             }
         }
         for (i, host) in self.node.noban.iter().enumerate() {

@@ -699,6 +699,17 @@ impl HeaderChain {
         self.accept(headers, now_s, true)
     }
 
+    /// Core `CheckHeadersPoW` on a whole message before anything else looks at it: every header
+    /// meets the target of its own `bits` (within the proof-of-work limit), and each links to
+    /// the one before.
+    ///
+    /// # Errors
+    /// [`HeaderError::HighHash`] or [`HeaderError::NonContinuous`] for the first failure.
+    pub fn check_headers_message(&self, headers: &[Header]) -> Result<(), HeaderError> {
+        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
+        self.check_headers_pow(headers, &hashes)
+    }
+
     /// btcd's order of checks for one `headers` message (B26 `handleHeadersMsg` calling
     /// `ProcessBlockHeader` header by header): no whole-message pre-check; each header's proof
     /// of work is checked when it is reached, and a gap shows up as an unknown parent. The
@@ -812,7 +823,7 @@ impl HeaderChain {
     /// could be anything, so this returns the `(k - 5)`-th smallest known time (the least the
     /// real median can be), or `None` for `k <= 5` (no bound: the check is skipped). See the
     /// module docs.
-    fn median_time_past(&self, hash: &BlockHash) -> Option<u32> {
+    pub(crate) fn median_time_past(&self, hash: &BlockHash) -> Option<u32> {
         let mut times = [0u32; MEDIAN_TIME_SPAN];
         let mut count = 0;
         let mut entry = self.entry(hash);

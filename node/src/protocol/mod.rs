@@ -31,6 +31,7 @@
 
 pub mod connection_manager;
 pub mod header_chain;
+pub mod headers_presync;
 pub mod peer;
 pub mod sync_manager;
 
@@ -48,7 +49,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{
-    Config, Profile, ADDRV2_VERSION, BIP0031_VERSION, MAX_LOCATOR_SZ, MIN_ACCEPTABLE_PROTOCOL_VERSION,
+    Config, Profile, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, OUTBOUND_PEERS_TO_PROTECT_MAX, BIP0031_VERSION, MAX_LOCATOR_SZ, MIN_ACCEPTABLE_PROTOCOL_VERSION,
     MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX,
     WTXID_RELAY_VERSION,
 };
@@ -59,7 +60,8 @@ use crate::wire::{
 
 pub use connection_manager::TargetId;
 use connection_manager::ConnectionManager;
-use header_chain::{ChainUpdate, HeaderChain, HeaderError};
+use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
+use headers_presync::{ChainStart, HeadersPresync, Phase};
 pub use peer::{Direction, HandshakeState, PeerId};
 use peer::{ms, Peer, RemoteVersion};
 use sync_manager::{StallVerdict, SyncManager};
@@ -196,6 +198,18 @@ pub enum DisconnectReason {
         /// The profile's maximum.
         max: usize,
     },
+    /// Core `ConsiderEviction`: an outbound peer's best known header stayed below the work of
+    /// our tip through the chain-sync timeout and the `getheaders` that followed it.
+    OldChain {
+        /// Height of its best known header, if any.
+        best_known_height: Option<u32>,
+    },
+    /// Core `UpdatePeerStateForReceivedHeaders`: during initial sync an outbound peer's whole
+    /// headers chain has less work than the minimum chain work.
+    InsufficientWork {
+        /// Height of its best known header.
+        best_known_height: u32,
+    },
     /// Inbound connections are at `inbound_max`.
     TooManyInbound,
     /// The peer's outbound queue was full (it does not read what we send).
@@ -271,6 +285,16 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::TooManyLocatorHashes { count, max } => {
                 write!(f, "getheaders with {count} locator hashes (max {max})")
             }
+            DisconnectReason::OldChain { best_known_height: Some(height) } => {
+                write!(f, "Outbound peer has old chain, best known block height={height}")
+            }
+            DisconnectReason::OldChain { best_known_height: None } => {
+                write!(f, "Outbound peer has old chain, best known block = none")
+            }
+            DisconnectReason::InsufficientWork { best_known_height } => write!(
+                f,
+                "outbound peer headers chain has insufficient work (best known height={best_known_height})"
+            ),
             DisconnectReason::TooManyInbound => write!(f, "too many inbound peers"),
             DisconnectReason::OutboundQueueFull => write!(f, "outbound queue full"),
             DisconnectReason::Shutdown => write!(f, "shutting down"),
@@ -410,6 +434,22 @@ pub enum Event {
         /// The address (host part).
         addr: String,
     },
+    /// Core's low-work headers sync with a peer (`TryLowWorkHeadersSync`, `headerssync.cpp`):
+    /// a chain ignored as low-work, a PRESYNC or REDOWNLOAD step, or the sync's end.
+    HeadersSync {
+        /// The connection.
+        peer: PeerId,
+        /// What happened, in the words of Core's log.
+        message: String,
+    },
+    /// Core's outbound chain-sync eviction (`ConsiderEviction`): protection granted, or the
+    /// last-chance `getheaders`.
+    ChainSync {
+        /// The connection.
+        peer: PeerId,
+        /// What happened.
+        message: String,
+    },
     /// A permanent outbound target will be redialled.
     Reconnecting {
         /// The target's address.
@@ -432,6 +472,8 @@ impl Event {
             | Event::Dropped { peer, .. }
             | Event::Unconnecting { peer, .. }
             | Event::Discouraged { peer, .. }
+            | Event::HeadersSync { peer, .. }
+            | Event::ChainSync { peer, .. }
             | Event::PeerClosed { peer, .. } => Some(*peer),
             Event::SyncPeer { peer } => *peer,
             _ => None,
@@ -497,6 +539,8 @@ impl Event {
             Event::Dropped { reason, .. } => write!(f, "dropped {who} reason=\"{reason}\""),
             Event::Unconnecting { hash, .. } => write!(f, "unconnecting {who} first={hash}"),
             Event::Discouraged { addr, .. } => write!(f, "discouraged {who} addr={addr}"),
+            Event::HeadersSync { message, .. } => write!(f, "headers_sync {who} {message}"),
+            Event::ChainSync { message, .. } => write!(f, "chain_sync {who} {message}"),
             Event::Reconnecting { addr, retry_in_ms } => {
                 write!(f, "reconnect {addr} retry_in_ms={retry_in_ms}")
             }
@@ -556,6 +600,11 @@ pub struct Node {
     /// Core: the last block hash whose `inv` started a header sync with a peer that was not
     /// syncing yet (`m_last_block_inv_triggering_headers_sync`).
     last_inv_triggering_sync: Option<BlockHash>,
+    /// Core: outbound peers protected from the chain-sync eviction
+    /// (`m_outbound_peers_with_protect_from_disconnect`).
+    protected_outbound_peers: usize,
+    /// Core: initial block download ended, for good (`m_cached_finished_ibd`).
+    ibd_finished: bool,
     outputs: VecDeque<Output>,
 }
 
@@ -580,6 +629,8 @@ impl Node {
             connections,
             discouraged: BTreeSet::new(),
             last_inv_triggering_sync: None,
+            protected_outbound_peers: 0,
+            ibd_finished: false,
             outputs: VecDeque::new(),
         };
         node.event(Event::Started {
@@ -782,13 +833,19 @@ impl Node {
                 }
             },
         }
+        if self.config.profile == Profile::Core {
+            self.core_consider_eviction_all(now_ms);
+        }
     }
 
     /// Runs every timer that is due at `now_ms`.
     pub fn handle_tick(&mut self, now_ms: u64) {
         match self.config.profile {
             Profile::Btcd => self.btcd_tick(now_ms),
-            Profile::Core => self.core_tick(now_ms),
+            Profile::Core => {
+                self.core_tick(now_ms);
+                self.core_consider_eviction_all(now_ms);
+            }
         }
         self.dial_due(now_ms);
     }
@@ -1174,6 +1231,14 @@ impl Node {
     /// inventory is only recorded; once current, an unknown block gets `getheaders([best])`
     /// (header-only adaptation of btcd's `getdata`).
     fn on_inv(&mut self, peer: PeerId, inventory: &[wire::Inventory], now_ms: u64) {
+        if self.config.profile == Profile::Core {
+            // Core `UpdateBlockAvailability` for every block announced.
+            for item in inventory {
+                if let wire::Inventory::Block(hash) | wire::Inventory::WitnessBlock(hash) = item {
+                    self.core_update_block_availability(peer, *hash);
+                }
+            }
+        }
         let Some(unknown) = inventory
             .iter()
             .rev()
@@ -1276,47 +1341,307 @@ impl Node {
         }
     }
 
-    /// Core `ProcessHeadersMessage`: the size limit, then proof of work and continuity of the
-    /// whole message, then unconnecting headers (answered with a `getheaders`, no penalty,
-    /// D14), then header-by-header acceptance where every failure but `time-too-new` (D16)
-    /// disconnects and discourages; a full message of 2000 asks for more with a full locator
-    /// from its last header (D13, D26).
+    /// Core `ProcessHeadersMessage`, in its order:
+    ///
+    /// 1. more than 2000 headers disconnects and discourages; an empty message ends any
+    ///    low-work sync and counts as the answer to our last `getheaders`;
+    /// 2. proof of work and continuity of the whole message (`CheckHeadersPoW`);
+    /// 3. a low-work sync in progress takes the message (`IsContinuationOfLowWorkHeadersSync`)
+    ///    and may hand back headers that passed its commitment checks;
+    /// 4. headers whose first does not connect get a `getheaders`, no penalty (D14);
+    /// 5. unless the headers are already on our best chain or the peer has NoBan, a chain
+    ///    whose claimed work stays below the anti-DoS threshold is ignored, or synced without
+    ///    being stored if the message was full (`TryLowWorkHeadersSync`, V10, V11);
+    /// 6. header-by-header acceptance, where every failure but `time-too-new` (D16)
+    ///    disconnects and discourages;
+    /// 7. a full message of 2000 asks for more with a full locator from its last header (D13,
+    ///    D26), and the peer's best known header, the initial-sync work check and the eviction
+    ///    protection are updated (`UpdatePeerStateForReceivedHeaders`).
     fn core_on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
-        if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
-            self.misbehaving(peer, DisconnectReason::TooManyHeaders { count: headers.len() }, now_ms);
+        let count = headers.len();
+        if count > wire::HEADERS_PER_MESSAGE_MAX {
+            self.misbehaving(peer, DisconnectReason::TooManyHeaders { count }, now_ms);
             return;
         }
-        let Some(first) = headers.first() else {
+        if headers.is_empty() {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.last_getheaders_ms = None;
+                if p.headers_presync.take().is_some() {
+                    let message = "low-work headers sync reset by an empty headers message".to_string();
+                    self.event(Event::HeadersSync { peer, message });
+                }
             }
             self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
             return;
+        }
+        if let Err(error) = self.chain.check_headers_message(&headers) {
+            self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
+            return;
+        }
+        let full = count == wire::HEADERS_PER_MESSAGE_MAX;
+        let mut headers = headers;
+        let mut already_validated_work = false;
+        if let Some(presync) = self.peers.get_mut(&peer).and_then(|p| p.headers_presync.take()) {
+            let (success, released) = self.core_continue_presync(peer, presync, &headers, full, now_ms);
+            if success {
+                already_validated_work = true;
+                headers = released;
+                if headers.is_empty() {
+                    self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
+                    return;
+                }
+            }
+        }
+        let have_headers_sync = self.peers.get(&peer).is_some_and(|p| p.headers_presync.is_some());
+        let first_hash = headers[0].block_hash();
+        let Some(chain_start) = self.chain.get(&headers[0].prev_blockhash).copied() else {
+            self.event(Event::Unconnecting { peer, hash: first_hash });
+            let locator = self.chain.locator();
+            self.core_maybe_send_getheaders(peer, locator, now_ms);
+            return;
         };
-        let first_hash = first.block_hash();
-        let connects = self.chain.contains(&first.prev_blockhash);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.last_getheaders_ms = None;
+        }
+        let last_hash = headers[headers.len() - 1].block_hash();
+        if self.chain.active_height_of(&last_hash).is_some() || self.is_noban(peer) {
+            already_validated_work = true;
+        }
+        if !already_validated_work && self.core_try_low_work_headers_sync(peer, chain_start, &headers, now_ms) {
+            self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
+            return;
+        }
         let import = self.import_headers(peer, &headers, now_ms, Profile::Core);
         match import.and_then(|i| i.error) {
             None => {}
-            Some(HeaderError::PrevNotFound { hash, .. }) if !connects && hash == first_hash => {
-                self.event(Event::Unconnecting { peer, hash: first_hash });
-                let locator = self.chain.locator();
-                self.core_maybe_send_getheaders(peer, locator, now_ms);
-                return;
-            }
             Some(HeaderError::TimeTooNew { .. }) => return,
             Some(error) => {
                 self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
                 return;
             }
         }
-        if let Some(p) = self.peers.get_mut(&peer) {
-            p.last_getheaders_ms = None;
-        }
-        if headers.len() == wire::HEADERS_PER_MESSAGE_MAX {
-            let last = headers[headers.len() - 1].block_hash();
-            let locator = self.chain.locator_from(&last);
+        if full && !have_headers_sync {
+            let locator = self.chain.locator_from(&last_hash);
             self.core_maybe_send_getheaders(peer, locator, now_ms);
+        }
+        self.core_update_peer_state_for_received_headers(peer, last_hash, full, now_ms);
+    }
+
+    /// Core `GetAntiDoSWorkThreshold`: the larger of our tip's work less 144 blocks' worth
+    /// of its proof and the configured minimum chain work.
+    fn core_anti_dos_work_threshold(&self) -> Work {
+        let tip_work = self.chain.tip_chainwork();
+        let proof = self.chain.tip_header().work();
+        let mut buffer = Work::from_be_bytes([0; 32]);
+        for _ in 0..ANTI_DOS_TIP_BUFFER_BLOCKS {
+            buffer = buffer + proof;
+            if buffer >= tip_work {
+                break;
+            }
+        }
+        let near_tip = if buffer >= tip_work { Work::from_be_bytes([0; 32]) } else { tip_work - buffer };
+        near_tip.max(self.config.minimum_chain_work)
+    }
+
+    /// Core `TryLowWorkHeadersSync`: `true` if the headers were taken out of normal processing
+    /// because the chain they claim (from `chain_start`) has less work than the anti-DoS
+    /// threshold. A full message starts a low-work sync; a shorter one is ignored, with no
+    /// penalty.
+    fn core_try_low_work_headers_sync(&mut self, peer: PeerId, chain_start: IndexEntry, headers: &[Header], now_ms: u64) -> bool {
+        let mut total_work = chain_start.chainwork;
+        for header in headers {
+            total_work = total_work + header.work();
+        }
+        let threshold = self.core_anti_dos_work_threshold();
+        if total_work >= threshold {
+            return false;
+        }
+        let height = u64::from(chain_start.height) + headers.len() as u64;
+        if headers.len() == wire::HEADERS_PER_MESSAGE_MAX {
+            let start_hash = chain_start.header.block_hash();
+            let start = ChainStart {
+                header: chain_start.header,
+                height: chain_start.height,
+                chainwork: chain_start.chainwork,
+                median_time_past_s: self.chain.median_time_past(&start_hash).unwrap_or(chain_start.header.time),
+            };
+            let locator = self.chain.locator_from(&start_hash);
+            let presync = HeadersPresync::new(self.chain.network(), start, locator, threshold, &mut self.rng, now_ms / 1000);
+            let message = format!("low-work headers sync started from height={} (presync phase)", chain_start.height);
+            self.event(Event::HeadersSync { peer, message });
+            // Failures end the sync inside; nothing is stored either way.
+            let _ = self.core_continue_presync(peer, Box::new(presync), headers, true, now_ms);
+        } else {
+            let message = format!("Ignoring low-work chain (height={height})");
+            self.event(Event::HeadersSync { peer, message });
+        }
+        true
+    }
+
+    /// Core `IsContinuationOfLowWorkHeadersSync` for a sync in progress: feeds it the message,
+    /// asks for more when it wants more, and keeps it unless it ended. Returns whether the
+    /// message was a valid continuation and the headers it released for validation.
+    fn core_continue_presync(&mut self, peer: PeerId, mut presync: Box<HeadersPresync>, headers: &[Header], full: bool, now_ms: u64) -> (bool, Vec<Header>) {
+        let outcome = presync.process(headers, full);
+        if outcome.success {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.last_getheaders_ms = None;
+            }
+        }
+        let message = match (&outcome.note, presync.phase()) {
+            (Some(note), _) => note.clone(),
+            (None, Phase::Presync) => format!("presync height={}", presync.presync_height()),
+            (None, _) => format!("redownload released={}", outcome.released.len()),
+        };
+        self.event(Event::HeadersSync { peer, message });
+        if outcome.request_more {
+            let locator = presync.next_locator();
+            self.core_maybe_send_getheaders(peer, locator, now_ms);
+        }
+        if presync.phase() != Phase::Final {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.headers_presync = Some(presync);
+            }
+        }
+        (outcome.success, outcome.released)
+    }
+
+    /// Core `IsInitialBlockDownload` for a header-only node: our best chain has less than the
+    /// minimum chain work or its tip is older than `max_tip_age`. Once false it stays false.
+    fn core_is_initial_block_download(&mut self, now_ms: u64) -> bool {
+        if self.ibd_finished {
+            return false;
+        }
+        if self.chain.tip_chainwork() < self.config.minimum_chain_work || self.core_best_header_is_old(now_ms) {
+            return true;
+        }
+        self.ibd_finished = true;
+        false
+    }
+
+    /// Core `UpdatePeerStateForReceivedHeaders`: the peer's best known header, the
+    /// initial-sync disconnect of an outbound peer whose complete chain has less than the
+    /// minimum chain work, and the eviction protection of the first outbound peers to show our
+    /// tip's work.
+    fn core_update_peer_state_for_received_headers(&mut self, peer: PeerId, last: BlockHash, may_have_more: bool, now_ms: u64) {
+        self.core_update_block_availability(peer, last);
+        let Some(best) = self.peers.get(&peer).and_then(|p| p.best_known_block).and_then(|h| self.chain.get(&h)).copied() else { return };
+        if !may_have_more && self.core_is_initial_block_download(now_ms) && best.chainwork < self.config.minimum_chain_work {
+            if self.peers.get(&peer).is_some_and(Peer::is_outbound) {
+                self.disconnect(peer, DisconnectReason::InsufficientWork { best_known_height: best.height }, now_ms);
+                return;
+            }
+        }
+        let tip_work = self.chain.tip_chainwork();
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.is_outbound()
+            && self.protected_outbound_peers < OUTBOUND_PEERS_TO_PROTECT_MAX
+            && best.chainwork >= tip_work
+            && !p.chain_sync.protect
+        {
+            p.chain_sync.protect = true;
+            self.protected_outbound_peers += 1;
+            self.event(Event::ChainSync { peer, message: "protecting outbound peer from eviction".to_string() });
+        }
+    }
+
+    /// Core `ProcessBlockAvailability`: a previously unknown announced block that is now known
+    /// becomes the peer's best known header if it has at least as much work.
+    fn core_process_block_availability(&mut self, peer: PeerId) {
+        let Some(p) = self.peers.get(&peer) else { return };
+        let Some(unknown) = p.last_unknown_block else { return };
+        let Some(entry) = self.chain.get(&unknown) else { return };
+        let better = p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| entry.chainwork >= best.chainwork);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            if better {
+                p.best_known_block = Some(unknown);
+            }
+            p.last_unknown_block = None;
+        }
+    }
+
+    /// Core `UpdateBlockAvailability`: a known header with at least the work of the peer's
+    /// best known one replaces it; an unknown one is remembered until it becomes known.
+    fn core_update_block_availability(&mut self, peer: PeerId, hash: BlockHash) {
+        self.core_process_block_availability(peer);
+        let Some(p) = self.peers.get(&peer) else { return };
+        let update = match self.chain.get(&hash) {
+            Some(entry) => p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| entry.chainwork >= best.chainwork),
+            None => false,
+        };
+        let known = self.chain.contains(&hash);
+        if let Some(p) = self.peers.get_mut(&peer) {
+            if update {
+                p.best_known_block = Some(hash);
+            } else if !known {
+                p.last_unknown_block = Some(hash);
+            }
+        }
+    }
+
+    /// Core `ConsiderEviction` for every peer (Core runs it in each `SendMessages` pass).
+    fn core_consider_eviction_all(&mut self, now_ms: u64) {
+        let ids: Vec<PeerId> = self.peers.keys().copied().collect();
+        for id in ids {
+            self.core_consider_eviction(id, now_ms);
+        }
+    }
+
+    /// Core `ConsiderEviction`: an unprotected outbound peer whose sync started and whose best
+    /// known header has less work than our tip gets `chain_sync_timeout` (in whole seconds,
+    /// as Core counts) to show that work; a peer that reaches the tip recorded when its timer
+    /// was set, but not our newer tip, gets a new timer. When the time runs out it is sent one
+    /// `getheaders` from below that recorded tip and given `headers_response_time` more; after
+    /// that it is disconnected ("Outbound peer has old chain").
+    fn core_consider_eviction(&mut self, peer: PeerId, now_ms: u64) {
+        self.core_process_block_availability(peer);
+        let Some(p) = self.peers.get(&peer) else { return };
+        if !p.chain_sync_applies() {
+            return;
+        }
+        let now_s = now_ms / 1000;
+        let tip_work = self.chain.tip_chainwork();
+        let tip_hash = self.chain.tip_hash();
+        let best = p.best_known_block.and_then(|h| self.chain.get(&h)).copied();
+        let benchmark = p.chain_sync.work_header.and_then(|h| self.chain.get(&h)).copied();
+        let state = p.chain_sync.clone();
+        let chain_sync_timeout_s = self.config.timing.chain_sync_timeout.as_secs();
+        let response_s = self.config.timing.headers_response_time.as_secs();
+        if best.is_some_and(|b| b.chainwork >= tip_work) {
+            if state.timeout_s.is_some() {
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.chain_sync = peer::ChainSyncTimeout { protect: state.protect, ..Default::default() };
+                }
+            }
+        } else if state.timeout_s.is_none()
+            || matches!((best, benchmark), (Some(b), Some(w)) if b.chainwork >= w.chainwork)
+        {
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.chain_sync.timeout_s = Some(now_s + chain_sync_timeout_s);
+                p.chain_sync.work_header = Some(tip_hash);
+                p.chain_sync.sent_getheaders = false;
+            }
+        } else if state.timeout_s.is_some_and(|t| now_s > t) {
+            if state.sent_getheaders {
+                let best_known_height = best.map(|b| b.height);
+                self.disconnect(peer, DisconnectReason::OldChain { best_known_height }, now_ms);
+            } else {
+                let locator = benchmark
+                    .map(|w| w.header.prev_blockhash)
+                    .map(|parent| self.chain.locator_from(&parent))
+                    .unwrap_or_default();
+                let message = format!(
+                    "sending getheaders to verify chain work (best known height={}, benchmark height={})",
+                    best.map_or("none".to_string(), |b| b.height.to_string()),
+                    benchmark.map_or(0, |w| w.height)
+                );
+                self.event(Event::ChainSync { peer, message });
+                self.core_maybe_send_getheaders(peer, locator, now_ms);
+                if let Some(p) = self.peers.get_mut(&peer) {
+                    p.chain_sync.sent_getheaders = true;
+                    p.chain_sync.timeout_s = Some(now_s + response_s);
+                }
+            }
         }
     }
 
@@ -1517,6 +1842,9 @@ impl Node {
 
     fn remove_peer(&mut self, peer: PeerId, now_ms: u64) {
         let Some(p) = self.peers.remove(&peer) else { return };
+        if p.chain_sync.protect {
+            self.protected_outbound_peers = self.protected_outbound_peers.saturating_sub(1);
+        }
         if let Direction::Outbound(target) = p.direction {
             if self.discouraged.contains(host_of(&p.addr)) {
                 self.connections.abandon(target);

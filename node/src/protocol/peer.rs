@@ -126,6 +126,34 @@ pub struct Peer {
     /// Core: when our last `getheaders` went out, until any connecting `headers` arrives
     /// (`m_last_getheaders_timestamp`, the two-minute rate limit).
     pub last_getheaders_ms: Option<u64>,
+    /// Core: the header with the most work this peer is known to have
+    /// (`pindexBestKnownBlock`), from the last header of its `headers` messages and its block
+    /// `inv`s.
+    pub best_known_block: Option<bitcoin::BlockHash>,
+    /// Core: the last block it announced that we did not know yet (`hashLastUnknownBlock`);
+    /// it becomes [`Peer::best_known_block`] once known, if it has enough work.
+    pub last_unknown_block: Option<bitcoin::BlockHash>,
+    /// Core: the outbound chain-sync eviction state (`m_chain_sync`).
+    pub chain_sync: ChainSyncTimeout,
+    /// Core: a low-work headers sync in progress with this peer (`m_headers_sync`).
+    pub headers_presync: Option<Box<super::headers_presync::HeadersPresync>>,
+}
+
+/// Core `ChainSyncTimeoutState` (`net_processing.cpp`): the clock an outbound peer runs
+/// against while its best known header has less work than our tip.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChainSyncTimeout {
+    /// When the peer runs out of time, in whole seconds since the Unix epoch (`m_timeout`);
+    /// `None` while no timer runs. It fires once the clock's whole seconds pass it.
+    pub timeout_s: Option<u64>,
+    /// Our tip when the timer was set: the work the peer must show (`m_work_header`).
+    pub work_header: Option<bitcoin::BlockHash>,
+    /// The one `getheaders` that gives the peer a last chance was sent
+    /// (`m_sent_getheaders`).
+    pub sent_getheaders: bool,
+    /// One of the first outbound peers to show our tip's work: never evicted by this rule
+    /// (`m_protect`).
+    pub protect: bool,
 }
 
 impl Peer {
@@ -158,6 +186,10 @@ impl Peer {
             prev_getheaders: None,
             inv_triggered_getheaders: false,
             last_getheaders_ms: None,
+            best_known_block: None,
+            last_unknown_block: None,
+            chain_sync: ChainSyncTimeout::default(),
+            headers_presync: None,
         }
     }
 
@@ -271,7 +303,17 @@ impl Peer {
             Some(deadline) if !self.headers_sync_overdue => deadline.saturating_add(1),
             _ => u64::MAX,
         };
-        next.min(ping).min(sync)
+        let eviction = match self.chain_sync.timeout_s {
+            Some(timeout_s) if self.chain_sync_applies() => timeout_s.saturating_add(1).saturating_mul(1000),
+            _ => u64::MAX,
+        };
+        next.min(ping).min(sync).min(eviction)
+    }
+
+    /// Core `ConsiderEviction`'s condition: an unprotected outbound peer whose initial header
+    /// sync was started.
+    pub fn chain_sync_applies(&self) -> bool {
+        !self.chain_sync.protect && self.is_outbound() && self.sync_started && self.is_ready()
     }
 }
 

@@ -507,7 +507,12 @@ fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_
 
 #[test]
 fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_waking_the_node() {
-    let mut node = new_node_with(Profile::Core, &["p:1", "q:1"]);
+    let mut config = Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(Profile::Core);
+    config.connect = vec!["p:1".to_string(), "q:1".to_string()];
+    config.seed = 11;
+    // The silent peer would otherwise be evicted for its old chain after 22 min (S09).
+    config.timing.chain_sync_timeout = std::time::Duration::from_secs(24 * 60 * 60);
+    let mut node = Node::new(config, HeaderChain::new(REGTEST), 0);
     let peer = handshake_full(&mut node, 0, 100, T0);
     for output in drain(&mut node) {
         if let Output::Send { message: NetworkMessage::Ping(nonce), .. } = output {
