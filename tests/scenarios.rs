@@ -157,6 +157,8 @@ scenarios!(
     v09b_fork_below_checkpoint_btcd,
     v12_unconnecting_announcements_btcd,
     v12_unconnecting_announcements_core,
+    v12b_unconnecting_after_empty_headers_btcd,
+    v12b_unconnecting_after_empty_headers_core,
     w01_wrong_magic_btcd,
     w01_wrong_magic_core,
     w03_oversized_length_btcd,
