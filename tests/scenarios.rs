@@ -163,6 +163,8 @@ scenarios!(
     w01_wrong_magic_core,
     w03_oversized_length_btcd,
     w03_oversized_length_core,
+    w04_junk_flood_btcd,
+    w04_junk_flood_core,
     w06_unknown_command_btcd,
     w06_unknown_command_core,
     w07_short_payload_btcd,
