@@ -20,7 +20,7 @@
 //! The peer is written against the node's [`Network`] trait and plain tokio I/O traits, so the
 //! same code serves the node inside turmoil and over real loopback TCP.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::io;
 use std::rc::Rc;
@@ -136,6 +136,19 @@ pub enum Step {
     /// From here on pings on its profile's cadence and answers pings, but never `getheaders`
     /// (as the `answers_pings_only` behaviour does after its handshake).
     AnswersPingsOnly,
+    /// Runs `steps` `times` times. Round `k` (0 first) adds `k * shift` to every height
+    /// (`from_height`, `locator_heights`, `inv_block`'s `height`) and to every `ping` and `pong`
+    /// nonce in its steps, so one round can announce the next header each time or ping with a
+    /// fresh nonce. A `close` or `honest` inside ends the whole script as it does outside.
+    Repeat {
+        /// How many rounds.
+        times: u32,
+        /// Added per round to heights and nonces (0: every round sends the same).
+        #[serde(default)]
+        shift: u32,
+        /// The steps of one round.
+        steps: Vec<Step>,
+    },
 }
 
 /// A message a script can send.
@@ -213,6 +226,29 @@ pub enum SendSpec {
         /// The payload, hex-encoded.
         payload_hex: String,
     },
+    /// A frame with this command and `payload_bytes` zero bytes, checksum correct (catalog W04:
+    /// large unknown messages without hex in the scenario file). Built once per script and
+    /// reused.
+    Junk {
+        /// The command (at most 12 ASCII characters).
+        command: String,
+        /// Payload length; at most [`JUNK_PAYLOAD_BYTES_MAX`].
+        payload_bytes: u32,
+    },
+}
+
+/// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above
+/// Core's 4,000,000-byte `MAX_PROTOCOL_MESSAGE_LENGTH`, so both limits can be crossed.
+pub const JUNK_PAYLOAD_BYTES_MAX: u32 = 32 * 1024 * 1024;
+
+/// One `ping` a fake peer sent: its nonce and when, in simulated milliseconds since the start
+/// of the run (see [`FakePeer::pings_sent`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PingSent {
+    /// The ping's nonce.
+    pub nonce: u64,
+    /// When the peer wrote it, in simulated milliseconds.
+    pub at_ms: u64,
 }
 
 /// A fake peer's identity and chain, shared by all its connections.
@@ -250,6 +286,7 @@ pub struct FakePeer {
     seed: u64,
     clock_s: fn() -> i64,
     connections: Cell<u64>,
+    pings_sent: RefCell<Vec<PingSent>>,
 }
 
 /// Settings of a [`FakePeer`] other than its chain.
@@ -333,6 +370,22 @@ impl FakePeer {
             seed: settings.seed,
             clock_s: settings.clock_s,
             connections: Cell::new(0),
+            pings_sent: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Every `ping` this peer wrote inside a simulation, over all its connections, in order
+    /// (outside one, none is recorded). `expect.peers.<host>.pong_latency_ms_max` measures the
+    /// node's replies against it.
+    pub fn pings_sent(&self) -> Vec<PingSent> {
+        self.pings_sent.borrow().clone()
+    }
+
+    /// Records a `ping` written now.
+    fn note_ping(&self, nonce: u64) {
+        if let Some(elapsed) = turmoil::sim_elapsed() {
+            let at_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+            self.pings_sent.borrow_mut().push(PingSent { nonce, at_ms });
         }
     }
 
@@ -582,6 +635,7 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
             message = conn.recv() => message?,
             _ = &mut next_ping, if ping_outstanding.is_none() || peer.profile == Profile::Btcd => {
                 let nonce = rng.next_u64().max(1);
+                peer.note_ping(nonce);
                 conn.send(NetworkMessage::Ping(nonce)).await?;
                 next_ping.as_mut().reset(tokio::time::Instant::now() + PING_INTERVAL);
                 if peer.profile == Profile::Core {
@@ -694,33 +748,89 @@ async fn run_script<S: AsyncRead + AsyncWrite>(
     rng: &mut ChaCha8Rng,
     _dialled_out: bool,
 ) -> io::Result<()> {
-    for step in steps {
-        match step {
-            Step::WaitFor(command) => loop {
-                match conn.recv().await? {
-                    None => return Ok(()),
-                    Some(message) if wire::command_name(&message) == *command => break,
-                    Some(_) => {}
-                }
-            },
-            Step::Send(spec) => conn.send_bytes(&frame_of(spec, peer, rng)?).await?,
-            Step::SendSplit { send, first_bytes, delay_ms } => {
-                let frame = frame_of(send, peer, rng)?;
-                let cut = usize::try_from(*first_bytes).unwrap_or(usize::MAX).min(frame.len());
-                conn.send_bytes(&frame[..cut]).await?;
-                tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
-                conn.send_bytes(&frame[cut..]).await?;
-            }
-            Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
-            Step::Close => {
-                conn.writer.shutdown().await?;
-                return Ok(());
-            }
-            Step::Honest => return serve_honestly(conn, peer, rng).await,
-            Step::AnswersPingsOnly => return serve_loop(conn, peer, rng, true).await,
-        }
+    let mut junk = JunkFrames::new();
+    match run_steps(conn, peer, steps, rng, 0, &mut junk).await? {
+        Flow::Next => conn.drain().await,
+        Flow::Stop => Ok(()),
     }
-    conn.drain().await
+}
+
+/// Whether a script goes on after some of its steps.
+enum Flow {
+    /// On to the next step.
+    Next,
+    /// The script is over (`close`, `honest`, or the connection closed).
+    Stop,
+}
+
+/// `junk` frames already built, by command and payload length.
+type JunkFrames = BTreeMap<(String, u32), Rc<Vec<u8>>>;
+
+/// Runs `steps` with heights and nonces shifted by `shift` (see [`Step::Repeat`]). Boxed,
+/// since a `repeat` runs its steps through this function again.
+fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
+    conn: &'a mut Conn<S>,
+    peer: &'a FakePeer,
+    steps: &'a [Step],
+    rng: &'a mut ChaCha8Rng,
+    shift: u32,
+    junk: &'a mut JunkFrames,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<Flow>> + 'a>> {
+    Box::pin(async move {
+        for step in steps {
+            match step {
+                Step::WaitFor(command) => loop {
+                    match conn.recv().await? {
+                        None => return Ok(Flow::Stop),
+                        Some(message) if wire::command_name(&message) == *command => break,
+                        Some(_) => {}
+                    }
+                },
+                Step::Send(spec) => {
+                    let frame = frame_of(spec, peer, rng, shift, junk)?;
+                    note_if_ping(spec, peer, shift);
+                    conn.send_bytes(&frame).await?;
+                }
+                Step::SendSplit { send, first_bytes, delay_ms } => {
+                    let frame = frame_of(send, peer, rng, shift, junk)?;
+                    note_if_ping(send, peer, shift);
+                    let cut = usize::try_from(*first_bytes).unwrap_or(usize::MAX).min(frame.len());
+                    conn.send_bytes(&frame[..cut]).await?;
+                    tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                    conn.send_bytes(&frame[cut..]).await?;
+                }
+                Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                Step::Close => {
+                    conn.writer.shutdown().await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::Honest => {
+                    serve_honestly(conn, peer, rng).await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::AnswersPingsOnly => {
+                    serve_loop(conn, peer, rng, true).await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::Repeat { times, shift: per_round, steps } => {
+                    for round in 0..*times {
+                        let shifted = shift.saturating_add(round.saturating_mul(*per_round));
+                        if let Flow::Stop = run_steps(&mut *conn, peer, steps, &mut *rng, shifted, &mut *junk).await? {
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Flow::Next)
+    })
+}
+
+/// Records a scripted `ping` (its nonce shifted as [`frame_of`] shifts it).
+fn note_if_ping(spec: &SendSpec, peer: &FakePeer, shift: u32) {
+    if let SendSpec::Ping(nonce) = spec {
+        peer.note_ping(nonce.wrapping_add(u64::from(shift)));
+    }
 }
 
 /// Decodes a hex string (either case, even length) with rust-bitcoin's hex crate; `None` if it
@@ -730,11 +840,15 @@ pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
     Vec::<u8>::from_hex(hex).ok()
 }
 
-/// The whole frame (header and payload) a script step sends.
+/// The whole frame (header and payload) a script step sends, its heights and nonces raised by
+/// `shift` (see [`Step::Repeat`]); `junk` frames come from (and go to) the cache.
 ///
 /// # Errors
-/// A `raw` payload that is not hex (the scenario loader checks this first).
-fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<Vec<u8>> {
+/// A `raw` payload that is not hex, a `junk` payload over [`JUNK_PAYLOAD_BYTES_MAX`] (the
+/// scenario loader checks both first).
+fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng, shift: u32, junk: &mut JunkFrames) -> io::Result<Rc<Vec<u8>>> {
+    let height = |h: &u32| h.saturating_add(shift);
+    let nonce = |n: &u64| n.wrapping_add(u64::from(shift));
     let message = match spec {
         SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
         SendSpec::Verack => NetworkMessage::Verack,
@@ -743,26 +857,26 @@ fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Resul
         SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
         SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 }),
         SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
-        SendSpec::Ping(nonce) => NetworkMessage::Ping(*nonce),
-        SendSpec::Pong(nonce) => NetworkMessage::Pong(*nonce),
+        SendSpec::Ping(n) => NetworkMessage::Ping(nonce(n)),
+        SendSpec::Pong(n) => NetworkMessage::Pong(nonce(n)),
         SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
             locator_heights
                 .iter()
-                .filter_map(|h| peer.header_at(*h).map(Header::block_hash))
+                .filter_map(|h| peer.header_at(height(h)).map(Header::block_hash))
                 .collect(),
             BlockHash::all_zeros(),
         )),
         SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
-            (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
+            (height(from_height)..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
         ),
         SendSpec::Getaddr => NetworkMessage::GetAddr,
-        SendSpec::InvBlock { height } => {
-            let hashes = peer.header_at(*height).map(|h| wire::Inventory::Block(h.block_hash()));
+        SendSpec::InvBlock { height: at } => {
+            let hashes = peer.header_at(height(at)).map(|h| wire::Inventory::Block(h.block_hash()));
             NetworkMessage::Inv(hashes.into_iter().collect())
         }
         SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
             let mut headers: Vec<Header> =
-                (*from_height..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect();
+                (height(from_height)..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect();
             craft(&mut headers, *index as usize, *version, *bits, *time_offset_s);
             if *pow_invalid {
                 spoil_pow(&mut headers, *index as usize);
@@ -772,8 +886,18 @@ fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Resul
         SendSpec::Raw { command, payload_hex } => {
             let payload = hex_bytes(payload_hex)
                 .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("raw payload `{payload_hex}` is not hex")))?;
-            return Ok(wire::encode_raw(peer.magic, command, &payload));
+            return Ok(Rc::new(wire::encode_raw(peer.magic, command, &payload)));
+        }
+        SendSpec::Junk { command, payload_bytes } => {
+            if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
+                let message = format!("junk payload of {payload_bytes} bytes is over {JUNK_PAYLOAD_BYTES_MAX}");
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+            }
+            let frame = junk.entry((command.clone(), *payload_bytes)).or_insert_with(|| {
+                Rc::new(wire::encode_raw(peer.magic, command, &vec![0u8; *payload_bytes as usize]))
+            });
+            return Ok(frame.clone());
         }
     };
-    Ok(wire::encode(peer.magic, message))
+    Ok(Rc::new(wire::encode(peer.magic, message)))
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::fake_peer::PingSent;
 use crate::scenario::Expect;
 use crate::trace::{ConnectionRecord, Recorder, RunRecord};
 
@@ -39,11 +40,23 @@ pub struct Outcome {
     pub trace_lines: usize,
     /// SHA-256 of the trace text.
     pub trace_digest: String,
+    /// Per fake-peer host, every `ping` it wrote (kept out of snapshots; checked by
+    /// [`crate::scenario::PeerExpect::pong_latency_ms_max`]).
+    #[serde(skip)]
+    pub pings_sent: BTreeMap<String, Vec<PingSent>>,
 }
 
 impl Outcome {
-    /// Builds the outcome from the recorder and what the store held afterwards.
-    pub fn new(scenario: &str, seed: u64, recorder: &Recorder, stored_rows: u64, stored_tip_hash: String) -> Outcome {
+    /// Builds the outcome from the recorder, what the store held afterwards and the pings each
+    /// fake peer sent.
+    pub fn new(
+        scenario: &str,
+        seed: u64,
+        recorder: &Recorder,
+        stored_rows: u64,
+        stored_tip_hash: String,
+        pings_sent: BTreeMap<String, Vec<PingSent>>,
+    ) -> Outcome {
         Outcome {
             scenario: scenario.to_string(),
             seed,
@@ -59,6 +72,7 @@ impl Outcome {
             received: recorder.received.clone(),
             trace_lines: recorder.lines.len(),
             trace_digest: recorder.digest(),
+            pings_sent,
         }
     }
 
@@ -136,6 +150,9 @@ impl Outcome {
                 }
             }
             check_counts(host, "received from it", &connections, |c| &c.received, &peer.received, &mut fail);
+            if let Some(limit_ms) = peer.pong_latency_ms_max {
+                check_pong_latency(host, &connections, self.pings_sent.get(host).map_or(&[], Vec::as_slice), limit_ms, &mut fail);
+            }
             if let Some(expected) = &peer.sent_sequence {
                 let actual = &connections[0].sent_sequence;
                 if actual != expected {
@@ -204,6 +221,31 @@ impl Outcome {
     }
 }
 
+/// Checks that every ping in `pings` got a pong with its nonce from the node, sent to `host` at
+/// most `limit_ms` after the ping was written.
+fn check_pong_latency(host: &str, connections: &[&ConnectionRecord], pings: &[PingSent], limit_ms: u64, fail: &mut impl FnMut(String)) {
+    if pings.is_empty() {
+        fail(format!("{host}: sent no ping, so none was answered"));
+        return;
+    }
+    for ping in pings {
+        let latency_ms = connections
+            .iter()
+            .flat_map(|c| c.pongs_sent.iter())
+            .filter(|(nonce, at_ms)| *nonce == ping.nonce && *at_ms >= ping.at_ms)
+            .map(|(_, at_ms)| at_ms - ping.at_ms)
+            .min();
+        match latency_ms {
+            None => fail(format!("{host}: its ping {:#x} sent at {} ms was never answered", ping.nonce, ping.at_ms)),
+            Some(latency_ms) if latency_ms > limit_ms => fail(format!(
+                "{host}: its ping {:#x} sent at {} ms was answered after {latency_ms} ms, expected at most {limit_ms} ms",
+                ping.nonce, ping.at_ms
+            )),
+            Some(_) => {}
+        }
+    }
+}
+
 /// Compares per-command totals over all of a host's connections.
 fn check_counts(
     host: &str,
@@ -218,5 +260,51 @@ fn check_counts(
         if actual != *count {
             fail(format!("{host}: node {what} {actual} `{command}`, expected {count}"));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connection(pongs_sent: Vec<(u64, u64)>) -> ConnectionRecord {
+        ConnectionRecord {
+            host: "q".into(),
+            run: 1,
+            peer_id: 1,
+            direction: "outbound".into(),
+            connected_at_ms: 0,
+            handshake_at_ms: Some(10),
+            sent: BTreeMap::new(),
+            received: BTreeMap::new(),
+            headers_accepted: 0,
+            last_sent_ms: BTreeMap::new(),
+            sent_sequence: Vec::new(),
+            pongs_sent,
+            ended_at_ms: None,
+            end: None,
+            closed_by_node: false,
+        }
+    }
+
+    fn failures(pongs: Vec<(u64, u64)>, pings: &[PingSent], limit_ms: u64) -> Vec<String> {
+        let c = connection(pongs);
+        let mut out = Vec::new();
+        check_pong_latency("q", &[&c], pings, limit_ms, &mut |m| out.push(m));
+        out
+    }
+
+    #[test]
+    fn pong_latency_fails_when_slow_missing_or_never_pinged() {
+        let pings = [PingSent { nonce: 1, at_ms: 100 }, PingSent { nonce: 2, at_ms: 2000 }];
+        assert!(failures(vec![(1, 150), (2, 4000)], &pings, 2000).is_empty());
+        let slow = failures(vec![(1, 150), (2, 4001)], &pings, 2000);
+        assert_eq!(slow.len(), 1, "{slow:?}");
+        assert!(slow[0].contains("0x2") && slow[0].contains("after 2001 ms"), "{slow:?}");
+        // A pong with the nonce sent before the ping does not answer it.
+        let missing = failures(vec![(1, 150), (2, 1500)], &pings, 2000);
+        assert!(missing.len() == 1 && missing[0].contains("never answered"), "{missing:?}");
+        let none = failures(Vec::new(), &[], 2000);
+        assert!(none.len() == 1 && none[0].contains("sent no ping"), "{none:?}");
     }
 }

@@ -71,6 +71,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     // Every fake peer (and its chain) is built once, before the node, whose checkpoints name
     // headers of those chains.
     let mut fakes = Vec::with_capacity(scenario.peers.len());
+    let mut ping_logs = Vec::with_capacity(scenario.peers.len());
     for spec in &scenario.peers {
         let chain = match &spec.chain {
             Some(chain) => chain.build()?,
@@ -88,7 +89,9 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             clock_s: fake_peer::turmoil_clock_s,
             profile: spec.profile.profile(),
         };
-        fakes.push((spec, Rc::new(FakePeer::new(&spec.name, network, chain, settings))));
+        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));
+        ping_logs.push(peer.clone());
+        fakes.push((spec, peer));
     }
     for checkpoint in &scenario.node.checkpoints {
         let header = fakes.iter().find(|(spec, _)| spec.name == checkpoint.peer).and_then(|(_, peer)| peer.header_at(checkpoint.height));
@@ -169,7 +172,9 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     let recorder = Rc::try_unwrap(recorder)
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
-    let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash);
+    let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
+    drop(ping_logs);
+    let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash, pings_sent);
     let mut failures = outcome.check(&scenario.expect);
     for needle in &scenario.expect.trace_contains {
         if !recorder.lines.iter().any(|line| line.text.contains(needle.as_str())) {

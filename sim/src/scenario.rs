@@ -500,6 +500,12 @@ pub struct PeerExpect {
     /// Headers from this host that the node added to its index, over all connections.
     #[serde(default)]
     pub headers_accepted: Option<u64>,
+    /// Every `ping` this host's fake peer sent (its script's and its honest ones) was answered:
+    /// the node sent this host a `pong` with the same nonce at most this many milliseconds of
+    /// simulated time after the peer wrote the ping (the pong's trip back is not counted). Fails
+    /// if the peer sent no ping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pong_latency_ms_max: Option<u64>,
     /// Whether the first connection was ended by the peer (not by the node).
     #[serde(default)]
     pub closed_by_peer: Option<bool>,
@@ -567,13 +573,10 @@ impl Scenario {
                 return err(&format!("peers[{i}].chain"), "missing (only a `replay` peer may leave it out)".into());
             }
             if let Behaviour::Script(steps) = &peer.behaviour {
-                for (j, step) in steps.iter().enumerate() {
-                    use crate::fake_peer::{SendSpec, Step};
-                    let (spec, at) = match step {
-                        Step::Send(spec) => (spec, format!("peers[{i}].behaviour.script[{j}].send")),
-                        Step::SendSplit { send, .. } => (send, format!("peers[{i}].behaviour.script[{j}].send_split.send")),
-                        _ => continue,
-                    };
+                let mut specs = Vec::new();
+                script_sends(steps, &format!("peers[{i}].behaviour.script"), &mut specs);
+                for (spec, at) in specs {
+                    use crate::fake_peer::SendSpec;
                     if let SendSpec::Crafted { bits, .. } = spec {
                         let field = format!("{at}.crafted");
                         if self.node.network != NetworkName::Regtest {
@@ -585,11 +588,21 @@ impl Scenario {
                     }
                     if let SendSpec::Raw { command, payload_hex } = spec {
                         let field = format!("{at}.raw");
-                        if command.is_empty() || command.len() > 12 || !command.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+                        if !is_command(command) {
                             return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
                         }
                         if crate::fake_peer::hex_bytes(payload_hex).is_none() {
                             return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
+                        }
+                    }
+                    if let SendSpec::Junk { command, payload_bytes } = spec {
+                        let field = format!("{at}.junk");
+                        if !is_command(command) {
+                            return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
+                        }
+                        if *payload_bytes > crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX {
+                            let max = crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX;
+                            return err(&field, format!("payload_bytes {payload_bytes} is over {max}"));
                         }
                     }
                 }
@@ -645,6 +658,24 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether `command` can name a frame: 1 to 12 printable ASCII characters.
+fn is_command(command: &str) -> bool {
+    !command.is_empty() && command.len() <= 12 && command.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// Every message a script sends, with its field path, inside `repeat`s too.
+fn script_sends<'a>(steps: &'a [crate::fake_peer::Step], at: &str, out: &mut Vec<(&'a crate::fake_peer::SendSpec, String)>) {
+    use crate::fake_peer::Step;
+    for (j, step) in steps.iter().enumerate() {
+        match step {
+            Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),
+            Step::SendSplit { send, .. } => out.push((send, format!("{at}[{j}].send_split.send"))),
+            Step::Repeat { steps, .. } => script_sends(steps, &format!("{at}[{j}].repeat.steps"), out),
+            _ => {}
+        }
     }
 }
 
@@ -707,6 +738,25 @@ mod tests {
         );
         let e = Scenario::parse("x.json", &raw).unwrap_err().to_string();
         assert!(e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"), "{e}");
+    }
+
+    #[test]
+    fn junk_inside_a_repeat_is_checked_with_its_path() {
+        let with = |steps: &str| {
+            MINIMAL.replace(
+                r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+                &format!(r#""chain":{{"regtest":{{"height":5,"seed":1}}}},"behaviour":{{"script":[{{"repeat":{{"times":3,"steps":[{steps}]}}}}]}}"#),
+            )
+        };
+        let fine = with(r#"{"send":{"junk":{"command":"junk","payload_bytes":4000000}}}"#);
+        let s = Scenario::parse("x.json", &fine).unwrap();
+        assert!(matches!(&s.peers[0].behaviour, Behaviour::Script(steps) if steps.len() == 1));
+        let big = with(r#"{"delay_ms":1},{"send":{"junk":{"command":"junk","payload_bytes":40000000}}}"#);
+        let e = Scenario::parse("x.json", &big).unwrap_err().to_string();
+        assert!(e.contains("peers[0].behaviour.script[0].repeat.steps[1].send.junk") && e.contains("over"), "{e}");
+        let long = with(r#"{"send":{"junk":{"command":"thirteen_char","payload_bytes":1}}}"#);
+        let e = Scenario::parse("x.json", &long).unwrap_err().to_string();
+        assert!(e.contains("not 1..=12 printable ASCII"), "{e}");
     }
 
     #[test]

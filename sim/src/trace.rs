@@ -53,6 +53,10 @@ pub struct ConnectionRecord {
     /// [`crate::scenario::PeerExpect::sent_sequence`]).
     #[serde(skip)]
     pub sent_sequence: Vec<String>,
+    /// Every `pong` the node sent on it: nonce and when (kept out of snapshots; checked by
+    /// [`crate::scenario::PeerExpect::pong_latency_ms_max`]).
+    #[serde(skip)]
+    pub pongs_sent: Vec<(u64, u64)>,
     /// When it ended, if it did.
     pub ended_at_ms: Option<u64>,
     /// How it ended: `disconnected: <reason>` (by the node) or `closed by peer`.
@@ -139,6 +143,7 @@ impl Recorder {
                 headers_accepted: 0,
                 last_sent_ms: BTreeMap::new(),
                 sent_sequence: Vec::new(),
+                pongs_sent: Vec::new(),
                 ended_at_ms: None,
                 end: None,
                 closed_by_node: false,
@@ -168,6 +173,11 @@ impl Recorder {
                     *c.sent.entry(command.clone()).or_default() += 1;
                     c.last_sent_ms.insert(command.clone(), at_ms);
                     c.sent_sequence.push(command.clone());
+                    if command == "pong" {
+                        if let Some(nonce) = nonce_of(detail) {
+                            c.pongs_sent.push((nonce, at_ms));
+                        }
+                    }
                 }
             }
             Event::Received { peer, command, .. } => {
@@ -251,6 +261,13 @@ fn first_locator_height(detail: &str) -> Option<String> {
     Some(rest[..end].to_string())
 }
 
+/// The nonce of a rendered `ping` or `pong` (`nonce=0x…`).
+fn nonce_of(detail: &str) -> Option<u64> {
+    let hex = detail.split("nonce=0x").nth(1)?;
+    let end = hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len());
+    u64::from_str_radix(&hex[..end], 16).ok()
+}
+
 /// The node's event sink inside the simulator: forwards to a shared [`Recorder`].
 #[derive(Debug, Clone)]
 pub struct SimSink(pub Rc<RefCell<Recorder>>);
@@ -258,5 +275,18 @@ pub struct SimSink(pub Rc<RefCell<Recorder>>);
 impl EventSink for SimSink {
     fn record(&mut self, now_ms: u64, event: &Event, _node: &Node) {
         self.0.borrow_mut().record(now_ms, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nonce_is_read_from_a_rendered_ping_or_pong() {
+        assert_eq!(nonce_of("nonce=0x00000000000003e9"), Some(1001));
+        assert_eq!(nonce_of("nonce=0xffffffffffffffff"), Some(u64::MAX));
+        assert_eq!(nonce_of("count=0"), None);
+        assert_eq!(nonce_of("nonce=0x"), None);
     }
 }
