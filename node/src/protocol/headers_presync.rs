@@ -329,7 +329,7 @@ pub fn permitted_difficulty_transition(network: Network, height: u32, old_bits: 
         return true;
     }
     let interval = u32::try_from(params.difficulty_adjustment_interval()).unwrap_or(u32::MAX).max(1);
-    if height % interval != 0 {
+    if !height.is_multiple_of(interval) {
         return old_bits == new_bits;
     }
     let old = Target::from_compact(old_bits);

@@ -1526,11 +1526,13 @@ impl Node {
     fn core_update_peer_state_for_received_headers(&mut self, peer: PeerId, last: BlockHash, may_have_more: bool, now_ms: u64) {
         self.core_update_block_availability(peer, last);
         let Some(best) = self.peers.get(&peer).and_then(|p| p.best_known_block).and_then(|h| self.chain.get(&h)).copied() else { return };
-        if !may_have_more && self.core_is_initial_block_download(now_ms) && best.chainwork < self.config.minimum_chain_work {
-            if self.peers.get(&peer).is_some_and(Peer::is_outbound) {
-                self.disconnect(peer, DisconnectReason::InsufficientWork { best_known_height: best.height }, now_ms);
-                return;
-            }
+        if !may_have_more
+            && self.core_is_initial_block_download(now_ms)
+            && best.chainwork < self.config.minimum_chain_work
+            && self.peers.get(&peer).is_some_and(Peer::is_outbound)
+        {
+            self.disconnect(peer, DisconnectReason::InsufficientWork { best_known_height: best.height }, now_ms);
+            return;
         }
         let tip_work = self.chain.tip_chainwork();
         let Some(p) = self.peers.get_mut(&peer) else { return };
