@@ -142,8 +142,10 @@ pub struct Timing {
     /// `validation.h`).
     pub max_tip_age: Duration,
     /// Reconnect backoff unit. btcd: a permanent outbound peer is redialled after
-    /// `attempt × this` (`defaultRetryDuration`, 5 s, `connmgr/connmanager.go`). Core: added
-    /// connections are retried every 60 s (`ThreadOpenAddedConnections`, `net.cpp`).
+    /// `attempt × this` (`defaultRetryDuration`, 5 s, `connmgr/connmanager.go`), and after
+    /// `maxFailedAttempts` failed automatic dials each new automatic request waits this long.
+    /// Core: added connections are retried every 60 s (`ThreadOpenAddedConnections`,
+    /// `net.cpp`); its automatic connections do not use it.
     pub retry_interval: Duration,
     /// Cap of the reconnect backoff: btcd `maxRetryDuration` (5 min,
     /// `connmgr/connmanager.go`); Core retries at a fixed interval, so its cap equals
