@@ -151,8 +151,10 @@ pub struct Timing {
     /// `validation.h`).
     pub max_tip_age: Duration,
     /// Reconnect backoff unit. btcd: a permanent outbound peer is redialled after
-    /// `attempt × this` (`defaultRetryDuration`, 5 s, `connmgr/connmanager.go`). Core: added
-    /// connections are retried every 60 s (`ThreadOpenAddedConnections`, `net.cpp`).
+    /// `attempt × this` (`defaultRetryDuration`, 5 s, `connmgr/connmanager.go`), and after
+    /// `maxFailedAttempts` failed automatic dials each new automatic request waits this long.
+    /// Core: added connections are retried every 60 s (`ThreadOpenAddedConnections`,
+    /// `net.cpp`); its automatic connections do not use it.
     pub retry_interval: Duration,
     /// Cap of the reconnect backoff: btcd `maxRetryDuration` (5 min,
     /// `connmgr/connmanager.go`); Core retries at a fixed interval, so its cap equals
@@ -217,8 +219,22 @@ pub struct Config {
     /// Which reference implementation the node imitates where btcd and Core disagree.
     pub profile: Profile,
     /// Outbound peers, dialled at start and redialled with backoff forever (btcd's permanent
-    /// connection requests). Each is `host:port`.
+    /// connection requests). Each is `host:port`. When any is given the node connects to these
+    /// only and makes no automatic connections (btcd `--connect` leaves `GetNewAddress` unset in
+    /// `server.go`; Core `-connect` likewise).
     pub connect: Vec<String>,
+    /// Candidate addresses (`host:port`) for automatic outbound connections, the node's address
+    /// source in place of btcd's `addrmgr` and Core's `AddrMan`. Used only when
+    /// [`Config::connect`] is empty; see `protocol::connection_manager` for how they are picked.
+    pub addresses: Vec<String>,
+    /// Automatic outbound connections the node keeps open or under way: btcd
+    /// `defaultTargetOutbound` (8, `server.go`, also `connmgr/connmanager.go`); Core
+    /// `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS` (8, `net.h`).
+    pub target_outbound: usize,
+    /// Default length of a manual ban ([`crate::Node::ban`]): btcd `--banduration`
+    /// (`defaultBanDuration`, 24 h, `config.go`); Core `-bantime`
+    /// (`DEFAULT_MISBEHAVING_BANTIME`, 24 h, `banman.h`).
+    pub ban_duration: Duration,
     /// Addresses to accept inbound peers on, each `host:port`.
     pub listen: Vec<String>,
     /// Folder holding `headers.sqlite`.
@@ -266,6 +282,9 @@ impl Config {
             network,
             profile: Profile::Btcd,
             connect: Vec::new(),
+            addresses: Vec::new(),
+            target_outbound: 8,
+            ban_duration: Duration::from_secs(24 * 60 * 60),
             listen: Vec::new(),
             datadir,
             seed: 0,

@@ -9,12 +9,12 @@
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
 //! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines, Core's per-peer sync state |
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
-//! | [`protocol::connection_manager`] | sans-IO | outbound targets and the profile's retry backoff |
+//! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
-//! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load |
+//! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
-//! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, generic over [`runtime::Network`] |
+//! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, operator [`runtime::Command`]s, generic over [`runtime::Network`] |
 //!
 //! The same compiled code runs in the `node` binary (real TCP through [`runtime::TcpNetwork`])
 //! and in the `sim` crate (turmoil's simulated TCP). Time enters only through

@@ -23,9 +23,26 @@ struct Args {
     /// Chain to follow: mainnet, testnet (testnet3), testnet4, signet or regtest.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
     network: bitcoin::Network,
-    /// Outbound peer `host:port`; repeat for several. Redialled with btcd's backoff.
+    /// Outbound peer `host:port`; repeat for several. Redialled with btcd's backoff. When
+    /// given, the node connects to these only (no automatic connections), like btcd's and
+    /// Core's `--connect`.
     #[arg(long)]
     connect: Vec<String>,
+    /// Candidate `host:port` for automatic outbound connections (the node's address book);
+    /// repeat for several. Ignored when `--connect` is given. Failed dials are replaced as the
+    /// profile does (btcd: at once, after 25 failures in a row every 5 s; Core: one attempt
+    /// every 500 ms).
+    #[arg(long)]
+    address: Vec<String>,
+    /// Automatic outbound connections to keep (btcd `defaultTargetOutbound`, Core
+    /// `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS`).
+    #[arg(long, default_value_t = 8)]
+    target_outbound: usize,
+    /// Ban HOST (an address without its port) for 24 hours at start; repeat for several.
+    /// Under `--profile core` the ban is stored in the data folder and outlives restarts (as
+    /// Core's `setban`); under btcd it lasts for this run only.
+    #[arg(long, value_name = "HOST")]
+    ban: Vec<String>,
     /// Accept inbound peers on `host:port`; repeat for several.
     #[arg(long)]
     listen: Vec<String>,
@@ -130,7 +147,11 @@ impl EventSink for LogSink {
             }
         }
         match event {
-            Event::Started { .. } | Event::HandshakeDone { .. } | Event::SyncPeer { .. } => info!("{event}"),
+            Event::Started { .. }
+            | Event::HandshakeDone { .. }
+            | Event::SyncPeer { .. }
+            | Event::Banned { .. }
+            | Event::BanLoaded { .. } => info!("{event}"),
             Event::Disconnected { reason: node::DisconnectReason::Shutdown, .. } => debug!("{event}"),
             Event::Disconnected { .. } | Event::PeerClosed { .. } | Event::DialFailed { .. } => warn!("{event}"),
             Event::TipChanged { height, reorg_depth, .. } => {
@@ -178,6 +199,13 @@ fn main() -> std::process::ExitCode {
 
     let mut config = Config::new(args.network, args.datadir).with_profile(args.profile);
     config.connect = args.connect;
+    config.addresses = args.address;
+    config.target_outbound = args.target_outbound;
+    let (commands_tx, commands) = tokio::sync::mpsc::unbounded_channel();
+    for host in args.ban {
+        // The receiver is alive until `run_with_commands` ends, so this cannot fail.
+        let _ = commands_tx.send(runtime::Command::Ban { host, duration: config.ban_duration });
+    }
     config.listen = args.listen;
     config.seed = seed;
     config.services = args.services;
@@ -227,7 +255,7 @@ fn main() -> std::process::ExitCode {
             }
             info!("Ctrl-C: shutting down");
         };
-        runtime::run(TcpNetwork, config, clock, &mut sink, shutdown).await
+        runtime::run_with_commands(TcpNetwork, config, clock, &mut sink, shutdown, commands).await
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -153,6 +153,19 @@ pub enum NodeError {
     },
 }
 
+/// An operator's request to the running node (Core's RPCs; btcd has none for bans).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Ban a host (an address without its port) for `duration` ([`Node::ban`]; Core
+    /// `setban <host> add <bantime>`).
+    Ban {
+        /// The host.
+        host: String,
+        /// How long.
+        duration: Duration,
+    },
+}
+
 enum CoreInput<S> {
     Dialed { target: TargetId, addr: String, result: io::Result<S> },
     Accepted { stream: S, addr: String },
@@ -219,7 +232,30 @@ where
     C: Clock,
     S: EventSink,
 {
-    let (store, chain) = open_chain(&config)?;
+    let (_keep_open, commands) = mpsc::unbounded_channel();
+    run_with_commands(net, config, clock, sink, shutdown, commands).await
+}
+
+/// [`run`], also executing each [`Command`] received on `commands` (in order, when it
+/// arrives). The Core profile's persisted bans are loaded from the store at start.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_commands<N, C, S>(
+    net: N,
+    config: Config,
+    clock: C,
+    sink: &mut S,
+    shutdown: impl Future<Output = ()>,
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) -> Result<(), NodeError>
+where
+    N: Network,
+    C: Clock,
+    S: EventSink,
+{
+    let (mut store, chain) = open_chain(&config)?;
+    let bans = store.load_bans(clock.now_ms())?;
     let (tx, mut rx) = mpsc::channel::<CoreInput<N::Stream>>(CORE_QUEUE_MAX);
     let mut listeners = Vec::new();
     for addr in &config.listen {
@@ -243,7 +279,7 @@ where
         peers: BTreeMap::new(),
         closing: Vec::new(),
     };
-    let mut node = Node::new(config, chain, shell.clock.now_ms());
+    let mut node = Node::with_bans(config, chain, bans, shell.clock.now_ms());
     let mut shutdown = std::pin::pin!(shutdown);
 
     let result = loop {
@@ -258,6 +294,10 @@ where
                 node.shutdown(shell.clock.now_ms());
                 break shell.execute(&mut node);
             }
+            // A closed channel (`None`) disables this branch.
+            Some(command) = commands.recv() => match command {
+                Command::Ban { host, duration } => node.ban(&host, duration, shell.clock.now_ms()),
+            },
             input = rx.recv() => {
                 // The shell holds a sender itself, so the queue never closes.
                 let Some(input) = input else { break Ok(()) };
@@ -357,6 +397,7 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
                     });
                 }
                 Output::Persist(update) => self.store.apply(&update)?,
+                Output::PersistBan(ban) => self.store.ban(&ban)?,
                 Output::Event(event) => self.sink.record(self.clock.now_ms(), &event, node),
             }
         }

@@ -21,6 +21,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 
 use crate::protocol::header_chain::{ChainUpdate, HeaderChain};
+use crate::protocol::Ban;
 
 /// Size of a consensus-serialized block header in bytes.
 const HEADER_SIZE_BYTES: usize = 80;
@@ -42,17 +43,26 @@ const BASE_IDENTITY_KEY: &str = "base_identity";
 
 /// Schema migrations, applied in order, each inside its own transaction by
 /// `rusqlite_migration` (its version lives in SQLite's `user_version`). Append only.
-const MIGRATION_LIST: &[M<'static>] = &[M::up(
-    "CREATE TABLE headers (
-        height INTEGER PRIMARY KEY,
-        hash BLOB NOT NULL,
-        header BLOB NOT NULL
-    ) STRICT;
-    CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL
-    ) STRICT;",
-)];
+const MIGRATION_LIST: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE headers (
+            height INTEGER PRIMARY KEY,
+            hash BLOB NOT NULL,
+            header BLOB NOT NULL
+        ) STRICT;
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) STRICT;",
+    ),
+    // Manual bans (Core's `banlist.json`): one row per banned host.
+    M::up(
+        "CREATE TABLE banned (
+            host TEXT PRIMARY KEY,
+            ban_until_ms INTEGER NOT NULL
+        ) STRICT;",
+    ),
+];
 
 /// [`MIGRATION_LIST`] as `rusqlite_migration` wants it.
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_LIST);
@@ -161,6 +171,8 @@ fn sqlite(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 /// (rust-bitcoin's `Network` display name, e.g. `regtest`) and, once [`Store::check_base`] ran,
 /// the base: `base_height`, `base_hash` and `base_identity` ([`StoreBase`]). A file without
 /// them (written before trusted starts existed, or never checked) has its base at height 0.
+/// Table `banned(host TEXT PRIMARY KEY, ban_until_ms INTEGER) STRICT` holds the Core profile's
+/// manual bans ([`Store::ban`], [`Store::load_bans`]).
 #[derive(Debug)]
 pub struct Store {
     connection: Connection,
@@ -469,6 +481,53 @@ impl Store {
             .query_row("SELECT MAX(height) FROM headers", [], |row| row.get(0))
             .map_err(sqlite("reading the tip height"))?;
         Ok(max)
+    }
+
+    /// Records a manual ban, keeping the later end if `ban.host` is already banned (Core's
+    /// `BanMan::Ban` only ever extends a ban). One statement, so one implicit transaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`].
+    pub fn ban(&mut self, ban: &Ban) -> Result<(), StoreError> {
+        let until = i64::try_from(ban.ban_until_ms).unwrap_or(i64::MAX);
+        self.connection
+            .execute(
+                "INSERT INTO banned (host, ban_until_ms) VALUES (?1, ?2)
+                 ON CONFLICT (host) DO UPDATE SET ban_until_ms = MAX(ban_until_ms, excluded.ban_until_ms)",
+                params![ban.host, until],
+            )
+            .map_err(sqlite("recording a ban"))?;
+        Ok(())
+    }
+
+    /// The bans still running at `now_ms`, ordered by host. Expired ones are deleted first, as
+    /// Core's `BanMan` drops them when it loads `banlist.json` (`SweepBanned`).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Sqlite`].
+    pub fn load_bans(&mut self, now_ms: u64) -> Result<Vec<Ban>, StoreError> {
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let transaction = self.connection.transaction().map_err(sqlite("starting the ban load"))?;
+        transaction
+            .execute("DELETE FROM banned WHERE ban_until_ms <= ?1", [now])
+            .map_err(sqlite("deleting expired bans"))?;
+        let bans = {
+            let mut statement = transaction
+                .prepare_cached("SELECT host, ban_until_ms FROM banned ORDER BY host")
+                .map_err(sqlite("preparing the ban load"))?;
+            let rows = statement
+                .query_map([], |row| {
+                    let until: i64 = row.get(1)?;
+                    // Rows at or below `now` were deleted above, so `until` is positive.
+                    Ok(Ban { host: row.get(0)?, ban_until_ms: u64::try_from(until).unwrap_or(0) })
+                })
+                .map_err(sqlite("loading bans"))?;
+            rows.collect::<Result<Vec<Ban>, _>>().map_err(sqlite("reading a ban"))?
+        };
+        transaction.commit().map_err(sqlite("committing the ban load"))?;
+        Ok(bans)
     }
 
     /// Number of stored headers (rows).
@@ -877,5 +936,56 @@ mod tests {
         }
         store.connection.execute("DELETE FROM headers WHERE height = 4", []).expect("tamper");
         assert!(matches!(store.load(), Err(StoreError::Corrupt { height: 4, .. })));
+    }
+
+    fn ban(host: &str, ban_until_ms: u64) -> Ban {
+        Ban { host: host.to_string(), ban_until_ms }
+    }
+
+    #[test]
+    fn bans_survive_a_reopen_keep_their_later_end_and_expired_ones_are_dropped_at_load() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = temp_store_path(&dir);
+        {
+            let mut store = Store::open(&path, Network::Regtest).expect("create");
+            store.ban(&ban("p", 90_000)).expect("ban p");
+            store.ban(&ban("p", 50_000)).expect("a shorter ban does not shorten it");
+            store.ban(&ban("q", 20_000)).expect("ban q");
+            store.ban(&ban("a", 30_000)).expect("ban a");
+            store.ban(&ban("a", 120_000)).expect("a longer ban extends it");
+        }
+        let mut store = Store::open(&path, Network::Regtest).expect("reopen");
+        assert_eq!(
+            store.load_bans(10_000).expect("load"),
+            vec![ban("a", 120_000), ban("p", 90_000), ban("q", 20_000)],
+            "ordered by host"
+        );
+        assert_eq!(store.load_bans(20_000).expect("load"), vec![ban("a", 120_000), ban("p", 90_000)], "q ended at 20 s");
+        let rows: i64 = store.connection.query_row("SELECT COUNT(*) FROM banned", [], |r| r.get(0)).expect("count");
+        assert_eq!(rows, 2, "the expired ban is deleted from the file, not only skipped");
+    }
+
+    #[test]
+    fn a_file_from_before_the_ban_table_is_migrated_and_keeps_its_headers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = temp_store_path(&dir);
+        let chain = synthetic_chain(BlockHash::all_zeros(), 3, 1);
+        {
+            let mut connection = Connection::open(&path).expect("open");
+            Migrations::from_slice(&MIGRATION_LIST[..1]).to_latest(&mut connection).expect("first migration only");
+            connection.execute("INSERT INTO meta (key, value) VALUES ('network', 'regtest')", []).expect("network");
+            for (height, header) in chain.iter().enumerate() {
+                connection
+                    .execute(
+                        "INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)",
+                        params![height as i64, &header.block_hash().to_byte_array()[..], encode::serialize(header)],
+                    )
+                    .expect("insert");
+            }
+        }
+        let mut store = Store::open(&path, Network::Regtest).expect("migrates");
+        assert_eq!(store.load().expect("load"), chain);
+        assert!(store.load_bans(0).expect("empty ban table").is_empty());
+        store.ban(&ban("p", 1_000)).expect("the new table takes bans");
     }
 }

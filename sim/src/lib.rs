@@ -12,7 +12,7 @@
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
-//! | [`runner`] | builds the turmoil world from a scenario, applies timed faults, runs it |
+//! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
 //!

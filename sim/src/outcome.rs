@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::fake_peer::PingSent;
-use crate::scenario::Expect;
+use crate::scenario::{DialsExpect, Expect, RunExpect};
 use crate::trace::{ConnectionRecord, Recorder, RunRecord};
 
 /// What a run ended with. Serialized as the insta snapshot; every field is deterministic for a
@@ -36,6 +36,9 @@ pub struct Outcome {
     pub sent: BTreeMap<String, u64>,
     /// Messages the node received, by command.
     pub received: BTreeMap<String, u64>,
+    /// Automatic outbound dials (`node.addresses`); absent when there were none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub automatic_dials: Option<AutomaticDials>,
     /// Lines in the trace.
     pub trace_lines: usize,
     /// SHA-256 of the trace text.
@@ -44,6 +47,97 @@ pub struct Outcome {
     /// [`crate::scenario::PeerExpect::pong_latency_ms_max`]).
     #[serde(skip)]
     pub pings_sent: BTreeMap<String, Vec<PingSent>>,
+}
+
+/// A summary of the automatic outbound dials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AutomaticDials {
+    /// Dials started.
+    pub dials: u64,
+    /// Dials that failed.
+    pub failures: u64,
+    /// The delay before the request replacing each failure, run-length encoded as
+    /// `[delay_ms, count]`.
+    pub retry_runs_ms: Vec<[u64; 2]>,
+    /// When each dial started (checked by `expect.dials.windows`; not in the snapshot).
+    #[serde(skip)]
+    pub dial_times_ms: Vec<u64>,
+    /// When each dial failed, and how many dials had started before (not in the snapshot).
+    #[serde(skip)]
+    pub failures_at: Vec<(u64, usize)>,
+    /// The delay after each failure (not in the snapshot).
+    #[serde(skip)]
+    pub retries_ms: Vec<u64>,
+}
+
+impl AutomaticDials {
+    fn new(recorder: &Recorder) -> Option<AutomaticDials> {
+        if recorder.automatic_dials_ms.is_empty() && recorder.automatic_failures_ms.is_empty() {
+            return None;
+        }
+        let retries_ms: Vec<u64> = recorder.automatic_failures_ms.iter().map(|(_, delay, _)| *delay).collect();
+        let mut retry_runs_ms: Vec<[u64; 2]> = Vec::new();
+        for &delay in &retries_ms {
+            match retry_runs_ms.last_mut() {
+                Some([last, count]) if *last == delay => *count += 1,
+                _ => retry_runs_ms.push([delay, 1]),
+            }
+        }
+        Some(AutomaticDials {
+            dials: recorder.automatic_dials_ms.len() as u64,
+            failures: retries_ms.len() as u64,
+            retry_runs_ms,
+            dial_times_ms: recorder.automatic_dials_ms.clone(),
+            failures_at: recorder.automatic_failures_ms.iter().map(|(at, _, before)| (*at, *before)).collect(),
+            retries_ms,
+        })
+    }
+
+    /// Checks `expect` and reports each failure through `fail`.
+    fn check(&self, expect: &DialsExpect, fail: &mut impl FnMut(String)) {
+        let expected: Vec<u64> = expect
+            .retry_runs_ms
+            .iter()
+            .flat_map(|&[delay, count]| std::iter::repeat_n(delay, usize::try_from(count).unwrap_or(usize::MAX)))
+            .collect();
+        if !self.retries_ms.starts_with(&expected) {
+            let at = self.retries_ms.iter().zip(&expected).position(|(a, e)| a != e).unwrap_or(self.retries_ms.len());
+            fail(format!(
+                "automatic dial failure {} was followed by a {:?} ms delay, expected {} ms (recorded runs {:?}, expected them to start {:?})",
+                at + 1,
+                self.retries_ms.get(at),
+                expected[at],
+                self.retry_runs_ms,
+                expect.retry_runs_ms
+            ));
+        }
+        for window in &expect.windows {
+            // Dials are counted from the first one started after that failure (several can share
+            // its millisecond).
+            let (start, first_dial) = match window.after_failure {
+                None => (0, 0),
+                Some(n) => match usize::try_from(n).ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.failures_at.get(i)) {
+                    Some(&at) => at,
+                    None => {
+                        fail(format!("automatic dial failure {n} never happened ({} failures)", self.failures_at.len()));
+                        continue;
+                    }
+                },
+            };
+            let (from, to) = (start + window.min_ms, start + window.max_ms);
+            let count = self.dial_times_ms[first_dial.min(self.dial_times_ms.len())..]
+                .iter()
+                .filter(|&&at| at >= from && at < to)
+                .count() as u64;
+            if window.dials_min.is_some_and(|min| count < min) || window.dials_max.is_some_and(|max| count > max) {
+                fail(format!(
+                    "{count} automatic dials in [{from}, {to}) ms, expected {}..={}",
+                    window.dials_min.map_or("0".to_string(), |m| m.to_string()),
+                    window.dials_max.map_or("any".to_string(), |m| m.to_string())
+                ));
+            }
+        }
+    }
 }
 
 impl Outcome {
@@ -68,6 +162,7 @@ impl Outcome {
             node_runs: recorder.runs.clone(),
             connections: recorder.connections.clone(),
             reconnect_backoffs_ms: recorder.reconnect_backoffs_ms.clone(),
+            automatic_dials: AutomaticDials::new(recorder),
             sent: recorder.sent.clone(),
             received: recorder.received.clone(),
             trace_lines: recorder.lines.len(),
@@ -125,11 +220,20 @@ impl Outcome {
                 }
             }
         }
+        if let Some(dials) = &expect.dials {
+            match &self.automatic_dials {
+                None => fail("the node made no automatic dial".to_string()),
+                Some(automatic) => automatic.check(dials, &mut fail),
+            }
+        }
         for (host, peer) in &expect.peers {
             let connections: Vec<&ConnectionRecord> = self.connections.iter().filter(|c| &c.host == host).collect();
             if connections.is_empty() {
                 fail(format!("{host}: the node never connected to it"));
                 continue;
+            }
+            for (run, expect_run) in &peer.runs {
+                check_run(host, *run, &connections, expect_run, &mut fail);
             }
             if let Some(expected) = peer.closed_by_peer {
                 let by_peer = connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node;
@@ -242,6 +346,43 @@ fn check_pong_latency(host: &str, connections: &[&ConnectionRecord], pings: &[Pi
                 ping.nonce, ping.at_ms
             )),
             Some(_) => {}
+        }
+    }
+}
+
+/// Checks one node run's connections with `host`.
+fn check_run(host: &str, run: u32, connections: &[&ConnectionRecord], expect: &RunExpect, fail: &mut impl FnMut(String)) {
+    let in_run: Vec<&ConnectionRecord> = connections.iter().copied().filter(|c| c.run == run).collect();
+    let count = in_run.len() as u64;
+    if let Some(min) = expect.connections_min {
+        if count < min {
+            fail(format!("{host}: {count} connections in run {run}, expected at least {min}"));
+        }
+    }
+    if let Some(expected) = expect.handshakes {
+        let done = in_run.iter().filter(|c| c.handshake_at_ms.is_some()).count() as u64;
+        if done != expected {
+            fail(format!("{host}: {done} of {count} connections in run {run} finished the handshake, expected {expected}"));
+        }
+    }
+    if let Some(reason) = &expect.all_disconnected {
+        if in_run.is_empty() {
+            fail(format!("{host}: no connection in run {run}"));
+        }
+        for c in &in_run {
+            let end = c.end.clone().unwrap_or_else(|| "still open".to_string());
+            if !c.closed_by_node || !end.contains(reason.as_str()) {
+                fail(format!("{host}: connection {} of run {run} ended `{end}`, expected a disconnect containing `{reason}`", c.peer_id));
+            }
+        }
+    }
+    if let Some(never) = expect.never_disconnected {
+        let disconnected = in_run.iter().filter(|c| c.closed_by_node).count();
+        if never && disconnected > 0 {
+            fail(format!("{host}: the node ended {disconnected} of its connections in run {run}, expected none"));
+        }
+        if !never && disconnected == 0 {
+            fail(format!("{host}: the node ended none of its connections in run {run}"));
         }
     }
 }

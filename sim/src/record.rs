@@ -296,6 +296,8 @@ impl Recording {
                 network,
                 profile: ProfileName::Btcd,
                 connect: vec![peer_name.to_string()],
+                addresses: Vec::new(),
+                target_outbound: None,
                 listen: false,
                 timing: Default::default(),
                 trusted_start: None,

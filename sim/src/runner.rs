@@ -6,7 +6,8 @@ use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use node::runtime::{self, Network, TokioClock};
+use node::runtime::{self, Command, Network, TokioClock};
+use tokio::sync::mpsc::UnboundedSender;
 use node::store::Store;
 use node::Config;
 
@@ -64,6 +65,10 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     config.seed = seed;
     scenario.node.timing.apply(&mut config.timing);
     config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
+    config.addresses = scenario.node.addresses.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
+    if let Some(target) = scenario.node.target_outbound {
+        config.target_outbound = target;
+    }
     if scenario.node.listen {
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
@@ -109,15 +114,20 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     if let Some(work) = &scenario.node.minimum_chain_work {
         config.minimum_chain_work = work.work().map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
     }
+    // The running node incarnation's command queue (`ban` faults); replaced at each restart.
+    let commands: Rc<RefCell<Option<UnboundedSender<Command>>>> = Rc::new(RefCell::new(None));
+    let node_commands = commands.clone();
     sim.host("node", move || {
         let config = config.clone();
         let recorder = node_recorder.clone();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        *node_commands.borrow_mut() = Some(tx);
         async move {
             let now = turmoil::since_epoch().unwrap_or_default();
             recorder.borrow_mut().start_run();
             let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
             let mut sink = SimSink(recorder);
-            runtime::run(TurmoilNetwork, config, clock, &mut sink, std::future::pending()).await?;
+            runtime::run_with_commands(TurmoilNetwork, config, clock, &mut sink, std::future::pending(), rx).await?;
             Ok(())
         }
     });
@@ -159,6 +169,13 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
                 Fault::Release(l) => sim.release(l.a.as_str(), l.b.as_str()),
                 Fault::Crash(host) => sim.crash(host.as_str()),
                 Fault::Restart(host) => sim.bounce(host.as_str()),
+                Fault::Ban(ban) => {
+                    let command = Command::Ban { host: ban.host.clone(), duration: Duration::from_secs(ban.duration_s) };
+                    let delivered = commands.borrow().as_ref().is_some_and(|tx| tx.send(command).is_ok());
+                    if !delivered {
+                        recorder.borrow_mut().note(elapsed_ms, "fault ban not delivered: the node is not running".to_string());
+                    }
+                }
             }
             next_fault += 1;
         }
@@ -209,5 +226,6 @@ fn describe(fault: &Fault) -> String {
         Fault::Release(l) => format!("release {} {}", l.a, l.b),
         Fault::Crash(h) => format!("crash {h}"),
         Fault::Restart(h) => format!("restart {h}"),
+        Fault::Ban(ban) => format!("ban {} duration_s={}", ban.host, ban.duration_s),
     }
 }

@@ -135,6 +135,14 @@ pub struct NodeSpec {
     /// self-connection (requires `listen`).
     #[serde(default)]
     pub connect: Vec<String>,
+    /// Candidate hosts (port 8333) for automatic outbound connections
+    /// (`node::Config::addresses`; used only without `connect`). A name that is no host of the
+    /// scenario does not resolve, so every dial to it fails at once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub addresses: Vec<String>,
+    /// Automatic outbound connections to keep (`node::Config::target_outbound`, default 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_outbound: Option<usize>,
     /// Whether it accepts inbound peers on port 8333.
     #[serde(default)]
     pub listen: bool,
@@ -404,6 +412,19 @@ pub enum Fault {
     Crash(String),
     /// Start a crashed host's software again.
     Restart(String),
+    /// Ban a host on the running node, as an operator would (`node::Node::ban`; Core
+    /// `setban`).
+    Ban(BanFault),
+}
+
+/// A manual ban.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BanFault {
+    /// The host (a fake peer's name).
+    pub host: String,
+    /// How long, in seconds (Core's `setban` default and btcd's `--banduration`: 86400).
+    pub duration_s: u64,
 }
 
 /// Two hosts.
@@ -469,6 +490,61 @@ pub struct Expect {
     /// None of these texts appears in any trace line.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trace_lacks: Vec<String>,
+    /// Automatic outbound dials (`node.addresses`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dials: Option<DialsExpect>,
+}
+
+/// Expectations about the node's automatic outbound dials, over all node runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DialsExpect {
+    /// The delay before the request that replaces each failed automatic dial, in order, as
+    /// runs `[delay_ms, count]`: `[[0, 24], [5000, 8]]` is 24 immediate replacements, then 8
+    /// after 5 s. The recorded delays must start with exactly these.
+    #[serde(default)]
+    pub retry_runs_ms: Vec<[u64; 2]>,
+    /// Counts of automatic dials in time windows.
+    #[serde(default)]
+    pub windows: Vec<DialWindow>,
+}
+
+/// A count of automatic dials started in `[start + min_ms, start + max_ms)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DialWindow {
+    /// The window is measured from the time of this automatic dial failure (1 is the first)
+    /// and counts only dials started after it; absent: from the start of the simulation.
+    #[serde(default)]
+    pub after_failure: Option<u64>,
+    /// Inclusive lower bound after the start.
+    pub min_ms: u64,
+    /// Exclusive upper bound after the start.
+    pub max_ms: u64,
+    /// At least this many dials.
+    #[serde(default)]
+    pub dials_min: Option<u64>,
+    /// At most this many dials.
+    #[serde(default)]
+    pub dials_max: Option<u64>,
+}
+
+/// Expectations about the node's connections with one host during one node run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RunExpect {
+    /// At least this many connections.
+    #[serde(default)]
+    pub connections_min: Option<u64>,
+    /// Exactly this many of them finished their handshake.
+    #[serde(default)]
+    pub handshakes: Option<u64>,
+    /// The node ended every one of them, each with a reason containing this text.
+    #[serde(default)]
+    pub all_disconnected: Option<String>,
+    /// The node ended none of them.
+    #[serde(default)]
+    pub never_disconnected: Option<bool>,
 }
 
 /// Expectations about the node's connections to one host.
@@ -516,6 +592,10 @@ pub struct PeerExpect {
     /// (what `sim record` writes from a live session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_sequence: Option<Vec<String>>,
+    /// Per node run (`1` is the first start, `2` the first restart), its connections with
+    /// this host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub runs: BTreeMap<u32, RunExpect>,
 }
 
 impl Scenario {
@@ -627,6 +707,7 @@ impl Scenario {
             let named: Vec<&String> = match &step.fault {
                 Fault::Partition(l) | Fault::Repair(l) | Fault::Hold(l) | Fault::Release(l) => vec![&l.a, &l.b],
                 Fault::Crash(h) | Fault::Restart(h) => vec![h],
+                Fault::Ban(ban) => vec![&ban.host],
             };
             for host in named {
                 if !hosts.contains(host) {
@@ -694,6 +775,24 @@ mod tests {
         assert_eq!(s.tick_ms, 10);
         assert_eq!(s.peers[0].behaviour, Behaviour::Honest);
         assert_eq!(s.peers[0].services, 9);
+    }
+
+    #[test]
+    fn ban_faults_automatic_addresses_and_per_run_expectations_parse_and_a_ban_needs_a_known_host() {
+        let text = MINIMAL
+            .replace("\"connect\":[\"p\"]", "\"addresses\":[\"p\",\"nowhere\"],\"target_outbound\":3")
+            .replace(
+                "\"expect\":{}",
+                r#""faults":[{"at_ms":5,"fault":{"ban":{"host":"p","duration_s":60}}}],
+                   "expect":{"dials":{"retry_runs_ms":[[0,24]],"windows":[{"after_failure":25,"min_ms":0,"max_ms":10,"dials_max":3}]},
+                             "peers":{"p":{"runs":{"2":{"handshakes":1,"never_disconnected":true}}}}}"#,
+            );
+        let s = Scenario::parse("x.json", &text).unwrap();
+        assert_eq!(s.node.addresses, ["p", "nowhere"], "an address need not be a host: its dials fail");
+        assert_eq!(s.faults[0].fault, Fault::Ban(BanFault { host: "p".into(), duration_s: 60 }));
+        assert_eq!(s.expect.peers["p"].runs[&2].handshakes, Some(1));
+        let e = Scenario::parse("x.json", &text.replace("\"host\":\"p\"", "\"host\":\"q\"")).unwrap_err();
+        assert_eq!(e.to_string(), "x.json: faults[0].fault: unknown host `q`");
     }
 
     #[test]

@@ -98,6 +98,11 @@ pub struct Recorder {
     pub runs: Vec<RunRecord>,
     /// Per outbound host, the backoff of every scheduled redial, in order.
     pub reconnect_backoffs_ms: BTreeMap<String, Vec<u64>>,
+    /// Times at which automatic outbound dials started, in order.
+    pub automatic_dials_ms: Vec<u64>,
+    /// Automatic outbound dial failures, in order: their time, the delay before the replacing
+    /// request, and how many automatic dials had started before them.
+    pub automatic_failures_ms: Vec<(u64, u64, usize)>,
     /// Best height, hash and chainwork (hex) last reported.
     pub tip: (u32, String, String),
 }
@@ -190,6 +195,10 @@ impl Recorder {
                 if let Some(c) = self.connection(*peer) {
                     c.headers_accepted += *accepted as u64;
                 }
+            }
+            Event::Dialing { automatic: true, .. } => self.automatic_dials_ms.push(at_ms),
+            Event::DialFailed { retry_in_ms, failed_attempts: Some(_), .. } => {
+                self.automatic_failures_ms.push((at_ms, *retry_in_ms, self.automatic_dials_ms.len()));
             }
             Event::Reconnecting { addr, retry_in_ms } | Event::DialFailed { addr, retry_in_ms, .. } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();

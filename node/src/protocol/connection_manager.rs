@@ -1,15 +1,57 @@
-//! Outbound connection targets and btcd's retry backoff for permanent connection requests
-//! (`connmgr/connmanager.go` `handleFailedConn`): after the n-th consecutive failure or
-//! disconnect the target is redialled `n × retry_interval` later, at most `retry_max`; a
-//! successful connection resets n. Under the Core profile the same rule runs with
-//! `retry_interval = retry_max = 60 s`, a fixed retry as in Core's `ThreadOpenAddedConnections`.
+//! Outbound connections, after btcd's `connmgr/connmanager.go`, and manual bans.
+//!
+//! **Permanent targets** ([`crate::Config::connect`]) follow `handleFailedConn` for permanent
+//! requests: after the n-th consecutive failure or disconnect the target is redialled
+//! `n × retry_interval` later, at most `retry_max`; a successful connection resets n. Under the
+//! Core profile the same rule runs with `retry_interval = retry_max = 60 s`, a fixed retry as in
+//! Core's `ThreadOpenAddedConnections`.
+//!
+//! **Automatic connections** ([`crate::Config::addresses`], only when no permanent target is
+//! configured) keep `target_outbound` requests open or under way. Each request dials the next
+//! candidate address in the configured order (round robin) that is not already connected or
+//! being dialled and whose host is not banned (nor, under Core, discouraged). btcd picks a
+//! random `addrmgr` address instead and skips whole `/16` groups in use; the order does not
+//! change the retry rule below, and a fixed order keeps runs easy to read.
+//!
+//! * btcd (`handleFailedConn` for non-permanent requests): a failed dial increments one
+//!   counter shared by all requests, `failedAttempts`. Below [`MAX_FAILED_ATTEMPTS`] the
+//!   replacement request is made at once (with the next address); from then on it is made
+//!   `retry_interval` (btcd `RetryDuration`, 5 s) later. Any successful connection resets the
+//!   counter. A request for which no address is left fails the same way ("no valid connect
+//!   address" from `server.go`'s `newAddressFunc`). A connected automatic peer that goes away
+//!   is replaced at once without counting a failure (`handleDonePeerMsg`: `Remove` and
+//!   `NewConnReq`).
+//! * Core (`ThreadOpenConnections`, `net.cpp`): one attempt at a time, each
+//!   [`OPEN_CONNECTIONS_INTERVAL_MS`] after the previous one ended, whatever its result; no
+//!   failure counter. With no usable address the loop just waits for the next round.
 
-use crate::config::Timing;
+use crate::config::{Profile, Timing};
 use crate::protocol::peer::{ms, PeerId};
 
-/// Index of a configured outbound target.
+/// Consecutive failed automatic dials after which each new request waits `retry_interval`:
+/// btcd `maxFailedAttempts` (25, `connmgr/connmanager.go`).
+pub const MAX_FAILED_ATTEMPTS: u32 = 25;
+
+/// Core: pause between two automatic connection attempts, the `sleep_for(500ms)` at the top of
+/// `CConnman::ThreadOpenConnections` (`net.cpp`, a literal there).
+pub const OPEN_CONNECTIONS_INTERVAL_MS: u64 = 500;
+
+/// The error of an automatic request for which every candidate is in use or banned: btcd
+/// `server.go` `newAddressFunc` ("no valid connect address").
+pub const NO_ADDRESS_ERROR: &str = "no valid connect address";
+
+/// Index of a configured outbound target or an automatic request slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct TargetId(pub usize);
+
+/// A manual ban of a host (the address without its port) until a time.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Ban {
+    /// The banned host, as [`crate::Node`] labels peers (`host_of` their address).
+    pub host: String,
+    /// Unix time in milliseconds at which the ban ends.
+    pub ban_until_ms: u64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TargetState {
@@ -25,15 +67,44 @@ enum TargetState {
 
 #[derive(Debug, Clone)]
 struct Target {
+    /// The configured address, or for an automatic slot the address of its latest dial.
     addr: String,
     state: TargetState,
     retry_count: u32,
+    automatic: bool,
 }
 
-/// Keeps one connection open to every configured address.
+/// What [`ConnectionManager::due_dials`] asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DueDial {
+    /// Dial `addr` for `target`.
+    Dial {
+        /// The target or automatic slot.
+        target: TargetId,
+        /// Where to connect.
+        addr: String,
+    },
+    /// btcd: an automatic request found no usable address; report it as a failed dial.
+    NoAddress {
+        /// The automatic slot.
+        target: TargetId,
+    },
+}
+
+/// Keeps one connection open to every configured address, plus the automatic connections.
 #[derive(Debug, Clone, Default)]
 pub struct ConnectionManager {
     targets: Vec<Target>,
+    /// Candidates for automatic connections, in the configured order.
+    candidates: Vec<String>,
+    /// Index in `candidates` of the next address to try.
+    next_candidate: usize,
+    /// btcd `failedAttempts`: automatic dials failed since the last successful connection.
+    failed_attempts: u32,
+    /// Whose automatic-connection rule runs.
+    profile: Profile,
+    /// Core: no automatic attempt starts before this time.
+    open_not_before_ms: u64,
 }
 
 impl ConnectionManager {
@@ -46,36 +117,154 @@ impl ConnectionManager {
                     addr: addr.clone(),
                     state: TargetState::Idle { dial_at_ms: now_ms },
                     retry_count: 0,
+                    automatic: false,
                 })
                 .collect(),
+            ..ConnectionManager::default()
         }
     }
 
-    /// Targets due for a dial at `now_ms`, marked as dialling, with their addresses.
-    pub fn due_dials(&mut self, now_ms: u64) -> Vec<(TargetId, String)> {
+    /// Adds `target_outbound` automatic request slots over `candidates` with `profile`'s rule:
+    /// under btcd all are due at `now_ms` (`connmgr` `Start` makes the requests at once), under
+    /// Core the first attempt waits one [`OPEN_CONNECTIONS_INTERVAL_MS`]. Nothing is added
+    /// without candidates.
+    pub fn with_automatic(mut self, candidates: &[String], target_outbound: usize, profile: Profile, now_ms: u64) -> Self {
+        if candidates.is_empty() {
+            return self;
+        }
+        let first_ms = match profile {
+            Profile::Btcd => now_ms,
+            Profile::Core => now_ms + OPEN_CONNECTIONS_INTERVAL_MS,
+        };
+        self.candidates = candidates.to_vec();
+        self.profile = profile;
+        self.open_not_before_ms = first_ms;
+        for _ in 0..target_outbound {
+            self.targets.push(Target {
+                addr: String::new(),
+                state: TargetState::Idle { dial_at_ms: first_ms },
+                retry_count: 0,
+                automatic: true,
+            });
+        }
+        self
+    }
+
+    /// Targets due for a dial at `now_ms`, marked as dialling. Automatic slots get the next
+    /// candidate whose address is not in use and for which `excluded(addr)` is false.
+    pub fn due_dials(&mut self, now_ms: u64, excluded: impl Fn(&str) -> bool) -> Vec<DueDial> {
         let mut due = Vec::new();
-        for (index, target) in self.targets.iter_mut().enumerate() {
-            if let TargetState::Idle { dial_at_ms } = target.state {
-                if dial_at_ms <= now_ms {
-                    target.state = TargetState::Dialing;
-                    due.push((TargetId(index), target.addr.clone()));
+        for index in 0..self.targets.len() {
+            let TargetState::Idle { dial_at_ms } = self.targets[index].state else { continue };
+            if dial_at_ms > now_ms {
+                continue;
+            }
+            let target = TargetId(index);
+            if !self.targets[index].automatic {
+                self.targets[index].state = TargetState::Dialing;
+                due.push(DueDial::Dial { target, addr: self.targets[index].addr.clone() });
+                continue;
+            }
+            if self.profile == Profile::Core && (now_ms < self.open_not_before_ms || self.automatic_dialing()) {
+                continue;
+            }
+            match self.next_address(&excluded) {
+                Some(addr) => {
+                    self.targets[index].addr = addr.clone();
+                    self.targets[index].state = TargetState::Dialing;
+                    due.push(DueDial::Dial { target, addr });
+                }
+                // Core's loop finds nothing to do this round and sleeps again.
+                None if self.profile == Profile::Core => {
+                    self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
+                    self.targets[index].state = TargetState::Idle { dial_at_ms: self.open_not_before_ms };
+                }
+                None => {
+                    self.targets[index].state = TargetState::Dialing;
+                    due.push(DueDial::NoAddress { target });
                 }
             }
         }
         due
     }
 
-    /// The target's dial connected as `peer`; its retry count resets (btcd `Connect`).
-    pub fn on_connected(&mut self, target: TargetId, peer: PeerId) {
-        if let Some(t) = self.targets.get_mut(target.0) {
-            t.state = TargetState::Connected(peer);
-            t.retry_count = 0;
+    /// Whether an automatic dial is under way.
+    fn automatic_dialing(&self) -> bool {
+        self.targets.iter().any(|t| t.automatic && t.state == TargetState::Dialing)
+    }
+
+    /// The next candidate in round-robin order that is neither in use nor excluded.
+    fn next_address(&mut self, excluded: &impl Fn(&str) -> bool) -> Option<String> {
+        let count = self.candidates.len();
+        for offset in 0..count {
+            let index = (self.next_candidate + offset) % count;
+            let addr = &self.candidates[index];
+            let in_use = self.targets.iter().any(|t| {
+                &t.addr == addr && matches!(t.state, TargetState::Dialing | TargetState::Connected(_))
+            });
+            if !in_use && !excluded(addr) {
+                self.next_candidate = (index + 1) % count;
+                return Some(addr.clone());
+            }
+        }
+        None
+    }
+
+    /// The target's dial connected as `peer`. Its retry count and the shared failure counter
+    /// reset (btcd `connHandler`, `handleConnected`).
+    pub fn on_connected(&mut self, target: TargetId, peer: PeerId, now_ms: u64) {
+        let Some(t) = self.targets.get_mut(target.0) else { return };
+        t.state = TargetState::Connected(peer);
+        t.retry_count = 0;
+        self.failed_attempts = 0;
+        if t.automatic && self.profile == Profile::Core {
+            self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
         }
     }
 
-    /// The dial failed or the connection ended: schedules the next dial and returns the
-    /// backoff in milliseconds.
+    /// The target's dial failed: schedules the next dial (permanent target) or the next
+    /// request (automatic slot) and returns its delay in milliseconds.
     pub fn on_failed(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
+        let Some(t) = self.targets.get(target.0) else { return 0 };
+        if !t.automatic {
+            return self.retry_permanent(target, now_ms, timing);
+        }
+        let delay_ms = match self.profile {
+            Profile::Btcd => {
+                self.failed_attempts = self.failed_attempts.saturating_add(1);
+                if self.failed_attempts >= MAX_FAILED_ATTEMPTS {
+                    ms(timing.retry_interval)
+                } else {
+                    0
+                }
+            }
+            Profile::Core => {
+                self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
+                OPEN_CONNECTIONS_INTERVAL_MS
+            }
+        };
+        self.targets[target.0].state = TargetState::Idle { dial_at_ms: now_ms + delay_ms };
+        delay_ms
+    }
+
+    /// The target's connection ended. A permanent target is redialled with backoff, as after a
+    /// failed dial; an automatic slot makes a new request at once (btcd `Remove` and
+    /// `NewConnReq`) or at Core's next round, without counting a failure. Returns the delay.
+    pub fn on_disconnected(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
+        let Some(t) = self.targets.get_mut(target.0) else { return 0 };
+        if !t.automatic {
+            return self.retry_permanent(target, now_ms, timing);
+        }
+        let delay_ms = match self.profile {
+            Profile::Btcd => 0,
+            Profile::Core => OPEN_CONNECTIONS_INTERVAL_MS,
+        };
+        t.state = TargetState::Idle { dial_at_ms: now_ms + delay_ms };
+        delay_ms
+    }
+
+    /// btcd `handleFailedConn` for a permanent request: `retry_count × retry_interval`, capped.
+    fn retry_permanent(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
         let Some(t) = self.targets.get_mut(target.0) else { return 0 };
         t.retry_count = t.retry_count.saturating_add(1);
         let backoff_ms = ms(timing.retry_interval)
@@ -85,24 +274,43 @@ impl ConnectionManager {
         backoff_ms
     }
 
-    /// The connection ended and the target is never dialled again (Core skips discouraged
-    /// addresses when it picks outbound peers, `ThreadOpenConnections`).
-    pub fn abandon(&mut self, target: TargetId) {
-        if let Some(t) = self.targets.get_mut(target.0) {
+    /// The connection ended and a permanent target is never dialled again (Core skips
+    /// discouraged addresses when it picks outbound peers, `ThreadOpenConnections`). An
+    /// automatic slot instead makes a new request, which skips the address.
+    pub fn abandon(&mut self, target: TargetId, now_ms: u64, timing: &Timing) {
+        let Some(t) = self.targets.get_mut(target.0) else { return };
+        if t.automatic {
+            self.on_disconnected(target, now_ms, timing);
+        } else {
             t.state = TargetState::Abandoned;
         }
     }
 
-    /// The address of a target.
+    /// Whether the target is an automatic request slot.
+    pub fn is_automatic(&self, target: TargetId) -> bool {
+        self.targets.get(target.0).is_some_and(|t| t.automatic)
+    }
+
+    /// btcd `failedAttempts`: automatic dials failed since the last successful connection.
+    pub fn failed_attempts(&self) -> u32 {
+        self.failed_attempts
+    }
+
+    /// The address of a target (for an automatic slot, that of its latest dial).
     pub fn addr(&self, target: TargetId) -> Option<&str> {
         self.targets.get(target.0).map(|t| t.addr.as_str())
     }
 
     /// The earliest scheduled dial.
     pub fn next_deadline_ms(&self) -> Option<u64> {
+        let core_automatic_blocked = self.profile == Profile::Core && self.automatic_dialing();
         self.targets
             .iter()
             .filter_map(|t| match t.state {
+                TargetState::Idle { .. } if t.automatic && core_automatic_blocked => None,
+                TargetState::Idle { dial_at_ms } if t.automatic && self.profile == Profile::Core => {
+                    Some(dial_at_ms.max(self.open_not_before_ms))
+                }
                 TargetState::Idle { dial_at_ms } => Some(dial_at_ms),
                 _ => None,
             })
@@ -114,21 +322,112 @@ impl ConnectionManager {
 mod tests {
     use super::*;
 
+    fn addrs(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| format!("{n}:8333")).collect()
+    }
+
+    fn dialled(due: &[DueDial]) -> Vec<String> {
+        due.iter()
+            .map(|d| match d {
+                DueDial::Dial { addr, .. } => addr.clone(),
+                DueDial::NoAddress { .. } => "none".to_string(),
+            })
+            .collect()
+    }
+
+    fn target_of(due: &DueDial) -> TargetId {
+        match due {
+            DueDial::Dial { target, .. } | DueDial::NoAddress { target } => *target,
+        }
+    }
+
     #[test]
     fn backoff_grows_by_five_seconds_per_attempt_up_to_five_minutes_and_resets_on_connect() {
         let timing = Timing::default();
         let mut cm = ConnectionManager::new(&["a:1".to_string()], 0);
-        assert_eq!(cm.due_dials(0), vec![(TargetId(0), "a:1".to_string())]);
-        assert!(cm.due_dials(0).is_empty(), "a dialling target is not dialled twice");
+        assert_eq!(cm.due_dials(0, |_| false), vec![DueDial::Dial { target: TargetId(0), addr: "a:1".to_string() }]);
+        assert!(cm.due_dials(0, |_| false).is_empty(), "a dialling target is not dialled twice");
         let backoffs: Vec<u64> = (0..70).map(|_| cm.on_failed(TargetId(0), 0, &timing)).collect();
         assert_eq!(&backoffs[..3], &[5_000, 10_000, 15_000]);
         assert_eq!(backoffs[59], 300_000);
         assert_eq!(backoffs[69], 300_000);
-        cm.on_connected(TargetId(0), PeerId(1));
+        cm.on_connected(TargetId(0), PeerId(1), 0);
         assert_eq!(cm.next_deadline_ms(), None);
-        assert_eq!(cm.on_failed(TargetId(0), 1_000, &timing), 5_000);
+        assert_eq!(cm.on_disconnected(TargetId(0), 1_000, &timing), 5_000);
         assert_eq!(cm.next_deadline_ms(), Some(6_000));
-        assert!(cm.due_dials(5_999).is_empty());
-        assert_eq!(cm.due_dials(6_000).len(), 1);
+        assert!(cm.due_dials(5_999, |_| false).is_empty());
+        assert_eq!(cm.due_dials(6_000, |_| false).len(), 1);
+    }
+
+    #[test]
+    fn btcd_retries_failed_automatic_dials_at_once_until_the_25th_failure_then_every_five_seconds() {
+        let timing = Timing::default();
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c", "d"]), 2, Profile::Btcd, 0);
+        let mut delays = Vec::new();
+        let mut due = cm.due_dials(0, |_| false);
+        assert_eq!(dialled(&due), ["a:8333", "b:8333"], "both requests start at once, each with its own address");
+        let mut now_ms = 0;
+        while delays.len() < 30 {
+            let Some(first) = due.first().cloned() else {
+                now_ms = cm.next_deadline_ms().expect("a request is always scheduled");
+                due = cm.due_dials(now_ms, |_| false);
+                continue;
+            };
+            due.remove(0);
+            delays.push(cm.on_failed(target_of(&first), now_ms, &timing));
+            due.extend(cm.due_dials(now_ms, |_| false));
+        }
+        assert!(delays[..24].iter().all(|&d| d == 0), "{delays:?}");
+        assert!(delays[24..].iter().all(|&d| d == 5_000), "{delays:?}");
+        assert_eq!(cm.failed_attempts(), 30);
+    }
+
+    #[test]
+    fn a_successful_automatic_connection_resets_the_shared_failure_counter() {
+        let timing = Timing::default();
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b"]), 2, Profile::Btcd, 0);
+        let due = cm.due_dials(0, |_| false);
+        for _ in 1..MAX_FAILED_ATTEMPTS {
+            assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 0);
+            assert_eq!(dialled(&cm.due_dials(0, |_| false)), ["a:8333"], "b is still being dialled");
+        }
+        assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 5_000);
+        cm.on_connected(target_of(&due[1]), PeerId(7), 10);
+        assert_eq!(cm.failed_attempts(), 0);
+        let again = cm.due_dials(5_000, |_| false);
+        assert_eq!(dialled(&again), ["a:8333"], "b is connected, so the waiting request takes a");
+        assert_eq!(cm.on_failed(target_of(&again[0]), 5_000, &timing), 0, "counting starts again from zero");
+    }
+
+    #[test]
+    fn automatic_requests_skip_addresses_in_use_and_excluded_and_fail_when_none_is_left() {
+        let timing = Timing::default();
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c"]), 3, Profile::Btcd, 0);
+        let due = cm.due_dials(0, |addr| addr == "b:8333");
+        assert_eq!(dialled(&due), ["a:8333", "c:8333", "none"]);
+        assert_eq!(cm.on_failed(target_of(&due[2]), 0, &timing), 0);
+        assert_eq!(cm.failed_attempts(), 1);
+        // A connected automatic peer that goes away is replaced at once, without a failure.
+        cm.on_connected(target_of(&due[0]), PeerId(1), 5);
+        assert_eq!(cm.on_disconnected(target_of(&due[0]), 9, &timing), 0);
+        assert_eq!(cm.failed_attempts(), 0);
+        assert_eq!(dialled(&cm.due_dials(9, |_| false)), ["a:8333", "b:8333"]);
+    }
+
+    #[test]
+    fn core_makes_one_automatic_attempt_at_a_time_half_a_second_after_the_previous_one_ended() {
+        let timing = Timing::for_profile(Profile::Core);
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c"]), 8, Profile::Core, 0);
+        assert!(cm.due_dials(0, |_| false).is_empty());
+        assert_eq!(cm.next_deadline_ms(), Some(500));
+        let due = cm.due_dials(500, |_| false);
+        assert_eq!(dialled(&due), ["a:8333"]);
+        assert_eq!(cm.next_deadline_ms(), None, "nothing starts while an attempt is under way");
+        for _ in 0..40 {
+            cm.on_failed(target_of(&due[0]), 700, &timing);
+        }
+        assert_eq!(cm.failed_attempts(), 0, "Core keeps no failure counter");
+        assert_eq!(cm.next_deadline_ms(), Some(1_200));
+        assert_eq!(dialled(&cm.due_dials(1_200, |_| false)), ["b:8333"]);
     }
 }

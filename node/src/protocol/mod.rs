@@ -28,6 +28,8 @@
 //! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage; unconnecting headers get a `getheaders`; `time-too-new` is not punished |
 //! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
 //! | reconnect | `n × 5 s` up to 5 min | every 60 s; discouraged addresses never |
+//! | automatic outbound | failed dials replaced at once, after 25 in a row every 5 s | one attempt at a time, 500 ms apart |
+//! | manual bans | in memory; a banned peer is dropped when its handshake is done | persisted; a banned inbound peer is dropped at accept |
 
 pub mod connection_manager;
 pub mod header_chain;
@@ -58,8 +60,8 @@ use crate::wire::{
     ServiceFlags, VersionMessage,
 };
 
-pub use connection_manager::TargetId;
-use connection_manager::ConnectionManager;
+pub use connection_manager::{Ban, TargetId};
+use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
 pub use peer::{Direction, HandshakeState, PeerId};
@@ -212,6 +214,26 @@ pub enum DisconnectReason {
     },
     /// Inbound connections are at `inbound_max`.
     TooManyInbound,
+    /// The peer's host was just banned ([`Node::ban`]; Core `setban` disconnects it with
+    /// `DisconnectNode`, btcd `BanPeer` with the peer).
+    Banned {
+        /// The ban's length, in seconds.
+        duration_s: u64,
+    },
+    /// Core: an inbound connection from a banned host is dropped before anything is read
+    /// (`CConnman::CreateNodeFromAcceptedSocket`).
+    InboundBanned {
+        /// The host.
+        host: String,
+    },
+    /// btcd: a peer of a banned host is disconnected once its handshake is done
+    /// (`server.go` `handleAddPeerMsg`, called from `OnVerAck`).
+    StillBanned {
+        /// The host.
+        host: String,
+        /// Seconds left of the ban.
+        remaining_s: u64,
+    },
     /// The peer's outbound queue was full (it does not read what we send).
     OutboundQueueFull,
     /// The node is shutting down.
@@ -296,6 +318,11 @@ impl fmt::Display for DisconnectReason {
                 "outbound peer headers chain has insufficient work (best known height={best_known_height})"
             ),
             DisconnectReason::TooManyInbound => write!(f, "too many inbound peers"),
+            DisconnectReason::Banned { duration_s } => write!(f, "banned manually for {duration_s} s"),
+            DisconnectReason::InboundBanned { host } => write!(f, "connection from {host} dropped (banned)"),
+            DisconnectReason::StillBanned { host, remaining_s } => {
+                write!(f, "Peer {host} is banned for another {remaining_s} s - disconnecting")
+            }
             DisconnectReason::OutboundQueueFull => write!(f, "outbound queue full"),
             DisconnectReason::Shutdown => write!(f, "shutting down"),
         }
@@ -315,19 +342,38 @@ pub enum Event {
         /// Total work of the best chain.
         chainwork: Work,
     },
-    /// A dial to a configured target begins.
+    /// A dial to a configured target, or for an automatic connection, begins.
     Dialing {
         /// The target's address.
         addr: String,
+        /// An automatic connection ([`Config::addresses`]), not a permanent target.
+        automatic: bool,
     },
     /// A dial failed; the next one is scheduled.
     DialFailed {
-        /// The target's address.
+        /// The target's address (empty when an automatic request found no address).
         addr: String,
         /// What went wrong.
         error: String,
-        /// Backoff before the next dial.
+        /// Backoff before the next dial (automatic: before the next request).
         retry_in_ms: u64,
+        /// For an automatic connection, btcd's `failedAttempts` after this failure (`Some(0)`
+        /// under Core, which counts none); `None` for a permanent target.
+        failed_attempts: Option<u32>,
+    },
+    /// A host was banned manually ([`Node::ban`]).
+    Banned {
+        /// The host.
+        host: String,
+        /// The ban's length, in seconds.
+        duration_s: u64,
+    },
+    /// Core: a ban persisted by an earlier run was loaded at start (expired ones are not).
+    BanLoaded {
+        /// The host.
+        host: String,
+        /// Seconds left of the ban.
+        remaining_s: u64,
     },
     /// A connection was established.
     Connected {
@@ -494,10 +540,17 @@ impl Event {
             Event::Started { tip_height, tip_hash, chainwork } => {
                 write!(f, "started tip_height={tip_height} tip={tip_hash} chainwork={chainwork:x}")
             }
-            Event::Dialing { addr } => write!(f, "dialing {addr}"),
-            Event::DialFailed { addr, error, retry_in_ms } => {
-                write!(f, "dial_failed {addr} error=\"{error}\" retry_in_ms={retry_in_ms}")
+            Event::Dialing { addr, automatic: false } => write!(f, "dialing {addr}"),
+            Event::Dialing { addr, automatic: true } => write!(f, "dialing {addr} automatic"),
+            Event::DialFailed { addr, error, retry_in_ms, failed_attempts } => {
+                write!(f, "dial_failed {addr} error=\"{error}\" retry_in_ms={retry_in_ms}")?;
+                if let Some(n) = failed_attempts {
+                    write!(f, " automatic failed_attempts={n}")?;
+                }
+                Ok(())
             }
+            Event::Banned { host, duration_s } => write!(f, "banned {host} duration_s={duration_s}"),
+            Event::BanLoaded { host, remaining_s } => write!(f, "ban_loaded {host} remaining_s={remaining_s}"),
             Event::Connected { addr, direction, .. } => {
                 write!(f, "connected {who} addr={addr} {direction}")
             }
@@ -581,6 +634,9 @@ pub enum Output {
     },
     /// Persist this best-chain change in one store transaction before anything else.
     Persist(ChainUpdate),
+    /// Core: store this manual ban (Core's `BanMan::Ban` writes `banlist.json` at once), so
+    /// that [`Node::with_bans`] gets it back after a restart.
+    PersistBan(Ban),
     /// Record this event.
     Event(Event),
 }
@@ -597,6 +653,9 @@ pub struct Node {
     connections: ConnectionManager,
     /// Core: addresses (host part) discouraged for misbehaviour, in memory only (D27, D31).
     discouraged: BTreeSet<String>,
+    /// Manually banned hosts and when their ban ends (Unix ms): btcd `state.banned`, in memory
+    /// only; Core `BanMan`, persisted (D31).
+    banned: BTreeMap<String, u64>,
     /// Core: the last block hash whose `inv` started a header sync with a peer that was not
     /// syncing yet (`m_last_block_inv_triggering_headers_sync`).
     last_inv_triggering_sync: Option<BlockHash>,
@@ -611,13 +670,27 @@ pub struct Node {
 impl Node {
     /// A node with `chain` (as loaded from the store) at time `now_ms`. Dials for every
     /// configured outbound address are queued at once.
-    pub fn new(config: Config, mut chain: HeaderChain, now_ms: u64) -> Node {
+    pub fn new(config: Config, chain: HeaderChain, now_ms: u64) -> Node {
+        Node::with_bans(config, chain, Vec::new(), now_ms)
+    }
+
+    /// [`Node::new`] with the manual bans a previous run persisted ([`Output::PersistBan`]).
+    /// Under Core those still running are restored, each with a [`Event::BanLoaded`]; btcd
+    /// keeps bans in memory only (`server.go` `state.banned`), so it starts without them.
+    pub fn with_bans(config: Config, mut chain: HeaderChain, bans: Vec<Ban>, now_ms: u64) -> Node {
         if config.profile == Profile::Btcd {
             chain.set_checkpoints(config.checkpoints.iter().copied());
         }
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let sync = SyncManager::new(now_ms, &config.timing);
-        let connections = ConnectionManager::new(&config.connect, now_ms);
+        let mut connections = ConnectionManager::new(&config.connect, now_ms);
+        if config.connect.is_empty() {
+            connections = connections.with_automatic(&config.addresses, config.target_outbound, config.profile, now_ms);
+        }
+        let banned: BTreeMap<String, u64> = match config.profile {
+            Profile::Btcd => BTreeMap::new(),
+            Profile::Core => bans.into_iter().filter(|b| b.ban_until_ms > now_ms).map(|b| (b.host, b.ban_until_ms)).collect(),
+        };
         let mut node = Node {
             config,
             rng,
@@ -628,6 +701,7 @@ impl Node {
             sync,
             connections,
             discouraged: BTreeSet::new(),
+            banned,
             last_inv_triggering_sync: None,
             protected_outbound_peers: 0,
             ibd_finished: false,
@@ -638,6 +712,10 @@ impl Node {
             tip_hash: node.chain.tip_hash(),
             chainwork: node.chain.tip_chainwork(),
         });
+        let loaded: Vec<(String, u64)> = node.banned.iter().map(|(h, until)| (h.clone(), *until)).collect();
+        for (host, ban_until_ms) in loaded {
+            node.event(Event::BanLoaded { host, remaining_s: (ban_until_ms - now_ms).div_ceil(1000) });
+        }
         node.dial_due(now_ms);
         node
     }
@@ -696,10 +774,11 @@ impl Node {
         self.peers.insert(id, Peer::new(id, addr, direction, now_ms));
         match direction {
             Direction::Outbound(target) => {
-                self.connections.on_connected(target, id);
+                self.connections.on_connected(target, id, now_ms);
                 let version = self.our_version(id, now_ms);
                 self.send(id, NetworkMessage::Version(version), now_ms);
             }
+            Direction::Inbound if self.core_refuses_banned(id, now_ms) => {}
             Direction::Inbound if inbound >= self.config.inbound_max => {
                 self.disconnect(id, DisconnectReason::TooManyInbound, now_ms);
             }
@@ -712,7 +791,71 @@ impl Node {
     pub fn handle_dial_failed(&mut self, target: TargetId, error: String, now_ms: u64) {
         let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
         let addr = self.connections.addr(target).unwrap_or_default().to_string();
-        self.event(Event::DialFailed { addr, error, retry_in_ms });
+        let failed_attempts = self.connections.is_automatic(target).then(|| self.connections.failed_attempts());
+        self.event(Event::DialFailed { addr, error, retry_in_ms, failed_attempts });
+    }
+
+    /// Bans `host` (an address without its port) for `duration` from `now_ms`: its connected
+    /// peers are disconnected, its inbound connections refused (Core at accept, btcd once the
+    /// handshake is done) and automatic connections skip it. Core's `setban add` keeps the
+    /// later end of an existing ban and persists it ([`Output::PersistBan`]); btcd's
+    /// `state.banned[host] = now + BanDuration` overwrites it, in memory only.
+    pub fn ban(&mut self, host: &str, duration: std::time::Duration, now_ms: u64) {
+        let duration_ms = ms(duration);
+        let ban_until_ms = now_ms.saturating_add(duration_ms);
+        let until = self.banned.entry(host.to_string()).or_insert(0);
+        *until = match self.config.profile {
+            Profile::Btcd => ban_until_ms,
+            Profile::Core => ban_until_ms.max(*until),
+        };
+        let ban = Ban { host: host.to_string(), ban_until_ms: *until };
+        let duration_s = duration_ms / 1000;
+        self.event(Event::Banned { host: host.to_string(), duration_s });
+        if self.config.profile == Profile::Core {
+            self.outputs.push_back(Output::PersistBan(ban));
+        }
+        let ids: Vec<PeerId> = self.peers.values().filter(|p| host_of(&p.addr) == host).map(|p| p.id).collect();
+        for id in ids {
+            self.disconnect(id, DisconnectReason::Banned { duration_s }, now_ms);
+        }
+    }
+
+    /// Milliseconds left of `host`'s ban at `now_ms`, if it is banned.
+    fn ban_remaining_ms(&self, host: &str, now_ms: u64) -> Option<u64> {
+        self.banned.get(host).filter(|&&until| until > now_ms).map(|until| until - now_ms)
+    }
+
+    /// Core `CreateNodeFromAcceptedSocket`: drops an inbound connection from a banned host
+    /// unless it has NoBan. Returns whether it did.
+    fn core_refuses_banned(&mut self, peer: PeerId, now_ms: u64) -> bool {
+        let Some(p) = self.peers.get(&peer) else { return false };
+        let host = host_of(&p.addr).to_string();
+        if self.config.profile != Profile::Core || self.is_noban(peer) || self.ban_remaining_ms(&host, now_ms).is_none() {
+            return false;
+        }
+        self.disconnect(peer, DisconnectReason::InboundBanned { host }, now_ms);
+        true
+    }
+
+    /// btcd `handleAddPeerMsg`: once the handshake is done, a peer (inbound or outbound) of a
+    /// banned host is disconnected; an expired ban is forgotten. Returns whether it was.
+    fn btcd_refuses_banned(&mut self, peer: PeerId, now_ms: u64) -> bool {
+        let Some(p) = self.peers.get(&peer) else { return false };
+        let host = host_of(&p.addr).to_string();
+        if self.config.profile != Profile::Btcd || !self.banned.contains_key(&host) {
+            return false;
+        }
+        match self.ban_remaining_ms(&host, now_ms) {
+            Some(remaining_ms) => {
+                let remaining_s = remaining_ms.div_ceil(1000);
+                self.disconnect(peer, DisconnectReason::StillBanned { host, remaining_s }, now_ms);
+                true
+            }
+            None => {
+                self.banned.remove(&host);
+                false
+            }
+        }
     }
 
     /// The connection ended without the node asking (remote close, reset, write failure).
@@ -1147,6 +1290,9 @@ impl Node {
             start_height: remote.start_height,
             user_agent: remote.user_agent,
         });
+        if self.btcd_refuses_banned(peer, now_ms) {
+            return;
+        }
         if profile == Profile::Core {
             // Core's first `SendMessages` pass after `fSuccessfullyConnected`: the ping, then
             // the initial `getheaders`. A new preferred peer may also let an overdue
@@ -1849,7 +1995,9 @@ impl Node {
         }
         if let Direction::Outbound(target) = p.direction {
             if self.discouraged.contains(host_of(&p.addr)) {
-                self.connections.abandon(target);
+                self.connections.abandon(target, now_ms, &self.config.timing);
+            } else if self.connections.is_automatic(target) {
+                self.connections.on_disconnected(target, now_ms, &self.config.timing);
             } else {
                 let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
                 self.event(Event::Reconnecting { addr: p.addr.clone(), retry_in_ms });
@@ -1873,9 +2021,22 @@ impl Node {
     }
 
     fn dial_due(&mut self, now_ms: u64) {
-        for (target, addr) in self.connections.due_dials(now_ms) {
-            self.event(Event::Dialing { addr: addr.clone() });
-            self.outputs.push_back(Output::Dial { target, addr });
+        // Automatic connections skip banned hosts, and under Core discouraged ones
+        // (`ThreadOpenConnections`); permanent targets are dialled regardless, as both do.
+        let (banned, discouraged) = (&self.banned, &self.discouraged);
+        let excluded = |addr: &str| {
+            let host = host_of(addr);
+            banned.get(host).is_some_and(|&until| until > now_ms) || discouraged.contains(host)
+        };
+        for due in self.connections.due_dials(now_ms, excluded) {
+            match due {
+                DueDial::Dial { target, addr } => {
+                    let automatic = self.connections.is_automatic(target);
+                    self.event(Event::Dialing { addr: addr.clone(), automatic });
+                    self.outputs.push_back(Output::Dial { target, addr });
+                }
+                DueDial::NoAddress { target } => self.handle_dial_failed(target, NO_ADDRESS_ERROR.to_string(), now_ms),
+            }
         }
     }
 
