@@ -11,6 +11,7 @@
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
 //! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
+//! | [`protocol::headers_presync`] | sans-IO | Bitcoin Core's low-work headers sync: PRESYNC with salted commitments, REDOWNLOAD, release to validation |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |

@@ -28,6 +28,8 @@
 //! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage; unconnecting headers get a `getheaders`; `time-too-new` is not punished |
 //! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
 //! | reconnect | `n × 5 s` up to 5 min | every 60 s; discouraged addresses never |
+//! | lagging outbound peers | kept | `ConsiderEviction`: a best known header below our tip's work for 20 min, then one `getheaders` and 2 min, disconnects; the first 4 outbound peers to show our tip's work are protected |
+//! | low-work chains | stored | below max(tip − 144 blocks, minimum chain work): a short message is ignored, a full one starts PRESYNC/REDOWNLOAD ([`headers_presync`]); nothing stored until the work is proven |
 //! | automatic outbound | failed dials replaced at once, after 25 in a row every 5 s | one attempt at a time, 500 ms apart |
 //! | manual bans | in memory; a banned peer is dropped when its handshake is done | persisted; a banned inbound peer is dropped at accept |
 
