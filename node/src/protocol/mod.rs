@@ -1425,8 +1425,10 @@ impl Node {
 
     /// Adds a `headers` message to the chain in `order`'s way (Core: proof of work and
     /// continuity of the whole message first; btcd: header by header), persists and reports
-    /// what changed. Returns the import outcome (`None` for an empty message).
-    fn import_headers(&mut self, peer: PeerId, headers: &[Header], now_ms: u64, order: Profile) -> Option<header_chain::Import> {
+    /// what changed. `received` is the size of the message that delivered them (a Core
+    /// low-work sync may release more headers at once, buffered from earlier messages).
+    /// Returns the import outcome (`None` for an empty message).
+    fn import_headers(&mut self, peer: PeerId, headers: &[Header], received: usize, now_ms: u64, order: Profile) -> Option<header_chain::Import> {
         let now_s = now_ms / 1000;
         let import = (!headers.is_empty()).then(|| match order {
             Profile::Core => self.chain.accept_headers(headers, now_s),
@@ -1443,7 +1445,6 @@ impl Node {
             self.event(tip);
         }
         let accepted = import.as_ref().map_or(0, |i| i.accepted);
-        let received = headers.len();
         self.event(Event::HeadersImported { peer, received, accepted, tip_height: self.chain.tip_height() });
         import
     }
@@ -1469,7 +1470,7 @@ impl Node {
             return;
         }
         self.sync.on_headers(peer, now_ms);
-        let import = self.import_headers(peer, &headers, now_ms, Profile::Btcd);
+        let import = self.import_headers(peer, &headers, headers.len(), now_ms, Profile::Btcd);
         if let Some(error) = import.and_then(|i| i.error) {
             self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
@@ -1559,7 +1560,7 @@ impl Node {
             self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
             return;
         }
-        let import = self.import_headers(peer, &headers, now_ms, Profile::Core);
+        let import = self.import_headers(peer, &headers, count, now_ms, Profile::Core);
         match import.and_then(|i| i.error) {
             None => {}
             Some(HeaderError::TimeTooNew { .. }) => return,
