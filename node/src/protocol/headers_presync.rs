@@ -149,11 +149,6 @@ impl HeadersPresync {
         self.current_height
     }
 
-    /// Work counted in PRESYNC so far.
-    pub fn presync_work(&self) -> Work {
-        self.current_chain_work
-    }
-
     /// Core `ProcessNextHeaders`: one non-empty `headers` message, `full` if it held 2000.
     pub fn process(&mut self, headers: &[Header], full: bool) -> Outcome {
         let mut outcome = Outcome::default();

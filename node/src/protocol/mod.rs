@@ -1699,15 +1699,12 @@ impl Node {
     /// Core `ProcessBlockAvailability`: a previously unknown announced block that is now known
     /// becomes the peer's best known header if it has at least as much work.
     fn core_process_block_availability(&mut self, peer: PeerId) {
-        let Some(p) = self.peers.get(&peer) else { return };
-        let Some(unknown) = p.last_unknown_block else { return };
-        let Some(entry) = self.chain.get(&unknown) else { return };
-        let better = p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| entry.chainwork >= best.chainwork);
-        if let Some(p) = self.peers.get_mut(&peer) {
-            if better {
-                p.best_known_block = Some(unknown);
+        let Some(unknown) = self.peers.get(&peer).and_then(|p| p.last_unknown_block) else { return };
+        if self.chain.contains(&unknown) {
+            self.core_raise_best_known(peer, unknown);
+            if let Some(p) = self.peers.get_mut(&peer) {
+                p.last_unknown_block = None;
             }
-            p.last_unknown_block = None;
         }
     }
 
@@ -1715,18 +1712,20 @@ impl Node {
     /// best known one replaces it; an unknown one is remembered until it becomes known.
     fn core_update_block_availability(&mut self, peer: PeerId, hash: BlockHash) {
         self.core_process_block_availability(peer);
-        let Some(p) = self.peers.get(&peer) else { return };
-        let update = match self.chain.get(&hash) {
-            Some(entry) => p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| entry.chainwork >= best.chainwork),
-            None => false,
-        };
-        let known = self.chain.contains(&hash);
-        if let Some(p) = self.peers.get_mut(&peer) {
-            if update {
-                p.best_known_block = Some(hash);
-            } else if !known {
-                p.last_unknown_block = Some(hash);
-            }
+        if self.chain.contains(&hash) {
+            self.core_raise_best_known(peer, hash);
+        } else if let Some(p) = self.peers.get_mut(&peer) {
+            p.last_unknown_block = Some(hash);
+        }
+    }
+
+    /// Makes the known header `hash` the peer's best known header if it has at least the work
+    /// of the current one (Core's `>=` in both availability functions).
+    fn core_raise_best_known(&mut self, peer: PeerId, hash: BlockHash) {
+        let Some(work) = self.chain.get(&hash).map(|e| e.chainwork) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else { return };
+        if p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| work >= best.chainwork) {
+            p.best_known_block = Some(hash);
         }
     }
 
