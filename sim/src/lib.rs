@@ -9,6 +9,8 @@
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
 //! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
+//! | [`faults`] | what each configured fault did and whether it fired ([`faults::FaultReport`]) |
+//! | [`invariants`] | the invariants checked on every run and their [`invariants::Violation`]s |
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
@@ -24,6 +26,8 @@
 
 pub mod chain;
 pub mod fake_peer;
+pub mod faults;
+pub mod invariants;
 pub mod net;
 pub mod outcome;
 pub mod record;

@@ -35,6 +35,10 @@ pub struct RunResult {
     pub simulated_ms: u64,
     /// Real time the run took, in milliseconds (not part of the outcome).
     pub wall_ms: u64,
+    /// Every configured fault, with when it was applied, when it ended and when it fired.
+    pub faults: Vec<crate::faults::FaultReport>,
+    /// Every invariant checked, with its first violation if any.
+    pub invariants: Vec<crate::invariants::InvariantReport>,
 }
 
 /// Runs `scenario` (named `name` in the outcome) with `seed` (the scenario's own unless
@@ -204,7 +208,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         }
     }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms })
+    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: Vec::new(), invariants: Vec::new() })
 }
 
 /// Rows in the store and the hash of its top row, after re-checking linkage on load.
