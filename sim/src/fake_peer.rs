@@ -37,6 +37,7 @@ use node::wire::{
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use crate::scenario::MessageAction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
@@ -287,6 +288,8 @@ pub struct FakePeer {
     clock_s: fn() -> i64,
     connections: Cell<u64>,
     pings_sent: RefCell<Vec<PingSent>>,
+    /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
+    pub faults: crate::faults::PeerFaults,
 }
 
 /// Settings of a [`FakePeer`] other than its chain.
@@ -371,7 +374,14 @@ impl FakePeer {
             clock_s: settings.clock_s,
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
+            faults: crate::faults::PeerFaults::default(),
         }
+    }
+
+    /// The same peer applying `faults` to its messages and clock.
+    pub fn with_faults(mut self, faults: crate::faults::PeerFaults) -> FakePeer {
+        self.faults = faults;
+        self
     }
 
     /// Every `ping` this peer wrote inside a simulation, over all its connections, in order
@@ -401,31 +411,36 @@ impl FakePeer {
     /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind; a btcd peer sends an empty
     /// `headers` there instead (`locateInventory` finds nothing).
     pub fn headers_for(&self, request: &GetHeadersMessage) -> Option<Vec<Header>> {
+        let (chain, hash_to_height) = self.faults.serving_chain().unwrap_or((&self.chain, &self.hash_to_height));
         if request.locator_hashes.is_empty() {
-            return match (self.hash_to_height.get(&request.stop_hash), self.profile) {
-                (Some(height), _) => Some(vec![self.chain[*height as usize]]),
+            return match (hash_to_height.get(&request.stop_hash), self.profile) {
+                (Some(height), _) => {
+                    self.faults.on_headers_served(*height as usize, 1);
+                    Some(vec![chain[*height as usize]])
+                }
                 (None, Profile::Btcd) => Some(Vec::new()),
                 (None, Profile::Core) => None,
             };
         }
-        let start = self.start_index(&request.locator_hashes);
+        let start = self.start_index(chain, hash_to_height, &request.locator_hashes);
         let mut out = Vec::new();
-        for header in self.chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX) {
+        for header in chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX) {
             out.push(*header);
             if header.block_hash() == request.stop_hash {
                 break;
             }
         }
+        self.faults.on_headers_served(start, out.len());
         Some(out)
     }
 
     /// Index in `chain` of the first header to serve after `locator` (see
     /// [`FakePeer::headers_for`]).
-    fn start_index(&self, locator: &[BlockHash]) -> usize {
-        let base = (self.first_height > 0).then(|| self.chain.first().map(|h| h.prev_blockhash)).flatten();
+    fn start_index(&self, chain: &[Header], hash_to_height: &BTreeMap<BlockHash, u32>, locator: &[BlockHash]) -> usize {
+        let base = (self.first_height > 0).then(|| chain.first().map(|h| h.prev_blockhash)).flatten();
         locator
             .iter()
-            .find_map(|hash| match self.hash_to_height.get(hash) {
+            .find_map(|hash| match hash_to_height.get(hash) {
                 Some(index) => Some(*index as usize + 1),
                 None => (Some(*hash) == base).then_some(0),
             })
@@ -439,7 +454,7 @@ impl FakePeer {
     }
 
     fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
-        let now_s = (self.clock_s)();
+        let now_s = (self.clock_s)().saturating_add(self.faults.version_offset_s());
         let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let services = ServiceFlags::from(self.services);
         let mut version = VersionMessage::new(
@@ -484,6 +499,7 @@ struct Conn<S> {
     decoder: FrameDecoder,
     magic: Magic,
     buf: Vec<u8>,
+    peer: Rc<FakePeer>,
 }
 
 impl<S: AsyncRead + AsyncWrite> Conn<S> {
@@ -506,7 +522,64 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
         self.send_bytes(&wire::encode(self.magic, message)).await
     }
 
-    async fn send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+    /// Sends one whole frame, through the peer's message faults.
+    async fn send_bytes(&mut self, frame: &[u8]) -> io::Result<()> {
+        let command = frame.get(4..16).map(|c| String::from_utf8_lossy(c).trim_end_matches('\0').to_string());
+        let action = command.and_then(|command| self.peer.faults.on_send(&command));
+        let half = frame.len() / 2;
+        match action {
+            None => self.write_raw(frame).await,
+            Some(MessageAction::Drop) => Ok(()),
+            Some(MessageAction::DelayMs(ms)) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                self.write_raw(frame).await
+            }
+            Some(MessageAction::Duplicate) => {
+                self.write_raw(frame).await?;
+                self.write_raw(frame).await
+            }
+            Some(MessageAction::Truncate { bytes }) => {
+                let cut = usize::try_from(bytes).unwrap_or(usize::MAX).min(frame.len().saturating_sub(1)).max(1);
+                self.write_raw(&frame[..cut]).await
+            }
+            Some(MessageAction::CorruptChecksum) => {
+                let mut corrupted = frame.to_vec();
+                for byte in corrupted.iter_mut().skip(20).take(4) {
+                    *byte = !*byte;
+                }
+                self.write_raw(&corrupted).await
+            }
+            Some(MessageAction::Split { chunk_bytes, gap_ms }) => {
+                let chunk = usize::try_from(chunk_bytes).unwrap_or(usize::MAX).max(1);
+                for (i, part) in frame.chunks(chunk).enumerate() {
+                    if i > 0 {
+                        tokio::time::sleep(Duration::from_millis(gap_ms)).await;
+                    }
+                    self.write_raw(part).await?;
+                }
+                Ok(())
+            }
+            Some(MessageAction::CloseFin) => {
+                self.write_raw(&frame[..half]).await?;
+                self.writer.shutdown().await?;
+                // Read until the node closes too, so nothing is left unread (no reset).
+                let mut scratch = vec![0u8; 64 * 1024];
+                while self.reader.read(&mut scratch).await? > 0 {}
+                Err(io::Error::new(io::ErrorKind::ConnectionAborted, "closed by a close_fin fault"))
+            }
+            Some(MessageAction::CloseReset) => {
+                self.write_raw(&frame[..half]).await?;
+                // Take one byte of the node's next segment and drop the socket with the rest
+                // unread: the close is then a reset.
+                let mut one = [0u8; 1];
+                let _ = self.reader.read(&mut one).await?;
+                Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset by a close_reset fault"))
+            }
+        }
+    }
+
+    /// Writes bytes as they are (part of a frame, or a whole one), bypassing message faults.
+    async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.writer.write_all(bytes).await?;
         self.writer.flush().await
     }
@@ -525,7 +598,8 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 /// I/O errors of the connection; they only end this connection.
 pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<FakePeer>, dialled_out: bool) -> io::Result<()> {
     let (reader, writer) = tokio::io::split(stream);
-    let mut conn = Conn { reader, writer, decoder: FrameDecoder::new(peer.magic), magic: peer.magic, buf: vec![0; 64 * 1024] };
+    let mut conn =
+        Conn { reader, writer, decoder: FrameDecoder::new(peer.magic), magic: peer.magic, buf: vec![0; 64 * 1024], peer: peer.clone() };
     let connection = peer.connections.get();
     peer.connections.set(connection + 1);
     let mut rng = ChaCha8Rng::from_seed(connection_seed(peer.seed, &peer.name, connection));
@@ -678,7 +752,7 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
                     }
                     Behaviour::CloseMidBatch { batch } if batch == replies => {
                         let frame = wire::encode(peer.magic, NetworkMessage::Headers(headers));
-                        conn.send_bytes(&frame[..frame.len() / 2]).await?;
+                        conn.write_raw(&frame[..frame.len() / 2]).await?;
                         conn.writer.shutdown().await?;
                         return Ok(());
                     }
@@ -795,9 +869,9 @@ fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
                     let frame = frame_of(send, peer, rng, shift, junk)?;
                     note_if_ping(send, peer, shift);
                     let cut = usize::try_from(*first_bytes).unwrap_or(usize::MAX).min(frame.len());
-                    conn.send_bytes(&frame[..cut]).await?;
+                    conn.write_raw(&frame[..cut]).await?;
                     tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
-                    conn.send_bytes(&frame[cut..]).await?;
+                    conn.write_raw(&frame[cut..]).await?;
                 }
                 Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                 Step::Close => {

@@ -12,6 +12,7 @@ use node::store::Store;
 use node::Config;
 
 use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
+use crate::faults::{FaultReport, PeerFaults};
 use crate::net::TurmoilNetwork;
 use crate::outcome::Outcome;
 use crate::scenario::{Fault, Scenario};
@@ -98,7 +99,9 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             clock_s: fake_peer::turmoil_clock_s,
             profile: spec.profile.profile(),
         };
-        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings));
+        let first_height = settings.first_height;
+        let faults = PeerFaults::new(&spec.name, &scenario.faults, &chain, first_height, Some(recorder.clone()));
+        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings).with_faults(faults));
         ping_logs.push(peer.clone());
         fakes.push((spec, peer));
     }
@@ -157,31 +160,52 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         }
     }
 
-    let mut faults = scenario.faults.clone();
-    faults.sort_by_key(|f| f.at_ms);
-    let mut next_fault = 0;
+    // The link and host faults as a timeline of applications and undos (`for_ms`), in time
+    // order, ties in the order of the scenario's list (applications before undos).
     let end = Duration::from_secs(scenario.duration_s);
+    let end_ms = scenario.duration_s * 1000;
+    let mut reports: Vec<FaultReport> = scenario
+        .faults
+        .iter()
+        .enumerate()
+        .map(|(index, step)| FaultReport {
+            index,
+            label: step.fault.label(),
+            hosts: step.fault.hosts().into_iter().cloned().collect(),
+            start_ms: step.at_ms,
+            end_ms: step.for_ms.map(|f| step.at_ms.saturating_add(f)).filter(|&e| e <= end_ms),
+            fired_at_ms: None,
+        })
+        .collect();
+    let mut timeline: Vec<(u64, bool, usize)> = Vec::new();
+    for (index, step) in scenario.faults.iter().enumerate() {
+        if is_peer_side(&step.fault) {
+            continue;
+        }
+        timeline.push((step.at_ms, false, index));
+        if let Some(for_ms) = step.for_ms {
+            timeline.push((step.at_ms.saturating_add(for_ms), true, index));
+        }
+    }
+    timeline.sort();
+    let mut next = 0;
     while sim.elapsed() < end {
         let elapsed_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
-        while next_fault < faults.len() && faults[next_fault].at_ms <= elapsed_ms {
-            let fault = &faults[next_fault].fault;
-            recorder.borrow_mut().note(elapsed_ms, format!("fault {}", describe(fault)));
-            match fault {
-                Fault::Partition(l) => sim.partition(l.a.as_str(), l.b.as_str()),
-                Fault::Repair(l) => sim.repair(l.a.as_str(), l.b.as_str()),
-                Fault::Hold(l) => sim.hold(l.a.as_str(), l.b.as_str()),
-                Fault::Release(l) => sim.release(l.a.as_str(), l.b.as_str()),
-                Fault::Crash(host) => sim.crash(host.as_str()),
-                Fault::Restart(host) => sim.bounce(host.as_str()),
-                Fault::Ban(ban) => {
-                    let command = Command::Ban { host: ban.host.clone(), duration: Duration::from_secs(ban.duration_s) };
-                    let delivered = commands.borrow().as_ref().is_some_and(|tx| tx.send(command).is_ok());
-                    if !delivered {
-                        recorder.borrow_mut().note(elapsed_ms, "fault ban not delivered: the node is not running".to_string());
-                    }
-                }
+        while next < timeline.len() && timeline[next].0 <= elapsed_ms {
+            let (_, undo, index) = timeline[next];
+            let fault = &scenario.faults[index].fault;
+            let fired = if undo {
+                recorder.borrow_mut().note(elapsed_ms, format!("fault end {}", fault.label()));
+                undo_fault(&mut sim, fault, scenario);
+                false
+            } else {
+                recorder.borrow_mut().note(elapsed_ms, format!("fault {}", fault.label()));
+                apply_fault(&mut sim, fault, &commands, &recorder, elapsed_ms)
+            };
+            if fired {
+                reports[index].fired_at_ms.get_or_insert(elapsed_ms);
             }
-            next_fault += 1;
+            next += 1;
         }
         sim.step().map_err(|e| SimError::Simulation(e.to_string()))?;
     }
@@ -190,11 +214,18 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     drop(sim);
 
     let (stored_rows, stored_tip_hash) = read_store(&datadir.path().join("headers.sqlite"), network)?;
+    let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
+    for peer in &ping_logs {
+        for (index, at_ms) in peer.faults.fired() {
+            if let Some(report) = reports.get_mut(index) {
+                report.fired_at_ms.get_or_insert(at_ms);
+            }
+        }
+    }
+    drop(ping_logs);
     let recorder = Rc::try_unwrap(recorder)
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
-    let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
-    drop(ping_logs);
     let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash, pings_sent);
     let mut failures = outcome.check(&scenario.expect);
     for needle in &scenario.expect.trace_contains {
@@ -207,8 +238,13 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             failures.push(format!("trace line at {} ms contains {needle:?}: {}", line.at_ms, line.text));
         }
     }
+    for report in &reports {
+        if report.fired_at_ms.is_none() {
+            failures.push(format!("fault {} `{}` (at {} ms) never fired", report.index, report.label, report.start_ms));
+        }
+    }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: Vec::new(), invariants: Vec::new() })
+    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: reports, invariants: Vec::new() })
 }
 
 /// Rows in the store and the hash of its top row, after re-checking linkage on load.
@@ -222,14 +258,63 @@ fn read_store(path: &Path, network: bitcoin::Network) -> Result<(u64, String), S
     Ok((headers.len() as u64, tip))
 }
 
-fn describe(fault: &Fault) -> String {
+/// Whether a fake peer applies the fault itself (message and clock faults), rather than the
+/// runner through turmoil or the node's command queue.
+fn is_peer_side(fault: &Fault) -> bool {
+    matches!(fault, Fault::Message(_) | Fault::VersionTimeSkew(_) | Fault::HeaderTimeSkew(_))
+}
+
+/// Applies a link, host or ban fault now; returns whether it took effect (a crash of a host
+/// that is not running, or a ban while the node is down, does not).
+fn apply_fault(
+    sim: &mut turmoil::Sim<'_>,
+    fault: &Fault,
+    commands: &Rc<RefCell<Option<UnboundedSender<Command>>>>,
+    recorder: &Rc<RefCell<Recorder>>,
+    elapsed_ms: u64,
+) -> bool {
     match fault {
-        Fault::Partition(l) => format!("partition {} {}", l.a, l.b),
-        Fault::Repair(l) => format!("repair {} {}", l.a, l.b),
-        Fault::Hold(l) => format!("hold {} {}", l.a, l.b),
-        Fault::Release(l) => format!("release {} {}", l.a, l.b),
-        Fault::Crash(h) => format!("crash {h}"),
-        Fault::Restart(h) => format!("restart {h}"),
-        Fault::Ban(ban) => format!("ban {} duration_s={}", ban.host, ban.duration_s),
+        Fault::Partition(l) => sim.partition(l.a.as_str(), l.b.as_str()),
+        Fault::Repair(l) => sim.repair(l.a.as_str(), l.b.as_str()),
+        Fault::PartitionOneway(o) => sim.partition_oneway(o.from.as_str(), o.to.as_str()),
+        Fault::RepairOneway(o) => sim.repair_oneway(o.from.as_str(), o.to.as_str()),
+        Fault::Hold(l) => sim.hold(l.a.as_str(), l.b.as_str()),
+        Fault::Release(l) => sim.release(l.a.as_str(), l.b.as_str()),
+        Fault::Latency(l) => sim.set_link_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(l.latency_ms)),
+        Fault::Loss(l) => sim.set_link_fail_rate(l.a.as_str(), l.b.as_str(), f64::from(l.per_mille) / 1000.0),
+        Fault::Crash(host) => {
+            if !sim.is_host_running(host.as_str()) {
+                recorder.borrow_mut().note(elapsed_ms, format!("fault crash {host} not applied: it is not running"));
+                return false;
+            }
+            sim.crash(host.as_str());
+        }
+        Fault::Restart(host) => sim.bounce(host.as_str()),
+        Fault::Ban(ban) => {
+            let command = Command::Ban { host: ban.host.clone(), duration: Duration::from_secs(ban.duration_s) };
+            let delivered = commands.borrow().as_ref().is_some_and(|tx| tx.send(command).is_ok());
+            if !delivered {
+                recorder.borrow_mut().note(elapsed_ms, "fault ban not delivered: the node is not running".to_string());
+                return false;
+            }
+        }
+        Fault::Message(_) | Fault::VersionTimeSkew(_) | Fault::HeaderTimeSkew(_) => return false,
+    }
+    true
+}
+
+/// Undoes a fault at the end of its `for_ms`.
+fn undo_fault(sim: &mut turmoil::Sim<'_>, fault: &Fault, scenario: &Scenario) {
+    match fault {
+        Fault::Partition(l) => sim.repair(l.a.as_str(), l.b.as_str()),
+        Fault::PartitionOneway(o) => sim.repair_oneway(o.from.as_str(), o.to.as_str()),
+        Fault::Hold(l) => sim.release(l.a.as_str(), l.b.as_str()),
+        Fault::Crash(host) => sim.bounce(host.as_str()),
+        Fault::Latency(l) => {
+            sim.set_link_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(scenario.latency_ms_min));
+            sim.set_link_max_message_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(scenario.latency_ms_max));
+        }
+        Fault::Loss(l) => sim.set_link_fail_rate(l.a.as_str(), l.b.as_str(), 0.0),
+        _ => {}
     }
 }
