@@ -124,6 +124,28 @@ impl Network for TcpNetwork {
 pub trait EventSink {
     /// Called in order for each event; `node` is the state after it.
     fn record(&mut self, now_ms: u64, event: &Event, node: &Node);
+
+    /// Called once `update` is committed to the store (its transaction finished). The
+    /// simulator's invariants keep a model of the store from these; the default does nothing.
+    fn persisted(&mut self, _now_ms: u64, _update: &ChainUpdate) {}
+
+    /// Called after a frame joined `peer`'s outbound queue, with the queue's depth in messages
+    /// and bytes and its bounds (`Config::outbound_queue_messages_max`,
+    /// `Config::outbound_queue_bytes_max`); the default does nothing.
+    fn outbound_queued(&mut self, _peer: PeerId, _depth: QueueDepth) {}
+}
+
+/// The depth of one peer's outbound queue and its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Frames waiting.
+    pub messages: usize,
+    /// The most frames it may hold.
+    pub messages_max: usize,
+    /// Bytes waiting.
+    pub bytes: usize,
+    /// The most bytes it may hold.
+    pub bytes_max: usize,
 }
 
 /// What can stop the node.
@@ -383,6 +405,13 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
                         node.handle_queue_full(peer, self.clock.now_ms());
                     } else {
                         handle.queued_bytes.set(queued);
+                        let depth = QueueDepth {
+                            messages: handle.out.max_capacity() - handle.out.capacity(),
+                            messages_max: self.queue_messages_max,
+                            bytes: queued,
+                            bytes_max: self.queue_bytes_max,
+                        };
+                        self.sink.outbound_queued(peer, depth);
                     }
                 }
                 Output::Disconnect { peer, .. } => self.close(peer),
@@ -396,7 +425,10 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
                         let _ = tx.send(CoreInput::Dialed { target, addr, result }).await;
                     });
                 }
-                Output::Persist(update) => self.store.apply(&update)?,
+                Output::Persist(update) => {
+                    self.store.apply(&update)?;
+                    self.sink.persisted(self.clock.now_ms(), &update);
+                }
                 Output::PersistBan(ban) => self.store.ban(&ban)?,
                 Output::Event(event) => self.sink.record(self.clock.now_ms(), &event, node),
             }

@@ -13,6 +13,7 @@ use node::Config;
 
 use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
 use crate::faults::{FaultReport, PeerFaults};
+use crate::invariants::{self, Checker};
 use crate::net::TurmoilNetwork;
 use crate::outcome::Outcome;
 use crate::scenario::{Fault, Scenario};
@@ -116,6 +117,11 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         config.checkpoints.push((checkpoint.height, header.block_hash()));
     }
     let node_recorder = recorder.clone();
+    let checker = Rc::new(RefCell::new(Checker::new(seed, epoch_ms, config.timing.clone(), config.profile)));
+    let node_checker = checker.clone();
+    let chains: Vec<Vec<bitcoin::block::Header>> = fakes.iter().map(|(_, peer)| peer.chain.clone()).collect();
+    let liveness = invariants::liveness(scenario, &chains, &config.timing);
+    let trusted_start = config.trusted_start;
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
     config.noban = scenario.node.noban.clone();
     if let Some(work) = &scenario.node.minimum_chain_work {
@@ -127,13 +133,14 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     sim.host("node", move || {
         let config = config.clone();
         let recorder = node_recorder.clone();
+        let checker = node_checker.clone();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         *node_commands.borrow_mut() = Some(tx);
         async move {
             let now = turmoil::since_epoch().unwrap_or_default();
             recorder.borrow_mut().start_run();
             let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
-            let mut sink = SimSink(recorder);
+            let mut sink = SimSink { recorder, checker: Some(checker) };
             runtime::run_with_commands(TurmoilNetwork, config, clock, &mut sink, std::future::pending(), rx).await?;
             Ok(())
         }
@@ -205,7 +212,13 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             if fired {
                 reports[index].fired_at_ms.get_or_insert(elapsed_ms);
             }
+            if !undo && matches!(fault, Fault::Crash(host) if host == "node") {
+                checker.borrow_mut().node_stopped();
+            }
             next += 1;
+        }
+        if elapsed_ms % 1000 < scenario.tick_ms {
+            checker.borrow_mut().check_deadlines(epoch_ms + elapsed_ms);
         }
         sim.step().map_err(|e| SimError::Simulation(e.to_string()))?;
     }
@@ -213,7 +226,10 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     // Dropping the world stops every host and closes the node's store.
     drop(sim);
 
-    let (stored_rows, stored_tip_hash) = read_store(&datadir.path().join("headers.sqlite"), network)?;
+    let stored = read_store(&datadir.path().join("headers.sqlite"), network)?;
+    let (stored_rows, stored_tip_hash) = (stored.len() as u64, stored.last().map(|h| h.block_hash().to_string()).unwrap_or_default());
+    let end_s = (epoch_ms + simulated_ms) / 1000;
+    let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
     let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
     for peer in &ping_logs {
         for (index, at_ms) in peer.faults.fired() {
@@ -226,6 +242,11 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     let recorder = Rc::try_unwrap(recorder)
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
+    let checker = Rc::try_unwrap(checker)
+        .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
+        .into_inner();
+    let stored_hashes: Vec<bitcoin::BlockHash> = stored.iter().map(|h| h.block_hash()).collect();
+    let invariants = checker.finish(simulated_ms, &stored_hashes, stored_valid, liveness);
     let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash, pings_sent);
     let mut failures = outcome.check(&scenario.expect);
     for needle in &scenario.expect.trace_contains {
@@ -238,24 +259,58 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             failures.push(format!("trace line at {} ms contains {needle:?}: {}", line.at_ms, line.text));
         }
     }
+    for report in &invariants {
+        if let Some(violation) = &report.violation {
+            failures.push(violation.to_string());
+        }
+    }
     for report in &reports {
         if report.fired_at_ms.is_none() {
             failures.push(format!("fault {} `{}` (at {} ms) never fired", report.index, report.label, report.start_ms));
         }
     }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: reports, invariants: Vec::new() })
+    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: reports, invariants })
 }
 
-/// Rows in the store and the hash of its top row, after re-checking linkage on load.
-fn read_store(path: &Path, network: bitcoin::Network) -> Result<(u64, String), SimError> {
+/// The store's rows from the base up, after re-checking linkage on load (empty if there is
+/// no store).
+fn read_store(path: &Path, network: bitcoin::Network) -> Result<Vec<bitcoin::block::Header>, SimError> {
     if !path.exists() {
-        return Ok((0, String::new()));
+        return Ok(Vec::new());
     }
     let store = Store::open(path, network).map_err(|e| SimError::Datadir(e.to_string()))?;
-    let headers = store.load().map_err(|e| SimError::Datadir(format!("store after the run: {e}")))?;
-    let tip = headers.last().map(|h| h.block_hash().to_string()).unwrap_or_default();
-    Ok((headers.len() as u64, tip))
+    store.load().map_err(|e| SimError::Datadir(format!("store after the run: {e}")))
+}
+
+/// Re-validates stored rows with every header check (linkage, bits, proof of work, median
+/// time past, the future limit at `now_s`), as a fresh node would accept them from a peer.
+fn validate_stored(
+    network: bitcoin::Network,
+    trusted_start: Option<node::trusted_start::TrustedStart>,
+    stored: &[bitcoin::block::Header],
+    now_s: u64,
+) -> Result<(), String> {
+    use node::protocol::header_chain::HeaderChain;
+    let mut chain = match trusted_start {
+        Some(start) => HeaderChain::with_trusted_start(network, start).map_err(|e| e.to_string())?,
+        None => HeaderChain::new(network),
+    };
+    let Some(base) = stored.first() else { return Ok(()) };
+    if base.block_hash() != chain.base_hash() {
+        return Err(format!("the store's first row {} is not the base {}", base.block_hash(), chain.base_hash()));
+    }
+    let base_height = chain.base_height();
+    for (i, batch) in stored[1..].chunks(2000).enumerate() {
+        let import = chain.accept_headers(batch, now_s);
+        if let Some(error) = import.error {
+            return Err(format!("stored headers from height {} do not validate: {error}", base_height as usize + 1 + i * 2000));
+        }
+    }
+    if chain.tip_height() as usize != base_height as usize + stored.len() - 1 {
+        return Err(format!("the stored rows end at height {}, but they validate only to {}", base_height as usize + stored.len() - 1, chain.tip_height()));
+    }
+    Ok(())
 }
 
 /// Whether a fake peer applies the fault itself (message and clock faults), rather than the

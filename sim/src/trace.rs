@@ -271,19 +271,41 @@ fn first_locator_height(detail: &str) -> Option<String> {
 }
 
 /// The nonce of a rendered `ping` or `pong` (`nonce=0x…`).
-fn nonce_of(detail: &str) -> Option<u64> {
+pub(crate) fn nonce_of(detail: &str) -> Option<u64> {
     let hex = detail.split("nonce=0x").nth(1)?;
     let end = hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len());
     u64::from_str_radix(&hex[..end], 16).ok()
 }
 
-/// The node's event sink inside the simulator: forwards to a shared [`Recorder`].
+/// The node's event sink inside the simulator: forwards every event to a shared [`Recorder`]
+/// and, when given, to the run's invariant [`crate::invariants::Checker`].
 #[derive(Debug, Clone)]
-pub struct SimSink(pub Rc<RefCell<Recorder>>);
+pub struct SimSink {
+    /// The trace.
+    pub recorder: Rc<RefCell<Recorder>>,
+    /// The invariant checker, if any.
+    pub checker: Option<Rc<RefCell<crate::invariants::Checker>>>,
+}
 
 impl EventSink for SimSink {
-    fn record(&mut self, now_ms: u64, event: &Event, _node: &Node) {
-        self.0.borrow_mut().record(now_ms, event);
+    fn record(&mut self, now_ms: u64, event: &Event, node: &Node) {
+        self.recorder.borrow_mut().record(now_ms, event);
+        if let Some(checker) = &self.checker {
+            checker.borrow_mut().event(now_ms, event, node);
+        }
+    }
+
+    fn persisted(&mut self, _now_ms: u64, update: &node::protocol::header_chain::ChainUpdate) {
+        if let Some(checker) = &self.checker {
+            checker.borrow_mut().persisted(update);
+        }
+    }
+
+    fn outbound_queued(&mut self, peer: PeerId, depth: node::runtime::QueueDepth) {
+        if let Some(checker) = &self.checker {
+            let now_ms = checker.borrow().now_ms();
+            checker.borrow_mut().outbound_queued(now_ms, peer, depth);
+        }
     }
 }
 
