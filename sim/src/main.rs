@@ -5,6 +5,7 @@
 //! cargo run --release -p sim -- suite [--dir scenarios] [--snapshots snapshots]
 //! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
 //! cargo run --release -p sim -- explore --seeds 0..1000 [--jobs N] [--partition K/N] [--out DIR] [--stop-after-failures M]
+//! cargo run --release -p sim -- check-determinism scenarios/NAME.json --runs N [--seed S]
 //! ```
 
 use std::num::NonZeroUsize;
@@ -37,6 +38,9 @@ enum Command {
         /// Print the trace as JSON lines instead of text (with --trace).
         #[arg(long)]
         json: bool,
+        /// Write the whole trace as JSON lines to this file (used by `check-determinism`).
+        #[arg(long, hide = true, value_name = "FILE")]
+        trace_out: Option<PathBuf>,
     },
     /// Run the generated scenario of every seed in a range and report the failing seeds.
     ///
@@ -61,6 +65,20 @@ enum Command {
         /// Stop after M failures; the report then covers the seeds up to the M-th failing one.
         #[arg(long, value_name = "M", value_parser = parse_at_least_one)]
         stop_after_failures: Option<NonZeroUsize>,
+    },
+    /// Run one scenario in several separate processes and compare their traces line by line.
+    ///
+    /// Exit code 0: identical traces; 1: they differ (the first differing line is printed);
+    /// 2: bad arguments, or a run that could not be started or crashed.
+    CheckDeterminism {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// How many processes (at least 2).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+        runs: u32,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Serve a chain fixture as a fake btcd peer on real TCP (for trying the `node` binary).
     Serve {
@@ -125,10 +143,11 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
+        Command::Run { scenario, seed, trace, json, trace_out } => run_one(&scenario, seed, trace, json, trace_out.as_deref()),
         Command::Explore { seeds, jobs, partition, out, stop_after_failures } => {
             explore(seeds, jobs, partition, out, stop_after_failures)
         }
+        Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
@@ -426,7 +445,7 @@ fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
     run_scenario(&scenario, &name_of(path), seed)
 }
 
-fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool) -> ExitCode {
+fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: Option<&Path>) -> ExitCode {
     let result = match load_and_run(path, seed) {
         Ok(result) => result,
         Err(error) => {
@@ -434,6 +453,12 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool) -> ExitCode 
             return ExitCode::from(2);
         }
     };
+    if let Some(out) = trace_out {
+        if let Err(error) = std::fs::write(out, result.recorder.json_lines()) {
+            eprintln!("error: --trace-out {}: {error}", out.display());
+            return ExitCode::from(2);
+        }
+    }
     if trace {
         if json {
             print!("{}", result.recorder.json_lines());
@@ -484,6 +509,35 @@ fn explore(
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
+    // A clear error for a bad file before any process starts.
+    if let Err(error) = Scenario::load(path) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            eprintln!("error: cannot find this executable to re-run it: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let parallel = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    match sim::determinism::check(&exe, path, runs as usize, seed, parallel) {
+        Ok(report) => {
+            print!("{}", report.render());
+            match report.comparison {
+                sim::determinism::Comparison::Identical { .. } => ExitCode::SUCCESS,
+                sim::determinism::Comparison::Diverges { .. } => ExitCode::FAILURE,
             }
         }
         Err(error) => {
