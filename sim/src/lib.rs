@@ -17,6 +17,9 @@
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
+//! | [`generator`] | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
+//! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
+//! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
@@ -25,8 +28,11 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod determinism;
+pub mod explore;
 pub mod fake_peer;
 pub mod faults;
+pub mod generator;
 pub mod invariants;
 pub mod net;
 pub mod outcome;

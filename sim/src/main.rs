@@ -4,8 +4,11 @@
 //! cargo run --release -p sim -- run scenarios/NAME.json [--seed N] [--trace] [--json]
 //! cargo run --release -p sim -- suite [--dir scenarios] [--snapshots snapshots]
 //! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
+//! cargo run --release -p sim -- explore --seeds 0..1000 [--jobs N] [--partition K/N] [--out DIR] [--stop-after-failures M]
+//! cargo run --release -p sim -- check-determinism scenarios/NAME.json --runs N [--seed S]
 //! ```
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -35,6 +38,47 @@ enum Command {
         /// Print the trace as JSON lines instead of text (with --trace).
         #[arg(long)]
         json: bool,
+        /// Write the whole trace as JSON lines to this file (used by `check-determinism`).
+        #[arg(long, hide = true, value_name = "FILE")]
+        trace_out: Option<PathBuf>,
+    },
+    /// Run the generated scenario of every seed in a range and report the failing seeds.
+    ///
+    /// Each failing seed's scenario is written to DIR/explore-<seed>.json, and `sim run` on that
+    /// file reproduces the run. Exit code 0: every seed passed; 1: some failed; 2: bad
+    /// arguments or an I/O error.
+    Explore {
+        /// The seeds: A..B (B excluded) or A..=B (B included).
+        #[arg(long, value_name = "A..B")]
+        seeds: sim::explore::SeedRange,
+        /// Worker threads, each running one simulation at a time [default: the number of
+        /// available cores].
+        #[arg(long, value_name = "N", value_parser = parse_at_least_one)]
+        jobs: Option<NonZeroUsize>,
+        /// Run only partition K of N: the i-th seed of the range (from 0) belongs to partition
+        /// (i mod N) + 1, as in `cargo nextest run --partition count:K/N`.
+        #[arg(long, value_name = "K/N")]
+        partition: Option<sim::explore::Partition>,
+        /// Where failing seeds' scenarios are written (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "target/explore")]
+        out: PathBuf,
+        /// Stop after M failures; the report then covers the seeds up to the M-th failing one.
+        #[arg(long, value_name = "M", value_parser = parse_at_least_one)]
+        stop_after_failures: Option<NonZeroUsize>,
+    },
+    /// Run one scenario in several separate processes and compare their traces line by line.
+    ///
+    /// Exit code 0: identical traces; 1: they differ (the first differing line is printed);
+    /// 2: bad arguments, or a run that could not be started or crashed.
+    CheckDeterminism {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// How many processes (at least 2).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+        runs: u32,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Serve a chain fixture as a fake btcd peer on real TCP (for trying the `node` binary).
     Serve {
@@ -99,7 +143,11 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { scenario, seed, trace, json } => run_one(&scenario, seed, trace, json),
+        Command::Run { scenario, seed, trace, json, trace_out } => run_one(&scenario, seed, trace, json, trace_out.as_deref()),
+        Command::Explore { seeds, jobs, partition, out, stop_after_failures } => {
+            explore(seeds, jobs, partition, out, stop_after_failures)
+        }
+        Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
@@ -397,7 +445,7 @@ fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
     run_scenario(&scenario, &name_of(path), seed)
 }
 
-fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool) -> ExitCode {
+fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: Option<&Path>) -> ExitCode {
     let result = match load_and_run(path, seed) {
         Ok(result) => result,
         Err(error) => {
@@ -405,6 +453,12 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool) -> ExitCode 
             return ExitCode::from(2);
         }
     };
+    if let Some(out) = trace_out {
+        if let Err(error) = std::fs::write(out, result.recorder.json_lines()) {
+            eprintln!("error: --trace-out {}: {error}", out.display());
+            return ExitCode::from(2);
+        }
+    }
     if trace {
         if json {
             print!("{}", result.recorder.json_lines());
@@ -422,6 +476,74 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool) -> ExitCode 
         }
         println!("reproduce: {}", reproduce(path, result.outcome.seed));
         ExitCode::FAILURE
+    }
+}
+
+/// Parses a count of at least 1 (`--jobs`, `--stop-after-failures`).
+fn parse_at_least_one(s: &str) -> Result<NonZeroUsize, String> {
+    match s.parse::<usize>() {
+        Ok(n) => NonZeroUsize::new(n).ok_or_else(|| "must be at least 1".to_string()),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
+
+fn explore(
+    range: sim::explore::SeedRange,
+    jobs: Option<NonZeroUsize>,
+    partition: Option<sim::explore::Partition>,
+    out_dir: PathBuf,
+    stop_after_failures: Option<NonZeroUsize>,
+) -> ExitCode {
+    use sim::explore::{ExploreOptions, Partition, Sweep};
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+    let sweep = Sweep { range, partition: partition.unwrap_or(Partition::WHOLE) };
+    if sweep.is_empty() {
+        println!("explore {sweep}: this partition holds no seed of the range");
+        return ExitCode::SUCCESS;
+    }
+    let options = ExploreOptions { sweep, jobs, out_dir, stop_after_failures };
+    match sim::explore::explore(&options) {
+        Ok(report) => {
+            print!("{}", report.render());
+            if report.result.failures.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
+    // A clear error for a bad file before any process starts.
+    if let Err(error) = Scenario::load(path) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            eprintln!("error: cannot find this executable to re-run it: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let parallel = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    match sim::determinism::check(&exe, path, runs as usize, seed, parallel) {
+        Ok(report) => {
+            print!("{}", report.render());
+            match report.comparison {
+                sim::determinism::Comparison::Identical { .. } => ExitCode::SUCCESS,
+                sim::determinism::Comparison::Diverges { .. } => ExitCode::FAILURE,
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
     }
 }
 
