@@ -72,6 +72,9 @@ pub enum Behaviour {
     SilentAfterHandshake,
     /// Answers the first `getheaders`, then sends nothing at all (no pongs).
     SilentAfterFirstHeaders,
+    /// Serves its chain, but answers every `ping` with a `pong` whose nonce is one more than
+    /// the ping's (BIP 31 says it must echo the nonce).
+    WrongPongNonce,
     /// Answers every `getheaders` with an empty `headers` (and pongs every ping), whatever it
     /// advertised.
     EmptyHeaders,
@@ -720,7 +723,10 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
         };
         let Some(message) = message else { return Ok(()) };
         match message {
-            NetworkMessage::Ping(nonce) => conn.send(NetworkMessage::Pong(nonce)).await?,
+            NetworkMessage::Ping(nonce) => {
+                let reply = if peer.behaviour == Behaviour::WrongPongNonce { nonce.wrapping_add(1) } else { nonce };
+                conn.send(NetworkMessage::Pong(reply)).await?;
+            }
             NetworkMessage::Pong(nonce) if ping_outstanding == Some(nonce) => ping_outstanding = None,
             NetworkMessage::GetHeaders(request) => {
                 let locator_max = match peer.profile {

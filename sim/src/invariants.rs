@@ -76,7 +76,7 @@ pub const INVARIANTS: [(&str, &str); 10] = [
     (STORE_MATCHES_BEST_CHAIN, "after every event the store's top row is the node's best header: nothing from a rejected batch is stored, and no best-chain change is left unstored"),
     (TIP_WORK_INCREASES, "the best chain only ever moves to a chain with strictly more work"),
     (QUEUES_BOUNDED, "no peer's outbound queue exceeds its message or byte bound"),
-    (LOCATORS_WELL_FORMED, "every getheaders locator is a block locator: 12 consecutive heights, then doubling steps, ending at the base"),
+    (LOCATORS_WELL_FORMED, "every getheaders locator is a block locator (12 consecutive heights, then doubling steps, ending at the base), or Core's low-work sync form: one header, then the chain start's locator"),
     (DISCONNECTS_HAVE_REASONS, "every disconnect by the node carries a reason"),
     (DEADLINES_KEPT, "no peer stays connected past its handshake, idle, ping or stall deadline, and none is disconnected for one before it passed"),
     (REDIALS_BACK_OFF, "a permanent outbound target is never redialled sooner than the profile's retry interval after a failed dial or a lost connection"),
@@ -368,13 +368,14 @@ impl Checker {
         // A locator with hashes off our index (Core's low-work sync) or of one hash (btcd's
         // continuation `[best]`) is not a full block locator.
         let Some(heights) = heights else { return };
-        // Core's low-work headers sync asks with `[last header, chain start]`
-        // (`HeadersSyncState::NextHeadersRequestLocator`).
-        if heights.len() <= 1 || (heights.len() == 2 && heights[1] == base && heights[0] >= base) {
+        if heights.len() <= 1 {
             return;
         }
         let expected = Checker::expected_locator(heights[0], base);
-        if heights != expected {
+        // Core's low-work headers sync asks with the last header it received followed by the
+        // locator of the chain start (`HeadersSyncState::NextHeadersRequestLocator`).
+        let low_work_sync = heights[0] >= heights[1] && heights[1..] == Checker::expected_locator(heights[1], base)[..];
+        if heights != expected && !low_work_sync {
             self.violate(
                 LOCATORS_WELL_FORMED,
                 at_ms,
@@ -515,6 +516,16 @@ pub enum Liveness {
     },
 }
 
+/// Core's per-header part of the headers download timeout at the end of the run, at its
+/// largest: one `headers_download_timeout_per_header` per 600 s between the oldest header of
+/// any chain and the end (the node's `core_headers_sync_allowance_ms`).
+fn headers_download_allowance_ms(scenario: &crate::Scenario, chains: &[Vec<Header>], timing: &Timing) -> u64 {
+    let oldest_s = chains.iter().filter_map(|c| c.first()).map(|h| u64::from(h.time)).min().unwrap_or(0);
+    let end_s = scenario.epoch_s.saturating_add(scenario.duration_s);
+    let per_header_us = u64::try_from(timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
+    (per_header_us.saturating_mul(end_s.saturating_sub(oldest_s)) / 600).div_ceil(1000)
+}
+
 /// Total work of a chain from genesis (`chain[0]`).
 pub fn chain_work(chain: &[Header]) -> Work {
     let mut work = Work::from_be_bytes([0; 32]);
@@ -539,7 +550,8 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// where `give_up` is the longest time the profile keeps a peer that does not serve headers
 /// (btcd: the largest of the idle timeout, three stall response timeouts plus a stall tick,
 /// and the sync stall limit plus a sample interval; Core: the largest of the idle timeout,
-/// the ping timeout plus the ping interval, the headers download timeout for the chain, and
+/// the ping timeout plus the ping interval, the headers download timeout (its base plus one
+/// per-header allowance per 600 s from the oldest header to the end of the run), and
 /// the chain-sync timeout plus the headers response time) and `transfer` is one round trip
 /// at the worst latency, the peer's `headers_delay_ms` and 1 s of processing per 2000
 /// headers (plus one).
@@ -648,7 +660,7 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[Vec<Header>], timing: &Tim
             .max(ms(timing.sync_stall_max) + ms(timing.sync_stall_sample_interval)),
         Profile::Core => ms(timing.idle_timeout)
             .max(ms(timing.ping_timeout) + ms(timing.ping_interval))
-            .max(ms(timing.headers_download_timeout_base) + ms(timing.headers_download_timeout_per_header) * height)
+            .max(ms(timing.headers_download_timeout_base) + headers_download_allowance_ms(scenario, chains, timing))
             .max(ms(timing.chain_sync_timeout) + ms(timing.headers_response_time)),
     };
     let others = scenario.peers.len() as u64;

@@ -23,7 +23,7 @@
 //! | handshake | 30 s; a non-`version` first message, a known message before `verack` or a duplicate `version`/`verack` disconnect, with `reject` where encodable | 60 s; all of those are ignored |
 //! | liveness | idle 5 min; a ping every 2 min by ticker | nothing received or sent for 20 min; first ping at the handshake, the next 2 min after the pong; a ping unanswered 20 min disconnects |
 //! | `getheaders` deadline | `headers` due 90 s after the request, checked every 15 s | none per request; the initial sync must finish within 15 min + 1 ms per expected header when another outbound peer exists |
-//! | next batch | while our best header is below the sync peer's advertised height, locator `[best]` | iff the batch held 2000, full locator from its last header |
+//! | next batch | while our best header is below the sync peer's advertised height, locator `[best]` (the full locator from the batch's last header when that ended off our best chain) | iff the batch held 2000, full locator from its last header |
 //! | sync peer | random among peers advertising more than our best header; 3 min without progress replaces it | the first outbound peer to finish the handshake, whatever it advertises |
 //! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage; unconnecting headers get a `getheaders`; `time-too-new` is not punished |
 //! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
@@ -1480,7 +1480,18 @@ impl Node {
         }
         let advertised = self.peers.get(&peer).map_or(0, Peer::start_height);
         if i64::from(self.chain.tip_height()) < i64::from(advertised) {
-            let locator = vec![self.chain.tip_hash()];
+            // Departure from B26 (its F04 fragility): when the batch ended on a branch other
+            // than our best, the peer is walking its own chain up from our fork point and may
+            // not know our best header. `[best]` would make it answer from the fork point
+            // again, and `PushGetHeadersMsg` would then suppress the identical repeat, so the
+            // sync would stop for good. Ask with the full locator from the batch's last header
+            // instead, as Core does (found by `sim explore`, seed 5).
+            let last = headers.last().map(Header::block_hash).unwrap_or_else(|| self.chain.tip_hash());
+            let locator = if self.chain.active_height_of(&last).is_none() && self.chain.contains(&last) {
+                self.chain.locator_from(&last)
+            } else {
+                vec![self.chain.tip_hash()]
+            };
             self.send_getheaders(peer, locator, now_ms);
         } else {
             // The sync peer's advertised tip is reached: look for a higher peer.
