@@ -180,7 +180,11 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             label: step.fault.label(),
             hosts: step.fault.hosts().into_iter().cloned().collect(),
             start_ms: step.at_ms,
-            end_ms: step.for_ms.map(|f| step.at_ms.saturating_add(f)).filter(|&e| e <= end_ms),
+            end_ms: step
+                .for_ms
+                .map(|f| step.at_ms.saturating_add(f))
+                .or_else(|| undone_by_later_step(&scenario.faults, index))
+                .filter(|&e| e <= end_ms),
             fired_at_ms: None,
         })
         .collect();
@@ -311,6 +315,23 @@ fn validate_stored(
         return Err(format!("the stored rows end at height {}, but they validate only to {}", base_height as usize + stored.len() - 1, chain.tip_height()));
     }
     Ok(())
+}
+
+/// When a later step undoes fault `index` (a `repair` of its partition, a `release` of its
+/// hold, a `restart` after its crash, a `repair_oneway` of its one-way partition).
+fn undone_by_later_step(steps: &[crate::scenario::FaultStep], index: usize) -> Option<u64> {
+    let step = &steps[index];
+    steps.iter().skip(index + 1).filter(|later| later.at_ms >= step.at_ms).find_map(|later| {
+        let undoes = match (&step.fault, &later.fault) {
+            (Fault::Partition(a), Fault::Repair(b)) | (Fault::Hold(a), Fault::Release(b)) => {
+                (a.a == b.a && a.b == b.b) || (a.a == b.b && a.b == b.a)
+            }
+            (Fault::PartitionOneway(a), Fault::RepairOneway(b)) => a == b,
+            (Fault::Crash(a), Fault::Restart(b)) => a == b,
+            _ => false,
+        };
+        undoes.then_some(later.at_ms)
+    })
 }
 
 /// Whether a fake peer applies the fault itself (message and clock faults), rather than the
