@@ -17,6 +17,7 @@
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
+//! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
@@ -31,6 +32,7 @@ pub mod invariants;
 pub mod net;
 pub mod outcome;
 pub mod record;
+pub mod report;
 pub mod replay;
 pub mod runner;
 pub mod scenario;
