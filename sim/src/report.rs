@@ -75,6 +75,8 @@ const LANE_GAP_MAX_PX: i64 = 760;
 const DIAGRAM_WIDTH_PX: i64 = 1340;
 /// Height of one row (an arrow or a mark).
 const ROW_PX: i64 = 26;
+/// How far a fault span reaches beyond the outermost lanes it covers.
+const SPAN_PAD_PX: i64 = 80;
 /// Extra height where simulated time jumps by [`GAP_MIN_MS`] or more between two rows.
 const GAP_PX: i64 = 20;
 /// A jump in simulated time this long between two rows is shown as a gap.
@@ -429,7 +431,8 @@ fn is_keepalive(command: &str) -> bool {
     command == "ping" || command == "pong"
 }
 
-/// The rows of the diagram, before and after collapsing and eliding, with their counts.
+/// The diagram's rows (collapsed, then elided) and the counts the page states: messages in
+/// the trace, arrows after collapsing, and arrows and marks left out.
 #[derive(Debug)]
 struct Diagram {
     rows: Vec<Row>,
@@ -572,31 +575,33 @@ fn is_fault_mark(mark: &Mark) -> bool {
 
 /// Horizontal geometry of the lanes.
 struct Geometry {
-    gap: i64,
+    /// Distance between neighbouring lanes.
+    gap_px: i64,
     lanes: usize,
-    width: i64,
+    width_px: i64,
 }
 
 impl Geometry {
     fn new(lanes: usize) -> Geometry {
+        // With the node's lane alone, the gap is the room right of it for loops and marks.
         let gap = if lanes > 1 {
             let spread = (DIAGRAM_WIDTH_PX - TIME_COL_PX - 2 * LANE_MARGIN_PX) / (lanes as i64 - 1);
             spread.clamp(LANE_GAP_MIN_PX, LANE_GAP_MAX_PX)
         } else {
-            LANE_GAP_MIN_PX
+            LANE_GAP_MAX_PX
         };
         let last = TIME_COL_PX + LANE_MARGIN_PX + gap * (lanes.max(1) as i64 - 1);
         let width = last + if lanes > 1 { LANE_MARGIN_PX } else { gap + LANE_MARGIN_PX };
-        Geometry { gap, lanes, width }
+        Geometry { gap_px: gap, lanes, width_px: width }
     }
 
     fn x(&self, lane: usize) -> i64 {
-        TIME_COL_PX + LANE_MARGIN_PX + self.gap * lane as i64
+        TIME_COL_PX + LANE_MARGIN_PX + self.gap_px * lane as i64
     }
 
     /// Where text beside a mark on `lane` goes, its anchor and how many characters fit.
     fn beside(&self, lane: usize) -> (i64, &'static str, usize) {
-        let room = chars_in(self.gap - 30);
+        let room = chars_in(self.gap_px - 30);
         if lane + 1 == self.lanes && self.lanes > 1 {
             (self.x(lane) - 14, "end", room)
         } else {
@@ -649,7 +654,10 @@ impl Diagram {
         let elided = if self.elided_arrows + self.elided_marks == 0 {
             "nothing left out".to_string()
         } else {
-            format!("{} arrows and {} lane marks left out", self.elided_arrows, self.elided_marks)
+            format!(
+                "{} arrows and {} lane marks left out (<a href=\"#elided-1\">where</a>)",
+                self.elided_arrows, self.elided_marks
+            )
         };
         let _ = writeln!(
             out,
@@ -658,7 +666,7 @@ impl Diagram {
         );
 
         // Lane names, kept in view while scrolling.
-        let _ = writeln!(out, "<div class=\"lane-heads\"><svg width=\"{}\" height=\"40\" role=\"img\" aria-label=\"lanes\">", geometry.width);
+        let _ = writeln!(out, "<div class=\"lane-heads\"><svg width=\"{}\" height=\"40\" role=\"img\" aria-label=\"lanes\">", geometry.width_px);
         for (i, host) in lanes.iter().enumerate() {
             let what = if i == 0 {
                 format!("{} profile", scenario.node.profile.profile().as_str())
@@ -683,7 +691,7 @@ impl Diagram {
         let _ = writeln!(
             out,
             "<svg class=\"diagram\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"sequence diagram\">",
-            w = geometry.width
+            w = geometry.width_px
         );
         out.push_str(
             "<defs>\
@@ -701,7 +709,7 @@ impl Diagram {
                 let span_lanes: Vec<usize> = fault.hosts.iter().filter_map(|h| lane_of.get(h.as_str()).copied()).collect();
                 let low = span_lanes.iter().min().copied().unwrap_or(0);
                 let high = span_lanes.iter().max().copied().unwrap_or(lanes.len().saturating_sub(1));
-                (geometry.x(low) - 56, geometry.x(high) + 56)
+                (geometry.x(low) - SPAN_PAD_PX, geometry.x(high) + SPAN_PAD_PX)
             })
             .collect();
         for (n, fault) in faults.iter().enumerate() {
@@ -758,21 +766,23 @@ impl Diagram {
                 out,
                 "<g class=\"gap\" data-ms=\"{jump_ms}\"><line x1=\"{x1}\" y1=\"{mid}\" x2=\"{x2}\" y2=\"{mid}\"/><text x=\"{tx}\" y=\"{ty}\">+{s}</text></g>",
                 x1 = TIME_COL_PX - 4,
-                x2 = geometry.width - 8,
+                x2 = geometry.width_px - 8,
                 tx = TIME_COL_PX - 12,
                 ty = mid + 4,
                 s = seconds(*jump_ms),
             );
         }
 
+        let mut elided_n = 0;
         for (row, &top) in self.rows.iter().zip(&tops) {
             match row {
                 Row::Arrow(arrow) => render_arrow(out, arrow, top, &geometry, lane(&arrow.first.host)),
                 Row::Mark(mark) => render_mark(out, mark, top, &geometry, lane(&mark.host), faults, &spans_x),
                 Row::Elided { arrows, messages, marks, from_ms, to_ms } => {
+                    elided_n += 1;
                     let _ = writeln!(
                         out,
-                        "<g class=\"elided\" data-arrows=\"{arrows}\" data-messages=\"{messages}\" data-marks=\"{marks}\">\
+                        "<g class=\"elided\" id=\"elided-{elided_n}\" data-arrows=\"{arrows}\" data-messages=\"{messages}\" data-marks=\"{marks}\">\
                          <text class=\"time\" x=\"{tx}\" y=\"{ty}\">{from_ms} ms</text>\
                          <rect x=\"{rx}\" y=\"{ry}\" width=\"{rw}\" height=\"{rh}\" rx=\"3\"/>\
                          <text class=\"elided-text\" x=\"{cx}\" y=\"{ty}\">⋯ {messages} messages in {arrows} arrows and {marks} lane marks left out, {from_ms}–{to_ms} ms (sim run --trace prints them all) ⋯</text></g>",
@@ -780,7 +790,7 @@ impl Diagram {
                         ty = top + 17,
                         rx = TIME_COL_PX,
                         ry = top + 3,
-                        rw = geometry.width - TIME_COL_PX - 8,
+                        rw = geometry.width_px - TIME_COL_PX - 8,
                         rh = ROW_PX - 6,
                         cx = TIME_COL_PX + 12,
                     );
@@ -834,7 +844,7 @@ fn render_arrow(out: &mut String, arrow: &Arrow, top: i64, geometry: &Geometry, 
             y0 = line_y - 6,
             d = m.direction.as_str()
         );
-        write_label(out, from + 44, line_y + 2, "start", &m.command, &detail, chars_in(geometry.gap - 60));
+        write_label(out, from + 44, line_y + 2, "start", &m.command, &detail, chars_in(geometry.gap_px - 60));
     } else {
         let _ = write!(
             out,
@@ -1256,7 +1266,7 @@ header .intro { flex: 1 1 520px; min-width: 420px; }
 h1 { font-size: 22px; margin: 0 0 4px; font-family: "DejaVu Sans Mono", ui-monospace, monospace; }
 h2 { font-size: 17px; margin: 22px 0 6px; }
 .description { margin: 0 0 10px; color: #374151; max-width: 80ch; }
-dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 6px 18px; margin: 0; }
+dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(205px, 1fr)); gap: 6px 18px; margin: 0; }
 dl.facts div { min-width: 0; }
 dl.facts div:last-child { grid-column: 1 / -1; }
 dt { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
@@ -1280,6 +1290,8 @@ svg.diagram { display: block; }
 .arrow .shaft { stroke-width: 1.6; fill: none; }
 .arrow[data-direction="send"] .shaft { stroke: var(--send); } .arrow[data-direction="recv"] .shaft { stroke: var(--recv); }
 .head-send { fill: var(--send); } .head-recv { fill: var(--recv); }
+.label, .mark-text, .fault-label, .fault-end-text, .elided-text { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+.fault .fault-label, .fault-end-text { stroke: #fef3e2; }
 .label { font-size: 11px; }
 .label .cmd { font-weight: 700; }
 .arrow[data-direction="send"] .cmd { fill: var(--send); } .arrow[data-direction="recv"] .cmd { fill: var(--recv); }
