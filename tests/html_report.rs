@@ -258,9 +258,10 @@ fn a_browser_shows_the_runs_lanes_messages_fault_disconnect_tip_and_invariants()
     let ended = result.outcome.connections.iter().find(|c| c.end.as_deref().is_some_and(|e| e.starts_with("disconnected: "))).expect("a disconnect");
     let reason = ended.end.as_deref().and_then(|e| e.strip_prefix("disconnected: ")).unwrap_or_default();
     assert!(reason.starts_with("stalled: no `headers`"), "{reason}");
-    let disconnects = with_class("disconnect");
-    assert_eq!(disconnects.len(), 1, "{disconnects:?}");
-    let mark = disconnects[0];
+    let by_node: Vec<_> = with_class("disconnect").into_iter().filter(|d| d.attr("data-by") == "node").collect();
+    let ends_by_node = result.outcome.connections.iter().filter(|c| c.end.as_deref().is_some_and(|e| e.starts_with("disconnected: "))).count();
+    assert_eq!(by_node.len(), ends_by_node, "a mark per connection the node closed: {by_node:?}");
+    let mark = by_node.iter().find(|d| d.attr("data-peer") == format!("{}#{}", ended.host, ended.peer_id)).expect("the stall's mark");
     assert_eq!((mark.attr("data-host"), mark.attr("data-by"), mark.attr("data-reason")), ("peer1", "node", reason));
     assert_eq!(Some(mark.attr("data-at-ms").parse::<u64>().expect("data-at-ms")), ended.ended_at_ms);
     assert!(text_of(&dom, mark, "</g>").contains(reason), "the reason is shown");
