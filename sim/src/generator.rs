@@ -128,7 +128,7 @@ pub fn generate(seed: u64) -> Scenario {
                         _ => fork + draw.range(1, u64::from(height - fork).max(1)) as u32,
                     };
                     let fork_spec = ForkSpec { seed: main_seed, height: fork };
-                    ChainSpec::Regtest { height: own.max(fork + 1), seed: main_seed + u64::from(i) * 7919, fork: Some(fork_spec) }
+                    ChainSpec::Regtest { height: own.max(fork + 1), seed: main_seed + i * 7919, fork: Some(fork_spec) }
                 }
                 _ => {
                     behaviour = misbehaviour(&mut draw);

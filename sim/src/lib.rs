@@ -20,6 +20,7 @@
 //! | [`generator`] | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
+//! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
@@ -37,6 +38,7 @@ pub mod invariants;
 pub mod net;
 pub mod outcome;
 pub mod record;
+pub mod report;
 pub mod replay;
 pub mod runner;
 pub mod scenario;

@@ -1,7 +1,7 @@
 //! `sim`: run one scenario or the whole suite.
 //!
 //! ```text
-//! cargo run --release -p sim -- run scenarios/NAME.json [--seed N] [--trace] [--json]
+//! cargo run --release -p sim -- run scenarios/NAME.json [--seed N] [--trace] [--json] [--html PATH]
 //! cargo run --release -p sim -- suite [--dir scenarios] [--snapshots snapshots]
 //! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
 //! cargo run --release -p sim -- explore --seeds 0..1000 [--jobs N] [--partition K/N] [--out DIR] [--stop-after-failures M]
@@ -38,6 +38,10 @@ enum Command {
         /// Print the trace as JSON lines instead of text (with --trace).
         #[arg(long)]
         json: bool,
+        /// Also write a self-contained HTML page of the run (sequence diagram, faults,
+        /// disconnects, tip chart, invariants) to this file.
+        #[arg(long, value_name = "PATH")]
+        html: Option<PathBuf>,
         /// Write the whole trace as JSON lines to this file (used by `check-determinism`).
         #[arg(long, hide = true, value_name = "FILE")]
         trace_out: Option<PathBuf>,
@@ -143,7 +147,9 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Run { scenario, seed, trace, json, trace_out } => run_one(&scenario, seed, trace, json, trace_out.as_deref()),
+        Command::Run { scenario, seed, trace, json, trace_out, html } => {
+            run_one(&scenario, seed, trace, json, trace_out.as_deref(), html.as_deref())
+        }
         Command::Explore { seeds, jobs, partition, out, stop_after_failures } => {
             explore(seeds, jobs, partition, out, stop_after_failures)
         }
@@ -445,8 +451,15 @@ fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
     run_scenario(&scenario, &name_of(path), seed)
 }
 
-fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: Option<&Path>) -> ExitCode {
-    let result = match load_and_run(path, seed) {
+fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: Option<&Path>, html: Option<&Path>) -> ExitCode {
+    let scenario = match Scenario::load(path) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match run_scenario(&scenario, &name_of(path), seed) {
         Ok(result) => result,
         Err(error) => {
             eprintln!("error: {error}");
@@ -467,7 +480,18 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: O
         }
     }
     println!("{}", serde_json::to_string_pretty(&result.outcome).unwrap_or_default());
-    if result.failures.is_empty() {
+    let mut html_failed = false;
+    if let Some(out) = html {
+        let page = sim::report::html(&scenario, &name_of(path), &result);
+        match std::fs::write(out, page) {
+            Ok(()) => println!("wrote {}", out.display()),
+            Err(error) => {
+                eprintln!("error: cannot write the HTML report to {}: {error}", out.display());
+                html_failed = true;
+            }
+        }
+    }
+    let status = if result.failures.is_empty() {
         println!("PASS {} (seed {})", result.outcome.scenario, result.outcome.seed);
         ExitCode::SUCCESS
     } else {
@@ -476,6 +500,12 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: O
         }
         println!("reproduce: {}", reproduce(path, result.outcome.seed));
         ExitCode::FAILURE
+    };
+    // The run is reported either way; a report that could not be written is a usage error.
+    if html_failed {
+        ExitCode::from(2)
+    } else {
+        status
     }
 }
 
