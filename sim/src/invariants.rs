@@ -177,14 +177,10 @@ impl Checker {
         self.connections.clear();
     }
 
-    /// The current simulated time as the node's clock reads it (epoch plus elapsed).
-    pub fn now_ms(&self) -> u64 {
-        self.epoch_ms + crate::faults::sim_now_ms()
-    }
 
-    /// A frame joined a peer's outbound queue.
-    pub fn outbound_queued(&mut self, now_ms: u64, peer: PeerId, depth: QueueDepth) {
-        let at_ms = now_ms.saturating_sub(self.epoch_ms);
+    /// A frame joined a peer's outbound queue (now, in simulated time).
+    pub fn outbound_queued(&mut self, peer: PeerId, depth: QueueDepth) {
+        let at_ms = crate::faults::sim_now_ms();
         if depth.messages > depth.messages_max || depth.bytes > depth.bytes_max {
             let host = self.labels.get(&peer.0).cloned().unwrap_or_default();
             self.violate(
@@ -519,7 +515,7 @@ pub enum Liveness {
 /// Core's per-header part of the headers download timeout at the end of the run, at its
 /// largest: one `headers_download_timeout_per_header` per 600 s between the oldest header of
 /// any chain and the end (the node's `core_headers_sync_allowance_ms`).
-fn headers_download_allowance_ms(scenario: &crate::Scenario, chains: &[Vec<Header>], timing: &Timing) -> u64 {
+fn headers_download_allowance_ms(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timing) -> u64 {
     let oldest_s = chains.iter().filter_map(|c| c.first()).map(|h| u64::from(h.time)).min().unwrap_or(0);
     let end_s = scenario.epoch_s.saturating_add(scenario.duration_s);
     let per_header_us = u64::try_from(timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
@@ -555,7 +551,7 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// the chain-sync timeout plus the headers response time) and `transfer` is one round trip
 /// at the worst latency, the peer's `headers_delay_ms` and 1 s of processing per 2000
 /// headers (plus one).
-pub fn liveness(scenario: &crate::Scenario, chains: &[Vec<Header>], timing: &Timing) -> Liveness {
+pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timing) -> Liveness {
     use crate::scenario::Fault;
     let not = |why: &str| Liveness::NotApplicable(why.to_string());
     if scenario.node.trusted_start.is_some() {
@@ -627,7 +623,7 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[Vec<Header>], timing: &Tim
     }
     let handshake_ms = ms(timing.handshake_timeout);
     let mut best: Option<(String, Work, u64)> = None;
-    for (spec, chain) in scenario.peers.iter().zip(chains) {
+    for (spec, chain) in scenario.peers.iter().zip(chains.iter().copied()) {
         let name = spec.name.as_str();
         let dialled = scenario.node.connect.iter().any(|h| h == name) || scenario.node.addresses.iter().any(|h| h == name);
         let reachable = (dialled || (spec.dials_node && scenario.node.listen))

@@ -119,7 +119,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     let node_recorder = recorder.clone();
     let checker = Rc::new(RefCell::new(Checker::new(seed, epoch_ms, config.timing.clone(), config.profile)));
     let node_checker = checker.clone();
-    let chains: Vec<Vec<bitcoin::block::Header>> = fakes.iter().map(|(_, peer)| peer.chain.clone()).collect();
+    let chains: Vec<&[bitcoin::block::Header]> = fakes.iter().map(|(_, peer)| peer.chain.as_slice()).collect();
     let liveness = invariants::liveness(scenario, &chains, &config.timing);
     let trusted_start = config.trusted_start;
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
@@ -317,21 +317,13 @@ fn validate_stored(
     Ok(())
 }
 
-/// When a later step undoes fault `index` (a `repair` of its partition, a `release` of its
-/// hold, a `restart` after its crash, a `repair_oneway` of its one-way partition).
+/// When a later step undoes fault `index` ([`Fault::is_undone_by`]).
 fn undone_by_later_step(steps: &[crate::scenario::FaultStep], index: usize) -> Option<u64> {
     let step = &steps[index];
-    steps.iter().skip(index + 1).filter(|later| later.at_ms >= step.at_ms).find_map(|later| {
-        let undoes = match (&step.fault, &later.fault) {
-            (Fault::Partition(a), Fault::Repair(b)) | (Fault::Hold(a), Fault::Release(b)) => {
-                (a.a == b.a && a.b == b.b) || (a.a == b.b && a.b == b.a)
-            }
-            (Fault::PartitionOneway(a), Fault::RepairOneway(b)) => a == b,
-            (Fault::Crash(a), Fault::Restart(b)) => a == b,
-            _ => false,
-        };
-        undoes.then_some(later.at_ms)
-    })
+    steps[index + 1..]
+        .iter()
+        .find(|later| later.at_ms >= step.at_ms && step.fault.is_undone_by(&later.fault))
+        .map(|later| later.at_ms)
 }
 
 /// Whether a fake peer applies the fault itself (message and clock faults), rather than the

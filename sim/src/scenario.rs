@@ -465,6 +465,18 @@ impl Fault {
         )
     }
 
+    /// Whether `later` undoes this fault: a `repair` of its partition, a `release` of its
+    /// hold, a `repair_oneway` of its one-way partition, a `restart` after its crash.
+    pub fn is_undone_by(&self, later: &Fault) -> bool {
+        let same = |a: &Link, b: &Link| (a.a == b.a && a.b == b.b) || (a.a == b.b && a.b == b.a);
+        match (self, later) {
+            (Fault::Partition(a), Fault::Repair(b)) | (Fault::Hold(a), Fault::Release(b)) => same(a, b),
+            (Fault::PartitionOneway(a), Fault::RepairOneway(b)) => a == b,
+            (Fault::Crash(a), Fault::Restart(b)) => a == b,
+            _ => false,
+        }
+    }
+
     /// The hosts the fault names, in order.
     pub fn hosts(&self) -> Vec<&String> {
         match self {

@@ -303,8 +303,7 @@ impl EventSink for SimSink {
 
     fn outbound_queued(&mut self, peer: PeerId, depth: node::runtime::QueueDepth) {
         if let Some(checker) = &self.checker {
-            let now_ms = checker.borrow().now_ms();
-            checker.borrow_mut().outbound_queued(now_ms, peer, depth);
+            checker.borrow_mut().outbound_queued(peer, depth);
         }
     }
 }
