@@ -13,6 +13,7 @@
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
 //! | [`protocol::headers_presync`] | sans-IO | Bitcoin Core's low-work headers sync: PRESYNC with salted commitments, REDOWNLOAD, release to validation |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
+//! | [`deliberate_bugs`] | data | test-only deliberate bugs (feature `deliberate-bugs`), one chosen per thread, to measure what `sim explore` finds |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
 //! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, operator [`runtime::Command`]s, generic over [`runtime::Network`] |
@@ -24,6 +25,7 @@
 #![warn(missing_docs)]
 
 pub mod config;
+pub mod deliberate_bugs;
 pub mod protocol;
 pub mod runtime;
 pub mod store;

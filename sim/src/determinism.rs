@@ -147,12 +147,21 @@ pub enum DeterminismError {
 }
 
 /// Runs `scenario` (with `seed` instead of its own, if given) in `runs` child processes of
-/// `exe` (the `sim` binary), at most `parallel` at a time, and compares their traces.
+/// `exe` (the `sim` binary), at most `parallel` at a time, with the deliberate node bug `bug`
+/// active in each (`--bug`, a build with the `deliberate-bugs` feature), and compares their
+/// traces.
 ///
 /// # Errors
 /// [`DeterminismError`] when a child cannot be started, fails as a harness (exit code 2 or a
 /// crash; a scenario whose expectations fail still has a trace), or its trace cannot be read.
-pub fn check(exe: &Path, scenario: &Path, runs: usize, seed: Option<u64>, parallel: usize) -> Result<Report, DeterminismError> {
+pub fn check(
+    exe: &Path,
+    scenario: &Path,
+    runs: usize,
+    seed: Option<u64>,
+    bug: Option<node::deliberate_bugs::Bug>,
+    parallel: usize,
+) -> Result<Report, DeterminismError> {
     let dir = tempfile::tempdir().map_err(DeterminismError::TempDir)?;
     let paths: Vec<PathBuf> = (1..=runs).map(|run| dir.path().join(format!("run-{run}.jsonl"))).collect();
     let mut traces = Vec::with_capacity(runs);
@@ -164,6 +173,9 @@ pub fn check(exe: &Path, scenario: &Path, runs: usize, seed: Option<u64>, parall
             command.arg("run").arg(scenario).arg("--trace-out").arg(path);
             if let Some(seed) = seed {
                 command.arg("--seed").arg(seed.to_string());
+            }
+            if let Some(bug) = bug {
+                command.arg("--bug").arg(bug.name());
             }
             let child = command
                 .stdin(Stdio::null())

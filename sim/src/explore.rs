@@ -26,6 +26,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use node::deliberate_bugs::Bug;
 
 use crate::runner::{run_scenario, RunResult};
 use crate::scenario::Scenario;
@@ -232,13 +233,15 @@ pub struct SeedFailure {
     /// The generated scenario as pretty JSON (what `DIR/explore-<seed>.json` holds); `None`
     /// only if it could not be serialized.
     pub scenario_json: Option<String>,
+    /// The deliberate node bug that was active in the run ([`node::deliberate_bugs`]).
+    pub bug: Option<Bug>,
 }
 
 impl SeedFailure {
     fn new(seed: u64, group: Option<String>, messages: Vec<String>, scenario_json: Option<String>) -> SeedFailure {
         let first = messages.first().map_or("", String::as_str);
         let group = group.unwrap_or_else(|| first.split(':').next().unwrap_or(first).trim().to_string());
-        SeedFailure { seed, group, messages, scenario_json }
+        SeedFailure { seed, group, messages, scenario_json, bug: node::deliberate_bugs::active() }
     }
 
     /// The first failure's text.
@@ -253,10 +256,15 @@ impl SeedFailure {
 
     /// The command that reproduces it: `sim run` on its scenario file, or, if there is no
     /// file, `sim explore` on this seed alone.
+    /// A run with a deliberate bug adds the feature and `--bug NAME`.
     pub fn reproduce(&self, out_dir: &Path) -> String {
+        let (features, bug) = match self.bug {
+            Some(bug) => (" --features deliberate-bugs", format!(" --bug {bug}")),
+            None => ("", String::new()),
+        };
         match self.scenario_json {
-            Some(_) => format!("cargo run --release -p sim -- run {}", self.scenario_path(out_dir).display()),
-            None => format!("cargo run --release -p sim -- explore --seeds {0}..={0}", self.seed),
+            Some(_) => format!("cargo run --release -p sim{features} -- run {}{bug}", self.scenario_path(out_dir).display()),
+            None => format!("cargo run --release -p sim{features} -- explore --seeds {0}..={0}{bug}", self.seed),
         }
     }
 
@@ -324,6 +332,9 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
 /// Errors of the explore driver itself (a failing seed is not one).
 #[derive(Debug, thiserror::Error)]
 pub enum ExploreError {
+    /// A deliberate bug was asked for in a build without them.
+    #[error(transparent)]
+    Bug(node::deliberate_bugs::NotCompiled),
     /// A file or folder could not be written.
     #[error("{path}: {source}")]
     Io {
@@ -456,6 +467,9 @@ pub struct ExploreOptions {
     pub out_dir: PathBuf,
     /// Stop after this many failures (see [`sweep_with`]).
     pub stop_after_failures: Option<NonZeroUsize>,
+    /// The deliberate node bug every run has active ([`node::deliberate_bugs`]; needs the
+    /// `deliberate-bugs` feature).
+    pub bug: Option<Bug>,
 }
 
 /// The result of `sim explore`.
@@ -582,7 +596,15 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
     let started = Instant::now();
     let mut progress = Progress::new(options.sweep.len());
     let write_at_once = options.stop_after_failures.is_none();
-    let result = sweep_with(&options.sweep, options.jobs, options.stop_after_failures, run_seed, |seed, failure| {
+    if let Some(bug) = options.bug {
+        node::deliberate_bugs::set_active(Some(bug)).map_err(ExploreError::Bug)?;
+    }
+    // Each worker thread selects the bug for itself: the choice is per thread.
+    let run = |seed| {
+        let _ = node::deliberate_bugs::set_active(options.bug);
+        run_seed(seed)
+    };
+    let result = sweep_with(&options.sweep, options.jobs, options.stop_after_failures, run, |seed, failure| {
         progress.seed_done(seed, failure);
         match failure {
             Some(failure) if write_at_once => failure.write_scenario(out_dir),
@@ -735,7 +757,7 @@ mod tests {
         // Partition 2/3 of 0..30: 1, 4, 7, ..., 28; failing: 7, 28.
         assert_eq!(result.failures.iter().map(|f| f.seed).collect::<Vec<_>>(), [7, 28]);
         let report = ExploreReport {
-            options: ExploreOptions { sweep: s, jobs: jobs(2), out_dir: PathBuf::from("target/explore"), stop_after_failures: None },
+            options: ExploreOptions { sweep: s, jobs: jobs(2), out_dir: PathBuf::from("target/explore"), stop_after_failures: None, bug: None },
             result,
             wall: Duration::from_secs(2),
         };

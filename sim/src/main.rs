@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use node::deliberate_bugs::Bug;
 use sim::{run_scenario, RunResult, Scenario, SimError};
 
 /// Deterministic simulation of the header-sync node against scripted fake btcd peers.
@@ -21,6 +22,13 @@ use sim::{run_scenario, RunResult, Scenario, SimError};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Run the node with this deliberate bug active (`run`, `explore`, `shrink`,
+    /// `check-determinism`); needs a build with `--features deliberate-bugs`. Names:
+    /// boundary_off_by_one, stall_deadline_never_set, rejected_batch_stored,
+    /// locator_without_doubling, equal_work_reorg, ping_nonce_unchecked,
+    /// redial_without_backoff, idle_timer_not_reset, follow_up_from_best.
+    #[arg(long, global = true, value_name = "NAME", value_parser = parse_bug)]
+    bug: Option<Bug>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,14 +154,22 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    // The simulations of `run` and `shrink` run on this thread; `explore` selects the bug on
+    // each worker, and `check-determinism` passes it on to its processes.
+    if let Err(error) = node::deliberate_bugs::set_active(cli.bug) {
+        eprintln!("error: {error}");
+        return ExitCode::from(2);
+    }
+    let bug = cli.bug;
+    match cli.command {
         Command::Run { scenario, seed, trace, json, trace_out, html } => {
             run_one(&scenario, seed, trace, json, trace_out.as_deref(), html.as_deref())
         }
         Command::Explore { seeds, jobs, partition, out, stop_after_failures } => {
-            explore(seeds, jobs, partition, out, stop_after_failures)
+            explore(seeds, jobs, partition, out, stop_after_failures, bug)
         }
-        Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed),
+        Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed, bug),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
@@ -523,6 +539,7 @@ fn explore(
     partition: Option<sim::explore::Partition>,
     out_dir: PathBuf,
     stop_after_failures: Option<NonZeroUsize>,
+    bug: Option<Bug>,
 ) -> ExitCode {
     use sim::explore::{ExploreOptions, Partition, Sweep};
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
@@ -531,7 +548,7 @@ fn explore(
         println!("explore {sweep}: this partition holds no seed of the range");
         return ExitCode::SUCCESS;
     }
-    let options = ExploreOptions { sweep, jobs, out_dir, stop_after_failures };
+    let options = ExploreOptions { sweep, jobs, out_dir, stop_after_failures, bug };
     match sim::explore::explore(&options) {
         Ok(report) => {
             print!("{}", report.render());
@@ -548,7 +565,7 @@ fn explore(
     }
 }
 
-fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
+fn check_determinism(path: &Path, runs: u32, seed: Option<u64>, bug: Option<Bug>) -> ExitCode {
     // A clear error for a bad file before any process starts.
     if let Err(error) = Scenario::load(path) {
         eprintln!("error: {error}");
@@ -562,7 +579,7 @@ fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
         }
     };
     let parallel = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    match sim::determinism::check(&exe, path, runs as usize, seed, parallel) {
+    match sim::determinism::check(&exe, path, runs as usize, seed, bug, parallel) {
         Ok(report) => {
             print!("{}", report.render());
             match report.comparison {
@@ -575,6 +592,14 @@ fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `--bug NAME`: one of [`Bug::ALL`].
+fn parse_bug(name: &str) -> Result<Bug, String> {
+    Bug::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
+        format!("no deliberate bug `{name}`; the bugs are {}", names.join(", "))
+    })
 }
 
 fn reproduce(path: &Path, seed: u64) -> String {

@@ -26,7 +26,12 @@
 //!   failure counter. With no usable address the loop just waits for the next round.
 
 use crate::config::{Profile, Timing};
+use crate::deliberate_bugs::{self, Bug};
 use crate::protocol::peer::{ms, PeerId};
+
+/// The fixed redial delay of the deliberate bug [`Bug::RedialWithoutBackoff`], in
+/// milliseconds: short, but never zero, so a refused dial cannot spin within one instant.
+const REDIAL_WITHOUT_BACKOFF_MS: u64 = 500;
 
 /// Consecutive failed automatic dials after which each new request waits `retry_interval`:
 /// btcd `maxFailedAttempts` (25, `connmgr/connmanager.go`).
@@ -267,9 +272,13 @@ impl ConnectionManager {
     fn retry_permanent(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
         let Some(t) = self.targets.get_mut(target.0) else { return 0 };
         t.retry_count = t.retry_count.saturating_add(1);
-        let backoff_ms = ms(timing.retry_interval)
-            .saturating_mul(u64::from(t.retry_count))
-            .min(ms(timing.retry_max));
+        let backoff_ms = if deliberate_bugs::is(Bug::RedialWithoutBackoff) {
+            REDIAL_WITHOUT_BACKOFF_MS
+        } else {
+            ms(timing.retry_interval)
+                .saturating_mul(u64::from(t.retry_count))
+                .min(ms(timing.retry_max))
+        };
         t.state = TargetState::Idle { dial_at_ms: now_ms + backoff_ms };
         backoff_ms
     }

@@ -59,6 +59,7 @@ use bitcoin::params::Params;
 use bitcoin::pow::{CompactTarget, Target, Work};
 use bitcoin::{BlockHash, Network};
 
+use crate::deliberate_bugs::{self, Bug};
 use crate::trusted_start::{TrustedStart, TrustedStartError};
 
 /// A change of the best chain, to be persisted in one store transaction.
@@ -637,7 +638,7 @@ impl HeaderChain {
             height = next;
             // Core doubles once the locator holds more than 10 entries, after computing the
             // next height: that height (T-11) is the 12th and last dense entry.
-            if locator.len() >= LOCATOR_DENSE_ENTRIES - 1 {
+            if locator.len() >= LOCATOR_DENSE_ENTRIES - 1 && !deliberate_bugs::is(Bug::LocatorWithoutDoubling) {
                 step = step.saturating_mul(2);
             }
         }
@@ -766,7 +767,13 @@ impl HeaderChain {
         // The added header with the most chainwork is the candidate tip (for a continuous
         // message, the last one added).
         if let Some((candidate, _)) = best_added {
-            if self.entry(&candidate).chainwork > old_tip_work {
+            let candidate_work = self.entry(&candidate).chainwork;
+            let wins = if deliberate_bugs::is(Bug::EqualWorkReorg) {
+                candidate_work >= old_tip_work && candidate != self.tip_hash()
+            } else {
+                candidate_work > old_tip_work
+            };
+            if wins {
                 let (update, reorg_depth) = self.activate(candidate);
                 import.update = Some(update);
                 import.reorg_depth = reorg_depth;

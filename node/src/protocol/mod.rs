@@ -64,6 +64,7 @@ use crate::wire::{
 
 pub use connection_manager::{Ban, TargetId};
 use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
+use crate::deliberate_bugs::{self, Bug};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
 pub use peer::{Direction, HandshakeState, PeerId};
@@ -913,7 +914,9 @@ impl Node {
     /// A decoded message from `peer`.
     pub fn handle_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
         let Some(p) = self.peers.get_mut(&peer) else { return };
-        p.last_recv_ms = now_ms;
+        if !(deliberate_bugs::is(Bug::IdleTimerNotReset) && p.state == HandshakeState::Ready) {
+            p.last_recv_ms = now_ms;
+        }
         p.received_any = true;
         let state = p.state;
         let detail = self.describe(&message);
@@ -1344,7 +1347,7 @@ impl Node {
                     // else is ignored, never punished. Core: a matching nonce finishes the
                     // ping, a zero nonce cancels it, a mismatch leaves it outstanding.
                     if let Some((expected, sent_ms)) = p.ping_in_flight {
-                        if expected == nonce {
+                        if expected == nonce || deliberate_bugs::is(Bug::PingNonceUnchecked) {
                             p.last_rtt_ms = Some(now_ms - sent_ms);
                             p.ping_in_flight = None;
                         } else if core && nonce == 0 {
@@ -1487,7 +1490,8 @@ impl Node {
             // sync would stop for good. Ask with the full locator from the batch's last header
             // instead, as Core does (found by `sim explore`, seed 5).
             let last = headers.last().map(Header::block_hash).unwrap_or_else(|| self.chain.tip_hash());
-            let locator = if self.chain.active_height_of(&last).is_none() && self.chain.contains(&last) {
+            let off_best = self.chain.active_height_of(&last).is_none() && self.chain.contains(&last);
+            let locator = if off_best && !deliberate_bugs::is(Bug::FollowUpFromBest) {
                 self.chain.locator_from(&last)
             } else {
                 vec![self.chain.tip_hash()]
@@ -1535,10 +1539,17 @@ impl Node {
             return;
         }
         if let Err(error) = self.chain.check_headers_message(&headers) {
+            if deliberate_bugs::is(Bug::RejectedBatchStored) {
+                self.deliberately_store_rejected_prefix(&headers, &error);
+            }
             self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
         }
-        let full = count == wire::HEADERS_PER_MESSAGE_MAX;
+        let full = if deliberate_bugs::is(Bug::BoundaryOffByOne) {
+            count > wire::HEADERS_PER_MESSAGE_MAX
+        } else {
+            count == wire::HEADERS_PER_MESSAGE_MAX
+        };
         let mut headers = headers;
         let mut already_validated_work = false;
         if let Some(presync) = self.peers.get_mut(&peer).and_then(|p| p.headers_presync.take()) {
@@ -1585,6 +1596,20 @@ impl Node {
             self.core_maybe_send_getheaders(peer, locator, now_ms);
         }
         self.core_update_peer_state_for_received_headers(peer, last_hash, full, now_ms);
+    }
+
+    /// Deliberate bug [`Bug::RejectedBatchStored`]: the headers of a rejected message up to
+    /// its first bad one are persisted, though the index never took them.
+    fn deliberately_store_rejected_prefix(&mut self, headers: &[Header], error: &HeaderError) {
+        let bad = match error {
+            HeaderError::HighHash { index, .. } | HeaderError::NonContinuous { index, .. } => *index,
+            _ => return,
+        };
+        if bad == 0 || headers[0].prev_blockhash != self.chain.tip_hash() {
+            return;
+        }
+        let update = ChainUpdate { start_height: self.chain.tip_height() + 1, headers: headers[..bad].to_vec() };
+        self.outputs.push_back(Output::Persist(update));
     }
 
     /// Core `GetAntiDoSWorkThreshold`: the larger of our tip's work less 144 blocks' worth
@@ -1926,7 +1951,9 @@ impl Node {
                 return;
             }
             p.prev_getheaders = Some(key);
-            p.getheaders_sent_ms = Some(now_ms);
+            if !deliberate_bugs::is(Bug::StallDeadlineNeverSet) {
+                p.getheaders_sent_ms = Some(now_ms);
+            }
         }
         let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
         let request = GetHeadersMessage { version: PROTOCOL_VERSION, ..request };
