@@ -38,11 +38,14 @@ pub enum Bug {
     /// btcd profile: the B26 follow-up `[best header]` even after a batch that ended off the
     /// best chain (the bug `sim explore` found at seed 5; departure 20 fixed it).
     FollowUpFromBest,
+    /// Core profile: an inbound peer becomes the initial-sync peer only while no outbound peer
+    /// is preferred, as if blocks were in flight (the bug `sim explore` found at seed 243).
+    InboundNeverSyncPeer,
 }
 
 impl Bug {
     /// Every deliberate bug, in the README table's order.
-    pub const ALL: [Bug; 9] = [
+    pub const ALL: [Bug; 10] = [
         Bug::BoundaryOffByOne,
         Bug::StallDeadlineNeverSet,
         Bug::RejectedBatchStored,
@@ -52,6 +55,7 @@ impl Bug {
         Bug::RedialWithoutBackoff,
         Bug::IdleTimerNotReset,
         Bug::FollowUpFromBest,
+        Bug::InboundNeverSyncPeer,
     ];
 
     /// The bug's name on the command line (`snake_case`).
@@ -66,6 +70,7 @@ impl Bug {
             Bug::RedialWithoutBackoff => "redial_without_backoff",
             Bug::IdleTimerNotReset => "idle_timer_not_reset",
             Bug::FollowUpFromBest => "follow_up_from_best",
+            Bug::InboundNeverSyncPeer => "inbound_never_sync_peer",
         }
     }
 
@@ -81,6 +86,7 @@ impl Bug {
             Bug::RedialWithoutBackoff => "a lost outbound peer is redialled after 500 ms every time",
             Bug::IdleTimerNotReset => "received messages do not restart the idle timer",
             Bug::FollowUpFromBest => "btcd profile: after a batch that ended off the best chain, the follow-up getheaders is [best header]",
+            Bug::InboundNeverSyncPeer => "Core profile: an inbound peer is never the initial-sync peer while an outbound one is connected",
         }
     }
 

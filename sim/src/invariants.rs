@@ -538,7 +538,9 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// version of at least 70015 with `NODE_NETWORK | NODE_WITNESS`, a `version_delay_ms` under
 /// half the handshake timeout, no message, clock or ban fault aimed at it, dialled by the node
 /// (`connect` or `addresses`) or dialling it, and at the end neither crashed nor cut off from
-/// the node. Faults stop at the latest fault time (`at_ms`, or `at_ms + for_ms`). The bound
+/// the node. Under Core, a peer that dials the node does not count while exactly one honest
+/// peer the node dials is reachable (Core keeps that one as its initial-sync peer). Faults
+/// stop at the latest fault time (`at_ms`, or `at_ms + for_ms`). The bound
 /// is what the profile needs to drop every other peer that stands in the way and sync:
 ///
 /// `retry_max + dial_timeout + handshake_timeout + (peers + 1) × give_up + transfer`
@@ -622,11 +624,10 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
         return not("the node is down at the end");
     }
     let handshake_ms = ms(timing.handshake_timeout);
-    let mut best: Option<(String, Work, u64)> = None;
-    for (spec, chain) in scenario.peers.iter().zip(chains.iter().copied()) {
+    let dialled = |name: &str| scenario.node.connect.iter().any(|h| h == name) || scenario.node.addresses.iter().any(|h| h == name);
+    let steady = |spec: &crate::scenario::PeerSpec| {
         let name = spec.name.as_str();
-        let dialled = scenario.node.connect.iter().any(|h| h == name) || scenario.node.addresses.iter().any(|h| h == name);
-        let reachable = (dialled || (spec.dials_node && scenario.node.listen))
+        let reachable = (dialled(name) || (spec.dials_node && scenario.node.listen))
             && !crashed.contains(name)
             && !cut.contains(&pair("node", name))
             && !cut_oneway.contains(&("node".to_string(), name.to_string()))
@@ -638,12 +639,23 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
             && spec.services & 0x9 == 0x9
             && spec.version_delay_ms < handshake_ms / 2
             && !targeted.contains(name);
-        if !(honest && reachable) {
+        honest && reachable
+    };
+    // Core asks one peer at a time for the initial headers and picks another only once that
+    // one is dropped; its headers-sync timeout drops the sync peer only while another
+    // outbound peer could take over. With exactly one steady outbound peer, the sync stays
+    // with it for good, and a peer that dialled us is asked only once it announces a block,
+    // which fake peers never do.
+    let steady_outbound = scenario.peers.iter().filter(|p| dialled(&p.name) && steady(p)).count();
+    let core = scenario.node.profile.profile() == Profile::Core;
+    let mut best: Option<(String, Work, u64)> = None;
+    for (spec, chain) in scenario.peers.iter().zip(chains.iter().copied()) {
+        if !steady(spec) || (core && !dialled(&spec.name) && steady_outbound == 1) {
             continue;
         }
         let work = chain_work(chain);
         if best.as_ref().is_none_or(|(_, w, _)| work > *w) {
-            best = Some((name.to_string(), work, spec.headers_delay_ms));
+            best = Some((spec.name.clone(), work, spec.headers_delay_ms));
         }
     }
     let Some((peer, target_work, headers_delay_ms)) = best else {

@@ -26,7 +26,8 @@ struct Cli {
     /// `check-determinism`); needs a build with `--features deliberate-bugs`. Names:
     /// boundary_off_by_one, stall_deadline_never_set, rejected_batch_stored,
     /// locator_without_doubling, equal_work_reorg, ping_nonce_unchecked,
-    /// redial_without_backoff, idle_timer_not_reset, follow_up_from_best.
+    /// redial_without_backoff, idle_timer_not_reset, follow_up_from_best,
+    /// inbound_never_sync_peer.
     #[arg(long, global = true, value_name = "NAME", value_parser = parse_bug)]
     bug: Option<Bug>,
 }

@@ -18,7 +18,7 @@ use node::deliberate_bugs::{self, Bug};
 use sim::{run_scenario, RunResult, Scenario};
 
 /// Each bug, the invariant that catches it, and the first seed of 0..1000 that exposed it.
-const CASES: [(Bug, &str, u64); 9] = [
+const CASES: [(Bug, &str, u64); 10] = [
     (Bug::BoundaryOffByOne, "liveness", 0),
     (Bug::StallDeadlineNeverSet, "deadlines_kept", 78),
     (Bug::RejectedBatchStored, "store_matches_best_chain", 28),
@@ -28,6 +28,7 @@ const CASES: [(Bug, &str, u64); 9] = [
     (Bug::RedialWithoutBackoff, "redials_back_off", 1),
     (Bug::IdleTimerNotReset, "deadlines_kept", 0),
     (Bug::FollowUpFromBest, "liveness", 5),
+    (Bug::InboundNeverSyncPeer, "liveness", 243),
 ];
 
 fn case(bug: Bug) -> (&'static str, u64) {
@@ -118,4 +119,9 @@ fn idle_timer_not_reset() {
 #[test]
 fn follow_up_from_best() {
     check(Bug::FollowUpFromBest);
+}
+
+#[test]
+fn inbound_never_sync_peer() {
+    check(Bug::InboundNeverSyncPeer);
 }

@@ -1896,21 +1896,28 @@ impl Node {
     }
 
     /// Core `SendMessages`, "Start block sync": a ready peer that can serve headers starts the
-    /// initial header sync if no peer has (and it is preferred, that is outbound, or no
-    /// outbound peer is connected), or with every peer once our best header is recent. Its
-    /// advertised height plays no part (D25). The locator starts one header below our best,
-    /// so the reply is never empty.
+    /// initial header sync if no peer has, or with every peer once our best header is recent.
+    /// Its advertised height plays no part (D25). The locator starts one header below our
+    /// best, so the reply is never empty.
+    ///
+    /// Core's `sync_blocks_and_headers_from_peer` admits an inbound peer only when no outbound
+    /// peer is preferred for download *or no blocks are in flight* (`mapBlocksInFlight.empty()`).
+    /// A header-only node never has a block in flight, so every peer that can serve headers
+    /// qualifies, inbound ones included, in peer-id order. (Requiring an outbound peer while
+    /// one was connected let the node cycle through outbound peers on a stale chain for good
+    /// and never ask an inbound peer with more work: found by `sim explore`, seed 243.)
     fn core_start_sync(&mut self, now_ms: u64) {
         let recent = !self.core_best_header_is_old(now_ms);
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
             let started = self.peers.values().filter(|p| p.sync_started).count();
-            let preferred = self.core_preferred_peers();
             let Some(p) = self.peers.get(&id) else { continue };
             if !p.is_ready() || p.sync_started || !p.can_serve_headers() {
                 continue;
             }
-            let eligible = p.is_outbound() || preferred == 0;
+            // The deliberate bug is the rule before the fix: an inbound peer only while no
+            // outbound peer is preferred.
+            let eligible = !deliberate_bugs::is(Bug::InboundNeverSyncPeer) || p.is_outbound() || self.core_preferred_peers() == 0;
             if !((started == 0 && eligible) || recent) {
                 continue;
             }
