@@ -6,6 +6,7 @@
 //! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
 //! cargo run --release -p sim -- explore --seeds 0..1000 [--jobs N] [--partition K/N] [--out DIR] [--stop-after-failures M]
 //! cargo run --release -p sim -- check-determinism scenarios/NAME.json --runs N [--seed S]
+//! cargo run --release -p sim -- shrink FILE.json [--out scenarios/regressions] [--name NAME] [--runs-max 400] [--force]
 //! ```
 
 use std::num::NonZeroUsize;
@@ -69,6 +70,32 @@ enum Command {
         /// Stop after M failures; the report then covers the seeds up to the M-th failing one.
         #[arg(long, value_name = "M", value_parser = parse_at_least_one)]
         stop_after_failures: Option<NonZeroUsize>,
+    },
+    /// Shrink a failing scenario to a smaller one that still fails the same way.
+    ///
+    /// Runs FILE; the earliest violated invariant (else a fault that never fired, else the
+    /// first failed check) is what must keep failing. Then tries single edits one at a time
+    /// (remove a peer or a fault step, cut a fault's for_ms or at_ms, zero a peer's delays,
+    /// let the node dial a peer that dialled it, shorten chains, duration and latencies) and
+    /// keeps each that still fails, until none does or --runs-max runs are used. Writes
+    /// DIR/NAME.json. Exit code 0: written; 2: FILE passes, cannot be read or its run does not
+    /// complete, the output exists (without --force), or it cannot be written.
+    Shrink {
+        /// The failing scenario file (for example target/explore/explore-4711.json).
+        scenario: PathBuf,
+        /// Folder of the shrunk scenario (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "scenarios/regressions")]
+        out: PathBuf,
+        /// File stem of the shrunk scenario, reduced to [a-z0-9_] [default: FILE's stem +
+        /// "_shrunk"].
+        #[arg(long)]
+        name: Option<String>,
+        /// The most candidate runs (each a whole simulation).
+        #[arg(long, value_name = "N", default_value_t = sim::shrink::RUNS_MAX_DEFAULT)]
+        runs_max: usize,
+        /// Overwrite DIR/NAME.json if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Run one scenario in several separate processes and compare their traces line by line.
     ///
@@ -154,6 +181,7 @@ fn main() -> ExitCode {
             explore(seeds, jobs, partition, out, stop_after_failures)
         }
         Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed),
+        Command::Shrink { scenario, out, name, runs_max, force } => shrink(&scenario, &out, name.as_deref(), runs_max, force),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
@@ -569,6 +597,61 @@ fn check_determinism(path: &Path, runs: u32, seed: Option<u64>) -> ExitCode {
                 sim::determinism::Comparison::Identical { .. } => ExitCode::SUCCESS,
                 sim::determinism::Comparison::Diverges { .. } => ExitCode::FAILURE,
             }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: bool) -> ExitCode {
+    use sim::shrink::{output_path, sanitize_name, ShrinkError, ShrinkOptions};
+    let scenario = match Scenario::load(path) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let name = match name {
+        Some(given) => {
+            let name = sanitize_name(given);
+            if name != given {
+                println!("--name `{given}` becomes `{name}` (a regression's file stem is [a-z0-9_] and names its test)");
+            }
+            name
+        }
+        None => sanitize_name(&format!("{}_shrunk", name_of(path))),
+    };
+    // Refused before any run: shrinking may take many minutes.
+    let target = output_path(out, &name);
+    if target.exists() && !force {
+        eprintln!("error: {} exists; pass --force to overwrite it, or --name to choose another name", target.display());
+        return ExitCode::from(2);
+    }
+    let file_name = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let options = ShrinkOptions { runs_max };
+    let shrunk = match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
+        Ok(shrunk) => shrunk,
+        Err(ShrinkError::Passes { .. }) => {
+            eprintln!("error: {} passes; nothing to shrink", path.display());
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{}", shrunk.summary(runs_max));
+    match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
+        Ok(written) => {
+            println!("wrote {} ({})", written.display(), shrunk.scenario.description);
+            println!("run it: cargo run --release -p sim -- run {}", written.display());
+            println!(
+                "once the bug is fixed and it passes: add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
+            );
+            ExitCode::SUCCESS
         }
         Err(error) => {
             eprintln!("error: {error}");
