@@ -161,12 +161,14 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
-    /// Run every scenario in a folder and print a table.
+    /// Run every scenario in a folder, and the regressions in its `regressions/` subfolder,
+    /// and print a table.
     Suite {
-        /// The folder of scenario files.
+        /// The folder of scenario files; `DIR/regressions/*.json` (if any) run too.
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
-        /// The folder of reviewed insta snapshots each outcome must equal (`NAME.snap`).
+        /// The folder of reviewed insta snapshots each outcome must equal (`NAME.snap`; a
+        /// regression's is `regressions/NAME.snap`).
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
     },
@@ -692,28 +694,52 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
     ))
 }
 
+/// The subfolder of the scenario folder holding regressions (`sim shrink`'s output), and of
+/// the snapshot folder holding their snapshots.
+const REGRESSIONS: &str = "regressions";
+
+/// The `.json` files directly in `dir`, sorted.
+fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect(),
+    // (name in the table, scenario file, folder of its snapshot): the scenarios, then the
+    // regressions (`regressions/NAME`, snapshot `SNAPSHOTS/regressions/NAME.snap`). The
+    // outcome's name is the file stem either way.
+    let mut runs: Vec<(String, PathBuf, PathBuf)> = match json_files(dir) {
+        Ok(paths) => paths.into_iter().map(|p| (name_of(&p), p, snapshots.to_path_buf())).collect(),
         Err(error) => {
             eprintln!("error: cannot read {}: {error}", dir.display());
             return ExitCode::from(2);
         }
     };
-    paths.sort();
-    if paths.is_empty() {
+    let regressions = dir.join(REGRESSIONS);
+    match json_files(&regressions) {
+        Ok(paths) => {
+            runs.extend(paths.into_iter().map(|p| (format!("{REGRESSIONS}/{}", name_of(&p)), p, snapshots.join(REGRESSIONS))));
+        }
+        // No regressions folder: nothing to add.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", regressions.display());
+            return ExitCode::from(2);
+        }
+    }
+    if runs.is_empty() {
         eprintln!("error: no scenario files in {}", dir.display());
         return ExitCode::from(2);
     }
     println!("{:<48} {:<7} {:>6} {:>11} {:>9} {:>9}", "scenario", "profile", "result", "simulated_s", "wall_s", "sim/wall");
     let mut failed = Vec::new();
     let (mut simulated_total_ms, mut wall_total_ms) = (0u64, 0u64);
-    for path in &paths {
-        let name = name_of(path);
+    for (name, path, snapshots) in &runs {
         let profile = Scenario::load(path).map_or("?", |s| s.node.profile.profile().as_str());
         match load_and_run(path, None) {
             Ok(mut result) => {
@@ -743,7 +769,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     }
     println!(
         "{} passed, {} failed; {:.1} simulated s in {:.2} wall s ({:.0}x)",
-        paths.len() - failed.len(),
+        runs.len() - failed.len(),
         failed.len(),
         simulated_total_ms as f64 / 1000.0,
         wall_total_ms as f64 / 1000.0,
