@@ -3,11 +3,12 @@
 //! * The same scenario and seed give the same trace digest in two separate processes (this
 //!   test binary re-runs itself as a child with `HEADERSIM_DIGEST_OF` set).
 //! * A different seed may change timings, never the expected outcome: every scenario passes
-//!   its expectations under three other seeds.
+//!   its expectations under three other seeds, and so does every regression in
+//!   `scenarios/regressions/` (shrunk scenarios are small, so they add little time).
 
 use std::process::Command;
 
-use headersim_tests::{scenario_files, scenario_path};
+use headersim_tests::{regression_files, scenario_files, scenario_path};
 use sim::{run_scenario, Scenario};
 
 const CHILD_ENV: &str = "HEADERSIM_DIGEST_OF";
@@ -49,7 +50,7 @@ fn same_seed_gives_the_same_trace_digest_in_two_processes() {
 #[test]
 fn other_seeds_change_timings_but_not_the_expected_outcome() {
     let mut failures = Vec::new();
-    for (name, path) in scenario_files() {
+    for (name, path) in scenario_files().into_iter().chain(regression_files()) {
         let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
         for offset in 1..=3u64 {
             let seed = scenario.seed.wrapping_add(offset * 1000);

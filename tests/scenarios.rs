@@ -1,13 +1,20 @@
 //! Every scenario file: its expectations hold, two runs in this process give byte-identical
 //! traces, and its outcome equals the reviewed insta snapshot in `snapshots/` (under `CI=true`
 //! insta writes nothing, so a missing or changed snapshot fails).
+//!
+//! The regressions in `scenarios/regressions/` (shrunk by `sim shrink`) are checked the same
+//! way, each its own test in `mod regressions`, against `snapshots/regressions/NAME.snap`; the
+//! outcome names them by their file stem, as `sim suite` does.
 
-use headersim_tests::{scenario_files, scenario_path};
+use std::path::Path;
+
+use headersim_tests::{repo_root, scenario_files, scenario_path};
 use sim::{run_scenario, Scenario};
 
-fn check(name: &str) {
-    let path = scenario_path(name);
-    let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+/// Runs the scenario file `path` as `name` twice, then compares its outcome with the snapshot
+/// `NAME.snap` in `snapshots`.
+fn check(path: &Path, name: &str, snapshots: &Path) {
+    let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
     let first = run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(
         first.failures.is_empty(),
@@ -27,7 +34,7 @@ fn check(name: &str) {
         );
     }
     insta::with_settings!({
-        snapshot_path => headersim_tests::repo_root().join("snapshots"),
+        snapshot_path => snapshots,
         prepend_module_to_snapshot => false,
         omit_expression => true,
         description => scenario.description.clone(),
@@ -41,7 +48,8 @@ macro_rules! scenarios {
         $(
             #[test]
             fn $name() {
-                check(stringify!($name));
+                let name = stringify!($name);
+                check(&scenario_path(name), name, &repo_root().join("snapshots"));
             }
         )*
 
@@ -53,6 +61,35 @@ macro_rules! scenarios {
         }
     };
 }
+
+/// One test per file of `scenarios/regressions/`, in `mod regressions` (so a regression may
+/// share a name with a scenario), and the check that the files and the list agree. The list
+/// may be empty.
+macro_rules! regressions {
+    ($($name:ident),* $(,)?) => {
+        mod regressions {
+            $(
+                #[test]
+                fn $name() {
+                    let name = stringify!($name);
+                    let snapshots = headersim_tests::repo_root().join("snapshots").join("regressions");
+                    super::check(&headersim_tests::regression_path(name), name, &snapshots);
+                }
+            )*
+
+            #[test]
+            fn every_regression_file_has_a_test_and_every_test_a_file() {
+                let listed: Vec<String> = vec![$(stringify!($name).to_string()),*];
+                let files: Vec<String> = headersim_tests::regression_files().into_iter().map(|(name, _)| name).collect();
+                assert_eq!(files, listed, "scenarios/regressions/ and the `regressions!` list in tests/scenarios.rs differ");
+            }
+        }
+    };
+}
+
+// Shrunk scenarios that failed before a fix (or with a deliberately injected bug) and pass
+// now; add each file's stem here (scenarios/regressions/README.md).
+regressions!();
 
 scenarios!(
     b01_short_batch_btcd,

@@ -19,6 +19,7 @@
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
 //! | [`generator`] | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
+//! | [`shrink`] | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
 //! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
 //!
@@ -42,6 +43,7 @@ pub mod report;
 pub mod replay;
 pub mod runner;
 pub mod scenario;
+pub mod shrink;
 pub mod trace;
 
 pub use outcome::Outcome;

@@ -6,6 +6,7 @@
 //! cargo run --release -p sim -- record --upstream HOST:PORT --network regtest --out FILE.json
 //! cargo run --release -p sim -- explore --seeds 0..1000 [--jobs N] [--partition K/N] [--out DIR] [--stop-after-failures M]
 //! cargo run --release -p sim -- check-determinism scenarios/NAME.json --runs N [--seed S]
+//! cargo run --release -p sim -- shrink FILE.json [--out scenarios/regressions] [--name NAME] [--runs-max 400] [--force]
 //! ```
 
 use std::num::NonZeroUsize;
@@ -79,6 +80,32 @@ enum Command {
         #[arg(long, value_name = "M", value_parser = parse_at_least_one)]
         stop_after_failures: Option<NonZeroUsize>,
     },
+    /// Shrink a failing scenario to a smaller one that still fails the same way.
+    ///
+    /// Runs FILE; the earliest violated invariant (else a fault that never fired, else the
+    /// first failed check) is what must keep failing. Then tries single edits one at a time
+    /// (remove a peer or a fault step, cut a fault's for_ms or at_ms, zero a peer's delays,
+    /// let the node dial a peer that dialled it, shorten chains, duration and latencies) and
+    /// keeps each that still fails, until none does or --runs-max runs are used. Writes
+    /// DIR/NAME.json. Exit code 0: written; 2: FILE passes, cannot be read or its run does not
+    /// complete, the output exists (without --force), or it cannot be written.
+    Shrink {
+        /// The failing scenario file (for example target/explore/explore-4711.json).
+        scenario: PathBuf,
+        /// Folder of the shrunk scenario (created if missing).
+        #[arg(long, value_name = "DIR", default_value = "scenarios/regressions")]
+        out: PathBuf,
+        /// File stem of the shrunk scenario, reduced to [a-z0-9_] [default: FILE's stem +
+        /// "_shrunk"].
+        #[arg(long)]
+        name: Option<String>,
+        /// The most candidate runs (each a whole simulation).
+        #[arg(long, value_name = "N", default_value_t = sim::shrink::RUNS_MAX_DEFAULT)]
+        runs_max: usize,
+        /// Overwrite DIR/NAME.json if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run one scenario in several separate processes and compare their traces line by line.
     ///
     /// Exit code 0: identical traces; 1: they differ (the first differing line is printed);
@@ -143,12 +170,14 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
-    /// Run every scenario in a folder and print a table.
+    /// Run every scenario in a folder, and the regressions in its `regressions/` subfolder,
+    /// and print a table.
     Suite {
-        /// The folder of scenario files.
+        /// The folder of scenario files; `DIR/regressions/*.json` (if any) run too.
         #[arg(long, default_value = "scenarios")]
         dir: PathBuf,
-        /// The folder of reviewed insta snapshots each outcome must equal (`NAME.snap`).
+        /// The folder of reviewed insta snapshots each outcome must equal (`NAME.snap`; a
+        /// regression's is `regressions/NAME.snap`).
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
     },
@@ -171,6 +200,7 @@ fn main() -> ExitCode {
             explore(seeds, jobs, partition, out, stop_after_failures, bug)
         }
         Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed, bug),
+        Command::Shrink { scenario, out, name, runs_max, force } => shrink(&scenario, &out, name.as_deref(), runs_max, force),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
         Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
@@ -603,6 +633,61 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
     })
 }
 
+fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: bool) -> ExitCode {
+    use sim::shrink::{output_path, sanitize_name, ShrinkError, ShrinkOptions};
+    let scenario = match Scenario::load(path) {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let name = match name {
+        Some(given) => {
+            let name = sanitize_name(given);
+            if name != given {
+                println!("--name `{given}` becomes `{name}` (a regression's file stem is [a-z0-9_] and names its test)");
+            }
+            name
+        }
+        None => sanitize_name(&format!("{}_shrunk", name_of(path))),
+    };
+    // Refused before any run: shrinking may take many minutes.
+    let target = output_path(out, &name);
+    if target.exists() && !force {
+        eprintln!("error: {} exists; pass --force to overwrite it, or --name to choose another name", target.display());
+        return ExitCode::from(2);
+    }
+    let file_name = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let options = ShrinkOptions { runs_max };
+    let shrunk = match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
+        Ok(shrunk) => shrunk,
+        Err(ShrinkError::Passes { .. }) => {
+            eprintln!("error: {} passes; nothing to shrink", path.display());
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    print!("{}", shrunk.summary(runs_max));
+    match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
+        Ok(written) => {
+            println!("wrote {} ({})", written.display(), shrunk.scenario.description);
+            println!("run it: cargo run --release -p sim -- run {}", written.display());
+            println!(
+                "once the bug is fixed and it passes: add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
 fn reproduce(path: &Path, seed: u64) -> String {
     format!("cargo run --release -p sim -- run {} --seed {seed} --trace", path.display())
 }
@@ -635,28 +720,52 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
     ))
 }
 
+/// The subfolder of the scenario folder holding regressions (`sim shrink`'s output), and of
+/// the snapshot folder holding their snapshots.
+const REGRESSIONS: &str = "regressions";
+
+/// The `.json` files directly in `dir`, sorted.
+fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
-    let mut paths: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect(),
+    // (name in the table, scenario file, folder of its snapshot): the scenarios, then the
+    // regressions (`regressions/NAME`, snapshot `SNAPSHOTS/regressions/NAME.snap`). The
+    // outcome's name is the file stem either way.
+    let mut runs: Vec<(String, PathBuf, PathBuf)> = match json_files(dir) {
+        Ok(paths) => paths.into_iter().map(|p| (name_of(&p), p, snapshots.to_path_buf())).collect(),
         Err(error) => {
             eprintln!("error: cannot read {}: {error}", dir.display());
             return ExitCode::from(2);
         }
     };
-    paths.sort();
-    if paths.is_empty() {
+    let regressions = dir.join(REGRESSIONS);
+    match json_files(&regressions) {
+        Ok(paths) => {
+            runs.extend(paths.into_iter().map(|p| (format!("{REGRESSIONS}/{}", name_of(&p)), p, snapshots.join(REGRESSIONS))));
+        }
+        // No regressions folder: nothing to add.
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => {
+            eprintln!("error: cannot read {}: {error}", regressions.display());
+            return ExitCode::from(2);
+        }
+    }
+    if runs.is_empty() {
         eprintln!("error: no scenario files in {}", dir.display());
         return ExitCode::from(2);
     }
     println!("{:<48} {:<7} {:>6} {:>11} {:>9} {:>9}", "scenario", "profile", "result", "simulated_s", "wall_s", "sim/wall");
     let mut failed = Vec::new();
     let (mut simulated_total_ms, mut wall_total_ms) = (0u64, 0u64);
-    for path in &paths {
-        let name = name_of(path);
+    for (name, path, snapshots) in &runs {
         let profile = Scenario::load(path).map_or("?", |s| s.node.profile.profile().as_str());
         match load_and_run(path, None) {
             Ok(mut result) => {
@@ -686,7 +795,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     }
     println!(
         "{} passed, {} failed; {:.1} simulated s in {:.2} wall s ({:.0}x)",
-        paths.len() - failed.len(),
+        runs.len() - failed.len(),
         failed.len(),
         simulated_total_ms as f64 / 1000.0,
         wall_total_ms as f64 / 1000.0,
