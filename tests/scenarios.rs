@@ -89,7 +89,18 @@ macro_rules! regressions {
 
 // Shrunk scenarios that failed before a fix (or with a deliberately injected bug) and pass
 // now; add each file's stem here (scenarios/regressions/README.md).
-regressions!();
+regressions!(
+    deliberate_boundary_off_by_one,
+    deliberate_equal_work_reorg,
+    deliberate_follow_up_from_best,
+    deliberate_idle_timer_not_reset,
+    deliberate_inbound_never_sync_peer,
+    deliberate_locator_without_doubling,
+    deliberate_ping_nonce_unchecked,
+    deliberate_redial_without_backoff,
+    deliberate_rejected_batch_stored,
+    deliberate_stall_deadline_never_set,
+);
 
 scenarios!(
     b01_short_batch_btcd,

@@ -658,7 +658,12 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         eprintln!("error: {} exists; pass --force to overwrite it, or --name to choose another name", target.display());
         return ExitCode::from(2);
     }
-    let file_name = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let mut file_name = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let bug = node::deliberate_bugs::active();
+    if let Some(bug) = bug {
+        // Part of the description: the regression fails only with this bug.
+        file_name = format!("{file_name} with the deliberate bug `{bug}`");
+    }
     let options = ShrinkOptions { runs_max };
     let shrunk = match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
         Ok(shrunk) => shrunk,
@@ -675,7 +680,13 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
     match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
         Ok(written) => {
             println!("wrote {} ({})", written.display(), shrunk.scenario.description);
-            println!("run it: cargo run --release -p sim -- run {}", written.display());
+            match bug {
+                Some(bug) => println!(
+                    "run it: cargo run --release -p sim --features deliberate-bugs -- run {} --bug {bug} (it passes without --bug)",
+                    written.display()
+                ),
+                None => println!("run it: cargo run --release -p sim -- run {}", written.display()),
+            }
             println!(
                 "once the bug is fixed and it passes: add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
             );

@@ -294,6 +294,9 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
             push(EditKind::PeerTiming, c, format!("the node dials peer {} instead of being dialled by it", peer.name));
         }
     }
+    for (c, edit) in all_chains_shorter(scenario) {
+        push(EditKind::Chain, c, edit);
+    }
     for (i, peer) in scenario.peers.iter().enumerate() {
         for (c, edit) in shorter_chains(scenario, i) {
             push(EditKind::Chain, c, format!("peer {} {edit}", peer.name));
@@ -431,6 +434,45 @@ pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, Strin
             }
         }
         _ => {}
+    }
+    out
+}
+
+/// Every regtest chain shortened by the same number of headers at once (half the smallest
+/// room any of them has above its fork point, 500 and 100), so chains whose relation is the
+/// point (a fork with equal work, a prefix one header short) keep it while they shrink. A
+/// chain never goes below one above its fork point. Empty with fewer than two regtest chains.
+pub fn all_chains_shorter(scenario: &Scenario) -> Vec<(Scenario, String)> {
+    let chains: Vec<(usize, u32, u32)> = scenario
+        .peers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| match &p.chain {
+            Some(ChainSpec::Regtest { height, fork, .. }) => {
+                Some((i, *height, fork.as_ref().map_or(1, |f| f.height.saturating_add(1)).max(1)))
+            }
+            _ => None,
+        })
+        .collect();
+    if chains.len() < 2 {
+        return Vec::new();
+    }
+    let room = chains.iter().map(|(_, height, floor)| height.saturating_sub(*floor)).min().unwrap_or(0);
+    let mut out = Vec::new();
+    let mut cuts: Vec<u32> = Vec::new();
+    for cut in [room / 2, 500, 100] {
+        if cut > 0 && cut <= room && !cuts.contains(&cut) {
+            cuts.push(cut);
+        }
+    }
+    for cut in cuts {
+        let mut c = scenario.clone();
+        for (i, height, _) in &chains {
+            if let Some(ChainSpec::Regtest { height: h, .. }) = c.peers[*i].chain.as_mut() {
+                *h = height - cut;
+            }
+        }
+        out.push((c, format!("every regtest chain {cut} headers shorter")));
     }
     out
 }
