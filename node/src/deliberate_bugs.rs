@@ -14,7 +14,7 @@
 //! README's table lists, for each bug, how many seeds exploration needed to find it, which
 //! invariant caught it and how small `sim shrink` made the scenario.
 
-/// One deliberate bug. See [`Bug::description`] for what each one breaks.
+/// One deliberate bug; each variant's doc says what it breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Bug {
     /// Core profile: a `headers` message of exactly 2000 headers is not taken as full
@@ -71,22 +71,6 @@ impl Bug {
             Bug::IdleTimerNotReset => "idle_timer_not_reset",
             Bug::FollowUpFromBest => "follow_up_from_best",
             Bug::InboundNeverSyncPeer => "inbound_never_sync_peer",
-        }
-    }
-
-    /// One sentence on what the bug breaks.
-    pub fn description(self) -> &'static str {
-        match self {
-            Bug::BoundaryOffByOne => "Core profile: a message of exactly 2000 headers is not taken as full, so no follow-up getheaders",
-            Bug::StallDeadlineNeverSet => "btcd profile: getheaders never arms the stall deadline",
-            Bug::RejectedBatchStored => "Core profile: a message that fails the whole-message checks has its valid prefix stored anyway",
-            Bug::LocatorWithoutDoubling => "locators list every height down to genesis, without the doubling steps",
-            Bug::EqualWorkReorg => "a branch with equal work replaces the best chain",
-            Bug::PingNonceUnchecked => "any pong finishes the outstanding ping, whatever its nonce",
-            Bug::RedialWithoutBackoff => "a lost outbound peer is redialled after 500 ms every time",
-            Bug::IdleTimerNotReset => "received messages do not restart the idle timer",
-            Bug::FollowUpFromBest => "btcd profile: after a batch that ended off the best chain, the follow-up getheaders is [best header]",
-            Bug::InboundNeverSyncPeer => "Core profile: an inbound peer is never the initial-sync peer while an outbound one is connected",
         }
     }
 

@@ -769,7 +769,7 @@ impl HeaderChain {
         if let Some((candidate, _)) = best_added {
             let candidate_work = self.entry(&candidate).chainwork;
             let wins = if deliberate_bugs::is(Bug::EqualWorkReorg) {
-                candidate_work >= old_tip_work && candidate != self.tip_hash()
+                candidate_work >= old_tip_work
             } else {
                 candidate_work > old_tip_work
             };
