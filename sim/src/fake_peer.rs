@@ -32,7 +32,7 @@ use bitcoin::BlockHash;
 use node::runtime::Network;
 use node::Profile;
 use node::wire::{
-    self, Address, FrameDecoder, GetHeadersMessage, Magic, NetworkMessage, SendCmpct, ServiceFlags, VersionMessage,
+    self, Address, FrameDecoder, GetHeadersMessage, Inventory, Magic, NetworkMessage, SendCmpct, ServiceFlags, VersionMessage,
 };
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -112,6 +112,10 @@ pub enum Behaviour {
     /// node's message it answered arrives, after the recorded delay.
     Replay(crate::replay::ReplayScript),
 }
+
+/// Stands for "never" in the growing chain's announcement timer (a finite span, so adding it to
+/// an instant cannot overflow).
+const NO_NEXT_BLOCK: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// One step of a scripted peer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,6 +289,10 @@ pub struct FakePeer {
     pub version_delay: Duration,
     /// Delay before each `headers` reply.
     pub headers_delay: Duration,
+    /// A growing chain: every this long (simulated time from the start of the simulation) one
+    /// more header of `chain` becomes visible above `start_height`, and the peer announces it
+    /// with an `inv` on each connection. `None`: the whole chain is visible from the start.
+    pub block_interval: Option<Duration>,
     /// Which implementation it imitates.
     pub profile: Profile,
     seed: u64,
@@ -312,6 +320,8 @@ pub struct FakePeerSettings {
     pub version_delay: Duration,
     /// Delay before each `headers` reply.
     pub headers_delay: Duration,
+    /// A growing chain (see [`FakePeer::block_interval`]); needs `start_height`.
+    pub block_interval: Option<Duration>,
     /// Seed for its nonces (mixed with its name and the connection number).
     pub seed: u64,
     /// Its clock, in seconds since the Unix epoch, for `version` timestamps.
@@ -343,6 +353,7 @@ impl Default for FakePeerSettings {
             behaviour: Behaviour::Honest,
             version_delay: Duration::ZERO,
             headers_delay: Duration::ZERO,
+            block_interval: None,
             seed: 0,
             clock_s: turmoil_clock_s,
             profile: Profile::Btcd,
@@ -373,6 +384,7 @@ impl FakePeer {
             behaviour: settings.behaviour,
             version_delay: settings.version_delay,
             headers_delay: settings.headers_delay,
+            block_interval: settings.block_interval,
             seed: settings.seed,
             clock_s: settings.clock_s,
             connections: Cell::new(0),
@@ -402,6 +414,32 @@ impl FakePeer {
         }
     }
 
+    /// Height of the highest header the peer holds now: its chain's tip, or for a growing
+    /// chain ([`FakePeer::block_interval`]) `start_height` plus one per interval of simulated
+    /// time elapsed, capped at the chain's tip (outside a simulation the chain does not grow).
+    pub fn visible_tip_height(&self) -> u32 {
+        let tip = self.first_height + (self.chain.len() as u32).saturating_sub(1);
+        let Some(interval) = self.block_interval else { return tip };
+        let elapsed = turmoil::sim_elapsed().unwrap_or_default();
+        let grown = elapsed.as_millis() / interval.as_millis().max(1);
+        let start = u32::try_from(self.start_height.max(0)).unwrap_or(0);
+        u32::try_from(u128::from(start) + grown).unwrap_or(u32::MAX).min(tip)
+    }
+
+    /// How long from now until the next header of a growing chain becomes visible (`None`:
+    /// the chain does not grow, or it has shown its tip).
+    fn next_block_in(&self) -> Option<Duration> {
+        let interval = self.block_interval?;
+        let tip = self.first_height + (self.chain.len() as u32).saturating_sub(1);
+        if self.visible_tip_height() >= tip {
+            return None;
+        }
+        let elapsed = turmoil::sim_elapsed().unwrap_or_default().as_millis();
+        let interval_ms = interval.as_millis().max(1);
+        let next_ms = (elapsed / interval_ms + 1) * interval_ms;
+        Some(Duration::from_millis(u64::try_from(next_ms - elapsed).unwrap_or(u64::MAX)))
+    }
+
     /// The `headers` reply a real node sends for `request`, or `None` when it sends none.
     ///
     /// After the first locator hash it knows (from height 1 if none), at most 2000, through
@@ -426,10 +464,14 @@ impl FakePeer {
             };
         }
         let start = self.start_index(chain, hash_to_height, &request.locator_hashes);
-        let mut out = Vec::new();
-        for header in chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX) {
+        // A growing chain serves what it holds so far.
+        let visible_end = (self.visible_tip_height() + 1).saturating_sub(self.first_height) as usize;
+        let end = visible_end.min(start.saturating_add(wire::HEADERS_PER_MESSAGE_MAX)).min(chain.len());
+        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        let stop = (request.stop_hash != BlockHash::all_zeros()).then_some(request.stop_hash);
+        for header in chain.get(start..end).unwrap_or_default() {
             out.push(*header);
-            if header.block_hash() == request.stop_hash {
+            if stop.is_some_and(|stop| header.block_hash() == stop) {
                 break;
             }
         }
@@ -467,7 +509,7 @@ impl FakePeer {
             Address::new(&unspecified, services),
             rng.next_u64() >> 1,
             self.user_agent.clone(),
-            self.start_height,
+            if self.block_interval.is_some() { i32::try_from(self.visible_tip_height()).unwrap_or(i32::MAX) } else { self.start_height },
         );
         version.version = self.version;
         version
@@ -706,10 +748,26 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
     tokio::pin!(next_ping);
     let mut ping_outstanding: Option<u64> = None;
     let mut replies = 0u32;
+    // A growing chain announces each new header with an `inv` (as a node that does not use
+    // `sendheaders` announcements does).
+    let next_block = tokio::time::sleep(peer.next_block_in().unwrap_or(NO_NEXT_BLOCK));
+    tokio::pin!(next_block);
+    let mut announced = peer.visible_tip_height();
     loop {
         let message = tokio::select! {
             biased;
             message = conn.recv() => message?,
+            _ = &mut next_block, if peer.block_interval.is_some() && !pings_only => {
+                let visible = peer.visible_tip_height();
+                if visible > announced {
+                    announced = visible;
+                    if let Some(header) = peer.header_at(visible) {
+                        conn.send(NetworkMessage::Inv(vec![Inventory::Block(header.block_hash())])).await?;
+                    }
+                }
+                next_block.as_mut().reset(tokio::time::Instant::now() + peer.next_block_in().unwrap_or(NO_NEXT_BLOCK));
+                continue;
+            }
             _ = &mut next_ping, if ping_outstanding.is_none() || peer.profile == Profile::Btcd => {
                 let nonce = rng.next_u64().max(1);
                 peer.note_ping(nonce);

@@ -149,6 +149,7 @@ pub fn generate(seed: u64) -> Scenario {
             dials_node,
             version_delay_ms: 0,
             headers_delay_ms: if draw.chance(20) { draw.range(1, 3000) } else { 0 },
+            block_interval_ms: None,
         });
     }
     let latency_ms_min = draw.range(1, 50);

@@ -6,6 +6,7 @@
 //!
 //! | module | holds |
 //! |---|---|
+//! | [`bench`] | `sim bench`: import rate against hashing plus a bare SQLite append, sync against bitcoind, a 900,000-header sync, simulation speed against bare turmoil, exploration rate, suite time |
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
 //! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
@@ -29,6 +30,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod chain;
 pub mod determinism;
 pub mod explore;

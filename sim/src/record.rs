@@ -317,6 +317,7 @@ impl Recording {
                 dials_node: false,
                 version_delay_ms: 0,
                 headers_delay_ms: 0,
+                block_interval_ms: None,
             }],
             faults: Vec::new(),
             expect: Expect {

@@ -1278,7 +1278,7 @@ mod tests {
         }
         recorder.lines.sort_by_key(|l| l.at_ms);
         let outcome = Outcome::new("unit", 5, &recorder, 6, String::new(), BTreeMap::new());
-        RunResult { outcome, failures: vec!["tip_height 3 <expected 5>".into()], recorder, simulated_ms: 60_000, wall_ms: 1234, faults, invariants }
+        RunResult { outcome, failures: vec!["tip_height 3 <expected 5>".into()], recorder, simulated_ms: 60_000, wall_ms: 1234, setup_wall_ms: 0, tip_wall_ms: None, faults, invariants }
     }
 
     fn handshake(peer: u64, addr: &str, at_ms: u64) -> Vec<(u64, Event)> {

@@ -37,6 +37,13 @@ pub struct RunResult {
     pub simulated_ms: u64,
     /// Real time the run took, in milliseconds (not part of the outcome).
     pub wall_ms: u64,
+    /// Real time, in milliseconds, spent before the simulation started (building the fake
+    /// peers' chains, mining regtest ones); part of `wall_ms`, not of the outcome.
+    pub setup_wall_ms: u64,
+    /// Real time, in milliseconds, from the start of the simulation to the step in which the
+    /// node's best height last changed (`None`: it never changed); not part of the outcome.
+    /// `sim bench` reads it as the sync time.
+    pub tip_wall_ms: Option<u64>,
     /// Every configured fault, with when it was applied, when it ended and when it fired.
     pub faults: Vec<crate::faults::FaultReport>,
     /// Every invariant checked, with its first violation if any.
@@ -50,11 +57,21 @@ pub struct RunResult {
 /// Harness failures only ([`SimError`]): fixtures, the data folder, a host that crashed
 /// with an error. The node's misbehaviour is reported in [`RunResult::failures`].
 pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Result<RunResult, SimError> {
+    let datadir = tempfile::tempdir().map_err(|e| SimError::Datadir(e.to_string()))?;
+    run_scenario_in(scenario, name, seed, datadir.path())
+}
+
+/// [`run_scenario`] with the node's data folder at `datadir` (an empty or missing folder:
+/// the node starts from its base), which is kept after the run, so its `headers.sqlite` can be
+/// measured or reopened (`sim bench` does both).
+///
+/// # Errors
+/// As [`run_scenario`].
+pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datadir: &Path) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let seed = seed.unwrap_or(scenario.seed);
     let network = scenario.node.network.network();
     let epoch_ms = scenario.epoch_s * 1000;
-    let datadir = tempfile::tempdir().map_err(|e| SimError::Datadir(e.to_string()))?;
     let recorder = Rc::new(RefCell::new(Recorder::new(epoch_ms)));
 
     let mut builder = turmoil::Builder::new();
@@ -67,7 +84,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         .max_message_latency(Duration::from_millis(scenario.latency_ms_max));
     let mut sim = builder.build();
 
-    let mut config = Config::new(network, datadir.path().to_path_buf()).with_profile(scenario.node.profile.profile());
+    let mut config = Config::new(network, datadir.to_path_buf()).with_profile(scenario.node.profile.profile());
     config.seed = seed;
     scenario.node.timing.apply(&mut config.timing);
     config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
@@ -96,6 +113,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             behaviour: spec.behaviour.clone(),
             version_delay: Duration::from_millis(spec.version_delay_ms),
             headers_delay: Duration::from_millis(spec.headers_delay_ms),
+            block_interval: spec.block_interval_ms.map(Duration::from_millis),
             seed,
             clock_s: fake_peer::turmoil_clock_s,
             profile: spec.profile.profile(),
@@ -200,6 +218,10 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
     }
     timeline.sort();
     let mut next = 0;
+    let simulation_started = Instant::now();
+    let setup_wall_ms = u64::try_from(simulation_started.duration_since(started).as_millis()).unwrap_or(u64::MAX);
+    let mut tip_height = recorder.borrow().tip.0;
+    let mut tip_wall_ms = None;
     while sim.elapsed() < end {
         let elapsed_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
         while next < timeline.len() && timeline[next].0 <= elapsed_ms {
@@ -225,12 +247,17 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
             checker.borrow_mut().check_deadlines(epoch_ms + elapsed_ms);
         }
         sim.step().map_err(|e| SimError::Simulation(e.to_string()))?;
+        let height = recorder.borrow().tip.0;
+        if height != tip_height {
+            tip_height = height;
+            tip_wall_ms = Some(u64::try_from(simulation_started.elapsed().as_millis()).unwrap_or(u64::MAX));
+        }
     }
     let simulated_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Dropping the world stops every host and closes the node's store.
     drop(sim);
 
-    let stored = read_store(&datadir.path().join("headers.sqlite"), network)?;
+    let stored = read_store(&datadir.join("headers.sqlite"), network)?;
     let (stored_rows, stored_tip_hash) = (stored.len() as u64, stored.last().map(|h| h.block_hash().to_string()).unwrap_or_default());
     let end_s = (epoch_ms + simulated_ms) / 1000;
     let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
@@ -274,7 +301,7 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
         }
     }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, faults: reports, invariants })
+    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, setup_wall_ms, tip_wall_ms, faults: reports, invariants })
 }
 
 /// The store's rows from the base up, after re-checking linkage on load (empty if there is

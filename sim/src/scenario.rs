@@ -336,6 +336,12 @@ pub struct PeerSpec {
     /// Delay before each `headers` reply.
     #[serde(default)]
     pub headers_delay_ms: u64,
+    /// A growing chain: the peer starts holding its chain up to `start_height` (required) and
+    /// one more header becomes visible every `block_interval_ms` of simulated time, announced
+    /// with an `inv` on each connection, as a miner's blocks would be (e.g. 600000 for a block
+    /// every 10 minutes). Only for `honest` and `wrong_pong_nonce` peers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_interval_ms: Option<u64>,
 }
 
 /// Where a scenario's trusted starting header comes from.
@@ -904,6 +910,18 @@ impl Scenario {
                             return err(&field, format!("payload_bytes {payload_bytes} is over {max}"));
                         }
                     }
+                }
+            }
+            if let Some(interval_ms) = peer.block_interval_ms {
+                let field = format!("peers[{i}].block_interval_ms");
+                if interval_ms == 0 {
+                    return err(&field, "must be at least 1".into());
+                }
+                if peer.start_height.is_none() {
+                    return err(&field, "a growing chain needs start_height (the height it holds at the start)".into());
+                }
+                if !matches!(peer.behaviour, Behaviour::Honest | Behaviour::WrongPongNonce) {
+                    return err(&field, "only an `honest` or `wrong_pong_nonce` peer grows its chain".into());
                 }
             }
             if let Behaviour::Replay(script) = &peer.behaviour {
