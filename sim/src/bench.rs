@@ -45,6 +45,15 @@ pub struct BenchOptions {
     pub sim_exe: PathBuf,
     /// Also time the README's test command (`scripts/test`), after an untimed build.
     pub with_tests: bool,
+    /// Run only these sections (`import`, `bitcoind`, `sync`, `speed`, `explore`, `suite`);
+    /// empty: all of them.
+    pub only: Vec<String>,
+}
+
+impl BenchOptions {
+    fn runs(&self, section: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|s| s == section)
+    }
 }
 
 /// One measured figure and, when it has one, what it is compared with.
@@ -181,30 +190,37 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
     let mut report = BenchReport { quick: options.quick, repeats, ..BenchReport::default() };
     let section = |name: &str| eprintln!("== {name}");
 
-    section("import: header import versus hashing plus a bare SQLite append");
-    let mainnet = read_headers(&options.mainnet_headers)?;
-    import_figures(&mut report, &format!("mainnet 0..{}", mainnet.len() - 1), bitcoin::Network::Bitcoin, &mainnet, 2_000_000_000, repeats)?;
-    let regtest_height = if options.quick { 20_000 } else { 200_000 };
-    let regtest = regtest_chain(regtest_height)?;
-    let now_s = u64::from(regtest.last().map_or(0, |h| h.time)) + 3600;
-    import_figures(&mut report, &format!("regtest 0..{regtest_height}"), bitcoin::Network::Regtest, &regtest, now_s, repeats)?;
-    drop(regtest);
-
-    section("bitcoind: the same 100,000-header sync over loopback, our node versus Bitcoin Core");
-    bitcoind_figures(&mut report, options, repeats);
-
-    section("sync: a regtest chain synced inside turmoil, one process per size");
-    let sizes: &[u32] = if options.quick { &[10_000, 50_000] } else { &[10_000, 100_000, 900_000] };
-    sync_figures(&mut report, options, sizes)?;
-
-    section("speed: simulated time over wall time, against bare turmoil");
-    speed_figures(&mut report, options, repeats)?;
-
-    section("explore: generated scenarios per second");
-    explore_figures(&mut report, options);
-
-    section("suite: wall time");
-    suite_figures(&mut report, options);
+    if options.runs("import") {
+        section("import: header import versus hashing plus a bare SQLite append");
+        let mainnet = read_headers(&options.mainnet_headers)?;
+        let label = format!("mainnet 0..{}", mainnet.len() - 1);
+        import_figures(&mut report, &label, bitcoin::Network::Bitcoin, &mainnet, 2_000_000_000, repeats)?;
+        let regtest_height = if options.quick { 20_000 } else { 200_000 };
+        let regtest = regtest_chain(regtest_height)?;
+        let now_s = u64::from(regtest.last().map_or(0, |h| h.time)) + 3600;
+        import_figures(&mut report, &format!("regtest 0..{regtest_height}"), bitcoin::Network::Regtest, &regtest, now_s, repeats)?;
+    }
+    if options.runs("bitcoind") {
+        section("bitcoind: the same regtest sync over loopback, our node versus Bitcoin Core");
+        bitcoind_figures(&mut report, options, repeats);
+    }
+    if options.runs("sync") {
+        section("sync: a regtest chain synced inside turmoil, one process per size");
+        let sizes: &[u32] = if options.quick { &[10_000, 50_000] } else { &[10_000, 100_000, 900_000] };
+        sync_figures(&mut report, options, sizes)?;
+    }
+    if options.runs("speed") {
+        section("speed: simulated time over wall time, against bare turmoil");
+        speed_figures(&mut report, options, repeats)?;
+    }
+    if options.runs("explore") {
+        section("explore: generated scenarios per second");
+        explore_figures(&mut report, options);
+    }
+    if options.runs("suite") {
+        section("suite: wall time");
+        suite_figures(&mut report, options);
+    }
     Ok(report)
 }
 

@@ -191,6 +191,10 @@ enum Command {
         /// Where to write the figures as JSON.
         #[arg(long, default_value = "target/bench.json")]
         json_out: PathBuf,
+        /// Run only this section (import, bitcoind, sync, speed, explore, suite); repeat for
+        /// several. Default: all.
+        #[arg(long, value_parser = ["import", "bitcoind", "sync", "speed", "explore", "suite"])]
+        only: Vec<String>,
     },
     /// One size of `sim bench`'s sync section, in its own process (so its peak RSS is its
     /// own): prints one JSON line.
@@ -236,8 +240,8 @@ fn main() -> ExitCode {
         Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
             record(&listen, &upstream, network, &out, duration_s, node_datadir.as_deref(), &peer_name)
         }
-        Command::Bench { quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, json_out } => {
-            bench(quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, &json_out)
+        Command::Bench { quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, json_out, only } => {
+            bench(quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, &json_out, only)
         }
         Command::BenchSync { headers } => match sim::bench::sync_sample(headers) {
             Ok(sample) => {
@@ -262,6 +266,7 @@ fn bench(
     node: Option<PathBuf>,
     with_tests: bool,
     json_out: &Path,
+    only: Vec<String>,
 ) -> ExitCode {
     let sim_exe = match std::env::current_exe() {
         Ok(exe) => exe,
@@ -280,6 +285,7 @@ fn bench(
         bitcoind_exe: Some(bitcoind).filter(|p| p.is_file()),
         sim_exe,
         with_tests,
+        only,
     };
     let report = match sim::bench::run(&options) {
         Ok(report) => report,
