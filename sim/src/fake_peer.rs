@@ -301,6 +301,26 @@ pub struct FakePeer {
     pings_sent: RefCell<Vec<PingSent>>,
     /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
     pub faults: crate::faults::PeerFaults,
+    /// Where each `getheaders` it receives is reported ([`FakePeer::with_getheaders_observer`]);
+    /// `None` (the default): nowhere.
+    getheaders_observer: Option<std::sync::mpsc::Sender<GetHeadersSeen>>,
+}
+
+/// A `getheaders` a fake peer received, as reported to its
+/// [`FakePeer::with_getheaders_observer`] channel. Built for benchmarks on real TCP
+/// ([`crate::bench_bitcoind`]): `at` is the wall clock, so it means nothing in a simulation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GetHeadersSeen {
+    /// Which of the peer's connections it came on: 0 for the first the peer served, then 1, ...
+    pub connection: u64,
+    /// Height of its first locator hash on the peer's chain; `None` for an empty locator or a
+    /// first hash the chain does not hold. After a full batch, bitcoind and our node start
+    /// their locator at its last header.
+    pub first_locator_height: Option<u32>,
+    /// Whether that first locator hash is the peer's tip: the asker holds the whole chain.
+    pub at_tip: bool,
+    /// When the peer decoded it (before answering).
+    pub at: std::time::Instant,
 }
 
 /// Settings of a [`FakePeer`] other than its chain.
@@ -390,6 +410,7 @@ impl FakePeer {
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
             faults: crate::faults::PeerFaults::default(),
+            getheaders_observer: None,
         }
     }
 
@@ -397,6 +418,31 @@ impl FakePeer {
     pub fn with_faults(mut self, faults: crate::faults::PeerFaults) -> FakePeer {
         self.faults = faults;
         self
+    }
+
+    /// The same peer reporting every `getheaders` it receives while serving honestly (also in
+    /// a script's `honest` and `answers_pings_only` steps) to `observer`, before it answers:
+    /// which connection, where the asker's locator starts, whether that is the peer's tip, and
+    /// when (wall clock). Off by default; a closed receiver is ignored. Meant for benchmarks on
+    /// real TCP ([`crate::bench_bitcoind`] times a sync to the `getheaders` from the tip), not
+    /// for simulations.
+    pub fn with_getheaders_observer(mut self, observer: std::sync::mpsc::Sender<GetHeadersSeen>) -> FakePeer {
+        self.getheaders_observer = Some(observer);
+        self
+    }
+
+    /// Reports `request`, received on `connection`, to the observer, if there is one.
+    fn observe_getheaders(&self, connection: u64, request: &GetHeadersMessage) {
+        let Some(observer) = &self.getheaders_observer else { return };
+        let first = request.locator_hashes.first();
+        let index = first.and_then(|hash| self.hash_to_height.get(hash));
+        let seen = GetHeadersSeen {
+            connection,
+            first_locator_height: index.map(|i| self.first_height + i),
+            at_tip: first.is_some() && first == self.chain.last().map(Header::block_hash).as_ref(),
+            at: std::time::Instant::now(),
+        };
+        let _ = observer.send(seen);
     }
 
     /// Every `ping` this peer wrote inside a simulation, over all its connections, in order
@@ -539,6 +585,8 @@ pub async fn dial_loop<N: Network>(net: N, addr: String, peer: Rc<FakePeer>) -> 
 }
 
 struct Conn<S> {
+    /// Which of the peer's connections this is (0 for the first).
+    connection: u64,
     reader: ReadHalf<S>,
     writer: WriteHalf<S>,
     decoder: FrameDecoder,
@@ -643,10 +691,17 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 /// I/O errors of the connection; they only end this connection.
 pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<FakePeer>, dialled_out: bool) -> io::Result<()> {
     let (reader, writer) = tokio::io::split(stream);
-    let mut conn =
-        Conn { reader, writer, decoder: FrameDecoder::new(peer.magic), magic: peer.magic, buf: vec![0; 64 * 1024], peer: peer.clone() };
     let connection = peer.connections.get();
     peer.connections.set(connection + 1);
+    let mut conn = Conn {
+        connection,
+        reader,
+        writer,
+        decoder: FrameDecoder::new(peer.magic),
+        magic: peer.magic,
+        buf: vec![0; 64 * 1024],
+        peer: peer.clone(),
+    };
     let mut rng = ChaCha8Rng::from_seed(connection_seed(peer.seed, &peer.name, connection));
     match &peer.behaviour {
         Behaviour::NeverSendsVersion => return conn.drain().await,
@@ -787,6 +842,7 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
             }
             NetworkMessage::Pong(nonce) if ping_outstanding == Some(nonce) => ping_outstanding = None,
             NetworkMessage::GetHeaders(request) => {
+                peer.observe_getheaders(conn.connection, &request);
                 let locator_max = match peer.profile {
                     Profile::Btcd => BTCD_LOCATOR_HASHES_MAX,
                     Profile::Core => CORE_LOCATOR_HASHES_MAX,

@@ -22,6 +22,7 @@
 //! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`shrink`] | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
 //! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
+//! | [`bench_bitcoind`] | header sync timed side by side: our `node` binary and a real `bitcoind` syncing the same regtest chain from the same fake peer on loopback TCP |
 //! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the
@@ -31,6 +32,7 @@
 #![warn(missing_docs)]
 
 pub mod bench;
+pub mod bench_bitcoind;
 pub mod chain;
 pub mod determinism;
 pub mod explore;
