@@ -318,8 +318,20 @@ fn bitcoind_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u
         report.skipped.push("bitcoind: no node or bitcoind binary (scripts/install-bitcoind.sh installs bitcoind in .tools/bitcoind)".into());
         return;
     };
-    let _ = (node_exe, bitcoind_exe, repeats);
-    report.skipped.push("bitcoind: not measured yet".into());
+    // Quick: a small chain, where bitcoind's delay before its first `getheaders` weighs more.
+    let headers = if options.quick { 10_000 } else { crate::bench_bitcoind::DEFAULT_HEADERS };
+    match crate::bench_bitcoind::header_sync_side_by_side(headers, repeats, node_exe, bitcoind_exe) {
+        Ok(result) => {
+            let (node_rate, bitcoind_rate) = result.headers_per_s();
+            let profile = result.node_profile.as_str();
+            let figure = report.add("bitcoind", format!("{headers} headers over loopback: node --profile {profile}"), result.node_s, "s");
+            figure.versus("bitcoind -checkblockindex=0, same peer and chain", result.bitcoind_s);
+            let met = figure.ratio() <= 0.2;
+            figure.target("ratio <= 0.2", met);
+            report.add("bitcoind", format!("{headers} headers over loopback: node rate"), node_rate, "headers/s").versus("bitcoind rate", bitcoind_rate);
+        }
+        Err(error) => report.skipped.push(format!("bitcoind: {error}")),
+    }
 }
 
 /// What one `sim bench-sync` child measured (its JSON line).
@@ -543,7 +555,7 @@ fn json_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
 fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
     use crate::explore::{run_seed, sweep_with, Partition, SeedRange, Sweep};
     use std::num::NonZeroUsize;
-    let seeds = if options.quick { 8 } else { 200 };
+    let seeds = if options.quick { 8 } else { 100 };
     let mut rates = Vec::new();
     for jobs in [1usize, 2] {
         let sweep = Sweep { range: SeedRange { first: 0, len: seeds }, partition: Partition::WHOLE };
@@ -558,11 +570,32 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
             }
         }
     }
+    // The lever: the same generated scenarios with a 50 ms tick (message latencies then
+    // resolve to 50 ms steps), at --jobs 2.
+    let sweep = Sweep { range: SeedRange { first: 0, len: seeds }, partition: Partition::WHOLE };
+    let coarse = |seed: u64| {
+        let mut scenario = crate::generator::generate(seed);
+        scenario.tick_ms = 50;
+        match crate::runner::run_scenario(&scenario, "explore", None) {
+            Ok(result) if result.failures.is_empty() => None,
+            _ => Some(crate::explore::SeedFailure::new(seed, None, vec!["failed at tick 50 ms".into()], None)),
+        }
+    };
+    let started = Instant::now();
+    let coarse_rate = sweep_with(&sweep, NonZeroUsize::new(2).expect("2"), None, coarse, |_, _| Ok(()))
+        .map(|result| (result.completed as f64 / started.elapsed().as_secs_f64(), result.failures.len()));
     let (one, two) = (rates[0].1, rates[1].1);
     report.add("explore", format!("seeds 0..{seeds}, --jobs 1"), one, "seeds/s");
     let figure = report.add("explore", format!("seeds 0..{seeds}, --jobs 2"), two, "seeds/s");
     figure.versus("--jobs 1 (scaling; 2.0 is perfect)", one);
     figure.target(">= 10 seeds/s", two >= 10.0);
+    match coarse_rate {
+        Ok((rate, failed)) => {
+            let figure = report.add("explore", format!("seeds 0..{seeds}, --jobs 2, tick forced to 50 ms ({failed} failed)"), rate, "seeds/s");
+            figure.versus("--jobs 2 at the generated 10 ms tick", two);
+        }
+        Err(error) => report.skipped.push(format!("explore at tick 50 ms: {error}")),
+    }
     for (jobs, _, failed) in rates {
         if failed > 0 {
             report.skipped.push(format!("explore --jobs {jobs}: {failed} seeds failed (run `sim explore --seeds 0..{seeds}`)"));

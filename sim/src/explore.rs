@@ -238,7 +238,9 @@ pub struct SeedFailure {
 }
 
 impl SeedFailure {
-    fn new(seed: u64, group: Option<String>, messages: Vec<String>, scenario_json: Option<String>) -> SeedFailure {
+    /// A failure of `seed` with its invariant `group` (if one was violated), its messages and
+    /// the scenario's JSON (when it was generated).
+    pub fn new(seed: u64, group: Option<String>, messages: Vec<String>, scenario_json: Option<String>) -> SeedFailure {
         let first = messages.first().map_or("", String::as_str);
         let group = group.unwrap_or_else(|| first.split(':').next().unwrap_or(first).trim().to_string());
         SeedFailure { seed, group, messages, scenario_json, bug: node::deliberate_bugs::active() }
