@@ -257,10 +257,8 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
     // Dropping the world stops every host and closes the node's store.
     drop(sim);
 
-    let stored = read_store(&datadir.join("headers.sqlite"), network)?;
-    let (stored_rows, stored_tip_hash) = (stored.len() as u64, stored.last().map(|h| h.block_hash().to_string()).unwrap_or_default());
-    let end_s = (epoch_ms + simulated_ms) / 1000;
-    let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
+    // What the fake peers saw, then free them (and their chains) before the store is re-read
+    // and re-validated, which holds the whole chain twice more.
     let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
     for peer in &ping_logs {
         for (index, at_ms) in peer.faults.fired() {
@@ -270,6 +268,10 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
         }
     }
     drop(ping_logs);
+    let stored = read_store(&datadir.join("headers.sqlite"), network)?;
+    let (stored_rows, stored_tip_hash) = (stored.len() as u64, stored.last().map(|h| h.block_hash().to_string()).unwrap_or_default());
+    let end_s = (epoch_ms + simulated_ms) / 1000;
+    let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
     let recorder = Rc::try_unwrap(recorder)
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
