@@ -523,8 +523,8 @@ fn speed_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u32)
     figure.target("overhead <= 1.25x", met);
 
     // The suite's scenarios and regressions, in this process.
-    let mut files = json_files(&options.scenarios)?;
-    files.extend(json_files(&options.scenarios.join("regressions")).unwrap_or_default());
+    let mut files = crate::scenario::json_files(&options.scenarios).map_err(|e| format!("{}: {e}", options.scenarios.display()))?;
+    files.extend(crate::scenario::json_files(&options.scenarios.join("regressions")).unwrap_or_default());
     if options.quick {
         files.truncate(12);
     }
@@ -538,18 +538,6 @@ fn speed_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u32)
     }
     report.add("speed", format!("suite ({} scenarios): simulated/wall", files.len()), simulated_ms as f64 / wall_ms.max(1) as f64, "x real");
     Ok(())
-}
-
-/// The `.json` files directly in `dir`, sorted.
-fn json_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    Ok(paths)
 }
 
 fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {

@@ -726,22 +726,11 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
 /// the snapshot folder holding their snapshots.
 const REGRESSIONS: &str = "regressions";
 
-/// The `.json` files directly in `dir`, sorted.
-fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    Ok(paths)
-}
-
 fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     // (name in the table, scenario file, folder of its snapshot): the scenarios, then the
     // regressions (`regressions/NAME`, snapshot `SNAPSHOTS/regressions/NAME.snap`). The
     // outcome's name is the file stem either way.
-    let mut runs: Vec<(String, PathBuf, PathBuf)> = match json_files(dir) {
+    let mut runs: Vec<(String, PathBuf, PathBuf)> = match sim::scenario::json_files(dir) {
         Ok(paths) => paths.into_iter().map(|p| (name_of(&p), p, snapshots.to_path_buf())).collect(),
         Err(error) => {
             eprintln!("error: cannot read {}: {error}", dir.display());
@@ -749,7 +738,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
         }
     };
     let regressions = dir.join(REGRESSIONS);
-    match json_files(&regressions) {
+    match sim::scenario::json_files(&regressions) {
         Ok(paths) => {
             runs.extend(paths.into_iter().map(|p| (format!("{REGRESSIONS}/{}", name_of(&p)), p, snapshots.join(REGRESSIONS))));
         }

@@ -12,7 +12,7 @@
 //! ```
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -1039,6 +1039,22 @@ fn script_sends<'a>(steps: &'a [crate::fake_peer::Step], at: &str, out: &mut Vec
             _ => {}
         }
     }
+}
+
+
+/// The scenario files directly in `dir` (its `.json` files, not those of subfolders), sorted
+/// by path: what `sim suite` and `sim bench` run.
+///
+/// # Errors
+/// The folder cannot be read.
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
 }
 
 #[cfg(test)]
