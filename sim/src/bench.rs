@@ -632,3 +632,15 @@ fn suite_figures(report: &mut BenchReport, options: &BenchOptions) {
         Err(error) => report.skipped.push(format!("suite: scripts/test: {error}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert!(median(&[]).is_nan());
+    }
+}

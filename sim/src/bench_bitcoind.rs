@@ -72,6 +72,7 @@ use bitcoin::{BlockHash, Network};
 use node::runtime::{Network as _, TcpNetwork};
 use node::Profile;
 
+use crate::bench::median;
 use crate::chain::ChainSpec;
 use crate::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen};
 
@@ -286,21 +287,11 @@ pub fn header_sync_side_by_side_with(options: &BenchOptions) -> Result<SideBySid
     Ok(SideBySide {
         headers: options.headers,
         node_profile: options.node_profile,
-        node_s: median(node_runs.iter().map(|s| s.connect_to_tip_s).collect()),
-        bitcoind_s: median(bitcoind_runs.iter().map(|s| s.connect_to_tip_s).collect()),
+        node_s: median(&node_runs.iter().map(|s| s.connect_to_tip_s).collect::<Vec<_>>()),
+        bitcoind_s: median(&bitcoind_runs.iter().map(|s| s.connect_to_tip_s).collect::<Vec<_>>()),
         node_runs,
         bitcoind_runs,
     })
-}
-
-/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    match values.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => values[n / 2],
-        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 /// One run of `side` (its `run`-th): a fresh fake peer and data folder, the process, the wait
@@ -589,13 +580,6 @@ fn tail(path: &Path, lines: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert!(median(Vec::new()).is_nan());
-    }
 
     #[test]
     fn a_chain_length_off_the_batch_size_is_refused_before_anything_runs() {

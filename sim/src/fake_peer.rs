@@ -460,11 +460,16 @@ impl FakePeer {
         }
     }
 
+    /// Height of the last header of `chain` (shown at once unless the chain grows).
+    fn chain_tip_height(&self) -> u32 {
+        self.first_height + (self.chain.len() as u32).saturating_sub(1)
+    }
+
     /// Height of the highest header the peer holds now: its chain's tip, or for a growing
     /// chain ([`FakePeer::block_interval`]) `start_height` plus one per interval of simulated
     /// time elapsed, capped at the chain's tip (outside a simulation the chain does not grow).
     pub fn visible_tip_height(&self) -> u32 {
-        let tip = self.first_height + (self.chain.len() as u32).saturating_sub(1);
+        let tip = self.chain_tip_height();
         let Some(interval) = self.block_interval else { return tip };
         let elapsed = turmoil::sim_elapsed().unwrap_or_default();
         let grown = elapsed.as_millis() / interval.as_millis().max(1);
@@ -476,8 +481,7 @@ impl FakePeer {
     /// the chain does not grow, or it has shown its tip).
     fn next_block_in(&self) -> Option<Duration> {
         let interval = self.block_interval?;
-        let tip = self.first_height + (self.chain.len() as u32).saturating_sub(1);
-        if self.visible_tip_height() >= tip {
+        if self.visible_tip_height() >= self.chain_tip_height() {
             return None;
         }
         let elapsed = turmoil::sim_elapsed().unwrap_or_default().as_millis();

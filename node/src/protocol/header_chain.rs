@@ -17,7 +17,8 @@
 //!
 //! Time only enters as the `now_s` argument (seconds since the Unix epoch): this module reads no
 //! clock, spawns nothing and iterates only `BTreeMap`s. The hash index is a `HashMap` keyed by
-//! the hash's first 8 bytes, as Bitcoin Core's `BlockHasher` (`src/chain.h` … `BlockMap`):
+//! the hash's first 8 bytes, as Bitcoin Core's `BlockHasher` (`src/util/hasher.h`, the hasher
+//! of `BlockMap` in `src/node/blockstorage.h`):
 //! deterministic (no random state), and never iterated, so its order never shows.
 //!
 //! # Speed
@@ -370,7 +371,7 @@ enum DifficultyRule {
 }
 
 /// Hashes a [`BlockHash`] key by its first 8 bytes, like Bitcoin Core's `BlockHasher`
-/// (`src/chain.h`): a block hash is already uniform, so no keyed hashing is needed, and nothing
+/// (`src/util/hasher.h`, `ReadLE64` of the hash): a block hash is already uniform, so no keyed hashing is needed, and nothing
 /// random makes two runs differ. Length prefixes written before the bytes are mixed in.
 #[derive(Debug, Default, Clone, Copy)]
 struct BlockHashHasher(u64);
@@ -417,15 +418,15 @@ impl BlockIndex {
     /// by `prev_blockhash`.
     fn insert(&mut self, hash: BlockHash, entry: IndexEntry) {
         let parent = self.slot(&entry.header.prev_blockhash).unwrap_or(NO_PARENT);
-        if let Some(slot) = self.slot(&hash) {
-            self.entries[slot as usize] = entry;
-            self.parents[slot as usize] = parent;
-            return;
+        let next = u32::try_from(self.entries.len()).expect("fewer than 2^32 headers");
+        let slot = *self.slots.entry(hash).or_insert(next) as usize;
+        if slot == self.entries.len() {
+            self.entries.push(entry);
+            self.parents.push(parent);
+        } else {
+            self.entries[slot] = entry;
+            self.parents[slot] = parent;
         }
-        let slot = u32::try_from(self.entries.len()).expect("fewer than 2^32 headers");
-        self.entries.push(entry);
-        self.parents.push(parent);
-        self.slots.insert(hash, slot);
     }
 
     fn len(&self) -> usize {
