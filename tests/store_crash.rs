@@ -26,19 +26,19 @@ fn chain() -> Vec<Header> {
 fn write_forever(path: &Path) -> ! {
     let headers = chain();
     let mut store = Store::open(path, bitcoin::Network::Regtest).expect("open store");
-    store.apply(&ChainUpdate { start_height: 0, headers: vec![headers[0]] }).expect("genesis");
+    store.apply(&ChainUpdate::new(0, vec![headers[0]])).expect("genesis");
     let mut stdout = std::io::stdout();
     let mut commits = 0u64;
     loop {
         for start in (1..headers.len()).step_by(BATCH) {
             let end = (start + BATCH).min(headers.len());
-            let update = ChainUpdate { start_height: start as u32, headers: headers[start..end].to_vec() };
+            let update = ChainUpdate::new(start as u32, headers[start..end].to_vec());
             store.apply(&update).expect("apply");
             commits += 1;
             let _ = writeln!(stdout, "COMMIT {commits} {end}");
             let _ = stdout.flush();
         }
-        let update = ChainUpdate { start_height: 1, headers: headers[1..].to_vec() };
+        let update = ChainUpdate::new(1, headers[1..].to_vec());
         store.apply(&update).expect("rewrite");
         commits += 1;
         let _ = writeln!(stdout, "COMMIT {commits} {}", headers.len());

@@ -231,7 +231,7 @@ pub fn open_chain(config: &Config) -> Result<(Store, HeaderChain), NodeError> {
     let empty = headers.is_empty();
     let chain = HeaderChain::from_stored_with(config.network, config.trusted_start, headers)?;
     if empty {
-        store.apply(&ChainUpdate { start_height: chain.base_height(), headers: vec![chain.tip_header()] })?;
+        store.apply(&ChainUpdate::new(chain.base_height(), vec![chain.tip_header()]))?;
     }
     Ok((store, chain))
 }

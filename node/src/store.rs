@@ -406,8 +406,9 @@ impl Store {
         Ok(headers)
     }
 
-    /// Replaces every row at or above `update.start_height` with `update.headers`, in one
-    /// transaction (nothing is written if any step fails).
+    /// Replaces every row at or above `update.start_height()` with `update.headers()`, in one
+    /// transaction (nothing is written if any step fails). The `hash` column takes
+    /// `update.hashes()`: the header is not hashed again here.
     ///
     /// # Errors
     ///
@@ -424,33 +425,34 @@ impl Store {
             .connection
             .transaction()
             .map_err(sqlite("starting a chain update"))?;
+        let start_height = update.start_height();
         let (base_height, _) = Store::recorded_base(&transaction)?;
-        if update.start_height < base_height {
+        if start_height < base_height {
             return Err(StoreError::BelowBase {
-                start_height: update.start_height,
+                start_height,
                 base_height,
             });
         }
         let row_count = rows_from_base(&transaction, base_height)?;
-        if u64::from(update.start_height) > u64::from(base_height) + row_count {
+        if u64::from(start_height) > u64::from(base_height) + row_count {
             return Err(StoreError::Gap {
-                start_height: update.start_height,
+                start_height,
                 row_count,
                 base_height,
             });
         }
         // One past the last height written; every written height must fit a u32.
-        let end_height = u64::from(update.start_height) + update.headers.len() as u64;
+        let end_height = u64::from(start_height) + update.headers().len() as u64;
         assert!(
             end_height <= u64::from(u32::MAX),
             "chain update from {} with {} headers overflows u32 heights",
-            update.start_height,
-            update.headers.len()
+            start_height,
+            update.headers().len()
         );
         transaction
             .execute(
                 "DELETE FROM headers WHERE height >= ?1",
-                [update.start_height],
+                [start_height],
             )
             .map_err(sqlite("deleting replaced headers"))?;
         {
@@ -458,13 +460,12 @@ impl Store {
                 .prepare_cached("INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)")
                 .map_err(sqlite("preparing the header insert"))?;
             let mut bytes = [0u8; HEADER_SIZE_BYTES];
-            for (height, header) in (update.start_height..).zip(&update.headers) {
-                let hash = header.block_hash().to_byte_array();
+            for ((height, header), hash) in (start_height..).zip(update.headers()).zip(update.hashes()) {
                 header
                     .consensus_encode(&mut &mut bytes[..])
                     .expect("a header encodes into its 80 bytes");
                 insert
-                    .execute(params![height, &hash[..], &bytes[..]])
+                    .execute(params![height, hash.as_byte_array(), &bytes[..]])
                     .map_err(sqlite("inserting a header"))?;
             }
         }
@@ -626,10 +627,7 @@ mod tests {
     }
 
     fn update(start_height: u32, headers: &[Header]) -> ChainUpdate {
-        ChainUpdate {
-            start_height,
-            headers: headers.to_vec(),
-        }
+        ChainUpdate::new(start_height, headers.to_vec())
     }
 
     fn temp_store_path(dir: &tempfile::TempDir) -> PathBuf {

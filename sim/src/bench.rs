@@ -267,7 +267,7 @@ fn node_import_s(network: bitcoin::Network, headers: &[Header], now_s: u64) -> R
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let mut store = node::store::Store::open(&dir.path().join("headers.sqlite"), network).map_err(|e| e.to_string())?;
     let mut chain = HeaderChain::new(network);
-    store.apply(&ChainUpdate { start_height: 0, headers: vec![headers[0]] }).map_err(|e| e.to_string())?;
+    store.apply(&ChainUpdate::new(0, vec![headers[0]])).map_err(|e| e.to_string())?;
     let started = Instant::now();
     for batch in headers[1..].chunks(2000) {
         let import = chain.accept_headers(batch, now_s);

@@ -166,9 +166,9 @@ impl Checker {
 
     /// A committed store write.
     pub fn persisted(&mut self, update: &ChainUpdate) {
-        let _ = self.model.split_off(&update.start_height);
-        for (i, header) in update.headers.iter().enumerate() {
-            self.model.insert(update.start_height + i as u32, header.block_hash());
+        let _ = self.model.split_off(&update.start_height());
+        for (height, hash) in (update.start_height()..).zip(update.hashes()) {
+            self.model.insert(height, *hash);
         }
     }
 

@@ -78,12 +78,44 @@ use crate::trusted_start::{TrustedStart, TrustedStartError};
 /// Rows with `height >= start_height` are replaced by `headers`, the first of which sits at
 /// `start_height`. An extension of the tip has `start_height = old_tip_height + 1`; a reorg
 /// starts just above the fork point.
+///
+/// Each header travels with its hash, computed once when the header was accepted, so that the
+/// store does not hash it again. The fields are private to keep the two in step: build one
+/// with [`ChainUpdate::new`], which hashes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainUpdate {
-    /// Height of `headers[0]`.
-    pub start_height: u32,
-    /// The new best-chain headers from `start_height` upwards, in order.
-    pub headers: Vec<Header>,
+    start_height: u32,
+    headers: Vec<Header>,
+    hashes: Vec<BlockHash>,
+}
+
+impl ChainUpdate {
+    /// The update that puts `headers` at `start_height` upwards; hashes each header.
+    pub fn new(start_height: u32, headers: Vec<Header>) -> ChainUpdate {
+        let hashes = headers.iter().map(Header::block_hash).collect();
+        ChainUpdate { start_height, headers, hashes }
+    }
+
+    /// From `(hash, header)` pairs whose hashes the caller computed from those headers.
+    fn from_hashed(start_height: u32, rows: Vec<(BlockHash, Header)>) -> ChainUpdate {
+        let (hashes, headers) = rows.into_iter().unzip();
+        ChainUpdate { start_height, headers, hashes }
+    }
+
+    /// Height of `headers()[0]`.
+    pub fn start_height(&self) -> u32 {
+        self.start_height
+    }
+
+    /// The new best-chain headers from `start_height()` upwards, in order.
+    pub fn headers(&self) -> &[Header] {
+        &self.headers
+    }
+
+    /// `hashes()[i]` is `headers()[i].block_hash()`.
+    pub fn hashes(&self) -> &[BlockHash] {
+        &self.hashes
+    }
 }
 
 /// How far a header's `time` may lie ahead of the caller's clock, in seconds.
@@ -785,18 +817,33 @@ impl HeaderChain {
     /// chainwork than the current tip, it becomes the best chain and [`Import::update`] holds
     /// the rows to persist.
     pub fn accept_headers(&mut self, headers: &[Header], now_s: u64) -> Import {
-        self.accept(headers, now_s, true)
+        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
+        self.accept(headers, &hashes, now_s, true)
+    }
+
+    /// [`HeaderChain::accept_headers`] with each header's hash already computed (by
+    /// [`HeaderChain::check_headers_message`]): `hashes[i]` must be `headers[i].block_hash()`.
+    ///
+    /// # Panics
+    /// If the two slices differ in length (a caller bug).
+    pub fn accept_hashed_headers(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64) -> Import {
+        assert_eq!(headers.len(), hashes.len(), "one hash per header");
+        self.accept(headers, hashes, now_s, true)
     }
 
     /// Core `CheckHeadersPoW` on a whole message before anything else looks at it: every header
     /// meets the target of its own `bits` (within the proof-of-work limit), and each links to
     /// the one before.
     ///
+    /// Returns the headers' hashes (`hashes[i]` is `headers[i].block_hash()`), computed once
+    /// here for the steps after it.
+    ///
     /// # Errors
     /// [`HeaderError::HighHash`] or [`HeaderError::NonContinuous`] for the first failure.
-    pub fn check_headers_message(&self, headers: &[Header]) -> Result<(), HeaderError> {
+    pub fn check_headers_message(&self, headers: &[Header]) -> Result<Vec<BlockHash>, HeaderError> {
         let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
-        self.check_headers_pow(headers, &hashes)
+        self.check_headers_pow(headers, &hashes)?;
+        Ok(hashes)
     }
 
     /// btcd's order of checks for one `headers` message (B26 `handleHeadersMsg` calling
@@ -806,17 +853,27 @@ impl HeaderChain {
     /// or a gap Core keeps nothing, btcd keeps the prefix). Otherwise as
     /// [`HeaderChain::accept_headers`].
     pub fn accept_headers_in_order(&mut self, headers: &[Header], now_s: u64) -> Import {
-        self.accept(headers, now_s, false)
+        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
+        self.accept(headers, &hashes, now_s, false)
     }
 
-    fn accept(&mut self, headers: &[Header], now_s: u64, whole_message_precheck: bool) -> Import {
+    /// [`HeaderChain::accept_headers_in_order`] with each header's hash already computed:
+    /// `hashes[i]` must be `headers[i].block_hash()`.
+    ///
+    /// # Panics
+    /// If the two slices differ in length (a caller bug).
+    pub fn accept_hashed_headers_in_order(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64) -> Import {
+        assert_eq!(headers.len(), hashes.len(), "one hash per header");
+        self.accept(headers, hashes, now_s, false)
+    }
+
+    fn accept(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64, whole_message_precheck: bool) -> Import {
         let mut import = Import::default();
         if headers.is_empty() {
             return import;
         }
-        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
         if whole_message_precheck {
-            if let Err(error) = self.check_headers_pow(headers, &hashes) {
+            if let Err(error) = self.check_headers_pow(headers, hashes) {
                 import.error = Some(error);
                 return import;
             }
@@ -824,7 +881,7 @@ impl HeaderChain {
 
         let old_tip_work = self.tip_chainwork();
         let mut best_added: Option<(BlockHash, Work)> = None;
-        for (index, (header, hash)) in headers.iter().zip(&hashes).enumerate() {
+        for (index, (header, hash)) in headers.iter().zip(hashes).enumerate() {
             if self.index.contains_key(hash) {
                 continue;
             }
@@ -1161,11 +1218,7 @@ impl HeaderChain {
                 "best header chain reorganised"
             );
         }
-        let update = ChainUpdate {
-            start_height: fork_height + 1,
-            headers: branch.into_iter().map(|(_, header)| header).collect(),
-        };
-        (update, reorg_depth)
+        (ChainUpdate::from_hashed(fork_height + 1, branch), reorg_depth)
     }
 }
 
@@ -1466,10 +1519,7 @@ mod tests {
             assert_eq!(import.reorg_depth, 0);
             assert_eq!(
                 import.update,
-                Some(ChainUpdate {
-                    start_height,
-                    headers: batch.to_vec()
-                })
+                Some(ChainUpdate::new(start_height, batch.to_vec()))
             );
             start_height += batch.len() as u32;
         }
@@ -1762,10 +1812,7 @@ mod tests {
         );
         assert_eq!(
             import.update,
-            Some(ChainUpdate {
-                start_height: 101,
-                headers: headers[101..=150].to_vec()
-            })
+            Some(ChainUpdate::new(101, headers[101..=150].to_vec()))
         );
 
         let again = chain.accept_headers(&headers[50..=150], NOW_S);
@@ -1799,10 +1846,7 @@ mod tests {
         assert_eq!(import.accepted, 9);
         assert_eq!(
             import.update,
-            Some(ChainUpdate {
-                start_height: 1,
-                headers: prefix.clone()
-            })
+            Some(ChainUpdate::new(1, prefix.clone()))
         );
         assert_eq!(import.reorg_depth, 0);
         assert_eq!(chain.tip_hash(), prefix[8].block_hash());
@@ -1977,10 +2021,7 @@ mod tests {
         assert_eq!(import.accepted, 60);
         assert_eq!(
             import.update,
-            Some(ChainUpdate {
-                start_height: 251,
-                headers: side.clone()
-            })
+            Some(ChainUpdate::new(251, side.clone()))
         );
         assert_eq!(import.reorg_depth, 50);
         assert_eq!(chain.tip_height(), 310);
@@ -2000,10 +2041,7 @@ mod tests {
         let import = chain.accept_headers(&more, NOW_S);
         assert_eq!(
             import.update,
-            Some(ChainUpdate {
-                start_height: 311,
-                headers: more
-            })
+            Some(ChainUpdate::new(311, more))
         );
         assert_eq!(import.reorg_depth, 0);
     }
@@ -2043,10 +2081,7 @@ mod tests {
         let import = chain.accept_headers(&side[50..], NOW_S);
         assert_eq!(
             import.update,
-            Some(ChainUpdate {
-                start_height: 251,
-                headers: side.clone()
-            })
+            Some(ChainUpdate::new(251, side.clone()))
         );
         assert_eq!(import.reorg_depth, 50);
         assert_eq!(chain.tip_hash(), side[50].block_hash());
@@ -2207,7 +2242,7 @@ mod tests {
             let import = chain.accept_headers(batch, NOW_S);
             assert_eq!(import.error, None, "batch from {start_height}");
             assert_eq!((import.accepted, import.reorg_depth), (batch.len(), 0));
-            assert_eq!(import.update, Some(ChainUpdate { start_height, headers: batch.to_vec() }));
+            assert_eq!(import.update, Some(ChainUpdate::new(start_height, batch.to_vec())));
             start_height += batch.len() as u32;
         }
         assert_eq!(chain.tip_height(), 830_592);
@@ -2328,7 +2363,7 @@ mod tests {
         let import = chain.accept_headers(&headers[at(823_227)..at(825_000)], NOW_S);
         assert_eq!(import.error, None);
         assert_eq!(import.reorg_depth, 0);
-        assert_eq!(import.update.map(|u| u.start_height), Some(823_227));
+        assert_eq!(import.update.map(|u| u.start_height()), Some(823_227));
         assert_eq!(chain.tip_height(), 824_999);
         assert!(chain.contains(&stale.block_hash()));
     }

@@ -1431,13 +1431,13 @@ impl Node {
     /// what changed. `received` is the size of the message that delivered them (a Core
     /// low-work sync may release more headers at once, buffered from earlier messages).
     /// Returns the import outcome (`None` for an empty message).
-    fn import_headers(&mut self, peer: PeerId, headers: &[Header], received: usize, now_ms: u64, order: Profile) -> Option<header_chain::Import> {
+    fn import_headers(&mut self, peer: PeerId, headers: &[Header], hashes: &[BlockHash], received: usize, now_ms: u64, order: Profile) -> Option<header_chain::Import> {
         let now_s = now_ms / 1000;
-        let import = (!headers.is_empty()).then(|| match order {
-            Profile::Core => self.chain.accept_headers(headers, now_s),
-            Profile::Btcd => self.chain.accept_headers_in_order(headers, now_s),
+        let mut import = (!headers.is_empty()).then(|| match order {
+            Profile::Core => self.chain.accept_hashed_headers(headers, hashes, now_s),
+            Profile::Btcd => self.chain.accept_hashed_headers_in_order(headers, hashes, now_s),
         });
-        if let Some(update) = import.as_ref().and_then(|i| i.update.clone()) {
+        if let Some(update) = import.as_mut().and_then(|i| i.update.take()) {
             self.outputs.push_back(Output::Persist(update));
             let tip = Event::TipChanged {
                 height: self.chain.tip_height(),
@@ -1473,7 +1473,8 @@ impl Node {
             return;
         }
         self.sync.on_headers(peer, now_ms);
-        let import = self.import_headers(peer, &headers, headers.len(), now_ms, Profile::Btcd);
+        let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
+        let import = self.import_headers(peer, &headers, &hashes, headers.len(), now_ms, Profile::Btcd);
         if let Some(error) = import.and_then(|i| i.error) {
             self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
@@ -1489,7 +1490,7 @@ impl Node {
             // again, and `PushGetHeadersMsg` would then suppress the identical repeat, so the
             // sync would stop for good. Ask with the full locator from the batch's last header
             // instead, as Core does (found by `sim explore`, seed 5).
-            let last = headers.last().map(Header::block_hash).unwrap_or_else(|| self.chain.tip_hash());
+            let last = hashes.last().copied().unwrap_or_else(|| self.chain.tip_hash());
             let off_best = self.chain.active_height_of(&last).is_none() && self.chain.contains(&last);
             let locator = if off_best && !deliberate_bugs::is(Bug::FollowUpFromBest) {
                 self.chain.locator_from(&last)
@@ -1538,13 +1539,16 @@ impl Node {
             self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
             return;
         }
-        if let Err(error) = self.chain.check_headers_message(&headers) {
-            if deliberate_bugs::is(Bug::RejectedBatchStored) {
-                self.deliberately_store_rejected_prefix(&headers, &error);
+        let mut hashes = match self.chain.check_headers_message(&headers) {
+            Ok(hashes) => hashes,
+            Err(error) => {
+                if deliberate_bugs::is(Bug::RejectedBatchStored) {
+                    self.deliberately_store_rejected_prefix(&headers, &error);
+                }
+                self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
+                return;
             }
-            self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
-            return;
-        }
+        };
         let full = if deliberate_bugs::is(Bug::BoundaryOffByOne) {
             count > wire::HEADERS_PER_MESSAGE_MAX
         } else {
@@ -1557,6 +1561,7 @@ impl Node {
             if success {
                 already_validated_work = true;
                 headers = released;
+                hashes = headers.iter().map(Header::block_hash).collect();
                 if headers.is_empty() {
                     self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
                     return;
@@ -1564,7 +1569,7 @@ impl Node {
             }
         }
         let have_headers_sync = self.peers.get(&peer).is_some_and(|p| p.headers_presync.is_some());
-        let first_hash = headers[0].block_hash();
+        let first_hash = hashes[0];
         let Some(chain_start) = self.chain.get(&headers[0].prev_blockhash).copied() else {
             self.event(Event::Unconnecting { peer, hash: first_hash });
             let locator = self.chain.locator();
@@ -1574,7 +1579,7 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.last_getheaders_ms = None;
         }
-        let last_hash = headers[headers.len() - 1].block_hash();
+        let last_hash = hashes[hashes.len() - 1];
         if self.chain.active_height_of(&last_hash).is_some() || self.is_noban(peer) {
             already_validated_work = true;
         }
@@ -1582,7 +1587,7 @@ impl Node {
             self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
             return;
         }
-        let import = self.import_headers(peer, &headers, count, now_ms, Profile::Core);
+        let import = self.import_headers(peer, &headers, &hashes, count, now_ms, Profile::Core);
         match import.and_then(|i| i.error) {
             None => {}
             Some(HeaderError::TimeTooNew { .. }) => return,
@@ -1608,7 +1613,7 @@ impl Node {
         if bad == 0 || headers[0].prev_blockhash != self.chain.tip_hash() {
             return;
         }
-        let update = ChainUpdate { start_height: self.chain.tip_height() + 1, headers: headers[..bad].to_vec() };
+        let update = ChainUpdate::new(self.chain.tip_height() + 1, headers[..bad].to_vec());
         self.outputs.push_back(Output::Persist(update));
     }
 
