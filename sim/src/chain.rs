@@ -136,6 +136,42 @@ pub struct ForkSpec {
     pub height: u32,
 }
 
+/// Regtest chains mined on this thread lately, newest last: a generated scenario's chains
+/// are built when it is generated (for its duration), again when it runs, and peers often
+/// share one. Mining is pure, so a cached chain is the same chain.
+const MINED_CACHE_LEN: usize = 8;
+/// Chains longer than this are mined afresh each time rather than kept (the 900,000-header
+/// benchmark chain would otherwise stay in memory).
+const MINED_CACHE_HEADERS_MAX: u32 = 50_000;
+
+thread_local! {
+    static MINED: std::cell::RefCell<Vec<((u32, u64, Option<(u64, u32)>), Vec<Header>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The regtest chain of `height` headers above genesis mined from `seed`, after `fork`'s
+/// shared prefix if any (its height already checked to be at most `height`).
+fn mined_regtest(height: u32, seed: u64, fork: Option<&ForkSpec>) -> Vec<Header> {
+    let key = (height, seed, fork.map(|f| (f.seed, f.height)));
+    if let Some(chain) = MINED.with(|cache| cache.borrow().iter().find(|(k, _)| *k == key).map(|(_, chain)| chain.clone())) {
+        return chain;
+    }
+    let mut chain = vec![bitcoin::constants::genesis_block(Network::Regtest).header];
+    if let Some(fork) = fork {
+        extend_regtest(&mut chain, fork.height, fork.seed);
+    }
+    extend_regtest(&mut chain, height, seed);
+    if height <= MINED_CACHE_HEADERS_MAX {
+        MINED.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            if cache.len() == MINED_CACHE_LEN {
+                cache.remove(0);
+            }
+            cache.push((key, chain.clone()));
+        });
+    }
+    chain
+}
+
 impl ChainSpec {
     /// The network whose rules the chain follows.
     pub fn network(&self) -> Network {
@@ -178,7 +214,6 @@ impl ChainSpec {
                 Ok(chain)
             }
             ChainSpec::Regtest { height, seed, fork } => {
-                let mut chain = vec![bitcoin::constants::genesis_block(Network::Regtest).header];
                 if let Some(fork) = fork {
                     if fork.height > *height {
                         return Err(SimError::Fixture(format!(
@@ -186,10 +221,8 @@ impl ChainSpec {
                             fork.height
                         )));
                     }
-                    extend_regtest(&mut chain, fork.height, fork.seed);
                 }
-                extend_regtest(&mut chain, *height, *seed);
-                Ok(chain)
+                Ok(mined_regtest(*height, *seed, fork.as_ref()))
             }
             ChainSpec::File { network, path, sha256, height_max, first_height } => {
                 let first = first_height.unwrap_or(0);
