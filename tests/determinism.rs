@@ -6,7 +6,9 @@
 //!   its expectations under three other seeds, and so does every regression in
 //!   `scenarios/regressions/` (shrunk scenarios are small, so they add little time).
 
+use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use headersim_tests::{regression_files, scenario_files, scenario_path};
 use sim::{run_scenario, Scenario};
@@ -49,16 +51,35 @@ fn same_seed_gives_the_same_trace_digest_in_two_processes() {
 
 #[test]
 fn other_seeds_change_timings_but_not_the_expected_outcome() {
-    let mut failures = Vec::new();
-    for (name, path) in scenario_files().into_iter().chain(regression_files()) {
-        let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
-        for offset in 1..=3u64 {
-            let seed = scenario.seed.wrapping_add(offset * 1000);
-            let result = run_scenario(&scenario, &name, Some(seed)).unwrap_or_else(|e| panic!("{name}: {e}"));
-            if !result.failures.is_empty() {
-                failures.push(format!("{name} --seed {seed}: {}", result.failures.join("; ")));
-            }
-        }
-    }
+    // 3 seeds of every scenario: the longest test here, so its runs are spread over the cores.
+    // Each run is one simulation on one thread (as `sim explore --jobs N` runs them), so the
+    // verdicts do not depend on how they are spread; the failures are sorted afterwards.
+    let runs: Vec<(String, PathBuf, u64)> = scenario_files()
+        .into_iter()
+        .chain(regression_files())
+        .flat_map(|(name, path)| (1..=3u64).map(move |offset| (name.clone(), path.clone(), offset)))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(runs.len().max(1));
+    let mut failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut failures = Vec::new();
+                    while let Some((name, path, offset)) = runs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+                        let seed = scenario.seed.wrapping_add(offset * 1000);
+                        let result = run_scenario(&scenario, name, Some(seed)).unwrap_or_else(|e| panic!("{name}: {e}"));
+                        if !result.failures.is_empty() {
+                            failures.push(format!("{name} --seed {seed}: {}", result.failures.join("; ")));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a worker panicked")).collect()
+    });
+    failures.sort();
     assert!(failures.is_empty(), "expectations broke under other seeds:\n{}", failures.join("\n"));
 }
