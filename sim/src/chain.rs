@@ -144,8 +144,11 @@ const MINED_CACHE_LEN: usize = 8;
 /// benchmark chain would otherwise stay in memory).
 const MINED_CACHE_HEADERS_MAX: u32 = 50_000;
 
+/// A mined chain's key: its height, seed, and fork (seed, height) if any.
+type MinedKey = (u32, u64, Option<(u64, u32)>);
+
 thread_local! {
-    static MINED: std::cell::RefCell<Vec<((u32, u64, Option<(u64, u32)>), Vec<Header>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static MINED: std::cell::RefCell<Vec<(MinedKey, Vec<Header>)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The regtest chain of `height` headers above genesis mined from `seed`, after `fork`'s
