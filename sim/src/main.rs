@@ -87,8 +87,11 @@ enum Command {
     /// (remove a peer or a fault step, cut a fault's for_ms or at_ms, zero a peer's delays,
     /// let the node dial a peer that dialled it, shorten chains, duration and latencies) and
     /// keeps each that still fails, until none does or --runs-max runs are used. Writes
-    /// DIR/NAME.json. Exit code 0: written; 2: FILE passes, cannot be read or its run does not
-    /// complete, the output exists (without --force), or it cannot be written.
+    /// DIR/NAME.json. With --bug, every run has that deliberate bug active, and the shrunk
+    /// scenario is run once more without it. Exit code 0: written (and, with --bug, it passes
+    /// without the bug); 1: written, but with --bug it also fails without the bug; 2: FILE
+    /// passes, cannot be read or its run does not complete, the output exists (without
+    /// --force), or it cannot be written.
     Shrink {
         /// The failing scenario file (for example target/explore/explore-4711.json).
         scenario: PathBuf,
@@ -668,24 +671,44 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         }
     };
     print!("{}", shrunk.summary(runs_max));
-    match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
-        Ok(written) => {
-            println!("wrote {} ({})", written.display(), shrunk.scenario.description);
-            match bug {
-                Some(bug) => println!(
-                    "run it: cargo run --release -p sim --features deliberate-bugs -- run {} --bug {bug} (it passes without --bug)",
-                    written.display()
-                ),
-                None => println!("run it: cargo run --release -p sim -- run {}", written.display()),
-            }
-            println!(
-                "once the bug is fixed and it passes: add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
-            );
-            ExitCode::SUCCESS
-        }
+    let written = match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
+        Ok(written) => written,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::from(2)
+            return ExitCode::from(2);
+        }
+    };
+    println!("wrote {} ({})", written.display(), shrunk.scenario.description);
+    let next = format!(
+        "add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
+    );
+    // `--bug`, selected for this thread in `main`.
+    let Some(bug) = bug else {
+        println!("run it: cargo run --release -p sim -- run {}", written.display());
+        println!("once the bug is fixed and it passes: {next}");
+        return ExitCode::SUCCESS;
+    };
+    println!("run it: cargo run --release -p sim --features deliberate-bugs -- run {} --bug {bug}", written.display());
+    // A regression of a deliberate bug must pass without it: one more run, on this thread.
+    let clean = node::deliberate_bugs::set_active(None).map_err(|e| e.to_string()).and_then(|()| {
+        run_scenario(&shrunk.scenario, &name, None).map_err(|e| e.to_string())
+    });
+    let _ = node::deliberate_bugs::set_active(Some(bug));
+    match clean {
+        Ok(result) if result.failures.is_empty() => {
+            println!("without --bug {bug} it passes: {next}");
+            ExitCode::SUCCESS
+        }
+        Ok(result) => {
+            println!("warning: it fails without --bug {bug} too, so it is no regression of that bug:");
+            for failure in &result.failures {
+                println!("    {failure}");
+            }
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("error: the run without --bug {bug}: {error}");
+            ExitCode::FAILURE
         }
     }
 }

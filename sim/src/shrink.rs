@@ -14,7 +14,8 @@
 //!   remove a fault step, cut a fault's `for_ms` (to [`FOR_MS_MIN`], else by half) or its
 //!   `at_ms` (to 0, else by half), zero a peer's `headers_delay_ms` or `version_delay_ms`, let
 //!   the node dial a peer that dialled it, shorten a regtest or mainnet chain (to its lowest
-//!   height, else half, −500, −100, −1; never below height 1 nor down to its fork point) or
+//!   height, else half, −500, −100, −1 and cuts of a quarter, an eighth, ... of the way down,
+//!   shortest first; never below height 1 nor down to its fork point) or
 //!   drop its fork or move the fork point down (half, −1), shorten `duration_s` (to 1 s, else
 //!   half, else −10 %), and narrow the latencies (`latency_ms_max` to `latency_ms_min`,
 //!   `latency_ms_min` to 1). The most drastic cut of each kind comes first: when it keeps the
@@ -30,9 +31,9 @@
 //! * **Budget.** At most [`ShrinkOptions::runs_max`] candidate runs (the original's run not
 //!   counted); [`Shrunk::fixpoint_reached`] says whether the reduction finished.
 //! * **One thread.** Every run happens on the calling thread, one after another, so state the
-//!   caller set in thread-locals (for example a deliberately injected node bug) applies to all
-//!   of them. Nothing here reads the wall clock or iterates a hash map: the same scenario gives
-//!   the same shrunk scenario.
+//!   caller set in thread-locals applies to all of them: a deliberate node bug selected with
+//!   [`node::deliberate_bugs::set_active`] is active in every run. Nothing here reads the wall
+//!   clock or iterates a hash map: the same scenario gives the same shrunk scenario.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -381,20 +382,25 @@ fn clear_listen_if_unused(scenario: &mut Scenario) {
     }
 }
 
-/// Shorter chains for peer `index`, each with its edit text (`chain height 4500 → 2250`): a
-/// regtest chain at its lowest height (1, or one above its fork point), at half its height,
-/// and 500, 100 and 1 below it (never below 1 and always above its fork point); its fork
+/// Shorter chains for peer `index`, each with its edit text (`chain height 4500 → 2250`), the
+/// shortest first: a regtest chain at its lowest height (1, or one above its fork point), at
+/// half its height, 500, 100 and 1 below it, and a quarter, an eighth, ... of the way down to
+/// its lowest height (never below 1 and always above its fork point); its fork
 /// dropped (the same as a fork point at 0), its fork point at half and 1 below; a mainnet
 /// chain's `height_max` the same way. Other chains are left alone.
 pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, String)> {
     let Some(peer) = scenario.peers.get(index) else { return Vec::new() };
+    // The lowest height, half, −500, −100 and −1, and between them cuts of a quarter, an
+    // eighth, ... of the way down to the lowest height: after a kept cut the next candidate at
+    // the same position is a cut of about the same share, so a boundary (2000 headers, say)
+    // is found in tens of runs rather than one run per header.
     let lower = |height: u32, floor: u32| -> Vec<u32> {
-        let mut heights: Vec<u32> = Vec::new();
-        for h in [floor, height / 2, height.saturating_sub(500), height.saturating_sub(100), height.saturating_sub(1)] {
-            if h >= floor && h < height && !heights.contains(&h) {
-                heights.push(h);
-            }
-        }
+        let mut heights: Vec<u32> = vec![floor, height / 2, height.saturating_sub(500), height.saturating_sub(100), height.saturating_sub(1)];
+        let span = height.saturating_sub(floor);
+        heights.extend((2..u32::BITS).map(|k| span >> k).filter(|&cut| cut > 0).map(|cut| height - cut));
+        heights.retain(|&h| h >= floor && h < height);
+        heights.sort_unstable();
+        heights.dedup();
         heights
     };
     let mut out = Vec::new();
@@ -818,23 +824,22 @@ mod tests {
             }
         }
         let heights = |i: usize| -> Vec<String> { shorter_chains(&s, i).into_iter().map(|(_, e)| e).collect() };
-        assert_eq!(
-            heights(0),
-            ["chain height 1200 → 1", "chain height 1200 → 600", "chain height 1200 → 700", "chain height 1200 → 1100", "chain height 1200 → 1199"]
-        );
+        // Cuts of 1199/4 = 299, 149, 74, 37, 18, 9, 4, 2, 1 between the fixed ones.
+        let to = |heights: &[u32], from: u32| heights.iter().map(|h| format!("chain height {from} → {h}")).collect::<Vec<_>>();
+        assert_eq!(heights(0), to(&[1, 600, 700, 901, 1051, 1100, 1126, 1163, 1182, 1191, 1196, 1198, 1199], 1200));
         // p2 forks at 800 and ends at 900: half, -500 and -100 would reach the fork point, so
-        // only 801 (just above it) and 899 are left; the fork goes, or its point moves to 400
-        // or 799.
-        assert_eq!(
-            heights(1),
+        // 801 (just above it), cuts of 99/4 = 24, 12, 6, 3, 1 and 899 are left; the fork goes,
+        // or its point moves to 400 or 799.
+        let mut expected = to(&[801, 876, 888, 894, 897, 899], 900);
+        expected.extend(
             [
-                "chain height 900 → 801",
-                "chain height 900 → 899",
                 "fork at 800 dropped (the chain is mined from its own seed from genesis)",
                 "fork point 800 → 400 (its chain still ends at 900)",
-                "fork point 800 → 799 (its chain still ends at 900)"
+                "fork point 800 → 799 (its chain still ends at 900)",
             ]
+            .map(String::from),
         );
+        assert_eq!(heights(1), expected);
         assert!(heights(2).is_empty(), "a chain of height 1 is as short as it gets");
         let mut fork_at_zero = s.clone();
         fork_at_zero.peers[1].chain = Some(ChainSpec::Regtest { height: 2, seed: 11, fork: Some(ForkSpec { seed: 9, height: 0 }) });
