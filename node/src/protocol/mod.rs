@@ -1430,7 +1430,9 @@ impl Node {
     /// continuity of the whole message first; btcd: header by header), persists and reports
     /// what changed. `received` is the size of the message that delivered them (a Core
     /// low-work sync may release more headers at once, buffered from earlier messages).
-    /// Returns the import outcome (`None` for an empty message).
+    /// `hashes[i]` is `headers[i].block_hash()`, computed once by the caller. Returns the
+    /// import outcome (`None` for an empty message), its `update` already moved into the
+    /// [`Output::Persist`].
     fn import_headers(&mut self, peer: PeerId, headers: &[Header], hashes: &[BlockHash], received: usize, now_ms: u64, order: Profile) -> Option<header_chain::Import> {
         let now_s = now_ms / 1000;
         let mut import = (!headers.is_empty()).then(|| match order {
