@@ -144,8 +144,8 @@ const MINED_CACHE_LEN: usize = 8;
 /// benchmark chain would otherwise stay in memory).
 const MINED_CACHE_HEADERS_MAX: u32 = 50_000;
 
-/// A mined chain's key: its height, seed, and fork (seed, height) if any.
-type MinedKey = (u32, u64, Option<(u64, u32)>);
+/// A mined chain's key: its height, seed and fork.
+type MinedKey = (u32, u64, Option<ForkSpec>);
 
 thread_local! {
     static MINED: std::cell::RefCell<Vec<(MinedKey, Vec<Header>)>> = const { std::cell::RefCell::new(Vec::new()) };
@@ -154,7 +154,7 @@ thread_local! {
 /// The regtest chain of `height` headers above genesis mined from `seed`, after `fork`'s
 /// shared prefix if any (its height already checked to be at most `height`).
 fn mined_regtest(height: u32, seed: u64, fork: Option<&ForkSpec>) -> Vec<Header> {
-    let key = (height, seed, fork.map(|f| (f.seed, f.height)));
+    let key = (height, seed, fork.cloned());
     if let Some(chain) = MINED.with(|cache| cache.borrow().iter().find(|(k, _)| *k == key).map(|(_, chain)| chain.clone())) {
         return chain;
     }
