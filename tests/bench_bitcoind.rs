@@ -7,13 +7,24 @@ use headersim_tests::real::{bitcoind_path, workspace_binary};
 
 #[test]
 fn node_and_bitcoind_both_sync_4000_headers_from_the_fake_peer() {
-    let result = sim::bench_bitcoind::header_sync_side_by_side(4000, 1, &workspace_binary("node"), &bitcoind_path())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let result = sim::bench_bitcoind::header_sync_side_by_side(
+        4000,
+        1,
+        &workspace_binary("node"),
+        &bitcoind_path(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(result.headers, 4000);
     assert_eq!((result.node_runs.len(), result.bitcoind_runs.len()), (1, 1));
     for sample in result.node_runs.iter().chain(&result.bitcoind_runs) {
-        assert!(sample.connect_to_first_getheaders_s <= sample.connect_to_tip_s, "{result:#?}");
-        assert!(sample.connect_to_tip_s > 0.0 && sample.connect_to_tip_s <= sample.spawn_to_tip_s, "{result:#?}");
+        assert!(
+            sample.connect_to_first_getheaders_s <= sample.connect_to_tip_s,
+            "{result:#?}"
+        );
+        assert!(
+            sample.connect_to_tip_s > 0.0 && sample.connect_to_tip_s <= sample.spawn_to_tip_s,
+            "{result:#?}"
+        );
     }
     println!("{result}");
 }

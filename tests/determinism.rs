@@ -18,7 +18,10 @@ const CHILD_TEST: &str = "same_seed_gives_the_same_trace_digest_in_two_processes
 
 fn digest_of(name: &str) -> String {
     let scenario = Scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"));
-    run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{e}")).outcome.trace_digest
+    run_scenario(&scenario, name, None)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .outcome
+        .trace_digest
 }
 
 #[test]
@@ -35,7 +38,11 @@ fn same_seed_gives_the_same_trace_digest_in_two_processes() {
             .env(CHILD_ENV, name)
             .output()
             .expect("run the child process");
-        assert!(output.status.success(), "child failed: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         stdout
             .lines()
@@ -46,7 +53,11 @@ fn same_seed_gives_the_same_trace_digest_in_two_processes() {
     };
     let (first, second) = (child_digest(), child_digest());
     assert_eq!(first, second, "two processes disagree");
-    assert_eq!(first, digest_of(name), "a child process and this process disagree");
+    assert_eq!(
+        first,
+        digest_of(name),
+        "a child process and this process disagree"
+    );
 }
 
 #[test]
@@ -60,26 +71,41 @@ fn other_seeds_change_timings_but_not_the_expected_outcome() {
         .flat_map(|(name, path)| (1..=3u64).map(move |offset| (name.clone(), path.clone(), offset)))
         .collect();
     let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(runs.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(runs.len().max(1));
     let mut failures: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| {
                     let mut failures = Vec::new();
-                    while let Some((name, path, offset)) = runs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    while let Some((name, path, offset)) =
+                        runs.get(next.fetch_add(1, Ordering::Relaxed))
+                    {
                         let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
                         let seed = scenario.seed.wrapping_add(offset * 1000);
-                        let result = run_scenario(&scenario, name, Some(seed)).unwrap_or_else(|e| panic!("{name}: {e}"));
+                        let result = run_scenario(&scenario, name, Some(seed))
+                            .unwrap_or_else(|e| panic!("{name}: {e}"));
                         if !result.failures.is_empty() {
-                            failures.push(format!("{name} --seed {seed}: {}", result.failures.join("; ")));
+                            failures.push(format!(
+                                "{name} --seed {seed}: {}",
+                                result.failures.join("; ")
+                            ));
                         }
                     }
                     failures
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a worker panicked")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a worker panicked"))
+            .collect()
     });
     failures.sort();
-    assert!(failures.is_empty(), "expectations broke under other seeds:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "expectations broke under other seeds:\n{}",
+        failures.join("\n")
+    );
 }

@@ -36,11 +36,16 @@ fn locator(chain: &[BlockHash], height: usize) -> Vec<BlockHash> {
 fn start_fake_peer(chain: Vec<Header>) -> String {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async move {
             let listener = TcpNetwork.bind("127.0.0.1:0").await.expect("bind loopback");
-            sender.send(listener.local_addr().expect("address").to_string()).expect("report address");
+            sender
+                .send(listener.local_addr().expect("address").to_string())
+                .expect("report address");
             // The Core profile: bitcoind is the reference here (a btcd fake peer answers an
             // empty locator with an unknown stop hash by an empty `headers`, bitcoind not at all).
             let settings = FakePeerSettings {
@@ -62,14 +67,29 @@ fn fake_peer_answers_getheaders_byte_for_byte_like_bitcoind() {
     let main_hashes = bitcoind.mine(2500);
     // A stale fork: invalidate 2400, mine 20 blocks elsewhere, then restore the longer branch.
     let fork_base = main_hashes[2399]; // height 2400
-    bitcoind.rpc.invalidate_block(&fork_base).expect("invalidateblock");
-    let info: serde_json::Value = bitcoind.rpc.call("getdescriptorinfo", &["raw(52)".into()]).expect("descriptor");
+    bitcoind
+        .rpc
+        .invalidate_block(&fork_base)
+        .expect("invalidateblock");
+    let info: serde_json::Value = bitcoind
+        .rpc
+        .call("getdescriptorinfo", &["raw(52)".into()])
+        .expect("descriptor");
     let descriptor = format!("raw(52)#{}", info["checksum"].as_str().expect("checksum"));
-    let fork: Vec<String> =
-        bitcoind.rpc.call("generatetodescriptor", &[20.into(), descriptor.into()]).expect("mine the fork");
+    let fork: Vec<String> = bitcoind
+        .rpc
+        .call("generatetodescriptor", &[20.into(), descriptor.into()])
+        .expect("mine the fork");
     let fork: Vec<BlockHash> = fork.iter().map(|h| h.parse().expect("hash")).collect();
-    bitcoind.rpc.reconsider_block(&fork_base).expect("reconsiderblock");
-    assert_eq!(bitcoind.rpc.get_block_count().expect("height"), 2500, "the main branch is active again");
+    bitcoind
+        .rpc
+        .reconsider_block(&fork_base)
+        .expect("reconsiderblock");
+    assert_eq!(
+        bitcoind.rpc.get_block_count().expect("height"),
+        2500,
+        "the main branch is active again"
+    );
 
     let chain = bitcoind.active_chain();
     let hashes: Vec<BlockHash> = chain.iter().map(Header::block_hash).collect();
@@ -82,14 +102,34 @@ fn fake_peer_answers_getheaders_byte_for_byte_like_bitcoind() {
     let cases: Vec<(&str, Vec<BlockHash>, BlockHash)> = vec![
         ("genesis-only locator", vec![hashes[0]], zero),
         ("full locator from mid-chain", locator(&hashes, 1500), zero),
-        ("first hashes unknown", [vec![unknown(1), unknown(2), unknown(3)], locator(&hashes, 1000)].concat(), zero),
+        (
+            "first hashes unknown",
+            [
+                vec![unknown(1), unknown(2), unknown(3)],
+                locator(&hashes, 1000),
+            ]
+            .concat(),
+            zero,
+        ),
         ("only unknown hashes", vec![unknown(4), unknown(5)], zero),
         ("hash_stop inside the range", vec![hashes[0]], hashes[100]),
-        ("hash_stop below the start", locator(&hashes, 2300), hashes[10]),
+        (
+            "hash_stop below the start",
+            locator(&hashes, 2300),
+            hashes[10],
+        ),
         ("locator on a stale fork", stale_locator, zero),
         ("locator at the tip", locator(&hashes, 2500), zero),
-        ("locator past the tip (unknown descendants first)", [vec![unknown(6)], locator(&hashes, 2500)].concat(), zero),
-        ("empty locator, hash_stop on the chain", vec![], hashes[1234]),
+        (
+            "locator past the tip (unknown descendants first)",
+            [vec![unknown(6)], locator(&hashes, 2500)].concat(),
+            zero,
+        ),
+        (
+            "empty locator, hash_stop on the chain",
+            vec![],
+            hashes[1234],
+        ),
         ("empty locator, unknown hash_stop", vec![], unknown(7)),
     ];
 
@@ -124,13 +164,27 @@ fn fake_peer_answers_getheaders_byte_for_byte_like_bitcoind() {
                 (Some(first), Some(last)) => format!(
                     "{} headers, {}..{}",
                     h.len(),
-                    hashes.iter().position(|x| *x == first.block_hash()).map_or(-1, |p| p as i64),
-                    hashes.iter().position(|x| *x == last.block_hash()).map_or(-1, |p| p as i64)
+                    hashes
+                        .iter()
+                        .position(|x| *x == first.block_hash())
+                        .map_or(-1, |p| p as i64),
+                    hashes
+                        .iter()
+                        .position(|x| *x == last.block_hash())
+                        .map_or(-1, |p| p as i64)
                 ),
                 _ => "no headers".to_string(),
             };
-            differences.push(format!("{name}: bitcoind {} / fake peer {}", span(&real_headers), span(&fake_headers)));
+            differences.push(format!(
+                "{name}: bitcoind {} / fake peer {}",
+                span(&real_headers),
+                span(&fake_headers)
+            ));
         }
     }
-    assert!(differences.is_empty(), "the fake peer answers differently:\n{}", differences.join("\n"));
+    assert!(
+        differences.is_empty(),
+        "the fake peer answers differently:\n{}",
+        differences.join("\n")
+    );
 }

@@ -21,7 +21,11 @@ fn run(scenario: &Scenario) -> RunResult {
 }
 
 fn trace_has(result: &RunResult, needle: &str) -> bool {
-    result.recorder.lines.iter().any(|l| l.text.contains(needle))
+    result
+        .recorder
+        .lines
+        .iter()
+        .any(|l| l.text.contains(needle))
 }
 
 #[test]
@@ -29,17 +33,30 @@ fn a_corrupted_headers_checksum_fires_once_btcd_reconnects_and_syncs_core_drops_
     let faults = r#"[{"at_ms":0,"fault":{"message":{"peer":"p1","command":"headers","nth":1,"action":"corrupt_checksum"}}}]"#;
     let btcd = run(&scenario("btcd", 600, faults));
     assert!(btcd.faults[0].fired_at_ms.is_some(), "the fault fired");
-    assert!(trace_has(&btcd, "fault fired message p1 headers #1 corrupt_checksum"));
+    assert!(trace_has(
+        &btcd,
+        "fault fired message p1 headers #1 corrupt_checksum"
+    ));
     let first_end = btcd.outcome.connections[0].end.clone().unwrap_or_default();
-    assert!(first_end.contains("checksum"), "btcd disconnects on a bad checksum: {first_end}");
-    assert_eq!(btcd.outcome.tip_height, 2500, "btcd syncs on a new connection: {:?}", btcd.failures);
+    assert!(
+        first_end.contains("checksum"),
+        "btcd disconnects on a bad checksum: {first_end}"
+    );
+    assert_eq!(
+        btcd.outcome.tip_height, 2500,
+        "btcd syncs on a new connection: {:?}",
+        btcd.failures
+    );
     assert!(btcd.failures.is_empty(), "{:?}", btcd.failures);
     // Core drops a message with a bad checksum and keeps the peer (D09), so the lost reply
     // leaves the sync waiting for Core's 15-minute headers download timeout.
     let core = run(&scenario("core", 120, faults));
     assert!(core.faults[0].fired_at_ms.is_some());
     assert!(trace_has(&core, "dropped p1#"), "Core drops the message");
-    assert!(core.outcome.connections[0].end.is_none(), "Core keeps the peer");
+    assert!(
+        core.outcome.connections[0].end.is_none(),
+        "Core keeps the peer"
+    );
     assert_eq!(core.outcome.tip_height, 0);
 }
 
@@ -49,7 +66,11 @@ fn a_message_fault_whose_message_is_never_sent_fails_the_run() {
     let result = run(&scenario("btcd", 60, faults));
     assert_eq!(result.faults[0].fired_at_ms, None);
     assert!(
-        result.failures.iter().any(|f| f.contains("fault 0 `message p1 headers #50 drop`") && f.contains("never fired")),
+        result
+            .failures
+            .iter()
+            .any(|f| f.contains("fault 0 `message p1 headers #50 drop`")
+                && f.contains("never fired")),
         "{:?}",
         result.failures
     );
@@ -60,9 +81,20 @@ fn a_crash_of_a_host_that_is_down_never_fires() {
     let faults = r#"[{"at_ms":1000,"fault":{"crash":"p1"}},{"at_ms":2000,"fault":{"crash":"p1"}},{"at_ms":3000,"fault":{"restart":"p1"}}]"#;
     let result = run(&scenario("btcd", 30, faults));
     assert_eq!(result.faults[0].fired_at_ms, Some(1000));
-    assert_eq!(result.faults[0].end_ms, Some(3000), "the restart ends the first crash");
+    assert_eq!(
+        result.faults[0].end_ms,
+        Some(3000),
+        "the restart ends the first crash"
+    );
     assert_eq!(result.faults[1].fired_at_ms, None);
-    assert!(result.failures.iter().any(|f| f.contains("fault 1 `crash p1`") && f.contains("never fired")), "{:?}", result.failures);
+    assert!(
+        result
+            .failures
+            .iter()
+            .any(|f| f.contains("fault 1 `crash p1`") && f.contains("never fired")),
+        "{:?}",
+        result.failures
+    );
 }
 
 #[test]
@@ -73,16 +105,32 @@ fn a_partition_with_for_ms_is_repaired_and_the_node_syncs_after_it() {
     assert_eq!(result.faults[0].end_ms, Some(40_000));
     assert!(trace_has(&result, "fault end partition node p1"));
     assert_eq!(result.outcome.tip_height, 2500, "{:?}", result.failures);
-    let first_headers = result.recorder.lines.iter().find(|l| l.text.contains("recv p1#") && l.text.contains(" headers ")).expect("headers");
-    assert!(first_headers.at_ms >= 40_000, "no headers crossed the partition: {}", first_headers.at_ms);
+    let first_headers = result
+        .recorder
+        .lines
+        .iter()
+        .find(|l| l.text.contains("recv p1#") && l.text.contains(" headers "))
+        .expect("headers");
+    assert!(
+        first_headers.at_ms >= 40_000,
+        "no headers crossed the partition: {}",
+        first_headers.at_ms
+    );
 }
 
 #[test]
 fn a_skewed_version_clock_fires_on_the_version_it_skews() {
     let faults = r#"[{"at_ms":0,"fault":{"version_time_skew":{"peer":"p1","offset_s":-7200}}}]"#;
     let result = run(&scenario("core", 30, faults));
-    assert!(result.faults[0].fired_at_ms.is_some(), "{:?}", result.failures);
-    assert!(trace_has(&result, "fault fired version_time_skew p1 offset_s=-7200"));
+    assert!(
+        result.faults[0].fired_at_ms.is_some(),
+        "{:?}",
+        result.failures
+    );
+    assert!(trace_has(
+        &result,
+        "fault fired version_time_skew p1 offset_s=-7200"
+    ));
     assert!(result.failures.is_empty(), "{:?}", result.failures);
 }
 
@@ -92,15 +140,27 @@ fn headers_skewed_three_hours_into_the_future_are_refused_from_their_height() {
     // scenario's epoch (1_700_000_000), beyond the two-hour future limit.
     let chain_time_2100 = 1_296_688_602 + 2100 * 600;
     let offset_s = 1_700_000_000 + 3 * 3600 - chain_time_2100;
-    let faults = format!(r#"[{{"at_ms":0,"fault":{{"header_time_skew":{{"peer":"p1","offset_s":{offset_s},"from_height":2100}}}}}}]"#);
+    let faults = format!(
+        r#"[{{"at_ms":0,"fault":{{"header_time_skew":{{"peer":"p1","offset_s":{offset_s},"from_height":2100}}}}}}]"#
+    );
     for profile in ["btcd", "core"] {
         let result = run(&scenario(profile, 120, &faults));
-        assert!(result.faults[0].fired_at_ms.is_some(), "{profile}: {:?}", result.failures);
-        assert_eq!(result.outcome.tip_height, 2099, "{profile}: the first skewed header is refused and none after it");
+        assert!(
+            result.faults[0].fired_at_ms.is_some(),
+            "{profile}: {:?}",
+            result.failures
+        );
+        assert_eq!(
+            result.outcome.tip_height, 2099,
+            "{profile}: the first skewed header is refused and none after it"
+        );
         let end = result.outcome.connections[0].end.clone();
         match profile {
             // btcd disconnects on any header failure (`ErrTimeTooNew`).
-            "btcd" => assert!(end.as_deref().is_some_and(|e| e.contains("time")), "{profile}: {end:?}"),
+            "btcd" => assert!(
+                end.as_deref().is_some_and(|e| e.contains("time")),
+                "{profile}: {end:?}"
+            ),
             // Core does not punish BLOCK_TIME_FUTURE: the header may become valid later.
             _ => assert_eq!(end, None, "{profile}"),
         }
@@ -112,15 +172,26 @@ fn close_fin_and_close_reset_mid_message_end_the_connection_from_the_peer_side()
     // Under Core the node keeps waiting for the rest of the message and pings after 2 min; the
     // close_reset peer drops the socket with that ping unread, which resets it.
     for action in ["close_fin", "close_reset"] {
-        let faults = format!(r#"[{{"at_ms":0,"fault":{{"message":{{"peer":"p1","command":"headers","nth":1,"action":"{action}"}}}}}}]"#);
+        let faults = format!(
+            r#"[{{"at_ms":0,"fault":{{"message":{{"peer":"p1","command":"headers","nth":1,"action":"{action}"}}}}}}]"#
+        );
         let result = run(&scenario("core", 200, &faults));
         assert!(result.faults[0].fired_at_ms.is_some(), "{action}");
-        let end = result.outcome.connections[0].end.clone().unwrap_or_default();
+        let end = result.outcome.connections[0]
+            .end
+            .clone()
+            .unwrap_or_default();
         assert!(end.starts_with("closed by peer"), "{action}: {end}");
         if action == "close_reset" {
-            assert!(end.to_lowercase().contains("reset"), "{action}: a reset, not a FIN: {end}");
+            assert!(
+                end.to_lowercase().contains("reset"),
+                "{action}: a reset, not a FIN: {end}"
+            );
         } else {
-            assert!(!end.to_lowercase().contains("reset"), "{action}: a FIN, not a reset: {end}");
+            assert!(
+                !end.to_lowercase().contains("reset"),
+                "{action}: a FIN, not a reset: {end}"
+            );
         }
     }
 }
@@ -131,7 +202,13 @@ fn a_truncated_version_desynchronises_the_stream_and_the_node_drops_that_connect
     let result = run(&scenario("btcd", 120, faults));
     assert!(result.faults[0].fired_at_ms.is_some());
     let first = &result.outcome.connections[0];
-    assert!(first.handshake_at_ms.is_none(), "the cut version never completes a handshake");
-    assert!(result.outcome.connections.len() >= 2, "the node redials and syncs on a fresh connection");
+    assert!(
+        first.handshake_at_ms.is_none(),
+        "the cut version never completes a handshake"
+    );
+    assert!(
+        result.outcome.connections.len() >= 2,
+        "the node redials and syncs on a fresh connection"
+    );
     assert_eq!(result.outcome.tip_height, 2500, "{:?}", result.failures);
 }

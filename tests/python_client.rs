@@ -19,7 +19,9 @@ use std::process::Command;
 
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::Network;
-use headersim_tests::real::{free_port, stored_headers, python_path, wait_for, workspace_binary, NodeProcess, Process};
+use headersim_tests::real::{
+    free_port, python_path, stored_headers, wait_for, workspace_binary, NodeProcess, Process,
+};
 use headersim_tests::repo_root;
 use serde_json::Value;
 
@@ -30,11 +32,17 @@ const RECEIVED: usize = 4000;
 const PYTHON_USER_AGENT: &str = "/python-p2p-tester:0.0.3/";
 
 fn str_field<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value.pointer(pointer).and_then(Value::as_str).unwrap_or_else(|| panic!("client output lacks {pointer}: {value:#}"))
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("client output lacks {pointer}: {value:#}"))
 }
 
 fn u64_field(value: &Value, pointer: &str) -> u64 {
-    value.pointer(pointer).and_then(Value::as_u64).unwrap_or_else(|| panic!("client output lacks {pointer}: {value:#}"))
+    value
+        .pointer(pointer)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("client output lacks {pointer}: {value:#}"))
 }
 
 /// Runs the Python client against `port`; panics with its output unless it exits 0; returns
@@ -44,10 +52,21 @@ fn run_client(port: u16, services: u64, start_height: u64, out: &Path) -> Value 
     let output = Command::new(python_path())
         .arg(&script)
         .args(["--port", &port.to_string(), "--network", "regtest"])
-        .args(["--services", &services.to_string(), "--start-height", &start_height.to_string()])
+        .args([
+            "--services",
+            &services.to_string(),
+            "--start-height",
+            &start_height.to_string(),
+        ])
         .arg(out)
         .output()
-        .unwrap_or_else(|e| panic!("cannot run {} {}: {e}", python_path().display(), script.display()));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} {}: {e}",
+                python_path().display(),
+                script.display()
+            )
+        });
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -55,9 +74,10 @@ fn run_client(port: u16, services: u64, start_height: u64, out: &Path) -> Value 
         "the Python client failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
-    let text =
-        std::fs::read_to_string(out).unwrap_or_else(|e| panic!("client output {}: {e}\n{stdout}", out.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("client output is not JSON ({e}):\n{text}"))
+    let text = std::fs::read_to_string(out)
+        .unwrap_or_else(|e| panic!("client output {}: {e}\n{stdout}", out.display()));
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("client output is not JSON ({e}):\n{text}"))
 }
 
 #[test]
@@ -98,22 +118,38 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
     node.wait_for_height(CHAIN_HEIGHT);
 
     let services = (ServiceFlags::NETWORK | ServiceFlags::WITNESS).to_u64();
-    let result = run_client(node_port, services, CHAIN_HEIGHT, &dir.path().join("client.json"));
+    let result = run_client(
+        node_port,
+        services,
+        CHAIN_HEIGHT,
+        &dir.path().join("client.json"),
+    );
 
     // The Python peer's connection, by the user agent it sent.
-    let handshake = wait_for("the node's handshake with the Python client in its trace", || {
-        let agent = format!("user_agent={PYTHON_USER_AGENT:?}");
-        node.events().into_iter().find(|e| e.starts_with("handshake_done ") && e.ends_with(&agent))
-    });
+    let handshake = wait_for(
+        "the node's handshake with the Python client in its trace",
+        || {
+            let agent = format!("user_agent={PYTHON_USER_AGENT:?}");
+            node.events()
+                .into_iter()
+                .find(|e| e.starts_with("handshake_done ") && e.ends_with(&agent))
+        },
+    );
     let label = handshake.split(' ').nth(1).expect("peer label").to_string();
     let sent = str_field(&result, "/corrupt_frame/checksum_sent");
     let correct = str_field(&result, "/corrupt_frame/checksum_correct");
-    assert_ne!(sent, correct, "the client's frame really had a wrong checksum");
+    assert_ne!(
+        sent, correct,
+        "the client's frame really had a wrong checksum"
+    );
     let expected_disconnect = format!(
         "disconnect {label} reason=\"bad frame: bad checksum for `ping`: header says {sent}, payload hashes to {correct}\""
     );
     let disconnect = node.wait_for_event(&format!("disconnect {label} "));
-    assert_eq!(disconnect, expected_disconnect, "why the node dropped the Python peer");
+    assert_eq!(
+        disconnect, expected_disconnect,
+        "why the node dropped the Python peer"
+    );
 
     // The nonce the client decoded is the one the node put in its version.
     let nonce = u64_field(&result, "/version/nNonce");
@@ -126,8 +162,14 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
         version_line.contains(&format!(" nonce={nonce:#018x} ")),
         "client saw nonce {nonce:#018x}; node sent {version_line}"
     );
-    let served = events.iter().filter(|e| e.starts_with(&format!("send {label} headers count=2000 "))).count();
-    assert_eq!(served, 2, "the node served two full batches to the Python peer: {events:#?}");
+    let served = events
+        .iter()
+        .filter(|e| e.starts_with(&format!("send {label} headers count=2000 ")))
+        .count();
+    assert_eq!(
+        served, 2,
+        "the node served two full batches to the Python peer: {events:#?}"
+    );
     node.process.assert_running();
     node.process.kill();
     fake.kill();
@@ -139,9 +181,17 @@ fn bitcoin_core_python_client_checks_version_ping_getheaders_and_bad_checksum() 
         .iter()
         .map(|h| h.as_str().expect("header hash as a hex string"))
         .collect();
-    assert_eq!(received.len(), RECEIVED, "the client received two batches of 2000");
+    assert_eq!(
+        received.len(),
+        RECEIVED,
+        "the client received two batches of 2000"
+    );
     let stored = stored_headers(&datadir, Network::Regtest);
-    assert_eq!(stored.len() as u64, CHAIN_HEIGHT + 1, "the node stored the whole chain");
+    assert_eq!(
+        stored.len() as u64,
+        CHAIN_HEIGHT + 1,
+        "the node stored the whole chain"
+    );
     for (height, hash) in received.iter().enumerate().map(|(i, h)| (i + 1, h)) {
         assert_eq!(
             *hash,

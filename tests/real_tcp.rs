@@ -36,30 +36,57 @@ impl EventSink for Watch {
 async fn run_until(config: Config, done: fn(&Event, &Node) -> bool) -> Vec<String> {
     let reached = Rc::new(Notify::new());
     let events = Rc::new(RefCell::new(Vec::new()));
-    let mut sink = Watch { done, reached: reached.clone(), events: events.clone() };
-    let epoch_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let mut sink = Watch {
+        done,
+        reached: reached.clone(),
+        events: events.clone(),
+    };
+    let epoch_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let shutdown = async move {
-        if tokio::time::timeout(Duration::from_secs(30), reached.notified()).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(30), reached.notified())
+            .await
+            .is_err()
+        {
             panic!("the node did not get there within 30 s");
         }
     };
-    runtime::run(TcpNetwork, config, TokioClock::new(epoch_ms), &mut sink, shutdown)
-        .await
-        .expect("the node runs");
+    runtime::run(
+        TcpNetwork,
+        config,
+        TokioClock::new(epoch_ms),
+        &mut sink,
+        shutdown,
+    )
+    .await
+    .expect("the node runs");
     let events = events.borrow().clone();
     events
 }
 
 #[test]
 fn node_runtime_syncs_the_mainnet_fixture_over_real_loopback_tcp_and_resumes_after_restart() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async {
         let listener = TcpNetwork.bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local address").to_string();
         let chain = mainnet_0_1111().expect("fixture");
-        let settings = FakePeerSettings { clock_s: wall_clock_s, seed: 7, ..FakePeerSettings::default() };
-        let peer = Rc::new(FakePeer::new("peer1", bitcoin::Network::Bitcoin, chain, settings));
+        let settings = FakePeerSettings {
+            clock_s: wall_clock_s,
+            seed: 7,
+            ..FakePeerSettings::default()
+        };
+        let peer = Rc::new(FakePeer::new(
+            "peer1",
+            bitcoin::Network::Bitcoin,
+            chain,
+            settings,
+        ));
         let server = tokio::task::spawn_local(fake_peer::accept_loop(TcpNetwork, listener, peer));
 
         let datadir = tempfile::tempdir().expect("temp dir");
@@ -71,11 +98,28 @@ fn node_runtime_syncs_the_mainnet_fixture_over_real_loopback_tcp_and_resumes_aft
             matches!(event, Event::HeadersImported { .. }) && node.chain().tip_height() == 1111
         };
         let events = run_until(config.clone(), synced).await;
-        let handshake = events.iter().find(|e| e.starts_with("handshake_done")).expect("a handshake");
-        assert!(handshake.contains("version=70016") && handshake.contains("start_height=1111"), "{handshake}");
-        let getheaders: Vec<&String> = events.iter().filter(|e| e.starts_with("send peer=1 getheaders")).collect();
-        assert_eq!(getheaders.len(), 1, "one round trip for 1111 headers: {getheaders:?}");
-        assert!(getheaders[0].contains("locator_heights=[0]"), "{}", getheaders[0]);
+        let handshake = events
+            .iter()
+            .find(|e| e.starts_with("handshake_done"))
+            .expect("a handshake");
+        assert!(
+            handshake.contains("version=70016") && handshake.contains("start_height=1111"),
+            "{handshake}"
+        );
+        let getheaders: Vec<&String> = events
+            .iter()
+            .filter(|e| e.starts_with("send peer=1 getheaders"))
+            .collect();
+        assert_eq!(
+            getheaders.len(),
+            1,
+            "one round trip for 1111 headers: {getheaders:?}"
+        );
+        assert!(
+            getheaders[0].contains("locator_heights=[0]"),
+            "{}",
+            getheaders[0]
+        );
 
         let store = Store::open(&config.store_path(), bitcoin::Network::Bitcoin).expect("store");
         let headers = store.load().expect("stored chain loads and links");
@@ -85,9 +129,19 @@ fn node_runtime_syncs_the_mainnet_fixture_over_real_loopback_tcp_and_resumes_aft
 
         // Second start on the same folder: the chain is loaded, the first locator starts at 1111,
         // and the peer (at the same height) is not asked again.
-        let events = run_until(config.clone(), |event, _| matches!(event, Event::HandshakeDone { .. })).await;
-        assert!(events[0].starts_with("started tip_height=1111"), "{}", events[0]);
-        assert!(!events.iter().any(|e| e.contains(" getheaders ")), "nothing to ask at equal height: {events:?}");
+        let events = run_until(config.clone(), |event, _| {
+            matches!(event, Event::HandshakeDone { .. })
+        })
+        .await;
+        assert!(
+            events[0].starts_with("started tip_height=1111"),
+            "{}",
+            events[0]
+        );
+        assert!(
+            !events.iter().any(|e| e.contains(" getheaders ")),
+            "nothing to ask at equal height: {events:?}"
+        );
         server.abort();
     });
 }

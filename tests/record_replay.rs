@@ -40,7 +40,14 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
     let proxy_addr = recorder.wait_for_address("waiting for the node on ");
     let mut node = NodeProcess::start(
         &datadir,
-        &["--network".into(), "regtest".into(), "--connect".into(), proxy_addr, "--seed".into(), "9".into()],
+        &[
+            "--network".into(),
+            "regtest".into(),
+            "--connect".into(),
+            proxy_addr,
+            "--seed".into(),
+            "9".into(),
+        ],
     );
     node.wait_for_height(4500);
     node.wait_for_event("sync_peer none");
@@ -61,13 +68,29 @@ fn a_recorded_bitcoind_session_replays_to_the_same_outcome() {
         .collect();
 
     let scenario = Scenario::load(&scenario_path).expect("the recorded scenario loads");
-    let expected = scenario.expect.peers.get("recorded").and_then(|p| p.sent_sequence.clone()).expect("a sequence");
-    assert_eq!(expected, live_sent, "the proxy saw exactly what the node says it sent");
-    assert_eq!(scenario.expect.tip_hash.as_deref(), Some(live_tip.as_str()), "the live tip is the expectation");
+    let expected = scenario
+        .expect
+        .peers
+        .get("recorded")
+        .and_then(|p| p.sent_sequence.clone())
+        .expect("a sequence");
+    assert_eq!(
+        expected, live_sent,
+        "the proxy saw exactly what the node says it sent"
+    );
+    assert_eq!(
+        scenario.expect.tip_hash.as_deref(),
+        Some(live_tip.as_str()),
+        "the live tip is the expectation"
+    );
     assert_eq!(live_sent.iter().filter(|c| *c == "getheaders").count(), 3);
 
     let result = sim::run_scenario(&scenario, "recorded", None).expect("the replay runs");
-    assert!(result.failures.is_empty(), "the replay differs from the live session: {:#?}", result.failures);
+    assert!(
+        result.failures.is_empty(),
+        "the replay differs from the live session: {:#?}",
+        result.failures
+    );
     assert_eq!(result.outcome.tip_height, 4500);
     assert_eq!(result.outcome.tip_hash, live_tip);
     assert_eq!(result.outcome.stored_rows, 4501);

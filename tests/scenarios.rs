@@ -25,7 +25,11 @@ fn check(path: &Path, name: &str, snapshots: &Path) {
     let second = run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{name}: {e}"));
     let (a, b) = (first.recorder.text(), second.recorder.text());
     if a != b {
-        let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(a.lines().count().min(b.lines().count()));
+        let line = a
+            .lines()
+            .zip(b.lines())
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.lines().count().min(b.lines().count()));
         panic!(
             "{name}: two runs with seed {} diverge at trace line {line}:\n  first:  {:?}\n  second: {:?}",
             scenario.seed,

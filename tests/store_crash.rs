@@ -18,7 +18,13 @@ const CHILD_TEST: &str = "store_holds_exactly_the_committed_batches_after_sigkil
 const BATCH: usize = 2000;
 
 fn chain() -> Vec<Header> {
-    ChainSpec::Regtest { height: 40_000, seed: 5, fork: None }.build().expect("regtest chain")
+    ChainSpec::Regtest {
+        height: 40_000,
+        seed: 5,
+        fork: None,
+    }
+    .build()
+    .expect("regtest chain")
 }
 
 /// Child: writes batches forever, then rewrites the whole chain from height 1 in one
@@ -26,7 +32,9 @@ fn chain() -> Vec<Header> {
 fn write_forever(path: &Path) -> ! {
     let headers = chain();
     let mut store = Store::open(path, bitcoin::Network::Regtest).expect("open store");
-    store.apply(&ChainUpdate::new(0, vec![headers[0]])).expect("genesis");
+    store
+        .apply(&ChainUpdate::new(0, vec![headers[0]]))
+        .expect("genesis");
     let mut stdout = std::io::stdout();
     let mut commits = 0u64;
     loop {
@@ -67,8 +75,12 @@ fn store_holds_exactly_the_committed_batches_after_sigkill_mid_write() {
         let mut committed_rows = 0usize;
         for line in BufReader::new(stdout).lines() {
             let line = line.expect("read child output");
-            let Some(rest) = line.split("COMMIT ").nth(1) else { continue };
-            let mut fields = rest.split_whitespace().map(|f| f.parse::<usize>().expect("number"));
+            let Some(rest) = line.split("COMMIT ").nth(1) else {
+                continue;
+            };
+            let mut fields = rest
+                .split_whitespace()
+                .map(|f| f.parse::<usize>().expect("number"));
             let (n, rows) = (fields.next().unwrap_or(0), fields.next().unwrap_or(0));
             committed_rows = rows;
             if n as u64 >= kill_after {
@@ -80,7 +92,9 @@ fn store_holds_exactly_the_committed_batches_after_sigkill_mid_write() {
         assert!(committed_rows > 0, "the writer never committed");
 
         let store = Store::open(&path, bitcoin::Network::Regtest).expect("reopen after SIGKILL");
-        let loaded = store.load().unwrap_or_else(|e| panic!("kill after {kill_after}: store does not load: {e}"));
+        let loaded = store
+            .load()
+            .unwrap_or_else(|e| panic!("kill after {kill_after}: store does not load: {e}"));
         assert!(
             loaded.len() >= committed_rows,
             "kill after {kill_after}: {} rows, but {committed_rows} were reported committed",
@@ -91,6 +105,10 @@ fn store_holds_exactly_the_committed_batches_after_sigkill_mid_write() {
             "kill after {kill_after}: {} rows is not a whole number of batches",
             loaded.len()
         );
-        assert_eq!(loaded[..], headers[..loaded.len()], "kill after {kill_after}: stored rows differ from the chain");
+        assert_eq!(
+            loaded[..],
+            headers[..loaded.len()],
+            "kill after {kill_after}: stored rows differ from the chain"
+        );
     }
 }

@@ -97,7 +97,9 @@ impl std::str::FromStr for Profile {
         match s {
             "btcd" => Ok(Profile::Btcd),
             "core" => Ok(Profile::Core),
-            other => Err(format!("unknown profile `{other}` (expected `btcd` or `core`)")),
+            other => Err(format!(
+                "unknown profile `{other}` (expected `btcd` or `core`)"
+            )),
         }
     }
 }
@@ -325,7 +327,8 @@ pub fn parse_work_hex(text: &str) -> Result<bitcoin::pow::Work, String> {
     if digits.is_empty() || digits.len() > 64 {
         return Err(format!("`{text}` is not a hex number of 1 to 64 digits"));
     }
-    let bytes = <[u8; 32]>::from_hex(&format!("{digits:0>64}")).map_err(|e| format!("`{text}` is not hex: {e}"))?;
+    let bytes = <[u8; 32]>::from_hex(&format!("{digits:0>64}"))
+        .map_err(|e| format!("`{text}` is not hex: {e}"))?;
     Ok(bitcoin::pow::Work::from_be_bytes(bytes))
 }
 
@@ -335,12 +338,17 @@ mod tests {
 
     #[test]
     fn work_hex_parses_short_and_full_forms_and_names_bad_text() {
-        assert_eq!(parse_work_hex("0x1f").map(|w| w.to_be_bytes()[31]), Ok(0x1f));
+        assert_eq!(
+            parse_work_hex("0x1f").map(|w| w.to_be_bytes()[31]),
+            Ok(0x1f)
+        );
         let full = "00000000000000000000000000000000000000000000000000000000000001ff";
-        assert_eq!(parse_work_hex(full).map(|w| w.to_be_bytes()[30..].to_vec()), Ok(vec![1, 0xff]));
+        assert_eq!(
+            parse_work_hex(full).map(|w| w.to_be_bytes()[30..].to_vec()),
+            Ok(vec![1, 0xff])
+        );
         assert!(parse_work_hex("0xzz").unwrap_err().contains("`0xzz`"));
         assert!(parse_work_hex("").is_err());
         assert!(parse_work_hex(&"1".repeat(65)).is_err());
     }
 }
-

@@ -22,7 +22,8 @@
 //! and in the `sim` crate (turmoil's simulated TCP). Time enters only through
 //! [`runtime::Clock`] and randomness only through one seeded `ChaCha8Rng`.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod config;
 pub mod deliberate_bugs;

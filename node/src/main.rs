@@ -8,6 +8,9 @@
 //! and stops cleanly on Ctrl-C. The wall clock and the seed's entropy are read here and only
 //! here; the node itself gets them injected.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -18,7 +21,10 @@ use tracing::{debug, info, warn};
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(version, about = "Bitcoin header-sync node: syncs headers from real peers into SQLite")]
+#[command(
+    version,
+    about = "Bitcoin header-sync node: syncs headers from real peers into SQLite"
+)]
 struct Args {
     /// Chain to follow: mainnet, testnet (testnet3), testnet4, signet or regtest.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
@@ -122,7 +128,9 @@ fn parse_network(s: &str) -> Result<bitcoin::Network, String> {
         "testnet4" => Ok(bitcoin::Network::Testnet4),
         "signet" => Ok(bitcoin::Network::Signet),
         "regtest" => Ok(bitcoin::Network::Regtest),
-        other => Err(format!("unknown network `{other}` (expected mainnet, testnet, testnet4, signet or regtest)")),
+        other => Err(format!(
+            "unknown network `{other}` (expected mainnet, testnet, testnet4, signet or regtest)"
+        )),
     }
 }
 
@@ -141,7 +149,10 @@ impl EventSink for LogSink {
             use std::io::Write as _;
             let line = event.render(|peer| format!("peer{peer}"));
             // Flushed per line so that a reader (or a SIGKILL) sees every event written so far.
-            if writeln!(trace, "{now_ms} {line}").and_then(|()| trace.flush()).is_err() {
+            if writeln!(trace, "{now_ms} {line}")
+                .and_then(|()| trace.flush())
+                .is_err()
+            {
                 warn!("cannot write the trace file; tracing stops");
                 self.trace = None;
             }
@@ -152,15 +163,26 @@ impl EventSink for LogSink {
             | Event::SyncPeer { .. }
             | Event::Banned { .. }
             | Event::BanLoaded { .. } => info!("{event}"),
-            Event::Disconnected { reason: node::DisconnectReason::Shutdown, .. } => debug!("{event}"),
-            Event::Disconnected { .. } | Event::PeerClosed { .. } | Event::DialFailed { .. } => warn!("{event}"),
-            Event::TipChanged { height, reorg_depth, .. } => {
+            Event::Disconnected {
+                reason: node::DisconnectReason::Shutdown,
+                ..
+            } => debug!("{event}"),
+            Event::Disconnected { .. } | Event::PeerClosed { .. } | Event::DialFailed { .. } => {
+                warn!("{event}")
+            }
+            Event::TipChanged {
+                height,
+                reorg_depth,
+                ..
+            } => {
                 self.height = *height;
                 if *reorg_depth > 0 {
                     info!("{event}");
                 }
             }
-            Event::HeadersImported { received, .. } if *received < node::wire::HEADERS_PER_MESSAGE_MAX => {
+            Event::HeadersImported { received, .. }
+                if *received < node::wire::HEADERS_PER_MESSAGE_MAX =>
+            {
                 info!(height = node.chain().tip_height(), "{event}");
             }
             _ => debug!("{event}"),
@@ -191,7 +213,9 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let args = Args::parse();
-    let wall = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     let seed = args
         .seed
         .unwrap_or_else(|| (wall.as_nanos() as u64) ^ (u64::from(std::process::id()) << 32));
@@ -204,7 +228,10 @@ fn main() -> std::process::ExitCode {
     let (commands_tx, commands) = tokio::sync::mpsc::unbounded_channel();
     for host in args.ban {
         // The receiver is alive until `run_with_commands` ends, so this cannot fail.
-        let _ = commands_tx.send(runtime::Command::Ban { host, duration: config.ban_duration });
+        let _ = commands_tx.send(runtime::Command::Ban {
+            host,
+            duration: config.ban_duration,
+        });
     }
     config.listen = args.listen;
     config.seed = seed;
@@ -215,7 +242,10 @@ fn main() -> std::process::ExitCode {
     if let Some(path) = &args.trusted_start {
         let start = std::fs::read_to_string(path)
             .map_err(|error| error.to_string())
-            .and_then(|text| node::trusted_start::TrustedStart::from_json(&text).map_err(|error| error.to_string()));
+            .and_then(|text| {
+                node::trusted_start::TrustedStart::from_json(&text)
+                    .map_err(|error| error.to_string())
+            });
         match start {
             Ok(start) => {
                 info!(height = start.height, hash = %start.hash(), "starting from a trusted header");
@@ -229,7 +259,11 @@ fn main() -> std::process::ExitCode {
     }
     let trace = match &args.trace {
         None => None,
-        Some(path) => match std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        Some(path) => match std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             Ok(file) => Some(std::io::BufWriter::new(file)),
             Err(error) => {
                 eprintln!("error: cannot open trace file {}: {error}", path.display());
@@ -237,7 +271,10 @@ fn main() -> std::process::ExitCode {
             }
         },
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the tokio runtime: {error}");
@@ -248,7 +285,13 @@ fn main() -> std::process::ExitCode {
     let result = local.block_on(&runtime, async move {
         let epoch_ms = u64::try_from(wall.as_millis()).unwrap_or(u64::MAX);
         let clock = TokioClock::new(epoch_ms);
-        let mut sink = LogSink { trace, progress_interval_s: args.progress_interval_s, last_progress: Instant::now(), height_at_last_progress: 0, height: 0 };
+        let mut sink = LogSink {
+            trace,
+            progress_interval_s: args.progress_interval_s,
+            last_progress: Instant::now(),
+            height_at_last_progress: 0,
+            height: 0,
+        };
         let shutdown = async {
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;

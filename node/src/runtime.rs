@@ -70,7 +70,10 @@ pub struct TokioClock {
 impl TokioClock {
     /// A clock reading `epoch_ms` now. Must be called inside a tokio runtime.
     pub fn new(epoch_ms: u64) -> TokioClock {
-        TokioClock { epoch_ms, start: tokio::time::Instant::now() }
+        TokioClock {
+            epoch_ms,
+            start: tokio::time::Instant::now(),
+        }
     }
 }
 
@@ -92,7 +95,10 @@ pub trait Network: Clone + 'static {
     /// Binds a listener on `addr` (`host:port`).
     fn bind(&self, addr: &str) -> impl Future<Output = io::Result<Self::Listener>>;
     /// Accepts one connection; returns the stream and a label for the remote end.
-    fn accept(&self, listener: &Self::Listener) -> impl Future<Output = io::Result<(Self::Stream, String)>>;
+    fn accept(
+        &self,
+        listener: &Self::Listener,
+    ) -> impl Future<Output = io::Result<(Self::Stream, String)>>;
 }
 
 /// Real TCP through `tokio::net`.
@@ -189,13 +195,30 @@ pub enum Command {
 }
 
 enum CoreInput<S> {
-    Dialed { target: TargetId, addr: String, result: io::Result<S> },
-    Accepted { stream: S, addr: String },
+    Dialed {
+        target: TargetId,
+        addr: String,
+        result: io::Result<S>,
+    },
+    Accepted {
+        stream: S,
+        addr: String,
+    },
     /// The permit holds the frame's bytes of [`CORE_QUEUE_BYTES_MAX`] until the message is
     /// handled.
-    Message { peer: PeerId, message: NetworkMessage, _budget: OwnedSemaphorePermit },
-    FrameError { peer: PeerId, error: DecodeError },
-    Closed { peer: PeerId, error: Option<String> },
+    Message {
+        peer: PeerId,
+        message: NetworkMessage,
+        _budget: OwnedSemaphorePermit,
+    },
+    FrameError {
+        peer: PeerId,
+        error: DecodeError,
+    },
+    Closed {
+        peer: PeerId,
+        error: Option<String>,
+    },
 }
 
 enum OutCommand {
@@ -219,19 +242,26 @@ struct PeerHandle {
 /// [`NodeError::Datadir`], [`NodeError::Store`] (including a file created from another start),
 /// or [`NodeError::Load`] (including an inconsistent trusted start).
 pub fn open_chain(config: &Config) -> Result<(Store, HeaderChain), NodeError> {
-    std::fs::create_dir_all(&config.datadir)
-        .map_err(|source| NodeError::Datadir { path: config.datadir.clone(), source })?;
+    std::fs::create_dir_all(&config.datadir).map_err(|source| NodeError::Datadir {
+        path: config.datadir.clone(),
+        source,
+    })?;
     let mut store = Store::open(&config.store_path(), config.network)?;
     let base = match config.trusted_start {
         None => HeaderChain::new(config.network),
-        Some(start) => HeaderChain::with_trusted_start(config.network, start).map_err(LoadError::from)?,
+        Some(start) => {
+            HeaderChain::with_trusted_start(config.network, start).map_err(LoadError::from)?
+        }
     };
     store.check_base(&StoreBase::of(&base))?;
     let headers = store.load()?;
     let empty = headers.is_empty();
     let chain = HeaderChain::from_stored_with(config.network, config.trusted_start, headers)?;
     if empty {
-        store.apply(&ChainUpdate::new(chain.base_height(), vec![chain.tip_header()]))?;
+        store.apply(&ChainUpdate::new(
+            chain.base_height(),
+            vec![chain.tip_header()],
+        ))?;
     }
     Ok((store, chain))
 }
@@ -281,11 +311,15 @@ where
     let (tx, mut rx) = mpsc::channel::<CoreInput<N::Stream>>(CORE_QUEUE_MAX);
     let mut listeners = Vec::new();
     for addr in &config.listen {
-        let listener = net
-            .bind(addr)
-            .await
-            .map_err(|source| NodeError::Bind { addr: addr.clone(), source })?;
-        listeners.push(tokio::task::spawn_local(listen(net.clone(), listener, tx.clone())));
+        let listener = net.bind(addr).await.map_err(|source| NodeError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+        listeners.push(tokio::task::spawn_local(listen(
+            net.clone(),
+            listener,
+            tx.clone(),
+        )));
     }
     let mut shell = Shell {
         magic: wire::magic_for(config.network),
@@ -309,7 +343,9 @@ where
             break Err(error);
         }
         shell.closing.retain(|task| !task.is_finished());
-        let sleep_for = node.poll_timeout().map(|t| Duration::from_millis(t.saturating_sub(shell.clock.now_ms())));
+        let sleep_for = node
+            .poll_timeout()
+            .map(|t| Duration::from_millis(t.saturating_sub(shell.clock.now_ms())));
         tokio::select! {
             biased;
             () = &mut shutdown => {
@@ -370,18 +406,30 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
     fn handle_input(&mut self, node: &mut Node, input: CoreInput<N::Stream>) {
         let now_ms = self.clock.now_ms();
         match input {
-            CoreInput::Dialed { target, addr, result: Ok(stream) } => {
+            CoreInput::Dialed {
+                target,
+                addr,
+                result: Ok(stream),
+            } => {
                 let peer = node.handle_connected(addr, Direction::Outbound(target), now_ms);
                 self.spawn_peer(peer, stream);
             }
-            CoreInput::Dialed { target, result: Err(error), .. } => {
+            CoreInput::Dialed {
+                target,
+                result: Err(error),
+                ..
+            } => {
                 node.handle_dial_failed(target, error.to_string(), now_ms);
             }
             CoreInput::Accepted { stream, addr } => {
                 let peer = node.handle_connected(addr, Direction::Inbound, now_ms);
                 self.spawn_peer(peer, stream);
             }
-            CoreInput::Message { peer, message, _budget } => node.handle_message(peer, message, now_ms),
+            CoreInput::Message {
+                peer,
+                message,
+                _budget,
+            } => node.handle_message(peer, message, now_ms),
             CoreInput::FrameError { peer, error } => node.handle_frame_error(peer, error, now_ms),
             CoreInput::Closed { peer, error } => {
                 if let Some(handle) = self.peers.remove(&peer) {
@@ -398,10 +446,14 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
         while let Some(output) = node.poll_output() {
             match output {
                 Output::Send { peer, message } => {
-                    let Some(handle) = self.peers.get(&peer) else { continue };
+                    let Some(handle) = self.peers.get(&peer) else {
+                        continue;
+                    };
                     let frame = wire::encode(self.magic, message);
                     let queued = handle.queued_bytes.get() + frame.len();
-                    if queued > self.queue_bytes_max || handle.out.try_send(OutCommand::Frame(frame)).is_err() {
+                    if queued > self.queue_bytes_max
+                        || handle.out.try_send(OutCommand::Frame(frame)).is_err()
+                    {
                         node.handle_queue_full(peer, self.clock.now_ms());
                     } else {
                         handle.queued_bytes.set(queued);
@@ -416,13 +468,23 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
                 }
                 Output::Disconnect { peer, .. } => self.close(peer),
                 Output::Dial { target, addr } => {
-                    let (net, tx, dial_timeout) = (self.net.clone(), self.tx.clone(), self.dial_timeout);
+                    let (net, tx, dial_timeout) =
+                        (self.net.clone(), self.tx.clone(), self.dial_timeout);
                     tokio::task::spawn_local(async move {
-                        let result = match tokio::time::timeout(dial_timeout, net.connect(&addr)).await {
-                            Ok(result) => result,
-                            Err(_) => Err(io::Error::new(io::ErrorKind::TimedOut, "dial timed out")),
-                        };
-                        let _ = tx.send(CoreInput::Dialed { target, addr, result }).await;
+                        let result =
+                            match tokio::time::timeout(dial_timeout, net.connect(&addr)).await {
+                                Ok(result) => result,
+                                Err(_) => {
+                                    Err(io::Error::new(io::ErrorKind::TimedOut, "dial timed out"))
+                                }
+                            };
+                        let _ = tx
+                            .send(CoreInput::Dialed {
+                                target,
+                                addr,
+                                result,
+                            })
+                            .await;
                     });
                 }
                 Output::Persist(update) => {
@@ -440,15 +502,37 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
         let (reader, writer) = tokio::io::split(stream);
         let (out, out_rx) = mpsc::channel(self.queue_messages_max);
         let queued_bytes = Rc::new(Cell::new(0));
-        let reader = tokio::task::spawn_local(in_handler(peer, reader, self.magic, self.input_budget.clone(), self.tx.clone()));
-        let writer = tokio::task::spawn_local(out_handler(peer, writer, out_rx, queued_bytes.clone(), self.tx.clone()));
-        self.peers.insert(peer, PeerHandle { out, queued_bytes, reader, writer });
+        let reader = tokio::task::spawn_local(in_handler(
+            peer,
+            reader,
+            self.magic,
+            self.input_budget.clone(),
+            self.tx.clone(),
+        ));
+        let writer = tokio::task::spawn_local(out_handler(
+            peer,
+            writer,
+            out_rx,
+            queued_bytes.clone(),
+            self.tx.clone(),
+        ));
+        self.peers.insert(
+            peer,
+            PeerHandle {
+                out,
+                queued_bytes,
+                reader,
+                writer,
+            },
+        );
     }
 
     /// Stops reading from `peer`, lets its writer flush for [`CLOSE_GRACE`], then drops the
     /// socket whatever the peer does.
     fn close(&mut self, peer: PeerId) {
-        let Some(handle) = self.peers.remove(&peer) else { return };
+        let Some(handle) = self.peers.remove(&peer) else {
+            return;
+        };
         handle.reader.abort();
         // If the queue is full the writer still ends once it drained it (the sender is dropped
         // here); the watchdog bounds both cases.
@@ -456,7 +540,10 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
         drop(handle.out);
         let mut writer = handle.writer;
         self.closing.push(tokio::task::spawn_local(async move {
-            if tokio::time::timeout(CLOSE_GRACE, &mut writer).await.is_err() {
+            if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+                .await
+                .is_err()
+            {
                 writer.abort();
             }
         }));
@@ -498,7 +585,12 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
             }
             Ok(n) => n,
             Err(error) => {
-                let _ = tx.send(CoreInput::Closed { peer, error: Some(error.to_string()) }).await;
+                let _ = tx
+                    .send(CoreInput::Closed {
+                        peer,
+                        error: Some(error.to_string()),
+                    })
+                    .await;
                 return;
             }
         };
@@ -507,16 +599,34 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
             let before = decoder.buffered_len();
             match decoder.decode_next() {
                 Ok(Some(message)) => {
-                    let frame_bytes = before.saturating_sub(decoder.buffered_len()).clamp(1, CORE_QUEUE_BYTES_MAX);
-                    let Ok(permit) = budget.clone().acquire_many_owned(frame_bytes as u32).await else { return };
-                    if tx.send(CoreInput::Message { peer, message, _budget: permit }).await.is_err() {
+                    let frame_bytes = before
+                        .saturating_sub(decoder.buffered_len())
+                        .clamp(1, CORE_QUEUE_BYTES_MAX);
+                    let Ok(permit) = budget.clone().acquire_many_owned(frame_bytes as u32).await
+                    else {
+                        return;
+                    };
+                    if tx
+                        .send(CoreInput::Message {
+                            peer,
+                            message,
+                            _budget: permit,
+                        })
+                        .await
+                        .is_err()
+                    {
                         return;
                     }
                 }
                 Ok(None) => break,
                 Err(error) => {
                     let recoverable = error.is_recoverable();
-                    if tx.send(CoreInput::FrameError { peer, error }).await.is_err() || !recoverable {
+                    if tx
+                        .send(CoreInput::FrameError { peer, error })
+                        .await
+                        .is_err()
+                        || !recoverable
+                    {
                         return;
                     }
                 }
@@ -541,7 +651,12 @@ async fn out_handler<W: AsyncWrite + Unpin, S>(
                     writer.flush().await
                 };
                 if let Err(error) = written.await {
-                    let _ = tx.send(CoreInput::Closed { peer, error: Some(error.to_string()) }).await;
+                    let _ = tx
+                        .send(CoreInput::Closed {
+                            peer,
+                            error: Some(error.to_string()),
+                        })
+                        .await;
                     return;
                 }
                 queued_bytes.set(queued_bytes.get().saturating_sub(frame.len()));

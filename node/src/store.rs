@@ -109,7 +109,9 @@ pub enum StoreError {
         base_height: u32,
     },
     /// An update would replace the base or rows below it.
-    #[error("update starting at height {start_height} would replace the base at height {base_height}")]
+    #[error(
+        "update starting at height {start_height} would replace the base at height {base_height}"
+    )]
     BelowBase {
         /// Height of the update's first header.
         start_height: u32,
@@ -153,7 +155,11 @@ impl StoreBase {
                 start.chainwork
             ),
         };
-        StoreBase { height: chain.base_height(), hash: chain.base_hash(), identity }
+        StoreBase {
+            height: chain.base_height(),
+            hash: chain.base_hash(),
+            identity,
+        }
     }
 }
 
@@ -270,20 +276,29 @@ impl Store {
         let recorded = read_meta(&transaction, BASE_IDENTITY_KEY)?;
         match recorded {
             Some(file) if file != base.identity => {
-                return Err(StoreError::BaseMismatch { file, expected: base.identity.clone() });
+                return Err(StoreError::BaseMismatch {
+                    file,
+                    expected: base.identity.clone(),
+                });
             }
             Some(_) => {}
             None => {
                 let lowest: Option<(u32, Vec<u8>)> = transaction
-                    .query_row("SELECT height, hash FROM headers ORDER BY height LIMIT 1", [], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
-                    })
+                    .query_row(
+                        "SELECT height, hash FROM headers ORDER BY height LIMIT 1",
+                        [],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
                     .optional()
                     .map_err(sqlite("reading the lowest row"))?;
                 if let Some((height, hash)) = lowest {
-                    if height != base.height || hash.as_slice() != base.hash.to_byte_array().as_slice() {
-                        let hash = <[u8; HASH_SIZE_BYTES]>::try_from(hash.as_slice())
-                            .map_or_else(|_| "a damaged hash".to_string(), |h| BlockHash::from_byte_array(h).to_string());
+                    if height != base.height
+                        || hash.as_slice() != base.hash.to_byte_array().as_slice()
+                    {
+                        let hash = <[u8; HASH_SIZE_BYTES]>::try_from(hash.as_slice()).map_or_else(
+                            |_| "a damaged hash".to_string(),
+                            |h| BlockHash::from_byte_array(h).to_string(),
+                        );
                         return Err(StoreError::BaseMismatch {
                             file: format!("rows starting at height {height} ({hash})"),
                             expected: base.identity.clone(),
@@ -296,12 +311,17 @@ impl Store {
                     (BASE_IDENTITY_KEY, base.identity.clone()),
                 ] {
                     transaction
-                        .execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", [key, value.as_str()])
+                        .execute(
+                            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+                            [key, value.as_str()],
+                        )
                         .map_err(sqlite("recording the base"))?;
                 }
             }
         }
-        transaction.commit().map_err(sqlite("committing the base record"))
+        transaction
+            .commit()
+            .map_err(sqlite("committing the base record"))
     }
 
     /// The recorded base height and hash, or height 0 and no hash when none is recorded.
@@ -450,17 +470,16 @@ impl Store {
             update.headers().len()
         );
         transaction
-            .execute(
-                "DELETE FROM headers WHERE height >= ?1",
-                [start_height],
-            )
+            .execute("DELETE FROM headers WHERE height >= ?1", [start_height])
             .map_err(sqlite("deleting replaced headers"))?;
         {
             let mut insert = transaction
                 .prepare_cached("INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)")
                 .map_err(sqlite("preparing the header insert"))?;
             let mut bytes = [0u8; HEADER_SIZE_BYTES];
-            for ((height, header), hash) in (start_height..).zip(update.headers()).zip(update.hashes()) {
+            for ((height, header), hash) in
+                (start_height..).zip(update.headers()).zip(update.hashes())
+            {
                 header
                     .consensus_encode(&mut &mut bytes[..])
                     .expect("a header encodes into its 80 bytes");
@@ -513,7 +532,10 @@ impl Store {
     /// [`StoreError::Sqlite`].
     pub fn load_bans(&mut self, now_ms: u64) -> Result<Vec<Ban>, StoreError> {
         let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let transaction = self.connection.transaction().map_err(sqlite("starting the ban load"))?;
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(sqlite("starting the ban load"))?;
         transaction
             .execute("DELETE FROM banned WHERE ban_until_ms <= ?1", [now])
             .map_err(sqlite("deleting expired bans"))?;
@@ -525,12 +547,18 @@ impl Store {
                 .query_map([], |row| {
                     let until: i64 = row.get(1)?;
                     // Rows at or below `now` were deleted above, so `until` is positive.
-                    Ok(Ban { host: row.get(0)?, ban_until_ms: u64::try_from(until).unwrap_or(0) })
+                    Ok(Ban {
+                        host: row.get(0)?,
+                        ban_until_ms: u64::try_from(until).unwrap_or(0),
+                    })
                 })
                 .map_err(sqlite("loading bans"))?;
-            rows.collect::<Result<Vec<Ban>, _>>().map_err(sqlite("reading a ban"))?
+            rows.collect::<Result<Vec<Ban>, _>>()
+                .map_err(sqlite("reading a ban"))?
         };
-        transaction.commit().map_err(sqlite("committing the ban load"))?;
+        transaction
+            .commit()
+            .map_err(sqlite("committing the ban load"))?;
         Ok(bans)
     }
 
@@ -547,7 +575,9 @@ impl Store {
 /// The `meta` value of `key`, if recorded.
 fn read_meta(connection: &Connection, key: &str) -> Result<Option<String>, StoreError> {
     connection
-        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| row.get(0))
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |row| {
+            row.get(0)
+        })
         .optional()
         .map_err(sqlite("reading the meta table"))
 }
@@ -568,7 +598,9 @@ fn rows_from_base(connection: &Connection, base_height: u32) -> Result<u64, Stor
     let top: Option<i64> = connection
         .query_row("SELECT MAX(height) FROM headers", [], |row| row.get(0))
         .map_err(sqlite("reading the highest stored height"))?;
-    Ok(top.map_or(0, |top| u64::try_from(top + 1 - i64::from(base_height)).unwrap_or(0)))
+    Ok(top.map_or(0, |top| {
+        u64::try_from(top + 1 - i64::from(base_height)).unwrap_or(0)
+    }))
 }
 
 #[cfg(test)]
@@ -842,10 +874,17 @@ mod tests {
         let config = config_with(&dir, Some(start));
         let synced = {
             let (mut store, mut chain) = crate::runtime::open_chain(&config).expect("a new store");
-            assert_eq!(store.load().expect("load"), vec![start.header], "the base row is written");
+            assert_eq!(
+                store.load().expect("load"),
+                vec![start.header],
+                "the base row is written"
+            );
             assert_eq!(store.tip_height().expect("tip"), Some(822_527));
             for batch in headers[..5000].chunks(2000) {
-                let update = chain.accept_headers(batch, 2_000_000_000).update.expect("extends");
+                let update = chain
+                    .accept_headers(batch, 2_000_000_000)
+                    .update
+                    .expect("extends");
                 store.apply(&update).expect("apply");
             }
             chain
@@ -854,8 +893,20 @@ mod tests {
         assert_eq!(store.row_count().expect("rows"), 5001);
         assert_eq!(store.tip_height().expect("tip"), Some(827_527));
         assert_eq!(
-            (loaded.base_height(), loaded.tip_height(), loaded.tip_hash(), loaded.tip_chainwork(), loaded.locator()),
-            (822_527, 827_527, synced.tip_hash(), synced.tip_chainwork(), synced.locator())
+            (
+                loaded.base_height(),
+                loaded.tip_height(),
+                loaded.tip_hash(),
+                loaded.tip_chainwork(),
+                loaded.locator()
+            ),
+            (
+                822_527,
+                827_527,
+                synced.tip_hash(),
+                synced.tip_chainwork(),
+                synced.locator()
+            )
         );
         assert_eq!(loaded.tip_hash(), headers[4999].block_hash());
     }
@@ -867,23 +918,41 @@ mod tests {
         };
         let dir = tempfile::tempdir().expect("tempdir");
         {
-            let (mut store, mut chain) = crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("new");
-            let update = chain.accept_headers(&headers[..10], 2_000_000_000).update.expect("extends");
+            let (mut store, mut chain) =
+                crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("new");
+            let update = chain
+                .accept_headers(&headers[..10], 2_000_000_000)
+                .update
+                .expect("extends");
             store.apply(&update).expect("apply");
         }
-        let refused = |other: Option<TrustedStart>| match crate::runtime::open_chain(&config_with(&dir, other)) {
-            Err(crate::runtime::NodeError::Store(error @ StoreError::BaseMismatch { .. })) => error.to_string(),
+        let refused = |other: Option<TrustedStart>| match crate::runtime::open_chain(&config_with(
+            &dir, other,
+        )) {
+            Err(crate::runtime::NodeError::Store(error @ StoreError::BaseMismatch { .. })) => {
+                error.to_string()
+            }
             Err(other) => panic!("expected a base mismatch, got {other}"),
             Ok(_) => panic!("expected a base mismatch, the store opened"),
         };
         let text = refused(None);
-        assert!(text.contains("created from trusted start height=822527"), "{text}");
-        assert!(text.contains("configured to start from genesis 000000000019d6"), "{text}");
+        assert!(
+            text.contains("created from trusted start height=822527"),
+            "{text}"
+        );
+        assert!(
+            text.contains("configured to start from genesis 000000000019d6"),
+            "{text}"
+        );
         // Same header, another chainwork: still another start.
-        let other_work = TrustedStart { chainwork: start.chainwork + start.header.work(), ..start };
+        let other_work = TrustedStart {
+            chainwork: start.chainwork + start.header.work(),
+            ..start
+        };
         assert!(refused(Some(other_work)).contains("chainwork="));
         // The right start still opens it.
-        let (_, chain) = crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("same start");
+        let (_, chain) =
+            crate::runtime::open_chain(&config_with(&dir, Some(start))).expect("same start");
         assert_eq!(chain.tip_height(), 822_537);
 
         // And the other way round: a genesis store refuses a trusted start.
@@ -902,12 +971,22 @@ mod tests {
         let chain = synthetic_chain(BlockHash::all_zeros(), 5, 1);
         let mut store = Store::open_in_memory(Network::Regtest).expect("open");
         store.apply(&update(0, &chain)).expect("apply");
-        let other = StoreBase { height: 3, hash: chain[3].block_hash(), identity: "trusted start at 3".into() };
+        let other = StoreBase {
+            height: 3,
+            hash: chain[3].block_hash(),
+            identity: "trusted start at 3".into(),
+        };
         match store.check_base(&other) {
-            Err(StoreError::BaseMismatch { file, .. }) => assert!(file.starts_with("rows starting at height 0"), "{file}"),
+            Err(StoreError::BaseMismatch { file, .. }) => {
+                assert!(file.starts_with("rows starting at height 0"), "{file}")
+            }
             other => panic!("expected a base mismatch, got {other:?}"),
         }
-        let own = StoreBase { height: 0, hash: chain[0].block_hash(), identity: "genesis".into() };
+        let own = StoreBase {
+            height: 0,
+            hash: chain[0].block_hash(),
+            identity: "genesis".into(),
+        };
         store.check_base(&own).expect("its own base");
         store.check_base(&own).expect("recorded, and the same");
         assert_eq!(store.load().expect("load"), chain);
@@ -917,19 +996,37 @@ mod tests {
     fn updates_below_the_base_or_past_the_next_height_are_refused() {
         let chain = synthetic_chain(BlockHash::all_zeros(), 10, 1);
         let mut store = Store::open_in_memory(Network::Regtest).expect("open");
-        let base = StoreBase { height: 4, hash: chain[0].block_hash(), identity: "trusted start at 4".into() };
+        let base = StoreBase {
+            height: 4,
+            hash: chain[0].block_hash(),
+            identity: "trusted start at 4".into(),
+        };
         store.check_base(&base).expect("record");
         assert!(matches!(
             store.apply(&update(5, &chain[1..])),
-            Err(StoreError::Gap { start_height: 5, row_count: 0, base_height: 4 })
+            Err(StoreError::Gap {
+                start_height: 5,
+                row_count: 0,
+                base_height: 4
+            })
         ));
-        store.apply(&update(4, &chain[..6])).expect("base and five more");
+        store
+            .apply(&update(4, &chain[..6]))
+            .expect("base and five more");
         assert!(matches!(
             store.apply(&update(3, &chain[..2])),
-            Err(StoreError::BelowBase { start_height: 3, base_height: 4 })
+            Err(StoreError::BelowBase {
+                start_height: 3,
+                base_height: 4
+            })
         ));
-        assert!(matches!(store.apply(&update(11, &chain[7..])), Err(StoreError::Gap { .. })));
-        store.apply(&update(10, &chain[6..])).expect("extension at the next height");
+        assert!(matches!(
+            store.apply(&update(11, &chain[7..])),
+            Err(StoreError::Gap { .. })
+        ));
+        store
+            .apply(&update(10, &chain[6..]))
+            .expect("extension at the next height");
         assert_eq!(store.load().expect("load"), chain);
         assert_eq!(store.tip_height().expect("tip"), Some(13));
 
@@ -939,19 +1036,33 @@ mod tests {
             .connection
             .execute(
                 "UPDATE headers SET hash = ?1, header = ?2 WHERE height = 4",
-                params![&stranger.block_hash().to_byte_array()[..], encode::serialize(&stranger)],
+                params![
+                    &stranger.block_hash().to_byte_array()[..],
+                    encode::serialize(&stranger)
+                ],
             )
             .expect("tamper");
         match store.load() {
-            Err(StoreError::Corrupt { height: 4, detail }) => assert!(detail.contains("recorded base"), "{detail}"),
+            Err(StoreError::Corrupt { height: 4, detail }) => {
+                assert!(detail.contains("recorded base"), "{detail}")
+            }
             other => panic!("expected corruption at the base, got {other:?}"),
         }
-        store.connection.execute("DELETE FROM headers WHERE height = 4", []).expect("tamper");
-        assert!(matches!(store.load(), Err(StoreError::Corrupt { height: 4, .. })));
+        store
+            .connection
+            .execute("DELETE FROM headers WHERE height = 4", [])
+            .expect("tamper");
+        assert!(matches!(
+            store.load(),
+            Err(StoreError::Corrupt { height: 4, .. })
+        ));
     }
 
     fn ban(host: &str, ban_until_ms: u64) -> Ban {
-        Ban { host: host.to_string(), ban_until_ms }
+        Ban {
+            host: host.to_string(),
+            ban_until_ms,
+        }
     }
 
     #[test]
@@ -961,10 +1072,14 @@ mod tests {
         {
             let mut store = Store::open(&path, Network::Regtest).expect("create");
             store.ban(&ban("p", 90_000)).expect("ban p");
-            store.ban(&ban("p", 50_000)).expect("a shorter ban does not shorten it");
+            store
+                .ban(&ban("p", 50_000))
+                .expect("a shorter ban does not shorten it");
             store.ban(&ban("q", 20_000)).expect("ban q");
             store.ban(&ban("a", 30_000)).expect("ban a");
-            store.ban(&ban("a", 120_000)).expect("a longer ban extends it");
+            store
+                .ban(&ban("a", 120_000))
+                .expect("a longer ban extends it");
         }
         let mut store = Store::open(&path, Network::Regtest).expect("reopen");
         assert_eq!(
@@ -972,9 +1087,19 @@ mod tests {
             vec![ban("a", 120_000), ban("p", 90_000), ban("q", 20_000)],
             "ordered by host"
         );
-        assert_eq!(store.load_bans(20_000).expect("load"), vec![ban("a", 120_000), ban("p", 90_000)], "q ended at 20 s");
-        let rows: i64 = store.connection.query_row("SELECT COUNT(*) FROM banned", [], |r| r.get(0)).expect("count");
-        assert_eq!(rows, 2, "the expired ban is deleted from the file, not only skipped");
+        assert_eq!(
+            store.load_bans(20_000).expect("load"),
+            vec![ban("a", 120_000), ban("p", 90_000)],
+            "q ended at 20 s"
+        );
+        let rows: i64 = store
+            .connection
+            .query_row("SELECT COUNT(*) FROM banned", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(
+            rows, 2,
+            "the expired ban is deleted from the file, not only skipped"
+        );
     }
 
     #[test]
@@ -984,13 +1109,24 @@ mod tests {
         let chain = synthetic_chain(BlockHash::all_zeros(), 3, 1);
         {
             let mut connection = Connection::open(&path).expect("open");
-            Migrations::from_slice(&MIGRATION_LIST[..1]).to_latest(&mut connection).expect("first migration only");
-            connection.execute("INSERT INTO meta (key, value) VALUES ('network', 'regtest')", []).expect("network");
+            Migrations::from_slice(&MIGRATION_LIST[..1])
+                .to_latest(&mut connection)
+                .expect("first migration only");
+            connection
+                .execute(
+                    "INSERT INTO meta (key, value) VALUES ('network', 'regtest')",
+                    [],
+                )
+                .expect("network");
             for (height, header) in chain.iter().enumerate() {
                 connection
                     .execute(
                         "INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)",
-                        params![height as i64, &header.block_hash().to_byte_array()[..], encode::serialize(header)],
+                        params![
+                            height as i64,
+                            &header.block_hash().to_byte_array()[..],
+                            encode::serialize(header)
+                        ],
                     )
                     .expect("insert");
             }
@@ -998,6 +1134,8 @@ mod tests {
         let mut store = Store::open(&path, Network::Regtest).expect("migrates");
         assert_eq!(store.load().expect("load"), chain);
         assert!(store.load_bans(0).expect("empty ban table").is_empty());
-        store.ban(&ban("p", 1_000)).expect("the new table takes bans");
+        store
+            .ban(&ban("p", 1_000))
+            .expect("the new table takes bans");
     }
 }

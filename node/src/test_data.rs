@@ -26,9 +26,15 @@ pub(crate) fn read_data(relative: &str) -> Option<Vec<u8>> {
     let sums_path = dir.join("SHA256SUMS");
     if !path.exists() || !sums_path.exists() {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("test data {} is missing (required under CI=true)", path.display());
+            panic!(
+                "test data {} is missing (required under CI=true)",
+                path.display()
+            );
         }
-        eprintln!("notice: test data {} not found, skipping this test", path.display());
+        eprintln!(
+            "notice: test data {} not found, skipping this test",
+            path.display()
+        );
         return None;
     }
     let bytes = std::fs::read(&path).expect("data file is readable");
@@ -41,7 +47,11 @@ pub(crate) fn read_data(relative: &str) -> Option<Vec<u8>> {
             (listed == name).then(|| digest.to_owned())
         })
         .unwrap_or_else(|| panic!("{name} is not listed in SHA256SUMS"));
-    assert_eq!(sha256::Hash::hash(&bytes).to_string(), expected, "SHA-256 of {name}");
+    assert_eq!(
+        sha256::Hash::hash(&bytes).to_string(),
+        expected,
+        "SHA-256 of {name}"
+    );
     Some(bytes)
 }
 
@@ -61,11 +71,18 @@ pub(crate) fn read_headers(relative: &str) -> Option<Vec<Header>> {
 /// retarget boundaries file (`None` when the data is absent outside CI). Asserts that the
 /// first header builds on the trusted one.
 pub(crate) fn mainnet_822527_start() -> Option<(TrustedStart, Vec<Header>)> {
-    let records = parse_retarget_boundaries(&read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin")?)
-        .expect("the boundaries file parses");
+    let records = parse_retarget_boundaries(&read_data(
+        "headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin",
+    )?)
+    .expect("the boundaries file parses");
     let headers = read_headers("headers/mainnet_822528-830592.bin")?;
-    let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527).expect("derivable");
+    let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+        .expect("derivable");
     assert_eq!(headers.len(), 8065);
-    assert_eq!(headers[0].prev_blockhash, start.hash(), "822528 builds on the trusted 822527");
+    assert_eq!(
+        headers[0].prev_blockhash,
+        start.hash(),
+        "822528 builds on the trusted 822527"
+    );
     Some((start, headers))
 }

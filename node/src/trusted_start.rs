@@ -67,10 +67,14 @@ pub struct TrustedStart {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TrustedStartError {
     /// Height 0 is genesis, which every chain already starts from.
-    #[error("trusted start at height 0: genesis is the default start, leave the trusted start unset")]
+    #[error(
+        "trusted start at height 0: genesis is the default start, leave the trusted start unset"
+    )]
     HeightZero,
     /// The height is above [`TRUSTED_START_HEIGHT_MAX`].
-    #[error("trusted start at height {height} is above the highest height {TRUSTED_START_HEIGHT_MAX}")]
+    #[error(
+        "trusted start at height {height} is above the highest height {TRUSTED_START_HEIGHT_MAX}"
+    )]
     HeightTooHigh {
         /// The given height.
         height: u32,
@@ -211,18 +215,27 @@ impl TrustedStart {
             return Err(TrustedStartError::HeightZero);
         }
         if self.height > TRUSTED_START_HEIGHT_MAX {
-            return Err(TrustedStartError::HeightTooHigh { height: self.height });
+            return Err(TrustedStartError::HeightTooHigh {
+                height: self.height,
+            });
         }
         let hash = self.hash();
         let bits = self.header.bits.to_consensus();
         let meets = crate::protocol::header_chain::decode_bits(self.header.bits, pow_limit)
             .is_some_and(|target| target.is_met_by(hash));
         if !meets {
-            return Err(TrustedStartError::HighHash { height: self.height, hash, bits });
+            return Err(TrustedStartError::HighHash {
+                height: self.height,
+                hash,
+                bits,
+            });
         }
         let period_first_bits = self.period_first_bits.to_consensus();
         if crate::protocol::header_chain::decode_bits(self.period_first_bits, pow_limit).is_none() {
-            return Err(TrustedStartError::BadPeriodFirstBits { network, bits: period_first_bits });
+            return Err(TrustedStartError::BadPeriodFirstBits {
+                network,
+                bits: period_first_bits,
+            });
         }
         if self.height % RETARGET_INTERVAL == 0
             && (self.period_first_time != self.header.time || period_first_bits != bits)
@@ -263,9 +276,13 @@ impl TrustedStart {
     /// [`TrustedStartError::Json`] naming the field.
     pub fn from_json(text: &str) -> Result<TrustedStart, TrustedStartError> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let json: TrustedStartJson = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-            TrustedStartError::Json { field: e.path().to_string(), message: e.inner().to_string() }
-        })?;
+        let json: TrustedStartJson =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                TrustedStartError::Json {
+                    field: e.path().to_string(),
+                    message: e.inner().to_string(),
+                }
+            })?;
         json.to_trusted_start()
     }
 
@@ -317,14 +334,18 @@ impl TrustedStart {
         let missing = |what: &str, at: u32| {
             TrustedStartError::Boundaries(format!("no record at height {at} ({what})"))
         };
-        let header = *records.get(&height).ok_or_else(|| missing("the trusted header", height))?;
+        let header = *records
+            .get(&height)
+            .ok_or_else(|| missing("the trusted header", height))?;
         let period = height / RETARGET_INTERVAL;
         let mut chainwork: Option<Work> = None;
         let add = |sum: Option<Work>, work: Work| Some(sum.map_or(work, |s| s + work));
         let mut previous_last: Option<(u32, Header)> = None;
         for p in 0..=period {
             let first_height = p * RETARGET_INTERVAL;
-            let first = records.get(&first_height).ok_or_else(|| missing("first of its period", first_height))?;
+            let first = records
+                .get(&first_height)
+                .ok_or_else(|| missing("first of its period", first_height))?;
             if let Some((last_height, last)) = previous_last {
                 if first.prev_blockhash != last.block_hash() {
                     return Err(TrustedStartError::Boundaries(format!(
@@ -339,7 +360,9 @@ impl TrustedStart {
             } else {
                 (first_height + RETARGET_INTERVAL - 1, RETARGET_INTERVAL)
             };
-            let last = records.get(&last_height).ok_or_else(|| missing("last of its period", last_height))?;
+            let last = records
+                .get(&last_height)
+                .ok_or_else(|| missing("last of its period", last_height))?;
             if last.bits != first.bits {
                 return Err(TrustedStartError::Boundaries(format!(
                     "period {p} has bits {:#010x} at {first_height} but {:#010x} at {last_height}",
@@ -347,7 +370,10 @@ impl TrustedStart {
                     last.bits.to_consensus()
                 )));
             }
-            chainwork = add(chainwork, work_times(first.target().to_work(), u64::from(count)));
+            chainwork = add(
+                chainwork,
+                work_times(first.target().to_work(), u64::from(count)),
+            );
             previous_last = Some((last_height, *last));
         }
         let first = records[&(period * RETARGET_INTERVAL)];
@@ -367,25 +393,40 @@ impl TrustedStartJson {
     /// # Errors
     /// [`TrustedStartError::Json`] naming the field.
     pub fn to_trusted_start(&self) -> Result<TrustedStart, TrustedStartError> {
-        let bad = |field: &str, message: String| TrustedStartError::Json { field: field.to_string(), message };
-        let bytes = Vec::<u8>::from_hex(&self.header).map_err(|e| bad("header", format!("not hex: {e}")))?;
+        let bad = |field: &str, message: String| TrustedStartError::Json {
+            field: field.to_string(),
+            message,
+        };
+        let bytes = Vec::<u8>::from_hex(&self.header)
+            .map_err(|e| bad("header", format!("not hex: {e}")))?;
         if bytes.len() != 80 {
             return Err(bad("header", format!("{} bytes, expected 80", bytes.len())));
         }
-        let header: Header =
-            bitcoin::consensus::deserialize(&bytes).map_err(|e| bad("header", format!("does not decode: {e}")))?;
+        let header: Header = bitcoin::consensus::deserialize(&bytes)
+            .map_err(|e| bad("header", format!("does not decode: {e}")))?;
         if let Some(hash) = &self.hash {
-            let given: BlockHash = hash.parse().map_err(|e| bad("hash", format!("not a block hash: {e}")))?;
+            let given: BlockHash = hash
+                .parse()
+                .map_err(|e| bad("hash", format!("not a block hash: {e}")))?;
             if given != header.block_hash() {
-                return Err(bad("hash", format!("{given} is not the header's hash {}", header.block_hash())));
+                return Err(bad(
+                    "hash",
+                    format!("{given} is not the header's hash {}", header.block_hash()),
+                ));
             }
         }
-        let bits_hex = self
-            .period_first_bits
-            .strip_prefix("0x")
-            .ok_or_else(|| bad("period_first_bits", format!("`{}` lacks the 0x prefix", self.period_first_bits)))?;
-        let bits = u32::from_str_radix(bits_hex, 16)
-            .map_err(|e| bad("period_first_bits", format!("`{}` is not 32-bit hex: {e}", self.period_first_bits)))?;
+        let bits_hex = self.period_first_bits.strip_prefix("0x").ok_or_else(|| {
+            bad(
+                "period_first_bits",
+                format!("`{}` lacks the 0x prefix", self.period_first_bits),
+            )
+        })?;
+        let bits = u32::from_str_radix(bits_hex, 16).map_err(|e| {
+            bad(
+                "period_first_bits",
+                format!("`{}` is not 32-bit hex: {e}", self.period_first_bits),
+            )
+        })?;
         let work_bytes = <[u8; 32]>::from_hex(&self.chainwork)
             .map_err(|e| bad("chainwork", format!("not 64 hex digits: {e}")))?;
         Ok(TrustedStart {
@@ -421,8 +462,9 @@ pub fn parse_retarget_boundaries(bytes: &[u8]) -> Result<BTreeMap<u32, Header>, 
                 "record {index} has height {height}, not above the previous record's"
             )));
         }
-        let header: Header = bitcoin::consensus::deserialize(&record[4..])
-            .map_err(|e| TrustedStartError::Boundaries(format!("record {index} (height {height}): {e}")))?;
+        let header: Header = bitcoin::consensus::deserialize(&record[4..]).map_err(|e| {
+            TrustedStartError::Boundaries(format!("record {index} (height {height}): {e}"))
+        })?;
         records.insert(height, header);
         previous = Some(height);
     }
@@ -455,7 +497,9 @@ mod tests {
     const BOUNDARIES: &str = "headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin";
 
     fn boundaries() -> Option<BTreeMap<u32, Header>> {
-        Some(parse_retarget_boundaries(&read_data(BOUNDARIES)?).expect("the boundaries file parses"))
+        Some(
+            parse_retarget_boundaries(&read_data(BOUNDARIES)?).expect("the boundaries file parses"),
+        )
     }
 
     fn work_hex(hex: &str) -> Work {
@@ -477,7 +521,9 @@ mod tests {
     /// sum over the real headers 0..=10236 (genesis's work included in both).
     #[test]
     fn boundary_chainwork_equals_the_sum_over_every_real_header_up_to_10079() {
-        let (Some(records), Some(headers)) = (boundaries(), read_headers("headers/mainnet_0-10236.bin")) else {
+        let (Some(records), Some(headers)) =
+            (boundaries(), read_headers("headers/mainnet_0-10236.bin"))
+        else {
             return;
         };
         let mut sum = headers[0].work();
@@ -486,14 +532,21 @@ mod tests {
             sum = sum + header.work();
             let height = height as u32;
             if height % RETARGET_INTERVAL == RETARGET_INTERVAL - 1 {
-                let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, height)
-                    .expect("derivable");
+                let start =
+                    TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, height)
+                        .expect("derivable");
                 assert_eq!(start.chainwork, sum, "chainwork at {height}");
-                assert_eq!(start.header, *header, "record at {height} is the real header");
+                assert_eq!(
+                    start.header, *header,
+                    "record at {height} is the real header"
+                );
                 checked += 1;
             }
         }
-        assert_eq!(checked, 5, "periods ending at 2015, 4031, 6047, 8063, 10079");
+        assert_eq!(
+            checked, 5,
+            "periods ending at 2015, 4031, 6047, 8063, 10079"
+        );
     }
 
     /// Bitcoin Core v26.0 sets `nMinimumChainWork` to the chainwork of its assumevalid block
@@ -510,8 +563,12 @@ mod tests {
         // the derivation sums 802368..=804000.
         let period_first = records[&802_368];
         records.insert(804_000, period_first);
-        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 804_000).expect("derivable");
-        assert_eq!(start.chainwork, work_hex("000000000000000000000000000000000000000052b2559353df4117b7348b64"));
+        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 804_000)
+            .expect("derivable");
+        assert_eq!(
+            start.chainwork,
+            work_hex("000000000000000000000000000000000000000052b2559353df4117b7348b64")
+        );
     }
 
     #[test]
@@ -519,13 +576,20 @@ mod tests {
         let Some(records) = boundaries() else {
             return;
         };
-        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527).expect("derivable");
-        assert_eq!(start.hash().to_string(), "0000000000000000000078f4e50a09391670d061deea0b3b87c3fa60cfaaf782");
+        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+            .expect("derivable");
+        assert_eq!(
+            start.hash().to_string(),
+            "0000000000000000000078f4e50a09391670d061deea0b3b87c3fa60cfaaf782"
+        );
         assert_eq!(start.period_first_height(), 820_512);
         assert_eq!(start.period_first_time, records[&820_512].time);
         assert_eq!(start.period_first_time, 1_702_180_644);
         assert_eq!(start.period_first_bits.to_consensus(), 0x1704_2e95);
-        assert_eq!(start.chainwork, work_hex("0000000000000000000000000000000000000000624c18bf09286e431639df40"));
+        assert_eq!(
+            start.chainwork,
+            work_hex("0000000000000000000000000000000000000000624c18bf09286e431639df40")
+        );
         start
             .check(Network::Bitcoin, Target::MAX_ATTAINABLE_MAINNET, true)
             .expect("a consistent trusted start");
@@ -542,21 +606,36 @@ mod tests {
         };
         let mut gap = records.clone();
         gap.remove(&4031);
-        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &gap, 822_527).expect_err("a gap");
-        assert_eq!(error, TrustedStartError::Boundaries("no record at height 4031 (last of its period)".into()));
+        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &gap, 822_527)
+            .expect_err("a gap");
+        assert_eq!(
+            error,
+            TrustedStartError::Boundaries("no record at height 4031 (last of its period)".into())
+        );
 
         let mut changed = records.clone();
         let mut last = changed[&6047];
         last.bits = CompactTarget::from_consensus(0x1c00_ffff);
         changed.insert(6047, last);
-        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &changed, 822_527).expect_err("bits");
-        assert!(error.to_string().contains("period 2 has bits 0x1d00ffff at 4032 but 0x1c00ffff at 6047"), "{error}");
+        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &changed, 822_527)
+            .expect_err("bits");
+        assert!(
+            error
+                .to_string()
+                .contains("period 2 has bits 0x1d00ffff at 4032 but 0x1c00ffff at 6047"),
+            "{error}"
+        );
         // The changed header no longer links to the next period's first either, but the bits
         // check comes first.
 
-        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_000).expect_err("no record");
-        assert!(error.to_string().contains("no record at height 822000"), "{error}");
-        let error = TrustedStart::from_retarget_boundaries(Network::Testnet, &records, 2015).expect_err("testnet");
+        let error = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_000)
+            .expect_err("no record");
+        assert!(
+            error.to_string().contains("no record at height 822000"),
+            "{error}"
+        );
+        let error = TrustedStart::from_retarget_boundaries(Network::Testnet, &records, 2015)
+            .expect_err("testnet");
         assert!(error.to_string().contains("minimum-difficulty"), "{error}");
 
         assert!(parse_retarget_boundaries(&[0u8; 85]).is_err());
@@ -567,12 +646,15 @@ mod tests {
         let Some(records) = boundaries() else {
             return;
         };
-        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527).expect("derivable");
+        let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+            .expect("derivable");
         let json: serde_json::Value = serde_json::from_str(&start.to_json()).expect("json");
         let with = |field: &str, value: serde_json::Value| {
             let mut json = json.clone();
             json[field] = value;
-            TrustedStart::from_json(&json.to_string()).expect_err("bad field").to_string()
+            TrustedStart::from_json(&json.to_string())
+                .expect_err("bad field")
+                .to_string()
         };
         assert!(with("header", "00".into()).starts_with("trusted start JSON: header: 1 bytes"));
         assert!(with("hash", "00".repeat(32).into()).starts_with("trusted start JSON: hash:"));
@@ -588,29 +670,52 @@ mod tests {
             return;
         };
         let limit = Target::MAX_ATTAINABLE_MAINNET;
-        let good = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527).expect("derivable");
+        let good = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+            .expect("derivable");
         let check = |start: TrustedStart| start.check(Network::Bitcoin, limit, true);
 
-        assert_eq!(check(TrustedStart { height: 0, ..good }), Err(TrustedStartError::HeightZero));
         assert_eq!(
-            check(TrustedStart { height: u32::MAX, ..good }),
+            check(TrustedStart { height: 0, ..good }),
+            Err(TrustedStartError::HeightZero)
+        );
+        assert_eq!(
+            check(TrustedStart {
+                height: u32::MAX,
+                ..good
+            }),
             Err(TrustedStartError::HeightTooHigh { height: u32::MAX })
         );
         let mut header = good.header;
         header.nonce ^= 1;
-        assert!(matches!(check(TrustedStart { header, ..good }), Err(TrustedStartError::HighHash { .. })));
+        assert!(matches!(
+            check(TrustedStart { header, ..good }),
+            Err(TrustedStartError::HighHash { .. })
+        ));
         let bits = CompactTarget::from_consensus(0x1704_2e96);
         assert!(matches!(
-            check(TrustedStart { period_first_bits: bits, ..good }),
+            check(TrustedStart {
+                period_first_bits: bits,
+                ..good
+            }),
             Err(TrustedStartError::PeriodBitsDiffer { .. })
         ));
-        let low = TrustedStart { chainwork: work_times(limit.to_work(), 822_527), ..good };
-        assert!(matches!(check(low), Err(TrustedStartError::ChainworkTooLow { .. })));
+        let low = TrustedStart {
+            chainwork: work_times(limit.to_work(), 822_527),
+            ..good
+        };
+        assert!(matches!(
+            check(low),
+            Err(TrustedStartError::ChainworkTooLow { .. })
+        ));
         // The first header of a period must be its own period-first header.
-        let first = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 820_512).expect("derivable");
+        let first = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 820_512)
+            .expect("derivable");
         assert_eq!(check(first), Ok(()));
         assert!(matches!(
-            check(TrustedStart { period_first_time: first.period_first_time - 1, ..first }),
+            check(TrustedStart {
+                period_first_time: first.period_first_time - 1,
+                ..first
+            }),
             Err(TrustedStartError::PeriodFirstIsNotTheHeader { .. })
         ));
     }

@@ -144,7 +144,10 @@ impl DecodeError {
     /// the peer (`V1Transport`, `ProcessMessages`); btcd disconnects. A wrong magic, invalid
     /// command bytes or an oversized length leave no frame boundary to resume from.
     pub fn is_recoverable(&self) -> bool {
-        matches!(self, DecodeError::BadChecksum { .. } | DecodeError::Undecodable { .. })
+        matches!(
+            self,
+            DecodeError::BadChecksum { .. } | DecodeError::Undecodable { .. }
+        )
     }
 }
 
@@ -348,7 +351,11 @@ impl FrameDecoder {
         if !header.checksum_matches(&frame[HEADER_SIZE_BYTES..]) {
             let expected = checksum_of(&frame[HEADER_SIZE_BYTES..]);
             self.read_offset += frame_len;
-            return Err(DecodeError::BadChecksum { expected, command: header.command, got: header.checksum });
+            return Err(DecodeError::BadChecksum {
+                expected,
+                command: header.command,
+                got: header.checksum,
+            });
         }
 
         // `deserialize` decodes exactly this one frame and fails on leftover bytes; for known
@@ -816,9 +823,15 @@ mod tests {
         let mut decoder = FrameDecoder::new(MAGIC);
         decoder.extend(&stream);
         let checksum = decoder.decode_next().expect_err("bad checksum");
-        assert!(matches!(checksum, DecodeError::BadChecksum { .. }) && checksum.is_recoverable(), "{checksum:?}");
+        assert!(
+            matches!(checksum, DecodeError::BadChecksum { .. }) && checksum.is_recoverable(),
+            "{checksum:?}"
+        );
         let short = decoder.decode_next().expect_err("a 4-byte ping");
-        assert!(matches!(short, DecodeError::Undecodable { .. }) && short.is_recoverable(), "{short:?}");
+        assert!(
+            matches!(short, DecodeError::Undecodable { .. }) && short.is_recoverable(),
+            "{short:?}"
+        );
         assert_eq!(decoder.decode_next(), Ok(Some(NetworkMessage::Ping(9))));
         assert_eq!(decoder.buffered_len(), 0);
     }

@@ -62,7 +62,10 @@ pub fn locate(relative: &str) -> Result<Option<(String, String)>, DataError> {
             return Ok(None);
         }
     }
-    let sums = std::fs::read_to_string(&sums_path).map_err(|source| DataError::Sums { path: sums_path, source })?;
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| DataError::Sums {
+        path: sums_path,
+        source,
+    })?;
     let listed = format!("./{relative}");
     let digest = sums
         .lines()
@@ -83,7 +86,9 @@ pub fn header_file(relative: &str, network: Network) -> Result<Option<Vec<Header
     let Some((path, digest)) = locate(relative)? else {
         return Ok(None);
     };
-    Ok(Some(sim::chain::headers_from_file(&path, &digest, network)?))
+    Ok(Some(sim::chain::headers_from_file(
+        &path, &digest, network,
+    )?))
 }
 
 /// The headers of the blocks in a block file (records `magic ‖ u32 LE length ‖ block`, as in
@@ -92,11 +97,16 @@ pub fn header_file(relative: &str, network: Network) -> Result<Option<Vec<Header
 /// # Errors
 ///
 /// See [`locate`]; [`DataError::Load`] if a record is malformed.
-pub fn block_file_headers(relative: &str, network: Network) -> Result<Option<Vec<Header>>, DataError> {
+pub fn block_file_headers(
+    relative: &str,
+    network: Network,
+) -> Result<Option<Vec<Header>>, DataError> {
     let Some((path, digest)) = locate(relative)? else {
         return Ok(None);
     };
-    Ok(Some(sim::chain::headers_from_block_file(&path, &digest, network)?))
+    Ok(Some(sim::chain::headers_from_block_file(
+        &path, &digest, network,
+    )?))
 }
 
 #[cfg(test)]
@@ -110,7 +120,9 @@ mod tests {
             return;
         }
         // Present in SHA256SUMS's folder but not listed: the sums file itself.
-        assert!(matches!(locate("SHA256SUMS"), Err(DataError::Unlisted(name)) if name == "./SHA256SUMS"));
+        assert!(
+            matches!(locate("SHA256SUMS"), Err(DataError::Unlisted(name)) if name == "./SHA256SUMS")
+        );
         let missing = locate("headers/no-such-file.bin");
         if required() {
             assert!(matches!(missing, Err(DataError::MissingUnderCi(_))));

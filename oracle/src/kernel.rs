@@ -24,8 +24,8 @@ use bitcoin::hashes::Hash;
 use bitcoin::{BlockHash, Network};
 use bitcoinkernel::prelude::*;
 use bitcoinkernel::{
-    BlockHeader, BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder, KernelError, Log,
-    LogCategory, LogLevel, Logger, ProcessBlockHeaderResult,
+    BlockHeader, BlockValidationResult, ChainType, ChainstateManager, Context, ContextBuilder,
+    KernelError, Log, LogCategory, LogLevel, Logger, ProcessBlockHeaderResult,
 };
 
 use crate::verdict::{reason_class, BlockResult, Verdict};
@@ -55,7 +55,10 @@ struct ReasonSink;
 impl Log for ReasonSink {
     fn log(&self, message: &str) {
         if let Some((hash, reason)) = parse_reject_line(message) {
-            REASONS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(hash, reason);
+            REASONS
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(hash, reason);
         }
     }
 }
@@ -70,7 +73,10 @@ impl Log for ReasonSink {
 /// - `AcceptBlockHeader: block <hash> is marked invalid` (reason `duplicate-invalid`)
 fn parse_reject_line(line: &str) -> Option<(String, String)> {
     let line = line.trim_end();
-    for marker in ["Consensus::CheckBlockHeader: ", "Consensus::ContextualCheckBlockHeader: "] {
+    for marker in [
+        "Consensus::CheckBlockHeader: ",
+        "Consensus::ContextualCheckBlockHeader: ",
+    ] {
         if let Some((_, rest)) = line.split_once(marker) {
             let mut parts = rest.splitn(3, ", ");
             let hash = parts.next()?;
@@ -78,14 +84,23 @@ fn parse_reject_line(line: &str) -> Option<(String, String)> {
             return Some((hash.to_owned(), reason.to_owned()));
         }
     }
-    let word_after = |marker: &str| line.split_once(marker).and_then(|(_, rest)| rest.split(' ').next());
-    for (suffix, reason) in [(" has prev block not found: ", "prev-blk-not-found"), (" has prev block invalid: ", "bad-prevblk")] {
+    let word_after = |marker: &str| {
+        line.split_once(marker)
+            .and_then(|(_, rest)| rest.split(' ').next())
+    };
+    for (suffix, reason) in [
+        (" has prev block not found: ", "prev-blk-not-found"),
+        (" has prev block invalid: ", "bad-prevblk"),
+    ] {
         if line.contains(suffix) {
             return Some((word_after("header ")?.to_owned(), reason.to_owned()));
         }
     }
     if line.ends_with(" is marked invalid") {
-        return Some((word_after("AcceptBlockHeader: block ")?.to_owned(), "duplicate-invalid".to_owned()));
+        return Some((
+            word_after("AcceptBlockHeader: block ")?.to_owned(),
+            "duplicate-invalid".to_owned(),
+        ));
     }
     None
 }
@@ -144,7 +159,9 @@ impl CoreHeaders {
         let dir = tempfile::TempDir::new()?;
         let data_dir = dir.path().join("data");
         let blocks_dir = dir.path().join("blocks");
-        let context = ContextBuilder::new().chain_type(chain_type(network)?).build()?;
+        let context = ContextBuilder::new()
+            .chain_type(chain_type(network)?)
+            .build()?;
         let chainman = ChainstateManager::builder(
             &context,
             &data_dir.to_string_lossy(),
@@ -154,7 +171,11 @@ impl CoreHeaders {
         .chainstate_db_in_memory(true)
         .worker_threads(0)
         .build()?;
-        Ok(CoreHeaders { chainman, _context: context, _dir: dir })
+        Ok(CoreHeaders {
+            chainman,
+            _context: context,
+            _dir: dir,
+        })
     }
 
     /// Core's verdict on `header`: `process_block_header`'s mode and result, and the reason
@@ -171,7 +192,10 @@ impl CoreHeaders {
         match self.chainman.process_block_header(&kernel_header)? {
             ProcessBlockHeaderResult::Valid => Ok(Verdict::Accepted),
             ProcessBlockHeaderResult::Invalid(state) => {
-                let reason = REASONS.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).remove(&hash);
+                let reason = REASONS
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .remove(&hash);
                 Ok(Verdict::Rejected {
                     result: Some(block_result(state.result())),
                     reason: reason.map(|r| reason_class(&r).to_owned()),
@@ -211,13 +235,28 @@ mod tests {
     fn reject_lines_give_the_hash_and_reason() {
         let hash = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206";
         let line = format!("2026-01-01T00:00:00Z [validation] AcceptBlockHeader: Consensus::ContextualCheckBlockHeader: {hash}, bad-version(0x00000001), rejected nVersion=0x00000001 block\n");
-        assert_eq!(parse_reject_line(&line), Some((hash.to_owned(), "bad-version(0x00000001)".to_owned())));
+        assert_eq!(
+            parse_reject_line(&line),
+            Some((hash.to_owned(), "bad-version(0x00000001)".to_owned()))
+        );
         let line = format!("[validation] AcceptBlockHeader: Consensus::CheckBlockHeader: {hash}, high-hash, proof of work failed");
-        assert_eq!(parse_reject_line(&line), Some((hash.to_owned(), "high-hash".to_owned())));
+        assert_eq!(
+            parse_reject_line(&line),
+            Some((hash.to_owned(), "high-hash".to_owned()))
+        );
         let line = format!("[validation] header {hash} has prev block not found: 00ff");
-        assert_eq!(parse_reject_line(&line), Some((hash.to_owned(), "prev-blk-not-found".to_owned())));
+        assert_eq!(
+            parse_reject_line(&line),
+            Some((hash.to_owned(), "prev-blk-not-found".to_owned()))
+        );
         let line = format!("[validation] AcceptBlockHeader: block {hash} is marked invalid");
-        assert_eq!(parse_reject_line(&line), Some((hash.to_owned(), "duplicate-invalid".to_owned())));
-        assert_eq!(parse_reject_line("Synchronizing blockheaders, height: 5 (~0.01%)"), None);
+        assert_eq!(
+            parse_reject_line(&line),
+            Some((hash.to_owned(), "duplicate-invalid".to_owned()))
+        );
+        assert_eq!(
+            parse_reject_line("Synchronizing blockheaders, height: 5 (~0.01%)"),
+            None
+        );
     }
 }

@@ -20,6 +20,9 @@
 //! Debian, `scripts/test-kernel` runs the oracle tests). Without it this crate has no C++
 //! dependency and its oracle tests compile to nothing.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod data;
 #[cfg(feature = "kernel")]
 pub mod kernel;

@@ -46,9 +46,11 @@ impl BlockResult {
     /// `BLOCK_CACHED_INVALID`; "too-little-chainwork": `BLOCK_HEADER_LOW_WORK`).
     pub fn of_reason(reason: &str) -> Option<BlockResult> {
         match reason_class(reason) {
-            "high-hash" | "bad-diffbits" | "time-too-old" | "time-timewarp-attack" | "bad-version" => {
-                Some(BlockResult::InvalidHeader)
-            }
+            "high-hash"
+            | "bad-diffbits"
+            | "time-too-old"
+            | "time-timewarp-attack"
+            | "bad-version" => Some(BlockResult::InvalidHeader),
             "time-too-new" => Some(BlockResult::TimeFuture),
             "prev-blk-not-found" => Some(BlockResult::MissingPrev),
             "bad-prevblk" => Some(BlockResult::InvalidPrev),
@@ -109,7 +111,10 @@ pub fn ours(import: &Import) -> Verdict {
         None => Verdict::Accepted,
         Some(error) => {
             let reason = error.reject_reason();
-            Verdict::Rejected { result: BlockResult::of_reason(reason), reason: Some(reason.to_owned()) }
+            Verdict::Rejected {
+                result: BlockResult::of_reason(reason),
+                reason: Some(reason.to_owned()),
+            }
         }
     }
 }
@@ -127,17 +132,32 @@ mod tests {
     fn reasons_map_to_the_classes_core_gives_them() {
         assert_eq!(reason_class("bad-version(0x00000001)"), "bad-version");
         assert_eq!(reason_class("high-hash"), "high-hash");
-        assert_eq!(BlockResult::of_reason("bad-version(0xffffffff)"), Some(BlockResult::InvalidHeader));
-        assert_eq!(BlockResult::of_reason("time-too-new"), Some(BlockResult::TimeFuture));
-        assert_eq!(BlockResult::of_reason("prev-blk-not-found"), Some(BlockResult::MissingPrev));
-        assert_eq!(BlockResult::of_reason("non-continuous headers sequence"), None);
+        assert_eq!(
+            BlockResult::of_reason("bad-version(0xffffffff)"),
+            Some(BlockResult::InvalidHeader)
+        );
+        assert_eq!(
+            BlockResult::of_reason("time-too-new"),
+            Some(BlockResult::TimeFuture)
+        );
+        assert_eq!(
+            BlockResult::of_reason("prev-blk-not-found"),
+            Some(BlockResult::MissingPrev)
+        );
+        assert_eq!(
+            BlockResult::of_reason("non-continuous headers sequence"),
+            None
+        );
     }
 
     #[test]
     fn our_verdict_carries_the_reason_of_the_first_error() {
         let mut chain = HeaderChain::new(Network::Regtest);
         let genesis = genesis_block(Network::Regtest).header;
-        assert_eq!(ours(&chain.accept_headers(&[genesis], 2_000_000_000)), Verdict::Accepted);
+        assert_eq!(
+            ours(&chain.accept_headers(&[genesis], 2_000_000_000)),
+            Verdict::Accepted
+        );
         // A header on an unknown parent: proof of work is checked first, as in Core.
         let orphan = |meets: bool| {
             let mut header = genesis;
@@ -147,7 +167,10 @@ mod tests {
             }
             header
         };
-        let rejected = |reason: &str, result| Verdict::Rejected { result: Some(result), reason: Some(reason.to_owned()) };
+        let rejected = |reason: &str, result| Verdict::Rejected {
+            result: Some(result),
+            reason: Some(reason.to_owned()),
+        };
         assert_eq!(
             ours(&chain.accept_headers(&[orphan(true)], 2_000_000_000)),
             rejected("prev-blk-not-found", BlockResult::MissingPrev)

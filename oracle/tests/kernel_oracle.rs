@@ -23,9 +23,9 @@ use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::pow::{CompactTarget, Target};
 use bitcoin::{BlockHash, Network, TxMerkleNode};
+use kernel_oracle::data;
 use kernel_oracle::kernel::CoreHeaders;
 use kernel_oracle::verdict::{self, Verdict};
-use kernel_oracle::data;
 use node::protocol::header_chain::{HeaderChain, FUTURE_BLOCK_TIME_S_MAX, MEDIAN_TIME_SPAN};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,7 +48,10 @@ const SIGNET_GROUND_MAX: usize = 24;
 const CLOCK_RACE_S: i64 = 2;
 
 fn now_s() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs()
 }
 
 /// Both validators for one network, fed the same headers.
@@ -60,7 +63,11 @@ struct Pair {
 
 impl Pair {
     fn new(network: Network) -> Pair {
-        Pair { network, ours: HeaderChain::new(network), core: CoreHeaders::new(network).expect("kernel chainstate") }
+        Pair {
+            network,
+            ours: HeaderChain::new(network),
+            core: CoreHeaders::new(network).expect("kernel chainstate"),
+        }
     }
 
     /// Feeds `headers` (genesis excluded, each building on a known header) in 2000-header
@@ -68,17 +75,28 @@ impl Pair {
     fn accept_all(&mut self, what: &str, headers: &[Header]) {
         for batch in headers.chunks(BATCH) {
             let import = self.ours.accept_headers(batch, now_s());
-            assert_eq!(import.error, None, "{what}: our validation rejected a real header");
+            assert_eq!(
+                import.error, None,
+                "{what}: our validation rejected a real header"
+            );
             for header in batch {
                 let verdict = self.core.process(header).expect("kernel answers");
-                assert_eq!(verdict, Verdict::Accepted, "{what}: Core rejected {}", header.block_hash());
+                assert_eq!(
+                    verdict,
+                    Verdict::Accepted,
+                    "{what}: Core rejected {}",
+                    header.block_hash()
+                );
             }
         }
     }
 
     /// Both validators' best header: hash and height, equal.
     fn assert_same_best_header(&self, what: &str) -> BlockHash {
-        let (core_hash, core_height) = self.core.best_header().expect("Core always has a best header");
+        let (core_hash, core_height) = self
+            .core
+            .best_header()
+            .expect("Core always has a best header");
         assert_eq!(
             (self.ours.tip_hash(), i64::from(self.ours.tip_height())),
             (core_hash, i64::from(core_height)),
@@ -102,10 +120,18 @@ fn regtest_chain() -> Vec<Header> {
 
 fn sync_real_set(network: Network, chain: &[Header], what: &str) {
     let mut pair = Pair::new(network);
-    assert_eq!(pair.ours.tip_hash(), chain[0].block_hash(), "{what}: genesis");
+    assert_eq!(
+        pair.ours.tip_hash(),
+        chain[0].block_hash(),
+        "{what}: genesis"
+    );
     pair.accept_all(what, &chain[1..]);
     let best = pair.assert_same_best_header(what);
-    assert_eq!(best, chain[chain.len() - 1].block_hash(), "{what}: the last header is the best");
+    assert_eq!(
+        best,
+        chain[chain.len() - 1].block_hash(),
+        "{what}: the last header is the best"
+    );
 }
 
 #[test]
@@ -139,23 +165,38 @@ fn btcd_fork_is_accepted_by_both_and_both_reorganise_to_5a() {
     let files = ["blk_0_to_4.dat", "blk_3A.dat", "blk_4A.dat", "blk_5A.dat"];
     let mut sets = Vec::new();
     for file in files {
-        match data::block_file_headers(&format!("blocks/btcd-fork/{file}"), Network::Bitcoin).unwrap_or_else(|e| panic!("{e}")) {
+        match data::block_file_headers(&format!("blocks/btcd-fork/{file}"), Network::Bitcoin)
+            .unwrap_or_else(|e| panic!("{e}"))
+        {
             Some(headers) => sets.push(headers),
             None => return,
         }
     }
     let main = &sets[0];
     assert_eq!(main.len(), 5, "blk_0_to_4.dat holds blocks 0..=4");
-    assert_eq!(main[0], bitcoin::constants::genesis_block(Network::Bitcoin).header);
+    assert_eq!(
+        main[0],
+        bitcoin::constants::genesis_block(Network::Bitcoin).header
+    );
     let side: Vec<Header> = sets[1..].iter().flatten().copied().collect();
     assert_eq!(side.len(), 3, "3A, 4A, 5A");
-    assert_eq!(side[0].prev_blockhash, main[2].block_hash(), "3A forks at height 2");
+    assert_eq!(
+        side[0].prev_blockhash,
+        main[2].block_hash(),
+        "3A forks at height 2"
+    );
 
     let mut pair = Pair::new(Network::Bitcoin);
     pair.accept_all("btcd main branch", &main[1..]);
-    assert_eq!(pair.assert_same_best_header("btcd main branch"), main[4].block_hash());
+    assert_eq!(
+        pair.assert_same_best_header("btcd main branch"),
+        main[4].block_hash()
+    );
     pair.accept_all("btcd side branch", &side);
-    assert_eq!(pair.assert_same_best_header("btcd side branch"), side[2].block_hash());
+    assert_eq!(
+        pair.assert_same_best_header("btcd side branch"),
+        side[2].block_hash()
+    );
     assert_eq!(pair.ours.tip_height(), 5);
 }
 
@@ -183,8 +224,17 @@ impl Net {
     fn load(network: Network, chain: Vec<Header>, grind: Grind) -> Net {
         let mut pair = Pair::new(network);
         pair.accept_all(&format!("{network:?} set"), &chain[1..]);
-        let heights = chain.iter().enumerate().map(|(h, header)| (header.block_hash(), h as u32)).collect();
-        Net { pair, chain, heights, grind }
+        let heights = chain
+            .iter()
+            .enumerate()
+            .map(|(h, header)| (header.block_hash(), h as u32))
+            .collect();
+        Net {
+            pair,
+            chain,
+            heights,
+            grind,
+        }
     }
 
     fn tip_height(&self) -> u32 {
@@ -194,13 +244,21 @@ impl Net {
     /// Core `GetMedianTimePast` of the real header at `height`.
     fn median_time_past(&self, height: u32) -> u32 {
         let from = (height as usize + 1).saturating_sub(MEDIAN_TIME_SPAN);
-        let mut times: Vec<u32> = self.chain[from..=height as usize].iter().map(|h| h.time).collect();
+        let mut times: Vec<u32> = self.chain[from..=height as usize]
+            .iter()
+            .map(|h| h.time)
+            .collect();
         times.sort_unstable();
         times[times.len() / 2]
     }
 
     fn limit_bits(&self) -> u32 {
-        self.pair.network.params().max_attainable_target.to_compact_lossy().to_consensus()
+        self.pair
+            .network
+            .params()
+            .max_attainable_target
+            .to_compact_lossy()
+            .to_consensus()
     }
 }
 
@@ -246,7 +304,11 @@ fn grind(header: &mut Header, max_work_bits: u32) -> bool {
     let target = Target::from_compact(header.bits);
     // Expected hashes ≈ 2^256 / target; cheap when the target has few leading zero bits.
     let leading_zero_bits = target.to_be_bytes().iter().take_while(|b| **b == 0).count() as u32 * 8
-        + target.to_be_bytes().iter().find(|b| **b != 0).map_or(0, |b| b.leading_zeros());
+        + target
+            .to_be_bytes()
+            .iter()
+            .find(|b| **b != 0)
+            .map_or(0, |b| b.leading_zeros());
     if leading_zero_bits > max_work_bits {
         return false;
     }
@@ -275,7 +337,14 @@ fn make_case(rng: &mut ChaCha8Rng, net: &Net, signet_ground: &mut usize) -> (Hea
             nonce: 0,
         }
     };
-    mutation.push(format!("base {}", if parent_height < tip { "real child" } else { "new child of the tip" }));
+    mutation.push(format!(
+        "base {}",
+        if parent_height < tip {
+            "real child"
+        } else {
+            "new child of the tip"
+        }
+    ));
 
     // Which fields: one, or a combination of two or three.
     let mut fields: BTreeSet<u32> = BTreeSet::new();
@@ -310,7 +379,11 @@ fn make_case(rng: &mut ChaCha8Rng, net: &Net, signet_ground: &mut usize) -> (Hea
         let parent_bits = parent.bits.to_consensus();
         let retarget = CompactTarget::from_next_work_required(
             parent.bits,
-            u64::from(parent.time.saturating_sub(net.chain[(parent_height.saturating_sub(2015)) as usize].time)),
+            u64::from(
+                parent
+                    .time
+                    .saturating_sub(net.chain[(parent_height.saturating_sub(2015)) as usize].time),
+            ),
             net.pair.network.params(),
         )
         .to_consensus();
@@ -323,8 +396,8 @@ fn make_case(rng: &mut ChaCha8Rng, net: &Net, signet_ground: &mut usize) -> (Hea
             limit - 0x0100_0000, // 256 times harder (exponent one down)
             (limit & 0xff00_0000) | 0x0080_0000 | (limit & 0x7fff), // sign bit set
             limit & 0xff00_0000, // zero mantissa
-            0xff00_ffff, // overflows 256 bits
-            0x2100_ffff, // above every network's limit
+            0xff00_ffff,         // overflows 256 bits
+            0x2100_ffff,         // above every network's limit
             0x207f_ffff,
             0x1e03_77ae,
             0x1d00_ffff,
@@ -344,8 +417,14 @@ fn make_case(rng: &mut ChaCha8Rng, net: &Net, signet_ground: &mut usize) -> (Hea
             0 => (i64::from(mtp), "time = MTP".into()),
             1 => (i64::from(mtp) + 1, "time = MTP + 1".into()),
             2 => (i64::from(mtp) - 1, "time = MTP - 1".into()),
-            3 => (i64::from(parent.time) + 1200, "time = parent + 1200 (20-minute rule)".into()),
-            4 => (i64::from(parent.time) + 1201, "time = parent + 1201 (20-minute rule)".into()),
+            3 => (
+                i64::from(parent.time) + 1200,
+                "time = parent + 1200 (20-minute rule)".into(),
+            ),
+            4 => (
+                i64::from(parent.time) + 1201,
+                "time = parent + 1201 (20-minute rule)".into(),
+            ),
             5 => (i64::from(parent.time) - 601, "time = parent - 601".into()),
             6 => (limit - offset, format!("time = now + 7200 - {offset}")),
             7 => (limit + offset, format!("time = now + 7200 + {offset}")),
@@ -394,7 +473,10 @@ fn make_case(rng: &mut ChaCha8Rng, net: &Net, signet_ground: &mut usize) -> (Hea
 fn differential_mutated_headers_get_the_same_verdict_from_both() {
     let seed = std::env::var("ORACLE_SEED")
         .ok()
-        .map(|s| s.parse::<u64>().unwrap_or_else(|e| panic!("ORACLE_SEED={s:?}: {e}")))
+        .map(|s| {
+            s.parse::<u64>()
+                .unwrap_or_else(|e| panic!("ORACLE_SEED={s:?}: {e}"))
+        })
         .unwrap_or(DEFAULT_SEED);
     println!("differential seed {seed} (ORACLE_SEED={seed} repeats it)");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -402,8 +484,16 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
 
     let mut nets: Vec<Net> = Vec::new();
     for (relative, network, grind) in [
-        ("headers/mainnet_0-10236.bin", Network::Bitcoin, Grind::Never),
-        ("headers/testnet3_0-9999.bin", Network::Testnet, Grind::Never),
+        (
+            "headers/mainnet_0-10236.bin",
+            Network::Bitcoin,
+            Grind::Never,
+        ),
+        (
+            "headers/testnet3_0-9999.bin",
+            Network::Testnet,
+            Grind::Never,
+        ),
         ("headers/signet_0-2015.bin", Network::Signet, Grind::Budget),
     ] {
         if let Some(chain) = real_set(relative, network) {
@@ -414,8 +504,16 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
     // Regtest (cheap proof of work, every contextual rule reachable) gets three quarters of the
     // cases, the real sets a twelfth each.
     let regtest_weight = 3 * (nets.len() - 1).max(1);
-    let weights: Vec<usize> =
-        nets.iter().map(|n| if n.pair.network == Network::Regtest { regtest_weight } else { 1 }).collect();
+    let weights: Vec<usize> = nets
+        .iter()
+        .map(|n| {
+            if n.pair.network == Network::Regtest {
+                regtest_weight
+            } else {
+                1
+            }
+        })
+        .collect();
     let total_weight: usize = weights.iter().sum();
     let loaded = started.elapsed();
 
@@ -430,7 +528,17 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
     while compared < CASES {
         case += 1;
         let mut draw = (rng.next_u32() as usize) % total_weight;
-        let index = weights.iter().position(|w| if draw < *w { true } else { draw -= w; false }).expect("weights cover the draw");
+        let index = weights
+            .iter()
+            .position(|w| {
+                if draw < *w {
+                    true
+                } else {
+                    draw -= w;
+                    false
+                }
+            })
+            .expect("weights cover the draw");
         let net = &mut nets[index];
         let (header, mutation) = make_case(&mut rng, net, &mut signet_ground);
         let hash = header.block_hash();
@@ -449,9 +557,14 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
         let core = net.pair.core.process(&header).expect("kernel answers");
         compared += 1;
         let network = net.pair.network;
-        *tally.entry((format!("{network:?}"), ours.to_string())).or_default() += 1;
+        *tally
+            .entry((format!("{network:?}"), ours.to_string()))
+            .or_default() += 1;
         if ours != core {
-            let height = net.heights.get(&header.prev_blockhash).map_or("unknown parent".to_owned(), |h| (h + 1).to_string());
+            let height = net
+                .heights
+                .get(&header.prev_blockhash)
+                .map_or("unknown parent".to_owned(), |h| (h + 1).to_string());
             disagreements.push(format!(
                 "seed {seed} case {case} {network:?} height {height}: {}\n  header {}\n  ours: {ours}{}\n  core: {core}",
                 mutation.join(", "),
@@ -462,7 +575,10 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
     }
 
     for net in &nets {
-        net.pair.assert_same_best_header(&format!("{:?} after the differential run", net.pair.network));
+        net.pair.assert_same_best_header(&format!(
+            "{:?} after the differential run",
+            net.pair.network
+        ));
     }
     println!("our verdicts by network (Core's were the same, except for the disagreements below):");
     for ((network, verdict), count) in &tally {
@@ -478,6 +594,10 @@ fn differential_mutated_headers_get_the_same_verdict_from_both() {
     );
     if !disagreements.is_empty() {
         let first: Vec<&str> = disagreements.iter().take(20).map(String::as_str).collect();
-        panic!("{} disagreements with Core (first 20):\n{}", disagreements.len(), first.join("\n"));
+        panic!(
+            "{} disagreements with Core (first 20):\n{}",
+            disagreements.len(),
+            first.join("\n")
+        );
     }
 }

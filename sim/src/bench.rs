@@ -100,8 +100,22 @@ pub struct BenchReport {
 }
 
 impl BenchReport {
-    fn add(&mut self, section: &'static str, name: impl Into<String>, value: f64, unit: &'static str) -> &mut Figure {
-        self.figures.push(Figure { section, name: name.into(), value, unit, compared_with: None, target: None, met: None });
+    fn add(
+        &mut self,
+        section: &'static str,
+        name: impl Into<String>,
+        value: f64,
+        unit: &'static str,
+    ) -> &mut Figure {
+        self.figures.push(Figure {
+            section,
+            name: name.into(),
+            value,
+            unit,
+            compared_with: None,
+            target: None,
+            met: None,
+        });
         self.figures.last_mut().expect("just pushed")
     }
 
@@ -142,7 +156,11 @@ impl BenchReport {
 
 impl Figure {
     fn versus(&mut self, name: impl Into<String>, value: f64) -> &mut Figure {
-        self.compared_with = Some(Baseline { name: name.into(), value, ratio: self.value / value.max(f64::MIN_POSITIVE) });
+        self.compared_with = Some(Baseline {
+            name: name.into(),
+            value,
+            ratio: self.value / value.max(f64::MIN_POSITIVE),
+        });
         self
     }
 
@@ -187,18 +205,36 @@ pub fn median(values: &[f64]) -> f64 {
 /// mainnet file does not read or validate, a chain does not import, a benchmark scenario fails.
 pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
     let repeats = options.repeats.max(1);
-    let mut report = BenchReport { quick: options.quick, repeats, ..BenchReport::default() };
+    let mut report = BenchReport {
+        quick: options.quick,
+        repeats,
+        ..BenchReport::default()
+    };
     let section = |name: &str| eprintln!("== {name}");
 
     if options.runs("import") {
         section("import: header import versus hashing plus a bare SQLite append");
         let mainnet = read_headers(&options.mainnet_headers)?;
         let label = format!("mainnet 0..{}", mainnet.len() - 1);
-        import_figures(&mut report, &label, bitcoin::Network::Bitcoin, &mainnet, 2_000_000_000, repeats)?;
+        import_figures(
+            &mut report,
+            &label,
+            bitcoin::Network::Bitcoin,
+            &mainnet,
+            2_000_000_000,
+            repeats,
+        )?;
         let regtest_height = if options.quick { 20_000 } else { 200_000 };
         let regtest = regtest_chain(regtest_height)?;
         let now_s = u64::from(regtest.last().map_or(0, |h| h.time)) + 3600;
-        import_figures(&mut report, &format!("regtest 0..{regtest_height}"), bitcoin::Network::Regtest, &regtest, now_s, repeats)?;
+        import_figures(
+            &mut report,
+            &format!("regtest 0..{regtest_height}"),
+            bitcoin::Network::Regtest,
+            &regtest,
+            now_s,
+            repeats,
+        )?;
     }
     if options.runs("bitcoind") {
         section("bitcoind: the same regtest sync over loopback, our node versus Bitcoin Core");
@@ -206,7 +242,11 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
     }
     if options.runs("sync") {
         section("sync: a regtest chain synced inside turmoil, one process per size");
-        let sizes: &[u32] = if options.quick { &[10_000, 50_000] } else { &[10_000, 100_000, 900_000] };
+        let sizes: &[u32] = if options.quick {
+            &[10_000, 50_000]
+        } else {
+            &[10_000, 100_000, 900_000]
+        };
         sync_figures(&mut report, options, sizes)?;
     }
     if options.runs("speed") {
@@ -228,7 +268,11 @@ pub fn run(options: &BenchOptions) -> Result<BenchReport, String> {
 fn read_headers(path: &Path) -> Result<Vec<Header>, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if bytes.is_empty() || bytes.len() % 80 != 0 {
-        return Err(format!("{}: {} bytes is not a whole number of 80-byte headers", path.display(), bytes.len()));
+        return Err(format!(
+            "{}: {} bytes is not a whole number of 80-byte headers",
+            path.display(),
+            bytes.len()
+        ));
     }
     bytes
         .chunks(80)
@@ -239,11 +283,24 @@ fn read_headers(path: &Path) -> Result<Vec<Header>, String> {
 
 /// The seeded regtest chain `{"regtest": {"height": height, "seed": 1}}`, genesis first.
 fn regtest_chain(height: u32) -> Result<Vec<Header>, String> {
-    crate::chain::ChainSpec::Regtest { height, seed: 1, fork: None }.build().map_err(|e| e.to_string())
+    crate::chain::ChainSpec::Regtest {
+        height,
+        seed: 1,
+        fork: None,
+    }
+    .build()
+    .map_err(|e| e.to_string())
 }
 
 /// Header import rate, node path and limit, interleaved `repeats` times.
-fn import_figures(report: &mut BenchReport, label: &str, network: bitcoin::Network, headers: &[Header], now_s: u64, repeats: u32) -> Result<(), String> {
+fn import_figures(
+    report: &mut BenchReport,
+    label: &str,
+    network: bitcoin::Network,
+    headers: &[Header],
+    now_s: u64,
+    repeats: u32,
+) -> Result<(), String> {
     let count = (headers.len() - 1) as f64;
     let (mut node_s, mut limit_s) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
@@ -251,7 +308,12 @@ fn import_figures(report: &mut BenchReport, label: &str, network: bitcoin::Netwo
         limit_s.push(limit_import_s(headers)?);
     }
     let (node_rate, limit_rate) = (count / median(&node_s), count / median(&limit_s));
-    let figure = report.add("import", format!("{label}: accept_headers + Store::apply"), node_rate, "headers/s");
+    let figure = report.add(
+        "import",
+        format!("{label}: accept_headers + Store::apply"),
+        node_rate,
+        "headers/s",
+    );
     figure.versus("limit: double-SHA256 + bare SQLite append", limit_rate);
     let met = figure.ratio() >= 0.6;
     figure.target("ratio >= 0.6", met);
@@ -265,9 +327,12 @@ fn import_figures(report: &mut BenchReport, label: &str, network: bitcoin::Netwo
 fn node_import_s(network: bitcoin::Network, headers: &[Header], now_s: u64) -> Result<f64, String> {
     use node::protocol::header_chain::{ChainUpdate, HeaderChain};
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut store = node::store::Store::open(&dir.path().join("headers.sqlite"), network).map_err(|e| e.to_string())?;
+    let mut store = node::store::Store::open(&dir.path().join("headers.sqlite"), network)
+        .map_err(|e| e.to_string())?;
     let mut chain = HeaderChain::new(network);
-    store.apply(&ChainUpdate::new(0, vec![headers[0]])).map_err(|e| e.to_string())?;
+    store
+        .apply(&ChainUpdate::new(0, vec![headers[0]]))
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     for batch in headers[1..].chunks(2000) {
         let import = chain.accept_headers(batch, now_s);
@@ -280,7 +345,11 @@ fn node_import_s(network: bitcoin::Network, headers: &[Header], now_s: u64) -> R
     }
     let elapsed = started.elapsed().as_secs_f64();
     if chain.tip_height() as usize != headers.len() - 1 {
-        return Err(format!("imported to height {}, not {}", chain.tip_height(), headers.len() - 1));
+        return Err(format!(
+            "imported to height {}, not {}",
+            chain.tip_height(),
+            headers.len() - 1
+        ));
     }
     Ok(elapsed)
 }
@@ -300,11 +369,15 @@ fn limit_import_s(headers: &[Header]) -> Result<f64, String> {
     for batch in headers[1..].chunks(2000) {
         let transaction = db.transaction().map_err(sql)?;
         {
-            let mut insert = transaction.prepare_cached("INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)").map_err(sql)?;
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO headers (height, hash, header) VALUES (?1, ?2, ?3)")
+                .map_err(sql)?;
             for header in batch {
                 let hash = header.block_hash().to_byte_array();
                 let bytes = bitcoin::consensus::serialize(header);
-                insert.execute(rusqlite::params![height, &hash[..], bytes]).map_err(sql)?;
+                insert
+                    .execute(rusqlite::params![height, &hash[..], bytes])
+                    .map_err(sql)?;
                 height += 1;
             }
         }
@@ -319,16 +392,36 @@ fn bitcoind_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u
         return;
     };
     // Quick: a small chain, where bitcoind's delay before its first `getheaders` weighs more.
-    let headers = if options.quick { 10_000 } else { crate::bench_bitcoind::DEFAULT_HEADERS };
-    match crate::bench_bitcoind::header_sync_side_by_side(headers, repeats, node_exe, bitcoind_exe) {
+    let headers = if options.quick {
+        10_000
+    } else {
+        crate::bench_bitcoind::DEFAULT_HEADERS
+    };
+    match crate::bench_bitcoind::header_sync_side_by_side(headers, repeats, node_exe, bitcoind_exe)
+    {
         Ok(result) => {
             let (node_rate, bitcoind_rate) = result.headers_per_s();
             let profile = result.node_profile.as_str();
-            let figure = report.add("bitcoind", format!("{headers} headers over loopback: node --profile {profile}"), result.node_s, "s");
-            figure.versus("bitcoind -checkblockindex=0, same peer and chain", result.bitcoind_s);
+            let figure = report.add(
+                "bitcoind",
+                format!("{headers} headers over loopback: node --profile {profile}"),
+                result.node_s,
+                "s",
+            );
+            figure.versus(
+                "bitcoind -checkblockindex=0, same peer and chain",
+                result.bitcoind_s,
+            );
             let met = figure.ratio() <= 0.2;
             figure.target("ratio <= 0.2", met);
-            report.add("bitcoind", format!("{headers} headers over loopback: node rate"), node_rate, "headers/s").versus("bitcoind rate", bitcoind_rate);
+            report
+                .add(
+                    "bitcoind",
+                    format!("{headers} headers over loopback: node rate"),
+                    node_rate,
+                    "headers/s",
+                )
+                .versus("bitcoind rate", bitcoind_rate);
         }
         Err(error) => report.skipped.push(format!("bitcoind: {error}")),
     }
@@ -361,8 +454,13 @@ pub struct SyncSample {
 /// regtest chain (seed 1) to the node, with the simulation's clock an hour after the chain's
 /// last header. Exposed so the benchmark's scenario can be printed and rerun by hand.
 pub fn sync_scenario(headers: u32) -> Result<Scenario, String> {
-    let genesis_s = u64::from(bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header.time);
-    let epoch_s = genesis_s + u64::from(headers) * u64::from(crate::chain::REGTEST_SPACING_S) + 3600;
+    let genesis_s = u64::from(
+        bitcoin::constants::genesis_block(bitcoin::Network::Regtest)
+            .header
+            .time,
+    );
+    let epoch_s =
+        genesis_s + u64::from(headers) * u64::from(crate::chain::REGTEST_SPACING_S) + 3600;
     // About 40 simulated ms per 2000-header round trip at the default latencies; generous.
     let duration_s = 60 + u64::from(headers) / 2000;
     let json = format!(
@@ -383,16 +481,23 @@ pub fn sync_scenario(headers: u32) -> Result<Scenario, String> {
 pub fn sync_sample(headers: u32) -> Result<SyncSample, String> {
     let scenario = sync_scenario(headers)?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let result = crate::runner::run_scenario_in(&scenario, "bench-sync", None, dir.path()).map_err(|e| e.to_string())?;
+    let result = crate::runner::run_scenario_in(&scenario, "bench-sync", None, dir.path())
+        .map_err(|e| e.to_string())?;
     if !result.failures.is_empty() {
-        return Err(format!("the {headers}-header sync failed: {}", result.failures.join("; ")));
+        return Err(format!(
+            "the {headers}-header sync failed: {}",
+            result.failures.join("; ")
+        ));
     }
     let simulated_sync_s = result
         .recorder
         .lines
         .iter()
         .rev()
-        .find(|line| line.text.contains(&format!("tip_changed height={headers} ")))
+        .find(|line| {
+            line.text
+                .contains(&format!("tip_changed height={headers} "))
+        })
         .map_or(f64::NAN, |line| line.at_ms as f64 / 1000.0);
     let store_bytes = ["headers.sqlite", "headers.sqlite-wal", "headers.sqlite-shm"]
         .iter()
@@ -401,10 +506,14 @@ pub fn sync_sample(headers: u32) -> Result<SyncSample, String> {
         .sum();
     let config = node::Config::new(bitcoin::Network::Regtest, dir.path().to_path_buf());
     let started = Instant::now();
-    let (_store, chain) = node::runtime::open_chain(&config).map_err(|e| format!("restart: {e}"))?;
+    let (_store, chain) =
+        node::runtime::open_chain(&config).map_err(|e| format!("restart: {e}"))?;
     let restart_s = started.elapsed().as_secs_f64();
     if chain.tip_height() != headers {
-        return Err(format!("restart: the store rebuilt to height {}, not {headers}", chain.tip_height()));
+        return Err(format!(
+            "restart: the store rebuilt to height {}, not {headers}",
+            chain.tip_height()
+        ));
     }
     Ok(SyncSample {
         headers,
@@ -425,7 +534,11 @@ pub fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn sync_figures(report: &mut BenchReport, options: &BenchOptions, sizes: &[u32]) -> Result<(), String> {
+fn sync_figures(
+    report: &mut BenchReport,
+    options: &BenchOptions,
+    sizes: &[u32],
+) -> Result<(), String> {
     let mut samples: Vec<SyncSample> = Vec::new();
     for &headers in sizes {
         eprintln!("   {headers} headers …");
@@ -434,40 +547,85 @@ fn sync_figures(report: &mut BenchReport, options: &BenchOptions, sizes: &[u32])
             .output()
             .map_err(|e| format!("{}: {e}", options.sim_exe.display()))?;
         if !output.status.success() {
-            return Err(format!("sim bench-sync --headers {headers} failed: {}", String::from_utf8_lossy(&output.stderr).trim()));
+            return Err(format!(
+                "sim bench-sync --headers {headers} failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
         }
         let sample: SyncSample = serde_json::from_slice(&output.stdout)
             .map_err(|e| format!("sim bench-sync --headers {headers}: unreadable output: {e}"))?;
         samples.push(sample);
     }
-    let Some(first) = samples.first().cloned() else { return Ok(()) };
+    let Some(first) = samples.first().cloned() else {
+        return Ok(());
+    };
     let per_header_us = |s: &SyncSample| s.sync_s * 1e6 / f64::from(s.headers);
     let largest = samples.last().map_or(0, |s| s.headers);
     for sample in &samples {
         let n = sample.headers;
         let is_target = n == 900_000;
-        let figure = report.add("sync", format!("{n} headers: wall time to tip"), sample.sync_s, "s");
+        let figure = report.add(
+            "sync",
+            format!("{n} headers: wall time to tip"),
+            sample.sync_s,
+            "s",
+        );
         if is_target {
             figure.target("< 15 s", sample.sync_s < 15.0);
         }
-        let figure = report.add("sync", format!("{n} headers: wall time per header"), per_header_us(sample), "us");
+        let figure = report.add(
+            "sync",
+            format!("{n} headers: wall time per header"),
+            per_header_us(sample),
+            "us",
+        );
         if n != first.headers {
-            figure.versus(format!("per header at {} headers (linear: 1.0)", first.headers), per_header_us(&first));
+            figure.versus(
+                format!("per header at {} headers (linear: 1.0)", first.headers),
+                per_header_us(&first),
+            );
         }
-        report.add("sync", format!("{n} headers: simulated time to tip"), sample.simulated_sync_s, "s");
-        report.add("sync", format!("{n} headers: chain mining before the run (excluded)"), sample.build_s, "s");
-        let figure = report.add("sync", format!("{n} headers: peak RSS of the process"), sample.peak_rss_mib, "MiB");
+        report.add(
+            "sync",
+            format!("{n} headers: simulated time to tip"),
+            sample.simulated_sync_s,
+            "s",
+        );
+        report.add(
+            "sync",
+            format!("{n} headers: chain mining before the run (excluded)"),
+            sample.build_s,
+            "s",
+        );
+        let figure = report.add(
+            "sync",
+            format!("{n} headers: peak RSS of the process"),
+            sample.peak_rss_mib,
+            "MiB",
+        );
         if is_target {
             figure.target("< 400 MB", sample.peak_rss_mib * 1.048_576 < 400.0);
         }
-        report.add("sync", format!("{n} headers: store on disk"), sample.store_bytes as f64 / 1_048_576.0, "MiB");
-        let figure = report.add("sync", format!("{n} headers: restart (reopen + rebuild)"), sample.restart_s, "s");
+        report.add(
+            "sync",
+            format!("{n} headers: store on disk"),
+            sample.store_bytes as f64 / 1_048_576.0,
+            "MiB",
+        );
+        let figure = report.add(
+            "sync",
+            format!("{n} headers: restart (reopen + rebuild)"),
+            sample.restart_s,
+            "s",
+        );
         if is_target {
             figure.target("< 2 s", sample.restart_s < 2.0);
         }
     }
     if largest != 900_000 {
-        report.skipped.push(format!("sync: 900,000 headers (--quick stops at {largest})"));
+        report.skipped.push(format!(
+            "sync: 900,000 headers (--quick stops at {largest})"
+        ));
     }
     Ok(())
 }
@@ -494,8 +652,15 @@ pub fn bare_turmoil_s(hosts: usize, tick_ms: u64, duration_s: u64) -> Result<f64
     Ok(started.elapsed().as_secs_f64())
 }
 
-fn speed_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u32) -> Result<(), String> {
-    let path = options.scenarios.join("bench").join("soak_24h_8_peers.json");
+fn speed_figures(
+    report: &mut BenchReport,
+    options: &BenchOptions,
+    repeats: u32,
+) -> Result<(), String> {
+    let path = options
+        .scenarios
+        .join("bench")
+        .join("soak_24h_8_peers.json");
     let mut soak = Scenario::load(&path).map_err(|e| e.to_string())?;
     if options.quick {
         // One hour: five blocks (the sixth would come at its very end).
@@ -505,16 +670,25 @@ fn speed_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u32)
     let hosts = soak.peers.len() + 1;
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
-        let result = crate::runner::run_scenario(&soak, "soak", None).map_err(|e| format!("{}: {e}", path.display()))?;
+        let result = crate::runner::run_scenario(&soak, "soak", None)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         if !result.failures.is_empty() {
-            return Err(format!("{}: {}", path.display(), result.failures.join("; ")));
+            return Err(format!(
+                "{}: {}",
+                path.display(),
+                result.failures.join("; ")
+            ));
         }
         ours.push((result.wall_ms - result.setup_wall_ms) as f64 / 1000.0);
         bare.push(bare_turmoil_s(hosts, soak.tick_ms, soak.duration_s)?);
     }
     let simulated_s = soak.duration_s as f64;
     let speed = simulated_s / median(&ours);
-    let label = format!("soak {} h, {hosts} hosts, tick {} ms", soak.duration_s / 3600, soak.tick_ms);
+    let label = format!(
+        "soak {} h, {hosts} hosts, tick {} ms",
+        soak.duration_s / 3600,
+        soak.tick_ms
+    );
     let figure = report.add("speed", format!("{label}: simulated/wall"), speed, "x real");
     figure.target(">= 1500x", speed >= 1500.0);
     let figure = report.add("speed", format!("{label}: wall time"), median(&ours), "s");
@@ -523,20 +697,31 @@ fn speed_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u32)
     figure.target("overhead <= 1.25x", met);
 
     // The suite's scenarios and regressions, in this process.
-    let mut files = crate::scenario::json_files(&options.scenarios).map_err(|e| format!("{}: {e}", options.scenarios.display()))?;
-    files.extend(crate::scenario::json_files(&options.scenarios.join("regressions")).unwrap_or_default());
+    let mut files = crate::scenario::json_files(&options.scenarios)
+        .map_err(|e| format!("{}: {e}", options.scenarios.display()))?;
+    files.extend(
+        crate::scenario::json_files(&options.scenarios.join("regressions")).unwrap_or_default(),
+    );
     if options.quick {
         files.truncate(12);
     }
     let (mut simulated_ms, mut wall_ms) = (0u64, 0u64);
     for file in &files {
         let scenario = Scenario::load(file).map_err(|e| e.to_string())?;
-        let name = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let result = crate::runner::run_scenario(&scenario, &name, None).map_err(|e| format!("{}: {e}", file.display()))?;
+        let name = file
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let result = crate::runner::run_scenario(&scenario, &name, None)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
         simulated_ms += result.simulated_ms;
         wall_ms += result.wall_ms;
     }
-    report.add("speed", format!("suite ({} scenarios): simulated/wall", files.len()), simulated_ms as f64 / wall_ms.max(1) as f64, "x real");
+    report.add(
+        "speed",
+        format!("suite ({} scenarios): simulated/wall", files.len()),
+        simulated_ms as f64 / wall_ms.max(1) as f64,
+        "x real",
+    );
     Ok(())
 }
 
@@ -550,35 +735,85 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
     let seeds = if options.quick { 8 } else { 100 };
     let mut rates = Vec::new();
     for jobs in [1usize, 2] {
-        let sweep = Sweep { range: SeedRange { first: 0, len: seeds }, partition: Partition::WHOLE };
+        let sweep = Sweep {
+            range: SeedRange {
+                first: 0,
+                len: seeds,
+            },
+            partition: Partition::WHOLE,
+        };
         let started = Instant::now();
-        let result = sweep_with(&sweep, NonZeroUsize::new(jobs).expect("1 or 2"), None, run_seed, |_, _| Ok(()));
+        let result = sweep_with(
+            &sweep,
+            NonZeroUsize::new(jobs).expect("1 or 2"),
+            None,
+            run_seed,
+            |_, _| Ok(()),
+        );
         let wall_s = started.elapsed().as_secs_f64();
         match result {
-            Ok(result) => rates.push((jobs, result.completed as f64 / wall_s, result.failures.len())),
+            Ok(result) => rates.push((
+                jobs,
+                result.completed as f64 / wall_s,
+                result.failures.len(),
+            )),
             Err(error) => {
-                report.skipped.push(format!("explore --jobs {jobs}: {error}"));
+                report
+                    .skipped
+                    .push(format!("explore --jobs {jobs}: {error}"));
                 return;
             }
         }
     }
     // What the generated tick buys: the same seeds at the catalog's 10 ms tick, at --jobs 2.
-    let sweep = Sweep { range: SeedRange { first: 0, len: seeds }, partition: Partition::WHOLE };
+    let sweep = Sweep {
+        range: SeedRange {
+            first: 0,
+            len: seeds,
+        },
+        partition: Partition::WHOLE,
+    };
     let fine = |seed: u64| {
         let mut scenario = crate::generator::generate(seed);
         scenario.tick_ms = FINE_TICK_MS;
         match crate::runner::run_scenario(&scenario, "explore", None) {
             Ok(result) if result.failures.is_empty() => None,
-            _ => Some(crate::explore::SeedFailure::new(seed, None, vec![format!("failed at tick {FINE_TICK_MS} ms")], None)),
+            _ => Some(crate::explore::SeedFailure::new(
+                seed,
+                None,
+                vec![format!("failed at tick {FINE_TICK_MS} ms")],
+                None,
+            )),
         }
     };
     let started = Instant::now();
-    let fine_rate = sweep_with(&sweep, NonZeroUsize::new(2).expect("2"), None, fine, |_, _| Ok(()))
-        .map(|result| (result.completed as f64 / started.elapsed().as_secs_f64(), result.failures.len()));
+    let fine_rate = sweep_with(
+        &sweep,
+        NonZeroUsize::new(2).expect("2"),
+        None,
+        fine,
+        |_, _| Ok(()),
+    )
+    .map(|result| {
+        (
+            result.completed as f64 / started.elapsed().as_secs_f64(),
+            result.failures.len(),
+        )
+    });
     let (one, two) = (rates[0].1, rates[1].1);
     let tick_ms = crate::generator::GENERATED_TICK_MS;
-    report.add("explore", format!("seeds 0..{seeds}, --jobs 1, tick {tick_ms} ms"), one, "seeds/s");
-    let figure = report.add("explore", format!("seeds 0..{seeds}, --jobs 2, tick {tick_ms} ms"), two, "seeds/s");
+    report.add(
+        "explore",
+        format!("seeds 0..{seeds}, --jobs 1, tick {tick_ms} ms"),
+        one,
+        "seeds/s",
+    );
+    let figure = report.add(
+        "explore",
+        format!("seeds 0..{seeds}, --jobs 2, tick {tick_ms} ms"),
+        two,
+        "seeds/s",
+    );
     figure.versus("--jobs 1 (scaling; 2.0 is perfect)", one);
     figure.target(">= 10 seeds/s", two >= 10.0);
     match fine_rate {
@@ -586,7 +821,9 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
             let figure = report.add("explore", format!("seeds 0..{seeds}, --jobs 2, tick forced to {FINE_TICK_MS} ms ({failed} failed)"), rate, "seeds/s");
             figure.versus(format!("--jobs 2 at the generated {tick_ms} ms tick"), two);
         }
-        Err(error) => report.skipped.push(format!("explore at tick {FINE_TICK_MS} ms: {error}")),
+        Err(error) => report
+            .skipped
+            .push(format!("explore at tick {FINE_TICK_MS} ms: {error}")),
     }
     for (jobs, _, failed) in rates {
         if failed > 0 {
@@ -597,7 +834,9 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
 
 fn suite_figures(report: &mut BenchReport, options: &BenchOptions) {
     if options.quick {
-        report.skipped.push("suite: sim suite's wall time (CI's main job runs it; --quick leaves it out)".into());
+        report.skipped.push(
+            "suite: sim suite's wall time (CI's main job runs it; --quick leaves it out)".into(),
+        );
         return;
     }
     let started = Instant::now();
@@ -612,27 +851,59 @@ fn suite_figures(report: &mut BenchReport, options: &BenchOptions) {
             let figure = report.add("suite", "sim suite (README command 1, built)", wall_s, "s");
             figure.target("< 60 s", wall_s < 60.0);
         }
-        Ok(status) => report.skipped.push(format!("suite: sim suite exited with {status}")),
-        Err(error) => report.skipped.push(format!("suite: {}: {error}", options.sim_exe.display())),
+        Ok(status) => report
+            .skipped
+            .push(format!("suite: sim suite exited with {status}")),
+        Err(error) => report
+            .skipped
+            .push(format!("suite: {}: {error}", options.sim_exe.display())),
     }
     if !options.with_tests {
-        report.skipped.push("suite: the test command (scripts/test; pass --with-tests)".into());
+        report
+            .skipped
+            .push("suite: the test command (scripts/test; pass --with-tests)".into());
         return;
     }
-    let build = Command::new("cargo").args(["test", "--release", "--workspace", "--no-run"]).status();
-    let build_bugs = Command::new("cargo").args(["test", "--release", "-p", "sim", "--features", "deliberate-bugs", "--test", "deliberate_bugs", "--no-run"]).status();
+    let build = Command::new("cargo")
+        .args(["test", "--release", "--workspace", "--no-run"])
+        .status();
+    let build_bugs = Command::new("cargo")
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "sim",
+            "--features",
+            "deliberate-bugs",
+            "--test",
+            "deliberate_bugs",
+            "--no-run",
+        ])
+        .status();
     if !matches!((&build, &build_bugs), (Ok(a), Ok(b)) if a.success() && b.success()) {
-        report.skipped.push("suite: the untimed test build failed".into());
+        report
+            .skipped
+            .push("suite: the untimed test build failed".into());
         return;
     }
     let started = Instant::now();
-    let status = Command::new("scripts/test").stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
+    let status = Command::new("scripts/test")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
     let wall_s = started.elapsed().as_secs_f64();
     match status {
         Ok(status) if status.success() => {
-            report.add("suite", "scripts/test (README command 2, built)", wall_s, "s");
+            report.add(
+                "suite",
+                "scripts/test (README command 2, built)",
+                wall_s,
+                "s",
+            );
         }
-        Ok(status) => report.skipped.push(format!("suite: scripts/test exited with {status}")),
+        Ok(status) => report
+            .skipped
+            .push(format!("suite: scripts/test exited with {status}")),
         Err(error) => report.skipped.push(format!("suite: scripts/test: {error}")),
     }
 }

@@ -212,7 +212,10 @@ impl SideBySide {
 
     /// Headers per second of each side's median run: `(node, bitcoind)`.
     pub fn headers_per_s(&self) -> (f64, f64) {
-        (f64::from(self.headers) / self.node_s, f64::from(self.headers) / self.bitcoind_s)
+        (
+            f64::from(self.headers) / self.node_s,
+            f64::from(self.headers) / self.bitcoind_s,
+        )
     }
 }
 
@@ -220,7 +223,11 @@ impl fmt::Display for SideBySide {
     /// A few lines: the medians, the ratio and every run's figure.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let runs = |samples: &[RunSample]| {
-            samples.iter().map(|s| format!("{:.3}", s.connect_to_tip_s)).collect::<Vec<_>>().join(", ")
+            samples
+                .iter()
+                .map(|s| format!("{:.3}", s.connect_to_tip_s))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let (node_rate, bitcoind_rate) = self.headers_per_s();
         writeln!(
@@ -230,8 +237,21 @@ impl fmt::Display for SideBySide {
             self.node_runs.len()
         )?;
         let node = format!("node (--profile {})", self.node_profile.as_str());
-        writeln!(f, "  {node:<22} {:>8.3} s {:>9.0} headers/s   runs: {}", self.node_s, node_rate, runs(&self.node_runs))?;
-        writeln!(f, "  {:<22} {:>8.3} s {:>9.0} headers/s   runs: {}", "bitcoind", self.bitcoind_s, bitcoind_rate, runs(&self.bitcoind_runs))?;
+        writeln!(
+            f,
+            "  {node:<22} {:>8.3} s {:>9.0} headers/s   runs: {}",
+            self.node_s,
+            node_rate,
+            runs(&self.node_runs)
+        )?;
+        writeln!(
+            f,
+            "  {:<22} {:>8.3} s {:>9.0} headers/s   runs: {}",
+            "bitcoind",
+            self.bitcoind_s,
+            bitcoind_rate,
+            runs(&self.bitcoind_runs)
+        )?;
         write!(f, "  ratio node/bitcoind: {:.3}", self.ratio())
     }
 }
@@ -246,7 +266,12 @@ impl fmt::Display for SideBySide {
 /// repeats or a missing executable; [`BenchError::Io`] when a temporary folder, the fake
 /// peer or a process cannot be set up; [`BenchError::Run`] when a run does not reach the tip
 /// in time, its process exits first, or our node's store lacks the tip afterwards.
-pub fn header_sync_side_by_side(headers: u32, repeats: u32, node_exe: &Path, bitcoind_exe: &Path) -> Result<SideBySide, BenchError> {
+pub fn header_sync_side_by_side(
+    headers: u32,
+    repeats: u32,
+    node_exe: &Path,
+    bitcoind_exe: &Path,
+) -> Result<SideBySide, BenchError> {
     header_sync_side_by_side_with(&BenchOptions::new(headers, repeats, node_exe, bitcoind_exe))
 }
 
@@ -265,17 +290,32 @@ pub fn header_sync_side_by_side_with(options: &BenchOptions) -> Result<SideBySid
     if options.repeats == 0 {
         return Err(BenchError::Arguments("repeats must be at least 1".into()));
     }
-    for (what, path) in [("node", &options.node_exe), ("bitcoind", &options.bitcoind_exe)] {
+    for (what, path) in [
+        ("node", &options.node_exe),
+        ("bitcoind", &options.bitcoind_exe),
+    ] {
         if !path.is_file() {
-            return Err(BenchError::Arguments(format!("{what} executable {} does not exist", path.display())));
+            return Err(BenchError::Arguments(format!(
+                "{what} executable {} does not exist",
+                path.display()
+            )));
         }
     }
-    let chain = ChainSpec::Regtest { height: options.headers, seed: 1, fork: None }.build()?;
+    let chain = ChainSpec::Regtest {
+        height: options.headers,
+        seed: 1,
+        fork: None,
+    }
+    .build()?;
     let mut node_runs = Vec::new();
     let mut bitcoind_runs = Vec::new();
     for round in 0..options.repeats {
         // node, bitcoind, bitcoind, node, ...: neither side always goes first.
-        let order = if round % 2 == 0 { [Side::Node, Side::Bitcoind] } else { [Side::Bitcoind, Side::Node] };
+        let order = if round % 2 == 0 {
+            [Side::Node, Side::Bitcoind]
+        } else {
+            [Side::Bitcoind, Side::Node]
+        };
         for side in order {
             let sample = run_once(side, round + 1, &chain, options)?;
             match side {
@@ -287,8 +327,18 @@ pub fn header_sync_side_by_side_with(options: &BenchOptions) -> Result<SideBySid
     Ok(SideBySide {
         headers: options.headers,
         node_profile: options.node_profile,
-        node_s: median(&node_runs.iter().map(|s| s.connect_to_tip_s).collect::<Vec<_>>()),
-        bitcoind_s: median(&bitcoind_runs.iter().map(|s| s.connect_to_tip_s).collect::<Vec<_>>()),
+        node_s: median(
+            &node_runs
+                .iter()
+                .map(|s| s.connect_to_tip_s)
+                .collect::<Vec<_>>(),
+        ),
+        bitcoind_s: median(
+            &bitcoind_runs
+                .iter()
+                .map(|s| s.connect_to_tip_s)
+                .collect::<Vec<_>>(),
+        ),
         node_runs,
         bitcoind_runs,
     })
@@ -296,20 +346,35 @@ pub fn header_sync_side_by_side_with(options: &BenchOptions) -> Result<SideBySid
 
 /// One run of `side` (its `run`-th): a fresh fake peer and data folder, the process, the wait
 /// for the tip signal, the kill, and for our node the store check.
-fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> Result<RunSample, BenchError> {
+fn run_once(
+    side: Side,
+    run: u32,
+    chain: &[Header],
+    options: &BenchOptions,
+) -> Result<RunSample, BenchError> {
     let dir = tempfile::Builder::new()
         .prefix(&format!("bench-{side}-"))
         .tempdir()
-        .map_err(|source| BenchError::Io { what: "creating a temporary data folder".into(), source })?;
+        .map_err(|source| BenchError::Io {
+            what: "creating a temporary data folder".into(),
+            source,
+        })?;
     // The btcd profile asks for more only while below the peer's advertised height.
     let start_height = match options.node_profile {
         Profile::Core => None,
-        Profile::Btcd => Some(i32::try_from(options.headers).unwrap_or(i32::MAX).saturating_add(1)),
+        Profile::Btcd => Some(
+            i32::try_from(options.headers)
+                .unwrap_or(i32::MAX)
+                .saturating_add(1),
+        ),
     };
     let peer = FakeServer::start(chain.to_vec(), start_height)?;
     let addr = peer.addr.to_string();
     let datadir = dir.path().join("data");
-    std::fs::create_dir_all(&datadir).map_err(|source| BenchError::Io { what: format!("creating {}", datadir.display()), source })?;
+    std::fs::create_dir_all(&datadir).map_err(|source| BenchError::Io {
+        what: format!("creating {}", datadir.display()),
+        source,
+    })?;
     let (program, args, output, log) = match side {
         Side::Node => {
             let args: Vec<String> = vec![
@@ -344,11 +409,22 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
                 "-natpmp=0".into(),
                 "-listenonion=0".into(),
             ];
-            (&options.bitcoind_exe, args, dir.path().join("bitcoind.out"), datadir.join("regtest").join("debug.log"))
+            (
+                &options.bitcoind_exe,
+                args,
+                dir.path().join("bitcoind.out"),
+                datadir.join("regtest").join("debug.log"),
+            )
         }
     };
-    let out = std::fs::File::create(&output).map_err(|source| BenchError::Io { what: format!("creating {}", output.display()), source })?;
-    let err = out.try_clone().map_err(|source| BenchError::Io { what: "duplicating a log file handle".into(), source })?;
+    let out = std::fs::File::create(&output).map_err(|source| BenchError::Io {
+        what: format!("creating {}", output.display()),
+        source,
+    })?;
+    let err = out.try_clone().map_err(|source| BenchError::Io {
+        what: "duplicating a log file handle".into(),
+        source,
+    })?;
     let spawned = Instant::now();
     let child = Command::new(program)
         .args(&args)
@@ -356,7 +432,10 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
         .stdout(out)
         .stderr(err)
         .spawn()
-        .map_err(|source| BenchError::Io { what: format!("starting {side} ({})", program.display()), source })?;
+        .map_err(|source| BenchError::Io {
+            what: format!("starting {side} ({})", program.display()),
+            source,
+        })?;
     let mut child = KillOnDrop(child);
 
     let failure = |problem: String, progress: &Progress| {
@@ -370,17 +449,30 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
         if log_tail.is_empty() {
             log_tail = format!("(nothing in {})", log.display());
         }
-        BenchError::Run { side, run, problem, progress: progress.to_string(), log_tail }
+        BenchError::Run {
+            side,
+            run,
+            problem,
+            progress: progress.to_string(),
+            log_tail,
+        }
     };
     let mut progress = Progress::default();
     let deadline = spawned + options.run_timeout;
     let tip_at = loop {
         let now = Instant::now();
         if now >= deadline {
-            let problem = format!("did not reach the tip {} within {:.1} s", options.headers, options.run_timeout.as_secs_f64());
+            let problem = format!(
+                "did not reach the tip {} within {:.1} s",
+                options.headers,
+                options.run_timeout.as_secs_f64()
+            );
             return Err(failure(problem, &progress));
         }
-        match peer.seen.recv_timeout((deadline - now).min(Duration::from_millis(100))) {
+        match peer
+            .seen
+            .recv_timeout((deadline - now).min(Duration::from_millis(100)))
+        {
             Ok(seen) => {
                 progress.note(&seen);
                 if seen.at_tip {
@@ -389,7 +481,13 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if let Ok(Some(status)) = child.0.try_wait() {
-                    return Err(failure(format!("exited ({status}) before reaching the tip {}", options.headers), &progress));
+                    return Err(failure(
+                        format!(
+                            "exited ({status}) before reaching the tip {}",
+                            options.headers
+                        ),
+                        &progress,
+                    ));
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -400,7 +498,10 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
     child.kill();
     let accepted_at = peer.accepted.try_iter().next();
     let Some(accepted_at) = accepted_at else {
-        return Err(failure("the tip signal came without an accepted connection".into(), &progress));
+        return Err(failure(
+            "the tip signal came without an accepted connection".into(),
+            &progress,
+        ));
     };
     let first_getheaders_at = progress.first_at.unwrap_or(tip_at);
     drop(peer);
@@ -410,7 +511,9 @@ fn run_once(side: Side, run: u32, chain: &[Header], options: &BenchOptions) -> R
     }
     Ok(RunSample {
         connect_to_tip_s: tip_at.saturating_duration_since(accepted_at).as_secs_f64(),
-        connect_to_first_getheaders_s: first_getheaders_at.saturating_duration_since(accepted_at).as_secs_f64(),
+        connect_to_first_getheaders_s: first_getheaders_at
+            .saturating_duration_since(accepted_at)
+            .as_secs_f64(),
         spawn_to_tip_s: tip_at.saturating_duration_since(spawned).as_secs_f64(),
     })
 }
@@ -424,7 +527,8 @@ fn check_node_store(datadir: &Path, chain: &[Header]) -> Result<(), String> {
         .map_err(|e| format!("its store {} does not load: {e}", path.display()))?;
     let tip = |headers: &[Header]| headers.last().map(Header::block_hash);
     if stored.len() != chain.len() || tip(&stored) != tip(chain) {
-        let stored_tip = tip(&stored).map_or_else(|| "none".to_string(), |h: BlockHash| h.to_string());
+        let stored_tip =
+            tip(&stored).map_or_else(|| "none".to_string(), |h: BlockHash| h.to_string());
         return Err(format!(
             "sent the tip signal but its store holds {} headers (tip {stored_tip}), not {} (tip {})",
             stored.len(),
@@ -459,7 +563,10 @@ impl fmt::Display for Progress {
         match (self.requests, self.last_height) {
             (0, _) => f.write_str("it sent the fake peer no getheaders"),
             (n, Some(height)) => write!(f, "it sent {n} getheaders, the last from height {height}"),
-            (n, None) => write!(f, "it sent {n} getheaders, the last from a hash not on the chain"),
+            (n, None) => write!(
+                f,
+                "it sent {n} getheaders, the last from a hash not on the chain"
+            ),
         }
     }
 }
@@ -502,7 +609,10 @@ impl FakeServer {
         let thread = std::thread::Builder::new()
             .name("bench-fake-peer".into())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(runtime) => runtime,
                     Err(error) => {
                         let _ = ready_tx.send(Err(error));
@@ -516,10 +626,17 @@ impl FakeServer {
                     start_height,
                     ..FakePeerSettings::default()
                 };
-                let peer = Rc::new(FakePeer::new("bench", Network::Regtest, chain, settings).with_getheaders_observer(seen_tx));
+                let peer = Rc::new(
+                    FakePeer::new("bench", Network::Regtest, chain, settings)
+                        .with_getheaders_observer(seen_tx),
+                );
                 let local = tokio::task::LocalSet::new();
                 local.block_on(&runtime, async move {
-                    let listener = match TcpNetwork.bind("127.0.0.1:0").await.and_then(|l| l.local_addr().map(|a| (l, a))) {
+                    let listener = match TcpNetwork
+                        .bind("127.0.0.1:0")
+                        .await
+                        .and_then(|l| l.local_addr().map(|a| (l, a)))
+                    {
                         Ok((listener, addr)) => {
                             let _ = ready_tx.send(Ok(addr));
                             listener
@@ -546,16 +663,33 @@ impl FakeServer {
                     }
                 });
             })
-            .map_err(|source| BenchError::Io { what: "starting the fake peer's thread".into(), source })?;
+            .map_err(|source| BenchError::Io {
+                what: "starting the fake peer's thread".into(),
+                source,
+            })?;
         let addr = match ready.recv() {
             Ok(Ok(addr)) => addr,
-            Ok(Err(source)) => return Err(BenchError::Io { what: "starting the fake peer on 127.0.0.1:0".into(), source }),
+            Ok(Err(source)) => {
+                return Err(BenchError::Io {
+                    what: "starting the fake peer on 127.0.0.1:0".into(),
+                    source,
+                })
+            }
             Err(_) => {
                 let source = io::Error::other("its thread ended");
-                return Err(BenchError::Io { what: "starting the fake peer".into(), source });
+                return Err(BenchError::Io {
+                    what: "starting the fake peer".into(),
+                    source,
+                });
             }
         };
-        Ok(FakeServer { addr, seen, accepted, shutdown: Some(shutdown), thread: Some(thread) })
+        Ok(FakeServer {
+            addr,
+            seen,
+            accepted,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+        })
     }
 }
 
@@ -583,7 +717,13 @@ mod tests {
 
     #[test]
     fn a_chain_length_off_the_batch_size_is_refused_before_anything_runs() {
-        let error = header_sync_side_by_side(2500, 1, Path::new("/nonexistent"), Path::new("/nonexistent")).unwrap_err();
+        let error = header_sync_side_by_side(
+            2500,
+            1,
+            Path::new("/nonexistent"),
+            Path::new("/nonexistent"),
+        )
+        .unwrap_err();
         assert!(matches!(error, BenchError::Arguments(_)), "{error}");
     }
 }

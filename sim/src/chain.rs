@@ -14,7 +14,8 @@ use crate::SimError;
 pub const MAINNET_1_1111: &[u8] = include_bytes!("../fixtures/mainnet_1-1111.bin");
 
 /// SHA-256 of [`MAINNET_1_1111`], as published with the source package.
-pub const MAINNET_1_1111_SHA256: &str = "19c786983e643f71596582f98bee0f8c2c9365c086a15ad2aa73018808dee3c1";
+pub const MAINNET_1_1111_SHA256: &str =
+    "19c786983e643f71596582f98bee0f8c2c9365c086a15ad2aa73018808dee3c1";
 
 /// Regtest's fixed proof-of-work bits (`powLimit`, Bitcoin Core `kernel/chainparams.cpp`).
 pub const REGTEST_BITS: u32 = 0x207f_ffff;
@@ -155,7 +156,13 @@ thread_local! {
 /// shared prefix if any (its height already checked to be at most `height`).
 fn mined_regtest(height: u32, seed: u64, fork: Option<&ForkSpec>) -> Vec<Header> {
     let key = (height, seed, fork.cloned());
-    if let Some(chain) = MINED.with(|cache| cache.borrow().iter().find(|(k, _)| *k == key).map(|(_, chain)| chain.clone())) {
+    if let Some(chain) = MINED.with(|cache| {
+        cache
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, chain)| chain.clone())
+    }) {
         return chain;
     }
     let mut chain = vec![bitcoin::constants::genesis_block(Network::Regtest).header];
@@ -211,7 +218,9 @@ impl ChainSpec {
                 let mut chain = mainnet_0_1111()?;
                 let last = height_max.unwrap_or(1111);
                 if last > 1111 {
-                    return Err(SimError::Fixture(format!("mainnet fixture ends at 1111, asked for {last}")));
+                    return Err(SimError::Fixture(format!(
+                        "mainnet fixture ends at 1111, asked for {last}"
+                    )));
                 }
                 chain.truncate(last as usize + 1);
                 Ok(chain)
@@ -227,19 +236,31 @@ impl ChainSpec {
                 }
                 Ok(mined_regtest(*height, *seed, fork.as_ref()))
             }
-            ChainSpec::File { network, path, sha256, height_max, first_height } => {
+            ChainSpec::File {
+                network,
+                path,
+                sha256,
+                height_max,
+                first_height,
+            } => {
                 let first = first_height.unwrap_or(0);
                 let mut chain = headers_from_file_at(path, sha256, network.network(), first)?;
                 if let Some(last) = height_max {
                     let end = u64::from(first) + chain.len() as u64 - 1;
                     if *last < first || u64::from(*last) > end {
-                        return Err(SimError::Fixture(format!("{path} holds heights {first}..={end}, asked for {last}")));
+                        return Err(SimError::Fixture(format!(
+                            "{path} holds heights {first}..={end}, asked for {last}"
+                        )));
                     }
                     chain.truncate((*last - first) as usize + 1);
                 }
                 Ok(chain)
             }
-            ChainSpec::HeaderFiles { network, first_height, files } => {
+            ChainSpec::HeaderFiles {
+                network,
+                first_height,
+                files,
+            } => {
                 let mut chain = Vec::new();
                 for file in files {
                     let mut headers = raw_headers(&file.path, &file.sha256)?;
@@ -249,13 +270,19 @@ impl ChainSpec {
                     chain.extend(headers);
                 }
                 let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
-                check_chain_at(&names.join(" + "), &chain, network.network(), first_height.unwrap_or(0))?;
+                check_chain_at(
+                    &names.join(" + "),
+                    &chain,
+                    network.network(),
+                    first_height.unwrap_or(0),
+                )?;
                 Ok(chain)
             }
             ChainSpec::BlockFiles { network, files } => {
                 let mut chain = Vec::new();
                 for file in files {
-                    let mut headers = headers_from_block_file(&file.path, &file.sha256, network.network())?;
+                    let mut headers =
+                        headers_from_block_file(&file.path, &file.sha256, network.network())?;
                     if let Some(count) = file.count {
                         headers.truncate(count);
                     }
@@ -272,11 +299,15 @@ impl ChainSpec {
 /// Reads `path` and checks its SHA-256 against `sha256_hex`.
 pub(crate) fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
     let bytes = std::fs::read(path).map_err(|e| {
-        SimError::Fixture(format!("{path}: {e} (the real header sets live in ../shared/data beside the repository)"))
+        SimError::Fixture(format!(
+            "{path}: {e} (the real header sets live in ../shared/data beside the repository)"
+        ))
     })?;
     let digest = sha256::Hash::hash(&bytes).to_string();
     if digest != sha256_hex.to_ascii_lowercase() {
-        return Err(SimError::Fixture(format!("{path} has SHA-256 {digest}, expected {sha256_hex}")));
+        return Err(SimError::Fixture(format!(
+            "{path} has SHA-256 {digest}, expected {sha256_hex}"
+        )));
     }
     Ok(bytes)
 }
@@ -289,18 +320,28 @@ fn check_chain(what: &str, chain: &[Header], network: Network) -> Result<(), Sim
 
 /// [`check_chain`] for a chain whose first header sits at `first_height`: genesis is required
 /// only for a chain from 0; errors name heights.
-fn check_chain_at(what: &str, chain: &[Header], network: Network, first_height: u32) -> Result<(), SimError> {
+fn check_chain_at(
+    what: &str,
+    chain: &[Header],
+    network: Network,
+    first_height: u32,
+) -> Result<(), SimError> {
     if chain.is_empty() {
         return Err(SimError::Fixture(format!("{what}: no headers")));
     }
     let genesis = bitcoin::constants::genesis_block(network).header;
     if first_height == 0 && chain[0] != genesis {
-        return Err(SimError::Fixture(format!("{what}: header 0 is not {network:?}'s genesis")));
+        return Err(SimError::Fixture(format!(
+            "{what}: header 0 is not {network:?}'s genesis"
+        )));
     }
     for (offset, pair) in chain.windows(2).enumerate() {
         if pair[1].prev_blockhash != pair[0].block_hash() {
             let height = u64::from(first_height) + offset as u64;
-            return Err(SimError::Fixture(format!("{what}: header {} does not follow header {height}", height + 1)));
+            return Err(SimError::Fixture(format!(
+                "{what}: header {} does not follow header {height}",
+                height + 1
+            )));
         }
     }
     Ok(())
@@ -312,7 +353,11 @@ fn check_chain_at(what: &str, chain: &[Header], network: Network, first_height: 
 ///
 /// # Errors
 /// [`SimError::Fixture`] naming the file, the record and what is wrong.
-pub fn headers_from_block_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
+pub fn headers_from_block_file(
+    path: &str,
+    sha256_hex: &str,
+    network: Network,
+) -> Result<Vec<Header>, SimError> {
     let bytes = read_checked(path, sha256_hex)?;
     let magic = bitcoin::p2p::Magic::from(network).to_bytes();
     let mut headers = Vec::new();
@@ -320,14 +365,19 @@ pub fn headers_from_block_file(path: &str, sha256_hex: &str, network: Network) -
     while !rest.is_empty() {
         let record = headers.len();
         if rest.len() < 8 || rest[..4] != magic {
-            return Err(SimError::Fixture(format!("{path}: record {record} does not start with {network:?}'s magic")));
+            return Err(SimError::Fixture(format!(
+                "{path}: record {record} does not start with {network:?}'s magic"
+            )));
         }
         let length = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
         let Some(block_bytes) = rest.get(8..8 + length) else {
-            return Err(SimError::Fixture(format!("{path}: record {record} announces {length} bytes past the end")));
+            return Err(SimError::Fixture(format!(
+                "{path}: record {record} announces {length} bytes past the end"
+            )));
         };
-        let block: bitcoin::Block = deserialize(block_bytes)
-            .map_err(|e| SimError::Fixture(format!("{path}: record {record} is not a block: {e}")))?;
+        let block: bitcoin::Block = deserialize(block_bytes).map_err(|e| {
+            SimError::Fixture(format!("{path}: record {record} is not a block: {e}"))
+        })?;
         headers.push(block.header);
         rest = &rest[8 + length..];
     }
@@ -339,7 +389,11 @@ pub fn headers_from_block_file(path: &str, sha256_hex: &str, network: Network) -
 ///
 /// # Errors
 /// [`SimError::Fixture`] naming the file and what is wrong.
-pub fn headers_from_file(path: &str, sha256_hex: &str, network: Network) -> Result<Vec<Header>, SimError> {
+pub fn headers_from_file(
+    path: &str,
+    sha256_hex: &str,
+    network: Network,
+) -> Result<Vec<Header>, SimError> {
     headers_from_file_at(path, sha256_hex, network, 0)
 }
 
@@ -348,7 +402,12 @@ pub fn headers_from_file(path: &str, sha256_hex: &str, network: Network) -> Resu
 ///
 /// # Errors
 /// [`SimError::Fixture`] naming the file and what is wrong.
-pub fn headers_from_file_at(path: &str, sha256_hex: &str, network: Network, first_height: u32) -> Result<Vec<Header>, SimError> {
+pub fn headers_from_file_at(
+    path: &str,
+    sha256_hex: &str,
+    network: Network,
+    first_height: u32,
+) -> Result<Vec<Header>, SimError> {
     let chain = raw_headers(path, sha256_hex)?;
     check_chain_at(path, &chain, network, first_height)?;
     Ok(chain)
@@ -358,12 +417,17 @@ pub fn headers_from_file_at(path: &str, sha256_hex: &str, network: Network, firs
 fn raw_headers(path: &str, sha256_hex: &str) -> Result<Vec<Header>, SimError> {
     let bytes = read_checked(path, sha256_hex)?;
     if bytes.is_empty() || bytes.len() % 80 != 0 {
-        return Err(SimError::Fixture(format!("{path}: {} bytes is not a whole number of 80-byte headers", bytes.len())));
+        return Err(SimError::Fixture(format!(
+            "{path}: {} bytes is not a whole number of 80-byte headers",
+            bytes.len()
+        )));
     }
     bytes
         .chunks(80)
         .enumerate()
-        .map(|(index, raw)| deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {index}: {e}"))))
+        .map(|(index, raw)| {
+            deserialize(raw).map_err(|e| SimError::Fixture(format!("{path}: header {index}: {e}")))
+        })
         .collect()
 }
 
@@ -386,7 +450,9 @@ pub fn mainnet_0_1111() -> Result<Vec<Header>, SimError> {
         chain.push(header);
     }
     if chain[1].prev_blockhash != chain[0].block_hash() {
-        return Err(SimError::Fixture("mainnet fixture header 1 does not follow genesis".into()));
+        return Err(SimError::Fixture(
+            "mainnet fixture header 1 does not follow genesis".into(),
+        ));
     }
     Ok(chain)
 }
@@ -428,7 +494,11 @@ mod tests {
     fn mainnet_fixture_matches_its_published_digest_and_reaches_block_1111() {
         let chain = mainnet_0_1111().expect("fixture");
         assert_eq!(chain.len(), 1112);
-        assert_eq!(chain[1].prev_blockhash, chain[0].block_hash(), "header 1 follows genesis");
+        assert_eq!(
+            chain[1].prev_blockhash,
+            chain[0].block_hash(),
+            "header 1 follows genesis"
+        );
         for pair in chain.windows(2) {
             assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
         }
@@ -440,12 +510,31 @@ mod tests {
 
     #[test]
     fn regtest_chains_are_deterministic_and_forks_share_their_base() {
-        let a = ChainSpec::Regtest { height: 50, seed: 1, fork: None }.build().unwrap();
-        let again = ChainSpec::Regtest { height: 50, seed: 1, fork: None }.build().unwrap();
+        let a = ChainSpec::Regtest {
+            height: 50,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
+        let again = ChainSpec::Regtest {
+            height: 50,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
         assert_eq!(a, again);
-        let b = ChainSpec::Regtest { height: 60, seed: 2, fork: Some(ForkSpec { seed: 1, height: 40 }) }
-            .build()
-            .unwrap();
+        let b = ChainSpec::Regtest {
+            height: 60,
+            seed: 2,
+            fork: Some(ForkSpec {
+                seed: 1,
+                height: 40,
+            }),
+        }
+        .build()
+        .unwrap();
         assert_eq!(a[..=40], b[..=40]);
         assert_ne!(a[41], b[41]);
         let target = bitcoin::Target::from_compact(CompactTarget::from_consensus(REGTEST_BITS));
@@ -459,8 +548,17 @@ mod tests {
     fn a_header_file_is_checked_before_use() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("regtest.bin");
-        let chain = ChainSpec::Regtest { height: 3, seed: 1, fork: None }.build().unwrap();
-        let bytes: Vec<u8> = chain.iter().flat_map(bitcoin::consensus::serialize).collect();
+        let chain = ChainSpec::Regtest {
+            height: 3,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
+        let bytes: Vec<u8> = chain
+            .iter()
+            .flat_map(bitcoin::consensus::serialize)
+            .collect();
         std::fs::write(&path, &bytes).unwrap();
         let digest = sha256::Hash::hash(&bytes).to_string();
         let spec = |sha256: &str, network: FileNetwork, height_max: Option<u32>| ChainSpec::File {
@@ -470,15 +568,26 @@ mod tests {
             height_max,
             first_height: None,
         };
-        assert_eq!(spec(&digest, FileNetwork::Regtest, None).build().unwrap(), chain);
-        assert_eq!(spec(&digest, FileNetwork::Regtest, Some(2)).build().unwrap(), chain[..=2]);
+        assert_eq!(
+            spec(&digest, FileNetwork::Regtest, None).build().unwrap(),
+            chain
+        );
+        assert_eq!(
+            spec(&digest, FileNetwork::Regtest, Some(2))
+                .build()
+                .unwrap(),
+            chain[..=2]
+        );
         let error = |spec: ChainSpec| spec.build().expect_err("a bad file").to_string();
-        assert!(error(spec(&"0".repeat(64), FileNetwork::Regtest, None)).contains(&format!("has SHA-256 {digest}")));
+        assert!(error(spec(&"0".repeat(64), FileNetwork::Regtest, None))
+            .contains(&format!("has SHA-256 {digest}")));
         assert!(error(spec(&digest, FileNetwork::Signet, None)).contains("is not Signet's genesis"));
-        assert!(error(spec(&digest, FileNetwork::Regtest, Some(4))).contains("holds heights 0..=3, asked for 4"));
+        assert!(error(spec(&digest, FileNetwork::Regtest, Some(4)))
+            .contains("holds heights 0..=3, asked for 4"));
         std::fs::write(&path, &bytes[..100]).unwrap();
         let short = sha256::Hash::hash(&bytes[..100]).to_string();
-        assert!(error(spec(&short, FileNetwork::Regtest, None)).contains("not a whole number of 80-byte headers"));
+        assert!(error(spec(&short, FileNetwork::Regtest, None))
+            .contains("not a whole number of 80-byte headers"));
         let missing = ChainSpec::File {
             network: FileNetwork::Regtest,
             path: "no/such.bin".into(),
@@ -492,12 +601,25 @@ mod tests {
     #[test]
     fn a_file_from_the_middle_of_the_chain_starts_at_its_first_height() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let chain = ChainSpec::Regtest { height: 10, seed: 1, fork: None }.build().unwrap();
+        let chain = ChainSpec::Regtest {
+            height: 10,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
         let write = |name: &str, headers: &[Header]| {
-            let bytes: Vec<u8> = headers.iter().flat_map(bitcoin::consensus::serialize).collect();
+            let bytes: Vec<u8> = headers
+                .iter()
+                .flat_map(bitcoin::consensus::serialize)
+                .collect();
             let path = dir.path().join(name);
             std::fs::write(&path, &bytes).unwrap();
-            BlockFileSpec { path: path.display().to_string(), sha256: sha256::Hash::hash(&bytes).to_string(), count: None }
+            BlockFileSpec {
+                path: path.display().to_string(),
+                sha256: sha256::Hash::hash(&bytes).to_string(),
+                count: None,
+            }
         };
         let middle = write("middle.bin", &chain[4..]);
         let file = |height_max: Option<u32>| ChainSpec::File {
@@ -510,8 +632,14 @@ mod tests {
         assert_eq!(file(None).first_height(), 4);
         assert_eq!(file(None).build().unwrap(), chain[4..]);
         assert_eq!(file(Some(6)).build().unwrap(), chain[4..=6]);
-        let error = file(Some(3)).build().expect_err("below the first height").to_string();
-        assert!(error.contains("holds heights 4..=10, asked for 3"), "{error}");
+        let error = file(Some(3))
+            .build()
+            .expect_err("below the first height")
+            .to_string();
+        assert!(
+            error.contains("holds heights 4..=10, asked for 3"),
+            "{error}"
+        );
         // Without first_height the same file must start at genesis.
         let from_zero = ChainSpec::File {
             network: FileNetwork::Regtest,
@@ -520,23 +648,42 @@ mod tests {
             height_max: None,
             first_height: None,
         };
-        assert!(from_zero.build().expect_err("no genesis").to_string().contains("is not Regtest's genesis"));
+        assert!(from_zero
+            .build()
+            .expect_err("no genesis")
+            .to_string()
+            .contains("is not Regtest's genesis"));
 
         // Several files joined, with a count, and a broken join reported by height.
         let head = write("head.bin", &chain[4..]);
-        let side = ChainSpec::Regtest { height: 8, seed: 2, fork: Some(ForkSpec { seed: 1, height: 7 }) }.build().unwrap();
+        let side = ChainSpec::Regtest {
+            height: 8,
+            seed: 2,
+            fork: Some(ForkSpec { seed: 1, height: 7 }),
+        }
+        .build()
+        .unwrap();
         let tip = write("tip.bin", &side[8..]);
         let joined = |count: usize| ChainSpec::HeaderFiles {
             network: FileNetwork::Regtest,
             first_height: Some(4),
-            files: vec![BlockFileSpec { count: Some(count), ..head.clone() }, tip.clone()],
+            files: vec![
+                BlockFileSpec {
+                    count: Some(count),
+                    ..head.clone()
+                },
+                tip.clone(),
+            ],
         };
         let mut expected = chain[4..=7].to_vec();
         expected.push(side[8]);
         assert_eq!(joined(4).first_height(), 4);
         assert_eq!(joined(4).build().unwrap(), expected);
         let error = joined(3).build().expect_err("a gap").to_string();
-        assert!(error.contains("header 7 does not follow header 6"), "{error}");
+        assert!(
+            error.contains("header 7 does not follow header 6"),
+            "{error}"
+        );
     }
 
     /// A fake peer serving a chain from height 4 knows its base (the parent of its first
@@ -546,20 +693,50 @@ mod tests {
     fn a_fake_peer_serves_a_mid_chain_file_from_its_base() {
         use crate::fake_peer::{FakePeer, FakePeerSettings};
         use node::wire::GetHeadersMessage;
-        let chain = ChainSpec::Regtest { height: 10, seed: 1, fork: None }.build().unwrap();
-        let settings = FakePeerSettings { first_height: 4, ..FakePeerSettings::default() };
+        let chain = ChainSpec::Regtest {
+            height: 10,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
+        let settings = FakePeerSettings {
+            first_height: 4,
+            ..FakePeerSettings::default()
+        };
         let peer = FakePeer::new("p", Network::Regtest, chain[4..].to_vec(), settings);
         assert_eq!(peer.start_height, 10);
         let zero = bitcoin::BlockHash::all_zeros();
-        let ask = |locator: Vec<bitcoin::BlockHash>, stop| peer.headers_for(&GetHeadersMessage::new(locator, stop));
-        assert_eq!(ask(vec![chain[3].block_hash()], zero), Some(chain[4..].to_vec()), "the base is known");
-        assert_eq!(ask(vec![chain[6].block_hash(), chain[3].block_hash()], zero), Some(chain[7..].to_vec()));
-        assert_eq!(ask(vec![chain[0].block_hash()], zero), Some(chain[4..].to_vec()), "below the base: from the lowest");
-        assert_eq!(ask(vec![chain[3].block_hash()], chain[8].block_hash()), Some(chain[4..=8].to_vec()));
+        let ask = |locator: Vec<bitcoin::BlockHash>, stop| {
+            peer.headers_for(&GetHeadersMessage::new(locator, stop))
+        };
+        assert_eq!(
+            ask(vec![chain[3].block_hash()], zero),
+            Some(chain[4..].to_vec()),
+            "the base is known"
+        );
+        assert_eq!(
+            ask(vec![chain[6].block_hash(), chain[3].block_hash()], zero),
+            Some(chain[7..].to_vec())
+        );
+        assert_eq!(
+            ask(vec![chain[0].block_hash()], zero),
+            Some(chain[4..].to_vec()),
+            "below the base: from the lowest"
+        );
+        assert_eq!(
+            ask(vec![chain[3].block_hash()], chain[8].block_hash()),
+            Some(chain[4..=8].to_vec())
+        );
         assert_eq!(ask(vec![], chain[5].block_hash()), Some(vec![chain[5]]));
 
         // From genesis, an unknown locator is still answered from height 1.
-        let genesis_peer = FakePeer::new("g", Network::Regtest, chain.clone(), FakePeerSettings::default());
+        let genesis_peer = FakePeer::new(
+            "g",
+            Network::Regtest,
+            chain.clone(),
+            FakePeerSettings::default(),
+        );
         assert_eq!(genesis_peer.start_height, 10);
         let served = genesis_peer.headers_for(&GetHeadersMessage::new(vec![zero], zero));
         assert_eq!(served, Some(chain[1..].to_vec()));
@@ -572,11 +749,25 @@ mod tests {
     fn an_empty_locator_with_an_unknown_stop_gets_an_empty_reply_from_btcd_and_none_from_core() {
         use crate::fake_peer::{FakePeer, FakePeerSettings};
         use node::wire::GetHeadersMessage;
-        let chain = ChainSpec::Regtest { height: 5, seed: 1, fork: None }.build().unwrap();
+        let chain = ChainSpec::Regtest {
+            height: 5,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
         let request = GetHeadersMessage::new(vec![], bitcoin::BlockHash::all_zeros());
-        let btcd = FakePeer::new("b", Network::Regtest, chain.clone(), FakePeerSettings::default());
+        let btcd = FakePeer::new(
+            "b",
+            Network::Regtest,
+            chain.clone(),
+            FakePeerSettings::default(),
+        );
         assert_eq!(btcd.headers_for(&request), Some(vec![]));
-        let settings = FakePeerSettings { profile: node::Profile::Core, ..FakePeerSettings::default() };
+        let settings = FakePeerSettings {
+            profile: node::Profile::Core,
+            ..FakePeerSettings::default()
+        };
         let core = FakePeer::new("c", Network::Regtest, chain, settings);
         assert_eq!(core.headers_for(&request), None);
     }
@@ -596,9 +787,17 @@ mod tests {
         };
         let name = path.display().to_string();
         let digest = write(&record);
-        assert_eq!(headers_from_block_file(&name, &digest, Network::Regtest).unwrap(), vec![genesis.header]);
-        let error = |digest: &str, network| headers_from_block_file(&name, digest, network).expect_err("bad").to_string();
-        assert!(error(&digest, Network::Bitcoin).contains("record 0 does not start with Bitcoin's magic"));
+        assert_eq!(
+            headers_from_block_file(&name, &digest, Network::Regtest).unwrap(),
+            vec![genesis.header]
+        );
+        let error = |digest: &str, network| {
+            headers_from_block_file(&name, digest, network)
+                .expect_err("bad")
+                .to_string()
+        };
+        assert!(error(&digest, Network::Bitcoin)
+            .contains("record 0 does not start with Bitcoin's magic"));
         let digest = write(&record[..record.len() - 1]);
         assert!(error(&digest, Network::Regtest).contains("past the end"));
     }

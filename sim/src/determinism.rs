@@ -57,17 +57,27 @@ pub fn compare_traces(traces: &[&str]) -> Comparison {
             .enumerate()
             .map(|(i, l)| {
                 let text = l.get(index).map(|t| t.to_string());
-                DivergentLine { run: i + 1, at_ms: text.as_deref().and_then(at_ms_of), text }
+                DivergentLine {
+                    run: i + 1,
+                    at_ms: text.as_deref().and_then(at_ms_of),
+                    text,
+                }
             })
             .collect();
-        return Comparison::Diverges { line: index + 1, runs };
+        return Comparison::Diverges {
+            line: index + 1,
+            runs,
+        };
     }
     Comparison::Identical { lines: longest }
 }
 
 /// The `at_ms` field of a JSON trace line.
 fn at_ms_of(line: &str) -> Option<u64> {
-    serde_json::from_str::<serde_json::Value>(line).ok()?.get("at_ms")?.as_u64()
+    serde_json::from_str::<serde_json::Value>(line)
+        .ok()?
+        .get("at_ms")?
+        .as_u64()
 }
 
 /// SHA-256 of a trace's bytes, in hex.
@@ -92,13 +102,24 @@ impl Report {
     pub fn render(&self) -> String {
         match &self.comparison {
             Comparison::Identical { lines } => {
-                format!("deterministic: {} runs, {lines} trace lines, digest {}\n", self.runs, self.digest)
+                format!(
+                    "deterministic: {} runs, {lines} trace lines, digest {}\n",
+                    self.runs, self.digest
+                )
             }
             Comparison::Diverges { line, runs } => {
-                let mut text = format!("NOT deterministic: {} runs differ first at trace line {line}\n", self.runs);
+                let mut text = format!(
+                    "NOT deterministic: {} runs differ first at trace line {line}\n",
+                    self.runs
+                );
                 for run in runs {
-                    let at = run.at_ms.map_or_else(|| "-".to_string(), |ms| format!("{ms} ms"));
-                    let line_text = run.text.as_deref().unwrap_or("<its trace ended before this line>");
+                    let at = run
+                        .at_ms
+                        .map_or_else(|| "-".to_string(), |ms| format!("{ms} ms"));
+                    let line_text = run
+                        .text
+                        .as_deref()
+                        .unwrap_or("<its trace ended before this line>");
                     text.push_str(&format!("  run {} (at {at}): {line_text}\n", run.run));
                 }
                 text
@@ -163,14 +184,20 @@ pub fn check(
     parallel: usize,
 ) -> Result<Report, DeterminismError> {
     let dir = tempfile::tempdir().map_err(DeterminismError::TempDir)?;
-    let paths: Vec<PathBuf> = (1..=runs).map(|run| dir.path().join(format!("run-{run}.jsonl"))).collect();
+    let paths: Vec<PathBuf> = (1..=runs)
+        .map(|run| dir.path().join(format!("run-{run}.jsonl")))
+        .collect();
     let mut traces = Vec::with_capacity(runs);
     for batch in paths.chunks(parallel.max(1)) {
         let base = traces.len();
         let mut children = Vec::with_capacity(batch.len());
         for (i, path) in batch.iter().enumerate() {
             let mut command = Command::new(exe);
-            command.arg("run").arg(scenario).arg("--trace-out").arg(path);
+            command
+                .arg("run")
+                .arg(scenario)
+                .arg("--trace-out")
+                .arg(path);
             if let Some(seed) = seed {
                 command.arg("--seed").arg(seed.to_string());
             }
@@ -182,14 +209,22 @@ pub fn check(
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
-                .map_err(|source| DeterminismError::Spawn { run: base + i + 1, exe: exe.display().to_string(), source })?;
+                .map_err(|source| DeterminismError::Spawn {
+                    run: base + i + 1,
+                    exe: exe.display().to_string(),
+                    source,
+                })?;
             children.push(child);
         }
         for (i, (child, path)) in children.into_iter().zip(batch).enumerate() {
             let run = base + i + 1;
             let output = child
                 .wait_with_output()
-                .map_err(|source| DeterminismError::Spawn { run, exe: exe.display().to_string(), source })?;
+                .map_err(|source| DeterminismError::Spawn {
+                    run,
+                    exe: exe.display().to_string(),
+                    source,
+                })?;
             if !matches!(output.status.code(), Some(0 | 1)) {
                 return Err(DeterminismError::Child {
                     run,
@@ -197,13 +232,20 @@ pub fn check(
                     stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
                 });
             }
-            let trace = std::fs::read_to_string(path)
-                .map_err(|source| DeterminismError::Read { run, path: path.display().to_string(), source })?;
+            let trace = std::fs::read_to_string(path).map_err(|source| DeterminismError::Read {
+                run,
+                path: path.display().to_string(),
+                source,
+            })?;
             traces.push(trace);
         }
     }
     let texts: Vec<&str> = traces.iter().map(String::as_str).collect();
-    Ok(Report { runs, comparison: compare_traces(&texts), digest: texts.first().map_or_else(|| digest(""), |t| digest(t)) })
+    Ok(Report {
+        runs,
+        comparison: compare_traces(&texts),
+        digest: texts.first().map_or_else(|| digest(""), |t| digest(t)),
+    })
 }
 
 #[cfg(test)]
@@ -216,44 +258,100 @@ mod tests {
 
     #[test]
     fn identical_traces_compare_identical() {
-        assert_eq!(compare_traces(&[A, A, A]), Comparison::Identical { lines: 3 });
+        assert_eq!(
+            compare_traces(&[A, A, A]),
+            Comparison::Identical { lines: 3 }
+        );
         assert_eq!(compare_traces(&[A]), Comparison::Identical { lines: 3 });
     }
 
     #[test]
     fn the_first_differing_line_is_reported_with_each_runs_time_and_text() {
-        let b = A.replace("\"at_ms\":60,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=5\"", "\"at_ms\":61,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=4\"");
-        let Comparison::Diverges { line, runs } = compare_traces(&[A, A, &b]) else { panic!("no divergence found") };
+        let b = A.replace(
+            "\"at_ms\":60,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=5\"",
+            "\"at_ms\":61,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=4\"",
+        );
+        let Comparison::Diverges { line, runs } = compare_traces(&[A, A, &b]) else {
+            panic!("no divergence found")
+        };
         assert_eq!(line, 3);
         assert_eq!(runs.len(), 3);
         assert_eq!(runs[0].at_ms, Some(60));
-        assert_eq!(runs[0].text.as_deref(), Some("{\"at_ms\":60,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=5\"}"));
+        assert_eq!(
+            runs[0].text.as_deref(),
+            Some("{\"at_ms\":60,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=5\"}")
+        );
         assert_eq!(runs[1], runs[0].clone().with_run(2));
         assert_eq!(runs[2].run, 3);
         assert_eq!(runs[2].at_ms, Some(61));
-        assert_eq!(runs[2].text.as_deref(), Some("{\"at_ms\":61,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=4\"}"));
-        let report = Report { runs: 3, comparison: Comparison::Diverges { line, runs }, digest: String::new() };
+        assert_eq!(
+            runs[2].text.as_deref(),
+            Some("{\"at_ms\":61,\"run\":1,\"host\":\"p\",\"text\":\"recv p#1 headers count=4\"}")
+        );
+        let report = Report {
+            runs: 3,
+            comparison: Comparison::Diverges { line, runs },
+            digest: String::new(),
+        };
         let text = report.render();
-        assert!(text.starts_with("NOT deterministic: 3 runs differ first at trace line 3\n"), "{text}");
-        assert!(text.contains("  run 3 (at 61 ms): {\"at_ms\":61,"), "{text}");
+        assert!(
+            text.starts_with("NOT deterministic: 3 runs differ first at trace line 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  run 3 (at 61 ms): {\"at_ms\":61,"),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_trace_that_ends_early_diverges_at_the_line_after_its_last() {
         let short: String = A.lines().take(2).map(|l| format!("{l}\n")).collect();
-        let Comparison::Diverges { line, runs } = compare_traces(&[A, &short]) else { panic!("no divergence found") };
+        let Comparison::Diverges { line, runs } = compare_traces(&[A, &short]) else {
+            panic!("no divergence found")
+        };
         assert_eq!(line, 3);
-        assert_eq!(runs[1], DivergentLine { run: 2, at_ms: None, text: None });
-        let report = Report { runs: 2, comparison: Comparison::Diverges { line, runs }, digest: String::new() };
-        assert!(report.render().contains("  run 2 (at -): <its trace ended before this line>\n"), "{}", report.render());
+        assert_eq!(
+            runs[1],
+            DivergentLine {
+                run: 2,
+                at_ms: None,
+                text: None
+            }
+        );
+        let report = Report {
+            runs: 2,
+            comparison: Comparison::Diverges { line, runs },
+            digest: String::new(),
+        };
+        assert!(
+            report
+                .render()
+                .contains("  run 2 (at -): <its trace ended before this line>\n"),
+            "{}",
+            report.render()
+        );
     }
 
     #[test]
     fn the_identical_verdict_names_runs_lines_and_digest() {
-        let report = Report { runs: 2, comparison: compare_traces(&[A, A]), digest: digest(A) };
-        assert_eq!(report.render(), format!("deterministic: 2 runs, 3 trace lines, digest {}\n", digest(A)));
+        let report = Report {
+            runs: 2,
+            comparison: compare_traces(&[A, A]),
+            digest: digest(A),
+        };
+        assert_eq!(
+            report.render(),
+            format!(
+                "deterministic: 2 runs, 3 trace lines, digest {}\n",
+                digest(A)
+            )
+        );
         assert_eq!(digest("").len(), 64);
-        assert_eq!(digest(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            digest(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 
     impl DivergentLine {

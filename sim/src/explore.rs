@@ -42,7 +42,9 @@ const PLAIN_PROGRESS_EVERY: u64 = 100;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ArgError {
     /// Not of the form `A..B` or `A..=B`.
-    #[error("`{0}` is not a seed range: expected A..B (B excluded) or A..=B (B included), e.g. 0..1000")]
+    #[error(
+        "`{0}` is not a seed range: expected A..B (B excluded) or A..=B (B included), e.g. 0..1000"
+    )]
     RangeSyntax(String),
     /// A bound is not a `u64`.
     #[error("seed range `{text}`: `{bound}` is not a whole number from 0 to {max}", max = u64::MAX)]
@@ -95,14 +97,19 @@ impl FromStr for SeedRange {
             return Err(ArgError::RangeSyntax(text.to_string()));
         }
         let bound = |bound: &str| {
-            bound.parse::<u64>().map_err(|_| ArgError::RangeBound { text: text.to_string(), bound: bound.to_string() })
+            bound.parse::<u64>().map_err(|_| ArgError::RangeBound {
+                text: text.to_string(),
+                bound: bound.to_string(),
+            })
         };
         let (first, end) = (bound(start)?, bound(end)?);
         let len = if inclusive {
             if end < first {
                 return Err(ArgError::EmptyRange(text.to_string()));
             }
-            (end - first).checked_add(1).ok_or_else(|| ArgError::RangeTooLarge(text.to_string()))?
+            (end - first)
+                .checked_add(1)
+                .ok_or_else(|| ArgError::RangeTooLarge(text.to_string()))?
         } else {
             if end <= first {
                 return Err(ArgError::EmptyRange(text.to_string()));
@@ -240,10 +247,22 @@ pub struct SeedFailure {
 impl SeedFailure {
     /// A failure of `seed` with its invariant `group` (if one was violated), its messages and
     /// the scenario's JSON (when it was generated).
-    pub fn new(seed: u64, group: Option<String>, messages: Vec<String>, scenario_json: Option<String>) -> SeedFailure {
+    pub fn new(
+        seed: u64,
+        group: Option<String>,
+        messages: Vec<String>,
+        scenario_json: Option<String>,
+    ) -> SeedFailure {
         let first = messages.first().map_or("", String::as_str);
-        let group = group.unwrap_or_else(|| first.split(':').next().unwrap_or(first).trim().to_string());
-        SeedFailure { seed, group, messages, scenario_json, bug: node::deliberate_bugs::active() }
+        let group =
+            group.unwrap_or_else(|| first.split(':').next().unwrap_or(first).trim().to_string());
+        SeedFailure {
+            seed,
+            group,
+            messages,
+            scenario_json,
+            bug: node::deliberate_bugs::active(),
+        }
     }
 
     /// The first failure's text.
@@ -265,8 +284,14 @@ impl SeedFailure {
             None => ("", String::new()),
         };
         match self.scenario_json {
-            Some(_) => format!("cargo run --release -p sim{features} -- run {}{bug}", self.scenario_path(out_dir).display()),
-            None => format!("cargo run --release -p sim{features} -- explore --seeds {0}..={0}{bug}", self.seed),
+            Some(_) => format!(
+                "cargo run --release -p sim{features} -- run {}{bug}",
+                self.scenario_path(out_dir).display()
+            ),
+            None => format!(
+                "cargo run --release -p sim{features} -- explore --seeds {0}..={0}{bug}",
+                self.seed
+            ),
         }
     }
 
@@ -275,9 +300,14 @@ impl SeedFailure {
     /// # Errors
     /// [`ExploreError::Io`] naming the file.
     pub fn write_scenario(&self, out_dir: &Path) -> Result<(), ExploreError> {
-        let Some(json) = &self.scenario_json else { return Ok(()) };
+        let Some(json) = &self.scenario_json else {
+            return Ok(());
+        };
         let path = self.scenario_path(out_dir);
-        std::fs::write(&path, json).map_err(|source| ExploreError::Io { path: path.display().to_string(), source })
+        std::fs::write(&path, json).map_err(|source| ExploreError::Io {
+            path: path.display().to_string(),
+            source,
+        })
     }
 }
 
@@ -300,17 +330,34 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
     let json = match serde_json::to_string_pretty(&scenario) {
         Ok(json) => json + "\n",
         Err(error) => {
-            return Some(SeedFailure::new(seed, None, vec![format!("generator: the scenario does not serialize: {error}")], None))
+            return Some(SeedFailure::new(
+                seed,
+                None,
+                vec![format!(
+                    "generator: the scenario does not serialize: {error}"
+                )],
+                None,
+            ))
         }
     };
     let parsed = match Scenario::parse(&format!("{name}.json"), &json) {
         Ok(parsed) if parsed == scenario => parsed,
         Ok(_) => {
             let message = "generator: the scenario reads back from its JSON differently, so its file would not reproduce it";
-            return Some(SeedFailure::new(seed, None, vec![message.to_string()], Some(json)));
+            return Some(SeedFailure::new(
+                seed,
+                None,
+                vec![message.to_string()],
+                Some(json),
+            ));
         }
         Err(error) => {
-            return Some(SeedFailure::new(seed, None, vec![format!("generator: invalid scenario: {error}")], Some(json)))
+            return Some(SeedFailure::new(
+                seed,
+                None,
+                vec![format!("generator: invalid scenario: {error}")],
+                Some(json),
+            ))
         }
     };
     match std::panic::catch_unwind(AssertUnwindSafe(|| run_scenario(&parsed, &name, None))) {
@@ -319,14 +366,24 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
             let group = first_violated_invariant(&result).map(str::to_string);
             Some(SeedFailure::new(seed, group, result.failures, Some(json)))
         }
-        Ok(Err(error)) => Some(SeedFailure::new(seed, None, vec![format!("harness error: {error}")], Some(json))),
+        Ok(Err(error)) => Some(SeedFailure::new(
+            seed,
+            None,
+            vec![format!("harness error: {error}")],
+            Some(json),
+        )),
         Err(payload) => {
             let what = payload
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "a non-text panic payload".to_string());
-            Some(SeedFailure::new(seed, None, vec![format!("panic: {what}")], Some(json)))
+            Some(SeedFailure::new(
+                seed,
+                None,
+                vec![format!("panic: {what}")],
+                Some(json),
+            ))
         }
     }
 }
@@ -451,11 +508,18 @@ where
         if failures.len() >= m.get() {
             failures.truncate(m.get());
             // Seeds are handed out in order, so every position below the M-th failure's ran.
-            seeds_run = failures.last().map_or(completed, |(position, _)| position + 1);
+            seeds_run = failures
+                .last()
+                .map_or(completed, |(position, _)| position + 1);
             stopped_early = seeds_run < total;
         }
     }
-    Ok(SweepResult { seeds_run, failures: failures.into_iter().map(|(_, f)| f).collect(), stopped_early, completed })
+    Ok(SweepResult {
+        seeds_run,
+        failures: failures.into_iter().map(|(_, f)| f).collect(),
+        stopped_early,
+        completed,
+    })
 }
 
 /// What `sim explore` was asked to do.
@@ -497,7 +561,10 @@ impl ExploreReport {
         for failure in &self.result.failures {
             *counts.entry(failure.group.as_str()).or_default() += 1;
         }
-        let mut groups: Vec<(String, usize)> = counts.into_iter().map(|(g, n)| (g.to_string(), n)).collect();
+        let mut groups: Vec<(String, usize)> = counts
+            .into_iter()
+            .map(|(g, n)| (g.to_string(), n))
+            .collect();
         groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         groups
     }
@@ -508,7 +575,11 @@ impl ExploreReport {
         let out_dir = &self.options.out_dir;
         let mut text = String::new();
         for failure in &self.result.failures {
-            text.push_str(&format!("FAIL seed {}: {}\n", failure.seed, failure.first_message()));
+            text.push_str(&format!(
+                "FAIL seed {}: {}\n",
+                failure.seed,
+                failure.first_message()
+            ));
             text.push_str(&format!("  reproduce: {}\n", failure.reproduce(out_dir)));
         }
         let result = &self.result;
@@ -533,7 +604,10 @@ impl ExploreReport {
             for (group, count) in self.groups() {
                 text.push_str(&format!("  {count:>6}  {group}\n"));
             }
-            text.push_str(&format!("scenarios of the failing seeds are in {}\n", out_dir.display()));
+            text.push_str(&format!(
+                "scenarios of the failing seeds are in {}\n",
+                out_dir.display()
+            ));
         }
         text
     }
@@ -554,11 +628,20 @@ struct Progress {
 impl Progress {
     fn new(total: u64) -> Progress {
         let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template("{elapsed_precise} {wide_bar} {pos}/{len} seeds, {per_sec:1}, {msg}") {
+        if let Ok(style) = ProgressStyle::with_template(
+            "{elapsed_precise} {wide_bar} {pos}/{len} seeds, {per_sec:1}, {msg}",
+        ) {
             bar.set_style(style);
         }
         bar.set_message("0 failed");
-        Progress { bar, total, done: 0, failed: 0, next_plain_line: PLAIN_PROGRESS_EVERY, started: Instant::now() }
+        Progress {
+            bar,
+            total,
+            done: 0,
+            failed: 0,
+            next_plain_line: PLAIN_PROGRESS_EVERY,
+            started: Instant::now(),
+        }
     }
 
     fn seed_done(&mut self, seed: u64, failure: Option<&SeedFailure>) {
@@ -572,7 +655,10 @@ impl Progress {
         if self.bar.is_hidden() && (self.done >= self.next_plain_line || self.done == self.total) {
             self.next_plain_line = self.done + PLAIN_PROGRESS_EVERY;
             let rate = self.done as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            eprintln!("explore: {}/{} seeds, {rate:.1} seeds/s, {} failed", self.done, self.total, self.failed);
+            eprintln!(
+                "explore: {}/{} seeds, {rate:.1} seeds/s, {} failed",
+                self.done, self.total, self.failed
+            );
         }
     }
 
@@ -594,7 +680,10 @@ impl Progress {
 /// [`ExploreError::Thread`] if a worker cannot start.
 pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> {
     let out_dir = &options.out_dir;
-    std::fs::create_dir_all(out_dir).map_err(|source| ExploreError::Io { path: out_dir.display().to_string(), source })?;
+    std::fs::create_dir_all(out_dir).map_err(|source| ExploreError::Io {
+        path: out_dir.display().to_string(),
+        source,
+    })?;
     let started = Instant::now();
     let mut progress = Progress::new(options.sweep.len());
     let write_at_once = options.stop_after_failures.is_none();
@@ -606,13 +695,19 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
         let _ = node::deliberate_bugs::set_active(options.bug);
         run_seed(seed)
     };
-    let result = sweep_with(&options.sweep, options.jobs, options.stop_after_failures, run, |seed, failure| {
-        progress.seed_done(seed, failure);
-        match failure {
-            Some(failure) if write_at_once => failure.write_scenario(out_dir),
-            _ => Ok(()),
-        }
-    });
+    let result = sweep_with(
+        &options.sweep,
+        options.jobs,
+        options.stop_after_failures,
+        run,
+        |seed, failure| {
+            progress.seed_done(seed, failure);
+            match failure {
+                Some(failure) if write_at_once => failure.write_scenario(out_dir),
+                _ => Ok(()),
+            }
+        },
+    );
     progress.bar.finish_and_clear();
     let result = result?;
     if !write_at_once {
@@ -620,7 +715,11 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
             failure.write_scenario(out_dir)?;
         }
     }
-    Ok(ExploreReport { options: options.clone(), result, wall: started.elapsed() })
+    Ok(ExploreReport {
+        options: options.clone(),
+        result,
+        wall: started.elapsed(),
+    })
 }
 
 #[cfg(test)]
@@ -633,18 +732,55 @@ mod tests {
 
     #[test]
     fn seed_ranges_parse_half_open_and_inclusive_and_reject_bad_syntax() {
-        assert_eq!(range("0..100000"), Ok(SeedRange { first: 0, len: 100_000 }));
+        assert_eq!(
+            range("0..100000"),
+            Ok(SeedRange {
+                first: 0,
+                len: 100_000
+            })
+        );
         assert_eq!(range("5..=5"), Ok(SeedRange { first: 5, len: 1 }));
-        assert_eq!(range("7..10").map(|r| r.to_string()), Ok("7..10".to_string()));
-        assert_eq!(range("7..=9").map(|r| r.to_string()), Ok("7..10".to_string()));
+        assert_eq!(
+            range("7..10").map(|r| r.to_string()),
+            Ok("7..10".to_string())
+        );
+        assert_eq!(
+            range("7..=9").map(|r| r.to_string()),
+            Ok("7..10".to_string())
+        );
         let max = u64::MAX;
-        assert_eq!(range(&format!("{max}..={max}")).map(|r| r.to_string()), Ok(format!("{max}..={max}")));
-        assert_eq!(range(&format!("0..={max}")), Err(ArgError::RangeTooLarge(format!("0..={max}"))));
+        assert_eq!(
+            range(&format!("{max}..={max}")).map(|r| r.to_string()),
+            Ok(format!("{max}..={max}"))
+        );
+        assert_eq!(
+            range(&format!("0..={max}")),
+            Err(ArgError::RangeTooLarge(format!("0..={max}")))
+        );
         for bad in ["", "5", "..5", "5..", "5..=", "1-5", "1...5"] {
-            assert!(matches!(range(bad), Err(ArgError::RangeSyntax(_) | ArgError::RangeBound { .. })), "{bad}: {:?}", range(bad));
+            assert!(
+                matches!(
+                    range(bad),
+                    Err(ArgError::RangeSyntax(_) | ArgError::RangeBound { .. })
+                ),
+                "{bad}: {:?}",
+                range(bad)
+            );
         }
-        assert_eq!(range("a..5"), Err(ArgError::RangeBound { text: "a..5".into(), bound: "a".into() }));
-        assert_eq!(range("-1..5"), Err(ArgError::RangeBound { text: "-1..5".into(), bound: "-1".into() }));
+        assert_eq!(
+            range("a..5"),
+            Err(ArgError::RangeBound {
+                text: "a..5".into(),
+                bound: "a".into()
+            })
+        );
+        assert_eq!(
+            range("-1..5"),
+            Err(ArgError::RangeBound {
+                text: "-1..5".into(),
+                bound: "-1".into()
+            })
+        );
         assert_eq!(range("5..5"), Err(ArgError::EmptyRange("5..5".into())));
         assert_eq!(range("5..=4"), Err(ArgError::EmptyRange("5..=4".into())));
     }
@@ -654,24 +790,47 @@ mod tests {
         assert_eq!("3/8".parse(), Ok(Partition { index: 3, count: 8 }));
         assert_eq!("1/1".parse(), Ok(Partition::WHOLE));
         for bad in ["0/8", "9/8", "1/0", "0/0"] {
-            assert_eq!(bad.parse::<Partition>(), Err(ArgError::PartitionBounds(bad.into())), "{bad}");
+            assert_eq!(
+                bad.parse::<Partition>(),
+                Err(ArgError::PartitionBounds(bad.into())),
+                "{bad}"
+            );
         }
         for bad in ["3", "a/8", "3/b", "3/8/1", "-1/8", ""] {
-            assert_eq!(bad.parse::<Partition>(), Err(ArgError::PartitionSyntax(bad.into())), "{bad}");
+            assert_eq!(
+                bad.parse::<Partition>(),
+                Err(ArgError::PartitionSyntax(bad.into())),
+                "{bad}"
+            );
         }
     }
 
     fn sweep(range_text: &str, partition: &str) -> Sweep {
-        Sweep { range: range_text.parse().expect("range"), partition: partition.parse().expect("partition") }
+        Sweep {
+            range: range_text.parse().expect("range"),
+            partition: partition.parse().expect("partition"),
+        }
     }
 
     #[test]
     fn partitions_split_the_range_like_nextest_count_partitions() {
         // Position i (0-based) goes to partition (i mod N) + 1.
-        assert_eq!(sweep("10..20", "1/3").seeds().collect::<Vec<_>>(), [10, 13, 16, 19]);
-        assert_eq!(sweep("10..20", "2/3").seeds().collect::<Vec<_>>(), [11, 14, 17]);
-        assert_eq!(sweep("10..20", "3/3").seeds().collect::<Vec<_>>(), [12, 15, 18]);
-        assert_eq!(sweep("10..=20", "1/1").seeds().collect::<Vec<_>>(), (10..=20).collect::<Vec<_>>());
+        assert_eq!(
+            sweep("10..20", "1/3").seeds().collect::<Vec<_>>(),
+            [10, 13, 16, 19]
+        );
+        assert_eq!(
+            sweep("10..20", "2/3").seeds().collect::<Vec<_>>(),
+            [11, 14, 17]
+        );
+        assert_eq!(
+            sweep("10..20", "3/3").seeds().collect::<Vec<_>>(),
+            [12, 15, 18]
+        );
+        assert_eq!(
+            sweep("10..=20", "1/1").seeds().collect::<Vec<_>>(),
+            (10..=20).collect::<Vec<_>>()
+        );
         // A partition past the range's end is empty.
         assert!(sweep("0..3", "5/8").is_empty());
         assert_eq!(sweep("0..3", "3/8").seeds().collect::<Vec<_>>(), [2]);
@@ -679,24 +838,44 @@ mod tests {
         for (len, count) in [(1u64, 1u64), (7, 3), (100, 8), (101, 8), (8, 8), (5, 9)] {
             let mut all: Vec<u64> = Vec::new();
             for index in 1..=count {
-                let s = Sweep { range: SeedRange { first: 1000, len }, partition: Partition { index, count } };
+                let s = Sweep {
+                    range: SeedRange { first: 1000, len },
+                    partition: Partition { index, count },
+                };
                 let seeds: Vec<u64> = s.seeds().collect();
                 assert_eq!(seeds.len() as u64, s.len());
-                assert!(seeds.iter().all(|seed| s.partition.holds(seed - 1000)), "{len} {index}/{count}");
+                assert!(
+                    seeds.iter().all(|seed| s.partition.holds(seed - 1000)),
+                    "{len} {index}/{count}"
+                );
                 all.extend(seeds);
             }
             all.sort_unstable();
-            assert_eq!(all, (1000..1000 + len).collect::<Vec<_>>(), "{len} seeds in {count} partitions");
+            assert_eq!(
+                all,
+                (1000..1000 + len).collect::<Vec<_>>(),
+                "{len} seeds in {count} partitions"
+            );
         }
         // The last seed of the largest range still fits.
-        let top = Sweep { range: format!("{}..={}", u64::MAX - 9, u64::MAX).parse().expect("range"), partition: "2/2".parse().expect("p") };
+        let top = Sweep {
+            range: format!("{}..={}", u64::MAX - 9, u64::MAX)
+                .parse()
+                .expect("range"),
+            partition: "2/2".parse().expect("p"),
+        };
         assert_eq!(top.seeds().last(), Some(u64::MAX));
     }
 
     /// A stand-in for [`run_seed`]: seeds divisible by 7 fail, grouped by their residue mod 2.
     fn fake_run(seed: u64) -> Option<SeedFailure> {
         match seed % 7 {
-            0 => Some(SeedFailure::new(seed, None, vec![format!("check{}: seed {seed}", seed % 2)], Some(String::new()))),
+            0 => Some(SeedFailure::new(
+                seed,
+                None,
+                vec![format!("check{}: seed {seed}", seed % 2)],
+                Some(String::new()),
+            )),
             _ => None,
         }
     }
@@ -717,10 +896,21 @@ mod tests {
             })
             .expect("sweep");
             seen.sort_unstable();
-            assert_eq!(seen, (0..200).collect::<Vec<_>>(), "{n} workers: every seed once");
+            assert_eq!(
+                seen,
+                (0..200).collect::<Vec<_>>(),
+                "{n} workers: every seed once"
+            );
             results.push(result);
         }
-        assert_eq!(results[0].failures.iter().map(|f| f.seed).collect::<Vec<_>>(), (0..200).step_by(7).collect::<Vec<_>>());
+        assert_eq!(
+            results[0]
+                .failures
+                .iter()
+                .map(|f| f.seed)
+                .collect::<Vec<_>>(),
+            (0..200).step_by(7).collect::<Vec<_>>()
+        );
         assert_eq!(results[0].failures[1].group, "check1");
         assert!(results.iter().all(|r| *r == results[0]), "{results:?}");
     }
@@ -729,8 +919,13 @@ mod tests {
     fn stopping_after_m_failures_reports_the_same_prefix_for_any_number_of_workers() {
         let s = sweep("1..1000", "1/1");
         for n in [1, 3] {
-            let result = sweep_with(&s, jobs(n), NonZeroUsize::new(3), fake_run, |_, _| Ok(())).expect("sweep");
-            assert_eq!(result.failures.iter().map(|f| f.seed).collect::<Vec<_>>(), [7, 14, 21], "{n} workers");
+            let result = sweep_with(&s, jobs(n), NonZeroUsize::new(3), fake_run, |_, _| Ok(()))
+                .expect("sweep");
+            assert_eq!(
+                result.failures.iter().map(|f| f.seed).collect::<Vec<_>>(),
+                [7, 14, 21],
+                "{n} workers"
+            );
             // Seeds 1..=21 are positions 0..=20.
             assert_eq!(result.seeds_run, 21);
             assert!(result.stopped_early);
@@ -744,12 +939,18 @@ mod tests {
         let s = sweep("0..10000", "1/1");
         let result = sweep_with(&s, jobs(2), None, fake_run, |seed, _| {
             if seed == 3 {
-                Err(ExploreError::Io { path: "x".into(), source: std::io::Error::other("disk full") })
+                Err(ExploreError::Io {
+                    path: "x".into(),
+                    source: std::io::Error::other("disk full"),
+                })
             } else {
                 Ok(())
             }
         });
-        assert!(matches!(result, Err(ExploreError::Io { ref path, .. }) if path == "x"), "{result:?}");
+        assert!(
+            matches!(result, Err(ExploreError::Io { ref path, .. }) if path == "x"),
+            "{result:?}"
+        );
     }
 
     #[test]
@@ -757,13 +958,25 @@ mod tests {
         let s = sweep("0..30", "2/3");
         let result = sweep_with(&s, jobs(2), None, fake_run, |_, _| Ok(())).expect("sweep");
         // Partition 2/3 of 0..30: 1, 4, 7, ..., 28; failing: 7, 28.
-        assert_eq!(result.failures.iter().map(|f| f.seed).collect::<Vec<_>>(), [7, 28]);
+        assert_eq!(
+            result.failures.iter().map(|f| f.seed).collect::<Vec<_>>(),
+            [7, 28]
+        );
         let report = ExploreReport {
-            options: ExploreOptions { sweep: s, jobs: jobs(2), out_dir: PathBuf::from("target/explore"), stop_after_failures: None, bug: None },
+            options: ExploreOptions {
+                sweep: s,
+                jobs: jobs(2),
+                out_dir: PathBuf::from("target/explore"),
+                stop_after_failures: None,
+                bug: None,
+            },
             result,
             wall: Duration::from_secs(2),
         };
-        assert_eq!(report.groups(), [("check0".to_string(), 1), ("check1".to_string(), 1)]);
+        assert_eq!(
+            report.groups(),
+            [("check0".to_string(), 1), ("check1".to_string(), 1)]
+        );
         let text = report.render();
         assert!(text.contains("FAIL seed 7: check1: seed 7\n  reproduce: cargo run --release -p sim -- run target/explore/explore-7.json\n"), "{text}");
         assert!(text.contains("explore seeds 0..30, partition 2/3: 10 seeds run, 2 failed, 2.0 s wall, 5.0 seeds/s\n"), "{text}");

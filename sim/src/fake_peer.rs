@@ -26,18 +26,19 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
+use crate::scenario::MessageAction;
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 use node::runtime::Network;
-use node::Profile;
 use node::wire::{
-    self, Address, FrameDecoder, GetHeadersMessage, Inventory, Magic, NetworkMessage, SendCmpct, ServiceFlags, VersionMessage,
+    self, Address, FrameDecoder, GetHeadersMessage, Inventory, Magic, NetworkMessage, SendCmpct,
+    ServiceFlags, VersionMessage,
 };
+use node::Profile;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use crate::scenario::MessageAction;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
@@ -383,8 +384,17 @@ impl Default for FakePeerSettings {
 
 impl FakePeer {
     /// A fake peer named `name` serving `chain` (genesis first) on `network`.
-    pub fn new(name: &str, network: bitcoin::Network, chain: Vec<Header>, settings: FakePeerSettings) -> FakePeer {
-        let hash_to_height = chain.iter().enumerate().map(|(h, header)| (header.block_hash(), h as u32)).collect();
+    pub fn new(
+        name: &str,
+        network: bitcoin::Network,
+        chain: Vec<Header>,
+        settings: FakePeerSettings,
+    ) -> FakePeer {
+        let hash_to_height = chain
+            .iter()
+            .enumerate()
+            .map(|(h, header)| (header.block_hash(), h as u32))
+            .collect();
         let tip = i64::from(settings.first_height) + chain.len() as i64 - 1;
         let tip = i32::try_from(tip.max(0)).unwrap_or(i32::MAX);
         FakePeer {
@@ -426,14 +436,19 @@ impl FakePeer {
     /// when (wall clock). Off by default; a closed receiver is ignored. Meant for benchmarks on
     /// real TCP ([`crate::bench_bitcoind`] times a sync to the `getheaders` from the tip), not
     /// for simulations.
-    pub fn with_getheaders_observer(mut self, observer: std::sync::mpsc::Sender<GetHeadersSeen>) -> FakePeer {
+    pub fn with_getheaders_observer(
+        mut self,
+        observer: std::sync::mpsc::Sender<GetHeadersSeen>,
+    ) -> FakePeer {
         self.getheaders_observer = Some(observer);
         self
     }
 
     /// Reports `request`, received on `connection`, to the observer, if there is one.
     fn observe_getheaders(&self, connection: u64, request: &GetHeadersMessage) {
-        let Some(observer) = &self.getheaders_observer else { return };
+        let Some(observer) = &self.getheaders_observer else {
+            return;
+        };
         let first = request.locator_hashes.first();
         let index = first.and_then(|hash| self.hash_to_height.get(hash));
         let seen = GetHeadersSeen {
@@ -470,11 +485,15 @@ impl FakePeer {
     /// time elapsed, capped at the chain's tip (outside a simulation the chain does not grow).
     pub fn visible_tip_height(&self) -> u32 {
         let tip = self.chain_tip_height();
-        let Some(interval) = self.block_interval else { return tip };
+        let Some(interval) = self.block_interval else {
+            return tip;
+        };
         let elapsed = turmoil::sim_elapsed().unwrap_or_default();
         let grown = elapsed.as_millis() / interval.as_millis().max(1);
         let start = u32::try_from(self.start_height.max(0)).unwrap_or(0);
-        u32::try_from(u128::from(start) + grown).unwrap_or(u32::MAX).min(tip)
+        u32::try_from(u128::from(start) + grown)
+            .unwrap_or(u32::MAX)
+            .min(tip)
     }
 
     /// How long from now until the next header of a growing chain becomes visible (`None`:
@@ -487,7 +506,9 @@ impl FakePeer {
         let elapsed = turmoil::sim_elapsed().unwrap_or_default().as_millis();
         let interval_ms = interval.as_millis().max(1);
         let next_ms = (elapsed / interval_ms + 1) * interval_ms;
-        Some(Duration::from_millis(u64::try_from(next_ms - elapsed).unwrap_or(u64::MAX)))
+        Some(Duration::from_millis(
+            u64::try_from(next_ms - elapsed).unwrap_or(u64::MAX),
+        ))
     }
 
     /// The `headers` reply a real node sends for `request`, or `None` when it sends none.
@@ -502,7 +523,10 @@ impl FakePeer {
     /// `tests/fake_vs_bitcoind.rs` checks against a real bitcoind; a btcd peer sends an empty
     /// `headers` there instead (`locateInventory` finds nothing).
     pub fn headers_for(&self, request: &GetHeadersMessage) -> Option<Vec<Header>> {
-        let (chain, hash_to_height) = self.faults.serving_chain().unwrap_or((&self.chain, &self.hash_to_height));
+        let (chain, hash_to_height) = self
+            .faults
+            .serving_chain()
+            .unwrap_or((&self.chain, &self.hash_to_height));
         if request.locator_hashes.is_empty() {
             return match (hash_to_height.get(&request.stop_hash), self.profile) {
                 (Some(height), _) => {
@@ -515,8 +539,11 @@ impl FakePeer {
         }
         let start = self.start_index(chain, hash_to_height, &request.locator_hashes);
         // A growing chain serves what it holds so far.
-        let visible_end = (self.visible_tip_height() + 1).saturating_sub(self.first_height) as usize;
-        let end = visible_end.min(start.saturating_add(wire::HEADERS_PER_MESSAGE_MAX)).min(chain.len());
+        let visible_end =
+            (self.visible_tip_height() + 1).saturating_sub(self.first_height) as usize;
+        let end = visible_end
+            .min(start.saturating_add(wire::HEADERS_PER_MESSAGE_MAX))
+            .min(chain.len());
         let mut out = Vec::with_capacity(end.saturating_sub(start));
         let stop = (request.stop_hash != BlockHash::all_zeros()).then_some(request.stop_hash);
         for header in chain.get(start..end).unwrap_or_default() {
@@ -531,8 +558,15 @@ impl FakePeer {
 
     /// Index in `chain` of the first header to serve after `locator` (see
     /// [`FakePeer::headers_for`]).
-    fn start_index(&self, chain: &[Header], hash_to_height: &BTreeMap<BlockHash, u32>, locator: &[BlockHash]) -> usize {
-        let base = (self.first_height > 0).then(|| chain.first().map(|h| h.prev_blockhash)).flatten();
+    fn start_index(
+        &self,
+        chain: &[Header],
+        hash_to_height: &BTreeMap<BlockHash, u32>,
+        locator: &[BlockHash],
+    ) -> usize {
+        let base = (self.first_height > 0)
+            .then(|| chain.first().map(|h| h.prev_blockhash))
+            .flatten();
         locator
             .iter()
             .find_map(|hash| match hash_to_height.get(hash) {
@@ -545,7 +579,8 @@ impl FakePeer {
     /// The header at `height`, if the peer holds it.
     /// The header this peer's chain holds at `height`, if any.
     pub fn header_at(&self, height: u32) -> Option<&Header> {
-        self.chain.get(height.checked_sub(self.first_height)? as usize)
+        self.chain
+            .get(height.checked_sub(self.first_height)? as usize)
     }
 
     fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
@@ -559,7 +594,11 @@ impl FakePeer {
             Address::new(&unspecified, services),
             rng.next_u64() >> 1,
             self.user_agent.clone(),
-            if self.block_interval.is_some() { i32::try_from(self.visible_tip_height()).unwrap_or(i32::MAX) } else { self.start_height },
+            if self.block_interval.is_some() {
+                i32::try_from(self.visible_tip_height()).unwrap_or(i32::MAX)
+            } else {
+                self.start_height
+            },
         );
         version.version = self.version;
         version
@@ -567,7 +606,11 @@ impl FakePeer {
 }
 
 /// Accepts connections on `listener` forever, serving each with `peer`.
-pub async fn accept_loop<N: Network>(net: N, listener: N::Listener, peer: Rc<FakePeer>) -> io::Result<()> {
+pub async fn accept_loop<N: Network>(
+    net: N,
+    listener: N::Listener,
+    peer: Rc<FakePeer>,
+) -> io::Result<()> {
     loop {
         let (stream, _) = net.accept(&listener).await?;
         let peer = peer.clone();
@@ -605,7 +648,12 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
             match self.decoder.decode_next() {
                 Ok(Some(message)) => return Ok(Some(message)),
                 Ok(None) => {}
-                Err(error) => return Err(io::Error::new(io::ErrorKind::InvalidData, error.to_string())),
+                Err(error) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        error.to_string(),
+                    ))
+                }
             }
             let n = self.reader.read(&mut self.buf).await?;
             if n == 0 {
@@ -621,7 +669,11 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 
     /// Sends one whole frame, through the peer's message faults.
     async fn send_bytes(&mut self, frame: &[u8]) -> io::Result<()> {
-        let command = frame.get(4..16).map(|c| String::from_utf8_lossy(c).trim_end_matches('\0').to_string());
+        let command = frame.get(4..16).map(|c| {
+            String::from_utf8_lossy(c)
+                .trim_end_matches('\0')
+                .to_string()
+        });
         let action = command.and_then(|command| self.peer.faults.on_send(&command));
         let half = frame.len() / 2;
         match action {
@@ -636,7 +688,10 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 self.write_raw(frame).await
             }
             Some(MessageAction::Truncate { bytes }) => {
-                let cut = usize::try_from(bytes).unwrap_or(usize::MAX).min(frame.len().saturating_sub(1)).max(1);
+                let cut = usize::try_from(bytes)
+                    .unwrap_or(usize::MAX)
+                    .min(frame.len().saturating_sub(1))
+                    .max(1);
                 self.write_raw(&frame[..cut]).await
             }
             Some(MessageAction::CorruptChecksum) => {
@@ -646,7 +701,10 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 }
                 self.write_raw(&corrupted).await
             }
-            Some(MessageAction::Split { chunk_bytes, gap_ms }) => {
+            Some(MessageAction::Split {
+                chunk_bytes,
+                gap_ms,
+            }) => {
                 let chunk = usize::try_from(chunk_bytes).unwrap_or(usize::MAX).max(1);
                 for (i, part) in frame.chunks(chunk).enumerate() {
                     if i > 0 {
@@ -662,7 +720,10 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 // Read until the node closes too, so nothing is left unread (no reset).
                 let mut scratch = vec![0u8; 64 * 1024];
                 while self.reader.read(&mut scratch).await? > 0 {}
-                Err(io::Error::new(io::ErrorKind::ConnectionAborted, "closed by a close_fin fault"))
+                Err(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "closed by a close_fin fault",
+                ))
             }
             Some(MessageAction::CloseReset) => {
                 self.write_raw(&frame[..half]).await?;
@@ -670,7 +731,10 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
                 // unread: the close is then a reset.
                 let mut one = [0u8; 1];
                 let _ = self.reader.read(&mut one).await?;
-                Err(io::Error::new(io::ErrorKind::ConnectionReset, "reset by a close_reset fault"))
+                Err(io::Error::new(
+                    io::ErrorKind::ConnectionReset,
+                    "reset by a close_reset fault",
+                ))
             }
         }
     }
@@ -693,7 +757,11 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 ///
 /// # Errors
 /// I/O errors of the connection; they only end this connection.
-pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<FakePeer>, dialled_out: bool) -> io::Result<()> {
+pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(
+    stream: S,
+    peer: Rc<FakePeer>,
+    dialled_out: bool,
+) -> io::Result<()> {
     let (reader, writer) = tokio::io::split(stream);
     let connection = peer.connections.get();
     peer.connections.set(connection + 1);
@@ -713,7 +781,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
             conn.send(NetworkMessage::Ping(1)).await?;
             return conn.drain().await;
         }
-        Behaviour::Script(steps) => return run_script(&mut conn, &peer, steps, &mut rng, dialled_out).await,
+        Behaviour::Script(steps) => {
+            return run_script(&mut conn, &peer, steps, &mut rng, dialled_out).await
+        }
         Behaviour::Replay(script) => {
             let (reader, writer) = (conn.reader, conn.writer);
             return crate::replay::replay(reader, writer, peer.magic, script).await;
@@ -730,10 +800,20 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(stream: S, peer: Rc<Fake
             conn.send(NetworkMessage::Version(version)).await?;
         }
         Behaviour::WrongMagic => {
-            conn.send_bytes(&wire::encode_raw(Magic::from_bytes([0xff; 4]), "junk", b"hello")).await?;
+            conn.send_bytes(&wire::encode_raw(
+                Magic::from_bytes([0xff; 4]),
+                "junk",
+                b"hello",
+            ))
+            .await?;
         }
         Behaviour::BadChecksum => {
-            conn.send_bytes(&wire::encode_with_checksum(peer.magic, NetworkMessage::Ping(7), [0xff; 4])).await?;
+            conn.send_bytes(&wire::encode_with_checksum(
+                peer.magic,
+                NetworkMessage::Ping(7),
+                [0xff; 4],
+            ))
+            .await?;
         }
         Behaviour::OversizedFrame => {
             let mut frame = wire::encode_raw(peer.magic, "junk", &[0u8; 1000]);
@@ -756,7 +836,8 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
     let mut sent_version = false;
     if dialled_out {
         tokio::time::sleep(peer.version_delay).await;
-        conn.send(NetworkMessage::Version(peer.version_message(rng))).await?;
+        conn.send(NetworkMessage::Version(peer.version_message(rng)))
+            .await?;
         sent_version = true;
     }
     let mut sent_verack = false;
@@ -766,7 +847,8 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
             Some(NetworkMessage::Version(theirs)) => {
                 if !sent_version {
                     tokio::time::sleep(peer.version_delay).await;
-                    conn.send(NetworkMessage::Version(peer.version_message(rng))).await?;
+                    conn.send(NetworkMessage::Version(peer.version_message(rng)))
+                        .await?;
                     sent_version = true;
                 }
                 let common = theirs.version.min(peer.version);
@@ -781,7 +863,11 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
             }
             Some(NetworkMessage::Verack) if sent_verack => {
                 if peer.profile == Profile::Core {
-                    conn.send(NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 })).await?;
+                    conn.send(NetworkMessage::SendCmpct(SendCmpct {
+                        send_compact: false,
+                        version: 2,
+                    }))
+                    .await?;
                 }
                 return Ok(true);
             }
@@ -790,13 +876,28 @@ async fn handshake<S: AsyncRead + AsyncWrite>(
     }
 }
 
-async fn serve_honestly<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng) -> io::Result<()> {
-    serve_loop(conn, peer, rng, peer.behaviour == Behaviour::AnswersPingsOnly).await
+async fn serve_honestly<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+) -> io::Result<()> {
+    serve_loop(
+        conn,
+        peer,
+        rng,
+        peer.behaviour == Behaviour::AnswersPingsOnly,
+    )
+    .await
 }
 
 /// The peer's main loop after the handshake: pings on its profile's cadence, answers pings
 /// and, unless `pings_only`, `getheaders`.
-async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePeer, rng: &mut ChaCha8Rng, pings_only: bool) -> io::Result<()> {
+async fn serve_loop<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+    pings_only: bool,
+) -> io::Result<()> {
     // btcd pings on a fixed ticker; Core pings at once and then 2 min after each ping, but
     // only once the previous one was answered.
     let first_ping = match peer.profile {
@@ -838,13 +939,21 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
                 continue;
             }
         };
-        let Some(message) = message else { return Ok(()) };
+        let Some(message) = message else {
+            return Ok(());
+        };
         match message {
             NetworkMessage::Ping(nonce) => {
-                let reply = if peer.behaviour == Behaviour::WrongPongNonce { nonce.wrapping_add(1) } else { nonce };
+                let reply = if peer.behaviour == Behaviour::WrongPongNonce {
+                    nonce.wrapping_add(1)
+                } else {
+                    nonce
+                };
                 conn.send(NetworkMessage::Pong(reply)).await?;
             }
-            NetworkMessage::Pong(nonce) if ping_outstanding == Some(nonce) => ping_outstanding = None,
+            NetworkMessage::Pong(nonce) if ping_outstanding == Some(nonce) => {
+                ping_outstanding = None
+            }
             NetworkMessage::GetHeaders(request) => {
                 peer.observe_getheaders(conn.connection, &request);
                 let locator_max = match peer.profile {
@@ -863,16 +972,32 @@ async fn serve_loop<S: AsyncRead + AsyncWrite>(conn: &mut Conn<S>, peer: &FakePe
                     continue;
                 }
                 tokio::time::sleep(peer.headers_delay).await;
-                let Some(mut headers) = peer.headers_for(&request) else { continue };
+                let Some(mut headers) = peer.headers_for(&request) else {
+                    continue;
+                };
                 replies += 1;
                 match peer.behaviour {
-                    Behaviour::BadPow { batch, index } if batch == replies => spoil_pow(&mut headers, index),
-                    Behaviour::NonContinuous { batch, index } if batch == replies && index < headers.len() => {
+                    Behaviour::BadPow { batch, index } if batch == replies => {
+                        spoil_pow(&mut headers, index)
+                    }
+                    Behaviour::NonContinuous { batch, index }
+                        if batch == replies && index < headers.len() =>
+                    {
                         headers.remove(index);
                     }
                     Behaviour::TooManyHeaders if replies == 1 => {
-                        let start = headers.first().map_or(1, |h| peer.hash_to_height.get(&h.prev_blockhash).map_or(1, |p| *p as usize + 1));
-                        headers = peer.chain.iter().skip(start).take(wire::HEADERS_PER_MESSAGE_MAX + 1).copied().collect();
+                        let start = headers.first().map_or(1, |h| {
+                            peer.hash_to_height
+                                .get(&h.prev_blockhash)
+                                .map_or(1, |p| *p as usize + 1)
+                        });
+                        headers = peer
+                            .chain
+                            .iter()
+                            .skip(start)
+                            .take(wire::HEADERS_PER_MESSAGE_MAX + 1)
+                            .copied()
+                            .collect();
                     }
                     Behaviour::CloseMidBatch { batch } if batch == replies => {
                         let frame = wire::encode(peer.magic, NetworkMessage::Headers(headers));
@@ -906,8 +1031,16 @@ fn connection_seed(seed: u64, name: &str, connection: u64) -> [u8; 32] {
 
 /// Alters `headers[index]` (version, bits, time), then grinds it and every later header, each
 /// re-linked to the one before, until each meets the target of its own bits.
-fn craft(headers: &mut [Header], index: usize, version: Option<i32>, bits: Option<u32>, time_offset_s: Option<i64>) {
-    let Some(header) = headers.get_mut(index) else { return };
+fn craft(
+    headers: &mut [Header],
+    index: usize,
+    version: Option<i32>,
+    bits: Option<u32>,
+    time_offset_s: Option<i64>,
+) {
+    let Some(header) = headers.get_mut(index) else {
+        return;
+    };
     if let Some(version) = version {
         header.version = bitcoin::block::Version::from_consensus(version);
     }
@@ -989,10 +1122,16 @@ fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
                     note_if_ping(spec, peer, shift);
                     conn.send_bytes(&frame).await?;
                 }
-                Step::SendSplit { send, first_bytes, delay_ms } => {
+                Step::SendSplit {
+                    send,
+                    first_bytes,
+                    delay_ms,
+                } => {
                     let frame = frame_of(send, peer, rng, shift, junk)?;
                     note_if_ping(send, peer, shift);
-                    let cut = usize::try_from(*first_bytes).unwrap_or(usize::MAX).min(frame.len());
+                    let cut = usize::try_from(*first_bytes)
+                        .unwrap_or(usize::MAX)
+                        .min(frame.len());
                     conn.write_raw(&frame[..cut]).await?;
                     tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
                     conn.write_raw(&frame[cut..]).await?;
@@ -1010,10 +1149,17 @@ fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
                     serve_loop(conn, peer, rng, true).await?;
                     return Ok(Flow::Stop);
                 }
-                Step::Repeat { times, shift: per_round, steps } => {
+                Step::Repeat {
+                    times,
+                    shift: per_round,
+                    steps,
+                } => {
                     for round in 0..*times {
                         let shifted = shift.saturating_add(round.saturating_mul(*per_round));
-                        if let Flow::Stop = run_steps(&mut *conn, peer, steps, &mut *rng, shifted, &mut *junk).await? {
+                        if let Flow::Stop =
+                            run_steps(&mut *conn, peer, steps, &mut *rng, shifted, &mut *junk)
+                                .await?
+                        {
                             return Ok(Flow::Stop);
                         }
                     }
@@ -1044,7 +1190,13 @@ pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
 /// # Errors
 /// A `raw` payload that is not hex, a `junk` payload over [`JUNK_PAYLOAD_BYTES_MAX`] (the
 /// scenario loader checks both first).
-fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng, shift: u32, junk: &mut JunkFrames) -> io::Result<Rc<Vec<u8>>> {
+fn frame_of(
+    spec: &SendSpec,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+    shift: u32,
+    junk: &mut JunkFrames,
+) -> io::Result<Rc<Vec<u8>>> {
     let height = |h: &u32| h.saturating_add(shift);
     let nonce = |n: &u64| n.wrapping_add(u64::from(shift));
     let message = match spec {
@@ -1053,47 +1205,91 @@ fn frame_of(spec: &SendSpec, peer: &FakePeer, rng: &mut ChaCha8Rng, shift: u32, 
         SendSpec::Sendheaders => NetworkMessage::SendHeaders,
         SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
         SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
-        SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct { send_compact: false, version: 2 }),
+        SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct {
+            send_compact: false,
+            version: 2,
+        }),
         SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
         SendSpec::Ping(n) => NetworkMessage::Ping(nonce(n)),
         SendSpec::Pong(n) => NetworkMessage::Pong(nonce(n)),
-        SendSpec::Getheaders { locator_heights } => NetworkMessage::GetHeaders(GetHeadersMessage::new(
-            locator_heights
-                .iter()
-                .filter_map(|h| peer.header_at(height(h)).map(Header::block_hash))
-                .collect(),
-            BlockHash::all_zeros(),
-        )),
+        SendSpec::Getheaders { locator_heights } => {
+            NetworkMessage::GetHeaders(GetHeadersMessage::new(
+                locator_heights
+                    .iter()
+                    .filter_map(|h| peer.header_at(height(h)).map(Header::block_hash))
+                    .collect(),
+                BlockHash::all_zeros(),
+            ))
+        }
         SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
-            (height(from_height)..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect(),
+            (height(from_height)..)
+                .map_while(|h| peer.header_at(h).copied())
+                .take(*count as usize)
+                .collect(),
         ),
         SendSpec::Getaddr => NetworkMessage::GetAddr,
         SendSpec::InvBlock { height: at } => {
-            let hashes = peer.header_at(height(at)).map(|h| wire::Inventory::Block(h.block_hash()));
+            let hashes = peer
+                .header_at(height(at))
+                .map(|h| wire::Inventory::Block(h.block_hash()));
             NetworkMessage::Inv(hashes.into_iter().collect())
         }
-        SendSpec::Crafted { from_height, count, index, version, bits, time_offset_s, pow_invalid } => {
-            let mut headers: Vec<Header> =
-                (height(from_height)..).map_while(|h| peer.header_at(h).copied()).take(*count as usize).collect();
-            craft(&mut headers, *index as usize, *version, *bits, *time_offset_s);
+        SendSpec::Crafted {
+            from_height,
+            count,
+            index,
+            version,
+            bits,
+            time_offset_s,
+            pow_invalid,
+        } => {
+            let mut headers: Vec<Header> = (height(from_height)..)
+                .map_while(|h| peer.header_at(h).copied())
+                .take(*count as usize)
+                .collect();
+            craft(
+                &mut headers,
+                *index as usize,
+                *version,
+                *bits,
+                *time_offset_s,
+            );
             if *pow_invalid {
                 spoil_pow(&mut headers, *index as usize);
             }
             NetworkMessage::Headers(headers)
         }
-        SendSpec::Raw { command, payload_hex } => {
-            let payload = hex_bytes(payload_hex)
-                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, format!("raw payload `{payload_hex}` is not hex")))?;
+        SendSpec::Raw {
+            command,
+            payload_hex,
+        } => {
+            let payload = hex_bytes(payload_hex).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("raw payload `{payload_hex}` is not hex"),
+                )
+            })?;
             return Ok(Rc::new(wire::encode_raw(peer.magic, command, &payload)));
         }
-        SendSpec::Junk { command, payload_bytes } => {
+        SendSpec::Junk {
+            command,
+            payload_bytes,
+        } => {
             if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
-                let message = format!("junk payload of {payload_bytes} bytes is over {JUNK_PAYLOAD_BYTES_MAX}");
+                let message = format!(
+                    "junk payload of {payload_bytes} bytes is over {JUNK_PAYLOAD_BYTES_MAX}"
+                );
                 return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
             }
-            let frame = junk.entry((command.clone(), *payload_bytes)).or_insert_with(|| {
-                Rc::new(wire::encode_raw(peer.magic, command, &vec![0u8; *payload_bytes as usize]))
-            });
+            let frame = junk
+                .entry((command.clone(), *payload_bytes))
+                .or_insert_with(|| {
+                    Rc::new(wire::encode_raw(
+                        peer.magic,
+                        command,
+                        &vec![0u8; *payload_bytes as usize],
+                    ))
+                });
             return Ok(frame.clone());
         }
     };

@@ -86,8 +86,17 @@ impl PeerFaults {
     /// The faults among `steps` (with their indexes in the scenario's list) that concern the
     /// fake peer `name` serving `chain` (its first header at `first_height`); fired faults are
     /// noted in `recorder`'s trace.
-    pub fn new(name: &str, steps: &[FaultStep], chain: &[Header], first_height: u32, recorder: Option<Rc<RefCell<Recorder>>>) -> PeerFaults {
-        let mut faults = PeerFaults { recorder, ..PeerFaults::default() };
+    pub fn new(
+        name: &str,
+        steps: &[FaultStep],
+        chain: &[Header],
+        first_height: u32,
+        recorder: Option<Rc<RefCell<Recorder>>>,
+    ) -> PeerFaults {
+        let mut faults = PeerFaults {
+            recorder,
+            ..PeerFaults::default()
+        };
         for (index, step) in steps.iter().enumerate() {
             match &step.fault {
                 Fault::Message(m) if m.peer == name => faults.messages.push(ArmedMessage {
@@ -99,19 +108,31 @@ impl PeerFaults {
                     label: step.fault.label(),
                     seen: Cell::new(0),
                 }),
-                Fault::VersionTimeSkew(v) if v.peer == name => faults.version_skews.push(ArmedVersionSkew {
-                    index,
-                    at_ms: step.at_ms,
-                    end_ms: step.for_ms.map(|f| step.at_ms.saturating_add(f)),
-                    offset_s: v.offset_s,
-                    label: step.fault.label(),
-                }),
+                Fault::VersionTimeSkew(v) if v.peer == name => {
+                    faults.version_skews.push(ArmedVersionSkew {
+                        index,
+                        at_ms: step.at_ms,
+                        end_ms: step.for_ms.map(|f| step.at_ms.saturating_add(f)),
+                        offset_s: v.offset_s,
+                        label: step.fault.label(),
+                    })
+                }
                 Fault::HeaderTimeSkew(h) if h.peer == name && faults.header_skew.is_none() => {
                     let from_index = h.from_height.saturating_sub(first_height) as usize;
                     let chain = skew_times(chain, from_index, h.offset_s);
-                    let hash_to_index = chain.iter().enumerate().map(|(i, header)| (header.block_hash(), i as u32)).collect();
-                    faults.header_skew =
-                        Some(ArmedHeaderSkew { index, at_ms: step.at_ms, from_index, label: step.fault.label(), chain, hash_to_index });
+                    let hash_to_index = chain
+                        .iter()
+                        .enumerate()
+                        .map(|(i, header)| (header.block_hash(), i as u32))
+                        .collect();
+                    faults.header_skew = Some(ArmedHeaderSkew {
+                        index,
+                        at_ms: step.at_ms,
+                        from_index,
+                        label: step.fault.label(),
+                        chain,
+                        hash_to_index,
+                    });
                 }
                 _ => {}
             }
@@ -132,7 +153,9 @@ impl PeerFaults {
         }
         fired.insert(index, now_ms);
         if let Some(recorder) = &self.recorder {
-            recorder.borrow_mut().note(now_ms, format!("fault fired {label}"));
+            recorder
+                .borrow_mut()
+                .note(now_ms, format!("fault fired {label}"));
         }
     }
 
@@ -157,7 +180,10 @@ impl PeerFaults {
     /// Seconds to add to a `version` timestamp sent now (the skew fires).
     pub fn version_offset_s(&self) -> i64 {
         let now_ms = sim_now_ms();
-        let active = self.version_skews.iter().find(|s| now_ms >= s.at_ms && s.end_ms.is_none_or(|end| now_ms < end));
+        let active = self
+            .version_skews
+            .iter()
+            .find(|s| now_ms >= s.at_ms && s.end_ms.is_none_or(|end| now_ms < end));
         match active {
             Some(skew) => {
                 self.fire(skew.index, &skew.label);
@@ -190,7 +216,9 @@ impl PeerFaults {
 fn skew_times(chain: &[Header], from_index: usize, offset_s: i64) -> Vec<Header> {
     let mut out = chain.to_vec();
     for i in from_index..out.len() {
-        let time = i64::from(out[i].time).saturating_add(offset_s).clamp(0, i64::from(u32::MAX));
+        let time = i64::from(out[i].time)
+            .saturating_add(offset_s)
+            .clamp(0, i64::from(u32::MAX));
         out[i].time = u32::try_from(time).unwrap_or(u32::MAX);
         if i > 0 {
             out[i].prev_blockhash = out[i - 1].block_hash();

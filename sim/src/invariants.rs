@@ -20,7 +20,11 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "invariant `{}` violated at {} ms (seed {}): {}", self.invariant, self.at_ms, self.seed, self.message)
+        write!(
+            f,
+            "invariant `{}` violated at {} ms (seed {}): {}",
+            self.invariant, self.at_ms, self.seed, self.message
+        )
     }
 }
 
@@ -157,7 +161,12 @@ impl Checker {
     /// Records a violation (only the first of each invariant is kept).
     pub fn violate(&mut self, invariant: &'static str, at_ms: u64, message: String) {
         let seed = self.seed;
-        self.violations.entry(invariant).or_insert(Violation { invariant, at_ms, seed, message });
+        self.violations.entry(invariant).or_insert(Violation {
+            invariant,
+            at_ms,
+            seed,
+            message,
+        });
     }
 
     fn model_top(&self) -> Option<(u32, BlockHash)> {
@@ -176,7 +185,6 @@ impl Checker {
     pub fn node_stopped(&mut self) {
         self.connections.clear();
     }
-
 
     /// A frame joined a peer's outbound queue (now, in simulated time).
     pub fn outbound_queued(&mut self, peer: PeerId, depth: QueueDepth) {
@@ -198,7 +206,11 @@ impl Checker {
     pub fn event(&mut self, now_ms: u64, event: &Event, node: &Node) {
         let at_ms = now_ms.saturating_sub(self.epoch_ms);
         match event {
-            Event::Started { tip_height, tip_hash, chainwork } => {
+            Event::Started {
+                tip_height,
+                tip_hash,
+                chainwork,
+            } => {
                 self.run += 1;
                 self.connections.clear();
                 self.labels.clear();
@@ -240,7 +252,11 @@ impl Checker {
                     c.handshake_ms = Some(at_ms);
                 }
             }
-            Event::Received { peer, command, detail } => {
+            Event::Received {
+                peer,
+                command,
+                detail,
+            } => {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
                     c.last_received_ms = at_ms;
                     if command == "pong" {
@@ -258,7 +274,11 @@ impl Checker {
                     c.last_received_ms = at_ms;
                 }
             }
-            Event::Sent { peer, command, detail } => {
+            Event::Sent {
+                peer,
+                command,
+                detail,
+            } => {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
                     if command == "ping" {
                         if let Some(nonce) = crate::trace::nonce_of(detail) {
@@ -266,7 +286,10 @@ impl Checker {
                         }
                     }
                     if command == "getheaders" {
-                        c.getheaders_pending = Some(c.getheaders_pending.map_or((at_ms, at_ms), |(first, _)| (first, at_ms)));
+                        c.getheaders_pending = Some(
+                            c.getheaders_pending
+                                .map_or((at_ms, at_ms), |(first, _)| (first, at_ms)),
+                        );
                     }
                 }
                 if command == "getheaders" {
@@ -275,7 +298,11 @@ impl Checker {
             }
             Event::Disconnected { peer, reason } => {
                 if reason.to_string().trim().is_empty() {
-                    self.violate(DISCONNECTS_HAVE_REASONS, at_ms, format!("peer {} was disconnected without a reason", peer.0));
+                    self.violate(
+                        DISCONNECTS_HAVE_REASONS,
+                        at_ms,
+                        format!("peer {} was disconnected without a reason", peer.0),
+                    );
                 }
                 if let Some(c) = self.connections.remove(&peer.0) {
                     self.check_not_early(at_ms, &c, reason, peer.0);
@@ -287,17 +314,27 @@ impl Checker {
                     self.lost_at_ms.insert(c.host, at_ms);
                 }
             }
-            Event::DialFailed { addr, failed_attempts: None, .. } => {
+            Event::DialFailed {
+                addr,
+                failed_attempts: None,
+                ..
+            } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
                 self.lost_at_ms.insert(host, at_ms);
             }
-            Event::Dialing { addr, automatic: false } => {
+            Event::Dialing {
+                addr,
+                automatic: false,
+            } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
                 // btcd waits from the failure or the loss (`connmgr` `handleFailedConn`);
                 // Core from the previous attempt (`ThreadOpenConnections`, `nLastTry`).
                 let since = match self.profile {
                     Profile::Btcd => self.lost_at_ms.remove(&host).map(|at| (at, "it was lost")),
-                    Profile::Core => self.last_dial_ms.get(&host).map(|at| (*at, "the previous dial")),
+                    Profile::Core => self
+                        .last_dial_ms
+                        .get(&host)
+                        .map(|at| (*at, "the previous dial")),
                 };
                 if let Some((since, what)) = since {
                     let interval = ms(self.timing.retry_interval);
@@ -305,16 +342,28 @@ impl Checker {
                         self.violate(
                             REDIALS_BACK_OFF,
                             at_ms,
-                            format!("{host} redialled {} ms after {what}, retry interval {interval} ms", at_ms - since),
+                            format!(
+                                "{host} redialled {} ms after {what}, retry interval {interval} ms",
+                                at_ms - since
+                            ),
                         );
                     }
                 }
                 self.last_dial_ms.insert(host, at_ms);
             }
-            Event::TipChanged { height, hash, chainwork, .. } => {
+            Event::TipChanged {
+                height,
+                hash,
+                chainwork,
+                ..
+            } => {
                 if let Some(previous) = self.tip_work {
                     if *chainwork <= previous {
-                        let relation = if *chainwork == previous { "equal" } else { "less" };
+                        let relation = if *chainwork == previous {
+                            "equal"
+                        } else {
+                            "less"
+                        };
                         self.violate(
                             TIP_WORK_INCREASES,
                             at_ms,
@@ -335,7 +384,10 @@ impl Checker {
                 self.violate(
                     STORE_MATCHES_BEST_CHAIN,
                     at_ms,
-                    format!("the store's top row is {} {} but the best header is {} {}", top.0, top.1, tip.0, tip.1),
+                    format!(
+                        "the store's top row is {} {} but the best header is {} {}",
+                        top.0, top.1, tip.0, tip.1
+                    ),
                 );
             }
         }
@@ -358,9 +410,17 @@ impl Checker {
     }
 
     fn check_locator(&mut self, at_ms: u64, detail: &str, base: u32) {
-        let Some(rest) = detail.split("locator_heights=[").nth(1) else { return };
-        let Some(list) = rest.split(']').next() else { return };
-        let heights: Option<Vec<u32>> = list.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().ok()).collect();
+        let Some(rest) = detail.split("locator_heights=[").nth(1) else {
+            return;
+        };
+        let Some(list) = rest.split(']').next() else {
+            return;
+        };
+        let heights: Option<Vec<u32>> = list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().ok())
+            .collect();
         // A locator with hashes off our index (Core's low-work sync) or of one hash (btcd's
         // continuation `[best]`) is not a full block locator.
         let Some(heights) = heights else { return };
@@ -370,7 +430,8 @@ impl Checker {
         let expected = Checker::expected_locator(heights[0], base);
         // Core's low-work headers sync asks with the last header it received followed by the
         // locator of the chain start (`HeadersSyncState::NextHeadersRequestLocator`).
-        let low_work_sync = heights[0] >= heights[1] && heights[1..] == Checker::expected_locator(heights[1], base)[..];
+        let low_work_sync = heights[0] >= heights[1]
+            && heights[1..] == Checker::expected_locator(heights[1], base)[..];
         if heights != expected && !low_work_sync {
             self.violate(
                 LOCATORS_WELL_FORMED,
@@ -381,15 +442,32 @@ impl Checker {
     }
 
     /// A disconnect for a deadline must come after it passed.
-    fn check_not_early(&mut self, at_ms: u64, c: &Connection, reason: &DisconnectReason, peer: u64) {
+    fn check_not_early(
+        &mut self,
+        at_ms: u64,
+        c: &Connection,
+        reason: &DisconnectReason,
+        peer: u64,
+    ) {
         let (what, since, limit) = match reason {
-            DisconnectReason::Idle { .. } => ("idle", c.last_received_ms, ms(self.timing.idle_timeout)),
-            DisconnectReason::ReceiveTimeout { .. } => ("receive", c.last_received_ms, ms(self.timing.idle_timeout)),
-            DisconnectReason::HandshakeTimeout { .. } => ("handshake", c.connected_ms, ms(self.timing.handshake_timeout)),
+            DisconnectReason::Idle { .. } => {
+                ("idle", c.last_received_ms, ms(self.timing.idle_timeout))
+            }
+            DisconnectReason::ReceiveTimeout { .. } => {
+                ("receive", c.last_received_ms, ms(self.timing.idle_timeout))
+            }
+            DisconnectReason::HandshakeTimeout { .. } => (
+                "handshake",
+                c.connected_ms,
+                ms(self.timing.handshake_timeout),
+            ),
             DisconnectReason::PingTimeout { .. } => match c.pings.values().min() {
                 Some(sent) => ("ping", *sent, ms(self.timing.ping_timeout)),
                 None => {
-                    let message = format!("{}#{peer} disconnected for a ping timeout with no ping outstanding", c.host);
+                    let message = format!(
+                        "{}#{peer} disconnected for a ping timeout with no ping outstanding",
+                        c.host
+                    );
                     self.violate(DEADLINES_KEPT, at_ms, message);
                     return;
                 }
@@ -411,8 +489,18 @@ impl Checker {
         let slack = deadline_slack_ms(&self.timing);
         let mut late = Vec::new();
         for (peer, c) in &self.connections {
-            let mut limits = vec![("handshake", c.handshake_ms.is_none(), c.connected_ms, ms(self.timing.handshake_timeout))];
-            limits.push(("idle", true, c.last_received_ms, ms(self.timing.idle_timeout)));
+            let mut limits = vec![(
+                "handshake",
+                c.handshake_ms.is_none(),
+                c.connected_ms,
+                ms(self.timing.handshake_timeout),
+            )];
+            limits.push((
+                "idle",
+                true,
+                c.last_received_ms,
+                ms(self.timing.idle_timeout),
+            ));
             if self.profile == Profile::Core {
                 if let Some(sent) = c.pings.values().min() {
                     limits.push(("ping", true, *sent, ms(self.timing.ping_timeout)));
@@ -420,7 +508,12 @@ impl Checker {
             }
             if self.profile == Profile::Btcd {
                 if let Some((_, latest)) = c.getheaders_pending {
-                    limits.push(("stall", true, latest, 3 * ms(self.timing.stall_response_timeout)));
+                    limits.push((
+                        "stall",
+                        true,
+                        latest,
+                        3 * ms(self.timing.stall_response_timeout),
+                    ));
                 }
             }
             for (what, applies, since, limit) in limits {
@@ -446,15 +539,29 @@ impl Checker {
     /// Checks the end state: `stored` is the store's rows from the base up (read after the
     /// run), valid under `network` at `end_s` if `chain` re-validates them; `liveness` the
     /// result of [`liveness`]. Returns every invariant's report.
-    pub fn finish(mut self, end_ms: u64, stored: &[BlockHash], stored_valid: Result<(), String>, liveness: Liveness) -> Vec<InvariantReport> {
+    pub fn finish(
+        mut self,
+        end_ms: u64,
+        stored: &[BlockHash],
+        stored_valid: Result<(), String>,
+        liveness: Liveness,
+    ) -> Vec<InvariantReport> {
         self.check_deadlines(self.epoch_ms + end_ms);
         let model: Vec<BlockHash> = self.model.values().copied().collect();
         if !model.is_empty() && model != stored {
-            let at = model.iter().zip(stored).position(|(a, b)| a != b).unwrap_or(model.len().min(stored.len()));
+            let at = model
+                .iter()
+                .zip(stored)
+                .position(|(a, b)| a != b)
+                .unwrap_or(model.len().min(stored.len()));
             self.violate(
                 STORE_MATCHES_COMMITTED,
                 end_ms,
-                format!("the store holds {} rows, the committed chain {}; they differ from row {at}", stored.len(), model.len()),
+                format!(
+                    "the store holds {} rows, the committed chain {}; they differ from row {at}",
+                    stored.len(),
+                    model.len()
+                ),
             );
         }
         if let Err(message) = stored_valid {
@@ -463,9 +570,17 @@ impl Checker {
         let mut applied_liveness = false;
         match liveness {
             Liveness::NotApplicable(_) => {}
-            Liveness::Check { peer, target_work, by_ms } => {
+            Liveness::Check {
+                peer,
+                target_work,
+                by_ms,
+            } => {
                 applied_liveness = true;
-                let reached = self.tip_history.iter().find(|(_, work)| *work >= target_work).map(|(at, _)| *at);
+                let reached = self
+                    .tip_history
+                    .iter()
+                    .find(|(_, work)| *work >= target_work)
+                    .map(|(at, _)| *at);
                 match reached {
                     Some(at) if at <= by_ms => {}
                     Some(at) => self.violate(
@@ -515,10 +630,20 @@ pub enum Liveness {
 /// Core's per-header part of the headers download timeout at the end of the run, at its
 /// largest: one `headers_download_timeout_per_header` per 600 s between the oldest header of
 /// any chain and the end (the node's `core_headers_sync_allowance_ms`).
-fn headers_download_allowance_ms(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timing) -> u64 {
-    let oldest_s = chains.iter().filter_map(|c| c.first()).map(|h| u64::from(h.time)).min().unwrap_or(0);
+fn headers_download_allowance_ms(
+    scenario: &crate::Scenario,
+    chains: &[&[Header]],
+    timing: &Timing,
+) -> u64 {
+    let oldest_s = chains
+        .iter()
+        .filter_map(|c| c.first())
+        .map(|h| u64::from(h.time))
+        .min()
+        .unwrap_or(0);
     let end_s = scenario.epoch_s.saturating_add(scenario.duration_s);
-    let per_header_us = u64::try_from(timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
+    let per_header_us =
+        u64::try_from(timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
     (per_header_us.saturating_mul(end_s.saturating_sub(oldest_s)) / 600).div_ceil(1000)
 }
 
@@ -574,7 +699,13 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
         }
     }
     events.sort();
-    let pair = |a: &str, b: &str| if a < b { (a.to_string(), b.to_string()) } else { (b.to_string(), a.to_string()) };
+    let pair = |a: &str, b: &str| {
+        if a < b {
+            (a.to_string(), b.to_string())
+        } else {
+            (b.to_string(), a.to_string())
+        }
+    };
     let mut cut: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut cut_oneway: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut crashed: std::collections::BTreeSet<String> = Default::default();
@@ -584,7 +715,8 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
             (Fault::Partition(l) | Fault::Hold(l), false) => {
                 cut.insert(pair(&l.a, &l.b));
             }
-            (Fault::Partition(l) | Fault::Hold(l), true) | (Fault::Repair(l) | Fault::Release(l), false) => {
+            (Fault::Partition(l) | Fault::Hold(l), true)
+            | (Fault::Repair(l) | Fault::Release(l), false) => {
                 cut.remove(&pair(&l.a, &l.b));
             }
             (Fault::PartitionOneway(o), false) => {
@@ -624,7 +756,10 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
         return not("the node is down at the end");
     }
     let handshake_ms = ms(timing.handshake_timeout);
-    let dialled = |name: &str| scenario.node.connect.iter().any(|h| h == name) || scenario.node.addresses.iter().any(|h| h == name);
+    let dialled = |name: &str| {
+        scenario.node.connect.iter().any(|h| h == name)
+            || scenario.node.addresses.iter().any(|h| h == name)
+    };
     let steady = |spec: &crate::scenario::PeerSpec| {
         let name = spec.name.as_str();
         let reachable = (dialled(name) || (spec.dials_node && scenario.node.listen))
@@ -646,7 +781,11 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
     // outbound peer could take over. With exactly one steady outbound peer, the sync stays
     // with it for good, and a peer that dialled us is asked only once it announces a block,
     // which fake peers never do.
-    let steady_outbound = scenario.peers.iter().filter(|p| dialled(&p.name) && steady(p)).count();
+    let steady_outbound = scenario
+        .peers
+        .iter()
+        .filter(|p| dialled(&p.name) && steady(p))
+        .count();
     let core = scenario.node.profile.profile() == Profile::Core;
     let mut best: Option<(String, Work, u64)> = None;
     for (spec, chain) in scenario.peers.iter().zip(chains.iter().copied()) {
@@ -668,15 +807,28 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
             .max(ms(timing.sync_stall_max) + ms(timing.sync_stall_sample_interval)),
         Profile::Core => ms(timing.idle_timeout)
             .max(ms(timing.ping_timeout) + ms(timing.ping_interval))
-            .max(ms(timing.headers_download_timeout_base) + headers_download_allowance_ms(scenario, chains, timing))
+            .max(
+                ms(timing.headers_download_timeout_base)
+                    + headers_download_allowance_ms(scenario, chains, timing),
+            )
             .max(ms(timing.chain_sync_timeout) + ms(timing.headers_response_time)),
     };
     let others = scenario.peers.len() as u64;
     let transfer = (height / 2000 + 1) * (2 * scenario.latency_ms_max + headers_delay_ms + 1000);
-    let bound = ms(timing.retry_max) + ms(timing.dial_timeout) + handshake_ms + (others + 1) * give_up + transfer;
+    let bound = ms(timing.retry_max)
+        + ms(timing.dial_timeout)
+        + handshake_ms
+        + (others + 1) * give_up
+        + transfer;
     let by_ms = settle_ms + bound;
     if by_ms > scenario.duration_s * 1000 {
-        return not(&format!("the run ends before faults stop plus the bound ({by_ms} ms)"));
+        return not(&format!(
+            "the run ends before faults stop plus the bound ({by_ms} ms)"
+        ));
     }
-    Liveness::Check { peer, target_work, by_ms }
+    Liveness::Check {
+        peer,
+        target_work,
+        by_ms,
+    }
 }

@@ -29,7 +29,8 @@
 //! node's rng is seeded from it; time is turmoil's; the trace carries host names, peer ids and
 //! simulated milliseconds only. The same scenario and seed give a byte-identical trace.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 pub mod bench;
 pub mod bench_bitcoind;
@@ -43,8 +44,8 @@ pub mod invariants;
 pub mod net;
 pub mod outcome;
 pub mod record;
-pub mod report;
 pub mod replay;
+pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;

@@ -9,6 +9,9 @@
 //! cargo run --release -p sim -- shrink FILE.json [--out scenarios/regressions] [--name NAME] [--runs-max 400] [--force]
 //! ```
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -157,7 +160,7 @@ enum Command {
         #[arg(long)]
         duration_s: Option<u64>,
         /// The live node's data folder (fresh: the replay starts from genesis). Its stored tip,
-    /// read when the recording ends, becomes the scenario's expected tip.
+        /// read when the recording ends, becomes the scenario's expected tip.
         #[arg(long)]
         node_datadir: Option<PathBuf>,
         /// Host name of the replaying peer in the scenario.
@@ -230,22 +233,84 @@ fn main() -> ExitCode {
     }
     let bug = cli.bug;
     match cli.command {
-        Command::Run { scenario, seed, trace, json, trace_out, html } => {
-            run_one(&scenario, seed, trace, json, trace_out.as_deref(), html.as_deref())
-        }
-        Command::Explore { seeds, jobs, partition, out, stop_after_failures } => {
-            explore(seeds, jobs, partition, out, stop_after_failures, bug)
-        }
-        Command::CheckDeterminism { scenario, runs, seed } => check_determinism(&scenario, runs, seed, bug),
-        Command::Shrink { scenario, out, name, runs_max, force } => shrink(&scenario, &out, name.as_deref(), runs_max, force),
+        Command::Run {
+            scenario,
+            seed,
+            trace,
+            json,
+            trace_out,
+            html,
+        } => run_one(
+            &scenario,
+            seed,
+            trace,
+            json,
+            trace_out.as_deref(),
+            html.as_deref(),
+        ),
+        Command::Explore {
+            seeds,
+            jobs,
+            partition,
+            out,
+            stop_after_failures,
+        } => explore(seeds, jobs, partition, out, stop_after_failures, bug),
+        Command::CheckDeterminism {
+            scenario,
+            runs,
+            seed,
+        } => check_determinism(&scenario, runs, seed, bug),
+        Command::Shrink {
+            scenario,
+            out,
+            name,
+            runs_max,
+            force,
+        } => shrink(&scenario, &out, name.as_deref(), runs_max, force),
         Command::Suite { dir, snapshots } => suite(&dir, &snapshots),
-        Command::Serve { listen, chain, behaviour } => serve(&listen, &chain, &behaviour),
-        Command::Record { listen, upstream, network, out, duration_s, node_datadir, peer_name } => {
-            record(&listen, &upstream, network, &out, duration_s, node_datadir.as_deref(), &peer_name)
-        }
-        Command::Bench { quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, json_out, only } => {
-            bench(quick, repeats, mainnet_headers, scenarios, bitcoind, node, with_tests, &json_out, only)
-        }
+        Command::Serve {
+            listen,
+            chain,
+            behaviour,
+        } => serve(&listen, &chain, &behaviour),
+        Command::Record {
+            listen,
+            upstream,
+            network,
+            out,
+            duration_s,
+            node_datadir,
+            peer_name,
+        } => record(
+            &listen,
+            &upstream,
+            network,
+            &out,
+            duration_s,
+            node_datadir.as_deref(),
+            &peer_name,
+        ),
+        Command::Bench {
+            quick,
+            repeats,
+            mainnet_headers,
+            scenarios,
+            bitcoind,
+            node,
+            with_tests,
+            json_out,
+            only,
+        } => bench(
+            quick,
+            repeats,
+            mainnet_headers,
+            scenarios,
+            bitcoind,
+            node,
+            with_tests,
+            &json_out,
+            only,
+        ),
         Command::BenchSync { headers } => match sim::bench::sync_sample(headers) {
             Ok(sample) => {
                 println!("{}", serde_json::to_string(&sample).unwrap_or_default());
@@ -278,7 +343,9 @@ fn bench(
             return ExitCode::FAILURE;
         }
     };
-    let node_exe = node.or_else(|| sim_exe.parent().map(|dir| dir.join("node"))).filter(|p| p.is_file());
+    let node_exe = node
+        .or_else(|| sim_exe.parent().map(|dir| dir.join("node")))
+        .filter(|p| p.is_file());
     let options = sim::bench::BenchOptions {
         quick,
         repeats: repeats.unwrap_or(if quick { 1 } else { 3 }).max(1),
@@ -322,7 +389,9 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let behaviour: Behaviour = match serde_json::from_str(&format!("\"{behaviour}\"")).or_else(|_| serde_json::from_str(behaviour)) {
+    let behaviour: Behaviour = match serde_json::from_str(&format!("\"{behaviour}\""))
+        .or_else(|_| serde_json::from_str(behaviour))
+    {
         Ok(behaviour) => behaviour,
         Err(error) => {
             eprintln!("error: --behaviour: {error}");
@@ -337,9 +406,18 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
         }
     };
     let tip = spec.first_height() as usize + headers.len() - 1;
-    let settings = FakePeerSettings { behaviour, clock_s: wall_clock_s, seed: wall_clock_s() as u64, first_height: spec.first_height(), ..FakePeerSettings::default() };
+    let settings = FakePeerSettings {
+        behaviour,
+        clock_s: wall_clock_s,
+        seed: wall_clock_s() as u64,
+        first_height: spec.first_height(),
+        ..FakePeerSettings::default()
+    };
     let peer = std::rc::Rc::new(FakePeer::new("serve", spec.network(), headers, settings));
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: {error}");
@@ -350,8 +428,13 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
     let result: std::io::Result<()> = local.block_on(&runtime, async move {
         let listener = TcpNetwork.bind(listen).await?;
         // The bound address (with `--listen HOST:0`, the port the system picked).
-        let bound = listener.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string());
-        println!("fake btcd peer on {bound}: {:?} chain, tip height {tip}; Ctrl-C to stop", spec.network());
+        let bound = listener
+            .local_addr()
+            .map_or_else(|_| listen.to_string(), |a| a.to_string());
+        println!(
+            "fake btcd peer on {bound}: {:?} chain, tip height {tip}; Ctrl-C to stop",
+            spec.network()
+        );
         tokio::select! {
             result = fake_peer::accept_loop(TcpNetwork, listener, peer) => result,
             _ = tokio::signal::ctrl_c() => Ok(()),
@@ -367,8 +450,9 @@ fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
 }
 
 fn parse_network_name(s: &str) -> Result<sim::scenario::NetworkName, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| format!("unknown network `{s}` (expected mainnet, testnet, signet or regtest)"))
+    serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
+        format!("unknown network `{s}` (expected mainnet, testnet, signet or regtest)")
+    })
 }
 
 fn record(
@@ -381,7 +465,10 @@ fn record(
     peer_name: &str,
 ) -> ExitCode {
     use sim::record::LiveTip;
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: {error}");
@@ -392,7 +479,8 @@ fn record(
     if let Some(dir) = node_datadir {
         let path = dir.join("headers.sqlite");
         if path.exists() {
-            let tip = node::store::Store::open(&path, network.network()).and_then(|store| store.tip_height());
+            let tip = node::store::Store::open(&path, network.network())
+                .and_then(|store| store.tip_height());
             match tip {
                 Ok(None | Some(0)) => {}
                 Ok(Some(height)) => {
@@ -412,7 +500,9 @@ fn record(
     let magic = node::wire::magic_for(network.network());
     let recording = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen).await?;
-        let bound = listener.local_addr().map_or_else(|_| listen.to_string(), |a| a.to_string());
+        let bound = listener
+            .local_addr()
+            .map_or_else(|_| listen.to_string(), |a| a.to_string());
         println!("recording: waiting for the node on {bound}; relaying to {upstream}");
         let stop = async {
             let duration = async {
@@ -443,7 +533,8 @@ fn record(
                 eprintln!("error: --node-datadir: {} does not exist; was the node started with --datadir {}?", path.display(), dir.display());
                 return ExitCode::FAILURE;
             }
-            let tip = node::store::Store::open(&path, network.network()).and_then(|store| store.load());
+            let tip =
+                node::store::Store::open(&path, network.network()).and_then(|store| store.load());
             match tip {
                 Ok(headers) => headers.last().map(|h| LiveTip {
                     height: u32::try_from(headers.len() - 1).unwrap_or(u32::MAX),
@@ -474,7 +565,9 @@ fn record(
         recording.length_ms,
         recording.ended_by,
         recording.frames.len() - from_node,
-        live_tip.map(|t| format!("; live tip {} at height {}", t.hash, t.height)).unwrap_or_default(),
+        live_tip
+            .map(|t| format!("; live tip {} at height {}", t.hash, t.height))
+            .unwrap_or_default(),
         out.display()
     );
     for note in &recording.notes {
@@ -484,7 +577,10 @@ fn record(
 }
 
 fn name_of(path: &Path) -> String {
-    path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
@@ -492,7 +588,14 @@ fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
     run_scenario(&scenario, &name_of(path), seed)
 }
 
-fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: Option<&Path>, html: Option<&Path>) -> ExitCode {
+fn run_one(
+    path: &Path,
+    seed: Option<u64>,
+    trace: bool,
+    json: bool,
+    trace_out: Option<&Path>,
+    html: Option<&Path>,
+) -> ExitCode {
     let scenario = match Scenario::load(path) {
         Ok(scenario) => scenario,
         Err(error) => {
@@ -520,20 +623,29 @@ fn run_one(path: &Path, seed: Option<u64>, trace: bool, json: bool, trace_out: O
             print!("{}", result.recorder.text());
         }
     }
-    println!("{}", serde_json::to_string_pretty(&result.outcome).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&result.outcome).unwrap_or_default()
+    );
     let mut html_failed = false;
     if let Some(out) = html {
         let page = sim::report::html(&scenario, &name_of(path), &result);
         match std::fs::write(out, page) {
             Ok(()) => println!("wrote {}", out.display()),
             Err(error) => {
-                eprintln!("error: cannot write the HTML report to {}: {error}", out.display());
+                eprintln!(
+                    "error: cannot write the HTML report to {}: {error}",
+                    out.display()
+                );
                 html_failed = true;
             }
         }
     }
     let status = if result.failures.is_empty() {
-        println!("PASS {} (seed {})", result.outcome.scenario, result.outcome.seed);
+        println!(
+            "PASS {} (seed {})",
+            result.outcome.scenario, result.outcome.seed
+        );
         ExitCode::SUCCESS
     } else {
         for failure in &result.failures {
@@ -567,13 +679,23 @@ fn explore(
     bug: Option<Bug>,
 ) -> ExitCode {
     use sim::explore::{ExploreOptions, Partition, Sweep};
-    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
-    let sweep = Sweep { range, partition: partition.unwrap_or(Partition::WHOLE) };
+    let jobs =
+        jobs.unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
+    let sweep = Sweep {
+        range,
+        partition: partition.unwrap_or(Partition::WHOLE),
+    };
     if sweep.is_empty() {
         println!("explore {sweep}: this partition holds no seed of the range");
         return ExitCode::SUCCESS;
     }
-    let options = ExploreOptions { sweep, jobs, out_dir, stop_after_failures, bug };
+    let options = ExploreOptions {
+        sweep,
+        jobs,
+        out_dir,
+        stop_after_failures,
+        bug,
+    };
     match sim::explore::explore(&options) {
         Ok(report) => {
             print!("{}", report.render());
@@ -623,7 +745,10 @@ fn check_determinism(path: &Path, runs: u32, seed: Option<u64>, bug: Option<Bug>
 fn parse_bug(name: &str) -> Result<Bug, String> {
     Bug::from_name(name).ok_or_else(|| {
         let names: Vec<&str> = Bug::ALL.iter().map(|b| b.name()).collect();
-        format!("no deliberate bug `{name}`; the bugs are {}", names.join(", "))
+        format!(
+            "no deliberate bug `{name}`; the bugs are {}",
+            names.join(", ")
+        )
     })
 }
 
@@ -649,27 +774,34 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
     // Refused before any run: shrinking may take many minutes.
     let target = output_path(out, &name);
     if target.exists() && !force {
-        eprintln!("error: {} exists; pass --force to overwrite it, or --name to choose another name", target.display());
+        eprintln!(
+            "error: {} exists; pass --force to overwrite it, or --name to choose another name",
+            target.display()
+        );
         return ExitCode::from(2);
     }
-    let mut file_name = path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned());
+    let mut file_name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into_owned(),
+    );
     let bug = node::deliberate_bugs::active();
     if let Some(bug) = bug {
         // Part of the description: the regression fails only with this bug.
         file_name = format!("{file_name} with the deliberate bug `{bug}`");
     }
     let options = ShrinkOptions { runs_max };
-    let shrunk = match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
-        Ok(shrunk) => shrunk,
-        Err(ShrinkError::Passes { .. }) => {
-            eprintln!("error: {} passes; nothing to shrink", path.display());
-            return ExitCode::from(2);
-        }
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(2);
-        }
-    };
+    let shrunk =
+        match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
+            Ok(shrunk) => shrunk,
+            Err(ShrinkError::Passes { .. }) => {
+                eprintln!("error: {} passes; nothing to shrink", path.display());
+                return ExitCode::from(2);
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                return ExitCode::from(2);
+            }
+        };
     print!("{}", shrunk.summary(runs_max));
     let written = match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
         Ok(written) => written,
@@ -678,21 +810,31 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
             return ExitCode::from(2);
         }
     };
-    println!("wrote {} ({})", written.display(), shrunk.scenario.description);
+    println!(
+        "wrote {} ({})",
+        written.display(),
+        shrunk.scenario.description
+    );
     let next = format!(
         "add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
     );
     // `--bug`, selected for this thread in `main`.
     let Some(bug) = bug else {
-        println!("run it: cargo run --release -p sim -- run {}", written.display());
+        println!(
+            "run it: cargo run --release -p sim -- run {}",
+            written.display()
+        );
         println!("once the bug is fixed and it passes: {next}");
         return ExitCode::SUCCESS;
     };
-    println!("run it: cargo run --release -p sim --features deliberate-bugs -- run {} --bug {bug}", written.display());
+    println!(
+        "run it: cargo run --release -p sim --features deliberate-bugs -- run {} --bug {bug}",
+        written.display()
+    );
     // A regression of a deliberate bug must pass without it: one more run, on this thread.
-    let clean = node::deliberate_bugs::set_active(None).map_err(|e| e.to_string()).and_then(|()| {
-        run_scenario(&shrunk.scenario, &name, None).map_err(|e| e.to_string())
-    });
+    let clean = node::deliberate_bugs::set_active(None)
+        .map_err(|e| e.to_string())
+        .and_then(|()| run_scenario(&shrunk.scenario, &name, None).map_err(|e| e.to_string()));
     let _ = node::deliberate_bugs::set_active(Some(bug));
     match clean {
         Ok(result) if result.failures.is_empty() => {
@@ -700,7 +842,9 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
             ExitCode::SUCCESS
         }
         Ok(result) => {
-            println!("warning: it fails without --bug {bug} too, so it is no regression of that bug:");
+            println!(
+                "warning: it fails without --bug {bug} too, so it is no regression of that bug:"
+            );
             for failure in &result.failures {
                 println!("    {failure}");
             }
@@ -714,7 +858,10 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
 }
 
 fn reproduce(path: &Path, seed: u64) -> String {
-    format!("cargo run --release -p sim -- run {} --seed {seed} --trace", path.display())
+    format!(
+        "cargo run --release -p sim -- run {} --seed {seed} --trace",
+        path.display()
+    )
 }
 
 /// Compares an outcome with its reviewed snapshot. `Ok(None)`: equal; `Ok(Some(why))`: differs
@@ -727,16 +874,24 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
     let body = text.splitn(3, "---\n").nth(2).unwrap_or_default();
     let expected: serde_json::Value = match serde_json::from_str(body) {
         Ok(value) => value,
-        Err(error) => return Some(format!("{}: not an insta JSON snapshot: {error}", path.display())),
+        Err(error) => {
+            return Some(format!(
+                "{}: not an insta JSON snapshot: {error}",
+                path.display()
+            ))
+        }
     };
     let actual = serde_json::to_value(outcome).unwrap_or_default();
     if actual == expected {
         return None;
     }
     let field = match (&actual, &expected) {
-        (serde_json::Value::Object(a), serde_json::Value::Object(e)) => {
-            a.keys().chain(e.keys()).find(|k| a.get(*k) != e.get(*k)).cloned().unwrap_or_default()
-        }
+        (serde_json::Value::Object(a), serde_json::Value::Object(e)) => a
+            .keys()
+            .chain(e.keys())
+            .find(|k| a.get(*k) != e.get(*k))
+            .cloned()
+            .unwrap_or_default(),
         _ => String::new(),
     };
     Some(format!(
@@ -754,7 +909,10 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     // regressions (`regressions/NAME`, snapshot `SNAPSHOTS/regressions/NAME.snap`). The
     // outcome's name is the file stem either way.
     let mut runs: Vec<(String, PathBuf, PathBuf)> = match sim::scenario::json_files(dir) {
-        Ok(paths) => paths.into_iter().map(|p| (name_of(&p), p, snapshots.to_path_buf())).collect(),
+        Ok(paths) => paths
+            .into_iter()
+            .map(|p| (name_of(&p), p, snapshots.to_path_buf()))
+            .collect(),
         Err(error) => {
             eprintln!("error: cannot read {}: {error}", dir.display());
             return ExitCode::from(2);
@@ -763,7 +921,13 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     let regressions = dir.join(REGRESSIONS);
     match sim::scenario::json_files(&regressions) {
         Ok(paths) => {
-            runs.extend(paths.into_iter().map(|p| (format!("{REGRESSIONS}/{}", name_of(&p)), p, snapshots.join(REGRESSIONS))));
+            runs.extend(paths.into_iter().map(|p| {
+                (
+                    format!("{REGRESSIONS}/{}", name_of(&p)),
+                    p,
+                    snapshots.join(REGRESSIONS),
+                )
+            }));
         }
         // No regressions folder: nothing to add.
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -776,7 +940,10 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
         eprintln!("error: no scenario files in {}", dir.display());
         return ExitCode::from(2);
     }
-    println!("{:<48} {:<7} {:>6} {:>11} {:>9} {:>9}", "scenario", "profile", "result", "simulated_s", "wall_s", "sim/wall");
+    println!(
+        "{:<48} {:<7} {:>6} {:>11} {:>9} {:>9}",
+        "scenario", "profile", "result", "simulated_s", "wall_s", "sim/wall"
+    );
     let mut failed = Vec::new();
     let (mut simulated_total_ms, mut wall_total_ms) = (0u64, 0u64);
     for (name, path, snapshots) in &runs {
@@ -785,8 +952,14 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
             Ok(mut result) => {
                 simulated_total_ms += result.simulated_ms;
                 wall_total_ms += result.wall_ms;
-                result.failures.extend(snapshot_mismatch(snapshots, &result.outcome));
-                let verdict = if result.failures.is_empty() { "pass" } else { "FAIL" };
+                result
+                    .failures
+                    .extend(snapshot_mismatch(snapshots, &result.outcome));
+                let verdict = if result.failures.is_empty() {
+                    "pass"
+                } else {
+                    "FAIL"
+                };
                 println!(
                     "{name:<48} {profile:<7} {verdict:>6} {:>11.1} {:>9.2} {:>9.0}",
                     result.simulated_ms as f64 / 1000.0,

@@ -75,7 +75,11 @@ impl AutomaticDials {
         if recorder.automatic_dials_ms.is_empty() && recorder.automatic_failures_ms.is_empty() {
             return None;
         }
-        let retries_ms: Vec<u64> = recorder.automatic_failures_ms.iter().map(|(_, delay, _)| *delay).collect();
+        let retries_ms: Vec<u64> = recorder
+            .automatic_failures_ms
+            .iter()
+            .map(|(_, delay, _)| *delay)
+            .collect();
         let mut retry_runs_ms: Vec<[u64; 2]> = Vec::new();
         for &delay in &retries_ms {
             match retry_runs_ms.last_mut() {
@@ -88,7 +92,11 @@ impl AutomaticDials {
             failures: retries_ms.len() as u64,
             retry_runs_ms,
             dial_times_ms: recorder.automatic_dials_ms.clone(),
-            failures_at: recorder.automatic_failures_ms.iter().map(|(at, _, before)| (*at, *before)).collect(),
+            failures_at: recorder
+                .automatic_failures_ms
+                .iter()
+                .map(|(at, _, before)| (*at, *before))
+                .collect(),
             retries_ms,
         })
     }
@@ -98,10 +106,17 @@ impl AutomaticDials {
         let expected: Vec<u64> = expect
             .retry_runs_ms
             .iter()
-            .flat_map(|&[delay, count]| std::iter::repeat_n(delay, usize::try_from(count).unwrap_or(usize::MAX)))
+            .flat_map(|&[delay, count]| {
+                std::iter::repeat_n(delay, usize::try_from(count).unwrap_or(usize::MAX))
+            })
             .collect();
         if !self.retries_ms.starts_with(&expected) {
-            let at = self.retries_ms.iter().zip(&expected).position(|(a, e)| a != e).unwrap_or(self.retries_ms.len());
+            let at = self
+                .retries_ms
+                .iter()
+                .zip(&expected)
+                .position(|(a, e)| a != e)
+                .unwrap_or(self.retries_ms.len());
             fail(format!(
                 "automatic dial failure {} was followed by a {:?} ms delay, expected {} ms (recorded runs {:?}, expected them to start {:?})",
                 at + 1,
@@ -116,10 +131,17 @@ impl AutomaticDials {
             // its millisecond).
             let (start, first_dial) = match window.after_failure {
                 None => (0, 0),
-                Some(n) => match usize::try_from(n).ok().and_then(|n| n.checked_sub(1)).and_then(|i| self.failures_at.get(i)) {
+                Some(n) => match usize::try_from(n)
+                    .ok()
+                    .and_then(|n| n.checked_sub(1))
+                    .and_then(|i| self.failures_at.get(i))
+                {
                     Some(&at) => at,
                     None => {
-                        fail(format!("automatic dial failure {n} never happened ({} failures)", self.failures_at.len()));
+                        fail(format!(
+                            "automatic dial failure {n} never happened ({} failures)",
+                            self.failures_at.len()
+                        ));
                         continue;
                     }
                 },
@@ -129,11 +151,15 @@ impl AutomaticDials {
                 .iter()
                 .filter(|&&at| at >= from && at < to)
                 .count() as u64;
-            if window.dials_min.is_some_and(|min| count < min) || window.dials_max.is_some_and(|max| count > max) {
+            if window.dials_min.is_some_and(|min| count < min)
+                || window.dials_max.is_some_and(|max| count > max)
+            {
                 fail(format!(
                     "{count} automatic dials in [{from}, {to}) ms, expected {}..={}",
                     window.dials_min.map_or("0".to_string(), |m| m.to_string()),
-                    window.dials_max.map_or("any".to_string(), |m| m.to_string())
+                    window
+                        .dials_max
+                        .map_or("any".to_string(), |m| m.to_string())
                 ));
             }
         }
@@ -177,7 +203,10 @@ impl Outcome {
         let mut fail = |message: String| failures.push(message);
         if let Some(height) = expect.tip_height {
             if self.tip_height != height {
-                fail(format!("tip height is {}, expected {height}", self.tip_height));
+                fail(format!(
+                    "tip height is {}, expected {height}",
+                    self.tip_height
+                ));
             }
         }
         if let Some(hash) = &expect.tip_hash {
@@ -187,11 +216,17 @@ impl Outcome {
         }
         if let Some(rows) = expect.stored_rows {
             if self.stored_rows != rows {
-                fail(format!("store holds {} rows, expected {rows}", self.stored_rows));
+                fail(format!(
+                    "store holds {} rows, expected {rows}",
+                    self.stored_rows
+                ));
             }
         }
         if self.stored_tip_hash != self.tip_hash && !self.tip_hash.is_empty() {
-            fail(format!("store's top row {} differs from the node's tip {}", self.stored_tip_hash, self.tip_hash));
+            fail(format!(
+                "store's top row {} differs from the node's tip {}",
+                self.stored_tip_hash, self.tip_hash
+            ));
         }
         for (command, count) in &expect.sent {
             let actual = self.sent.get(command).copied().unwrap_or(0);
@@ -212,7 +247,11 @@ impl Outcome {
                 // from genesis.
                 let tip = run.started_tip_height;
                 let accepted = [tip.to_string(), tip.saturating_sub(1).to_string()];
-                if !run.first_locator_height.as_ref().is_some_and(|h| accepted.contains(h)) {
+                if !run
+                    .first_locator_height
+                    .as_ref()
+                    .is_some_and(|h| accepted.contains(h))
+                {
                     fail(format!(
                         "restart {i} loaded tip {} but its first getheaders starts at {:?}",
                         run.started_tip_height, run.first_locator_height
@@ -227,7 +266,11 @@ impl Outcome {
             }
         }
         for (host, peer) in &expect.peers {
-            let connections: Vec<&ConnectionRecord> = self.connections.iter().filter(|c| &c.host == host).collect();
+            let connections: Vec<&ConnectionRecord> = self
+                .connections
+                .iter()
+                .filter(|c| &c.host == host)
+                .collect();
             if connections.is_empty() {
                 fail(format!("{host}: the node never connected to it"));
                 continue;
@@ -236,7 +279,8 @@ impl Outcome {
                 check_run(host, *run, &connections, expect_run, &mut fail);
             }
             if let Some(expected) = peer.closed_by_peer {
-                let by_peer = connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node;
+                let by_peer =
+                    connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node;
                 if by_peer != expected {
                     fail(format!("{host}: first connection closed by the peer = {by_peer}, expected {expected}"));
                 }
@@ -244,23 +288,46 @@ impl Outcome {
             if let Some(expected) = peer.headers_accepted {
                 let accepted: u64 = connections.iter().map(|c| c.headers_accepted).sum();
                 if accepted != expected {
-                    fail(format!("{host}: the node accepted {accepted} headers from it, expected {expected}"));
+                    fail(format!(
+                        "{host}: the node accepted {accepted} headers from it, expected {expected}"
+                    ));
                 }
             }
             if let Some(expected) = &peer.reconnect_backoffs_ms {
-                let actual = self.reconnect_backoffs_ms.get(host).cloned().unwrap_or_default();
+                let actual = self
+                    .reconnect_backoffs_ms
+                    .get(host)
+                    .cloned()
+                    .unwrap_or_default();
                 if !actual.starts_with(expected) {
                     fail(format!("{host}: redial backoffs were {actual:?} ms, expected them to start {expected:?}"));
                 }
             }
-            check_counts(host, "received from it", &connections, |c| &c.received, &peer.received, &mut fail);
+            check_counts(
+                host,
+                "received from it",
+                &connections,
+                |c| &c.received,
+                &peer.received,
+                &mut fail,
+            );
             if let Some(limit_ms) = peer.pong_latency_ms_max {
-                check_pong_latency(host, &connections, self.pings_sent.get(host).map_or(&[], Vec::as_slice), limit_ms, &mut fail);
+                check_pong_latency(
+                    host,
+                    &connections,
+                    self.pings_sent.get(host).map_or(&[], Vec::as_slice),
+                    limit_ms,
+                    &mut fail,
+                );
             }
             if let Some(expected) = &peer.sent_sequence {
                 let actual = &connections[0].sent_sequence;
                 if actual != expected {
-                    let at = actual.iter().zip(expected).position(|(a, e)| a != e).unwrap_or(actual.len().min(expected.len()));
+                    let at = actual
+                        .iter()
+                        .zip(expected)
+                        .position(|(a, e)| a != e)
+                        .unwrap_or(actual.len().min(expected.len()));
                     fail(format!(
                         "{host}: the node's commands differ from message {at} on: sent {:?}, expected {:?}",
                         &actual[at..actual.len().min(at + 5)],
@@ -277,20 +344,32 @@ impl Outcome {
             let first_disconnect = connections.iter().find(|c| c.closed_by_node);
             if let Some(never) = peer.never_disconnected {
                 if never && first_disconnect.is_some() {
-                    let c = first_disconnect.map(|c| c.end.clone().unwrap_or_default()).unwrap_or_default();
-                    fail(format!("{host}: was disconnected ({c}), expected to stay connected"));
+                    let c = first_disconnect
+                        .map(|c| c.end.clone().unwrap_or_default())
+                        .unwrap_or_default();
+                    fail(format!(
+                        "{host}: was disconnected ({c}), expected to stay connected"
+                    ));
                 }
                 if !never && first_disconnect.is_none() {
                     fail(format!("{host}: was never disconnected"));
                 }
             }
-            let needs_disconnect =
-                peer.disconnect_reason.is_some() || peer.disconnected_at.is_some() || peer.disconnected_after.is_some();
+            let needs_disconnect = peer.disconnect_reason.is_some()
+                || peer.disconnected_at.is_some()
+                || peer.disconnected_after.is_some();
             let Some(c) = first_disconnect else {
                 if needs_disconnect {
                     fail(format!("{host}: the node never disconnected it"));
                 }
-                check_counts(host, "sent it", &connections, |c| &c.sent, &peer.sent, &mut fail);
+                check_counts(
+                    host,
+                    "sent it",
+                    &connections,
+                    |c| &c.sent,
+                    &peer.sent,
+                    &mut fail,
+                );
                 continue;
             };
             let at = c.ended_at_ms.unwrap_or(0);
@@ -302,12 +381,18 @@ impl Outcome {
             }
             if let Some(w) = &peer.disconnected_at {
                 if at < w.min_ms || at >= w.max_ms {
-                    fail(format!("{host}: disconnected at {at} ms, expected in [{}, {}) ms", w.min_ms, w.max_ms));
+                    fail(format!(
+                        "{host}: disconnected at {at} ms, expected in [{}, {}) ms",
+                        w.min_ms, w.max_ms
+                    ));
                 }
             }
             if let Some(after) = &peer.disconnected_after {
                 match c.last_sent_ms.get(&after.command) {
-                    None => fail(format!("{host}: no `{}` was sent on the disconnected connection", after.command)),
+                    None => fail(format!(
+                        "{host}: no `{}` was sent on the disconnected connection",
+                        after.command
+                    )),
                     Some(sent) => {
                         let delta = at - sent;
                         if delta < after.min_ms || delta >= after.max_ms {
@@ -319,7 +404,14 @@ impl Outcome {
                     }
                 }
             }
-            check_counts(host, "sent it", &connections, |c| &c.sent, &peer.sent, &mut fail);
+            check_counts(
+                host,
+                "sent it",
+                &connections,
+                |c| &c.sent,
+                &peer.sent,
+                &mut fail,
+            );
         }
         failures
     }
@@ -327,7 +419,13 @@ impl Outcome {
 
 /// Checks that every ping in `pings` got a pong with its nonce from the node, sent to `host` at
 /// most `limit_ms` after the ping was written.
-fn check_pong_latency(host: &str, connections: &[&ConnectionRecord], pings: &[PingSent], limit_ms: u64, fail: &mut impl FnMut(String)) {
+fn check_pong_latency(
+    host: &str,
+    connections: &[&ConnectionRecord],
+    pings: &[PingSent],
+    limit_ms: u64,
+    fail: &mut impl FnMut(String),
+) {
     if pings.is_empty() {
         fail(format!("{host}: sent no ping, so none was answered"));
         return;
@@ -351,16 +449,31 @@ fn check_pong_latency(host: &str, connections: &[&ConnectionRecord], pings: &[Pi
 }
 
 /// Checks one node run's connections with `host`.
-fn check_run(host: &str, run: u32, connections: &[&ConnectionRecord], expect: &RunExpect, fail: &mut impl FnMut(String)) {
-    let in_run: Vec<&ConnectionRecord> = connections.iter().copied().filter(|c| c.run == run).collect();
+fn check_run(
+    host: &str,
+    run: u32,
+    connections: &[&ConnectionRecord],
+    expect: &RunExpect,
+    fail: &mut impl FnMut(String),
+) {
+    let in_run: Vec<&ConnectionRecord> = connections
+        .iter()
+        .copied()
+        .filter(|c| c.run == run)
+        .collect();
     let count = in_run.len() as u64;
     if let Some(min) = expect.connections_min {
         if count < min {
-            fail(format!("{host}: {count} connections in run {run}, expected at least {min}"));
+            fail(format!(
+                "{host}: {count} connections in run {run}, expected at least {min}"
+            ));
         }
     }
     if let Some(expected) = expect.handshakes {
-        let done = in_run.iter().filter(|c| c.handshake_at_ms.is_some()).count() as u64;
+        let done = in_run
+            .iter()
+            .filter(|c| c.handshake_at_ms.is_some())
+            .count() as u64;
         if done != expected {
             fail(format!("{host}: {done} of {count} connections in run {run} finished the handshake, expected {expected}"));
         }
@@ -382,7 +495,9 @@ fn check_run(host: &str, run: u32, connections: &[&ConnectionRecord], expect: &R
             fail(format!("{host}: the node ended {disconnected} of its connections in run {run}, expected none"));
         }
         if !never && disconnected == 0 {
-            fail(format!("{host}: the node ended none of its connections in run {run}"));
+            fail(format!(
+                "{host}: the node ended none of its connections in run {run}"
+            ));
         }
     }
 }
@@ -397,9 +512,14 @@ fn check_counts(
     fail: &mut impl FnMut(String),
 ) {
     for (command, count) in expected {
-        let actual: u64 = connections.iter().map(|c| counts(c).get(command).copied().unwrap_or(0)).sum();
+        let actual: u64 = connections
+            .iter()
+            .map(|c| counts(c).get(command).copied().unwrap_or(0))
+            .sum();
         if actual != *count {
-            fail(format!("{host}: node {what} {actual} `{command}`, expected {count}"));
+            fail(format!(
+                "{host}: node {what} {actual} `{command}`, expected {count}"
+            ));
         }
     }
 }
@@ -437,15 +557,33 @@ mod tests {
 
     #[test]
     fn pong_latency_fails_when_slow_missing_or_never_pinged() {
-        let pings = [PingSent { nonce: 1, at_ms: 100 }, PingSent { nonce: 2, at_ms: 2000 }];
+        let pings = [
+            PingSent {
+                nonce: 1,
+                at_ms: 100,
+            },
+            PingSent {
+                nonce: 2,
+                at_ms: 2000,
+            },
+        ];
         assert!(failures(vec![(1, 150), (2, 4000)], &pings, 2000).is_empty());
         let slow = failures(vec![(1, 150), (2, 4001)], &pings, 2000);
         assert_eq!(slow.len(), 1, "{slow:?}");
-        assert!(slow[0].contains("0x2") && slow[0].contains("after 2001 ms"), "{slow:?}");
+        assert!(
+            slow[0].contains("0x2") && slow[0].contains("after 2001 ms"),
+            "{slow:?}"
+        );
         // A pong with the nonce sent before the ping does not answer it.
         let missing = failures(vec![(1, 150), (2, 1500)], &pings, 2000);
-        assert!(missing.len() == 1 && missing[0].contains("never answered"), "{missing:?}");
+        assert!(
+            missing.len() == 1 && missing[0].contains("never answered"),
+            "{missing:?}"
+        );
         let none = failures(Vec::new(), &[], 2000);
-        assert!(none.len() == 1 && none[0].contains("sent no ping"), "{none:?}");
+        assert!(
+            none.len() == 1 && none[0].contains("sent no ping"),
+            "{none:?}"
+        );
     }
 }

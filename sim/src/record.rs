@@ -75,7 +75,13 @@ impl Splitter {
         }
     }
 
-    fn push(&mut self, bytes: &[u8], at_ms: u64, out: &mut Vec<RecordedFrame>, notes: &mut Vec<String>) {
+    fn push(
+        &mut self,
+        bytes: &[u8],
+        at_ms: u64,
+        out: &mut Vec<RecordedFrame>,
+        notes: &mut Vec<String>,
+    ) {
         if self.broken {
             return;
         }
@@ -84,7 +90,10 @@ impl Splitter {
             let header = match wire::parse_header(self.magic, header_bytes) {
                 Ok(header) => header,
                 Err(error) => {
-                    notes.push(format!("{}: bytes at {at_ms} ms are not a frame ({error}); not recorded further", self.side()));
+                    notes.push(format!(
+                        "{}: bytes at {at_ms} ms are not a frame ({error}); not recorded further",
+                        self.side()
+                    ));
                     self.broken = true;
                     return;
                 }
@@ -97,9 +106,17 @@ impl Splitter {
             let checksum_ok = header.checksum_matches(&bytes[wire::HEADER_SIZE_BYTES..]);
             let command = header.command;
             if !checksum_ok {
-                notes.push(format!("{}: `{command}` at {at_ms} ms has a bad checksum (recorded as sent)", self.side()));
+                notes.push(format!(
+                    "{}: `{command}` at {at_ms} ms has a bad checksum (recorded as sent)",
+                    self.side()
+                ));
             }
-            out.push(RecordedFrame { at_ms, from_node: self.from_node, command, bytes });
+            out.push(RecordedFrame {
+                at_ms,
+                from_node: self.from_node,
+                command,
+                bytes,
+            });
         }
     }
 }
@@ -121,7 +138,11 @@ async fn relay(
     mut splitter: Splitter,
     capture: &RefCell<Capture>,
 ) -> String {
-    let who = if splitter.from_node { "the node" } else { "the peer" };
+    let who = if splitter.from_node {
+        "the node"
+    } else {
+        "the peer"
+    };
     let mut buf = vec![0u8; 64 * 1024];
     let end = loop {
         match from.read(&mut buf).await {
@@ -161,15 +182,42 @@ pub async fn record(
 ) -> io::Result<Recording> {
     let (node, _) = listener.accept().await?;
     let started = Instant::now();
-    let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let started_unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
     let peer = TcpStream::connect(upstream).await?;
     let _ = node.set_nodelay(true);
     let _ = peer.set_nodelay(true);
     let (node_read, node_write) = node.into_split();
     let (peer_read, peer_write) = peer.into_split();
-    let capture = RefCell::new(Capture { started, frames: Vec::new(), notes: Vec::new(), peer_closed: None });
-    let up = relay(node_read, peer_write, Splitter { magic, from_node: true, buffer: Vec::new(), broken: false }, &capture);
-    let down = relay(peer_read, node_write, Splitter { magic, from_node: false, buffer: Vec::new(), broken: false }, &capture);
+    let capture = RefCell::new(Capture {
+        started,
+        frames: Vec::new(),
+        notes: Vec::new(),
+        peer_closed: None,
+    });
+    let up = relay(
+        node_read,
+        peer_write,
+        Splitter {
+            magic,
+            from_node: true,
+            buffer: Vec::new(),
+            broken: false,
+        },
+        &capture,
+    );
+    let down = relay(
+        peer_read,
+        node_write,
+        Splitter {
+            magic,
+            from_node: false,
+            buffer: Vec::new(),
+            broken: false,
+        },
+        &capture,
+    );
     let ended_by = tokio::select! {
         (up, down) = async { tokio::join!(up, down) } => format!("{up}; {down}"),
         why = stop => why,
@@ -189,8 +237,14 @@ pub async fn record(
 /// The peer's close, keyed to the node's message completed last before it.
 fn close_after(last: Option<&(Trigger, u64)>, closed_ms: u64) -> ReplayClose {
     match last {
-        Some((trigger, at_ms)) => ReplayClose { after: Some(trigger.clone()), delay_ms: closed_ms.saturating_sub(*at_ms) },
-        None => ReplayClose { after: None, delay_ms: closed_ms },
+        Some((trigger, at_ms)) => ReplayClose {
+            after: Some(trigger.clone()),
+            delay_ms: closed_ms.saturating_sub(*at_ms),
+        },
+        None => ReplayClose {
+            after: None,
+            delay_ms: closed_ms,
+        },
     }
 }
 
@@ -206,7 +260,11 @@ pub struct LiveTip {
 impl Recording {
     /// The commands the node sent, in order.
     pub fn node_commands(&self) -> Vec<String> {
-        self.frames.iter().filter(|f| f.from_node).map(|f| f.command.clone()).collect()
+        self.frames
+            .iter()
+            .filter(|f| f.from_node)
+            .map(|f| f.command.clone())
+            .collect()
     }
 
     /// The peer's side as a replay script. A reply is keyed to the node's latest request it
@@ -229,7 +287,13 @@ impl Recording {
             if frame.from_node {
                 let nth = counts.entry(frame.command.clone()).or_insert(0);
                 *nth += 1;
-                let trigger = (Trigger { command: frame.command.clone(), nth: *nth }, frame.at_ms);
+                let trigger = (
+                    Trigger {
+                        command: frame.command.clone(),
+                        nth: *nth,
+                    },
+                    frame.at_ms,
+                );
                 latest.insert(frame.command.clone(), trigger.clone());
                 last = Some(trigger);
                 continue;
@@ -243,7 +307,9 @@ impl Recording {
             };
             let key = request.and_then(|r| latest.get(r)).or(last.as_ref());
             let (after, delay_ms) = match key {
-                Some((trigger, at_ms)) => (Some(trigger.clone()), frame.at_ms.saturating_sub(*at_ms)),
+                Some((trigger, at_ms)) => {
+                    (Some(trigger.clone()), frame.at_ms.saturating_sub(*at_ms))
+                }
                 None => (None, frame.at_ms),
             };
             messages.push(ReplayMessage {
@@ -258,7 +324,10 @@ impl Recording {
         }
         let when = self.started_unix_ms / 1000;
         ReplayScript {
-            source: format!("recorded from {} at unix time {when} s for {} ms", self.upstream, self.length_ms),
+            source: format!(
+                "recorded from {} at unix time {when} s for {} ms",
+                self.upstream, self.length_ms
+            ),
             messages,
             close,
         }
@@ -267,11 +336,19 @@ impl Recording {
     /// The recorded session as a scenario: the node dials one peer, `peer_name`, that replays
     /// the real peer; simulated time starts at the recording's start and runs as long as it
     /// did; the expectations are the node's commands in order and, with `live_tip`, its tip.
-    pub fn to_scenario(&self, network: NetworkName, peer_name: &str, live_tip: Option<&LiveTip>) -> Scenario {
+    pub fn to_scenario(
+        &self,
+        network: NetworkName,
+        peer_name: &str,
+        live_tip: Option<&LiveTip>,
+    ) -> Scenario {
         let mut peers = BTreeMap::new();
         peers.insert(
             peer_name.to_string(),
-            PeerExpect { sent_sequence: Some(self.node_commands()), ..PeerExpect::default() },
+            PeerExpect {
+                sent_sequence: Some(self.node_commands()),
+                ..PeerExpect::default()
+            },
         );
         let mut description = format!(
             "A live session with {} replayed: the node's requests get the real peer's recorded answers after the recorded delays ({}).",
@@ -336,7 +413,12 @@ mod tests {
 
     fn frame(at_ms: u64, from_node: bool, command: &str, payload: &[u8]) -> RecordedFrame {
         let magic = wire::magic_for(bitcoin::Network::Regtest);
-        RecordedFrame { at_ms, from_node, command: command.to_string(), bytes: wire::encode_raw(magic, command, payload) }
+        RecordedFrame {
+            at_ms,
+            from_node,
+            command: command.to_string(),
+            bytes: wire::encode_raw(magic, command, payload),
+        }
     }
 
     #[test]
@@ -377,27 +459,47 @@ mod tests {
                 ("headers".into(), key("getheaders", 2), 9),
             ]
         );
-        assert_eq!(recording.node_commands(), ["version", "getheaders", "pong", "ping", "getheaders"]);
+        assert_eq!(
+            recording.node_commands(),
+            ["version", "getheaders", "pong", "ping", "getheaders"]
+        );
         assert_eq!(recording.replay_script().close, None);
 
         // The peer closes after its last frame: keyed to the node's latest message.
-        let closed = Recording { peer_closed: Some((40, recording.frames.len())), ..recording.clone() };
+        let closed = Recording {
+            peer_closed: Some((40, recording.frames.len())),
+            ..recording.clone()
+        };
         let close = closed.replay_script().close.expect("a close");
-        assert_eq!((close.after.map(|t| (t.command, t.nth)), close.delay_ms), (key("getheaders", 2), 19));
+        assert_eq!(
+            (close.after.map(|t| (t.command, t.nth)), close.delay_ms),
+            (key("getheaders", 2), 19)
+        );
         // The recorded bytes are kept whole.
-        assert_eq!(closed.replay_script().messages[0].frame_hex, recording.frames[1].bytes.to_lower_hex_string());
+        assert_eq!(
+            closed.replay_script().messages[0].frame_hex,
+            recording.frames[1].bytes.to_lower_hex_string()
+        );
     }
 
     #[test]
     fn a_frame_with_a_bad_checksum_is_recorded_as_sent_and_noted() {
         let magic = wire::magic_for(bitcoin::Network::Regtest);
         let bad = wire::encode_with_checksum(magic, node::wire::NetworkMessage::Ping(7), [0xff; 4]);
-        let mut splitter = Splitter { magic, from_node: false, buffer: Vec::new(), broken: false };
+        let mut splitter = Splitter {
+            magic,
+            from_node: false,
+            buffer: Vec::new(),
+            broken: false,
+        };
         let (mut frames, mut notes) = (Vec::new(), Vec::new());
         splitter.push(&bad, 12, &mut frames, &mut notes);
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].bytes, bad);
-        assert_eq!(notes, ["peer -> node: `ping` at 12 ms has a bad checksum (recorded as sent)"]);
+        assert_eq!(
+            notes,
+            ["peer -> node: `ping` at 12 ms has a bad checksum (recorded as sent)"]
+        );
     }
 
     #[test]
@@ -405,17 +507,33 @@ mod tests {
         let magic = wire::magic_for(bitcoin::Network::Regtest);
         let mut bytes = wire::encode(magic, node::wire::NetworkMessage::Ping(9));
         bytes.extend(wire::encode(magic, node::wire::NetworkMessage::Verack));
-        let mut splitter = Splitter { magic, from_node: true, buffer: Vec::new(), broken: false };
+        let mut splitter = Splitter {
+            magic,
+            from_node: true,
+            buffer: Vec::new(),
+            broken: false,
+        };
         let (mut frames, mut notes) = (Vec::new(), Vec::new());
         for (i, chunk) in bytes.chunks(5).enumerate() {
             splitter.push(chunk, i as u64, &mut frames, &mut notes);
         }
         assert_eq!(frames.len(), 2);
         assert_eq!(frames[0].command, "ping");
-        assert_eq!(frames[0].bytes, wire::encode(magic, node::wire::NetworkMessage::Ping(9)));
+        assert_eq!(
+            frames[0].bytes,
+            wire::encode(magic, node::wire::NetworkMessage::Ping(9))
+        );
         assert_eq!(frames[1].command, "verack");
         assert!(notes.is_empty());
-        splitter.push(&[0x16, 0x03, 0x01, 0x00, 0x2a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 99, &mut frames, &mut notes);
+        splitter.push(
+            &[
+                0x16, 0x03, 0x01, 0x00, 0x2a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0,
+            ],
+            99,
+            &mut frames,
+            &mut notes,
+        );
         assert_eq!(frames.len(), 2);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].contains("99 ms"), "{notes:?}");

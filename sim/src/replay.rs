@@ -88,11 +88,19 @@ impl ReplayScript {
                     wire::HEADER_SIZE_BYTES
                 ));
             }
-            let command = CommandString::try_from(message.command.as_str()).map_err(|e| e.to_string());
-            if let Some(error) = command.err().or_else(|| (!message.command.is_ascii()).then(|| "not ASCII".to_string())) {
-                return Err(format!("messages[{i}].command: `{}` is not a wire command ({error})", message.command));
+            let command =
+                CommandString::try_from(message.command.as_str()).map_err(|e| e.to_string());
+            if let Some(error) = command
+                .err()
+                .or_else(|| (!message.command.is_ascii()).then(|| "not ASCII".to_string()))
+            {
+                return Err(format!(
+                    "messages[{i}].command: `{}` is not a wire command ({error})",
+                    message.command
+                ));
             }
-            check_trigger(message.after.as_ref()).map_err(|e| format!("messages[{i}].after.nth: {e}"))?;
+            check_trigger(message.after.as_ref())
+                .map_err(|e| format!("messages[{i}].after.nth: {e}"))?;
         }
         if let Some(close) = &self.close {
             check_trigger(close.after.as_ref()).map_err(|e| format!("close.after.nth: {e}"))?;
@@ -119,7 +127,12 @@ enum Action {
 ///
 /// # Errors
 /// I/O errors, an undecodable frame from the node, or an invalid script.
-pub async fn replay<R, W>(mut reader: R, mut writer: W, magic: Magic, script: &ReplayScript) -> io::Result<()>
+pub async fn replay<R, W>(
+    mut reader: R,
+    mut writer: W,
+    magic: Magic,
+    script: &ReplayScript,
+) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
@@ -127,8 +140,11 @@ where
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
     script.validate().map_err(invalid)?;
     // Position in the recorded stream -> (trigger, delay); the close, if any, comes last.
-    let mut entries: Vec<(Option<&Trigger>, u64)> =
-        script.messages.iter().map(|m| (m.after.as_ref(), m.delay_ms)).collect();
+    let mut entries: Vec<(Option<&Trigger>, u64)> = script
+        .messages
+        .iter()
+        .map(|m| (m.after.as_ref(), m.delay_ms))
+        .collect();
     if let Some(close) = &script.close {
         entries.push((close.after.as_ref(), close.delay_ms));
     }
@@ -137,7 +153,9 @@ where
     let mut scheduled: BTreeMap<usize, (Instant, Action)> = BTreeMap::new();
     let connected = Instant::now();
     let action_of = |index: usize, ping_nonce: Option<u64>| -> Action {
-        let Some(message) = script.messages.get(index) else { return Action::Close };
+        let Some(message) = script.messages.get(index) else {
+            return Action::Close;
+        };
         match (message.command.as_str(), ping_nonce) {
             ("pong", Some(nonce)) => Action::Send(wire::encode(magic, NetworkMessage::Pong(nonce))),
             _ => Action::Send(Vec::<u8>::from_hex(&message.frame_hex).unwrap_or_default()),
@@ -147,7 +165,13 @@ where
         match trigger {
             Some(trigger) => by_trigger.entry(*trigger).or_default().push(index),
             None => {
-                scheduled.insert(index, (connected + Duration::from_millis(*delay_ms), action_of(index, None)));
+                scheduled.insert(
+                    index,
+                    (
+                        connected + Duration::from_millis(*delay_ms),
+                        action_of(index, None),
+                    ),
+                );
             }
         }
     }
@@ -208,9 +232,17 @@ mod tests {
     use bitcoin::hashes::Hash;
     use bitcoin::hex::DisplayHex;
 
-    fn message(after: Option<(&str, u32)>, delay_ms: u64, command: &str, frame: Vec<u8>) -> ReplayMessage {
+    fn message(
+        after: Option<(&str, u32)>,
+        delay_ms: u64,
+        command: &str,
+        frame: Vec<u8>,
+    ) -> ReplayMessage {
         ReplayMessage {
-            after: after.map(|(command, nth)| Trigger { command: command.into(), nth }),
+            after: after.map(|(command, nth)| Trigger {
+                command: command.into(),
+                nth,
+            }),
             delay_ms,
             command: command.into(),
             frame_hex: frame.to_lower_hex_string(),
@@ -229,8 +261,13 @@ mod tests {
             ]}}}],
             "expect": {}}"#;
         std::fs::write(&path, scenario).expect("write");
-        let error = crate::Scenario::load(&path).expect_err("a bad frame").to_string();
-        assert!(error.contains("peers[0].behaviour.replay.messages[1].frame_hex"), "{error}");
+        let error = crate::Scenario::load(&path)
+            .expect_err("a bad frame")
+            .to_string();
+        assert!(
+            error.contains("peers[0].behaviour.replay.messages[1].frame_hex"),
+            "{error}"
+        );
         assert!(error.contains("not hex"), "{error}");
     }
 
@@ -243,11 +280,18 @@ mod tests {
             messages: vec![message(Some(("ping", 0)), 0, "pong", verack.clone())],
             close: None,
         };
-        assert_eq!(script.validate(), Err("messages[0].after.nth: ordinals start at 1".to_string()));
+        assert_eq!(
+            script.validate(),
+            Err("messages[0].after.nth: ordinals start at 1".to_string())
+        );
         script.messages = vec![message(None, 0, "vérack", verack)];
-        assert!(script.validate().is_err_and(|e| e.starts_with("messages[0].command: `vérack`")));
+        assert!(script
+            .validate()
+            .is_err_and(|e| e.starts_with("messages[0].command: `vérack`")));
         script.messages = vec![message(None, 0, "verack", vec![0; 10])];
-        assert!(script.validate().is_err_and(|e| e.contains("shorter than a 24-byte message header")));
+        assert!(script
+            .validate()
+            .is_err_and(|e| e.contains("shorter than a 24-byte message header")));
     }
 
     /// The peer's stream keeps its recorded order even when a later frame's trigger comes
@@ -255,29 +299,62 @@ mod tests {
     #[tokio::test]
     async fn frames_go_out_in_recorded_order_with_the_nodes_ping_nonce_then_the_close() {
         let magic = wire::magic_for(bitcoin::Network::Regtest);
-        let headers = wire::encode_with_checksum(magic, NetworkMessage::Headers(vec![]), [1, 2, 3, 4]);
+        let headers =
+            wire::encode_with_checksum(magic, NetworkMessage::Headers(vec![]), [1, 2, 3, 4]);
         let script = ReplayScript {
             source: "test".into(),
             messages: vec![
-                message(None, 0, "verack", wire::encode(magic, NetworkMessage::Verack)),
-                message(Some(("ping", 1)), 2, "pong", wire::encode(magic, NetworkMessage::Pong(1111))),
+                message(
+                    None,
+                    0,
+                    "verack",
+                    wire::encode(magic, NetworkMessage::Verack),
+                ),
+                message(
+                    Some(("ping", 1)),
+                    2,
+                    "pong",
+                    wire::encode(magic, NetworkMessage::Pong(1111)),
+                ),
                 message(Some(("getheaders", 1)), 0, "headers", headers.clone()),
             ],
-            close: Some(ReplayClose { after: Some(Trigger { command: "getheaders".into(), nth: 1 }), delay_ms: 1 }),
+            close: Some(ReplayClose {
+                after: Some(Trigger {
+                    command: "getheaders".into(),
+                    nth: 1,
+                }),
+                delay_ms: 1,
+            }),
         };
         let (node_side, peer_side) = tokio::io::duplex(1 << 16);
         let (peer_read, peer_write) = tokio::io::split(peer_side);
-        let replayer = tokio::spawn(async move { replay(peer_read, peer_write, magic, &script).await });
+        let replayer =
+            tokio::spawn(async move { replay(peer_read, peer_write, magic, &script).await });
         let (mut node_read, mut node_write) = tokio::io::split(node_side);
-        let getheaders = NetworkMessage::GetHeaders(wire::GetHeadersMessage::new(vec![], bitcoin::BlockHash::from_byte_array([0; 32])));
-        node_write.write_all(&wire::encode(magic, getheaders)).await.expect("write");
-        node_write.write_all(&wire::encode(magic, NetworkMessage::Ping(42))).await.expect("write");
+        let getheaders = NetworkMessage::GetHeaders(wire::GetHeadersMessage::new(
+            vec![],
+            bitcoin::BlockHash::from_byte_array([0; 32]),
+        ));
+        node_write
+            .write_all(&wire::encode(magic, getheaders))
+            .await
+            .expect("write");
+        node_write
+            .write_all(&wire::encode(magic, NetworkMessage::Ping(42)))
+            .await
+            .expect("write");
         let mut received = Vec::new();
-        node_read.read_to_end(&mut received).await.expect("read until the replayed close");
+        node_read
+            .read_to_end(&mut received)
+            .await
+            .expect("read until the replayed close");
         let mut expected = wire::encode(magic, NetworkMessage::Verack);
         expected.extend(wire::encode(magic, NetworkMessage::Pong(42)));
         expected.extend(headers);
-        assert_eq!(received.to_lower_hex_string(), expected.to_lower_hex_string());
+        assert_eq!(
+            received.to_lower_hex_string(),
+            expected.to_lower_hex_string()
+        );
         replayer.await.expect("join").expect("replay ends cleanly");
     }
 }

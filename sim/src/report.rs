@@ -94,7 +94,12 @@ pub fn html(scenario: &Scenario, name: &str, result: &RunResult) -> String {
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     let _ = writeln!(out, "<title>{} — headersim run</title>", esc(name));
     let _ = writeln!(out, "<style>{STYLE}</style>\n</head>");
-    let _ = writeln!(out, "<body data-scenario=\"{}\" data-seed=\"{}\">", esc(name), result.outcome.seed);
+    let _ = writeln!(
+        out,
+        "<body data-scenario=\"{}\" data-seed=\"{}\">",
+        esc(name),
+        result.outcome.seed
+    );
     summary(&mut out, scenario, name, result, &tip, &faults);
     out.push_str(
         "<nav><a href=\"#diagram\">messages</a> · <a href=\"#faults\">faults</a> · \
@@ -191,7 +196,11 @@ impl Item {
 
 /// The host a trace line concerns: the recorder's label, else the `host` of `host#id`.
 fn host_of(line: &TraceLine, peer: &str) -> String {
-    line.host.clone().unwrap_or_else(|| peer.rsplit_once('#').map_or(peer, |(host, _)| host).to_string())
+    line.host.clone().unwrap_or_else(|| {
+        peer.rsplit_once('#')
+            .map_or(peer, |(host, _)| host)
+            .to_string()
+    })
 }
 
 /// The value of `key="..."` when it is the last field of `text` (reasons and errors).
@@ -203,14 +212,24 @@ fn quoted_tail(text: &str, key: &str) -> Option<String> {
 
 /// The value of the whitespace-separated field `key=value` in `text`.
 fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.split_whitespace().find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+    text.split_whitespace()
+        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
 }
 
 /// The diagram's reading of one trace line, if it draws it.
 fn parse_line(line: &TraceLine) -> Option<Item> {
-    let (event, rest) = line.text.split_once(' ').unwrap_or((line.text.as_str(), ""));
+    let (event, rest) = line
+        .text
+        .split_once(' ')
+        .unwrap_or((line.text.as_str(), ""));
     let mark = |peer: &str, kind: MarkKind, text: String| {
-        Some(Item::Mark(Mark { at_ms: line.at_ms, host: host_of(line, peer), peer: peer.to_string(), kind, text }))
+        Some(Item::Mark(Mark {
+            at_ms: line.at_ms,
+            host: host_of(line, peer),
+            peer: peer.to_string(),
+            kind,
+            text,
+        }))
     };
     match event {
         "send" | "recv" => {
@@ -222,7 +241,11 @@ fn parse_line(line: &TraceLine) -> Option<Item> {
                 run: line.run,
                 host: host_of(line, peer),
                 peer: peer.to_string(),
-                direction: if event == "send" { Direction::Send } else { Direction::Recv },
+                direction: if event == "send" {
+                    Direction::Send
+                } else {
+                    Direction::Recv
+                },
                 command: command.to_string(),
                 detail: parts.next().unwrap_or_default().to_string(),
                 text: line.text.clone(),
@@ -230,7 +253,11 @@ fn parse_line(line: &TraceLine) -> Option<Item> {
         }
         "disconnect" => {
             let peer = rest.split(' ').next()?;
-            mark(peer, MarkKind::Disconnect, quoted_tail(rest, "reason").unwrap_or_default())
+            mark(
+                peer,
+                MarkKind::Disconnect,
+                quoted_tail(rest, "reason").unwrap_or_default(),
+            )
         }
         "closed_by_peer" => {
             let peer = rest.split(' ').next()?;
@@ -243,7 +270,11 @@ fn parse_line(line: &TraceLine) -> Option<Item> {
         "connected" => {
             let peer = rest.split(' ').next()?;
             let direction = rest.rsplit(' ').next().unwrap_or_default();
-            mark(peer, MarkKind::Connected, format!("connected {peer} {direction}"))
+            mark(
+                peer,
+                MarkKind::Connected,
+                format!("connected {peer} {direction}"),
+            )
         }
         "started" => {
             let height = field(rest, "tip_height").unwrap_or("?");
@@ -252,7 +283,13 @@ fn parse_line(line: &TraceLine) -> Option<Item> {
             } else {
                 format!("node started at tip height {height}")
             };
-            Some(Item::Mark(Mark { at_ms: line.at_ms, host: "node".into(), peer: String::new(), kind: MarkKind::Started, text }))
+            Some(Item::Mark(Mark {
+                at_ms: line.at_ms,
+                host: "node".into(),
+                peer: String::new(),
+                kind: MarkKind::Started,
+                text,
+            }))
         }
         _ => None,
     }
@@ -292,17 +329,23 @@ fn tip_series(lines: &[TraceLine]) -> Vec<TipPoint> {
             let (event, rest) = line.text.split_once(' ')?;
             let (height, reorg_depth) = match event {
                 "started" => (field(rest, "tip_height")?, "0"),
-                "tip_changed" => (field(rest, "height")?, field(rest, "reorg_depth").unwrap_or("0")),
+                "tip_changed" => (
+                    field(rest, "height")?,
+                    field(rest, "reorg_depth").unwrap_or("0"),
+                ),
                 _ => return None,
             };
-            Some(TipPoint { at_ms: line.at_ms, height: height.parse().ok()?, reorg_depth: reorg_depth.parse().unwrap_or(0) })
+            Some(TipPoint {
+                at_ms: line.at_ms,
+                height: height.parse().ok()?,
+                reorg_depth: reorg_depth.parse().unwrap_or(0),
+            })
         })
         .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Faults
-
 
 // ---------------------------------------------------------------------------------------------
 // The sequence diagram
@@ -321,7 +364,13 @@ enum Row {
     Arrow(Arrow),
     Mark(Mark),
     /// Rows left out: how many arrows (and the messages in them) and marks, and their times.
-    Elided { arrows: usize, messages: usize, marks: usize, from_ms: u64, to_ms: u64 },
+    Elided {
+        arrows: usize,
+        messages: usize,
+        marks: usize,
+        from_ms: u64,
+        to_ms: u64,
+    },
 }
 
 impl Row {
@@ -361,10 +410,25 @@ impl Diagram {
     fn build(lines: &[TraceLine], faults: &[FaultReport], lanes: &[String]) -> Diagram {
         let mut fault_marks: Vec<Mark> = Vec::new();
         for (n, fault) in faults.iter().enumerate() {
-            let host = fault.hosts.iter().find(|h| lanes.contains(h)).cloned().unwrap_or_else(|| "node".into());
-            let start = Mark { at_ms: fault.start_ms, host, peer: String::new(), kind: MarkKind::FaultStart(n), text: fault.label.clone() };
+            let host = fault
+                .hosts
+                .iter()
+                .find(|h| lanes.contains(h))
+                .cloned()
+                .unwrap_or_else(|| "node".into());
+            let start = Mark {
+                at_ms: fault.start_ms,
+                host,
+                peer: String::new(),
+                kind: MarkKind::FaultStart(n),
+                text: fault.label.clone(),
+            };
             if let Some(end_ms) = fault.end_ms.filter(|&end| end > fault.start_ms) {
-                fault_marks.push(Mark { at_ms: end_ms, kind: MarkKind::FaultEnd(n), ..start.clone() });
+                fault_marks.push(Mark {
+                    at_ms: end_ms,
+                    kind: MarkKind::FaultEnd(n),
+                    ..start.clone()
+                });
             }
             fault_marks.push(start);
         }
@@ -388,7 +452,13 @@ impl Diagram {
         let rows = collapse(items);
         let arrows = rows.iter().filter(|r| matches!(r, Row::Arrow(_))).count();
         let (rows, elided_arrows, elided_marks) = elide(rows);
-        Diagram { rows, messages, arrows, elided_arrows, elided_marks }
+        Diagram {
+            rows,
+            messages,
+            arrows,
+            elided_arrows,
+            elided_marks,
+        }
     }
 }
 
@@ -405,20 +475,30 @@ fn collapse(items: Vec<Item>) -> Vec<Row> {
             }
             Item::Message(m) => m,
         };
-        let keepalive_end = i + items[i..].iter().take_while(|it| matches!(it, Item::Message(m) if is_keepalive(&m.command))).count();
+        let keepalive_end = i + items[i..]
+            .iter()
+            .take_while(|it| matches!(it, Item::Message(m) if is_keepalive(&m.command)))
+            .count();
         if keepalive_end - i >= KEEPALIVE_MIN {
             let mut groups: Vec<Arrow> = Vec::new();
             for item in &items[i..keepalive_end] {
                 let Item::Message(m) = item else { continue };
                 let same = |a: &&mut Arrow| {
-                    a.first.host == m.host && a.first.run == m.run && a.first.direction == m.direction && a.first.command == m.command
+                    a.first.host == m.host
+                        && a.first.run == m.run
+                        && a.first.direction == m.direction
+                        && a.first.command == m.command
                 };
                 match groups.iter_mut().find(same) {
                     Some(group) => {
                         group.count += 1;
                         group.last_ms = m.at_ms;
                     }
-                    None => groups.push(Arrow { first: m.clone(), count: 1, last_ms: m.at_ms }),
+                    None => groups.push(Arrow {
+                        first: m.clone(),
+                        count: 1,
+                        last_ms: m.at_ms,
+                    }),
                 }
             }
             rows.extend(groups.into_iter().map(Row::Arrow));
@@ -432,8 +512,16 @@ fn collapse(items: Vec<Item>) -> Vec<Row> {
                     && m.direction == first.direction && m.command == first.command)
             })
             .count();
-        let end = if repeat_end - i >= REPEAT_MIN { repeat_end } else { i + 1 };
-        rows.push(Row::Arrow(Arrow { first: first.clone(), count: end - i, last_ms: items[end - 1].at_ms() }));
+        let end = if repeat_end - i >= REPEAT_MIN {
+            repeat_end
+        } else {
+            i + 1
+        };
+        rows.push(Row::Arrow(Arrow {
+            first: first.clone(),
+            count: end - i,
+            last_ms: items[end - 1].at_ms(),
+        }));
         i = end;
     }
     rows
@@ -444,8 +532,12 @@ fn collapse(items: Vec<Item>) -> Vec<Row> {
 /// many arrows and marks were left out.
 fn elide(rows: Vec<Row>) -> (Vec<Row>, usize, usize) {
     let arrows = rows.iter().filter(|r| matches!(r, Row::Arrow(_))).count();
-    let marks = rows.iter().filter(|r| matches!(r, Row::Mark(m) if !is_fault_mark(m))).count();
-    let keep = |n: usize, total: usize, max: usize| total <= max || n < max / 2 || n >= total - max / 2;
+    let marks = rows
+        .iter()
+        .filter(|r| matches!(r, Row::Mark(m) if !is_fault_mark(m)))
+        .count();
+    let keep =
+        |n: usize, total: usize, max: usize| total <= max || n < max / 2 || n >= total - max / 2;
     let (mut arrow_n, mut mark_n) = (0, 0);
     let mut out: Vec<Row> = Vec::with_capacity(rows.len().min(ARROWS_MAX + MARKERS_MAX + 64));
     let (mut elided_arrows, mut elided_marks) = (0, 0);
@@ -472,13 +564,25 @@ fn elide(rows: Vec<Row>) -> (Vec<Row>, usize, usize) {
         elided_arrows += arrow;
         elided_marks += mark;
         match out.last_mut() {
-            Some(Row::Elided { arrows: a, messages: m, marks: k, to_ms, .. }) => {
+            Some(Row::Elided {
+                arrows: a,
+                messages: m,
+                marks: k,
+                to_ms,
+                ..
+            }) => {
                 *a += arrow;
                 *m += messages;
                 *k += mark;
                 *to_ms = row.last_ms();
             }
-            _ => out.push(Row::Elided { arrows: arrow, messages, marks: mark, from_ms: row.first_ms(), to_ms: row.last_ms() }),
+            _ => out.push(Row::Elided {
+                arrows: arrow,
+                messages,
+                marks: mark,
+                from_ms: row.first_ms(),
+                to_ms: row.last_ms(),
+            }),
         }
     }
     (out, elided_arrows, elided_marks)
@@ -506,8 +610,17 @@ impl Geometry {
             LANE_GAP_MAX_PX
         };
         let last = TIME_COL_PX + LANE_MARGIN_PX + gap * (lanes.max(1) as i64 - 1);
-        let width = last + if lanes > 1 { LANE_MARGIN_PX } else { gap + LANE_MARGIN_PX };
-        Geometry { gap_px: gap, lanes, width_px: width }
+        let width = last
+            + if lanes > 1 {
+                LANE_MARGIN_PX
+            } else {
+                gap + LANE_MARGIN_PX
+            };
+        Geometry {
+            gap_px: gap,
+            lanes,
+            width_px: width,
+        }
     }
 
     fn x(&self, lane: usize) -> i64 {
@@ -527,13 +640,25 @@ impl Geometry {
 
 /// How many label characters fit in `px` pixels.
 fn chars_in(px: i64) -> usize {
-    usize::try_from(px.max(0) * 10 / CHAR_DECIPX).unwrap_or(0).max(8)
+    usize::try_from(px.max(0) * 10 / CHAR_DECIPX)
+        .unwrap_or(0)
+        .max(8)
 }
 
 impl Diagram {
-    fn render(&self, out: &mut String, scenario: &Scenario, lanes: &[String], faults: &[FaultReport]) {
+    fn render(
+        &self,
+        out: &mut String,
+        scenario: &Scenario,
+        lanes: &[String],
+        faults: &[FaultReport],
+    ) {
         let geometry = Geometry::new(lanes.len());
-        let lane_of: BTreeMap<&str, usize> = lanes.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+        let lane_of: BTreeMap<&str, usize> = lanes
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.as_str(), i))
+            .collect();
         let lane = |host: &str| lane_of.get(host).copied().unwrap_or(0);
 
         // Vertical layout: each row's top, and the gaps in simulated time between rows.
@@ -621,15 +746,32 @@ impl Diagram {
         let spans_x: Vec<(i64, i64)> = faults
             .iter()
             .map(|fault| {
-                let span_lanes: Vec<usize> = fault.hosts.iter().filter_map(|h| lane_of.get(h.as_str()).copied()).collect();
+                let span_lanes: Vec<usize> = fault
+                    .hosts
+                    .iter()
+                    .filter_map(|h| lane_of.get(h.as_str()).copied())
+                    .collect();
                 let low = span_lanes.iter().min().copied().unwrap_or(0);
-                let high = span_lanes.iter().max().copied().unwrap_or(lanes.len().saturating_sub(1));
-                (geometry.x(low) - SPAN_PAD_PX, geometry.x(high) + SPAN_PAD_PX)
+                let high = span_lanes
+                    .iter()
+                    .max()
+                    .copied()
+                    .unwrap_or(lanes.len().saturating_sub(1));
+                (
+                    geometry.x(low) - SPAN_PAD_PX,
+                    geometry.x(high) + SPAN_PAD_PX,
+                )
             })
             .collect();
         for (n, fault) in faults.iter().enumerate() {
-            let start_row = self.rows.iter().position(|r| matches!(r, Row::Mark(m) if m.kind == MarkKind::FaultStart(n)));
-            let end_row = self.rows.iter().position(|r| matches!(r, Row::Mark(m) if m.kind == MarkKind::FaultEnd(n)));
+            let start_row = self
+                .rows
+                .iter()
+                .position(|r| matches!(r, Row::Mark(m) if m.kind == MarkKind::FaultStart(n)));
+            let end_row = self
+                .rows
+                .iter()
+                .position(|r| matches!(r, Row::Mark(m) if m.kind == MarkKind::FaultEnd(n)));
             let Some(start_row) = start_row else { continue };
             let top = tops[start_row] + 2;
             let bottom = match (end_row, fault.end_ms) {
@@ -644,9 +786,20 @@ impl Diagram {
                 Some(end) => format!(" → {end} ms"),
                 None => " → end of run".to_string(),
             };
-            let label = format!("{}: {} ms{until}{}", fault.label, fault.start_ms, if fired { "" } else { " — never fired" });
-            let end_attr = fault.end_ms.map(|end| format!(" data-end-ms=\"{end}\"")).unwrap_or_default();
-            let fired_attr = fault.fired_at_ms.map(|at| format!(" data-fired-at-ms=\"{at}\"")).unwrap_or_default();
+            let label = format!(
+                "{}: {} ms{until}{}",
+                fault.label,
+                fault.start_ms,
+                if fired { "" } else { " — never fired" }
+            );
+            let end_attr = fault
+                .end_ms
+                .map(|end| format!(" data-end-ms=\"{end}\""))
+                .unwrap_or_default();
+            let fired_attr = fault
+                .fired_at_ms
+                .map(|at| format!(" data-fired-at-ms=\"{at}\""))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "<g class=\"fault\" data-index=\"{index}\" data-label=\"{l}\" data-hosts=\"{hosts}\" data-start-ms=\"{start}\"{end_attr}{fired_attr} data-fired=\"{fired}\">\
@@ -691,9 +844,25 @@ impl Diagram {
         let mut elided_n = 0;
         for (row, &top) in self.rows.iter().zip(&tops) {
             match row {
-                Row::Arrow(arrow) => render_arrow(out, arrow, top, &geometry, lane(&arrow.first.host)),
-                Row::Mark(mark) => render_mark(out, mark, top, &geometry, lane(&mark.host), faults, &spans_x),
-                Row::Elided { arrows, messages, marks, from_ms, to_ms } => {
+                Row::Arrow(arrow) => {
+                    render_arrow(out, arrow, top, &geometry, lane(&arrow.first.host))
+                }
+                Row::Mark(mark) => render_mark(
+                    out,
+                    mark,
+                    top,
+                    &geometry,
+                    lane(&mark.host),
+                    faults,
+                    &spans_x,
+                ),
+                Row::Elided {
+                    arrows,
+                    messages,
+                    marks,
+                    from_ms,
+                    to_ms,
+                } => {
                     elided_n += 1;
                     let _ = writeln!(
                         out,
@@ -725,9 +894,23 @@ fn render_arrow(out: &mut String, arrow: &Arrow, top: i64, geometry: &Geometry, 
         Direction::Send => (node_x, peer_x),
         Direction::Recv => (peer_x, node_x),
     };
-    let span = if arrow.count > 1 { format!(" data-last-ms=\"{}\"", arrow.last_ms) } else { String::new() };
+    let span = if arrow.count > 1 {
+        format!(" data-last-ms=\"{}\"", arrow.last_ms)
+    } else {
+        String::new()
+    };
     let title = if arrow.count > 1 {
-        format!("{} ms–{} ms r{}: {} × {} {} {} (first: {})", m.at_ms, arrow.last_ms, m.run, arrow.count, m.direction.as_str(), m.peer, m.command, m.text)
+        format!(
+            "{} ms–{} ms r{}: {} × {} {} {} (first: {})",
+            m.at_ms,
+            arrow.last_ms,
+            m.run,
+            arrow.count,
+            m.direction.as_str(),
+            m.peer,
+            m.command,
+            m.text
+        )
     } else {
         format!("{} ms r{}: {}", m.at_ms, m.run, m.text)
     };
@@ -759,7 +942,15 @@ fn render_arrow(out: &mut String, arrow: &Arrow, top: i64, geometry: &Geometry, 
             y0 = line_y - 6,
             d = m.direction.as_str()
         );
-        write_label(out, from + 44, line_y + 2, "start", &m.command, &detail, chars_in(geometry.gap_px - 60));
+        write_label(
+            out,
+            from + 44,
+            line_y + 2,
+            "start",
+            &m.command,
+            &detail,
+            chars_in(geometry.gap_px - 60),
+        );
     } else {
         let _ = write!(
             out,
@@ -769,15 +960,35 @@ fn render_arrow(out: &mut String, arrow: &Arrow, top: i64, geometry: &Geometry, 
             d = m.direction.as_str()
         );
         let mid = (from + to) / 2;
-        write_label(out, mid, line_y - 5, "middle", &m.command, &detail, chars_in((to - from).abs() - 24));
+        write_label(
+            out,
+            mid,
+            line_y - 5,
+            "middle",
+            &m.command,
+            &detail,
+            chars_in((to - from).abs() - 24),
+        );
     }
     out.push_str("</g>\n");
 }
 
 /// An arrow's label: the command in bold, then the (shortened) detail, cut to `max_chars`.
-fn write_label(out: &mut String, x: i64, y: i64, anchor: &str, command: &str, detail: &str, max_chars: usize) {
+fn write_label(
+    out: &mut String,
+    x: i64,
+    y: i64,
+    anchor: &str,
+    command: &str,
+    detail: &str,
+    max_chars: usize,
+) {
     let room = max_chars.saturating_sub(command.chars().count() + 1);
-    let detail = if detail.is_empty() || room < 4 { String::new() } else { format!(" {}", truncate(detail, room)) };
+    let detail = if detail.is_empty() || room < 4 {
+        String::new()
+    } else {
+        format!(" {}", truncate(detail, room))
+    };
     let _ = write!(
         out,
         "<text class=\"label\" x=\"{x}\" y=\"{y}\" text-anchor=\"{anchor}\"><tspan class=\"cmd\">{}</tspan><tspan class=\"detail\">{}</tspan></text>",
@@ -786,10 +997,23 @@ fn write_label(out: &mut String, x: i64, y: i64, anchor: &str, command: &str, de
     );
 }
 
-fn render_mark(out: &mut String, mark: &Mark, top: i64, geometry: &Geometry, lane: usize, faults: &[FaultReport], spans_x: &[(i64, i64)]) {
+fn render_mark(
+    out: &mut String,
+    mark: &Mark,
+    top: i64,
+    geometry: &Geometry,
+    lane: usize,
+    faults: &[FaultReport],
+    spans_x: &[(i64, i64)],
+) {
     let x = geometry.x(lane);
     let y = top + 15;
-    let time = format!("<text class=\"time\" x=\"{}\" y=\"{}\">{} ms</text>", TIME_COL_PX - 12, y + 4, mark.at_ms);
+    let time = format!(
+        "<text class=\"time\" x=\"{}\" y=\"{}\">{} ms</text>",
+        TIME_COL_PX - 12,
+        y + 4,
+        mark.at_ms
+    );
     let (text_x, anchor, room) = geometry.beside(lane);
     let common = format!(
         "data-host=\"{}\" data-peer=\"{}\" data-at-ms=\"{}\"",
@@ -800,7 +1024,9 @@ fn render_mark(out: &mut String, mark: &Mark, top: i64, geometry: &Geometry, lan
     match mark.kind {
         MarkKind::Disconnect | MarkKind::ClosedByPeer => {
             let (by, text) = match mark.kind {
-                MarkKind::Disconnect => ("node", format!("disconnect {}: {}", mark.peer, mark.text)),
+                MarkKind::Disconnect => {
+                    ("node", format!("disconnect {}: {}", mark.peer, mark.text))
+                }
                 _ => ("peer", format!("{}: {}", mark.peer, mark.text)),
             };
             let _ = writeln!(
@@ -817,7 +1043,11 @@ fn render_mark(out: &mut String, mark: &Mark, top: i64, geometry: &Geometry, lan
             );
         }
         MarkKind::Connected | MarkKind::Started => {
-            let class = if mark.kind == MarkKind::Connected { "connect" } else { "start" };
+            let class = if mark.kind == MarkKind::Connected {
+                "connect"
+            } else {
+                "start"
+            };
             let _ = writeln!(
                 out,
                 "<g class=\"{class}\" {common}><title>{t}</title>{time}<circle cx=\"{x}\" cy=\"{y}\" r=\"4.5\"/>\
@@ -829,7 +1059,11 @@ fn render_mark(out: &mut String, mark: &Mark, top: i64, geometry: &Geometry, lan
         }
         MarkKind::FaultStart(n) => {
             // The span drawn behind carries the label; the row holds its time.
-            let _ = writeln!(out, "<g class=\"fault-start\" {common} data-fault=\"{}\">{time}</g>", faults.get(n).map_or(0, |f| f.index));
+            let _ = writeln!(
+                out,
+                "<g class=\"fault-start\" {common} data-fault=\"{}\">{time}</g>",
+                faults.get(n).map_or(0, |f| f.index)
+            );
         }
         MarkKind::FaultEnd(n) => {
             let _ = writeln!(
@@ -847,13 +1081,27 @@ fn render_mark(out: &mut String, mark: &Mark, top: i64, geometry: &Geometry, lan
 // ---------------------------------------------------------------------------------------------
 // Header and tables
 
-fn summary(out: &mut String, scenario: &Scenario, name: &str, result: &RunResult, tip: &[TipPoint], faults: &[FaultReport]) {
-    let violations = result.invariants.iter().filter(|i| i.violation.is_some()).count();
+fn summary(
+    out: &mut String,
+    scenario: &Scenario,
+    name: &str,
+    result: &RunResult,
+    tip: &[TipPoint],
+    faults: &[FaultReport],
+) {
+    let violations = result
+        .invariants
+        .iter()
+        .filter(|i| i.violation.is_some())
+        .count();
     let pass = result.failures.is_empty() && violations == 0;
     let verdict = if pass {
         "PASS".to_string()
     } else {
-        format!("FAIL: {} expectation failures, {violations} invariant violations", result.failures.len())
+        format!(
+            "FAIL: {} expectation failures, {violations} invariant violations",
+            result.failures.len()
+        )
     };
     let outcome = &result.outcome;
     let seed = if outcome.seed == scenario.seed {
@@ -873,14 +1121,30 @@ fn summary(out: &mut String, scenario: &Scenario, name: &str, result: &RunResult
     let facts: [(&str, &str, String); 7] = [
         ("verdict", "result", verdict),
         ("seed", "seed", seed),
-        ("simulated", "simulated time", format!("{} ({} ms)", seconds(result.simulated_ms), result.simulated_ms)),
+        (
+            "simulated",
+            "simulated time",
+            format!(
+                "{} ({} ms)",
+                seconds(result.simulated_ms),
+                result.simulated_ms
+            ),
+        ),
         ("tip-height", "tip height", outcome.tip_height.to_string()),
-        ("stored-rows", "stored rows", outcome.stored_rows.to_string()),
+        (
+            "stored-rows",
+            "stored rows",
+            outcome.stored_rows.to_string(),
+        ),
         ("runs", "node runs", outcome.node_runs.len().to_string()),
         (
             "traffic",
             "messages",
-            format!("{sent} sent, {received} received on {} connections; {} faults", outcome.connections.len(), faults.len()),
+            format!(
+                "{sent} sent, {received} received on {} connections; {} faults",
+                outcome.connections.len(),
+                faults.len()
+            ),
         ),
     ];
     for (id, term, value) in &facts {
@@ -889,7 +1153,11 @@ fn summary(out: &mut String, scenario: &Scenario, name: &str, result: &RunResult
             "verdict" => " class=\"fail\"",
             _ => "",
         };
-        let _ = writeln!(out, "<div><dt>{term}</dt><dd id=\"{id}\"{class}>{}</dd></div>", esc(value));
+        let _ = writeln!(
+            out,
+            "<div><dt>{term}</dt><dd id=\"{id}\"{class}>{}</dd></div>",
+            esc(value)
+        );
     }
     out.push_str("</dl>\n</div>\n");
     tip_chart(out, tip, result, faults);
@@ -906,14 +1174,31 @@ fn tip_chart(out: &mut String, points: &[TipPoint], result: &RunResult, faults: 
     const BOTTOM: i64 = 34;
     let plot_w = (W - LEFT - RIGHT) as f64;
     let plot_h = (H - TOP - BOTTOM) as f64;
-    let end_ms = points.iter().map(|p| p.at_ms).max().unwrap_or(0).max(result.simulated_ms).max(1);
+    let end_ms = points
+        .iter()
+        .map(|p| p.at_ms)
+        .max()
+        .unwrap_or(0)
+        .max(result.simulated_ms)
+        .max(1);
     let step = points.len().div_ceil(TIP_POINTS_MAX).max(1);
-    let points: Vec<TipPoint> =
-        points.iter().enumerate().filter(|(i, _)| i % step == 0 || i + 1 == points.len()).map(|(_, p)| *p).collect();
+    let points: Vec<TipPoint> = points
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0 || i + 1 == points.len())
+        .map(|(_, p)| *p)
+        .collect();
     let low = points.iter().map(|p| p.height).min().unwrap_or(0);
-    let high = points.iter().map(|p| p.height).max().unwrap_or(0).max(low + 1);
+    let high = points
+        .iter()
+        .map(|p| p.height)
+        .max()
+        .unwrap_or(0)
+        .max(low + 1);
     let x = |ms: u64| LEFT as f64 + ms as f64 * plot_w / end_ms as f64;
-    let y = |height: u32| TOP as f64 + f64::from(high - height.min(high)) * plot_h / f64::from(high - low);
+    let y = |height: u32| {
+        TOP as f64 + f64::from(high - height.min(high)) * plot_h / f64::from(high - low)
+    };
     let final_height = result.outcome.tip_height;
 
     let _ = writeln!(
@@ -943,7 +1228,12 @@ fn tip_chart(out: &mut String, points: &[TipPoint], result: &RunResult, faults: 
         heights.insert(1, low + (high - low) / 2);
     }
     for height in heights {
-        let _ = writeln!(out, "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{height}</text>", LEFT - 6, y(height) + 4.0);
+        let _ = writeln!(
+            out,
+            "<text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{height}</text>",
+            LEFT - 6,
+            y(height) + 4.0
+        );
     }
     for quarter in 0..=4u64 {
         let ms = end_ms * quarter / 4;
@@ -952,12 +1242,28 @@ fn tip_chart(out: &mut String, points: &[TipPoint], result: &RunResult, faults: 
             4 => "end",
             _ => "middle",
         };
-        let _ = writeln!(out, "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>", x(ms), H - BOTTOM + 16, seconds(ms));
+        let _ = writeln!(
+            out,
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
+            x(ms),
+            H - BOTTOM + 16,
+            seconds(ms)
+        );
     }
-    let _ = writeln!(out, "<text class=\"axis-name\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated time</text>", LEFT as f64 + plot_w / 2.0, H - 2);
+    let _ = writeln!(
+        out,
+        "<text class=\"axis-name\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">simulated time</text>",
+        LEFT as f64 + plot_w / 2.0,
+        H - 2
+    );
     match points.first() {
         None => {
-            let _ = writeln!(out, "<text class=\"tick\" x=\"{}\" y=\"{}\">no tip reported</text>", LEFT + 10, TOP + 20);
+            let _ = writeln!(
+                out,
+                "<text class=\"tick\" x=\"{}\" y=\"{}\">no tip reported</text>",
+                LEFT + 10,
+                TOP + 20
+            );
         }
         Some(first) => {
             let mut path = format!("M{:.1},{:.1}", x(first.at_ms), y(first.height));
@@ -993,7 +1299,9 @@ fn faults_table(out: &mut String, faults: &[FaultReport], simulated_ms: u64) {
     out.push_str("<section><h2>Faults</h2>\n");
     out.push_str("<table id=\"faults\"><thead><tr><th>#</th><th>fault</th><th>hosts</th><th>applied</th><th>ended</th><th>fired</th></tr></thead><tbody>\n");
     if faults.is_empty() {
-        out.push_str("<tr class=\"none\"><td colspan=\"6\">No faults in this scenario.</td></tr>\n");
+        out.push_str(
+            "<tr class=\"none\"><td colspan=\"6\">No faults in this scenario.</td></tr>\n",
+        );
     }
     for fault in faults {
         let ended = match fault.end_ms {
@@ -1028,7 +1336,9 @@ fn connections_table(out: &mut String, result: &RunResult) {
          <th>handshake</th><th>ended</th><th>how it ended</th></tr></thead><tbody>\n",
     );
     if connections.is_empty() {
-        out.push_str("<tr class=\"none\"><td colspan=\"8\">The node made no connection.</td></tr>\n");
+        out.push_str(
+            "<tr class=\"none\"><td colspan=\"8\">The node made no connection.</td></tr>\n",
+        );
     }
     let ms = |at: Option<u64>| at.map_or_else(|| "—".to_string(), |at| format!("{at} ms"));
     for c in connections.iter().take(CONNECTIONS_MAX) {
@@ -1099,7 +1409,11 @@ fn expectations(out: &mut String, scenario: &Scenario, result: &RunResult) {
         out.push_str("</ul>\n");
     }
     let expect = serde_json::to_string_pretty(&scenario.expect).unwrap_or_default();
-    let _ = writeln!(out, "<details><summary>The scenario's expectations</summary><pre>{}</pre></details>", esc(&expect));
+    let _ = writeln!(
+        out,
+        "<details><summary>The scenario's expectations</summary><pre>{}</pre></details>",
+        esc(&expect)
+    );
     out.push_str("</section>\n");
 }
 
@@ -1132,7 +1446,10 @@ fn shorten_hashes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let run = chars[i..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        let run = chars[i..]
+            .iter()
+            .take_while(|c| c.is_ascii_hexdigit())
+            .count();
         if run == 0 {
             out.push(chars[i]);
             i += 1;
@@ -1253,11 +1570,19 @@ mod tests {
         "expect":{}}"#;
 
     fn sent(peer: u64, command: &str, detail: &str) -> Event {
-        Event::Sent { peer: PeerId(peer), command: command.into(), detail: detail.into() }
+        Event::Sent {
+            peer: PeerId(peer),
+            command: command.into(),
+            detail: detail.into(),
+        }
     }
 
     fn received(peer: u64, command: &str, detail: &str) -> Event {
-        Event::Received { peer: PeerId(peer), command: command.into(), detail: detail.into() }
+        Event::Received {
+            peer: PeerId(peer),
+            command: command.into(),
+            detail: detail.into(),
+        }
     }
 
     /// A run's result from events fed to a real recorder (epoch 0), with `faults` and
@@ -1278,14 +1603,38 @@ mod tests {
         }
         recorder.lines.sort_by_key(|l| l.at_ms);
         let outcome = Outcome::new("unit", 5, &recorder, 6, String::new(), BTreeMap::new());
-        RunResult { outcome, failures: vec!["tip_height 3 <expected 5>".into()], recorder, simulated_ms: 60_000, wall_ms: 1234, setup_wall_ms: 0, tip_wall_ms: None, faults, invariants }
+        RunResult {
+            outcome,
+            failures: vec!["tip_height 3 <expected 5>".into()],
+            recorder,
+            simulated_ms: 60_000,
+            wall_ms: 1234,
+            setup_wall_ms: 0,
+            tip_wall_ms: None,
+            faults,
+            invariants,
+        }
     }
 
     fn handshake(peer: u64, addr: &str, at_ms: u64) -> Vec<(u64, Event)> {
         vec![
-            (at_ms, Event::Connected { peer: PeerId(peer), addr: format!("{addr}:8333"), direction: "outbound" }),
+            (
+                at_ms,
+                Event::Connected {
+                    peer: PeerId(peer),
+                    addr: format!("{addr}:8333"),
+                    direction: "outbound",
+                },
+            ),
             (at_ms, sent(peer, "version", "version=70016")),
-            (at_ms + 20, received(peer, "version", "version=70016 user_agent=\"/<b>evil</b>/\"")),
+            (
+                at_ms + 20,
+                received(
+                    peer,
+                    "version",
+                    "version=70016 user_agent=\"/<b>evil</b>/\"",
+                ),
+            ),
             (at_ms + 20, sent(peer, "verack", "")),
             (at_ms + 20, received(peer, "verack", "")),
         ]
@@ -1316,18 +1665,38 @@ mod tests {
         let mut events = handshake(1, "p", 10);
         events.extend(handshake(2, "q", 10));
         events.push((40, sent(1, "getheaders", "locator_len=1 locator[0]=0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206 stop=0")));
-        events.push((60, received(1, "headers", "count=5 note=<script>alert(1)</script>")));
+        events.push((
+            60,
+            received(1, "headers", "count=5 note=<script>alert(1)</script>"),
+        ));
         events.push((
             70,
-            Event::Disconnected { peer: PeerId(2), reason: node::DisconnectReason::FirstMessageNotVersion { command: "<img>".into() } },
+            Event::Disconnected {
+                peer: PeerId(2),
+                reason: node::DisconnectReason::FirstMessageNotVersion {
+                    command: "<img>".into(),
+                },
+            },
         ));
         let invariants = vec![InvariantReport {
             name: "tip_work_never_decreases",
             description: "the best chain's work never goes down",
             applied: true,
-            violation: Some(Violation { invariant: "tip_work_never_decreases", at_ms: 61, seed: 5, message: "work fell <below> its best".into() }),
+            violation: Some(Violation {
+                invariant: "tip_work_never_decreases",
+                at_ms: 61,
+                seed: 5,
+                message: "work fell <below> its best".into(),
+            }),
         }];
-        let never = FaultReport { index: 0, label: "drop headers #2 from p".into(), hosts: vec!["node".into(), "p".into()], start_ms: 5, end_ms: None, fired_at_ms: None };
+        let never = FaultReport {
+            index: 0,
+            label: "drop headers #2 from p".into(),
+            hosts: vec!["node".into(), "p".into()],
+            start_ms: 5,
+            end_ms: None,
+            fired_at_ms: None,
+        };
         let result = result_of(&events, &[], vec![never], invariants);
         let page = html(&scenario, "unit", &result);
 
@@ -1337,16 +1706,42 @@ mod tests {
             assert!(lane.contains(&format!("data-host=\"{host}\"")), "{lane}");
         }
         let arrows = tags(&page, "arrow");
-        assert_eq!(arrows.len(), 10, "four handshake messages per peer, getheaders, headers: {arrows:#?}");
-        let getheaders: Vec<_> = arrows.iter().filter(|a| a.contains("data-command=\"getheaders\"")).collect();
+        assert_eq!(
+            arrows.len(),
+            10,
+            "four handshake messages per peer, getheaders, headers: {arrows:#?}"
+        );
+        let getheaders: Vec<_> = arrows
+            .iter()
+            .filter(|a| a.contains("data-command=\"getheaders\""))
+            .collect();
         assert_eq!(getheaders.len(), 1);
-        assert!(getheaders[0].contains("data-direction=\"send\"") && getheaders[0].contains("data-host=\"p\"") && getheaders[0].contains("data-at-ms=\"40\""));
-        assert!(group(&page, getheaders[0]).contains(">40 ms</text>"), "the arrow shows its time");
-        assert!(page.contains("locator[0]=0f9188f13… stop=0"), "hashes are shortened in labels");
-        assert!(arrows.iter().any(|a| a.contains("data-command=\"headers\"") && a.contains("data-direction=\"recv\"") && a.contains("data-at-ms=\"60\"")));
+        assert!(
+            getheaders[0].contains("data-direction=\"send\"")
+                && getheaders[0].contains("data-host=\"p\"")
+                && getheaders[0].contains("data-at-ms=\"40\"")
+        );
+        assert!(
+            group(&page, getheaders[0]).contains(">40 ms</text>"),
+            "the arrow shows its time"
+        );
+        assert!(
+            page.contains("locator[0]=0f9188f13… stop=0"),
+            "hashes are shortened in labels"
+        );
+        assert!(arrows.iter().any(|a| a.contains("data-command=\"headers\"")
+            && a.contains("data-direction=\"recv\"")
+            && a.contains("data-at-ms=\"60\"")));
 
         // Every text from the trace is escaped, in content and in attributes.
-        for raw in ["<script>", "<b>evil", "<img>", "<below>", "<expected", "<and>"] {
+        for raw in [
+            "<script>",
+            "<b>evil",
+            "<img>",
+            "<below>",
+            "<expected",
+            "<and>",
+        ] {
             assert!(!page.contains(raw), "unescaped {raw}");
         }
         assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
@@ -1355,12 +1750,23 @@ mod tests {
 
         let disconnects = tags(&page, "disconnect");
         assert_eq!(disconnects.len(), 1);
-        assert!(disconnects[0].contains("data-host=\"q\"") && disconnects[0].contains("data-by=\"node\""));
-        assert!(disconnects[0].contains("data-reason=\"first message was `&lt;img&gt;`"), "{}", disconnects[0]);
+        assert!(
+            disconnects[0].contains("data-host=\"q\"")
+                && disconnects[0].contains("data-by=\"node\"")
+        );
+        assert!(
+            disconnects[0].contains("data-reason=\"first message was `&lt;img&gt;`"),
+            "{}",
+            disconnects[0]
+        );
 
         let faults = tags(&page, "fault");
         assert_eq!(faults.len(), 1, "the runner's report is used as it is");
-        assert!(faults[0].contains("data-fired=\"false\"") && !faults[0].contains("data-end-ms"), "{}", faults[0]);
+        assert!(
+            faults[0].contains("data-fired=\"false\"") && !faults[0].contains("data-end-ms"),
+            "{}",
+            faults[0]
+        );
         assert!(page.contains("drop headers #2 from p: 5 ms → end of run — never fired"));
 
         let invariant = tags(&page, "invariant fail");
@@ -1368,8 +1774,15 @@ mod tests {
         assert!(page.contains("at 61 ms (seed 5): work fell &lt;below&gt; its best"));
         assert!(page.contains("<li class=\"failure\">tip_height 3 &lt;expected 5&gt;</li>"));
         assert!(page.contains("data-verdict=\"fail\""));
-        assert!(!page.contains("1234"), "the run's wall-clock time stays out of the page");
-        assert_eq!(page, html(&scenario, "unit", &result), "the same result gives the same page");
+        assert!(
+            !page.contains("1234"),
+            "the run's wall-clock time stays out of the page"
+        );
+        assert_eq!(
+            page,
+            html(&scenario, "unit", &result),
+            "the same result gives the same page"
+        );
     }
 
     #[test]
@@ -1387,11 +1800,21 @@ mod tests {
         let result = result_of(&events, &[], Vec::new(), Vec::new());
         let page = html(&scenario, "unit", &result);
         let arrows = tags(&page, "arrow");
-        let pings: Vec<_> = arrows.iter().filter(|a| a.contains("data-command=\"ping\"")).collect();
+        let pings: Vec<_> = arrows
+            .iter()
+            .filter(|a| a.contains("data-command=\"ping\""))
+            .collect();
         assert_eq!(pings.len(), 1, "{arrows:#?}");
-        assert!(pings[0].contains("data-count=\"10\"") && pings[0].contains("data-at-ms=\"1000\"") && pings[0].contains("data-last-ms=\"1081000\""));
+        assert!(
+            pings[0].contains("data-count=\"10\"")
+                && pings[0].contains("data-at-ms=\"1000\"")
+                && pings[0].contains("data-last-ms=\"1081000\"")
+        );
         assert!(page.contains("×10 until 1081000 ms"));
-        let invs: Vec<_> = arrows.iter().filter(|a| a.contains("data-command=\"inv\"")).collect();
+        let invs: Vec<_> = arrows
+            .iter()
+            .filter(|a| a.contains("data-command=\"inv\""))
+            .collect();
         assert_eq!(invs.len(), 1);
         assert!(invs[0].contains("data-count=\"5\""));
         assert_eq!(arrows.len(), 4 + 2 + 1);
@@ -1402,7 +1825,14 @@ mod tests {
         let total = ARROWS_MAX as u64 * 2;
         for k in 0..total {
             let command = if k % 2 == 0 { "getheaders" } else { "headers" };
-            events.push((100 + k, if k % 2 == 0 { sent(1, command, "") } else { received(1, command, "") }));
+            events.push((
+                100 + k,
+                if k % 2 == 0 {
+                    sent(1, command, "")
+                } else {
+                    received(1, command, "")
+                },
+            ));
         }
         let result = result_of(&events, &[], Vec::new(), Vec::new());
         let page = html(&scenario, "unit", &result);
@@ -1410,7 +1840,13 @@ mod tests {
         let elided = tags(&page, "elided");
         assert_eq!(elided.len(), 1);
         let left_out = total as usize + 4 - ARROWS_MAX;
-        assert!(elided[0].contains(&format!("data-arrows=\"{left_out}\" data-messages=\"{left_out}\"")), "{}", elided[0]);
+        assert!(
+            elided[0].contains(&format!(
+                "data-arrows=\"{left_out}\" data-messages=\"{left_out}\""
+            )),
+            "{}",
+            elided[0]
+        );
         assert!(page.contains(&format!("{left_out} arrows and 0 lane marks left out")));
     }
 
@@ -1418,12 +1854,21 @@ mod tests {
     fn text_helpers_escape_shorten_and_cut() {
         assert_eq!(esc("a<b>&\"c'\u{1}"), "a&lt;b&gt;&amp;&quot;c&#39;\u{fffd}");
         let hash = "00000000839a8e6886ab5951d76f411475428afc90947ee320161bbf18eb6048";
-        assert_eq!(shorten_hashes(&format!("first={hash} n=0x0586a8a73b595b36")), "first=00000000839a8e68… n=0x0586a8a73b595b36");
+        assert_eq!(
+            shorten_hashes(&format!("first={hash} n=0x0586a8a73b595b36")),
+            "first=00000000839a8e68… n=0x0586a8a73b595b36"
+        );
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
         assert_eq!(seconds(104_480), "104.4 s");
-        assert_eq!(quoted_tail("peer1#1 reason=\"stalled: no `headers`\"", "reason").as_deref(), Some("stalled: no `headers`"));
-        assert_eq!(field("tip_changed height=7 reorg_depth=2", "height"), Some("7"));
+        assert_eq!(
+            quoted_tail("peer1#1 reason=\"stalled: no `headers`\"", "reason").as_deref(),
+            Some("stalled: no `headers`")
+        );
+        assert_eq!(
+            field("tip_changed height=7 reorg_depth=2", "height"),
+            Some("7")
+        );
         assert_eq!(field("started tip_height=7", "height"), None);
     }
 }

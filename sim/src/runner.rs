@@ -7,9 +7,9 @@ use std::rc::Rc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use node::runtime::{self, Command, Network, TokioClock};
-use tokio::sync::mpsc::UnboundedSender;
 use node::store::Store;
 use node::Config;
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
 use crate::faults::{FaultReport, PeerFaults};
@@ -56,7 +56,11 @@ pub struct RunResult {
 /// # Errors
 /// Harness failures only ([`SimError`]): fixtures, the data folder, a host that crashed
 /// with an error. The node's misbehaviour is reported in [`RunResult::failures`].
-pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Result<RunResult, SimError> {
+pub fn run_scenario(
+    scenario: &Scenario,
+    name: &str,
+    seed: Option<u64>,
+) -> Result<RunResult, SimError> {
     let datadir = tempfile::tempdir().map_err(|e| SimError::Datadir(e.to_string()))?;
     run_scenario_in(scenario, name, seed, datadir.path())
 }
@@ -67,7 +71,12 @@ pub fn run_scenario(scenario: &Scenario, name: &str, seed: Option<u64>) -> Resul
 ///
 /// # Errors
 /// As [`run_scenario`].
-pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datadir: &Path) -> Result<RunResult, SimError> {
+pub fn run_scenario_in(
+    scenario: &Scenario,
+    name: &str,
+    seed: Option<u64>,
+    datadir: &Path,
+) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let seed = seed.unwrap_or(scenario.seed);
     let network = scenario.node.network.network();
@@ -84,18 +93,34 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
         .max_message_latency(Duration::from_millis(scenario.latency_ms_max));
     let mut sim = builder.build();
 
-    let mut config = Config::new(network, datadir.to_path_buf()).with_profile(scenario.node.profile.profile());
+    let mut config =
+        Config::new(network, datadir.to_path_buf()).with_profile(scenario.node.profile.profile());
     config.seed = seed;
     scenario.node.timing.apply(&mut config.timing);
-    config.connect = scenario.node.connect.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
-    config.addresses = scenario.node.addresses.iter().map(|h| format!("{h}:{LISTEN_PORT}")).collect();
+    config.connect = scenario
+        .node
+        .connect
+        .iter()
+        .map(|h| format!("{h}:{LISTEN_PORT}"))
+        .collect();
+    config.addresses = scenario
+        .node
+        .addresses
+        .iter()
+        .map(|h| format!("{h}:{LISTEN_PORT}"))
+        .collect();
     if let Some(target) = scenario.node.target_outbound {
         config.target_outbound = target;
     }
     if scenario.node.listen {
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
-    config.trusted_start = scenario.node.trusted_start.as_ref().map(|spec| spec.build(network)).transpose()?;
+    config.trusted_start = scenario
+        .node
+        .trusted_start
+        .as_ref()
+        .map(|spec| spec.build(network))
+        .transpose()?;
     // Every fake peer (and its chain) is built once, before the node, whose checkpoints name
     // headers of those chains.
     let mut fakes = Vec::with_capacity(scenario.peers.len());
@@ -109,7 +134,10 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             version: spec.version,
             services: spec.services,
             start_height: spec.start_height,
-            first_height: spec.chain.as_ref().map_or(0, crate::chain::ChainSpec::first_height),
+            first_height: spec
+                .chain
+                .as_ref()
+                .map_or(0, crate::chain::ChainSpec::first_height),
             behaviour: spec.behaviour.clone(),
             version_delay: Duration::from_millis(spec.version_delay_ms),
             headers_delay: Duration::from_millis(spec.headers_delay_ms),
@@ -119,31 +147,52 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             profile: spec.profile.profile(),
         };
         let first_height = settings.first_height;
-        let faults = PeerFaults::new(&spec.name, &scenario.faults, &chain, first_height, Some(recorder.clone()));
+        let faults = PeerFaults::new(
+            &spec.name,
+            &scenario.faults,
+            &chain,
+            first_height,
+            Some(recorder.clone()),
+        );
         let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings).with_faults(faults));
         ping_logs.push(peer.clone());
         fakes.push((spec, peer));
     }
     for checkpoint in &scenario.node.checkpoints {
-        let header = fakes.iter().find(|(spec, _)| spec.name == checkpoint.peer).and_then(|(_, peer)| peer.header_at(checkpoint.height));
+        let header = fakes
+            .iter()
+            .find(|(spec, _)| spec.name == checkpoint.peer)
+            .and_then(|(_, peer)| peer.header_at(checkpoint.height));
         let Some(header) = header else {
             return Err(SimError::Simulation(format!(
                 "checkpoint at height {}: peer `{}` has no header there",
                 checkpoint.height, checkpoint.peer
             )));
         };
-        config.checkpoints.push((checkpoint.height, header.block_hash()));
+        config
+            .checkpoints
+            .push((checkpoint.height, header.block_hash()));
     }
     let node_recorder = recorder.clone();
-    let checker = Rc::new(RefCell::new(Checker::new(seed, epoch_ms, config.timing.clone(), config.profile)));
+    let checker = Rc::new(RefCell::new(Checker::new(
+        seed,
+        epoch_ms,
+        config.timing.clone(),
+        config.profile,
+    )));
     let node_checker = checker.clone();
-    let chains: Vec<&[bitcoin::block::Header]> = fakes.iter().map(|(_, peer)| peer.chain.as_slice()).collect();
+    let chains: Vec<&[bitcoin::block::Header]> = fakes
+        .iter()
+        .map(|(_, peer)| peer.chain.as_slice())
+        .collect();
     let liveness = invariants::liveness(scenario, &chains, &config.timing);
     let trusted_start = config.trusted_start;
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
     config.noban = scenario.node.noban.clone();
     if let Some(work) = &scenario.node.minimum_chain_work {
-        config.minimum_chain_work = work.work().map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
+        config.minimum_chain_work = work
+            .work()
+            .map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
     }
     // The running node incarnation's command queue (`ban` faults); replaced at each restart.
     let commands: Rc<RefCell<Option<UnboundedSender<Command>>>> = Rc::new(RefCell::new(None));
@@ -158,8 +207,19 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             let now = turmoil::since_epoch().unwrap_or_default();
             recorder.borrow_mut().start_run();
             let clock = TokioClock::new(u64::try_from(now.as_millis()).unwrap_or(u64::MAX));
-            let mut sink = SimSink { recorder, checker: Some(checker) };
-            runtime::run_with_commands(TurmoilNetwork, config, clock, &mut sink, std::future::pending(), rx).await?;
+            let mut sink = SimSink {
+                recorder,
+                checker: Some(checker),
+            };
+            runtime::run_with_commands(
+                TurmoilNetwork,
+                config,
+                clock,
+                &mut sink,
+                std::future::pending(),
+                rx,
+            )
+            .await?;
             Ok(())
         }
     });
@@ -169,7 +229,8 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             sim.host(spec.name.as_str(), move || {
                 let peer = peer.clone();
                 async move {
-                    fake_peer::dial_loop(TurmoilNetwork, format!("node:{LISTEN_PORT}"), peer).await?;
+                    fake_peer::dial_loop(TurmoilNetwork, format!("node:{LISTEN_PORT}"), peer)
+                        .await?;
                     Ok(())
                 }
             });
@@ -177,7 +238,9 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             sim.host(spec.name.as_str(), move || {
                 let peer = peer.clone();
                 async move {
-                    let listener = TurmoilNetwork.bind(&format!("0.0.0.0:{LISTEN_PORT}")).await?;
+                    let listener = TurmoilNetwork
+                        .bind(&format!("0.0.0.0:{LISTEN_PORT}"))
+                        .await?;
                     fake_peer::accept_loop(TurmoilNetwork, listener, peer).await?;
                     Ok(())
                 }
@@ -219,7 +282,8 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
     timeline.sort();
     let mut next = 0;
     let simulation_started = Instant::now();
-    let setup_wall_ms = u64::try_from(simulation_started.duration_since(started).as_millis()).unwrap_or(u64::MAX);
+    let setup_wall_ms =
+        u64::try_from(simulation_started.duration_since(started).as_millis()).unwrap_or(u64::MAX);
     let mut tip_height = recorder.borrow().tip.0;
     let mut tip_wall_ms = None;
     while sim.elapsed() < end {
@@ -228,11 +292,15 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
             let (_, undo, index) = timeline[next];
             let fault = &scenario.faults[index].fault;
             let fired = if undo {
-                recorder.borrow_mut().note(elapsed_ms, format!("fault end {}", fault.label()));
+                recorder
+                    .borrow_mut()
+                    .note(elapsed_ms, format!("fault end {}", fault.label()));
                 undo_fault(&mut sim, fault, scenario);
                 false
             } else {
-                recorder.borrow_mut().note(elapsed_ms, format!("fault {}", fault.label()));
+                recorder
+                    .borrow_mut()
+                    .note(elapsed_ms, format!("fault {}", fault.label()));
                 apply_fault(&mut sim, fault, &commands, &recorder, elapsed_ms)
             };
             if fired {
@@ -246,11 +314,13 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
         if elapsed_ms % 1000 < scenario.tick_ms {
             checker.borrow_mut().check_deadlines(epoch_ms + elapsed_ms);
         }
-        sim.step().map_err(|e| SimError::Simulation(e.to_string()))?;
+        sim.step()
+            .map_err(|e| SimError::Simulation(e.to_string()))?;
         let height = recorder.borrow().tip.0;
         if height != tip_height {
             tip_height = height;
-            tip_wall_ms = Some(u64::try_from(simulation_started.elapsed().as_millis()).unwrap_or(u64::MAX));
+            tip_wall_ms =
+                Some(u64::try_from(simulation_started.elapsed().as_millis()).unwrap_or(u64::MAX));
         }
     }
     let simulated_ms = u64::try_from(sim.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -259,7 +329,10 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
 
     // What the fake peers saw, then free them (and their chains) before the store is re-read
     // and re-validated, which holds the whole chain twice more.
-    let pings_sent = ping_logs.iter().map(|peer| (peer.name.clone(), peer.pings_sent())).collect();
+    let pings_sent = ping_logs
+        .iter()
+        .map(|peer| (peer.name.clone(), peer.pings_sent()))
+        .collect();
     for peer in &ping_logs {
         for (index, at_ms) in peer.faults.fired() {
             if let Some(report) = reports.get_mut(index) {
@@ -269,7 +342,13 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
     }
     drop(ping_logs);
     let stored = read_store(&datadir.join("headers.sqlite"), network)?;
-    let (stored_rows, stored_tip_hash) = (stored.len() as u64, stored.last().map(|h| h.block_hash().to_string()).unwrap_or_default());
+    let (stored_rows, stored_tip_hash) = (
+        stored.len() as u64,
+        stored
+            .last()
+            .map(|h| h.block_hash().to_string())
+            .unwrap_or_default(),
+    );
     let end_s = (epoch_ms + simulated_ms) / 1000;
     let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
     let recorder = Rc::try_unwrap(recorder)
@@ -280,16 +359,34 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
         .into_inner();
     let stored_hashes: Vec<bitcoin::BlockHash> = stored.iter().map(|h| h.block_hash()).collect();
     let invariants = checker.finish(simulated_ms, &stored_hashes, stored_valid, liveness);
-    let outcome = Outcome::new(name, seed, &recorder, stored_rows, stored_tip_hash, pings_sent);
+    let outcome = Outcome::new(
+        name,
+        seed,
+        &recorder,
+        stored_rows,
+        stored_tip_hash,
+        pings_sent,
+    );
     let mut failures = outcome.check(&scenario.expect);
     for needle in &scenario.expect.trace_contains {
-        if !recorder.lines.iter().any(|line| line.text.contains(needle.as_str())) {
+        if !recorder
+            .lines
+            .iter()
+            .any(|line| line.text.contains(needle.as_str()))
+        {
             failures.push(format!("no trace line contains {needle:?}"));
         }
     }
     for needle in &scenario.expect.trace_lacks {
-        if let Some(line) = recorder.lines.iter().find(|line| line.text.contains(needle.as_str())) {
-            failures.push(format!("trace line at {} ms contains {needle:?}: {}", line.at_ms, line.text));
+        if let Some(line) = recorder
+            .lines
+            .iter()
+            .find(|line| line.text.contains(needle.as_str()))
+        {
+            failures.push(format!(
+                "trace line at {} ms contains {needle:?}: {}",
+                line.at_ms, line.text
+            ));
         }
     }
     for report in &invariants {
@@ -299,21 +396,39 @@ pub fn run_scenario_in(scenario: &Scenario, name: &str, seed: Option<u64>, datad
     }
     for report in &reports {
         if report.fired_at_ms.is_none() {
-            failures.push(format!("fault {} `{}` (at {} ms) never fired", report.index, report.label, report.start_ms));
+            failures.push(format!(
+                "fault {} `{}` (at {} ms) never fired",
+                report.index, report.label, report.start_ms
+            ));
         }
     }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(RunResult { outcome, failures, recorder, simulated_ms, wall_ms, setup_wall_ms, tip_wall_ms, faults: reports, invariants })
+    Ok(RunResult {
+        outcome,
+        failures,
+        recorder,
+        simulated_ms,
+        wall_ms,
+        setup_wall_ms,
+        tip_wall_ms,
+        faults: reports,
+        invariants,
+    })
 }
 
 /// The store's rows from the base up, after re-checking linkage on load (empty if there is
 /// no store).
-fn read_store(path: &Path, network: bitcoin::Network) -> Result<Vec<bitcoin::block::Header>, SimError> {
+fn read_store(
+    path: &Path,
+    network: bitcoin::Network,
+) -> Result<Vec<bitcoin::block::Header>, SimError> {
     if !path.exists() {
         return Ok(Vec::new());
     }
     let store = Store::open(path, network).map_err(|e| SimError::Datadir(e.to_string()))?;
-    store.load().map_err(|e| SimError::Datadir(format!("store after the run: {e}")))
+    store
+        .load()
+        .map_err(|e| SimError::Datadir(format!("store after the run: {e}")))
 }
 
 /// Re-validates stored rows with every header check (linkage, bits, proof of work, median
@@ -326,22 +441,37 @@ fn validate_stored(
 ) -> Result<(), String> {
     use node::protocol::header_chain::HeaderChain;
     let mut chain = match trusted_start {
-        Some(start) => HeaderChain::with_trusted_start(network, start).map_err(|e| e.to_string())?,
+        Some(start) => {
+            HeaderChain::with_trusted_start(network, start).map_err(|e| e.to_string())?
+        }
         None => HeaderChain::new(network),
     };
-    let Some(base) = stored.first() else { return Ok(()) };
+    let Some(base) = stored.first() else {
+        return Ok(());
+    };
     if base.block_hash() != chain.base_hash() {
-        return Err(format!("the store's first row {} is not the base {}", base.block_hash(), chain.base_hash()));
+        return Err(format!(
+            "the store's first row {} is not the base {}",
+            base.block_hash(),
+            chain.base_hash()
+        ));
     }
     let base_height = chain.base_height();
     for (i, batch) in stored[1..].chunks(2000).enumerate() {
         let import = chain.accept_headers(batch, now_s);
         if let Some(error) = import.error {
-            return Err(format!("stored headers from height {} do not validate: {error}", base_height as usize + 1 + i * 2000));
+            return Err(format!(
+                "stored headers from height {} do not validate: {error}",
+                base_height as usize + 1 + i * 2000
+            ));
         }
     }
     if chain.tip_height() as usize != base_height as usize + stored.len() - 1 {
-        return Err(format!("the stored rows end at height {}, but they validate only to {}", base_height as usize + stored.len() - 1, chain.tip_height()));
+        return Err(format!(
+            "the stored rows end at height {}, but they validate only to {}",
+            base_height as usize + stored.len() - 1,
+            chain.tip_height()
+        ));
     }
     Ok(())
 }
@@ -358,7 +488,10 @@ fn undone_by_later_step(steps: &[crate::scenario::FaultStep], index: usize) -> O
 /// Whether a fake peer applies the fault itself (message and clock faults), rather than the
 /// runner through turmoil or the node's command queue.
 fn is_peer_side(fault: &Fault) -> bool {
-    matches!(fault, Fault::Message(_) | Fault::VersionTimeSkew(_) | Fault::HeaderTimeSkew(_))
+    matches!(
+        fault,
+        Fault::Message(_) | Fault::VersionTimeSkew(_) | Fault::HeaderTimeSkew(_)
+    )
 }
 
 /// Applies a link, host or ban fault now; returns whether it took effect (a crash of a host
@@ -377,21 +510,39 @@ fn apply_fault(
         Fault::RepairOneway(o) => sim.repair_oneway(o.from.as_str(), o.to.as_str()),
         Fault::Hold(l) => sim.hold(l.a.as_str(), l.b.as_str()),
         Fault::Release(l) => sim.release(l.a.as_str(), l.b.as_str()),
-        Fault::Latency(l) => sim.set_link_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(l.latency_ms)),
-        Fault::Loss(l) => sim.set_link_fail_rate(l.a.as_str(), l.b.as_str(), f64::from(l.per_mille) / 1000.0),
+        Fault::Latency(l) => sim.set_link_latency(
+            l.a.as_str(),
+            l.b.as_str(),
+            Duration::from_millis(l.latency_ms),
+        ),
+        Fault::Loss(l) => {
+            sim.set_link_fail_rate(l.a.as_str(), l.b.as_str(), f64::from(l.per_mille) / 1000.0)
+        }
         Fault::Crash(host) => {
             if !sim.is_host_running(host.as_str()) {
-                recorder.borrow_mut().note(elapsed_ms, format!("fault crash {host} not applied: it is not running"));
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    format!("fault crash {host} not applied: it is not running"),
+                );
                 return false;
             }
             sim.crash(host.as_str());
         }
         Fault::Restart(host) => sim.bounce(host.as_str()),
         Fault::Ban(ban) => {
-            let command = Command::Ban { host: ban.host.clone(), duration: Duration::from_secs(ban.duration_s) };
-            let delivered = commands.borrow().as_ref().is_some_and(|tx| tx.send(command).is_ok());
+            let command = Command::Ban {
+                host: ban.host.clone(),
+                duration: Duration::from_secs(ban.duration_s),
+            };
+            let delivered = commands
+                .borrow()
+                .as_ref()
+                .is_some_and(|tx| tx.send(command).is_ok());
             if !delivered {
-                recorder.borrow_mut().note(elapsed_ms, "fault ban not delivered: the node is not running".to_string());
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    "fault ban not delivered: the node is not running".to_string(),
+                );
                 return false;
             }
         }
@@ -408,8 +559,16 @@ fn undo_fault(sim: &mut turmoil::Sim<'_>, fault: &Fault, scenario: &Scenario) {
         Fault::Hold(l) => sim.release(l.a.as_str(), l.b.as_str()),
         Fault::Crash(host) => sim.bounce(host.as_str()),
         Fault::Latency(l) => {
-            sim.set_link_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(scenario.latency_ms_min));
-            sim.set_link_max_message_latency(l.a.as_str(), l.b.as_str(), Duration::from_millis(scenario.latency_ms_max));
+            sim.set_link_latency(
+                l.a.as_str(),
+                l.b.as_str(),
+                Duration::from_millis(scenario.latency_ms_min),
+            );
+            sim.set_link_max_message_latency(
+                l.a.as_str(),
+                l.b.as_str(),
+                Duration::from_millis(scenario.latency_ms_max),
+            );
         }
         Fault::Loss(l) => sim.set_link_fail_rate(l.a.as_str(), l.b.as_str(), 0.0),
         _ => {}

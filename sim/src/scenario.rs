@@ -190,7 +190,9 @@ impl MinimumChainWork {
         match self {
             MinimumChainWork::Hex(text) => node::config::parse_work_hex(text),
             MinimumChainWork::Blocks { regtest_blocks } => {
-                let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest).header.work();
+                let genesis = bitcoin::constants::genesis_block(bitcoin::Network::Regtest)
+                    .header
+                    .work();
                 let mut work = genesis;
                 for _ in 0..*regtest_blocks {
                     work = work + genesis;
@@ -284,15 +286,27 @@ impl TimingOverrides {
         set(&mut timing.ping_interval, self.ping_interval_ms);
         set(&mut timing.idle_timeout, self.idle_timeout_ms);
         set(&mut timing.ping_timeout, self.ping_timeout_ms);
-        set(&mut timing.headers_response_time, self.headers_response_time_ms);
-        set(&mut timing.headers_download_timeout_base, self.headers_download_timeout_base_ms);
+        set(
+            &mut timing.headers_response_time,
+            self.headers_response_time_ms,
+        );
+        set(
+            &mut timing.headers_download_timeout_base,
+            self.headers_download_timeout_base_ms,
+        );
         set(&mut timing.max_tip_age, self.max_tip_age_ms);
         if let Some(us) = self.headers_download_timeout_per_header_us {
             timing.headers_download_timeout_per_header = std::time::Duration::from_micros(us);
         }
         set(&mut timing.stall_tick_interval, self.stall_tick_interval_ms);
-        set(&mut timing.stall_response_timeout, self.stall_response_timeout_ms);
-        set(&mut timing.sync_stall_sample_interval, self.sync_stall_sample_interval_ms);
+        set(
+            &mut timing.stall_response_timeout,
+            self.stall_response_timeout_ms,
+        );
+        set(
+            &mut timing.sync_stall_sample_interval,
+            self.sync_stall_sample_interval_ms,
+        );
         set(&mut timing.sync_stall_max, self.sync_stall_max_ms);
         set(&mut timing.retry_interval, self.retry_interval_ms);
         set(&mut timing.retry_max, self.retry_max_ms);
@@ -377,11 +391,20 @@ impl TrustedStartSpec {
     /// # Errors
     /// [`SimError::Fixture`] naming the file or the field: a missing file or another SHA-256,
     /// malformed records, a height not in the file, or bad hex in a given start.
-    pub fn build(&self, network: bitcoin::Network) -> Result<node::trusted_start::TrustedStart, SimError> {
+    pub fn build(
+        &self,
+        network: bitcoin::Network,
+    ) -> Result<node::trusted_start::TrustedStart, SimError> {
         use node::trusted_start::{parse_retarget_boundaries, TrustedStart};
-        let fixture = |e: node::trusted_start::TrustedStartError| SimError::Fixture(format!("node.trusted_start: {e}"));
+        let fixture = |e: node::trusted_start::TrustedStartError| {
+            SimError::Fixture(format!("node.trusted_start: {e}"))
+        };
         match self {
-            TrustedStartSpec::Boundaries { path, sha256, height } => {
+            TrustedStartSpec::Boundaries {
+                path,
+                sha256,
+                height,
+            } => {
                 let bytes = crate::chain::read_checked(path, sha256)?;
                 let records = parse_retarget_boundaries(&bytes)
                     .map_err(|e| SimError::Fixture(format!("node.trusted_start: {path}: {e}")))?;
@@ -476,7 +499,9 @@ impl Fault {
     pub fn is_undone_by(&self, later: &Fault) -> bool {
         let same = |a: &Link, b: &Link| (a.a == b.a && a.b == b.b) || (a.a == b.b && a.b == b.a);
         match (self, later) {
-            (Fault::Partition(a), Fault::Repair(b)) | (Fault::Hold(a), Fault::Release(b)) => same(a, b),
+            (Fault::Partition(a), Fault::Repair(b)) | (Fault::Hold(a), Fault::Release(b)) => {
+                same(a, b)
+            }
             (Fault::PartitionOneway(a), Fault::RepairOneway(b)) => a == b,
             (Fault::Crash(a), Fault::Restart(b)) => a == b,
             _ => false,
@@ -486,7 +511,9 @@ impl Fault {
     /// The hosts the fault names, in order.
     pub fn hosts(&self) -> Vec<&String> {
         match self {
-            Fault::Partition(l) | Fault::Repair(l) | Fault::Hold(l) | Fault::Release(l) => vec![&l.a, &l.b],
+            Fault::Partition(l) | Fault::Repair(l) | Fault::Hold(l) | Fault::Release(l) => {
+                vec![&l.a, &l.b]
+            }
             Fault::PartitionOneway(o) | Fault::RepairOneway(o) => vec![&o.from, &o.to],
             Fault::Latency(l) => vec![&l.a, &l.b],
             Fault::Loss(l) => vec![&l.a, &l.b],
@@ -512,10 +539,21 @@ impl Fault {
             Fault::Ban(ban) => format!("ban {} duration_s={}", ban.host, ban.duration_s),
             Fault::Latency(l) => format!("latency {} {} latency_ms={}", l.a, l.b, l.latency_ms),
             Fault::Loss(l) => format!("loss {} {} per_mille={}", l.a, l.b, l.per_mille),
-            Fault::Message(m) => format!("message {} {} #{} {}", m.peer, m.command, m.nth, m.action.label()),
-            Fault::VersionTimeSkew(v) => format!("version_time_skew {} offset_s={}", v.peer, v.offset_s),
+            Fault::Message(m) => format!(
+                "message {} {} #{} {}",
+                m.peer,
+                m.command,
+                m.nth,
+                m.action.label()
+            ),
+            Fault::VersionTimeSkew(v) => {
+                format!("version_time_skew {} offset_s={}", v.peer, v.offset_s)
+            }
             Fault::HeaderTimeSkew(h) => {
-                format!("header_time_skew {} offset_s={} from_height={}", h.peer, h.offset_s, h.from_height)
+                format!(
+                    "header_time_skew {} offset_s={} from_height={}",
+                    h.peer, h.offset_s, h.from_height
+                )
             }
         }
     }
@@ -633,7 +671,10 @@ impl MessageAction {
             MessageAction::Duplicate => "duplicate".into(),
             MessageAction::Truncate { bytes } => format!("truncate bytes={bytes}"),
             MessageAction::CorruptChecksum => "corrupt_checksum".into(),
-            MessageAction::Split { chunk_bytes, gap_ms } => format!("split chunk_bytes={chunk_bytes} gap_ms={gap_ms}"),
+            MessageAction::Split {
+                chunk_bytes,
+                gap_ms,
+            } => format!("split chunk_bytes={chunk_bytes} gap_ms={gap_ms}"),
             MessageAction::CloseFin => "close_fin".into(),
             MessageAction::CloseReset => "close_reset".into(),
         }
@@ -831,7 +872,10 @@ impl Scenario {
     /// and the problem if not valid.
     pub fn load(path: &Path) -> Result<Scenario, SimError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| SimError::Read { path: display.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::Read {
+            path: display.clone(),
+            source,
+        })?;
         Scenario::parse(&display, &text)
     }
 
@@ -841,12 +885,19 @@ impl Scenario {
     /// [`SimError::Scenario`] naming the field path and the problem.
     pub fn parse(path: &str, text: &str) -> Result<Scenario, SimError> {
         let deserializer = &mut serde_json::Deserializer::from_str(text);
-        let scenario: Scenario = serde_path_to_error::deserialize(deserializer).map_err(|e| SimError::Scenario {
-            path: path.to_string(),
-            field: e.path().to_string(),
-            message: e.inner().to_string(),
-        })?;
-        scenario.validate().map_err(|(field, message)| SimError::Scenario { path: path.to_string(), field, message })?;
+        let scenario: Scenario =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| SimError::Scenario {
+                path: path.to_string(),
+                field: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        scenario
+            .validate()
+            .map_err(|(field, message)| SimError::Scenario {
+                path: path.to_string(),
+                field,
+                message,
+            })?;
         Ok(scenario)
     }
 
@@ -859,7 +910,13 @@ impl Scenario {
             return err("tick_ms", "must be at least 1".into());
         }
         if self.latency_ms_min > self.latency_ms_max {
-            return err("latency_ms_min", format!("{} is above latency_ms_max {}", self.latency_ms_min, self.latency_ms_max));
+            return err(
+                "latency_ms_min",
+                format!(
+                    "{} is above latency_ms_max {}",
+                    self.latency_ms_min, self.latency_ms_max
+                ),
+            );
         }
         if let Ok(serde_json::Value::Object(timers)) = serde_json::to_value(&self.node.timing) {
             if let Some((name, _)) = timers.iter().find(|(_, ms)| ms.as_u64() == Some(0)) {
@@ -869,13 +926,26 @@ impl Scenario {
         let mut hosts = vec!["node".to_string()];
         for (i, peer) in self.peers.iter().enumerate() {
             if hosts.contains(&peer.name) {
-                return err(&format!("peers[{i}].name"), format!("`{}` is used twice (or is `node`)", peer.name));
+                return err(
+                    &format!("peers[{i}].name"),
+                    format!("`{}` is used twice (or is `node`)", peer.name),
+                );
             }
-            if peer.chain.as_ref().is_some_and(|c| c.network() != self.node.network.network()) {
-                return err(&format!("peers[{i}].chain"), "its network differs from node.network".into());
+            if peer
+                .chain
+                .as_ref()
+                .is_some_and(|c| c.network() != self.node.network.network())
+            {
+                return err(
+                    &format!("peers[{i}].chain"),
+                    "its network differs from node.network".into(),
+                );
             }
             if peer.chain.is_none() && !matches!(peer.behaviour, Behaviour::Replay(_)) {
-                return err(&format!("peers[{i}].chain"), "missing (only a `replay` peer may leave it out)".into());
+                return err(
+                    &format!("peers[{i}].chain"),
+                    "missing (only a `replay` peer may leave it out)".into(),
+                );
             }
             if let Behaviour::Script(steps) = &peer.behaviour {
                 let mut specs = Vec::new();
@@ -891,23 +961,44 @@ impl Scenario {
                             return err(&field, format!("bits {:#010x} are too hard to grind here (exponent below 0x1f)", bits.unwrap_or(0)));
                         }
                     }
-                    if let SendSpec::Raw { command, payload_hex } = spec {
+                    if let SendSpec::Raw {
+                        command,
+                        payload_hex,
+                    } = spec
+                    {
                         let field = format!("{at}.raw");
                         if !is_command(command) {
-                            return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
+                            return err(
+                                &field,
+                                format!(
+                                    "command `{command}` is not 1..=12 printable ASCII characters"
+                                ),
+                            );
                         }
                         if crate::fake_peer::hex_bytes(payload_hex).is_none() {
                             return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
                         }
                     }
-                    if let SendSpec::Junk { command, payload_bytes } = spec {
+                    if let SendSpec::Junk {
+                        command,
+                        payload_bytes,
+                    } = spec
+                    {
                         let field = format!("{at}.junk");
                         if !is_command(command) {
-                            return err(&field, format!("command `{command}` is not 1..=12 printable ASCII characters"));
+                            return err(
+                                &field,
+                                format!(
+                                    "command `{command}` is not 1..=12 printable ASCII characters"
+                                ),
+                            );
                         }
                         if *payload_bytes > crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX {
                             let max = crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX;
-                            return err(&field, format!("payload_bytes {payload_bytes} is over {max}"));
+                            return err(
+                                &field,
+                                format!("payload_bytes {payload_bytes} is over {max}"),
+                            );
                         }
                     }
                 }
@@ -918,40 +1009,69 @@ impl Scenario {
                     return err(&field, "must be at least 1".into());
                 }
                 if peer.start_height.is_none() {
-                    return err(&field, "a growing chain needs start_height (the height it holds at the start)".into());
+                    return err(
+                        &field,
+                        "a growing chain needs start_height (the height it holds at the start)"
+                            .into(),
+                    );
                 }
-                if !matches!(peer.behaviour, Behaviour::Honest | Behaviour::WrongPongNonce) {
-                    return err(&field, "only an `honest` or `wrong_pong_nonce` peer grows its chain".into());
+                if !matches!(
+                    peer.behaviour,
+                    Behaviour::Honest | Behaviour::WrongPongNonce
+                ) {
+                    return err(
+                        &field,
+                        "only an `honest` or `wrong_pong_nonce` peer grows its chain".into(),
+                    );
                 }
             }
             if let Behaviour::Replay(script) = &peer.behaviour {
                 if let Err(message) = script.validate() {
-                    let (path, message) = message.split_once(": ").unwrap_or(("", message.as_str()));
-                    return err(&format!("peers[{i}].behaviour.replay.{path}"), message.to_string());
+                    let (path, message) =
+                        message.split_once(": ").unwrap_or(("", message.as_str()));
+                    return err(
+                        &format!("peers[{i}].behaviour.replay.{path}"),
+                        message.to_string(),
+                    );
                 }
             }
             hosts.push(peer.name.clone());
         }
         for (i, host) in self.node.connect.iter().enumerate() {
             if !hosts.contains(host) {
-                return err(&format!("node.connect[{i}]"), format!("unknown host `{host}`"));
+                return err(
+                    &format!("node.connect[{i}]"),
+                    format!("unknown host `{host}`"),
+                );
             }
             if host == "node" && !self.node.listen {
-                return err(&format!("node.connect[{i}]"), "a self-connection needs node.listen".into());
+                return err(
+                    &format!("node.connect[{i}]"),
+                    "a self-connection needs node.listen".into(),
+                );
             }
         }
         for (i, step) in self.faults.iter().enumerate() {
             for host in step.fault.hosts() {
                 if !hosts.contains(host) {
-                    return err(&format!("faults[{i}].fault"), format!("unknown host `{host}`"));
+                    return err(
+                        &format!("faults[{i}].fault"),
+                        format!("unknown host `{host}`"),
+                    );
                 }
             }
             if step.at_ms > self.duration_s * 1000 {
-                return err(&format!("faults[{i}].at_ms"), "after the end of the scenario".into());
+                return err(
+                    &format!("faults[{i}].at_ms"),
+                    "after the end of the scenario".into(),
+                );
             }
             if let Some(for_ms) = step.for_ms {
                 if !step.fault.has_undo() {
-                    return err(&format!("faults[{i}].for_ms"), format!("`{}` has no undo", step.fault.label()));
+                    return err(
+                        &format!("faults[{i}].for_ms"),
+                        format!("`{}` has no undo", step.fault.label()),
+                    );
                 }
                 if for_ms == 0 {
                     return err(&format!("faults[{i}].for_ms"), "must be at least 1".into());
@@ -961,39 +1081,63 @@ impl Scenario {
             match &step.fault {
                 Fault::Message(m) => {
                     if m.peer == "node" {
-                        return err(&format!("{field}.message.peer"), "must be a fake peer, not `node`".into());
+                        return err(
+                            &format!("{field}.message.peer"),
+                            "must be a fake peer, not `node`".into(),
+                        );
                     }
                     if !is_command(&m.command) {
-                        return err(&format!("{field}.message.command"), format!("`{}` is not 1..=12 printable ASCII characters", m.command));
+                        return err(
+                            &format!("{field}.message.command"),
+                            format!("`{}` is not 1..=12 printable ASCII characters", m.command),
+                        );
                     }
                     if m.nth == 0 {
                         return err(&format!("{field}.message.nth"), "must be at least 1".into());
                     }
                     match m.action {
                         MessageAction::Truncate { bytes: 0 } => {
-                            return err(&format!("{field}.message.action.truncate.bytes"), "must be at least 1".into())
+                            return err(
+                                &format!("{field}.message.action.truncate.bytes"),
+                                "must be at least 1".into(),
+                            )
                         }
                         MessageAction::Split { chunk_bytes: 0, .. } => {
-                            return err(&format!("{field}.message.action.split.chunk_bytes"), "must be at least 1".into())
+                            return err(
+                                &format!("{field}.message.action.split.chunk_bytes"),
+                                "must be at least 1".into(),
+                            )
                         }
                         _ => {}
                     }
                 }
                 Fault::Loss(l) if l.per_mille == 0 || l.per_mille > 1000 => {
-                    return err(&format!("{field}.loss.per_mille"), format!("{} is not in 1..=1000", l.per_mille));
+                    return err(
+                        &format!("{field}.loss.per_mille"),
+                        format!("{} is not in 1..=1000", l.per_mille),
+                    );
                 }
                 Fault::VersionTimeSkew(v) if v.peer == "node" => {
-                    return err(&format!("{field}.version_time_skew.peer"), "must be a fake peer, not `node`".into());
+                    return err(
+                        &format!("{field}.version_time_skew.peer"),
+                        "must be a fake peer, not `node`".into(),
+                    );
                 }
                 Fault::HeaderTimeSkew(h) => {
                     if h.peer == "node" {
-                        return err(&format!("{field}.header_time_skew.peer"), "must be a fake peer, not `node`".into());
+                        return err(
+                            &format!("{field}.header_time_skew.peer"),
+                            "must be a fake peer, not `node`".into(),
+                        );
                     }
                     if self.node.network != NetworkName::Regtest {
                         return err(&format!("{field}.header_time_skew"), "skewed headers are ground again, which only regtest's proof of work allows".into());
                     }
                     if h.from_height == 0 {
-                        return err(&format!("{field}.header_time_skew.from_height"), "must be at least 1".into());
+                        return err(
+                            &format!("{field}.header_time_skew.from_height"),
+                            "must be at least 1".into(),
+                        );
                     }
                 }
                 _ => {}
@@ -1006,12 +1150,22 @@ impl Scenario {
         }
         for (i, host) in self.node.noban.iter().enumerate() {
             if !self.peers.iter().any(|p| &p.name == host) {
-                return err(&format!("node.noban[{i}]"), format!("unknown host `{host}`"));
+                return err(
+                    &format!("node.noban[{i}]"),
+                    format!("unknown host `{host}`"),
+                );
             }
         }
         for (i, checkpoint) in self.node.checkpoints.iter().enumerate() {
-            if !self.peers.iter().any(|p| p.name == checkpoint.peer && p.chain.is_some()) {
-                return err(&format!("node.checkpoints[{i}].peer"), format!("`{}` is not a peer with a chain", checkpoint.peer));
+            if !self
+                .peers
+                .iter()
+                .any(|p| p.name == checkpoint.peer && p.chain.is_some())
+            {
+                return err(
+                    &format!("node.checkpoints[{i}].peer"),
+                    format!("`{}` is not a peer with a chain", checkpoint.peer),
+                );
             }
         }
         for host in self.expect.peers.keys() {
@@ -1029,18 +1183,23 @@ fn is_command(command: &str) -> bool {
 }
 
 /// Every message a script sends, with its field path, inside `repeat`s too.
-fn script_sends<'a>(steps: &'a [crate::fake_peer::Step], at: &str, out: &mut Vec<(&'a crate::fake_peer::SendSpec, String)>) {
+fn script_sends<'a>(
+    steps: &'a [crate::fake_peer::Step],
+    at: &str,
+    out: &mut Vec<(&'a crate::fake_peer::SendSpec, String)>,
+) {
     use crate::fake_peer::Step;
     for (j, step) in steps.iter().enumerate() {
         match step {
             Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),
             Step::SendSplit { send, .. } => out.push((send, format!("{at}[{j}].send_split.send"))),
-            Step::Repeat { steps, .. } => script_sends(steps, &format!("{at}[{j}].repeat.steps"), out),
+            Step::Repeat { steps, .. } => {
+                script_sends(steps, &format!("{at}[{j}].repeat.steps"), out)
+            }
             _ => {}
         }
     }
 }
-
 
 /// The scenario files directly in `dir` (its `.json` files, not those of subfolders), sorted
 /// by path: what `sim suite` and `sim bench` run.
@@ -1075,7 +1234,8 @@ mod tests {
     }
 
     #[test]
-    fn ban_faults_automatic_addresses_and_per_run_expectations_parse_and_a_ban_needs_a_known_host() {
+    fn ban_faults_automatic_addresses_and_per_run_expectations_parse_and_a_ban_needs_a_known_host()
+    {
         let text = MINIMAL
             .replace("\"connect\":[\"p\"]", "\"addresses\":[\"p\",\"nowhere\"],\"target_outbound\":3")
             .replace(
@@ -1085,10 +1245,21 @@ mod tests {
                              "peers":{"p":{"runs":{"2":{"handshakes":1,"never_disconnected":true}}}}}"#,
             );
         let s = Scenario::parse("x.json", &text).unwrap();
-        assert_eq!(s.node.addresses, ["p", "nowhere"], "an address need not be a host: its dials fail");
-        assert_eq!(s.faults[0].fault, Fault::Ban(BanFault { host: "p".into(), duration_s: 60 }));
+        assert_eq!(
+            s.node.addresses,
+            ["p", "nowhere"],
+            "an address need not be a host: its dials fail"
+        );
+        assert_eq!(
+            s.faults[0].fault,
+            Fault::Ban(BanFault {
+                host: "p".into(),
+                duration_s: 60
+            })
+        );
         assert_eq!(s.expect.peers["p"].runs[&2].handshakes, Some(1));
-        let e = Scenario::parse("x.json", &text.replace("\"host\":\"p\"", "\"host\":\"q\"")).unwrap_err();
+        let e = Scenario::parse("x.json", &text.replace("\"host\":\"p\"", "\"host\":\"q\""))
+            .unwrap_err();
         assert_eq!(e.to_string(), "x.json: faults[0].fault: unknown host `q`");
     }
 
@@ -1100,7 +1271,10 @@ mod tests {
             "node": {"network": "regtest", "timing": {"ping_interval_ms": 0}}, "expect": {}}"#;
         std::fs::write(&path, text).expect("write");
         let error = Scenario::load(&path).expect_err("a zero timer").to_string();
-        assert!(error.contains("node.timing.ping_interval_ms") && error.contains("at least 1"), "{error}");
+        assert!(
+            error.contains("node.timing.ping_interval_ms") && error.contains("at least 1"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -1113,9 +1287,21 @@ mod tests {
 
     #[test]
     fn a_wrong_type_and_an_unknown_host_are_reported_with_their_fields() {
-        let e = Scenario::parse("x.json", &MINIMAL.replace("\"duration_s\":10", "\"duration_s\":\"ten\"")).unwrap_err();
-        assert!(e.to_string().starts_with("x.json: duration_s: invalid type"), "{e}");
-        let e = Scenario::parse("x.json", &MINIMAL.replace("\"connect\":[\"p\"]", "\"connect\":[\"q\"]")).unwrap_err();
+        let e = Scenario::parse(
+            "x.json",
+            &MINIMAL.replace("\"duration_s\":10", "\"duration_s\":\"ten\""),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.json: duration_s: invalid type"),
+            "{e}"
+        );
+        let e = Scenario::parse(
+            "x.json",
+            &MINIMAL.replace("\"connect\":[\"p\"]", "\"connect\":[\"q\"]"),
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "x.json: node.connect[0]: unknown host `q`");
     }
 
@@ -1127,13 +1313,20 @@ mod tests {
                 {"send":{"crafted":{"from_height":1,"count":1,"index":0,"version":1}}}]}}],
             "expect":{}}"#;
         let e = Scenario::parse("x.json", crafted).unwrap_err().to_string();
-        assert!(e.starts_with("x.json: peers[0].behaviour.script[0].send.crafted: ") && e.contains("regtest"), "{e}");
+        assert!(
+            e.starts_with("x.json: peers[0].behaviour.script[0].send.crafted: ")
+                && e.contains("regtest"),
+            "{e}"
+        );
         let raw = MINIMAL.replace(
             r#""chain":{"regtest":{"height":5,"seed":1}}"#,
             r#""chain":{"regtest":{"height":5,"seed":1}},"behaviour":{"script":[{"send":{"raw":{"command":"ping","payload_hex":"zz"}}}]}"#,
         );
         let e = Scenario::parse("x.json", &raw).unwrap_err().to_string();
-        assert!(e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"), "{e}");
+        assert!(
+            e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1147,9 +1340,14 @@ mod tests {
         let fine = with(r#"{"send":{"junk":{"command":"junk","payload_bytes":4000000}}}"#);
         let s = Scenario::parse("x.json", &fine).unwrap();
         assert!(matches!(&s.peers[0].behaviour, Behaviour::Script(steps) if steps.len() == 1));
-        let big = with(r#"{"delay_ms":1},{"send":{"junk":{"command":"junk","payload_bytes":40000000}}}"#);
+        let big =
+            with(r#"{"delay_ms":1},{"send":{"junk":{"command":"junk","payload_bytes":40000000}}}"#);
         let e = Scenario::parse("x.json", &big).unwrap_err().to_string();
-        assert!(e.contains("peers[0].behaviour.script[0].repeat.steps[1].send.junk") && e.contains("over"), "{e}");
+        assert!(
+            e.contains("peers[0].behaviour.script[0].repeat.steps[1].send.junk")
+                && e.contains("over"),
+            "{e}"
+        );
         let long = with(r#"{"send":{"junk":{"command":"thirteen_char","payload_bytes":1}}}"#);
         let e = Scenario::parse("x.json", &long).unwrap_err().to_string();
         assert!(e.contains("not 1..=12 printable ASCII"), "{e}");
@@ -1157,16 +1355,45 @@ mod tests {
 
     #[test]
     fn a_trusted_start_spec_parses_and_reports_its_field_and_file() {
-        let with = |spec: &str| MINIMAL.replace("\"connect\":[\"p\"]", &format!("\"connect\":[\"p\"],\"trusted_start\":{spec}"));
-        let s = Scenario::parse("x.json", &with(r#"{"boundaries":{"path":"no/such.bin","sha256":"00","height":2015}}"#)).unwrap();
+        let with = |spec: &str| {
+            MINIMAL.replace(
+                "\"connect\":[\"p\"]",
+                &format!("\"connect\":[\"p\"],\"trusted_start\":{spec}"),
+            )
+        };
+        let s = Scenario::parse(
+            "x.json",
+            &with(r#"{"boundaries":{"path":"no/such.bin","sha256":"00","height":2015}}"#),
+        )
+        .unwrap();
         let spec = s.node.trusted_start.expect("parsed");
-        let error = spec.build(bitcoin::Network::Bitcoin).expect_err("no file").to_string();
+        let error = spec
+            .build(bitcoin::Network::Bitcoin)
+            .expect_err("no file")
+            .to_string();
         assert!(error.contains("no/such.bin"), "{error}");
-        let e = Scenario::parse("x.json", &with(r#"{"boundaries":{"path":"a","sha256":"00","height":1,"colour":2}}"#)).unwrap_err();
-        assert!(e.to_string().starts_with("x.json: node.trusted_start.boundaries"), "{e}");
+        let e = Scenario::parse(
+            "x.json",
+            &with(r#"{"boundaries":{"path":"a","sha256":"00","height":1,"colour":2}}"#),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.json: node.trusted_start.boundaries"),
+            "{e}"
+        );
         let given = r#"{"given":{"height":1,"header":"00","period_first_time":0,"period_first_bits":"0x1d00ffff","chainwork":"00"}}"#;
         let s = Scenario::parse("x.json", &with(given)).unwrap();
-        let error = s.node.trusted_start.expect("parsed").build(bitcoin::Network::Bitcoin).expect_err("bad hex").to_string();
-        assert!(error.contains("node.trusted_start: trusted start JSON: header: 1 bytes, expected 80"), "{error}");
+        let error = s
+            .node
+            .trusted_start
+            .expect("parsed")
+            .build(bitcoin::Network::Bitcoin)
+            .expect_err("bad hex")
+            .to_string();
+        assert!(
+            error.contains("node.trusted_start: trusted start JSON: header: 1 bytes, expected 80"),
+            "{error}"
+        );
     }
 }

@@ -63,7 +63,9 @@ pub struct ShrinkOptions {
 
 impl Default for ShrinkOptions {
     fn default() -> ShrinkOptions {
-        ShrinkOptions { runs_max: RUNS_MAX_DEFAULT }
+        ShrinkOptions {
+            runs_max: RUNS_MAX_DEFAULT,
+        }
     }
 }
 
@@ -93,21 +95,36 @@ impl Target {
             return Some(Target::Invariant(name.to_string()));
         }
         let first = result.failures.first()?;
-        let unfired = result.faults.iter().find(|report| report.fired_at_ms.is_none());
-        if let Some(report) = unfired.filter(|_| first.starts_with("fault ") && first.ends_with("never fired")) {
+        let unfired = result
+            .faults
+            .iter()
+            .find(|report| report.fired_at_ms.is_none());
+        if let Some(report) =
+            unfired.filter(|_| first.starts_with("fault ") && first.ends_with("never fired"))
+        {
             return Some(Target::FaultNeverFired(report.label.clone()));
         }
-        Some(Target::Check { signature: failure_signature(first), example: first.clone() })
+        Some(Target::Check {
+            signature: failure_signature(first),
+            example: first.clone(),
+        })
     }
 
     /// Whether `result` still fails this way (among any other failures).
     pub fn is_met_by(&self, result: &RunResult) -> bool {
         match self {
-            Target::Invariant(name) => result.invariants.iter().any(|r| r.name == name && r.violation.is_some()),
-            Target::FaultNeverFired(label) => {
-                result.faults.iter().any(|report| &report.label == label && report.fired_at_ms.is_none())
-            }
-            Target::Check { signature, .. } => result.failures.iter().any(|f| &failure_signature(f) == signature),
+            Target::Invariant(name) => result
+                .invariants
+                .iter()
+                .any(|r| r.name == name && r.violation.is_some()),
+            Target::FaultNeverFired(label) => result
+                .faults
+                .iter()
+                .any(|report| &report.label == label && report.fired_at_ms.is_none()),
+            Target::Check { signature, .. } => result
+                .failures
+                .iter()
+                .any(|f| &failure_signature(f) == signature),
         }
     }
 
@@ -184,7 +201,12 @@ impl Size {
         Size {
             peers: scenario.peers.len(),
             faults: scenario.faults.len(),
-            chain_headers: scenario.peers.iter().filter_map(|p| p.chain.as_ref()).map(chain_tip_height).sum(),
+            chain_headers: scenario
+                .peers
+                .iter()
+                .filter_map(|p| p.chain.as_ref())
+                .map(chain_tip_height)
+                .sum(),
             duration_s: scenario.duration_s,
             json_bytes: to_json(scenario).map_or(0, |json| json.len()),
         }
@@ -195,8 +217,12 @@ impl Size {
 fn chain_tip_height(spec: &ChainSpec) -> u64 {
     match spec {
         ChainSpec::Regtest { height, .. } => u64::from(*height),
-        ChainSpec::Mainnet { height_max } => u64::from(height_max.unwrap_or(MAINNET_FIXTURE_HEIGHT)),
-        _ => spec.build().map_or(0, |chain| (u64::from(spec.first_height()) + chain.len() as u64).saturating_sub(1)),
+        ChainSpec::Mainnet { height_max } => {
+            u64::from(height_max.unwrap_or(MAINNET_FIXTURE_HEIGHT))
+        }
+        _ => spec.build().map_or(0, |chain| {
+            (u64::from(spec.first_height()) + chain.len() as u64).saturating_sub(1)
+        }),
     }
 }
 
@@ -206,7 +232,9 @@ fn chain_tip_height(spec: &ChainSpec) -> u64 {
 /// [`ShrinkError::Serialize`] if serde_json cannot write it (it always can for a parsed
 /// scenario).
 pub fn to_json(scenario: &Scenario) -> Result<String, ShrinkError> {
-    serde_json::to_string_pretty(scenario).map(|json| json + "\n").map_err(|e| ShrinkError::Serialize(e.to_string()))
+    serde_json::to_string_pretty(scenario)
+        .map(|json| json + "\n")
+        .map_err(|e| ShrinkError::Serialize(e.to_string()))
 }
 
 /// The kinds of edit, in the order [`candidates`] lists them (those that remove most first).
@@ -245,10 +273,21 @@ pub struct Candidate {
 /// not validate (the caller checks each).
 pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut push = |kind: EditKind, scenario: Scenario, edit: String| out.push(Candidate { scenario, kind, edit });
+    let mut push = |kind: EditKind, scenario: Scenario, edit: String| {
+        out.push(Candidate {
+            scenario,
+            kind,
+            edit,
+        })
+    };
     for i in 0..scenario.peers.len() {
         if let Some(c) = remove_peer(scenario, i) {
-            let edit = format!("remove peer {} ({} → {} peers)", scenario.peers[i].name, scenario.peers.len(), c.peers.len());
+            let edit = format!(
+                "remove peer {} ({} → {} peers)",
+                scenario.peers[i].name,
+                scenario.peers.len(),
+                c.peers.len()
+            );
             push(EditKind::RemovePeer, c, edit);
         }
     }
@@ -269,14 +308,29 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
             for shorter in [FOR_MS_MIN, (for_ms / 2).max(FOR_MS_MIN)] {
                 let mut c = scenario.clone();
                 c.faults[j].for_ms = Some(shorter);
-                push(EditKind::FaultTime, c, format!("for_ms of fault `{}` {for_ms} → {shorter}", step.fault.label()));
+                push(
+                    EditKind::FaultTime,
+                    c,
+                    format!(
+                        "for_ms of fault `{}` {for_ms} → {shorter}",
+                        step.fault.label()
+                    ),
+                );
             }
         }
         if step.at_ms > 0 {
             for earlier in [0, step.at_ms / 2] {
                 let mut c = scenario.clone();
                 c.faults[j].at_ms = earlier;
-                push(EditKind::FaultTime, c, format!("at_ms of fault `{}` {} → {earlier}", step.fault.label(), step.at_ms));
+                push(
+                    EditKind::FaultTime,
+                    c,
+                    format!(
+                        "at_ms of fault `{}` {} → {earlier}",
+                        step.fault.label(),
+                        step.at_ms
+                    ),
+                );
             }
         }
     }
@@ -284,15 +338,36 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
         if peer.headers_delay_ms > 0 {
             let mut c = scenario.clone();
             c.peers[i].headers_delay_ms = 0;
-            push(EditKind::PeerTiming, c, format!("peer {} headers_delay_ms {} → 0", peer.name, peer.headers_delay_ms));
+            push(
+                EditKind::PeerTiming,
+                c,
+                format!(
+                    "peer {} headers_delay_ms {} → 0",
+                    peer.name, peer.headers_delay_ms
+                ),
+            );
         }
         if peer.version_delay_ms > 0 {
             let mut c = scenario.clone();
             c.peers[i].version_delay_ms = 0;
-            push(EditKind::PeerTiming, c, format!("peer {} version_delay_ms {} → 0", peer.name, peer.version_delay_ms));
+            push(
+                EditKind::PeerTiming,
+                c,
+                format!(
+                    "peer {} version_delay_ms {} → 0",
+                    peer.name, peer.version_delay_ms
+                ),
+            );
         }
         if let Some(c) = node_dials_instead(scenario, i) {
-            push(EditKind::PeerTiming, c, format!("the node dials peer {} instead of being dialled by it", peer.name));
+            push(
+                EditKind::PeerTiming,
+                c,
+                format!(
+                    "the node dials peer {} instead of being dialled by it",
+                    peer.name
+                ),
+            );
         }
     }
     for (c, edit) in all_chains_shorter(scenario) {
@@ -314,12 +389,23 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
     if scenario.latency_ms_max > scenario.latency_ms_min {
         let mut c = scenario.clone();
         c.latency_ms_max = c.latency_ms_min;
-        push(EditKind::Latency, c, format!("latency_ms_max {} → {}", scenario.latency_ms_max, scenario.latency_ms_min));
+        push(
+            EditKind::Latency,
+            c,
+            format!(
+                "latency_ms_max {} → {}",
+                scenario.latency_ms_max, scenario.latency_ms_min
+            ),
+        );
     }
     if scenario.latency_ms_min > 1 {
         let mut c = scenario.clone();
         c.latency_ms_min = 1;
-        push(EditKind::Latency, c, format!("latency_ms_min {} → 1", scenario.latency_ms_min));
+        push(
+            EditKind::Latency,
+            c,
+            format!("latency_ms_min {} → 1", scenario.latency_ms_min),
+        );
     }
     // Two edits may give the same scenario (for a chain of height 2, its lowest height, half
     // and −1 are all 1); keep the first.
@@ -346,11 +432,14 @@ pub fn remove_peer(scenario: &Scenario, index: usize) -> Option<Scenario> {
     let mut c = scenario.clone();
     let removed = c.peers.remove(index);
     let name = &removed.name;
-    c.faults.retain(|step| !step.fault.hosts().into_iter().any(|host| host == name));
+    c.faults
+        .retain(|step| !step.fault.hosts().into_iter().any(|host| host == name));
     c.node.connect.retain(|host| host != name);
     c.node.addresses.retain(|host| host != name);
     c.node.noban.retain(|host| host != name);
-    c.node.checkpoints.retain(|checkpoint| &checkpoint.peer != name);
+    c.node
+        .checkpoints
+        .retain(|checkpoint| &checkpoint.peer != name);
     c.expect.peers.remove(name);
     if removed.dials_node {
         clear_listen_if_unused(&mut c);
@@ -377,7 +466,9 @@ fn node_dials_instead(scenario: &Scenario, index: usize) -> Option<Scenario> {
 
 /// Clears `node.listen` when no peer dials the node and the node does not dial itself.
 fn clear_listen_if_unused(scenario: &mut Scenario) {
-    if !scenario.peers.iter().any(|p| p.dials_node) && !scenario.node.connect.iter().any(|h| h == "node") {
+    if !scenario.peers.iter().any(|p| p.dials_node)
+        && !scenario.node.connect.iter().any(|h| h == "node")
+    {
         scenario.node.listen = false;
     }
 }
@@ -389,15 +480,28 @@ fn clear_listen_if_unused(scenario: &mut Scenario) {
 /// dropped (the same as a fork point at 0), its fork point at half and 1 below; a mainnet
 /// chain's `height_max` the same way. Other chains are left alone.
 pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, String)> {
-    let Some(peer) = scenario.peers.get(index) else { return Vec::new() };
+    let Some(peer) = scenario.peers.get(index) else {
+        return Vec::new();
+    };
     // The lowest height, half, −500, −100 and −1, and between them cuts of a quarter, an
     // eighth, ... of the way down to the lowest height: after a kept cut the next candidate at
     // the same position is a cut of about the same share, so a boundary (2000 headers, say)
     // is found in tens of runs rather than one run per header.
     let lower = |height: u32, floor: u32| -> Vec<u32> {
-        let mut heights: Vec<u32> = vec![floor, height / 2, height.saturating_sub(500), height.saturating_sub(100), height.saturating_sub(1)];
+        let mut heights: Vec<u32> = vec![
+            floor,
+            height / 2,
+            height.saturating_sub(500),
+            height.saturating_sub(100),
+            height.saturating_sub(1),
+        ];
         let span = height.saturating_sub(floor);
-        heights.extend((2..u32::BITS).map(|k| span >> k).filter(|&cut| cut > 0).map(|cut| height - cut));
+        heights.extend(
+            (2..u32::BITS)
+                .map(|k| span >> k)
+                .filter(|&cut| cut > 0)
+                .map(|cut| height - cut),
+        );
         heights.retain(|&h| h >= floor && h < height);
         heights.sort_unstable();
         heights.dedup();
@@ -406,17 +510,34 @@ pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, Strin
     let mut out = Vec::new();
     match &peer.chain {
         Some(ChainSpec::Regtest { height, seed, fork }) => {
-            let floor = fork.as_ref().map_or(1, |f| f.height.saturating_add(1)).max(1);
+            let floor = fork
+                .as_ref()
+                .map_or(1, |f| f.height.saturating_add(1))
+                .max(1);
             for h in lower(*height, floor) {
                 let mut c = scenario.clone();
-                c.peers[index].chain = Some(ChainSpec::Regtest { height: h, seed: *seed, fork: fork.clone() });
+                c.peers[index].chain = Some(ChainSpec::Regtest {
+                    height: h,
+                    seed: *seed,
+                    fork: fork.clone(),
+                });
                 out.push((c, format!("chain height {height} → {h}")));
             }
             if let Some(f) = fork {
                 // A fork at height 0 shares only genesis: the same chain as no fork.
                 let mut c = scenario.clone();
-                c.peers[index].chain = Some(ChainSpec::Regtest { height: *height, seed: *seed, fork: None });
-                out.push((c, format!("fork at {} dropped (the chain is mined from its own seed from genesis)", f.height)));
+                c.peers[index].chain = Some(ChainSpec::Regtest {
+                    height: *height,
+                    seed: *seed,
+                    fork: None,
+                });
+                out.push((
+                    c,
+                    format!(
+                        "fork at {} dropped (the chain is mined from its own seed from genesis)",
+                        f.height
+                    ),
+                ));
                 let mut points: Vec<u32> = Vec::new();
                 for p in [f.height / 2, f.height.saturating_sub(1)] {
                     if p > 0 && p < f.height && !points.contains(&p) {
@@ -425,9 +546,22 @@ pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, Strin
                 }
                 for p in points {
                     let mut c = scenario.clone();
-                    let moved = crate::chain::ForkSpec { seed: f.seed, height: p };
-                    c.peers[index].chain = Some(ChainSpec::Regtest { height: *height, seed: *seed, fork: Some(moved) });
-                    out.push((c, format!("fork point {} → {p} (its chain still ends at {height})", f.height)));
+                    let moved = crate::chain::ForkSpec {
+                        seed: f.seed,
+                        height: p,
+                    };
+                    c.peers[index].chain = Some(ChainSpec::Regtest {
+                        height: *height,
+                        seed: *seed,
+                        fork: Some(moved),
+                    });
+                    out.push((
+                        c,
+                        format!(
+                            "fork point {} → {p} (its chain still ends at {height})",
+                            f.height
+                        ),
+                    ));
                 }
             }
         }
@@ -435,7 +569,9 @@ pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, Strin
             let height = height_max.unwrap_or(MAINNET_FIXTURE_HEIGHT);
             for h in lower(height, 1) {
                 let mut c = scenario.clone();
-                c.peers[index].chain = Some(ChainSpec::Mainnet { height_max: Some(h) });
+                c.peers[index].chain = Some(ChainSpec::Mainnet {
+                    height_max: Some(h),
+                });
                 out.push((c, format!("mainnet height_max {height} → {h}")));
             }
         }
@@ -454,16 +590,24 @@ pub fn all_chains_shorter(scenario: &Scenario) -> Vec<(Scenario, String)> {
         .iter()
         .enumerate()
         .filter_map(|(i, p)| match &p.chain {
-            Some(ChainSpec::Regtest { height, fork, .. }) => {
-                Some((i, *height, fork.as_ref().map_or(1, |f| f.height.saturating_add(1)).max(1)))
-            }
+            Some(ChainSpec::Regtest { height, fork, .. }) => Some((
+                i,
+                *height,
+                fork.as_ref()
+                    .map_or(1, |f| f.height.saturating_add(1))
+                    .max(1),
+            )),
             _ => None,
         })
         .collect();
     if chains.len() < 2 {
         return Vec::new();
     }
-    let room = chains.iter().map(|(_, height, floor)| height.saturating_sub(*floor)).min().unwrap_or(0);
+    let room = chains
+        .iter()
+        .map(|(_, height, floor)| height.saturating_sub(*floor))
+        .min()
+        .unwrap_or(0);
     let mut out = Vec::new();
     let mut cuts: Vec<u32> = Vec::new();
     for cut in [room / 2, 500, 100] {
@@ -485,12 +629,16 @@ pub fn all_chains_shorter(scenario: &Scenario) -> Vec<(Scenario, String)> {
 
 /// The index of the first candidate of `kind` or a later kind in `list` (sorted by kind).
 fn first_of_kind(list: &[Candidate], kind: EditKind) -> usize {
-    list.iter().position(|c| c.kind >= kind).unwrap_or(list.len())
+    list.iter()
+        .position(|c| c.kind >= kind)
+        .unwrap_or(list.len())
 }
 
 /// The index of the first candidate of a kind after `kind` in `list` (sorted by kind).
 fn first_after_kind(list: &[Candidate], kind: EditKind) -> usize {
-    list.iter().position(|c| c.kind > kind).unwrap_or(list.len())
+    list.iter()
+        .position(|c| c.kind > kind)
+        .unwrap_or(list.len())
 }
 
 /// The candidate as its JSON file would give it back: `None` if it does not validate or reads
@@ -626,13 +774,30 @@ pub enum ShrinkError {
 /// # Errors
 /// [`ShrinkError::Passes`] when the original passes, [`ShrinkError::Harness`] or
 /// [`ShrinkError::Panicked`] when its run does not complete.
-pub fn shrink(scenario: &Scenario, name: &str, options: &ShrinkOptions, mut progress: impl FnMut(&str)) -> Result<Shrunk, ShrinkError> {
+pub fn shrink(
+    scenario: &Scenario,
+    name: &str,
+    options: &ShrinkOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<Shrunk, ShrinkError> {
     let original = match run_caught(scenario, name) {
         Run::Done(result) => result,
-        Run::Error(error) => return Err(ShrinkError::Harness { name: name.to_string(), error }),
-        Run::Panicked(message) => return Err(ShrinkError::Panicked { name: name.to_string(), message }),
+        Run::Error(error) => {
+            return Err(ShrinkError::Harness {
+                name: name.to_string(),
+                error,
+            })
+        }
+        Run::Panicked(message) => {
+            return Err(ShrinkError::Panicked {
+                name: name.to_string(),
+                message,
+            })
+        }
     };
-    let target = Target::of(&original).ok_or_else(|| ShrinkError::Passes { name: name.to_string() })?;
+    let target = Target::of(&original).ok_or_else(|| ShrinkError::Passes {
+        name: name.to_string(),
+    })?;
     drop(original);
     progress(&format!("shrinking while {target}"));
     let before = Size::of(scenario);
@@ -648,7 +813,9 @@ pub fn shrink(scenario: &Scenario, name: &str, options: &ShrinkOptions, mut prog
         let mut kept_in_pass = false;
         while let Some(candidate) = list.get(position) {
             position += 1;
-            let Some((parsed, json)) = reparse(&candidate.scenario, name) else { continue };
+            let Some((parsed, json)) = reparse(&candidate.scenario, name) else {
+                continue;
+            };
             if failed.contains(&json) {
                 continue;
             }
@@ -680,10 +847,21 @@ pub fn shrink(scenario: &Scenario, name: &str, options: &ShrinkOptions, mut prog
             break true;
         }
     };
-    current.description =
-        format!("shrunk by `sim shrink` from {name} ({}); {} when the bug is present", scenario.description, target.verdict());
+    current.description = format!(
+        "shrunk by `sim shrink` from {name} ({}); {} when the bug is present",
+        scenario.description,
+        target.verdict()
+    );
     let after = Size::of(&current);
-    Ok(Shrunk { scenario: current, target, runs, fixpoint_reached, edits, before, after })
+    Ok(Shrunk {
+        scenario: current,
+        target,
+        runs,
+        fixpoint_reached,
+        edits,
+        before,
+        after,
+    })
 }
 
 /// A file stem made of `[a-z0-9_]` that is also a Rust identifier (a regression's test is
@@ -692,7 +870,11 @@ pub fn shrink(scenario: &Scenario, name: &str, options: &ShrinkOptions, mut prog
 pub fn sanitize_name(raw: &str) -> String {
     let mut name = String::with_capacity(raw.len());
     for c in raw.chars() {
-        let c = if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' };
+        let c = if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            '_'
+        };
         if !(c == '_' && name.ends_with('_')) {
             name.push(c);
         }
@@ -710,10 +892,11 @@ pub fn sanitize_name(raw: &str) -> String {
 /// Rust's strict and reserved keywords in lower case (a test function cannot be named so).
 fn is_keyword(name: &str) -> bool {
     const KEYWORDS: [&str; 50] = [
-        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
-        "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self",
-        "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
-        "box", "do", "final", "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
+        "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try",
     ];
     KEYWORDS.contains(&name)
 }
@@ -729,22 +912,39 @@ pub fn output_path(dir: &Path, name: &str) -> PathBuf {
 /// # Errors
 /// [`ShrinkError::Exists`], [`ShrinkError::Io`] naming the folder or file,
 /// [`ShrinkError::Serialize`].
-pub fn write_scenario(scenario: &Scenario, dir: &Path, name: &str, force: bool) -> Result<PathBuf, ShrinkError> {
+pub fn write_scenario(
+    scenario: &Scenario,
+    dir: &Path,
+    name: &str,
+    force: bool,
+) -> Result<PathBuf, ShrinkError> {
     use std::io::Write;
     let json = to_json(scenario)?;
-    std::fs::create_dir_all(dir).map_err(|source| ShrinkError::Io { path: dir.display().to_string(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| ShrinkError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
     let path = output_path(dir, name);
-    let io = |source: std::io::Error| ShrinkError::Io { path: path.display().to_string(), source };
+    let io = |source: std::io::Error| ShrinkError::Io {
+        path: path.display().to_string(),
+        source,
+    };
     let mut file = if force {
         std::fs::File::create(&path).map_err(io)?
     } else {
-        std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|source| {
-            if source.kind() == std::io::ErrorKind::AlreadyExists {
-                ShrinkError::Exists { path: path.display().to_string() }
-            } else {
-                io(source)
-            }
-        })?
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    ShrinkError::Exists {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    io(source)
+                }
+            })?
     };
     file.write_all(json.as_bytes()).map_err(io)?;
     Ok(path)
@@ -777,26 +977,56 @@ mod tests {
     fn removing_a_peer_takes_its_faults_connect_noban_checkpoint_and_expectations_with_it() {
         let s = three_peers();
         let without_p2 = remove_peer(&s, 1).expect("not the last peer");
-        assert_eq!(without_p2.peers.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["p1", "p3"]);
+        assert_eq!(
+            without_p2
+                .peers
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>(),
+            ["p1", "p3"]
+        );
         assert_eq!(without_p2.node.connect, ["p1"]);
         assert!(without_p2.node.noban.is_empty() && without_p2.node.checkpoints.is_empty());
         assert_eq!(without_p2.faults.len(), 2, "the partition of p2 goes");
-        assert!(without_p2.faults.iter().all(|f| !f.fault.hosts().iter().any(|h| *h == "p2")));
-        assert!(!without_p2.expect.peers.contains_key("p2") && without_p2.expect.peers.contains_key("p1"));
+        assert!(without_p2
+            .faults
+            .iter()
+            .all(|f| !f.fault.hosts().iter().any(|h| *h == "p2")));
+        assert!(
+            !without_p2.expect.peers.contains_key("p2")
+                && without_p2.expect.peers.contains_key("p1")
+        );
         assert!(without_p2.node.listen, "p3 still dials the node");
         let without_p3 = remove_peer(&s, 2).expect("not the last peer");
         assert!(!without_p3.node.listen, "no peer dials the node any more");
-        assert!(matches!(without_p3.faults[..], [FaultStep { fault: Fault::Partition(_), .. }, FaultStep { fault: Fault::Message(_), .. }]));
+        assert!(matches!(
+            without_p3.faults[..],
+            [
+                FaultStep {
+                    fault: Fault::Partition(_),
+                    ..
+                },
+                FaultStep {
+                    fault: Fault::Message(_),
+                    ..
+                }
+            ]
+        ));
         assert!(Scenario::parse("x.json", &to_json(&without_p2).expect("json")).is_ok());
     }
 
     #[test]
     fn the_last_peer_is_never_removed() {
         let mut s = three_peers();
-        s = remove_peer(&s, 2).and_then(|s| remove_peer(&s, 1)).expect("two removals");
+        s = remove_peer(&s, 2)
+            .and_then(|s| remove_peer(&s, 1))
+            .expect("two removals");
         assert_eq!(s.peers.len(), 1);
         assert_eq!(remove_peer(&s, 0), None);
-        assert!(candidates(&s).iter().all(|c| c.scenario.peers.len() == 1), "no candidate removes the last peer");
+        assert!(
+            candidates(&s).iter().all(|c| c.scenario.peers.len() == 1),
+            "no candidate removes the last peer"
+        );
         assert_eq!(remove_peer(&s, 5), None, "an index out of range is no edit");
     }
 
@@ -815,18 +1045,40 @@ mod tests {
         let s = three_peers();
         for i in 0..s.peers.len() {
             for (c, edit) in shorter_chains(&s, i) {
-                let Some(ChainSpec::Regtest { height, fork, .. }) = &c.peers[i].chain else { panic!("{edit}: still regtest") };
+                let Some(ChainSpec::Regtest { height, fork, .. }) = &c.peers[i].chain else {
+                    panic!("{edit}: still regtest")
+                };
                 assert!(*height >= 1, "{edit}");
                 if let Some(fork) = fork {
-                    assert!(fork.height < *height, "{edit}: fork point {} not below height {height}", fork.height);
+                    assert!(
+                        fork.height < *height,
+                        "{edit}: fork point {} not below height {height}",
+                        fork.height
+                    );
                 }
-                assert!(Scenario::parse("x.json", &to_json(&c).expect("json")).is_ok(), "{edit}");
+                assert!(
+                    Scenario::parse("x.json", &to_json(&c).expect("json")).is_ok(),
+                    "{edit}"
+                );
             }
         }
-        let heights = |i: usize| -> Vec<String> { shorter_chains(&s, i).into_iter().map(|(_, e)| e).collect() };
+        let heights = |i: usize| -> Vec<String> {
+            shorter_chains(&s, i).into_iter().map(|(_, e)| e).collect()
+        };
         // Cuts of 1199/4 = 299, 149, 74, 37, 18, 9, 4, 2, 1 between the fixed ones.
-        let to = |heights: &[u32], from: u32| heights.iter().map(|h| format!("chain height {from} → {h}")).collect::<Vec<_>>();
-        assert_eq!(heights(0), to(&[1, 600, 700, 901, 1051, 1100, 1126, 1163, 1182, 1191, 1196, 1198, 1199], 1200));
+        let to = |heights: &[u32], from: u32| {
+            heights
+                .iter()
+                .map(|h| format!("chain height {from} → {h}"))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            heights(0),
+            to(
+                &[1, 600, 700, 901, 1051, 1100, 1126, 1163, 1182, 1191, 1196, 1198, 1199],
+                1200
+            )
+        );
         // p2 forks at 800 and ends at 900: half, -500 and -100 would reach the fork point, so
         // 801 (just above it), cuts of 99/4 = 24, 12, 6, 3, 1 and 899 are left; the fork goes,
         // or its point moves to 400 or 799.
@@ -840,34 +1092,89 @@ mod tests {
             .map(String::from),
         );
         assert_eq!(heights(1), expected);
-        assert!(heights(2).is_empty(), "a chain of height 1 is as short as it gets");
+        assert!(
+            heights(2).is_empty(),
+            "a chain of height 1 is as short as it gets"
+        );
         let mut fork_at_zero = s.clone();
-        fork_at_zero.peers[1].chain = Some(ChainSpec::Regtest { height: 2, seed: 11, fork: Some(ForkSpec { seed: 9, height: 0 }) });
-        let edits: Vec<String> = shorter_chains(&fork_at_zero, 1).into_iter().map(|(_, e)| e).collect();
-        assert_eq!(edits, ["chain height 2 → 1", "fork at 0 dropped (the chain is mined from its own seed from genesis)"]);
-        let Some(ChainSpec::Regtest { fork: None, .. }) = &shorter_chains(&fork_at_zero, 1)[1].0.peers[1].chain else { panic!("no fork") };
+        fork_at_zero.peers[1].chain = Some(ChainSpec::Regtest {
+            height: 2,
+            seed: 11,
+            fork: Some(ForkSpec { seed: 9, height: 0 }),
+        });
+        let edits: Vec<String> = shorter_chains(&fork_at_zero, 1)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect();
+        assert_eq!(
+            edits,
+            [
+                "chain height 2 → 1",
+                "fork at 0 dropped (the chain is mined from its own seed from genesis)"
+            ]
+        );
+        let Some(ChainSpec::Regtest { fork: None, .. }) =
+            &shorter_chains(&fork_at_zero, 1)[1].0.peers[1].chain
+        else {
+            panic!("no fork")
+        };
     }
 
     #[test]
     fn fault_times_halve_down_to_the_minimum_and_duration_and_latency_shrink() {
         let s = three_peers();
         let edits: Vec<String> = candidates(&s).into_iter().map(|c| c.edit).collect();
-        let position = |edit: &str| edits.iter().position(|e| e == edit).unwrap_or_else(|| panic!("no `{edit}` in {edits:#?}"));
-        assert!(position("for_ms of fault `partition node p2` 40000 → 10") < position("for_ms of fault `partition node p2` 40000 → 20000"));
-        assert!(position("at_ms of fault `partition node p2` 3000 → 0") < position("at_ms of fault `partition node p2` 3000 → 1500"));
-        assert!(!edits.iter().any(|e| e.contains("for_ms of fault `crash p3`")), "for_ms 5 is under the minimum already");
-        assert!(!edits.iter().any(|e| e.starts_with("at_ms of fault `message")), "at_ms 0 cannot move earlier");
+        let position = |edit: &str| {
+            edits
+                .iter()
+                .position(|e| e == edit)
+                .unwrap_or_else(|| panic!("no `{edit}` in {edits:#?}"))
+        };
+        assert!(
+            position("for_ms of fault `partition node p2` 40000 → 10")
+                < position("for_ms of fault `partition node p2` 40000 → 20000")
+        );
+        assert!(
+            position("at_ms of fault `partition node p2` 3000 → 0")
+                < position("at_ms of fault `partition node p2` 3000 → 1500")
+        );
+        assert!(
+            !edits
+                .iter()
+                .any(|e| e.contains("for_ms of fault `crash p3`")),
+            "for_ms 5 is under the minimum already"
+        );
+        assert!(
+            !edits
+                .iter()
+                .any(|e| e.starts_with("at_ms of fault `message")),
+            "at_ms 0 cannot move earlier"
+        );
         assert!(position("duration_s 600 → 1") < position("duration_s 600 → 300"));
         assert!(position("duration_s 600 → 300") < position("duration_s 600 → 540"));
-        assert!(edits.contains(&"latency_ms_max 40 → 5".to_string()) && edits.contains(&"latency_ms_min 5 → 1".to_string()));
-        assert!(edits.contains(&"peer p1 headers_delay_ms 300 → 0".to_string()) && edits.contains(&"peer p3 version_delay_ms 50 → 0".to_string()));
-        assert_eq!(edits[0], "remove peer p1 (3 → 2 peers)", "removals come first");
+        assert!(
+            edits.contains(&"latency_ms_max 40 → 5".to_string())
+                && edits.contains(&"latency_ms_min 5 → 1".to_string())
+        );
+        assert!(
+            edits.contains(&"peer p1 headers_delay_ms 300 → 0".to_string())
+                && edits.contains(&"peer p3 version_delay_ms 50 → 0".to_string())
+        );
+        assert_eq!(
+            edits[0], "remove peer p1 (3 → 2 peers)",
+            "removals come first"
+        );
         let kinds: Vec<EditKind> = candidates(&s).into_iter().map(|c| c.kind).collect();
-        assert!(kinds.windows(2).all(|w| w[0] <= w[1]), "sorted by kind: {kinds:?}");
+        assert!(
+            kinds.windows(2).all(|w| w[0] <= w[1]),
+            "sorted by kind: {kinds:?}"
+        );
         assert_eq!(kinds.last(), Some(&EditKind::Latency));
         let mut one_second = s.clone();
         one_second.duration_s = 1;
-        assert!(!candidates(&one_second).iter().any(|c| c.scenario.duration_s < 1));
+        assert!(!candidates(&one_second)
+            .iter()
+            .any(|c| c.scenario.duration_s < 1));
     }
 
     #[test]
@@ -876,18 +1183,33 @@ mod tests {
         for seed in 0..20 {
             let s = crate::generator::generate(seed);
             for candidate in candidates(&s) {
-                assert_ne!(candidate.scenario, s, "seed {seed}: `{}` changes nothing", candidate.edit);
+                assert_ne!(
+                    candidate.scenario, s,
+                    "seed {seed}: `{}` changes nothing",
+                    candidate.edit
+                );
                 let json = to_json(&candidate.scenario).expect("json");
                 match Scenario::parse("candidate.json", &json) {
                     Ok(back) => {
-                        assert_eq!(back, candidate.scenario, "seed {seed}: `{}` reads back differently", candidate.edit);
+                        assert_eq!(
+                            back, candidate.scenario,
+                            "seed {seed}: `{}` reads back differently",
+                            candidate.edit
+                        );
                         assert!(reparse(&candidate.scenario, "candidate.json").is_some());
                         checked += 1;
                     }
                     // Only a shorter duration may put a fault after the end.
                     Err(error) => {
-                        assert!(candidate.edit.starts_with("duration_s"), "seed {seed}: `{}`: {error}", candidate.edit);
-                        assert!(error.to_string().contains("after the end of the scenario"), "{error}");
+                        assert!(
+                            candidate.edit.starts_with("duration_s"),
+                            "seed {seed}: `{}`: {error}",
+                            candidate.edit
+                        );
+                        assert!(
+                            error.to_string().contains("after the end of the scenario"),
+                            "{error}"
+                        );
                         assert!(reparse(&candidate.scenario, "candidate.json").is_none());
                     }
                 }
@@ -898,13 +1220,22 @@ mod tests {
 
     #[test]
     fn failure_signatures_drop_numbers_hashes_and_numbered_hosts() {
-        assert_eq!(failure_signature("tip height is 2250, expected 4500"), "tip height is #, expected #");
+        assert_eq!(
+            failure_signature("tip height is 2250, expected 4500"),
+            "tip height is #, expected #"
+        );
         assert_eq!(
             failure_signature("p2: its ping 0x1f sent at 3000 ms was never answered"),
             "#: its ping # sent at # ms was never answered"
         );
-        assert_eq!(failure_signature("honest: the node never connected to it"), "honest: the node never connected to it");
-        assert_eq!(failure_signature("tip hash is 0f9188f13cb7b2c7, expected 1e"), "tip hash is #, expected #");
+        assert_eq!(
+            failure_signature("honest: the node never connected to it"),
+            "honest: the node never connected to it"
+        );
+        assert_eq!(
+            failure_signature("tip hash is 0f9188f13cb7b2c7, expected 1e"),
+            "tip hash is #, expected #"
+        );
     }
 
     #[test]
@@ -928,7 +1259,11 @@ mod tests {
         assert!(text.ends_with("}\n"));
         assert_eq!(Scenario::parse("x.json", &text).expect("valid"), s);
         let error = write_scenario(&s, &out, "x_shrunk", false).expect_err("exists");
-        assert!(matches!(error, ShrinkError::Exists { .. }) && error.to_string().contains("x_shrunk.json exists"), "{error}");
+        assert!(
+            matches!(error, ShrinkError::Exists { .. })
+                && error.to_string().contains("x_shrunk.json exists"),
+            "{error}"
+        );
         write_scenario(&s, &out, "x_shrunk", true).expect("forced");
     }
 
@@ -940,36 +1275,68 @@ mod tests {
         // Seed 38: four peers on short chains (497 headers in all) and three faults, one of
         // them a crash of the node.
         let mut s = crate::generator::generate(38);
-        assert!(s.peers.len() >= 3 && s.faults.len() >= 2, "seed 38 no longer generates 3+ peers and 2+ faults: pick another");
+        assert!(
+            s.peers.len() >= 3 && s.faults.len() >= 2,
+            "seed 38 no longer generates 3+ peers and 2+ faults: pick another"
+        );
         let victim = s.peers[1].name.clone();
-        let never = MessageFault { peer: victim.clone(), command: "filterload".into(), nth: 1, action: MessageAction::Drop };
-        s.faults.push(FaultStep { at_ms: 0, for_ms: None, fault: Fault::Message(never) });
+        let never = MessageFault {
+            peer: victim.clone(),
+            command: "filterload".into(),
+            nth: 1,
+            action: MessageAction::Drop,
+        };
+        s.faults.push(FaultStep {
+            at_ms: 0,
+            for_ms: None,
+            fault: Fault::Message(never),
+        });
         let label = s.faults.last().map(|f| f.fault.label()).expect("pushed");
         let before = Size::of(&s);
         let mut lines = Vec::new();
-        let shrunk = shrink(&s, "never_fires.json", &ShrinkOptions { runs_max: 120 }, |line| {
-            println!("{line}");
-            lines.push(line.to_string());
-        })
+        let shrunk = shrink(
+            &s,
+            "never_fires.json",
+            &ShrinkOptions { runs_max: 120 },
+            |line| {
+                println!("{line}");
+                lines.push(line.to_string());
+            },
+        )
         .expect("the original fails");
         print!("{}", shrunk.summary(120));
         assert_eq!(shrunk.target, Target::FaultNeverFired(label.clone()));
-        assert_eq!(lines[0], format!("shrinking while fault `{label}` never fires"));
+        assert_eq!(
+            lines[0],
+            format!("shrinking while fault `{label}` never fires")
+        );
         assert_eq!(lines.len(), 1 + shrunk.edits.len());
         let after = &shrunk.scenario;
         assert_eq!(after.peers.len(), 1, "{:#?}", shrunk.edits);
         assert_eq!(after.peers[0].name, victim);
         assert_eq!(after.faults.len(), 1);
         assert_eq!(after.faults[0].fault.label(), label);
-        assert!(shrunk.after.chain_headers < before.chain_headers && shrunk.after.chain_headers >= 1);
-        assert!(shrunk.after.duration_s < before.duration_s && shrunk.after.json_bytes < before.json_bytes);
+        assert!(
+            shrunk.after.chain_headers < before.chain_headers && shrunk.after.chain_headers >= 1
+        );
+        assert!(
+            shrunk.after.duration_s < before.duration_s
+                && shrunk.after.json_bytes < before.json_bytes
+        );
         assert_eq!(shrunk.before, before);
         assert!(shrunk.fixpoint_reached, "{} runs", shrunk.runs);
         assert!(shrunk.runs <= 120);
         assert!(after.description.starts_with("shrunk by `sim shrink` from never_fires.json (generated by `sim explore` from seed 38); fails because fault"), "{}", after.description);
         let again = run_scenario(after, "again", None).expect("runs");
         assert!(shrunk.target.is_met_by(&again), "{:?}", again.failures);
-        assert!(again.failures.iter().any(|f| f.contains("never fired") && f.contains("filterload")), "{:?}", again.failures);
+        assert!(
+            again
+                .failures
+                .iter()
+                .any(|f| f.contains("never fired") && f.contains("filterload")),
+            "{:?}",
+            again.failures
+        );
     }
 
     /// An expectation no run can meet (tip height 5000 on chains of 300) is a failed check
@@ -986,15 +1353,43 @@ mod tests {
         let s = Scenario::parse("tip.json", text).expect("valid");
         let short = shrink(&s, "tip.json", &ShrinkOptions { runs_max: 2 }, |_| {}).expect("fails");
         assert_eq!((short.runs, short.fixpoint_reached), (2, false));
-        assert!(short.summary(2).contains("stopped at the budget of 2 runs before a fixpoint"), "{}", short.summary(2));
+        assert!(
+            short
+                .summary(2)
+                .contains("stopped at the budget of 2 runs before a fixpoint"),
+            "{}",
+            short.summary(2)
+        );
         let shrunk = shrink(&s, "tip.json", &ShrinkOptions::default(), |_| {}).expect("fails");
-        let Target::Check { signature, example } = &shrunk.target else { panic!("{:?}", shrunk.target) };
+        let Target::Check { signature, example } = &shrunk.target else {
+            panic!("{:?}", shrunk.target)
+        };
         assert_eq!(signature, "tip height is #, expected #");
-        assert!(example.starts_with("tip height is ") && example.ends_with(", expected 5000"), "{example}");
+        assert!(
+            example.starts_with("tip height is ") && example.ends_with(", expected 5000"),
+            "{example}"
+        );
         assert!(shrunk.fixpoint_reached, "{} runs", shrunk.runs);
-        assert_eq!((shrunk.after.peers, shrunk.after.faults, shrunk.after.chain_headers, shrunk.after.duration_s), (1, 0, 1, 1), "{:#?}", shrunk.edits);
+        assert_eq!(
+            (
+                shrunk.after.peers,
+                shrunk.after.faults,
+                shrunk.after.chain_headers,
+                shrunk.after.duration_s
+            ),
+            (1, 0, 1, 1),
+            "{:#?}",
+            shrunk.edits
+        );
         let again = run_scenario(&shrunk.scenario, "again", None).expect("runs");
-        assert!(again.failures.iter().any(|f| f.starts_with("tip height is ") && f.ends_with(", expected 5000")), "{:?}", again.failures);
+        assert!(
+            again
+                .failures
+                .iter()
+                .any(|f| f.starts_with("tip height is ") && f.ends_with(", expected 5000")),
+            "{:?}",
+            again.failures
+        );
     }
 
     #[test]

@@ -110,7 +110,10 @@ pub struct Recorder {
 impl Recorder {
     /// A recorder for a simulation whose epoch is `epoch_ms`.
     pub fn new(epoch_ms: u64) -> Recorder {
-        Recorder { epoch_ms, ..Recorder::default() }
+        Recorder {
+            epoch_ms,
+            ..Recorder::default()
+        }
     }
 
     /// A new node incarnation starts.
@@ -121,7 +124,12 @@ impl Recorder {
 
     /// Adds a harness line (a fault, for instance).
     pub fn note(&mut self, at_ms: u64, text: String) {
-        self.lines.push(TraceLine { at_ms, run: 0, host: None, text });
+        self.lines.push(TraceLine {
+            at_ms,
+            run: 0,
+            host: None,
+            text,
+        });
     }
 
     fn connection(&mut self, peer: PeerId) -> Option<&mut ConnectionRecord> {
@@ -132,10 +140,16 @@ impl Recorder {
     /// Records one node event at the node clock's `now_ms`.
     pub fn record(&mut self, now_ms: u64, event: &Event) {
         let at_ms = now_ms.saturating_sub(self.epoch_ms);
-        if let Event::Connected { peer, addr, direction } = event {
+        if let Event::Connected {
+            peer,
+            addr,
+            direction,
+        } = event
+        {
             let host = addr.split(':').next().unwrap_or(addr).to_string();
             self.labels.insert(peer.0, host.clone());
-            self.index.insert((self.run, peer.0), self.connections.len());
+            self.index
+                .insert((self.run, peer.0), self.connections.len());
             self.connections.push(ConnectionRecord {
                 host,
                 run: self.run,
@@ -156,7 +170,11 @@ impl Recorder {
         }
         let run = self.run;
         match event {
-            Event::Started { tip_height, tip_hash, chainwork } => {
+            Event::Started {
+                tip_height,
+                tip_hash,
+                chainwork,
+            } => {
                 self.tip = (*tip_height, tip_hash.to_string(), format!("{chainwork:x}"));
                 self.runs.push(RunRecord {
                     started_at_ms: at_ms,
@@ -165,7 +183,11 @@ impl Recorder {
                     first_locator_height: None,
                 });
             }
-            Event::Sent { peer, command, detail } => {
+            Event::Sent {
+                peer,
+                command,
+                detail,
+            } => {
                 *self.sent.entry(command.clone()).or_default() += 1;
                 if command == "getheaders" {
                     if let Some(current) = self.runs.last_mut() {
@@ -196,13 +218,29 @@ impl Recorder {
                     c.headers_accepted += *accepted as u64;
                 }
             }
-            Event::Dialing { automatic: true, .. } => self.automatic_dials_ms.push(at_ms),
-            Event::DialFailed { retry_in_ms, failed_attempts: Some(_), .. } => {
-                self.automatic_failures_ms.push((at_ms, *retry_in_ms, self.automatic_dials_ms.len()));
+            Event::Dialing {
+                automatic: true, ..
+            } => self.automatic_dials_ms.push(at_ms),
+            Event::DialFailed {
+                retry_in_ms,
+                failed_attempts: Some(_),
+                ..
+            } => {
+                self.automatic_failures_ms.push((
+                    at_ms,
+                    *retry_in_ms,
+                    self.automatic_dials_ms.len(),
+                ));
             }
-            Event::Reconnecting { addr, retry_in_ms } | Event::DialFailed { addr, retry_in_ms, .. } => {
+            Event::Reconnecting { addr, retry_in_ms }
+            | Event::DialFailed {
+                addr, retry_in_ms, ..
+            } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
-                self.reconnect_backoffs_ms.entry(host).or_default().push(*retry_in_ms);
+                self.reconnect_backoffs_ms
+                    .entry(host)
+                    .or_default()
+                    .push(*retry_in_ms);
             }
             Event::HandshakeDone { peer, .. } => {
                 if let Some(c) = self.connection(*peer) {
@@ -225,17 +263,31 @@ impl Recorder {
                     });
                 }
             }
-            Event::TipChanged { height, hash, chainwork, .. } => {
+            Event::TipChanged {
+                height,
+                hash,
+                chainwork,
+                ..
+            } => {
                 self.tip = (*height, hash.to_string(), format!("{chainwork:x}"));
             }
             _ => {}
         }
         let labels = &self.labels;
         let text = event.render(|peer| {
-            format!("{}#{}", labels.get(&peer.0).map_or("?", String::as_str), peer.0)
+            format!(
+                "{}#{}",
+                labels.get(&peer.0).map_or("?", String::as_str),
+                peer.0
+            )
         });
         let host = event.peer().and_then(|p| labels.get(&p.0).cloned());
-        self.lines.push(TraceLine { at_ms, run, host, text });
+        self.lines.push(TraceLine {
+            at_ms,
+            run,
+            host,
+            text,
+        });
     }
 
     /// The trace as text, one line per event: `at_ms run text`.
@@ -273,7 +325,9 @@ fn first_locator_height(detail: &str) -> Option<String> {
 /// The nonce of a rendered `ping` or `pong` (`nonce=0x…`).
 pub(crate) fn nonce_of(detail: &str) -> Option<u64> {
     let hex = detail.split("nonce=0x").nth(1)?;
-    let end = hex.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(hex.len());
+    let end = hex
+        .find(|c: char| !c.is_ascii_hexdigit())
+        .unwrap_or(hex.len());
     u64::from_str_radix(&hex[..end], 16).ok()
 }
 

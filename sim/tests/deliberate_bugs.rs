@@ -32,7 +32,11 @@ const CASES: [(Bug, &str, u64); 10] = [
 ];
 
 fn case(bug: Bug) -> (&'static str, u64) {
-    let (_, invariant, seed) = CASES.iter().find(|(b, _, _)| *b == bug).copied().expect("every bug has a case");
+    let (_, invariant, seed) = CASES
+        .iter()
+        .find(|(b, _, _)| *b == bug)
+        .copied()
+        .expect("every bug has a case");
     (invariant, seed)
 }
 
@@ -44,7 +48,12 @@ fn run_with(bug: Option<Bug>, scenario: &Scenario, name: &str) -> RunResult {
 }
 
 fn violated(result: &RunResult) -> Vec<&'static str> {
-    result.invariants.iter().filter(|r| r.violation.is_some()).map(|r| r.name).collect()
+    result
+        .invariants
+        .iter()
+        .filter(|r| r.violation.is_some())
+        .map(|r| r.name)
+        .collect()
 }
 
 /// With `bug` the run violates `invariant`; without it the run passes.
@@ -57,15 +66,27 @@ fn caught(bug: Bug, scenario: &Scenario, name: &str, invariant: &str) {
         buggy.failures.join("\n  ")
     );
     let clean = run_with(None, scenario, name);
-    assert!(clean.failures.is_empty(), "{name} without a bug fails:\n  {}", clean.failures.join("\n  "));
+    assert!(
+        clean.failures.is_empty(),
+        "{name} without a bug fails:\n  {}",
+        clean.failures.join("\n  ")
+    );
 }
 
 fn check(bug: Bug) {
     let (invariant, seed) = case(bug);
-    caught(bug, &sim::generator::generate(seed), &format!("explore-{seed}"), invariant);
+    caught(
+        bug,
+        &sim::generator::generate(seed),
+        &format!("explore-{seed}"),
+        invariant,
+    );
     let name = format!("deliberate_{bug}");
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios/regressions").join(format!("{name}.json"));
-    let scenario = Scenario::load(&path).unwrap_or_else(|e| panic!("the shrunk regression of {bug}: {e}"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/regressions")
+        .join(format!("{name}.json"));
+    let scenario =
+        Scenario::load(&path).unwrap_or_else(|e| panic!("the shrunk regression of {bug}: {e}"));
     caught(bug, &scenario, &name, invariant);
 }
 

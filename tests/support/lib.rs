@@ -1,5 +1,8 @@
 //! Shared helpers for the integration suites in `tests/`.
 
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 
 pub mod real;
@@ -41,7 +44,9 @@ fn json_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
 
 /// The file stem of `path`.
 pub fn stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Path of a scenario by name.
@@ -51,5 +56,8 @@ pub fn scenario_path(name: &str) -> PathBuf {
 
 /// Path of a regression by name (`scenarios/regressions/NAME.json`).
 pub fn regression_path(name: &str) -> PathBuf {
-    repo_root().join("scenarios").join("regressions").join(format!("{name}.json"))
+    repo_root()
+        .join("scenarios")
+        .join("regressions")
+        .join(format!("{name}.json"))
 }

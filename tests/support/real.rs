@@ -26,7 +26,9 @@ pub const WAIT_MAX: Duration = Duration::from_secs(120);
 /// A path from environment variable `var`, else `default` under the repository root; panics
 /// with the install command when the file is missing.
 fn tool(var: &str, default: &str, install: &str) -> PathBuf {
-    let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| repo_root().join(default));
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(default));
     assert!(
         path.exists(),
         "{} is missing: run `{install}` first (or set {var}); `scripts/test` does both installs",
@@ -37,12 +39,20 @@ fn tool(var: &str, default: &str, install: &str) -> PathBuf {
 
 /// The installed `bitcoind` wrapper.
 pub fn bitcoind_path() -> PathBuf {
-    tool("HEADERSIM_BITCOIND", ".tools/bitcoind/bin/bitcoind", "scripts/install-bitcoind.sh")
+    tool(
+        "HEADERSIM_BITCOIND",
+        ".tools/bitcoind/bin/bitcoind",
+        "scripts/install-bitcoind.sh",
+    )
 }
 
 /// The virtual environment's Python, with `verystable` installed.
 pub fn python_path() -> PathBuf {
-    tool("HEADERSIM_PYTHON", ".tools/venv/bin/python", "scripts/install-python-client.sh")
+    tool(
+        "HEADERSIM_PYTHON",
+        ".tools/venv/bin/python",
+        "scripts/install-python-client.sh",
+    )
 }
 
 /// A workspace binary (`node` or `sim`) from the same cargo profile as the running test.
@@ -50,13 +60,20 @@ pub fn python_path() -> PathBuf {
 pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target profile folder");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile folder");
     let path = profile_dir.join(name);
     let built = std::fs::metadata(&path).and_then(|m| m.modified()).unwrap_or_else(|_| {
         panic!("{} is missing: build it with `cargo build --release --workspace --bins` (scripts/test does)", path.display())
     });
     // A binary older than a source it is built from would test old code.
-    let folders: &[&str] = if name == "node" { &["node/src"] } else { &["node/src", "sim/src", "sim/fixtures"] };
+    let folders: &[&str] = if name == "node" {
+        &["node/src"]
+    } else {
+        &["node/src", "sim/src", "sim/fixtures"]
+    };
     let sources: Vec<PathBuf> = folders.iter().map(|d| repo_root().join(d)).collect();
     if let Some(newer) = newest_file(&sources).filter(|(_, modified)| *modified > built) {
         panic!(
@@ -73,7 +90,9 @@ fn newest_file(dirs: &[PathBuf]) -> Option<(PathBuf, std::time::SystemTime)> {
     let mut newest: Option<(PathBuf, std::time::SystemTime)> = None;
     let mut stack: Vec<PathBuf> = dirs.to_vec();
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.filter_map(Result::ok) {
             let path = entry.path();
             let Ok(meta) = entry.metadata() else { continue };
@@ -91,7 +110,10 @@ fn newest_file(dirs: &[PathBuf]) -> Option<(PathBuf, std::time::SystemTime)> {
 
 /// A free loopback TCP port (bound, read, released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 /// Polls `check` every 20 ms until it returns `Some`, failing after [`WAIT_MAX`] with `what`.
@@ -101,7 +123,10 @@ pub fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         if let Some(value) = check() {
             return value;
         }
-        assert!(started.elapsed() < WAIT_MAX, "timed out after {WAIT_MAX:?} waiting for {what}");
+        assert!(
+            started.elapsed() < WAIT_MAX,
+            "timed out after {WAIT_MAX:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -125,7 +150,11 @@ pub struct Process {
 impl Process {
     /// Spawns `program args`, stdout and stderr appended to `log`.
     pub fn spawn(name: &str, program: &Path, args: &[String], log: PathBuf) -> Process {
-        let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("log file");
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
         let err = out.try_clone().expect("log file handle");
         let child = Command::new(program)
             .args(args)
@@ -134,14 +163,22 @@ impl Process {
             .stderr(err)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({}): {e}", program.display()));
-        Process { child: Some(child), name: name.to_string(), log }
+        Process {
+            child: Some(child),
+            name: name.to_string(),
+            log,
+        }
     }
 
     /// Fails the test with the log's tail if the process has exited.
     pub fn assert_running(&mut self) {
         if let Some(child) = &mut self.child {
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("{} exited ({status}); its log ends:\n{}", self.name, tail(&self.log, 30));
+                panic!(
+                    "{} exited ({status}); its log ends:\n{}",
+                    self.name,
+                    tail(&self.log, 30)
+                );
             }
         }
     }
@@ -149,17 +186,32 @@ impl Process {
     /// Waits (at most [`WAIT_MAX`]) for the process to exit by itself; fails the test with its
     /// log if it exits unsuccessfully.
     pub fn wait_success(&mut self) {
-        let Some(child) = &mut self.child else { panic!("{} was already stopped", self.name) };
-        let status = wait_for(&format!("{} to finish", self.name), || child.try_wait().ok().flatten());
-        assert!(status.success(), "{} failed ({status}); its log ends:\n{}", self.name, tail(&self.log, 30));
+        let Some(child) = &mut self.child else {
+            panic!("{} was already stopped", self.name)
+        };
+        let status = wait_for(&format!("{} to finish", self.name), || {
+            child.try_wait().ok().flatten()
+        });
+        assert!(
+            status.success(),
+            "{} failed ({status}); its log ends:\n{}",
+            self.name,
+            tail(&self.log, 30)
+        );
         self.child = None;
     }
 
     /// Sends SIGINT (what Ctrl-C sends), through the system's `kill` command.
     pub fn interrupt(&self) {
         if let Some(child) = &self.child {
-            let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
-            assert!(status.is_ok_and(|s| s.success()), "cannot send SIGINT to {}", self.name);
+            let status = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "cannot send SIGINT to {}",
+                self.name
+            );
         }
     }
 
@@ -171,8 +223,15 @@ impl Process {
         wait_for(&format!("{} to print `{marker}`", self.name), || {
             self.assert_running();
             let text = std::fs::read_to_string(&log).ok()?;
-            let rest = text.lines().find_map(|line| line.split_once(marker).map(|(_, rest)| rest.to_string()))?;
-            let addr = rest.trim().split([' ', ';', ',']).next()?.trim_end_matches(':').to_string();
+            let rest = text
+                .lines()
+                .find_map(|line| line.split_once(marker).map(|(_, rest)| rest.to_string()))?;
+            let addr = rest
+                .trim()
+                .split([' ', ';', ','])
+                .next()?
+                .trim_end_matches(':')
+                .to_string();
             addr.parse::<std::net::SocketAddr>().is_ok().then_some(addr)
         })
     }
@@ -246,7 +305,12 @@ impl Bitcoind {
             Some(client)
         });
         process.log = chain_dir.join("debug.log");
-        Bitcoind { rpc, p2p_port, datadir, process }
+        Bitcoind {
+            rpc,
+            p2p_port,
+            datadir,
+            process,
+        }
     }
 
     /// `127.0.0.1:<p2p port>`.
@@ -264,9 +328,16 @@ impl Bitcoind {
             let batch = left.min(500);
             let mined: Vec<String> = self
                 .rpc
-                .call("generatetodescriptor", &[batch.into(), "raw(51)#8lvh9jxk".into()])
+                .call(
+                    "generatetodescriptor",
+                    &[batch.into(), "raw(51)#8lvh9jxk".into()],
+                )
                 .expect("generatetodescriptor");
-            hashes.extend(mined.iter().map(|h| h.parse::<BlockHash>().expect("block hash")));
+            hashes.extend(
+                mined
+                    .iter()
+                    .map(|h| h.parse::<BlockHash>().expect("block hash")),
+            );
             left -= batch;
         }
         hashes
@@ -317,7 +388,9 @@ pub fn stored_headers(datadir: &Path, network: Network) -> Vec<Header> {
     let path = datadir.join("headers.sqlite");
     let store = node::store::Store::open(&path, network)
         .unwrap_or_else(|e| panic!("open the node's store {}: {e}", path.display()));
-    store.load().unwrap_or_else(|e| panic!("the node's store {} loads: {e}", path.display()))
+    store
+        .load()
+        .unwrap_or_else(|e| panic!("the node's store {} loads: {e}", path.display()))
 }
 
 /// The compiled `node` binary running on a data folder, with a `--trace` file.
@@ -340,7 +413,12 @@ impl NodeProcess {
             trace.display().to_string(),
         ];
         all.extend(args.iter().cloned());
-        let process = Process::spawn("node", &workspace_binary("node"), &all, datadir.join("node.log"));
+        let process = Process::spawn(
+            "node",
+            &workspace_binary("node"),
+            &all,
+            datadir.join("node.log"),
+        );
         NodeProcess { process, trace }
     }
 
@@ -349,7 +427,13 @@ impl NodeProcess {
     pub fn events(&self) -> Vec<String> {
         let mut text = std::fs::read_to_string(&self.trace).unwrap_or_default();
         text.truncate(text.rfind('\n').map_or(0, |end| end + 1));
-        text.lines().map(|line| line.split_once(' ').map_or(line, |(_, rest)| rest).to_string()).collect()
+        text.lines()
+            .map(|line| {
+                line.split_once(' ')
+                    .map_or(line, |(_, rest)| rest)
+                    .to_string()
+            })
+            .collect()
     }
 
     /// Waits until the trace holds a line starting with `prefix`; returns it.
@@ -366,7 +450,10 @@ impl NodeProcess {
         let started = format!("started tip_height={height} ");
         wait_for(&format!("node tip at height {height}"), || {
             self.process.assert_running();
-            self.events().iter().any(|e| e.starts_with(&changed) || e.starts_with(&started)).then_some(())
+            self.events()
+                .iter()
+                .any(|e| e.starts_with(&changed) || e.starts_with(&started))
+                .then_some(())
         })
     }
 }
@@ -378,7 +465,10 @@ pub fn read_frame(stream: &mut impl Read) -> std::io::Result<Vec<u8>> {
     stream.read_exact(&mut frame)?;
     let length = u32::from_le_bytes([frame[16], frame[17], frame[18], frame[19]]) as usize;
     if length > 4_000_000 {
-        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("a {length}-byte payload")));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a {length}-byte payload"),
+        ));
     }
     frame.resize(24 + length, 0);
     stream.read_exact(&mut frame[24..])?;
@@ -398,11 +488,15 @@ impl P2pClient {
     /// offering no services.
     pub fn connect(addr: &str, network: Network) -> P2pClient {
         let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-        stream.set_read_timeout(Some(Duration::from_secs(30))).expect("read timeout");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("read timeout");
         let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
         let mut version = VersionMessage::new(
             ServiceFlags::NONE,
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64),
             Address::new(&unspecified, ServiceFlags::NONE),
             Address::new(&unspecified, ServiceFlags::NONE),
             0x5eed_0000_0000_0001,
@@ -449,14 +543,21 @@ impl P2pClient {
     /// Reads one whole frame; returns its raw bytes (header and payload) and the decoded message.
     pub fn read_message(&mut self) -> (Vec<u8>, NetworkMessage) {
         let frame = read_frame(&mut self.stream).expect("read a message from the peer");
-        let raw: RawNetworkMessage = bitcoin::consensus::deserialize(&frame).expect("a well-formed message");
+        let raw: RawNetworkMessage =
+            bitcoin::consensus::deserialize(&frame).expect("a well-formed message");
         (frame, raw.payload().clone())
     }
 
     /// Sends `getheaders` and returns the raw frame of the `headers` reply (answering pings
     /// and skipping anything else meanwhile).
-    pub fn get_headers(&mut self, locator: Vec<BlockHash>, stop_hash: BlockHash) -> (Vec<u8>, Vec<Header>) {
-        self.send(NetworkMessage::GetHeaders(GetHeadersMessage::new(locator, stop_hash)));
+    pub fn get_headers(
+        &mut self,
+        locator: Vec<BlockHash>,
+        stop_hash: BlockHash,
+    ) -> (Vec<u8>, Vec<Header>) {
+        self.send(NetworkMessage::GetHeaders(GetHeadersMessage::new(
+            locator, stop_hash,
+        )));
         loop {
             match self.read_message() {
                 (frame, NetworkMessage::Headers(headers)) => return (frame, headers),
@@ -486,9 +587,15 @@ impl HoldingRelay {
         let held = Arc::new(AtomicBool::new(false));
         let held_flag = held.clone();
         std::thread::spawn(move || {
-            let Ok((mut client, _)) = listener.accept() else { return };
-            let Ok(mut server) = TcpStream::connect(&upstream) else { return };
-            let (Ok(mut server_read), Ok(mut client_write)) = (server.try_clone(), client.try_clone()) else {
+            let Ok((mut client, _)) = listener.accept() else {
+                return;
+            };
+            let Ok(mut server) = TcpStream::connect(&upstream) else {
+                return;
+            };
+            let (Ok(mut server_read), Ok(mut client_write)) =
+                (server.try_clone(), client.try_clone())
+            else {
                 return;
             };
             std::thread::spawn(move || {
@@ -496,7 +603,9 @@ impl HoldingRelay {
             });
             let mut seen = 0usize;
             while let Ok(frame) = read_frame(&mut client) {
-                let name = String::from_utf8_lossy(&frame[4..16]).trim_end_matches('\0').to_string();
+                let name = String::from_utf8_lossy(&frame[4..16])
+                    .trim_end_matches('\0')
+                    .to_string();
                 if name == command {
                     seen += 1;
                     if seen == hold_at {

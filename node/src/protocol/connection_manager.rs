@@ -133,7 +133,13 @@ impl ConnectionManager {
     /// under btcd all are due at `now_ms` (`connmgr` `Start` makes the requests at once), under
     /// Core the first attempt waits one [`OPEN_CONNECTIONS_INTERVAL_MS`]. Nothing is added
     /// without candidates.
-    pub fn with_automatic(mut self, candidates: &[String], target_outbound: usize, profile: Profile, now_ms: u64) -> Self {
+    pub fn with_automatic(
+        mut self,
+        candidates: &[String],
+        target_outbound: usize,
+        profile: Profile,
+        now_ms: u64,
+    ) -> Self {
         if candidates.is_empty() {
             return self;
         }
@@ -147,7 +153,9 @@ impl ConnectionManager {
         for _ in 0..target_outbound {
             self.targets.push(Target {
                 addr: String::new(),
-                state: TargetState::Idle { dial_at_ms: first_ms },
+                state: TargetState::Idle {
+                    dial_at_ms: first_ms,
+                },
                 retry_count: 0,
                 automatic: true,
             });
@@ -160,17 +168,24 @@ impl ConnectionManager {
     pub fn due_dials(&mut self, now_ms: u64, excluded: impl Fn(&str) -> bool) -> Vec<DueDial> {
         let mut due = Vec::new();
         for index in 0..self.targets.len() {
-            let TargetState::Idle { dial_at_ms } = self.targets[index].state else { continue };
+            let TargetState::Idle { dial_at_ms } = self.targets[index].state else {
+                continue;
+            };
             if dial_at_ms > now_ms {
                 continue;
             }
             let target = TargetId(index);
             if !self.targets[index].automatic {
                 self.targets[index].state = TargetState::Dialing;
-                due.push(DueDial::Dial { target, addr: self.targets[index].addr.clone() });
+                due.push(DueDial::Dial {
+                    target,
+                    addr: self.targets[index].addr.clone(),
+                });
                 continue;
             }
-            if self.profile == Profile::Core && (now_ms < self.open_not_before_ms || self.automatic_dialing()) {
+            if self.profile == Profile::Core
+                && (now_ms < self.open_not_before_ms || self.automatic_dialing())
+            {
                 continue;
             }
             match self.next_address(&excluded) {
@@ -182,7 +197,9 @@ impl ConnectionManager {
                 // Core's loop finds nothing to do this round and sleeps again.
                 None if self.profile == Profile::Core => {
                     self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
-                    self.targets[index].state = TargetState::Idle { dial_at_ms: self.open_not_before_ms };
+                    self.targets[index].state = TargetState::Idle {
+                        dial_at_ms: self.open_not_before_ms,
+                    };
                 }
                 None => {
                     self.targets[index].state = TargetState::Dialing;
@@ -195,7 +212,9 @@ impl ConnectionManager {
 
     /// Whether an automatic dial is under way.
     fn automatic_dialing(&self) -> bool {
-        self.targets.iter().any(|t| t.automatic && t.state == TargetState::Dialing)
+        self.targets
+            .iter()
+            .any(|t| t.automatic && t.state == TargetState::Dialing)
     }
 
     /// The next candidate in round-robin order that is neither in use nor excluded.
@@ -205,7 +224,8 @@ impl ConnectionManager {
             let index = (self.next_candidate + offset) % count;
             let addr = &self.candidates[index];
             let in_use = self.targets.iter().any(|t| {
-                &t.addr == addr && matches!(t.state, TargetState::Dialing | TargetState::Connected(_))
+                &t.addr == addr
+                    && matches!(t.state, TargetState::Dialing | TargetState::Connected(_))
             });
             if !in_use && !excluded(addr) {
                 self.next_candidate = (index + 1) % count;
@@ -218,7 +238,9 @@ impl ConnectionManager {
     /// The target's dial connected as `peer`. Its retry count and the shared failure counter
     /// reset (btcd `connHandler`, `handleConnected`).
     pub fn on_connected(&mut self, target: TargetId, peer: PeerId, now_ms: u64) {
-        let Some(t) = self.targets.get_mut(target.0) else { return };
+        let Some(t) = self.targets.get_mut(target.0) else {
+            return;
+        };
         t.state = TargetState::Connected(peer);
         t.retry_count = 0;
         self.failed_attempts = 0;
@@ -230,7 +252,9 @@ impl ConnectionManager {
     /// The target's dial failed: schedules the next dial (permanent target) or the next
     /// request (automatic slot) and returns its delay in milliseconds.
     pub fn on_failed(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
-        let Some(t) = self.targets.get(target.0) else { return 0 };
+        let Some(t) = self.targets.get(target.0) else {
+            return 0;
+        };
         if !t.automatic {
             return self.retry_permanent(target, now_ms, timing);
         }
@@ -248,7 +272,9 @@ impl ConnectionManager {
                 OPEN_CONNECTIONS_INTERVAL_MS
             }
         };
-        self.targets[target.0].state = TargetState::Idle { dial_at_ms: now_ms + delay_ms };
+        self.targets[target.0].state = TargetState::Idle {
+            dial_at_ms: now_ms + delay_ms,
+        };
         delay_ms
     }
 
@@ -256,7 +282,9 @@ impl ConnectionManager {
     /// failed dial; an automatic slot makes a new request at once (btcd `Remove` and
     /// `NewConnReq`) or at Core's next round, without counting a failure. Returns the delay.
     pub fn on_disconnected(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
-        let Some(t) = self.targets.get_mut(target.0) else { return 0 };
+        let Some(t) = self.targets.get_mut(target.0) else {
+            return 0;
+        };
         if !t.automatic {
             return self.retry_permanent(target, now_ms, timing);
         }
@@ -264,13 +292,17 @@ impl ConnectionManager {
             Profile::Btcd => 0,
             Profile::Core => OPEN_CONNECTIONS_INTERVAL_MS,
         };
-        t.state = TargetState::Idle { dial_at_ms: now_ms + delay_ms };
+        t.state = TargetState::Idle {
+            dial_at_ms: now_ms + delay_ms,
+        };
         delay_ms
     }
 
     /// btcd `handleFailedConn` for a permanent request: `retry_count × retry_interval`, capped.
     fn retry_permanent(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
-        let Some(t) = self.targets.get_mut(target.0) else { return 0 };
+        let Some(t) = self.targets.get_mut(target.0) else {
+            return 0;
+        };
         t.retry_count = t.retry_count.saturating_add(1);
         let backoff_ms = if deliberate_bugs::is(Bug::RedialWithoutBackoff) {
             REDIAL_WITHOUT_BACKOFF_MS
@@ -279,7 +311,9 @@ impl ConnectionManager {
                 .saturating_mul(u64::from(t.retry_count))
                 .min(ms(timing.retry_max))
         };
-        t.state = TargetState::Idle { dial_at_ms: now_ms + backoff_ms };
+        t.state = TargetState::Idle {
+            dial_at_ms: now_ms + backoff_ms,
+        };
         backoff_ms
     }
 
@@ -287,7 +321,9 @@ impl ConnectionManager {
     /// discouraged addresses when it picks outbound peers, `ThreadOpenConnections`). An
     /// automatic slot instead makes a new request, which skips the address.
     pub fn abandon(&mut self, target: TargetId, now_ms: u64, timing: &Timing) {
-        let Some(t) = self.targets.get_mut(target.0) else { return };
+        let Some(t) = self.targets.get_mut(target.0) else {
+            return;
+        };
         if t.automatic {
             self.on_disconnected(target, now_ms, timing);
         } else {
@@ -317,7 +353,9 @@ impl ConnectionManager {
             .iter()
             .filter_map(|t| match t.state {
                 TargetState::Idle { .. } if t.automatic && core_automatic_blocked => None,
-                TargetState::Idle { dial_at_ms } if t.automatic && self.profile == Profile::Core => {
+                TargetState::Idle { dial_at_ms }
+                    if t.automatic && self.profile == Profile::Core =>
+                {
                     Some(dial_at_ms.max(self.open_not_before_ms))
                 }
                 TargetState::Idle { dial_at_ms } => Some(dial_at_ms),
@@ -354,9 +392,20 @@ mod tests {
     fn backoff_grows_by_five_seconds_per_attempt_up_to_five_minutes_and_resets_on_connect() {
         let timing = Timing::default();
         let mut cm = ConnectionManager::new(&["a:1".to_string()], 0);
-        assert_eq!(cm.due_dials(0, |_| false), vec![DueDial::Dial { target: TargetId(0), addr: "a:1".to_string() }]);
-        assert!(cm.due_dials(0, |_| false).is_empty(), "a dialling target is not dialled twice");
-        let backoffs: Vec<u64> = (0..70).map(|_| cm.on_failed(TargetId(0), 0, &timing)).collect();
+        assert_eq!(
+            cm.due_dials(0, |_| false),
+            vec![DueDial::Dial {
+                target: TargetId(0),
+                addr: "a:1".to_string()
+            }]
+        );
+        assert!(
+            cm.due_dials(0, |_| false).is_empty(),
+            "a dialling target is not dialled twice"
+        );
+        let backoffs: Vec<u64> = (0..70)
+            .map(|_| cm.on_failed(TargetId(0), 0, &timing))
+            .collect();
         assert_eq!(&backoffs[..3], &[5_000, 10_000, 15_000]);
         assert_eq!(backoffs[59], 300_000);
         assert_eq!(backoffs[69], 300_000);
@@ -369,16 +418,28 @@ mod tests {
     }
 
     #[test]
-    fn btcd_retries_failed_automatic_dials_at_once_until_the_25th_failure_then_every_five_seconds() {
+    fn btcd_retries_failed_automatic_dials_at_once_until_the_25th_failure_then_every_five_seconds()
+    {
         let timing = Timing::default();
-        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c", "d"]), 2, Profile::Btcd, 0);
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(
+            &addrs(&["a", "b", "c", "d"]),
+            2,
+            Profile::Btcd,
+            0,
+        );
         let mut delays = Vec::new();
         let mut due = cm.due_dials(0, |_| false);
-        assert_eq!(dialled(&due), ["a:8333", "b:8333"], "both requests start at once, each with its own address");
+        assert_eq!(
+            dialled(&due),
+            ["a:8333", "b:8333"],
+            "both requests start at once, each with its own address"
+        );
         let mut now_ms = 0;
         while delays.len() < 30 {
             let Some(first) = due.first().cloned() else {
-                now_ms = cm.next_deadline_ms().expect("a request is always scheduled");
+                now_ms = cm
+                    .next_deadline_ms()
+                    .expect("a request is always scheduled");
                 due = cm.due_dials(now_ms, |_| false);
                 continue;
             };
@@ -394,24 +455,42 @@ mod tests {
     #[test]
     fn a_successful_automatic_connection_resets_the_shared_failure_counter() {
         let timing = Timing::default();
-        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b"]), 2, Profile::Btcd, 0);
+        let mut cm =
+            ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b"]), 2, Profile::Btcd, 0);
         let due = cm.due_dials(0, |_| false);
         for _ in 1..MAX_FAILED_ATTEMPTS {
             assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 0);
-            assert_eq!(dialled(&cm.due_dials(0, |_| false)), ["a:8333"], "b is still being dialled");
+            assert_eq!(
+                dialled(&cm.due_dials(0, |_| false)),
+                ["a:8333"],
+                "b is still being dialled"
+            );
         }
         assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 5_000);
         cm.on_connected(target_of(&due[1]), PeerId(7), 10);
         assert_eq!(cm.failed_attempts(), 0);
         let again = cm.due_dials(5_000, |_| false);
-        assert_eq!(dialled(&again), ["a:8333"], "b is connected, so the waiting request takes a");
-        assert_eq!(cm.on_failed(target_of(&again[0]), 5_000, &timing), 0, "counting starts again from zero");
+        assert_eq!(
+            dialled(&again),
+            ["a:8333"],
+            "b is connected, so the waiting request takes a"
+        );
+        assert_eq!(
+            cm.on_failed(target_of(&again[0]), 5_000, &timing),
+            0,
+            "counting starts again from zero"
+        );
     }
 
     #[test]
     fn automatic_requests_skip_addresses_in_use_and_excluded_and_fail_when_none_is_left() {
         let timing = Timing::default();
-        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c"]), 3, Profile::Btcd, 0);
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(
+            &addrs(&["a", "b", "c"]),
+            3,
+            Profile::Btcd,
+            0,
+        );
         let due = cm.due_dials(0, |addr| addr == "b:8333");
         assert_eq!(dialled(&due), ["a:8333", "c:8333", "none"]);
         assert_eq!(cm.on_failed(target_of(&due[2]), 0, &timing), 0);
@@ -426,12 +505,21 @@ mod tests {
     #[test]
     fn core_makes_one_automatic_attempt_at_a_time_half_a_second_after_the_previous_one_ended() {
         let timing = Timing::for_profile(Profile::Core);
-        let mut cm = ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b", "c"]), 8, Profile::Core, 0);
+        let mut cm = ConnectionManager::new(&[], 0).with_automatic(
+            &addrs(&["a", "b", "c"]),
+            8,
+            Profile::Core,
+            0,
+        );
         assert!(cm.due_dials(0, |_| false).is_empty());
         assert_eq!(cm.next_deadline_ms(), Some(500));
         let due = cm.due_dials(500, |_| false);
         assert_eq!(dialled(&due), ["a:8333"]);
-        assert_eq!(cm.next_deadline_ms(), None, "nothing starts while an attempt is under way");
+        assert_eq!(
+            cm.next_deadline_ms(),
+            None,
+            "nothing starts while an attempt is under way"
+        );
         for _ in 0..40 {
             cm.on_failed(target_of(&due[0]), 700, &timing);
         }

@@ -93,13 +93,21 @@ impl ChainUpdate {
     /// The update that puts `headers` at `start_height` upwards; hashes each header.
     pub fn new(start_height: u32, headers: Vec<Header>) -> ChainUpdate {
         let hashes = headers.iter().map(Header::block_hash).collect();
-        ChainUpdate { start_height, headers, hashes }
+        ChainUpdate {
+            start_height,
+            headers,
+            hashes,
+        }
     }
 
     /// From `(hash, header)` pairs whose hashes the caller computed from those headers.
     fn from_hashed(start_height: u32, rows: Vec<(BlockHash, Header)>) -> ChainUpdate {
         let (hashes, headers) = rows.into_iter().unzip();
-        ChainUpdate { start_height, headers, hashes }
+        ChainUpdate {
+            start_height,
+            headers,
+            hashes,
+        }
     }
 
     /// Height of `headers()[0]`.
@@ -435,7 +443,9 @@ struct BlockIndex {
 
 impl BlockIndex {
     fn get(&self, hash: &BlockHash) -> Option<&IndexEntry> {
-        self.slots.get(hash).map(|slot| &self.entries[*slot as usize])
+        self.slots
+            .get(hash)
+            .map(|slot| &self.entries[*slot as usize])
     }
 
     fn contains_key(&self, hash: &BlockHash) -> bool {
@@ -538,9 +548,15 @@ impl HeaderChain {
     /// first of its period, period-first bits that differ from the header's on a network whose
     /// bits change only at retargets (mainnet, signet, regtest), or a chainwork below `height
     /// + 1` headers at the proof-of-work limit.
-    pub fn with_trusted_start(network: Network, start: TrustedStart) -> Result<Self, TrustedStartError> {
+    pub fn with_trusted_start(
+        network: Network,
+        start: TrustedStart,
+    ) -> Result<Self, TrustedStartError> {
         let mut chain = HeaderChain::new(network);
-        let fixed_bits = matches!(chain.rule, DifficultyRule::Retarget | DifficultyRule::NoRetarget);
+        let fixed_bits = matches!(
+            chain.rule,
+            DifficultyRule::Retarget | DifficultyRule::NoRetarget
+        );
         start.check(network, chain.pow_limit, fixed_bits)?;
         let hash = start.hash();
         chain.index.clear();
@@ -602,8 +618,16 @@ impl HeaderChain {
         let got = first.block_hash();
         if got != base_hash {
             return Err(match self.trusted_start {
-                None => LoadError::WrongGenesis { network: self.network, expected: base_hash, got },
-                Some(_) => LoadError::WrongBase { height: self.base_height, expected: base_hash, got },
+                None => LoadError::WrongGenesis {
+                    network: self.network,
+                    expected: base_hash,
+                    got,
+                },
+                Some(_) => LoadError::WrongBase {
+                    height: self.base_height,
+                    expected: base_hash,
+                    got,
+                },
             });
         }
         let mut chain = self;
@@ -681,7 +705,8 @@ impl HeaderChain {
 
     /// Height of the best tip (the base's height when nothing above it is known).
     pub fn tip_height(&self) -> u32 {
-        let above_base = u32::try_from(self.active.len() - 1).expect("best chain shorter than 2^32");
+        let above_base =
+            u32::try_from(self.active.len() - 1).expect("best chain shorter than 2^32");
         self.base_height + above_base
     }
 
@@ -758,7 +783,9 @@ impl HeaderChain {
             height = next;
             // Core doubles once the locator holds more than 10 entries, after computing the
             // next height: that height (T-11) is the 12th and last dense entry.
-            if locator.len() >= LOCATOR_DENSE_ENTRIES - 1 && !deliberate_bugs::is(Bug::LocatorWithoutDoubling) {
+            if locator.len() >= LOCATOR_DENSE_ENTRIES - 1
+                && !deliberate_bugs::is(Bug::LocatorWithoutDoubling)
+            {
                 step = step.saturating_mul(2);
             }
         }
@@ -797,7 +824,11 @@ impl HeaderChain {
             .unwrap_or(self.base_height)
             .saturating_add(1);
         let mut headers = Vec::new();
-        for hash in self.active.iter().skip((start_height - self.base_height) as usize) {
+        for hash in self
+            .active
+            .iter()
+            .skip((start_height - self.base_height) as usize)
+        {
             headers.push(self.entry(hash).header);
             if *hash == hash_stop || headers.len() >= max {
                 break;
@@ -826,7 +857,12 @@ impl HeaderChain {
     ///
     /// # Panics
     /// If the two slices differ in length (a caller bug).
-    pub fn accept_hashed_headers(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64) -> Import {
+    pub fn accept_hashed_headers(
+        &mut self,
+        headers: &[Header],
+        hashes: &[BlockHash],
+        now_s: u64,
+    ) -> Import {
         assert_eq!(headers.len(), hashes.len(), "one hash per header");
         self.accept(headers, hashes, now_s, true)
     }
@@ -862,12 +898,23 @@ impl HeaderChain {
     ///
     /// # Panics
     /// If the two slices differ in length (a caller bug).
-    pub fn accept_hashed_headers_in_order(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64) -> Import {
+    pub fn accept_hashed_headers_in_order(
+        &mut self,
+        headers: &[Header],
+        hashes: &[BlockHash],
+        now_s: u64,
+    ) -> Import {
         assert_eq!(headers.len(), hashes.len(), "one hash per header");
         self.accept(headers, hashes, now_s, false)
     }
 
-    fn accept(&mut self, headers: &[Header], hashes: &[BlockHash], now_s: u64, whole_message_precheck: bool) -> Import {
+    fn accept(
+        &mut self,
+        headers: &[Header],
+        hashes: &[BlockHash],
+        now_s: u64,
+        whole_message_precheck: bool,
+    ) -> Import {
         let mut import = Import::default();
         if headers.is_empty() {
             return import;
@@ -886,9 +933,13 @@ impl HeaderChain {
                 continue;
             }
             if !whole_message_precheck {
-                if let Err(error) = self.check_headers_pow(std::slice::from_ref(header), std::slice::from_ref(hash)) {
+                if let Err(error) =
+                    self.check_headers_pow(std::slice::from_ref(header), std::slice::from_ref(hash))
+                {
                     import.error = Some(match error {
-                        HeaderError::HighHash { hash, bits, .. } => HeaderError::HighHash { index, hash, bits },
+                        HeaderError::HighHash { hash, bits, .. } => {
+                            HeaderError::HighHash { index, hash, bits }
+                        }
                         other => other,
                     });
                     break;
@@ -978,7 +1029,10 @@ impl HeaderChain {
     pub(crate) fn median_time_past(&self, hash: &BlockHash) -> Option<u32> {
         let mut times = [0u32; MEDIAN_TIME_SPAN];
         let mut count = 0;
-        let mut slot = self.index.slot(hash).expect("hash taken from the index is indexed");
+        let mut slot = self
+            .index
+            .slot(hash)
+            .expect("hash taken from the index is indexed");
         loop {
             let entry = &self.index.entries[slot as usize];
             times[count] = entry.header.time;
@@ -987,7 +1041,10 @@ impl HeaderChain {
                 break;
             }
             slot = self.index.parents[slot as usize];
-            assert_ne!(slot, NO_PARENT, "every header above the base has its parent indexed");
+            assert_ne!(
+                slot, NO_PARENT,
+                "every header above the base has its parent indexed"
+            );
         }
         let times = &mut times[..count];
         times.sort_unstable();
@@ -997,7 +1054,9 @@ impl HeaderChain {
         // Index 5 of 11 sorted times is the median; `11 - count` unknown times can all sort
         // below the known ones, pushing it down to known index 5 - (11 - count).
         let unknown = MEDIAN_TIME_SPAN - count;
-        (MEDIAN_TIME_SPAN / 2).checked_sub(unknown).map(|index| times[index])
+        (MEDIAN_TIME_SPAN / 2)
+            .checked_sub(unknown)
+            .map(|index| times[index])
     }
 
     /// Core `CheckHeadersPoW`: every header meets its own target, then continuity.
@@ -1049,13 +1108,29 @@ impl HeaderChain {
             .height
             .checked_add(1)
             .expect("heights stay below 2^32");
-        if let Some(expected) = self.checkpoints.get(&height).filter(|expected| **expected != hash) {
-            return Err(HeaderError::BadCheckpoint { height, hash, expected: *expected });
+        if let Some(expected) = self
+            .checkpoints
+            .get(&height)
+            .filter(|expected| **expected != hash)
+        {
+            return Err(HeaderError::BadCheckpoint {
+                height,
+                hash,
+                expected: *expected,
+            });
         }
         // btcd `findPreviousCheckpoint`: the latest checkpoint our best chain holds.
-        let passed = self.checkpoints.iter().rev().find(|(h, c)| self.active_hash_at(**h) == Some(**c));
+        let passed = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|(h, c)| self.active_hash_at(**h) == Some(**c));
         if let Some((&checkpoint_height, _)) = passed.filter(|(h, _)| height < **h) {
-            return Err(HeaderError::ForkTooOld { height, hash, checkpoint_height });
+            return Err(HeaderError::ForkTooOld {
+                height,
+                hash,
+                checkpoint_height,
+            });
         }
 
         let expected = self.required_bits(parent, header, hash)?;
@@ -1144,11 +1219,19 @@ impl HeaderChain {
                 let (first_time, first_bits) = if first_height < self.base_height {
                     // The period started below a trusted start: its first header is known
                     // only through the trusted start's period-first values.
-                    let start = self.trusted_start.as_ref().expect("a base above genesis is a trusted start");
-                    assert_eq!(first_height, start.period_first_height(), "the base lies in the ending period");
+                    let start = self
+                        .trusted_start
+                        .as_ref()
+                        .expect("a base above genesis is a trusted start");
+                    assert_eq!(
+                        first_height,
+                        start.period_first_height(),
+                        "the base lies in the ending period"
+                    );
                     (start.period_first_time, start.period_first_bits)
                 } else {
-                    let first_hash = self.ancestor_hash(header.prev_blockhash, parent.height, first_height);
+                    let first_hash =
+                        self.ancestor_hash(header.prev_blockhash, parent.height, first_height);
                     let first = self.entry(&first_hash).header;
                     (first.time, first.bits)
                 };
@@ -1158,7 +1241,12 @@ impl HeaderChain {
                 } else {
                     parent.header.bits
                 };
-                Ok(retarget_bits(base_bits, parent.header.time, first_time, self.params))
+                Ok(retarget_bits(
+                    base_bits,
+                    parent.header.time,
+                    first_time,
+                    self.params,
+                ))
             }
         }
     }
@@ -1184,7 +1272,10 @@ impl HeaderChain {
         let mut entry = parent;
         while entry.height % interval != 0 && entry.header.bits == limit_bits {
             if entry.height == self.base_height {
-                let start = self.trusted_start.as_ref().expect("a base above genesis is a trusted start");
+                let start = self
+                    .trusted_start
+                    .as_ref()
+                    .expect("a base above genesis is a trusted start");
                 return start.period_first_bits;
             }
             entry = self.entry(&entry.header.prev_blockhash);
@@ -1207,7 +1298,8 @@ impl HeaderChain {
         branch.reverse();
         let old_tip_height = self.tip_height();
         let reorg_depth = old_tip_height - fork_height;
-        self.active.truncate((fork_height - self.base_height) as usize + 1);
+        self.active
+            .truncate((fork_height - self.base_height) as usize + 1);
         self.active.extend(branch.iter().map(|(hash, _)| *hash));
         if reorg_depth > 0 {
             tracing::debug!(
@@ -1218,7 +1310,10 @@ impl HeaderChain {
                 "best header chain reorganised"
             );
         }
-        (ChainUpdate::from_hashed(fork_height + 1, branch), reorg_depth)
+        (
+            ChainUpdate::from_hashed(fork_height + 1, branch),
+            reorg_depth,
+        )
     }
 }
 
@@ -1240,10 +1335,22 @@ pub const MAX_TIMEWARP_S: u32 = 600;
 /// Core `ContextualCheckBlockHeader` "time-timewarp-attack" (testnet4 only): at a retarget
 /// height, the header's time may not be more than [`MAX_TIMEWARP_S`] before its parent's.
 #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
-fn check_timewarp(height: u32, time: u32, parent_time: u32, hash: BlockHash) -> Result<(), HeaderError> {
+fn check_timewarp(
+    height: u32,
+    time: u32,
+    parent_time: u32,
+    hash: BlockHash,
+) -> Result<(), HeaderError> {
     let interval = 2016;
-    if height % interval == 0 && i64::from(time) < i64::from(parent_time) - i64::from(MAX_TIMEWARP_S) {
-        return Err(HeaderError::TimewarpAttack { height, hash, time, parent_time });
+    if height % interval == 0
+        && i64::from(time) < i64::from(parent_time) - i64::from(MAX_TIMEWARP_S)
+    {
+        return Err(HeaderError::TimewarpAttack {
+            height,
+            hash,
+            time,
+            parent_time,
+        });
     }
     Ok(())
 }
@@ -1259,7 +1366,11 @@ fn check_timewarp(height: u32, time: u32, parent_time: u32, hash: BlockHash) -> 
 fn version_heights(network: Network, params: &Params) -> [u32; 3] {
     match network {
         Network::Regtest => [1, 1, 1],
-        _ => [params.bip34_height, params.bip66_height, params.bip65_height],
+        _ => [
+            params.bip34_height,
+            params.bip66_height,
+            params.bip65_height,
+        ],
     }
 }
 
@@ -1269,10 +1380,22 @@ fn version_heights(network: Network, params: &Params) -> [u32; 3] {
 /// `BIP34Height`, `BIP66Height`, `BIP65Height`; `heights` from [`version_heights`]). The
 /// comparison is signed, as Core's on `nVersion`: versions with the top bit set are negative
 /// and fail once BIP34 is active.
-fn check_version(height: u32, version: i32, heights: [u32; 3], hash: BlockHash) -> Result<(), HeaderError> {
-    let outdated = heights.iter().zip(2..).any(|(activation, minimum)| height >= *activation && version < minimum);
+fn check_version(
+    height: u32,
+    version: i32,
+    heights: [u32; 3],
+    hash: BlockHash,
+) -> Result<(), HeaderError> {
+    let outdated = heights
+        .iter()
+        .zip(2..)
+        .any(|(activation, minimum)| height >= *activation && version < minimum);
     if outdated {
-        return Err(HeaderError::BadVersion { height, hash, version });
+        return Err(HeaderError::BadVersion {
+            height,
+            hash,
+            version,
+        });
     }
     Ok(())
 }
@@ -1637,7 +1760,11 @@ mod tests {
     fn decimal_to_be_bytes(decimal: &str) -> [u8; 32] {
         let mut out = [0u8; 32];
         for digit in decimal.bytes() {
-            assert!(digit.is_ascii_digit(), "not a decimal digit: {}", digit as char);
+            assert!(
+                digit.is_ascii_digit(),
+                "not a decimal digit: {}",
+                digit as char
+            );
             let mut carry = u32::from(digit - b'0');
             for byte in out.iter_mut().rev() {
                 let value = u32::from(*byte) * 10 + carry;
@@ -1662,16 +1789,34 @@ mod tests {
         };
         let by_height: BTreeMap<u32, Header> = bytes
             .chunks_exact(84)
-            .map(|record| (u32::from_le_bytes(record[..4].try_into().expect("4 bytes")), decode_header(&record[4..])))
+            .map(|record| {
+                (
+                    u32::from_le_bytes(record[..4].try_into().expect("4 bytes")),
+                    decode_header(&record[4..]),
+                )
+            })
             .collect();
-        let text: String = String::from_utf8(json).expect("UTF-8").split_whitespace().collect();
-        let body = text.strip_prefix("[[").and_then(|t| t.strip_suffix("]]")).expect("a JSON array of pairs");
+        let text: String = String::from_utf8(json)
+            .expect("UTF-8")
+            .split_whitespace()
+            .collect();
+        let body = text
+            .strip_prefix("[[")
+            .and_then(|t| t.strip_suffix("]]"))
+            .expect("a JSON array of pairs");
         let mut checked = 0;
         for (period, entry) in body.split("],[").enumerate() {
             let (hash, target) = entry.split_once(',').expect("a [hash, target] pair");
             let period = period as u32;
-            let (first, last) = (&by_height[&(period * 2016)], &by_height[&(period * 2016 + 2015)]);
-            assert_eq!(last.block_hash().to_string(), hash.trim_matches('"'), "checkpoint hash of period {period}");
+            let (first, last) = (
+                &by_height[&(period * 2016)],
+                &by_height[&(period * 2016 + 2015)],
+            );
+            assert_eq!(
+                last.block_hash().to_string(),
+                hash.trim_matches('"'),
+                "checkpoint hash of period {period}"
+            );
             let bits = retarget_bits(last.bits, last.time, first.time, &Params::MAINNET);
             assert_eq!(
                 Target::from_compact(bits).to_be_bytes(),
@@ -1844,10 +1989,7 @@ mod tests {
             })
         );
         assert_eq!(import.accepted, 9);
-        assert_eq!(
-            import.update,
-            Some(ChainUpdate::new(1, prefix.clone()))
-        );
+        assert_eq!(import.update, Some(ChainUpdate::new(1, prefix.clone())));
         assert_eq!(import.reorg_depth, 0);
         assert_eq!(chain.tip_hash(), prefix[8].block_hash());
         assert!(!chain.contains(&odd.block_hash()));
@@ -2019,10 +2161,7 @@ mod tests {
         let import = chain.accept_headers(&side, NOW_S);
         assert_eq!(import.error, None);
         assert_eq!(import.accepted, 60);
-        assert_eq!(
-            import.update,
-            Some(ChainUpdate::new(251, side.clone()))
-        );
+        assert_eq!(import.update, Some(ChainUpdate::new(251, side.clone())));
         assert_eq!(import.reorg_depth, 50);
         assert_eq!(chain.tip_height(), 310);
         assert_eq!(chain.tip_hash(), side[59].block_hash());
@@ -2039,10 +2178,7 @@ mod tests {
         // Extending the new tip is a plain extension again.
         let more = mine_chain(&side[59], 3, 3);
         let import = chain.accept_headers(&more, NOW_S);
-        assert_eq!(
-            import.update,
-            Some(ChainUpdate::new(311, more))
-        );
+        assert_eq!(import.update, Some(ChainUpdate::new(311, more)));
         assert_eq!(import.reorg_depth, 0);
     }
 
@@ -2079,10 +2215,7 @@ mod tests {
         assert_eq!(chain.tip_hash(), all[300].block_hash());
 
         let import = chain.accept_headers(&side[50..], NOW_S);
-        assert_eq!(
-            import.update,
-            Some(ChainUpdate::new(251, side.clone()))
-        );
+        assert_eq!(import.update, Some(ChainUpdate::new(251, side.clone())));
         assert_eq!(import.reorg_depth, 50);
         assert_eq!(chain.tip_hash(), side[50].block_hash());
     }
@@ -2230,9 +2363,16 @@ mod tests {
         let Some((start, headers)) = mainnet_822527_start() else {
             return;
         };
-        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("a valid trusted start");
-        assert_eq!((chain.base_height(), chain.tip_height()), (822_527, 822_527));
-        assert_eq!((chain.base_hash(), chain.tip_hash()), (start.hash(), start.hash()));
+        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start)
+            .expect("a valid trusted start");
+        assert_eq!(
+            (chain.base_height(), chain.tip_height()),
+            (822_527, 822_527)
+        );
+        assert_eq!(
+            (chain.base_hash(), chain.tip_hash()),
+            (start.hash(), start.hash())
+        );
         assert_eq!(chain.tip_chainwork(), start.chainwork);
         assert_eq!(chain.locator(), vec![start.hash()]);
         assert_eq!(chain.active_hash_at(822_526), None);
@@ -2242,13 +2382,19 @@ mod tests {
             let import = chain.accept_headers(batch, NOW_S);
             assert_eq!(import.error, None, "batch from {start_height}");
             assert_eq!((import.accepted, import.reorg_depth), (batch.len(), 0));
-            assert_eq!(import.update, Some(ChainUpdate::new(start_height, batch.to_vec())));
+            assert_eq!(
+                import.update,
+                Some(ChainUpdate::new(start_height, batch.to_vec()))
+            );
             start_height += batch.len() as u32;
         }
         assert_eq!(chain.tip_height(), 830_592);
         assert_eq!(chain.tip_hash(), headers[at(830_592)].block_hash());
         assert_eq!(chain.active_hash_at(822_527), Some(start.hash()));
-        assert_eq!(chain.active_height_of(&headers[at(826_000)].block_hash()), Some(826_000));
+        assert_eq!(
+            chain.active_height_of(&headers[at(826_000)].block_hash()),
+            Some(826_000)
+        );
         assert_eq!(chain.len(), 8066);
 
         // Five retargets in the range (822528 itself, from the trusted period-first time, then
@@ -2256,27 +2402,46 @@ mod tests {
         let retargets: Vec<u32> = (822_528..=830_592).filter(|h| h % 2016 == 0).collect();
         assert_eq!(retargets, [822_528, 824_544, 826_560, 828_576, 830_592]);
         for height in retargets {
-            let (header, parent) = (headers[at(height)], chain.get(&headers[at(height)].prev_blockhash).expect("indexed"));
-            assert_ne!(header.bits, parent.header.bits, "the retarget at {height} changes the bits");
+            let (header, parent) = (
+                headers[at(height)],
+                chain
+                    .get(&headers[at(height)].prev_blockhash)
+                    .expect("indexed"),
+            );
+            assert_ne!(
+                header.bits, parent.header.bits,
+                "the retarget at {height} changes the bits"
+            );
         }
 
         // Chainwork, header by header from the trusted value, equals the boundary sum at the
         // end of the last full period (830591): the two computations agree.
         let records = crate::trusted_start::parse_retarget_boundaries(
-            &read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin").expect("read above"),
+            &read_data("headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin")
+                .expect("read above"),
         )
         .expect("parses");
-        let at_830591 = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 830_591).expect("derivable");
-        assert_eq!(chain.get(&at_830591.hash()).map(|e| e.chainwork), Some(at_830591.chainwork));
-        assert_eq!(chain.get(&at_830591.hash()).map(|e| e.height), Some(830_591));
+        let at_830591 = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 830_591)
+            .expect("derivable");
+        assert_eq!(
+            chain.get(&at_830591.hash()).map(|e| e.chainwork),
+            Some(at_830591.chainwork)
+        );
+        assert_eq!(
+            chain.get(&at_830591.hash()).map(|e| e.height),
+            Some(830_591)
+        );
 
         // The locator ends at the trusted header, not at genesis.
         let locator = chain.locator();
         assert_eq!(locator.last(), Some(&start.hash()));
-        assert_eq!(heights(&chain, &locator[..14]), [
-            830_592, 830_591, 830_590, 830_589, 830_588, 830_587, 830_586, 830_585, 830_584, 830_583, 830_582,
-            830_581, 830_579, 830_575
-        ]);
+        assert_eq!(
+            heights(&chain, &locator[..14]),
+            [
+                830_592, 830_591, 830_590, 830_589, 830_588, 830_587, 830_586, 830_585, 830_584,
+                830_583, 830_582, 830_581, 830_579, 830_575
+            ]
+        );
         assert!(heights(&chain, &locator).windows(2).all(|w| w[0] > w[1]));
     }
 
@@ -2286,16 +2451,23 @@ mod tests {
             return;
         };
         for height in [822_528u32, 824_544, 826_560, 828_576, 830_592] {
-            let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
+            let mut chain =
+                HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
             feed_in_batches(&mut chain, &headers[..at(height)]);
             let real = headers[at(height)];
             let parent = *chain.get(&real.prev_blockhash).expect("parent indexed");
-            assert_eq!(chain.required_bits(&parent, &real, real.block_hash()), Ok(real.bits), "at {height}");
+            assert_eq!(
+                chain.required_bits(&parent, &real, real.block_hash()),
+                Ok(real.bits),
+                "at {height}"
+            );
             // The parent's bits (no retarget) are wrong at a retarget height.
             let mut mutated = real;
             mutated.bits = parent.header.bits;
             assert_eq!(
-                chain.check_contextual(0, &mutated, mutated.block_hash(), NOW_S).map(|_| ()),
+                chain
+                    .check_contextual(0, &mutated, mutated.block_hash(), NOW_S)
+                    .map(|_| ()),
                 Err(HeaderError::BadDiffBits {
                     height,
                     hash: mutated.block_hash(),
@@ -2305,7 +2477,10 @@ mod tests {
                 "at {height}"
             );
             // Through accept_headers the changed header first fails its own proof of work.
-            assert!(matches!(chain.accept_headers(&[mutated], NOW_S).error, Some(HeaderError::HighHash { .. })));
+            assert!(matches!(
+                chain.accept_headers(&[mutated], NOW_S).error,
+                Some(HeaderError::HighHash { .. })
+            ));
             assert_eq!(chain.accept_headers(&[real], NOW_S).error, None);
         }
     }
@@ -2318,8 +2493,12 @@ mod tests {
         let Some((start, headers)) = mainnet_822527_start() else {
             return;
         };
-        let skewed = TrustedStart { period_first_time: start.period_first_time - 3 * 24 * 3600, ..start };
-        let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, skewed).expect("still consistent");
+        let skewed = TrustedStart {
+            period_first_time: start.period_first_time - 3 * 24 * 3600,
+            ..start
+        };
+        let mut chain =
+            HeaderChain::with_trusted_start(Network::Bitcoin, skewed).expect("still consistent");
         let import = chain.accept_headers(&headers[..10], NOW_S);
         assert_eq!(import.accepted, 0);
         assert!(
@@ -2339,7 +2518,11 @@ mod tests {
             return;
         };
         let stale = stale[0];
-        assert_eq!(stale.prev_blockhash, headers[at(823_225)].block_hash(), "the stale header builds on 823225");
+        assert_eq!(
+            stale.prev_blockhash,
+            headers[at(823_225)].block_hash(),
+            "the stale header builds on 823225"
+        );
         let main = headers[at(823_226)];
         assert_ne!(stale.block_hash(), main.block_hash());
 
@@ -2348,15 +2531,36 @@ mod tests {
         assert_eq!(chain.tip_hash(), main.block_hash());
 
         let import = chain.accept_headers(&[stale], NOW_S);
-        assert_eq!((import.error, import.accepted, import.update, import.reorg_depth), (None, 1, None, 0));
-        let entry = *chain.get(&stale.block_hash()).expect("the stale header is indexed");
+        assert_eq!(
+            (
+                import.error,
+                import.accepted,
+                import.update,
+                import.reorg_depth
+            ),
+            (None, 1, None, 0)
+        );
+        let entry = *chain
+            .get(&stale.block_hash())
+            .expect("the stale header is indexed");
         assert_eq!(entry.height, 823_226);
-        assert_eq!(entry.chainwork, chain.tip_chainwork(), "equal work: same bits, same parent");
-        assert_eq!(chain.tip_hash(), main.block_hash(), "the first seen tip stays");
+        assert_eq!(
+            entry.chainwork,
+            chain.tip_chainwork(),
+            "equal work: same bits, same parent"
+        );
+        assert_eq!(
+            chain.tip_hash(),
+            main.block_hash(),
+            "the first seen tip stays"
+        );
         assert_eq!(chain.active_height_of(&stale.block_hash()), None);
         // Its locator walks its own branch, then the best chain, down to the trusted header.
         let locator = chain.locator_from(&stale.block_hash());
-        assert_eq!((locator[0], locator[1]), (stale.block_hash(), headers[at(823_225)].block_hash()));
+        assert_eq!(
+            (locator[0], locator[1]),
+            (stale.block_hash(), headers[at(823_225)].block_hash())
+        );
         assert_eq!(locator.last(), Some(&start.hash()));
 
         // The main chain continues on its own tip: a plain extension.
@@ -2378,14 +2582,24 @@ mod tests {
         let import = chain.accept_headers(&headers[1..3], NOW_S);
         assert_eq!(
             import.error,
-            Some(HeaderError::PrevNotFound { hash: headers[1].block_hash(), prev: headers[0].block_hash() })
+            Some(HeaderError::PrevNotFound {
+                hash: headers[1].block_hash(),
+                prev: headers[0].block_hash()
+            })
         );
         // A header that builds on the trusted header's parent (a fork below the trusted
         // height) is just as unknown.
         let mut below = start.header;
         below.nonce = below.nonce.wrapping_add(1);
-        assert_eq!(chain.check_contextual(0, &below, below.block_hash(), NOW_S).map(|_| ()),
-            Err(HeaderError::PrevNotFound { hash: below.block_hash(), prev: start.header.prev_blockhash }));
+        assert_eq!(
+            chain
+                .check_contextual(0, &below, below.block_hash(), NOW_S)
+                .map(|_| ()),
+            Err(HeaderError::PrevNotFound {
+                hash: below.block_hash(),
+                prev: start.header.prev_blockhash
+            })
+        );
     }
 
     #[test]
@@ -2394,16 +2608,30 @@ mod tests {
             return;
         };
         let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
-        assert!(chain.headers_after_locator(&[BlockHash::all_zeros()], BlockHash::all_zeros(), 10).is_empty());
+        assert!(chain
+            .headers_after_locator(&[BlockHash::all_zeros()], BlockHash::all_zeros(), 10)
+            .is_empty());
         feed_in_batches(&mut chain, &headers[..100]);
         let genesis = genesis_block(Network::Bitcoin).header.block_hash();
-        assert_eq!(chain.headers_after_locator(&[genesis], BlockHash::all_zeros(), 10), headers[..10].to_vec());
-        assert_eq!(chain.headers_after_locator(&[start.hash()], BlockHash::all_zeros(), 2000), headers[..100].to_vec());
         assert_eq!(
-            chain.headers_after_locator(&[headers[49].block_hash(), genesis], headers[59].block_hash(), 2000),
+            chain.headers_after_locator(&[genesis], BlockHash::all_zeros(), 10),
+            headers[..10].to_vec()
+        );
+        assert_eq!(
+            chain.headers_after_locator(&[start.hash()], BlockHash::all_zeros(), 2000),
+            headers[..100].to_vec()
+        );
+        assert_eq!(
+            chain.headers_after_locator(
+                &[headers[49].block_hash(), genesis],
+                headers[59].block_hash(),
+                2000
+            ),
             headers[50..60].to_vec()
         );
-        assert!(chain.headers_after_locator(&chain.locator(), BlockHash::all_zeros(), 2000).is_empty());
+        assert!(chain
+            .headers_after_locator(&chain.locator(), BlockHash::all_zeros(), 2000)
+            .is_empty());
     }
 
     /// Just above a trusted base, median time past is the least the real median can be: no
@@ -2415,7 +2643,11 @@ mod tests {
             return;
         };
         let mut chain = HeaderChain::with_trusted_start(Network::Bitcoin, start).expect("valid");
-        assert_eq!(chain.median_time_past(&start.hash()), None, "one known time");
+        assert_eq!(
+            chain.median_time_past(&start.hash()),
+            None,
+            "one known time"
+        );
         feed_in_batches(&mut chain, &headers[..20]);
         let mut times = vec![start.header.time];
         times.extend(headers[..20].iter().map(|h| h.time));
@@ -2428,7 +2660,11 @@ mod tests {
                 k if k <= 5 => None,
                 k => Some(window[k - 6]),
             };
-            assert_eq!(chain.median_time_past(&header.block_hash()), expected, "{known} known times");
+            assert_eq!(
+                chain.median_time_past(&header.block_hash()),
+                expected,
+                "{known} known times"
+            );
         }
     }
 
@@ -2442,10 +2678,14 @@ mod tests {
             header: all[height],
             period_first_time: all[0].time,
             period_first_bits: all[0].bits,
-            chainwork: full.get(&all[height].block_hash()).expect("indexed").chainwork,
+            chainwork: full
+                .get(&all[height].block_hash())
+                .expect("indexed")
+                .chainwork,
         };
         // Base 10 and 11..=15 known: six times, the bound is the smallest (all[10].time).
-        let mut chain = HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
+        let mut chain =
+            HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
         feed_in_batches(&mut chain, &all[11..=15]);
         let at_bound = mine_on(&all[15], 90, all[10].time, REGTEST_BITS);
         assert_eq!(
@@ -2463,11 +2703,15 @@ mod tests {
         // Base 10 and 11..=12 known: no bound, so a header older than the real median passes,
         // which the chain from genesis rejects.
         let old = mine_on(&all[12], 92, all[5].time, REGTEST_BITS);
-        let mut chain = HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
+        let mut chain =
+            HeaderChain::with_trusted_start(Network::Regtest, start(10)).expect("valid");
         feed_in_batches(&mut chain, &all[11..=12]);
         assert_eq!(chain.accept_headers(&[old], NOW_S).error, None);
         let mut from_genesis = full.clone();
-        assert!(matches!(from_genesis.accept_headers(&[old], NOW_S).error, Some(HeaderError::TimeTooOld { .. })));
+        assert!(matches!(
+            from_genesis.accept_headers(&[old], NOW_S).error,
+            Some(HeaderError::TimeTooOld { .. })
+        ));
     }
 
     #[test]
@@ -2479,22 +2723,41 @@ mod tests {
         feed_in_batches(&mut synced, &headers[..3000]);
         let mut stored = vec![start.header];
         stored.extend_from_slice(&headers[..3000]);
-        let loaded = HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored.clone()).expect("loads");
+        let loaded = HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored.clone())
+            .expect("loads");
         assert_eq!(
-            (loaded.tip_height(), loaded.tip_hash(), loaded.tip_chainwork(), loaded.locator()),
-            (synced.tip_height(), synced.tip_hash(), synced.tip_chainwork(), synced.locator())
+            (
+                loaded.tip_height(),
+                loaded.tip_hash(),
+                loaded.tip_chainwork(),
+                loaded.locator()
+            ),
+            (
+                synced.tip_height(),
+                synced.tip_hash(),
+                synced.tip_chainwork(),
+                synced.locator()
+            )
         );
         assert_eq!(loaded.trusted_start(), Some(&start));
 
         assert_eq!(
-            HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored[1..].to_vec()).map(|_| ()),
-            Err(LoadError::WrongBase { height: 822_527, expected: start.hash(), got: headers[0].block_hash() })
+            HeaderChain::from_stored_with(Network::Bitcoin, Some(start), stored[1..].to_vec())
+                .map(|_| ()),
+            Err(LoadError::WrongBase {
+                height: 822_527,
+                expected: start.hash(),
+                got: headers[0].block_hash()
+            })
         );
         let mut broken = stored.clone();
         broken.remove(100);
         assert!(matches!(
             HeaderChain::from_stored_with(Network::Bitcoin, Some(start), broken),
-            Err(LoadError::BrokenLink { height: 822_627, .. })
+            Err(LoadError::BrokenLink {
+                height: 822_627,
+                ..
+            })
         ));
         let zero = TrustedStart { height: 0, ..start };
         assert_eq!(
@@ -2516,7 +2779,9 @@ mod tests {
         assert_eq!(headers[base].bits.to_consensus(), DIFFICULTY_1_BITS);
         assert!(headers[base + 1].time <= headers[base].time + 1200);
         assert_eq!(headers[base + 1].bits, headers[4032].bits);
-        let chainwork = headers[1..=base].iter().fold(headers[0].work(), |sum, h| sum + h.work());
+        let chainwork = headers[1..=base]
+            .iter()
+            .fold(headers[0].work(), |sum, h| sum + h.work());
         let start = TrustedStart {
             height: base as u32,
             header: headers[base],
@@ -2532,11 +2797,20 @@ mod tests {
         assert_eq!(chain.tip_chainwork(), full.tip_chainwork());
 
         // Other period-first bits: header 4209 no longer has the required bits.
-        let other = TrustedStart { period_first_bits: CompactTarget::from_consensus(0x1c7f_ffc0), ..start };
+        let other = TrustedStart {
+            period_first_bits: CompactTarget::from_consensus(0x1c7f_ffc0),
+            ..start
+        };
         let mut chain = HeaderChain::with_trusted_start(Network::Testnet, other).expect("valid");
         assert!(matches!(
-            chain.accept_headers(&headers[base + 1..base + 5], NOW_S).error,
-            Some(HeaderError::BadDiffBits { height: 4209, expected: 0x1c7f_ffc0, .. })
+            chain
+                .accept_headers(&headers[base + 1..base + 5], NOW_S)
+                .error,
+            Some(HeaderError::BadDiffBits {
+                height: 4209,
+                expected: 0x1c7f_ffc0,
+                ..
+            })
         ));
     }
 
@@ -2594,7 +2868,10 @@ mod tests {
     fn testnet4_retargets_from_the_first_header_of_the_period() {
         let period_bits = CompactTarget::from_consensus(0x1c7f_ffff);
         let limit_bits = CompactTarget::from_consensus(DIFFICULTY_1_BITS);
-        for (network, expected_base) in [(Network::Testnet4, period_bits), (Network::Testnet, limit_bits)] {
+        for (network, expected_base) in [
+            (Network::Testnet4, period_bits),
+            (Network::Testnet, limit_bits),
+        ] {
             let mut chain = HeaderChain::new(network);
             let genesis = chain.tip_header();
             let mut parent = genesis;
@@ -2613,25 +2890,48 @@ mod tests {
                     nonce: height,
                 };
                 let chainwork = chain.tip_chainwork() + Target::from_compact(bits).to_work();
-                chain.index.insert(header.block_hash(), IndexEntry { header, height, chainwork });
+                chain.index.insert(
+                    header.block_hash(),
+                    IndexEntry {
+                        header,
+                        height,
+                        chainwork,
+                    },
+                );
                 chain.active.push(header.block_hash());
                 parent = header;
             }
             let last = *chain.get(&parent.block_hash()).expect("height 4031");
-            let child = Header { prev_blockhash: parent.block_hash(), time: parent.time + 600, ..parent };
+            let child = Header {
+                prev_blockhash: parent.block_hash(),
+                time: parent.time + 600,
+                ..parent
+            };
             let first_time = genesis.time + 2016 * 600;
             let expected = retarget_bits(expected_base, parent.time, first_time, &Params::TESTNET4);
-            assert_eq!(chain.required_bits(&last, &child, child.block_hash()), Ok(expected), "{network:?}");
+            assert_eq!(
+                chain.required_bits(&last, &child, child.block_hash()),
+                Ok(expected),
+                "{network:?}"
+            );
         }
     }
 
     #[test]
     fn testnet4_rejects_a_period_start_more_than_600_s_before_its_parent() {
         let hash = BlockHash::all_zeros();
-        assert_eq!(check_timewarp(4032, 1_000_000 - 600, 1_000_000, hash), Ok(()));
+        assert_eq!(
+            check_timewarp(4032, 1_000_000 - 600, 1_000_000, hash),
+            Ok(())
+        );
         assert_eq!(
             check_timewarp(4032, 1_000_000 - 601, 1_000_000, hash),
-            Err(HeaderError::TimewarpAttack { height: 4032, hash, time: 999_399, parent_time: 1_000_000 })
+            Err(HeaderError::TimewarpAttack {
+                height: 4032,
+                hash,
+                time: 999_399,
+                parent_time: 1_000_000
+            })
         );
         // Only at retarget heights.
         assert_eq!(check_timewarp(4033, 1, 1_000_000, hash), Ok(()));
@@ -2644,7 +2944,13 @@ mod tests {
         let hash = BlockHash::all_zeros();
         let heights = |network: Network| version_heights(network, network.params());
         let mainnet = heights(Network::Bitcoin);
-        let bad = |height, version| Err(HeaderError::BadVersion { height, hash, version });
+        let bad = |height, version| {
+            Err(HeaderError::BadVersion {
+                height,
+                hash,
+                version,
+            })
+        };
         // Mainnet: BIP34 at 227931, BIP66 at 363725, BIP65 at 388381 (Core chainparams.cpp).
         assert_eq!(check_version(227_930, 1, mainnet, hash), Ok(()));
         assert_eq!(check_version(227_931, 1, mainnet, hash), bad(227_931, 1));
@@ -2659,10 +2965,19 @@ mod tests {
         // Signed as Core's nVersion: the top bit makes a version negative, hence too low.
         let negative = 0xe000_0000_u32 as i32;
         assert_eq!(check_version(227_930, negative, mainnet, hash), Ok(()));
-        assert_eq!(check_version(227_931, negative, mainnet, hash), bad(227_931, negative));
+        assert_eq!(
+            check_version(227_931, negative, mainnet, hash),
+            bad(227_931, negative)
+        );
         // Signet and testnet4 activate all three at height 1; testnet3 has its own heights.
-        assert_eq!(check_version(1, 3, heights(Network::Signet), hash), bad(1, 3));
-        assert_eq!(check_version(1, 3, heights(Network::Testnet4), hash), bad(1, 3));
+        assert_eq!(
+            check_version(1, 3, heights(Network::Signet), hash),
+            bad(1, 3)
+        );
+        assert_eq!(
+            check_version(1, 3, heights(Network::Testnet4), hash),
+            bad(1, 3)
+        );
         assert_eq!(check_version(1, 4, heights(Network::Signet), hash), Ok(()));
         assert_eq!(heights(Network::Testnet), [21_111, 330_776, 581_885]);
     }
@@ -2671,8 +2986,15 @@ mod tests {
     /// regtest `Params` (found by the kernel oracle's differential test).
     #[test]
     fn regtest_requires_version_4_from_height_1_as_core_does() {
-        assert_eq!(Network::Regtest.params().bip34_height, 100_000_000, "rust-bitcoin's value, overridden");
-        assert_eq!(version_heights(Network::Regtest, Network::Regtest.params()), [1, 1, 1]);
+        assert_eq!(
+            Network::Regtest.params().bip34_height,
+            100_000_000,
+            "rust-bitcoin's value, overridden"
+        );
+        assert_eq!(
+            version_heights(Network::Regtest, Network::Regtest.params()),
+            [1, 1, 1]
+        );
         let genesis = regtest_genesis();
         for version in [1, 2, 3, 4, 0x2000_0000] {
             let mut header = mine_on(&genesis, 9, genesis.time + 600, REGTEST_BITS);
@@ -2681,8 +3003,16 @@ mod tests {
                 header.nonce += 1;
             }
             let mut chain = HeaderChain::new(Network::Regtest);
-            let expected = (version < 4).then(|| HeaderError::BadVersion { height: 1, hash: header.block_hash(), version });
-            assert_eq!(chain.accept_headers(&[header], NOW_S).error, expected, "version {version}");
+            let expected = (version < 4).then(|| HeaderError::BadVersion {
+                height: 1,
+                hash: header.block_hash(),
+                version,
+            });
+            assert_eq!(
+                chain.accept_headers(&[header], NOW_S).error,
+                expected,
+                "version {version}"
+            );
         }
     }
 
@@ -2690,15 +3020,51 @@ mod tests {
     fn every_error_message_starts_with_its_core_reject_reason() {
         let hash = BlockHash::all_zeros();
         let errors = [
-            HeaderError::HighHash { index: 0, hash, bits: 1 },
-            HeaderError::NonContinuous { index: 1, hash, prev: hash },
+            HeaderError::HighHash {
+                index: 0,
+                hash,
+                bits: 1,
+            },
+            HeaderError::NonContinuous {
+                index: 1,
+                hash,
+                prev: hash,
+            },
             HeaderError::PrevNotFound { hash, prev: hash },
-            HeaderError::BadDiffBits { height: 1, hash, expected: 1, got: 2 },
-            HeaderError::TimeTooOld { height: 1, hash, time: 1, median_time_past: 1 },
-            HeaderError::TimeTooNew { height: 1, hash, time: 1, limit: 0 },
-            HeaderError::TimewarpAttack { height: 2016, hash, time: 1, parent_time: 602 },
-            HeaderError::BadVersion { height: 1, hash, version: -1 },
-            HeaderError::UnsupportedNetwork { network: Network::Bitcoin, height: 1, hash },
+            HeaderError::BadDiffBits {
+                height: 1,
+                hash,
+                expected: 1,
+                got: 2,
+            },
+            HeaderError::TimeTooOld {
+                height: 1,
+                hash,
+                time: 1,
+                median_time_past: 1,
+            },
+            HeaderError::TimeTooNew {
+                height: 1,
+                hash,
+                time: 1,
+                limit: 0,
+            },
+            HeaderError::TimewarpAttack {
+                height: 2016,
+                hash,
+                time: 1,
+                parent_time: 602,
+            },
+            HeaderError::BadVersion {
+                height: 1,
+                hash,
+                version: -1,
+            },
+            HeaderError::UnsupportedNetwork {
+                network: Network::Bitcoin,
+                height: 1,
+                hash,
+            },
         ];
         let reasons: BTreeSet<&str> = errors.iter().map(HeaderError::reject_reason).collect();
         assert_eq!(reasons.len(), errors.len(), "one reason per variant");
@@ -2707,7 +3073,13 @@ mod tests {
             assert!(message.starts_with(error.reject_reason()), "{message}");
         }
         // Core's exact form for a version: bad-version(0x%08x), two's complement when negative.
-        assert!(errors[7].to_string().starts_with("bad-version(0xffffffff): "), "{}", errors[7]);
+        assert!(
+            errors[7]
+                .to_string()
+                .starts_with("bad-version(0xffffffff): "),
+            "{}",
+            errors[7]
+        );
     }
 
     #[test]
@@ -2721,7 +3093,9 @@ mod tests {
         }
         let mut gap = headers.clone();
         gap.remove(4);
-        for (message, in_order_accepted, in_order_error) in [(&spoiled, 6, "high-hash"), (&gap, 4, "prev-blk-not-found")] {
+        for (message, in_order_accepted, in_order_error) in
+            [(&spoiled, 6, "high-hash"), (&gap, 4, "prev-blk-not-found")]
+        {
             let mut core = HeaderChain::new(Network::Regtest);
             let import = core.accept_headers(message, u64::MAX / 2);
             assert_eq!(import.accepted, 0, "Core refuses the whole message");
@@ -2729,7 +3103,11 @@ mod tests {
             let mut btcd = HeaderChain::new(Network::Regtest);
             let import = btcd.accept_headers_in_order(message, u64::MAX / 2);
             assert_eq!(import.accepted, in_order_accepted);
-            assert_eq!(btcd.tip_height(), in_order_accepted as u32, "the prefix becomes the best chain");
+            assert_eq!(
+                btcd.tip_height(),
+                in_order_accepted as u32,
+                "the prefix becomes the best chain"
+            );
             let error = import.error.expect("the bad header fails").to_string();
             assert!(error.starts_with(in_order_error), "{error}");
         }
@@ -2747,14 +3125,32 @@ mod tests {
         with_side.extend_from_slice(&side);
         let import = chain.accept_headers_in_order(&with_side, u64::MAX / 2);
         assert_eq!(import.accepted, 49);
-        assert!(matches!(import.error, Some(HeaderError::BadCheckpoint { height: 50, .. })), "{:?}", import.error);
+        assert!(
+            matches!(
+                import.error,
+                Some(HeaderError::BadCheckpoint { height: 50, .. })
+            ),
+            "{:?}",
+            import.error
+        );
         // The real chain passes the checkpoint; a fork from below it is then too old.
         let import = chain.accept_headers_in_order(&main, u64::MAX / 2);
         assert_eq!(import.error, None);
         assert_eq!(chain.tip_height(), 60);
         let low_fork = mine_chain(&main[9], 3, 3);
         let import = chain.accept_headers_in_order(&low_fork, u64::MAX / 2);
-        assert!(matches!(import.error, Some(HeaderError::ForkTooOld { height: 11, checkpoint_height: 50, .. })), "{:?}", import.error);
+        assert!(
+            matches!(
+                import.error,
+                Some(HeaderError::ForkTooOld {
+                    height: 11,
+                    checkpoint_height: 50,
+                    ..
+                })
+            ),
+            "{:?}",
+            import.error
+        );
         assert_eq!(import.accepted, 0);
     }
 }

@@ -116,7 +116,8 @@ impl HeadersPresync {
         let salt = (rng.next_u64(), rng.next_u64());
         let commit_offset_seed = rng.next_u64();
         let start_hash = start.header.block_hash();
-        let seconds = now_s.saturating_sub(u64::from(start.median_time_past_s)) + FUTURE_BLOCK_TIME_S;
+        let seconds =
+            now_s.saturating_sub(u64::from(start.median_time_past_s)) + FUTURE_BLOCK_TIME_S;
         HeadersPresync {
             phase: Phase::Presync,
             network,
@@ -124,7 +125,8 @@ impl HeadersPresync {
             start_locator,
             minimum_required_work,
             salt,
-            commit_offset: u32::try_from(commit_offset_seed % u64::from(HEADER_COMMITMENT_PERIOD)).unwrap_or(0),
+            commit_offset: u32::try_from(commit_offset_seed % u64::from(HEADER_COMMITMENT_PERIOD))
+                .unwrap_or(0),
             commitments: VecDeque::new(),
             commitments_max: BLOCKS_PER_SECOND_MAX * seconds / u64::from(HEADER_COMMITMENT_PERIOD),
             current_chain_work: start.chainwork,
@@ -231,7 +233,8 @@ impl HeadersPresync {
     }
 
     fn commitment(&self, hash: &BlockHash) -> bool {
-        siphash24::Hash::hash_to_u64_with_keys(self.salt.0, self.salt.1, hash.as_byte_array()) & 1 == 1
+        siphash24::Hash::hash_to_u64_with_keys(self.salt.0, self.salt.1, hash.as_byte_array()) & 1
+            == 1
     }
 
     fn carries_commitment(&self, height: u32) -> bool {
@@ -241,18 +244,30 @@ impl HeadersPresync {
     /// Core `ValidateAndStoreHeadersCommitments`.
     fn presync(&mut self, headers: &[Header]) -> Result<(), String> {
         if headers[0].prev_blockhash != self.last_header_received.block_hash() {
-            return Err(format!("aborted: non-continuous headers at height={} (presync phase)", self.current_height));
+            return Err(format!(
+                "aborted: non-continuous headers at height={} (presync phase)",
+                self.current_height
+            ));
         }
         for header in headers {
             let height = self.current_height + 1;
-            if !permitted_difficulty_transition(self.network, height, self.last_header_received.bits, header.bits) {
-                return Err(format!("aborted: invalid difficulty transition at height={height} (presync phase)"));
+            if !permitted_difficulty_transition(
+                self.network,
+                height,
+                self.last_header_received.bits,
+                header.bits,
+            ) {
+                return Err(format!(
+                    "aborted: invalid difficulty transition at height={height} (presync phase)"
+                ));
             }
             if self.carries_commitment(height) {
                 let bit = self.commitment(&header.block_hash());
                 self.commitments.push_back(bit);
                 if self.commitments.len() as u64 > self.commitments_max {
-                    return Err(format!("aborted: exceeded max commitments at height={height} (presync phase)"));
+                    return Err(format!(
+                        "aborted: exceeded max commitments at height={height} (presync phase)"
+                    ));
                 }
             }
             self.current_chain_work = self.current_chain_work + header.work();
@@ -274,10 +289,19 @@ impl HeadersPresync {
     fn redownload(&mut self, header: &Header) -> Result<(), String> {
         let height = self.redownload_last_height + 1;
         if header.prev_blockhash != self.redownload_last_hash {
-            return Err(format!("aborted: non-continuous headers at height={height} (redownload phase)"));
+            return Err(format!(
+                "aborted: non-continuous headers at height={height} (redownload phase)"
+            ));
         }
-        if !permitted_difficulty_transition(self.network, height, self.redownload_last_bits, header.bits) {
-            return Err(format!("aborted: invalid difficulty transition at height={height} (redownload phase)"));
+        if !permitted_difficulty_transition(
+            self.network,
+            height,
+            self.redownload_last_bits,
+            header.bits,
+        ) {
+            return Err(format!(
+                "aborted: invalid difficulty transition at height={height} (redownload phase)"
+            ));
         }
         self.redownload_chain_work = self.redownload_chain_work + header.work();
         if self.redownload_chain_work >= self.minimum_required_work {
@@ -286,10 +310,14 @@ impl HeadersPresync {
         let hash = header.block_hash();
         if !self.process_all_remaining && self.carries_commitment(height) {
             let Some(expected) = self.commitments.pop_front() else {
-                return Err(format!("aborted: commitment overrun at height={height} (redownload phase)"));
+                return Err(format!(
+                    "aborted: commitment overrun at height={height} (redownload phase)"
+                ));
             };
             if self.commitment(&hash) != expected {
-                return Err(format!("aborted: commitment mismatch at height={height} (redownload phase)"));
+                return Err(format!(
+                    "aborted: commitment mismatch at height={height} (redownload phase)"
+                ));
             }
         }
         self.redownloaded.push_back(*header);
@@ -318,12 +346,19 @@ impl HeadersPresync {
 /// of the old target (capped at the proof-of-work limit), both bounds rounded through the
 /// compact encoding. Networks that allow minimum-difficulty blocks (testnets, regtest) permit
 /// anything.
-pub fn permitted_difficulty_transition(network: Network, height: u32, old_bits: CompactTarget, new_bits: CompactTarget) -> bool {
+pub fn permitted_difficulty_transition(
+    network: Network,
+    height: u32,
+    old_bits: CompactTarget,
+    new_bits: CompactTarget,
+) -> bool {
     let params = network.params();
     if params.allow_min_difficulty_blocks {
         return true;
     }
-    let interval = u32::try_from(params.difficulty_adjustment_interval()).unwrap_or(u32::MAX).max(1);
+    let interval = u32::try_from(params.difficulty_adjustment_interval())
+        .unwrap_or(u32::MAX)
+        .max(1);
     if !height.is_multiple_of(interval) {
         return old_bits == new_bits;
     }
@@ -370,13 +405,25 @@ mod tests {
 
     fn sync(minimum_blocks: u64, seed: u64) -> (HeadersPresync, Header) {
         let genesis = genesis_block(Network::Regtest).header;
-        let start = ChainStart { header: genesis, height: 0, chainwork: genesis.work(), median_time_past_s: genesis.time };
+        let start = ChainStart {
+            header: genesis,
+            height: 0,
+            chainwork: genesis.work(),
+            median_time_past_s: genesis.time,
+        };
         let mut minimum = genesis.work();
         for _ in 0..minimum_blocks {
             minimum = minimum + genesis.work();
         }
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let presync = HeadersPresync::new(Network::Regtest, start, vec![genesis.block_hash()], minimum, &mut rng, 2_000_000_000);
+        let presync = HeadersPresync::new(
+            Network::Regtest,
+            start,
+            vec![genesis.block_hash()],
+            minimum,
+            &mut rng,
+            2_000_000_000,
+        );
         (presync, genesis)
     }
 
@@ -387,16 +434,28 @@ mod tests {
         let first = presync.process(&headers[..2000], true);
         assert!(first.success && first.request_more && first.released.is_empty());
         assert_eq!(presync.phase(), Phase::Presync);
-        assert_eq!(presync.next_locator(), vec![headers[1999].block_hash(), genesis.block_hash()]);
+        assert_eq!(
+            presync.next_locator(),
+            vec![headers[1999].block_hash(), genesis.block_hash()]
+        );
         let second = presync.process(&headers[2000..], false);
-        assert!(second.success && second.request_more, "switching to REDOWNLOAD asks again: {second:?}");
+        assert!(
+            second.success && second.request_more,
+            "switching to REDOWNLOAD asks again: {second:?}"
+        );
         assert_eq!(presync.phase(), Phase::Redownload);
-        assert_eq!(presync.next_locator(), vec![genesis.block_hash(), genesis.block_hash()]);
+        assert_eq!(
+            presync.next_locator(),
+            vec![genesis.block_hash(), genesis.block_hash()]
+        );
         let third = presync.process(&headers[..2000], true);
         assert!(third.success && third.request_more && third.released.is_empty());
         let fourth = presync.process(&headers[2000..], false);
         assert!(fourth.success, "{fourth:?}");
-        assert_eq!(fourth.released, headers, "everything is released once the work is reached");
+        assert_eq!(
+            fourth.released, headers,
+            "everything is released once the work is reached"
+        );
         assert_eq!(presync.phase(), Phase::Final);
     }
 
@@ -407,7 +466,10 @@ mod tests {
         assert!(presync.process(&headers[..2000], true).request_more);
         let end = presync.process(&headers[2000..], false);
         assert!(end.success && !end.request_more && end.released.is_empty());
-        assert!(end.note.unwrap().contains("incomplete headers message at height=2100 (presync phase)"));
+        assert!(end
+            .note
+            .unwrap()
+            .contains("incomplete headers message at height=2100 (presync phase)"));
         assert_eq!(presync.phase(), Phase::Final);
         assert_eq!(presync.presync_height(), 2100);
     }
@@ -424,31 +486,72 @@ mod tests {
             let (mut presync, _) = sync(1200, seed);
             assert!(presync.process(&honest, false).request_more);
             let outcome = presync.process(&other, false);
-            if outcome.note.as_deref().is_some_and(|n| n.contains("commitment mismatch")) {
+            if outcome
+                .note
+                .as_deref()
+                .is_some_and(|n| n.contains("commitment mismatch"))
+            {
                 mismatches += 1;
                 assert!(outcome.released.is_empty() && !outcome.success);
             }
         }
-        assert!(mismatches > 0, "a 1-bit commitment must catch a different chain for some salt");
+        assert!(
+            mismatches > 0,
+            "a 1-bit commitment must catch a different chain for some salt"
+        );
         let (mut presync, _) = sync(1200, 99);
         assert!(presync.process(&honest, false).request_more);
         let mut gap = honest[..10].to_vec();
         gap.remove(5);
         let outcome = presync.process(&gap, true);
         assert!(!outcome.success);
-        assert!(outcome.note.unwrap().contains("non-continuous headers at height=6 (redownload phase)"));
+        assert!(outcome
+            .note
+            .unwrap()
+            .contains("non-continuous headers at height=6 (redownload phase)"));
     }
 
     #[test]
     fn mainnet_difficulty_may_only_change_at_retargets_and_within_a_factor_of_four() {
         let bits = CompactTarget::from_consensus(0x1b0404cb);
-        assert!(permitted_difficulty_transition(Network::Bitcoin, 2015, bits, bits));
-        assert!(!permitted_difficulty_transition(Network::Bitcoin, 2015, bits, CompactTarget::from_consensus(0x1b0404cc)));
+        assert!(permitted_difficulty_transition(
+            Network::Bitcoin,
+            2015,
+            bits,
+            bits
+        ));
+        assert!(!permitted_difficulty_transition(
+            Network::Bitcoin,
+            2015,
+            bits,
+            CompactTarget::from_consensus(0x1b0404cc)
+        ));
         let old = Target::from_compact(bits);
-        let four_times = Target::from_compact(old.max_transition_threshold_unchecked().to_compact_lossy());
-        assert!(permitted_difficulty_transition(Network::Bitcoin, 4032, bits, four_times.to_compact_lossy()));
-        assert!(!permitted_difficulty_transition(Network::Bitcoin, 4032, bits, CompactTarget::from_consensus(0x1b1013a0)));
-        assert!(!permitted_difficulty_transition(Network::Bitcoin, 4032, bits, CompactTarget::from_consensus(0x1b00ffff)));
-        assert!(permitted_difficulty_transition(Network::Regtest, 7, bits, CompactTarget::from_consensus(0x207fffff)));
+        let four_times =
+            Target::from_compact(old.max_transition_threshold_unchecked().to_compact_lossy());
+        assert!(permitted_difficulty_transition(
+            Network::Bitcoin,
+            4032,
+            bits,
+            four_times.to_compact_lossy()
+        ));
+        assert!(!permitted_difficulty_transition(
+            Network::Bitcoin,
+            4032,
+            bits,
+            CompactTarget::from_consensus(0x1b1013a0)
+        ));
+        assert!(!permitted_difficulty_transition(
+            Network::Bitcoin,
+            4032,
+            bits,
+            CompactTarget::from_consensus(0x1b00ffff)
+        ));
+        assert!(permitted_difficulty_transition(
+            Network::Regtest,
+            7,
+            bits,
+            CompactTarget::from_consensus(0x207fffff)
+        ));
     }
 }

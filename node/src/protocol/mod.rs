@@ -53,22 +53,22 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::{
-    Config, Profile, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, OUTBOUND_PEERS_TO_PROTECT_MAX, BIP0031_VERSION, MAX_LOCATOR_SZ, MIN_ACCEPTABLE_PROTOCOL_VERSION,
-    MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX,
-    WTXID_RELAY_VERSION,
+    Config, Profile, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, BIP0031_VERSION, MAX_LOCATOR_SZ,
+    MIN_ACCEPTABLE_PROTOCOL_VERSION, MIN_PEER_PROTO_VERSION, OUTBOUND_PEERS_TO_PROTECT_MAX,
+    PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
 };
 use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,
     ServiceFlags, VersionMessage,
 };
 
+use crate::deliberate_bugs::{self, Bug};
 pub use connection_manager::{Ban, TargetId};
 use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
-use crate::deliberate_bugs::{self, Bug};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
-pub use peer::{Direction, HandshakeState, PeerId};
 use peer::{ms, Peer, RemoteVersion};
+pub use peer::{Direction, HandshakeState, PeerId};
 use sync_manager::{StallVerdict, SyncManager};
 
 /// Seconds between blocks that difficulty aims for, on every network: Bitcoin Core
@@ -688,11 +688,20 @@ impl Node {
         let sync = SyncManager::new(now_ms, &config.timing);
         let mut connections = ConnectionManager::new(&config.connect, now_ms);
         if config.connect.is_empty() {
-            connections = connections.with_automatic(&config.addresses, config.target_outbound, config.profile, now_ms);
+            connections = connections.with_automatic(
+                &config.addresses,
+                config.target_outbound,
+                config.profile,
+                now_ms,
+            );
         }
         let banned: BTreeMap<String, u64> = match config.profile {
             Profile::Btcd => BTreeMap::new(),
-            Profile::Core => bans.into_iter().filter(|b| b.ban_until_ms > now_ms).map(|b| (b.host, b.ban_until_ms)).collect(),
+            Profile::Core => bans
+                .into_iter()
+                .filter(|b| b.ban_until_ms > now_ms)
+                .map(|b| (b.host, b.ban_until_ms))
+                .collect(),
         };
         let mut node = Node {
             config,
@@ -715,9 +724,16 @@ impl Node {
             tip_hash: node.chain.tip_hash(),
             chainwork: node.chain.tip_chainwork(),
         });
-        let loaded: Vec<(String, u64)> = node.banned.iter().map(|(h, until)| (h.clone(), *until)).collect();
+        let loaded: Vec<(String, u64)> = node
+            .banned
+            .iter()
+            .map(|(h, until)| (h.clone(), *until))
+            .collect();
         for (host, ban_until_ms) in loaded {
-            node.event(Event::BanLoaded { host, remaining_s: (ban_until_ms - now_ms).div_ceil(1000) });
+            node.event(Event::BanLoaded {
+                host,
+                remaining_s: (ban_until_ms - now_ms).div_ceil(1000),
+            });
         }
         node.dial_due(now_ms);
         node
@@ -761,9 +777,16 @@ impl Node {
     pub fn poll_timeout(&self) -> Option<u64> {
         let timing = &self.config.timing;
         let profile = self.config.profile;
-        let peers = self.peers.values().map(|p| p.next_deadline_ms(timing, profile)).min();
+        let peers = self
+            .peers
+            .values()
+            .map(|p| p.next_deadline_ms(timing, profile))
+            .min();
         let sampler = (profile == Profile::Btcd).then(|| self.sync.next_deadline_ms());
-        [peers, sampler, self.connections.next_deadline_ms()].into_iter().flatten().min()
+        [peers, sampler, self.connections.next_deadline_ms()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// A connection was established. Returns its id; for an outbound peer our `version` is
@@ -772,9 +795,18 @@ impl Node {
     pub fn handle_connected(&mut self, addr: String, direction: Direction, now_ms: u64) -> PeerId {
         let id = PeerId(self.next_peer_id);
         self.next_peer_id += 1;
-        self.event(Event::Connected { peer: id, addr: addr.clone(), direction: direction.as_str() });
-        let inbound = self.peers.values().filter(|p| p.direction == Direction::Inbound).count();
-        self.peers.insert(id, Peer::new(id, addr, direction, now_ms));
+        self.event(Event::Connected {
+            peer: id,
+            addr: addr.clone(),
+            direction: direction.as_str(),
+        });
+        let inbound = self
+            .peers
+            .values()
+            .filter(|p| p.direction == Direction::Inbound)
+            .count();
+        self.peers
+            .insert(id, Peer::new(id, addr, direction, now_ms));
         match direction {
             Direction::Outbound(target) => {
                 self.connections.on_connected(target, id, now_ms);
@@ -792,10 +824,24 @@ impl Node {
 
     /// A dial for `target` failed with `error`.
     pub fn handle_dial_failed(&mut self, target: TargetId, error: String, now_ms: u64) {
-        let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
-        let addr = self.connections.addr(target).unwrap_or_default().to_string();
-        let failed_attempts = self.connections.is_automatic(target).then(|| self.connections.failed_attempts());
-        self.event(Event::DialFailed { addr, error, retry_in_ms, failed_attempts });
+        let retry_in_ms = self
+            .connections
+            .on_failed(target, now_ms, &self.config.timing);
+        let addr = self
+            .connections
+            .addr(target)
+            .unwrap_or_default()
+            .to_string();
+        let failed_attempts = self
+            .connections
+            .is_automatic(target)
+            .then(|| self.connections.failed_attempts());
+        self.event(Event::DialFailed {
+            addr,
+            error,
+            retry_in_ms,
+            failed_attempts,
+        });
     }
 
     /// Bans `host` (an address without its port) for `duration` from `now_ms`: its connected
@@ -811,13 +857,24 @@ impl Node {
             Profile::Btcd => ban_until_ms,
             Profile::Core => ban_until_ms.max(*until),
         };
-        let ban = Ban { host: host.to_string(), ban_until_ms: *until };
+        let ban = Ban {
+            host: host.to_string(),
+            ban_until_ms: *until,
+        };
         let duration_s = duration_ms / 1000;
-        self.event(Event::Banned { host: host.to_string(), duration_s });
+        self.event(Event::Banned {
+            host: host.to_string(),
+            duration_s,
+        });
         if self.config.profile == Profile::Core {
             self.outputs.push_back(Output::PersistBan(ban));
         }
-        let ids: Vec<PeerId> = self.peers.values().filter(|p| host_of(&p.addr) == host).map(|p| p.id).collect();
+        let ids: Vec<PeerId> = self
+            .peers
+            .values()
+            .filter(|p| host_of(&p.addr) == host)
+            .map(|p| p.id)
+            .collect();
         for id in ids {
             self.disconnect(id, DisconnectReason::Banned { duration_s }, now_ms);
         }
@@ -825,15 +882,23 @@ impl Node {
 
     /// Milliseconds left of `host`'s ban at `now_ms`, if it is banned.
     fn ban_remaining_ms(&self, host: &str, now_ms: u64) -> Option<u64> {
-        self.banned.get(host).filter(|&&until| until > now_ms).map(|until| until - now_ms)
+        self.banned
+            .get(host)
+            .filter(|&&until| until > now_ms)
+            .map(|until| until - now_ms)
     }
 
     /// Core `CreateNodeFromAcceptedSocket`: drops an inbound connection from a banned host
     /// unless it has NoBan. Returns whether it did.
     fn core_refuses_banned(&mut self, peer: PeerId, now_ms: u64) -> bool {
-        let Some(p) = self.peers.get(&peer) else { return false };
+        let Some(p) = self.peers.get(&peer) else {
+            return false;
+        };
         let host = host_of(&p.addr).to_string();
-        if self.config.profile != Profile::Core || self.is_noban(peer) || self.ban_remaining_ms(&host, now_ms).is_none() {
+        if self.config.profile != Profile::Core
+            || self.is_noban(peer)
+            || self.ban_remaining_ms(&host, now_ms).is_none()
+        {
             return false;
         }
         self.disconnect(peer, DisconnectReason::InboundBanned { host }, now_ms);
@@ -843,7 +908,9 @@ impl Node {
     /// btcd `handleAddPeerMsg`: once the handshake is done, a peer (inbound or outbound) of a
     /// banned host is disconnected; an expired ban is forgotten. Returns whether it was.
     fn btcd_refuses_banned(&mut self, peer: PeerId, now_ms: u64) -> bool {
-        let Some(p) = self.peers.get(&peer) else { return false };
+        let Some(p) = self.peers.get(&peer) else {
+            return false;
+        };
         let host = host_of(&p.addr).to_string();
         if self.config.profile != Profile::Btcd || !self.banned.contains_key(&host) {
             return false;
@@ -851,7 +918,11 @@ impl Node {
         match self.ban_remaining_ms(&host, now_ms) {
             Some(remaining_ms) => {
                 let remaining_s = remaining_ms.div_ceil(1000);
-                self.disconnect(peer, DisconnectReason::StillBanned { host, remaining_s }, now_ms);
+                self.disconnect(
+                    peer,
+                    DisconnectReason::StillBanned { host, remaining_s },
+                    now_ms,
+                );
                 true
             }
             None => {
@@ -876,11 +947,16 @@ impl Node {
     /// undecodable payload and keeps the peer (its transport skips the frame); a wrong magic,
     /// an oversized length or invalid command bytes end the connection.
     pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         p.received_any = true;
         if self.config.profile == Profile::Core {
             if error.is_recoverable() {
-                self.event(Event::Dropped { peer, reason: error.to_string() });
+                self.event(Event::Dropped {
+                    peer,
+                    reason: error.to_string(),
+                });
             } else {
                 self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
             }
@@ -913,14 +989,20 @@ impl Node {
 
     /// A decoded message from `peer`.
     pub fn handle_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         if !(deliberate_bugs::is(Bug::IdleTimerNotReset) && p.state == HandshakeState::Ready) {
             p.last_recv_ms = now_ms;
         }
         p.received_any = true;
         let state = p.state;
         let detail = self.describe(&message);
-        self.event(Event::Received { peer, command: wire::command_name(&message), detail });
+        self.event(Event::Received {
+            peer,
+            command: wire::command_name(&message),
+            detail,
+        });
         match (self.config.profile, state) {
             (_, HandshakeState::Ready) => self.on_ready_message(peer, message, now_ms),
             (Profile::Btcd, HandshakeState::AwaitVersion) => match message {
@@ -929,7 +1011,11 @@ impl Node {
                     let command = wire::command_name(&other);
                     let reason = "a version message must precede all others".to_string();
                     self.send_reject(peer, "version", RejectReason::Malformed, reason, now_ms);
-                    self.disconnect(peer, DisconnectReason::FirstMessageNotVersion { command }, now_ms);
+                    self.disconnect(
+                        peer,
+                        DisconnectReason::FirstMessageNotVersion { command },
+                        now_ms,
+                    );
                 }
             },
             (Profile::Btcd, HandshakeState::AwaitVerack) => match message {
@@ -951,7 +1037,11 @@ impl Node {
                 | NetworkMessage::Unknown { .. } => {}
                 other => {
                     let command = wire::command_name(&other);
-                    self.disconnect(peer, DisconnectReason::UnexpectedBeforeVerack { command }, now_ms);
+                    self.disconnect(
+                        peer,
+                        DisconnectReason::UnexpectedBeforeVerack { command },
+                        now_ms,
+                    );
                 }
             },
             // Core `ProcessMessage`: before `version` everything is ignored ("non-version
@@ -960,7 +1050,10 @@ impl Node {
             (Profile::Core, HandshakeState::AwaitVersion) => match message {
                 NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
                 other => {
-                    let reason = format!("non-version message `{}` before version handshake", wire::command_name(&other));
+                    let reason = format!(
+                        "non-version message `{}` before version handshake",
+                        wire::command_name(&other)
+                    );
                     self.event(Event::Dropped { peer, reason });
                 }
             },
@@ -973,10 +1066,16 @@ impl Node {
                 }
                 NetworkMessage::WtxidRelay => {}
                 NetworkMessage::Version(_) => {
-                    self.event(Event::Dropped { peer, reason: "redundant version message".into() });
+                    self.event(Event::Dropped {
+                        peer,
+                        reason: "redundant version message".into(),
+                    });
                 }
                 other => {
-                    let reason = format!("unsupported message `{}` prior to verack", wire::command_name(&other));
+                    let reason = format!(
+                        "unsupported message `{}` prior to verack",
+                        wire::command_name(&other)
+                    );
                     self.event(Event::Dropped { peer, reason });
                 }
             },
@@ -1004,11 +1103,17 @@ impl Node {
         let timing = self.config.timing.clone();
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
-            let Some(p) = self.peers.get_mut(&id) else { continue };
+            let Some(p) = self.peers.get_mut(&id) else {
+                continue;
+            };
             if !p.is_ready() {
                 if now_ms >= p.handshake_deadline_ms(&timing) {
                     let timeout_ms = ms(timing.handshake_timeout);
-                    self.disconnect(id, DisconnectReason::HandshakeTimeout { timeout_ms }, now_ms);
+                    self.disconnect(
+                        id,
+                        DisconnectReason::HandshakeTimeout { timeout_ms },
+                        now_ms,
+                    );
                 }
                 continue;
             }
@@ -1023,9 +1128,14 @@ impl Node {
                     p.next_stall_tick_ms += interval_ms;
                 }
                 // btcd `stallHandler`: a deadline is missed once `!now.Before(deadline)`.
-                if p.headers_deadline_ms(&timing).is_some_and(|deadline| now_ms >= deadline) {
+                if p.headers_deadline_ms(&timing)
+                    .is_some_and(|deadline| now_ms >= deadline)
+                {
                     let waited_ms = now_ms - p.getheaders_sent_ms.unwrap_or(now_ms);
-                    let reason = DisconnectReason::Stalled { command: "headers", waited_ms };
+                    let reason = DisconnectReason::Stalled {
+                        command: "headers",
+                        waited_ms,
+                    };
                     self.disconnect(id, reason, now_ms);
                     continue;
                 }
@@ -1048,7 +1158,12 @@ impl Node {
         }
         let best_height = self.chain.tip_height();
         let peers = &self.peers;
-        let verdict = self.sync.sample(now_ms, &timing, |id| peers.get(&id).map_or(0, Peer::start_height), best_height);
+        let verdict = self.sync.sample(
+            now_ms,
+            &timing,
+            |id| peers.get(&id).map_or(0, Peer::start_height),
+            best_height,
+        );
         match verdict {
             StallVerdict::Fine => {}
             StallVerdict::Unset(_) => {
@@ -1058,7 +1173,14 @@ impl Node {
             StallVerdict::Disconnect(peer) => {
                 let advertised_height = self.peers.get(&peer).map_or(0, Peer::start_height);
                 self.event(Event::SyncPeer { peer: None });
-                self.disconnect(peer, DisconnectReason::SyncStalled { advertised_height, best_height }, now_ms);
+                self.disconnect(
+                    peer,
+                    DisconnectReason::SyncStalled {
+                        advertised_height,
+                        best_height,
+                    },
+                    now_ms,
+                );
                 self.start_sync(now_ms);
             }
         }
@@ -1072,7 +1194,9 @@ impl Node {
         let idle_ms = ms(timing.idle_timeout);
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
-            let Some(p) = self.peers.get(&id) else { continue };
+            let Some(p) = self.peers.get(&id) else {
+                continue;
+            };
             // InactivityCheck starts once the connection is older than the peer timeout.
             if now_ms > p.connected_at_ms.saturating_add(handshake_ms) {
                 let reason = if !p.received_any || p.last_send_ms.is_none() {
@@ -1081,12 +1205,21 @@ impl Node {
                         never_received: !p.received_any,
                         never_sent: p.last_send_ms.is_none(),
                     })
-                } else if p.last_send_ms.is_some_and(|t| now_ms > t.saturating_add(idle_ms)) {
-                    Some(DisconnectReason::SendTimeout { timeout_ms: idle_ms })
+                } else if p
+                    .last_send_ms
+                    .is_some_and(|t| now_ms > t.saturating_add(idle_ms))
+                {
+                    Some(DisconnectReason::SendTimeout {
+                        timeout_ms: idle_ms,
+                    })
                 } else if now_ms > p.last_recv_ms.saturating_add(idle_ms) {
-                    Some(DisconnectReason::ReceiveTimeout { timeout_ms: idle_ms })
+                    Some(DisconnectReason::ReceiveTimeout {
+                        timeout_ms: idle_ms,
+                    })
                 } else if !p.is_ready() {
-                    Some(DisconnectReason::HandshakeTimeout { timeout_ms: handshake_ms })
+                    Some(DisconnectReason::HandshakeTimeout {
+                        timeout_ms: handshake_ms,
+                    })
                 } else {
                     None
                 };
@@ -1100,10 +1233,19 @@ impl Node {
             }
             if let Some((_, sent_ms)) = p.ping_in_flight {
                 if now_ms > sent_ms.saturating_add(ms(timing.ping_timeout)) {
-                    self.disconnect(id, DisconnectReason::PingTimeout { waited_ms: now_ms - sent_ms }, now_ms);
+                    self.disconnect(
+                        id,
+                        DisconnectReason::PingTimeout {
+                            waited_ms: now_ms - sent_ms,
+                        },
+                        now_ms,
+                    );
                     continue;
                 }
-            } else if p.ping_start_ms.is_none_or(|start| now_ms > start.saturating_add(ms(timing.ping_interval))) {
+            } else if p
+                .ping_start_ms
+                .is_none_or(|start| now_ms > start.saturating_add(ms(timing.ping_interval)))
+            {
                 self.core_send_ping(id, now_ms);
             }
             self.core_check_headers_sync_timeout(id, now_ms);
@@ -1114,7 +1256,9 @@ impl Node {
     /// Core `MaybeSendPing`: a fresh non-zero nonce, expected back only above BIP 31.
     fn core_send_ping(&mut self, peer: PeerId, now_ms: u64) {
         let nonce = self.rng.next_u64().max(1);
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         p.ping_start_ms = Some(now_ms);
         if p.negotiated_version > BIP0031_VERSION {
             p.ping_in_flight = Some((nonce, now_ms));
@@ -1127,7 +1271,13 @@ impl Node {
     /// peer and another preferred (outbound) peer exists; once the best header is recent the
     /// deadline is cleared for good.
     fn core_check_headers_sync_timeout(&mut self, peer: PeerId, now_ms: u64) {
-        let Some(deadline_ms) = self.peers.get(&peer).and_then(|p| p.headers_sync_deadline_ms) else { return };
+        let Some(deadline_ms) = self
+            .peers
+            .get(&peer)
+            .and_then(|p| p.headers_sync_deadline_ms)
+        else {
+            return;
+        };
         if !self.core_best_header_is_old(now_ms) {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.headers_sync_deadline_ms = None;
@@ -1155,7 +1305,11 @@ impl Node {
                 self.event(Event::SyncPeer { peer: None });
                 return;
             }
-            self.disconnect(peer, DisconnectReason::HeadersSyncTimeout { waited_ms }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::HeadersSyncTimeout { waited_ms },
+                now_ms,
+            );
         } else if let Some(p) = self.peers.get_mut(&peer) {
             // Nobody could take over: Core keeps checking on every pass; here the check runs
             // again with the node's other timers and whenever a peer finishes its handshake.
@@ -1165,7 +1319,10 @@ impl Node {
 
     /// Core `m_num_preferred_download_peers`: ready peers that are preferred for download.
     fn core_preferred_peers(&self) -> usize {
-        self.peers.values().filter(|p| p.is_ready() && p.is_preferred()).count()
+        self.peers
+            .values()
+            .filter(|p| p.is_ready() && p.is_preferred())
+            .count()
     }
 
     /// True while our best header is older than `max_tip_age` (Core's initial-sync test on
@@ -1181,24 +1338,40 @@ impl Node {
     /// whole milliseconds.
     fn core_headers_sync_allowance_ms(&self, now_ms: u64) -> u64 {
         let behind_s = (now_ms / 1000).saturating_sub(u64::from(self.chain.tip_header().time));
-        let per_header_us = u64::try_from(self.config.timing.headers_download_timeout_per_header.as_micros()).unwrap_or(u64::MAX);
+        let per_header_us = u64::try_from(
+            self.config
+                .timing
+                .headers_download_timeout_per_header
+                .as_micros(),
+        )
+        .unwrap_or(u64::MAX);
         let extra_us = per_header_us.saturating_mul(behind_s) / POW_TARGET_SPACING_S;
         ms(self.config.timing.headers_download_timeout_base).saturating_add(extra_us.div_ceil(1000))
     }
 
     fn on_version(&mut self, peer: PeerId, version: VersionMessage, now_ms: u64) {
         let core = self.config.profile == Profile::Core;
-        let Some(direction) = self.peers.get(&peer).map(|p| p.direction) else { return };
+        let Some(direction) = self.peers.get(&peer).map(|p| p.direction) else {
+            return;
+        };
         let self_connection = if core {
             // Core `CheckIncomingNonce`: inbound only, against outbound connections that have
             // not finished their handshake.
             direction == Direction::Inbound
-                && self.peers.values().any(|p| p.is_outbound() && !p.is_ready() && p.local_nonce == Some(version.nonce))
+                && self.peers.values().any(|p| {
+                    p.is_outbound() && !p.is_ready() && p.local_nonce == Some(version.nonce)
+                })
         } else {
             self.sent_nonces.contains(&version.nonce)
         };
         if self_connection {
-            self.disconnect(peer, DisconnectReason::SelfConnection { nonce: version.nonce }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::SelfConnection {
+                    nonce: version.nonce,
+                },
+                now_ms,
+            );
             return;
         }
         if version.user_agent.len() > USER_AGENT_BYTES_MAX {
@@ -1206,14 +1379,22 @@ impl Node {
             if core {
                 // Core reads the user agent as `LIMITED_STRING(256)`: a longer one throws, and
                 // the whole message is dropped.
-                let reason = format!("version user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}");
+                let reason = format!(
+                    "version user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}"
+                );
                 self.event(Event::Dropped { peer, reason });
             } else {
-                self.disconnect(peer, DisconnectReason::UserAgentTooLong { length_bytes }, now_ms);
+                self.disconnect(
+                    peer,
+                    DisconnectReason::UserAgentTooLong { length_bytes },
+                    now_ms,
+                );
             }
             return;
         }
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         let negotiated = PROTOCOL_VERSION.min(version.version);
         p.negotiated_version = negotiated;
         p.remote = Some(RemoteVersion {
@@ -1225,19 +1406,37 @@ impl Node {
         if matches!(direction, Direction::Outbound(_)) {
             if let Some(expected) = self.missing_services(version.services, now_ms) {
                 if !core && negotiated >= REJECT_VERSION {
-                    let reason = format!("required services {:#x} not offered", ServiceFlags::NETWORK.to_u64());
+                    let reason = format!(
+                        "required services {:#x} not offered",
+                        ServiceFlags::NETWORK.to_u64()
+                    );
                     self.send_reject(peer, "version", RejectReason::NonStandard, reason, now_ms);
                 }
                 let services = version.services.to_u64();
-                self.disconnect(peer, DisconnectReason::MissingServices { services, expected }, now_ms);
+                self.disconnect(
+                    peer,
+                    DisconnectReason::MissingServices { services, expected },
+                    now_ms,
+                );
                 return;
             }
         }
-        let min = if core { MIN_PEER_PROTO_VERSION } else { MIN_ACCEPTABLE_PROTOCOL_VERSION };
+        let min = if core {
+            MIN_PEER_PROTO_VERSION
+        } else {
+            MIN_ACCEPTABLE_PROTOCOL_VERSION
+        };
         if version.version < min {
             // btcd builds a reject here but cannot encode it below `RejectVersion`; Core sends
             // none.
-            self.disconnect(peer, DisconnectReason::ObsoleteVersion { version: version.version, min }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::ObsoleteVersion {
+                    version: version.version,
+                    min,
+                },
+                now_ms,
+            );
             return;
         }
         if direction == Direction::Inbound {
@@ -1263,9 +1462,12 @@ impl Node {
     /// old (`GetDesirableServiceFlags`, `HasAllDesirableServiceFlags` in `net_processing.cpp`).
     fn missing_services(&self, services: ServiceFlags, now_ms: u64) -> Option<u64> {
         match self.config.profile {
-            Profile::Btcd => (!services.has(ServiceFlags::NETWORK)).then(|| ServiceFlags::NETWORK.to_u64()),
+            Profile::Btcd => {
+                (!services.has(ServiceFlags::NETWORK)).then(|| ServiceFlags::NETWORK.to_u64())
+            }
             Profile::Core => {
-                let limited_ok = services.has(ServiceFlags::NETWORK_LIMITED) && !self.core_best_header_is_old(now_ms);
+                let limited_ok = services.has(ServiceFlags::NETWORK_LIMITED)
+                    && !self.core_best_header_is_old(now_ms);
                 let expected = if limited_ok {
                     ServiceFlags::NETWORK_LIMITED | ServiceFlags::WITNESS
                 } else {
@@ -1279,7 +1481,9 @@ impl Node {
     fn on_verack(&mut self, peer: PeerId, now_ms: u64) {
         let timing = self.config.timing.clone();
         let profile = self.config.profile;
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         p.set_ready(now_ms, &timing, profile);
         let remote = p.remote.clone().unwrap_or(RemoteVersion {
             version: 0,
@@ -1315,10 +1519,16 @@ impl Node {
         let core = self.config.profile == Profile::Core;
         match message {
             NetworkMessage::Version(_) if core => {
-                self.event(Event::Dropped { peer, reason: "redundant version message".into() });
+                self.event(Event::Dropped {
+                    peer,
+                    reason: "redundant version message".into(),
+                });
             }
             NetworkMessage::Verack if core => {
-                self.event(Event::Dropped { peer, reason: "redundant verack message".into() });
+                self.event(Event::Dropped {
+                    peer,
+                    reason: "redundant verack message".into(),
+                });
             }
             NetworkMessage::Version(_) => {
                 let reason = "duplicate version message".to_string();
@@ -1337,7 +1547,10 @@ impl Node {
                 self.disconnect(peer, DisconnectReason::WtxidRelayAfterHandshake, now_ms)
             }
             NetworkMessage::Ping(nonce)
-                if self.peers.get(&peer).is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
+                if self
+                    .peers
+                    .get(&peer)
+                    .is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
             {
                 self.send(peer, NetworkMessage::Pong(nonce), now_ms);
             }
@@ -1409,7 +1622,9 @@ impl Node {
                 }
             }
             Profile::Core => {
-                let Some(p) = self.peers.get(&peer) else { return };
+                let Some(p) = self.peers.get(&peer) else {
+                    return;
+                };
                 let (started, triggered) = (p.sync_started, p.inv_triggered_getheaders);
                 if !(started || (!triggered && self.last_inv_triggering_sync != Some(unknown))) {
                     return;
@@ -1433,11 +1648,21 @@ impl Node {
     /// `hashes[i]` is `headers[i].block_hash()`, computed once by the caller. Returns the
     /// import outcome (`None` for an empty message), its `update` already moved into the
     /// [`Output::Persist`].
-    fn import_headers(&mut self, peer: PeerId, headers: &[Header], hashes: &[BlockHash], received: usize, now_ms: u64, order: Profile) -> Option<header_chain::Import> {
+    fn import_headers(
+        &mut self,
+        peer: PeerId,
+        headers: &[Header],
+        hashes: &[BlockHash],
+        received: usize,
+        now_ms: u64,
+        order: Profile,
+    ) -> Option<header_chain::Import> {
         let now_s = now_ms / 1000;
         let mut import = (!headers.is_empty()).then(|| match order {
             Profile::Core => self.chain.accept_hashed_headers(headers, hashes, now_s),
-            Profile::Btcd => self.chain.accept_hashed_headers_in_order(headers, hashes, now_s),
+            Profile::Btcd => self
+                .chain
+                .accept_hashed_headers_in_order(headers, hashes, now_s),
         });
         if let Some(update) = import.as_mut().and_then(|i| i.update.take()) {
             self.outputs.push_back(Output::Persist(update));
@@ -1450,7 +1675,12 @@ impl Node {
             self.event(tip);
         }
         let accepted = import.as_ref().map_or(0, |i| i.accepted);
-        self.event(Event::HeadersImported { peer, received, accepted, tip_height: self.chain.tip_height() });
+        self.event(Event::HeadersImported {
+            peer,
+            received,
+            accepted,
+            tip_height: self.chain.tip_height(),
+        });
         import
     }
 
@@ -1461,9 +1691,19 @@ impl Node {
         if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
             // btcd refuses the payload as longer than `MsgHeaders.MaxPayloadLength` (162,009
             // bytes) while reading it, and answers `reject(malformed)`.
-            let reason = format!("headers message with {} headers exceeds {}", headers.len(), wire::HEADERS_PER_MESSAGE_MAX);
+            let reason = format!(
+                "headers message with {} headers exceeds {}",
+                headers.len(),
+                wire::HEADERS_PER_MESSAGE_MAX
+            );
             self.send_reject(peer, "headers", RejectReason::Malformed, reason, now_ms);
-            self.disconnect(peer, DisconnectReason::TooManyHeaders { count: headers.len() }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::TooManyHeaders {
+                    count: headers.len(),
+                },
+                now_ms,
+            );
             return;
         }
         // Any `headers` message, even an empty one, clears the deadline (btcd `stallControl`).
@@ -1471,12 +1711,24 @@ impl Node {
             p.getheaders_sent_ms = None;
         }
         if headers.is_empty() {
-            self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
+            self.event(Event::HeadersImported {
+                peer,
+                received: 0,
+                accepted: 0,
+                tip_height: self.chain.tip_height(),
+            });
             return;
         }
         self.sync.on_headers(peer, now_ms);
         let hashes: Vec<BlockHash> = headers.iter().map(Header::block_hash).collect();
-        let import = self.import_headers(peer, &headers, &hashes, headers.len(), now_ms, Profile::Btcd);
+        let import = self.import_headers(
+            peer,
+            &headers,
+            &hashes,
+            headers.len(),
+            now_ms,
+            Profile::Btcd,
+        );
         if let Some(error) = import.and_then(|i| i.error) {
             self.disconnect(peer, DisconnectReason::InvalidHeader(error), now_ms);
             return;
@@ -1492,8 +1744,12 @@ impl Node {
             // again, and `PushGetHeadersMsg` would then suppress the identical repeat, so the
             // sync would stop for good. Ask with the full locator from the batch's last header
             // instead, as Core does (found by `sim explore`, seed 5).
-            let last = hashes.last().copied().unwrap_or_else(|| self.chain.tip_hash());
-            let off_best = self.chain.active_height_of(&last).is_none() && self.chain.contains(&last);
+            let last = hashes
+                .last()
+                .copied()
+                .unwrap_or_else(|| self.chain.tip_hash());
+            let off_best =
+                self.chain.active_height_of(&last).is_none() && self.chain.contains(&last);
             let locator = if off_best && !deliberate_bugs::is(Bug::FollowUpFromBest) {
                 self.chain.locator_from(&last)
             } else {
@@ -1534,11 +1790,17 @@ impl Node {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.last_getheaders_ms = None;
                 if p.headers_presync.take().is_some() {
-                    let message = "low-work headers sync reset by an empty headers message".to_string();
+                    let message =
+                        "low-work headers sync reset by an empty headers message".to_string();
                     self.event(Event::HeadersSync { peer, message });
                 }
             }
-            self.event(Event::HeadersImported { peer, received: 0, accepted: 0, tip_height: self.chain.tip_height() });
+            self.event(Event::HeadersImported {
+                peer,
+                received: 0,
+                accepted: 0,
+                tip_height: self.chain.tip_height(),
+            });
             return;
         }
         let mut hashes = match self.chain.check_headers_message(&headers) {
@@ -1558,22 +1820,38 @@ impl Node {
         };
         let mut headers = headers;
         let mut already_validated_work = false;
-        if let Some(presync) = self.peers.get_mut(&peer).and_then(|p| p.headers_presync.take()) {
-            let (success, released) = self.core_continue_presync(peer, presync, &headers, full, now_ms);
+        if let Some(presync) = self
+            .peers
+            .get_mut(&peer)
+            .and_then(|p| p.headers_presync.take())
+        {
+            let (success, released) =
+                self.core_continue_presync(peer, presync, &headers, full, now_ms);
             if success {
                 already_validated_work = true;
                 headers = released;
                 hashes = headers.iter().map(Header::block_hash).collect();
                 if headers.is_empty() {
-                    self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
+                    self.event(Event::HeadersImported {
+                        peer,
+                        received: count,
+                        accepted: 0,
+                        tip_height: self.chain.tip_height(),
+                    });
                     return;
                 }
             }
         }
-        let have_headers_sync = self.peers.get(&peer).is_some_and(|p| p.headers_presync.is_some());
+        let have_headers_sync = self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.headers_presync.is_some());
         let first_hash = hashes[0];
         let Some(chain_start) = self.chain.get(&headers[0].prev_blockhash).copied() else {
-            self.event(Event::Unconnecting { peer, hash: first_hash });
+            self.event(Event::Unconnecting {
+                peer,
+                hash: first_hash,
+            });
             let locator = self.chain.locator();
             self.core_maybe_send_getheaders(peer, locator, now_ms);
             return;
@@ -1585,8 +1863,15 @@ impl Node {
         if self.chain.active_height_of(&last_hash).is_some() || self.is_noban(peer) {
             already_validated_work = true;
         }
-        if !already_validated_work && self.core_try_low_work_headers_sync(peer, chain_start, &headers, now_ms) {
-            self.event(Event::HeadersImported { peer, received: count, accepted: 0, tip_height: self.chain.tip_height() });
+        if !already_validated_work
+            && self.core_try_low_work_headers_sync(peer, chain_start, &headers, now_ms)
+        {
+            self.event(Event::HeadersImported {
+                peer,
+                received: count,
+                accepted: 0,
+                tip_height: self.chain.tip_height(),
+            });
             return;
         }
         let import = self.import_headers(peer, &headers, &hashes, count, now_ms, Profile::Core);
@@ -1609,7 +1894,9 @@ impl Node {
     /// its first bad one are persisted, though the index never took them.
     fn deliberately_store_rejected_prefix(&mut self, headers: &[Header], error: &HeaderError) {
         let bad = match error {
-            HeaderError::HighHash { index, .. } | HeaderError::NonContinuous { index, .. } => *index,
+            HeaderError::HighHash { index, .. } | HeaderError::NonContinuous { index, .. } => {
+                *index
+            }
             _ => return,
         };
         if bad == 0 || headers[0].prev_blockhash != self.chain.tip_hash() {
@@ -1631,7 +1918,11 @@ impl Node {
                 break;
             }
         }
-        let near_tip = if buffer >= tip_work { Work::from_be_bytes([0; 32]) } else { tip_work - buffer };
+        let near_tip = if buffer >= tip_work {
+            Work::from_be_bytes([0; 32])
+        } else {
+            tip_work - buffer
+        };
         near_tip.max(self.config.minimum_chain_work)
     }
 
@@ -1639,7 +1930,13 @@ impl Node {
     /// because the chain they claim (from `chain_start`) has less work than the anti-DoS
     /// threshold. A full message starts a low-work sync; a shorter one is ignored, with no
     /// penalty.
-    fn core_try_low_work_headers_sync(&mut self, peer: PeerId, chain_start: IndexEntry, headers: &[Header], now_ms: u64) -> bool {
+    fn core_try_low_work_headers_sync(
+        &mut self,
+        peer: PeerId,
+        chain_start: IndexEntry,
+        headers: &[Header],
+        now_ms: u64,
+    ) -> bool {
         let mut total_work = chain_start.chainwork;
         for header in headers {
             total_work = total_work + header.work();
@@ -1655,11 +1952,24 @@ impl Node {
                 header: chain_start.header,
                 height: chain_start.height,
                 chainwork: chain_start.chainwork,
-                median_time_past_s: self.chain.median_time_past(&start_hash).unwrap_or(chain_start.header.time),
+                median_time_past_s: self
+                    .chain
+                    .median_time_past(&start_hash)
+                    .unwrap_or(chain_start.header.time),
             };
             let locator = self.chain.locator_from(&start_hash);
-            let presync = HeadersPresync::new(self.chain.network(), start, locator, threshold, &mut self.rng, now_ms / 1000);
-            let message = format!("low-work headers sync started from height={} (presync phase)", chain_start.height);
+            let presync = HeadersPresync::new(
+                self.chain.network(),
+                start,
+                locator,
+                threshold,
+                &mut self.rng,
+                now_ms / 1000,
+            );
+            let message = format!(
+                "low-work headers sync started from height={} (presync phase)",
+                chain_start.height
+            );
             self.event(Event::HeadersSync { peer, message });
             // Failures end the sync inside; nothing is stored either way.
             let _ = self.core_continue_presync(peer, Box::new(presync), headers, true, now_ms);
@@ -1673,7 +1983,14 @@ impl Node {
     /// Core `IsContinuationOfLowWorkHeadersSync` for a sync in progress: feeds it the message,
     /// asks for more when it wants more, and keeps it unless it ended. Returns whether the
     /// message was a valid continuation and the headers it released for validation.
-    fn core_continue_presync(&mut self, peer: PeerId, mut presync: Box<HeadersPresync>, headers: &[Header], full: bool, now_ms: u64) -> (bool, Vec<Header>) {
+    fn core_continue_presync(
+        &mut self,
+        peer: PeerId,
+        mut presync: Box<HeadersPresync>,
+        headers: &[Header],
+        full: bool,
+        now_ms: u64,
+    ) -> (bool, Vec<Header>) {
         let outcome = presync.process(headers, full);
         if outcome.success {
             if let Some(p) = self.peers.get_mut(&peer) {
@@ -1704,7 +2021,9 @@ impl Node {
         if self.ibd_finished {
             return false;
         }
-        if self.chain.tip_chainwork() < self.config.minimum_chain_work || self.core_best_header_is_old(now_ms) {
+        if self.chain.tip_chainwork() < self.config.minimum_chain_work
+            || self.core_best_header_is_old(now_ms)
+        {
             return true;
         }
         self.ibd_finished = true;
@@ -1715,19 +2034,41 @@ impl Node {
     /// initial-sync disconnect of an outbound peer whose complete chain has less than the
     /// minimum chain work, and the eviction protection of the first outbound peers to show our
     /// tip's work.
-    fn core_update_peer_state_for_received_headers(&mut self, peer: PeerId, last: BlockHash, may_have_more: bool, now_ms: u64) {
+    fn core_update_peer_state_for_received_headers(
+        &mut self,
+        peer: PeerId,
+        last: BlockHash,
+        may_have_more: bool,
+        now_ms: u64,
+    ) {
         self.core_update_block_availability(peer, last);
-        let Some(best) = self.peers.get(&peer).and_then(|p| p.best_known_block).and_then(|h| self.chain.get(&h)).copied() else { return };
+        let Some(best) = self
+            .peers
+            .get(&peer)
+            .and_then(|p| p.best_known_block)
+            .and_then(|h| self.chain.get(&h))
+            .copied()
+        else {
+            return;
+        };
         if !may_have_more
             && self.core_is_initial_block_download(now_ms)
             && best.chainwork < self.config.minimum_chain_work
             && self.peers.get(&peer).is_some_and(Peer::is_outbound)
         {
-            self.disconnect(peer, DisconnectReason::InsufficientWork { best_known_height: best.height }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::InsufficientWork {
+                    best_known_height: best.height,
+                },
+                now_ms,
+            );
             return;
         }
         let tip_work = self.chain.tip_chainwork();
-        let Some(p) = self.peers.get_mut(&peer) else { return };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         if p.is_outbound()
             && self.protected_outbound_peers < OUTBOUND_PEERS_TO_PROTECT_MAX
             && best.chainwork >= tip_work
@@ -1735,14 +2076,19 @@ impl Node {
         {
             p.chain_sync.protect = true;
             self.protected_outbound_peers += 1;
-            self.event(Event::ChainSync { peer, message: "protecting outbound peer from eviction".to_string() });
+            self.event(Event::ChainSync {
+                peer,
+                message: "protecting outbound peer from eviction".to_string(),
+            });
         }
     }
 
     /// Core `ProcessBlockAvailability`: a previously unknown announced block that is now known
     /// becomes the peer's best known header if it has at least as much work.
     fn core_process_block_availability(&mut self, peer: PeerId) {
-        let Some(unknown) = self.peers.get(&peer).and_then(|p| p.last_unknown_block) else { return };
+        let Some(unknown) = self.peers.get(&peer).and_then(|p| p.last_unknown_block) else {
+            return;
+        };
         if self.chain.contains(&unknown) {
             self.core_raise_best_known(peer, unknown);
             if let Some(p) = self.peers.get_mut(&peer) {
@@ -1765,9 +2111,16 @@ impl Node {
     /// Makes the known header `hash` the peer's best known header if it has at least the work
     /// of the current one (Core's `>=` in both availability functions).
     fn core_raise_best_known(&mut self, peer: PeerId, hash: BlockHash) {
-        let Some(work) = self.chain.get(&hash).map(|e| e.chainwork) else { return };
-        let Some(p) = self.peers.get_mut(&peer) else { return };
-        if p.best_known_block.and_then(|h| self.chain.get(&h)).is_none_or(|best| work >= best.chainwork) {
+        let Some(work) = self.chain.get(&hash).map(|e| e.chainwork) else {
+            return;
+        };
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.best_known_block
+            .and_then(|h| self.chain.get(&h))
+            .is_none_or(|best| work >= best.chainwork)
+        {
             p.best_known_block = Some(hash);
         }
     }
@@ -1788,7 +2141,9 @@ impl Node {
     /// that it is disconnected ("Outbound peer has old chain").
     fn core_consider_eviction(&mut self, peer: PeerId, now_ms: u64) {
         self.core_process_block_availability(peer);
-        let Some(p) = self.peers.get(&peer) else { return };
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
         if !p.chain_sync_applies() {
             return;
         }
@@ -1796,14 +2151,21 @@ impl Node {
         let tip_work = self.chain.tip_chainwork();
         let tip_hash = self.chain.tip_hash();
         let best = p.best_known_block.and_then(|h| self.chain.get(&h)).copied();
-        let benchmark = p.chain_sync.work_header.and_then(|h| self.chain.get(&h)).copied();
+        let benchmark = p
+            .chain_sync
+            .work_header
+            .and_then(|h| self.chain.get(&h))
+            .copied();
         let state = p.chain_sync.clone();
         let chain_sync_timeout_s = self.config.timing.chain_sync_timeout.as_secs();
         let response_s = self.config.timing.headers_response_time.as_secs();
         if best.is_some_and(|b| b.chainwork >= tip_work) {
             if state.timeout_s.is_some() {
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.chain_sync = peer::ChainSyncTimeout { protect: state.protect, ..Default::default() };
+                    p.chain_sync = peer::ChainSyncTimeout {
+                        protect: state.protect,
+                        ..Default::default()
+                    };
                 }
             }
         } else if state.timeout_s.is_none()
@@ -1817,7 +2179,11 @@ impl Node {
         } else if state.timeout_s.is_some_and(|t| now_s > t) {
             if state.sent_getheaders {
                 let best_known_height = best.map(|b| b.height);
-                self.disconnect(peer, DisconnectReason::OldChain { best_known_height }, now_ms);
+                self.disconnect(
+                    peer,
+                    DisconnectReason::OldChain { best_known_height },
+                    now_ms,
+                );
             } else {
                 let locator = benchmark
                     .map(|w| w.header.prev_blockhash)
@@ -1840,7 +2206,9 @@ impl Node {
 
     /// Whether `peer`'s host has the NoBan permission ([`Config::noban`]).
     fn is_noban(&self, peer: PeerId) -> bool {
-        self.peers.get(&peer).is_some_and(|p| self.config.noban.iter().any(|h| h == host_of(&p.addr)))
+        self.peers
+            .get(&peer)
+            .is_some_and(|p| self.config.noban.iter().any(|h| h == host_of(&p.addr)))
     }
 
     /// Core `Misbehaving` for a header or message fault: disconnect and discourage the address
@@ -1849,12 +2217,18 @@ impl Node {
     fn misbehaving(&mut self, peer: PeerId, reason: DisconnectReason, now_ms: u64) {
         if self.is_noban(peer) {
             // Core `MaybeDiscourageAndDisconnect`: "not punishing noban peer".
-            self.event(Event::Dropped { peer, reason: format!("not punishing noban peer: {reason}") });
+            self.event(Event::Dropped {
+                peer,
+                reason: format!("not punishing noban peer: {reason}"),
+            });
             return;
         }
         if let Some(p) = self.peers.get(&peer) {
             let addr = host_of(&p.addr).to_string();
-            self.event(Event::Discouraged { peer, addr: addr.clone() });
+            self.event(Event::Discouraged {
+                peer,
+                addr: addr.clone(),
+            });
             self.discouraged.insert(addr);
         }
         self.disconnect(peer, reason, now_ms);
@@ -1867,7 +2241,11 @@ impl Node {
             Profile::Core => MAX_LOCATOR_SZ,
         };
         if count > max {
-            self.disconnect(peer, DisconnectReason::TooManyLocatorHashes { count, max }, now_ms);
+            self.disconnect(
+                peer,
+                DisconnectReason::TooManyLocatorHashes { count, max },
+                now_ms,
+            );
             return;
         }
         let headers = self.chain.headers_after_locator(
@@ -1918,13 +2296,17 @@ impl Node {
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
             let started = self.peers.values().filter(|p| p.sync_started).count();
-            let Some(p) = self.peers.get(&id) else { continue };
+            let Some(p) = self.peers.get(&id) else {
+                continue;
+            };
             if !p.is_ready() || p.sync_started || !p.can_serve_headers() {
                 continue;
             }
             // The deliberate bug is the rule before the fix: an inbound peer only while no
             // outbound peer is preferred.
-            let eligible = !deliberate_bugs::is(Bug::InboundNeverSyncPeer) || p.is_outbound() || self.core_preferred_peers() == 0;
+            let eligible = !deliberate_bugs::is(Bug::InboundNeverSyncPeer)
+                || p.is_outbound()
+                || self.core_preferred_peers() == 0;
             if !((started == 0 && eligible) || recent) {
                 continue;
             }
@@ -1935,7 +2317,12 @@ impl Node {
             }
             self.event(Event::SyncPeer { peer: Some(id) });
             let tip = self.chain.tip_hash();
-            let start = self.chain.get(&tip).map(|e| e.header.prev_blockhash).filter(|h| self.chain.contains(h)).unwrap_or(tip);
+            let start = self
+                .chain
+                .get(&tip)
+                .map(|e| e.header.prev_blockhash)
+                .filter(|h| self.chain.contains(h))
+                .unwrap_or(tip);
             let locator = self.chain.locator_from(&start);
             self.core_maybe_send_getheaders(id, locator, now_ms);
         }
@@ -1945,8 +2332,12 @@ impl Node {
     /// a connecting `headers` arrived since the last one.
     fn core_maybe_send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
         let window_ms = ms(self.config.timing.headers_response_time);
-        let Some(p) = self.peers.get_mut(&peer) else { return };
-        if p.last_getheaders_ms.is_some_and(|t| now_ms.saturating_sub(t) <= window_ms) {
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.last_getheaders_ms
+            .is_some_and(|t| now_ms.saturating_sub(t) <= window_ms)
+        {
             return;
         }
         p.last_getheaders_ms = Some(now_ms);
@@ -1960,7 +2351,13 @@ impl Node {
     fn send_getheaders(&mut self, peer: PeerId, locator: Vec<BlockHash>, now_ms: u64) {
         let btcd = self.config.profile == Profile::Btcd;
         if let Some(p) = self.peers.get_mut(&peer) {
-            let key = (locator.first().copied().unwrap_or_else(BlockHash::all_zeros), BlockHash::all_zeros());
+            let key = (
+                locator
+                    .first()
+                    .copied()
+                    .unwrap_or_else(BlockHash::all_zeros),
+                BlockHash::all_zeros(),
+            );
             if btcd && p.prev_getheaders == Some(key) {
                 return;
             }
@@ -1970,17 +2367,31 @@ impl Node {
             }
         }
         let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
-        let request = GetHeadersMessage { version: PROTOCOL_VERSION, ..request };
+        let request = GetHeadersMessage {
+            version: PROTOCOL_VERSION,
+            ..request
+        };
         self.send(peer, NetworkMessage::GetHeaders(request), now_ms);
     }
 
     /// btcd writes `reject` where the negotiated version allows it; Core never sends one
     /// (D10).
-    fn send_reject(&mut self, peer: PeerId, command: &'static str, code: RejectReason, reason: String, now_ms: u64) {
+    fn send_reject(
+        &mut self,
+        peer: PeerId,
+        command: &'static str,
+        code: RejectReason,
+        reason: String,
+        now_ms: u64,
+    ) {
         if self.config.profile == Profile::Core {
             return;
         }
-        if self.peers.get(&peer).is_some_and(|p| p.negotiated_version >= REJECT_VERSION) {
+        if self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.negotiated_version >= REJECT_VERSION)
+        {
             let reject = Reject {
                 message: command.into(),
                 ccode: code,
@@ -2029,7 +2440,11 @@ impl Node {
             p.last_send_ms = Some(now_ms);
         }
         let detail = self.describe(&message);
-        self.event(Event::Sent { peer, command: wire::command_name(&message), detail });
+        self.event(Event::Sent {
+            peer,
+            command: wire::command_name(&message),
+            detail,
+        });
         self.outputs.push_back(Output::Send { peer, message });
     }
 
@@ -2037,24 +2452,36 @@ impl Node {
         if !self.peers.contains_key(&peer) {
             return;
         }
-        self.event(Event::Disconnected { peer, reason: reason.clone() });
+        self.event(Event::Disconnected {
+            peer,
+            reason: reason.clone(),
+        });
         self.outputs.push_back(Output::Disconnect { peer, reason });
         self.remove_peer(peer, now_ms);
     }
 
     fn remove_peer(&mut self, peer: PeerId, now_ms: u64) {
-        let Some(p) = self.peers.remove(&peer) else { return };
+        let Some(p) = self.peers.remove(&peer) else {
+            return;
+        };
         if p.chain_sync.protect {
             self.protected_outbound_peers = self.protected_outbound_peers.saturating_sub(1);
         }
         if let Direction::Outbound(target) = p.direction {
             if self.discouraged.contains(host_of(&p.addr)) {
-                self.connections.abandon(target, now_ms, &self.config.timing);
+                self.connections
+                    .abandon(target, now_ms, &self.config.timing);
             } else if self.connections.is_automatic(target) {
-                self.connections.on_disconnected(target, now_ms, &self.config.timing);
+                self.connections
+                    .on_disconnected(target, now_ms, &self.config.timing);
             } else {
-                let retry_in_ms = self.connections.on_failed(target, now_ms, &self.config.timing);
-                self.event(Event::Reconnecting { addr: p.addr.clone(), retry_in_ms });
+                let retry_in_ms = self
+                    .connections
+                    .on_failed(target, now_ms, &self.config.timing);
+                self.event(Event::Reconnecting {
+                    addr: p.addr.clone(),
+                    retry_in_ms,
+                });
             }
         }
         match self.config.profile {
@@ -2086,10 +2513,15 @@ impl Node {
             match due {
                 DueDial::Dial { target, addr } => {
                     let automatic = self.connections.is_automatic(target);
-                    self.event(Event::Dialing { addr: addr.clone(), automatic });
+                    self.event(Event::Dialing {
+                        addr: addr.clone(),
+                        automatic,
+                    });
                     self.outputs.push_back(Output::Dial { target, addr });
                 }
-                DueDial::NoAddress { target } => self.handle_dial_failed(target, NO_ADDRESS_ERROR.to_string(), now_ms),
+                DueDial::NoAddress { target } => {
+                    self.handle_dial_failed(target, NO_ADDRESS_ERROR.to_string(), now_ms)
+                }
             }
         }
     }
@@ -2114,10 +2546,21 @@ impl Node {
                 let heights: Vec<String> = g
                     .locator_hashes
                     .iter()
-                    .map(|h| self.chain.get(h).map_or("?".to_string(), |e| e.height.to_string()))
+                    .map(|h| {
+                        self.chain
+                            .get(h)
+                            .map_or("?".to_string(), |e| e.height.to_string())
+                    })
                     .collect();
-                let first = g.locator_hashes.first().map_or("none".to_string(), |h| h.to_string());
-                let stop = if g.stop_hash == BlockHash::all_zeros() { "0".to_string() } else { g.stop_hash.to_string() };
+                let first = g
+                    .locator_hashes
+                    .first()
+                    .map_or("none".to_string(), |h| h.to_string());
+                let stop = if g.stop_hash == BlockHash::all_zeros() {
+                    "0".to_string()
+                } else {
+                    g.stop_hash.to_string()
+                };
                 format!(
                     "locator_len={} locator_heights=[{}] locator[0]={first} stop={stop}",
                     g.locator_hashes.len(),
@@ -2133,9 +2576,14 @@ impl Node {
                 ),
                 _ => "count=0".to_string(),
             },
-            NetworkMessage::Ping(nonce) | NetworkMessage::Pong(nonce) => format!("nonce={nonce:#018x}"),
+            NetworkMessage::Ping(nonce) | NetworkMessage::Pong(nonce) => {
+                format!("nonce={nonce:#018x}")
+            }
             NetworkMessage::Reject(r) => {
-                format!("message={:?} ccode={:?} reason={:?}", r.message, r.ccode, r.reason)
+                format!(
+                    "message={:?} ccode={:?} reason={:?}",
+                    r.message, r.ccode, r.reason
+                )
             }
             NetworkMessage::Unknown { payload, .. } => format!("payload_bytes={}", payload.len()),
             _ => String::new(),

@@ -207,9 +207,9 @@ impl Peer {
     /// The peer advertised `NODE_NETWORK` or `NODE_NETWORK_LIMITED`, so it can serve headers
     /// (Core `CanServeBlocks`, header-only reading).
     pub fn can_serve_headers(&self) -> bool {
-        self.remote
-            .as_ref()
-            .is_some_and(|r| r.services.has(ServiceFlags::NETWORK) || r.services.has(ServiceFlags::NETWORK_LIMITED))
+        self.remote.as_ref().is_some_and(|r| {
+            r.services.has(ServiceFlags::NETWORK) || r.services.has(ServiceFlags::NETWORK_LIMITED)
+        })
     }
 
     /// True once version/verack negotiation finished.
@@ -225,7 +225,9 @@ impl Peer {
     /// True if the peer advertised `NODE_NETWORK`, which makes it a sync candidate (btcd
     /// `isSyncCandidate` in `netsync/manager.go`; header-only adaptation).
     pub fn is_full_node(&self) -> bool {
-        self.remote.as_ref().is_some_and(|r| r.services.has(ServiceFlags::NETWORK))
+        self.remote
+            .as_ref()
+            .is_some_and(|r| r.services.has(ServiceFlags::NETWORK))
     }
 
     /// Marks the handshake finished at `now_ms` and starts the idle, ping and stall timers, as
@@ -264,7 +266,8 @@ impl Peer {
     /// timeout after it was sent (btcd `maybeAddDeadline`; a new request overwrites the old
     /// deadline).
     pub fn headers_deadline_ms(&self, timing: &Timing) -> Option<u64> {
-        self.getheaders_sent_ms.map(|sent| sent + 3 * ms(timing.stall_response_timeout))
+        self.getheaders_sent_ms
+            .map(|sent| sent + 3 * ms(timing.stall_response_timeout))
     }
 
     /// The earliest time this peer needs attention.
@@ -295,8 +298,12 @@ impl Peer {
             next = next.min(sent.saturating_add(idle).saturating_add(1));
         }
         let ping = match (self.ping_in_flight, self.ping_start_ms) {
-            (Some((_, sent)), _) => sent.saturating_add(ms(timing.ping_timeout)).saturating_add(1),
-            (None, Some(start)) => start.saturating_add(ms(timing.ping_interval)).saturating_add(1),
+            (Some((_, sent)), _) => sent
+                .saturating_add(ms(timing.ping_timeout))
+                .saturating_add(1),
+            (None, Some(start)) => start
+                .saturating_add(ms(timing.ping_interval))
+                .saturating_add(1),
             (None, None) => self.ready_at_ms.unwrap_or(0),
         };
         let sync = match self.headers_sync_deadline_ms {
@@ -304,7 +311,9 @@ impl Peer {
             _ => u64::MAX,
         };
         let eviction = match self.chain_sync.timeout_s {
-            Some(timeout_s) if self.chain_sync_applies() => timeout_s.saturating_add(1).saturating_mul(1000),
+            Some(timeout_s) if self.chain_sync_applies() => {
+                timeout_s.saturating_add(1).saturating_mul(1000)
+            }
             _ => u64::MAX,
         };
         next.min(ping).min(sync).min(eviction)

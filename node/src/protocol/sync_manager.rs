@@ -121,7 +121,9 @@ impl SyncManager {
         while self.next_sample_ms <= now_ms {
             self.next_sample_ms += interval_ms;
         }
-        let Some(peer) = self.sync_peer else { return StallVerdict::Fine };
+        let Some(peer) = self.sync_peer else {
+            return StallVerdict::Fine;
+        };
         if now_ms.saturating_sub(self.last_progress_ms) <= ms(timing.sync_stall_max) {
             return StallVerdict::Fine;
         }
@@ -146,9 +148,17 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let candidates = [(PeerId(1), 10), (PeerId(2), 500), (PeerId(3), 10)];
         assert_eq!(sm.choose(&candidates, 10, &mut rng, 0), Some(PeerId(2)));
-        assert_eq!(sm.choose(&candidates, 10, &mut rng, 0), None, "one sync peer at a time");
+        assert_eq!(
+            sm.choose(&candidates, 10, &mut rng, 0),
+            None,
+            "one sync peer at a time"
+        );
         sm.unset();
-        assert_eq!(sm.choose(&candidates, 500, &mut rng, 0), None, "nobody is higher");
+        assert_eq!(
+            sm.choose(&candidates, 500, &mut rng, 0),
+            None,
+            "nobody is higher"
+        );
     }
 
     #[test]
@@ -159,13 +169,23 @@ mod tests {
         sm.choose(&[(PeerId(1), 1000)], 0, &mut rng, 0);
         // Samples at 30 s, 60 s, ... 180 s: 180 s without progress is not yet "more than 3 min".
         for t in (30_000..=180_000).step_by(30_000) {
-            assert_eq!(sm.sample(t, &timing, |_| 1000, 0), StallVerdict::Fine, "at {t} ms");
+            assert_eq!(
+                sm.sample(t, &timing, |_| 1000, 0),
+                StallVerdict::Fine,
+                "at {t} ms"
+            );
         }
-        assert_eq!(sm.sample(210_000, &timing, |_| 1000, 0), StallVerdict::Disconnect(PeerId(1)));
+        assert_eq!(
+            sm.sample(210_000, &timing, |_| 1000, 0),
+            StallVerdict::Disconnect(PeerId(1))
+        );
         assert_eq!(sm.sync_peer(), None);
 
         sm.choose(&[(PeerId(2), 1000)], 0, &mut rng, 210_000);
-        assert_eq!(sm.sample(420_000, &timing, |_| 1000, 1000), StallVerdict::Unset(PeerId(2)));
+        assert_eq!(
+            sm.sample(420_000, &timing, |_| 1000, 1000),
+            StallVerdict::Unset(PeerId(2))
+        );
     }
 
     #[test]
@@ -177,6 +197,9 @@ mod tests {
         sm.on_headers(PeerId(2), 100_000);
         sm.on_headers(PeerId(1), 150_000);
         assert_eq!(sm.sample(210_000, &timing, |_| 1000, 0), StallVerdict::Fine);
-        assert_eq!(sm.sample(360_000, &timing, |_| 1000, 0), StallVerdict::Disconnect(PeerId(1)));
+        assert_eq!(
+            sm.sample(360_000, &timing, |_| 1000, 0),
+            StallVerdict::Disconnect(PeerId(1))
+        );
     }
 }

@@ -54,9 +54,17 @@ fn their_version(start_height: i32, services: ServiceFlags, nonce: u64) -> Netwo
 
 /// Dials the first target, completes btcd's handshake at `at_ms`, returns the peer id.
 fn handshake(node: &mut Node, target: usize, start_height: i32, at_ms: u64) -> PeerId {
-    let addr = node.connections.addr(TargetId(target)).unwrap_or("x:1").to_string();
+    let addr = node
+        .connections
+        .addr(TargetId(target))
+        .unwrap_or("x:1")
+        .to_string();
     let peer = node.handle_connected(addr, Direction::Outbound(TargetId(target)), at_ms);
-    node.handle_message(peer, their_version(start_height, ServiceFlags::NETWORK, 77 + target as u64), at_ms);
+    node.handle_message(
+        peer,
+        their_version(start_height, ServiceFlags::NETWORK, 77 + target as u64),
+        at_ms,
+    );
     node.handle_message(peer, NetworkMessage::Verack, at_ms);
     peer
 }
@@ -68,7 +76,10 @@ fn run_timers(node: &mut Node, until_ms: u64) -> Vec<(u64, Output)> {
     let mut out = Vec::new();
     let mut last = None;
     while let Some(at) = node.poll_timeout().filter(|t| *t <= until_ms) {
-        assert!(last.is_none_or(|l| at > l), "poll_timeout did not move past {at} ms after a tick");
+        assert!(
+            last.is_none_or(|l| at > l),
+            "poll_timeout did not move past {at} ms after a tick"
+        );
         last = Some(at);
         node.handle_tick(at);
         out.extend(drain(node).into_iter().map(|o| (at, o)));
@@ -80,28 +91,47 @@ fn run_timers(node: &mut Node, until_ms: u64) -> Vec<(u64, Output)> {
 fn outbound_handshake_follows_btcd_order_and_then_asks_for_headers_from_genesis() {
     let mut node = new_node(&["peer:8333"]);
     let outputs = drain(&mut node);
-    assert!(outputs.iter().any(|o| matches!(o, Output::Dial { addr, .. } if addr == "peer:8333")));
+    assert!(outputs
+        .iter()
+        .any(|o| matches!(o, Output::Dial { addr, .. } if addr == "peer:8333")));
 
     let peer = node.handle_connected("peer:8333".into(), Direction::Outbound(TargetId(0)), 10);
     let outputs = drain(&mut node);
-    assert_eq!(sent_to(&outputs, peer), ["version"], "only our version before theirs");
-    let Some(Output::Send { message: NetworkMessage::Version(ours), .. }) =
-        outputs.iter().find(|o| matches!(o, Output::Send { .. }))
+    assert_eq!(
+        sent_to(&outputs, peer),
+        ["version"],
+        "only our version before theirs"
+    );
+    let Some(Output::Send {
+        message: NetworkMessage::Version(ours),
+        ..
+    }) = outputs.iter().find(|o| matches!(o, Output::Send { .. }))
     else {
         panic!("no version")
     };
-    assert_eq!((ours.version, ours.start_height, ours.relay), (70016, 0, false));
+    assert_eq!(
+        (ours.version, ours.start_height, ours.relay),
+        (70016, 0, false)
+    );
     assert_eq!(ours.nonce >> 63, 0, "btcd's nonce is rand.Int63");
 
     node.handle_message(peer, their_version(500, ServiceFlags::NETWORK, 5), 20);
     assert_eq!(sent_to(&drain(&mut node), peer), ["sendaddrv2", "verack"]);
     node.handle_message(peer, NetworkMessage::WtxidRelay, 21);
     node.handle_message(peer, NetworkMessage::SendHeaders, 21);
-    assert!(drain(&mut node).iter().all(|o| !matches!(o, Output::Disconnect { .. })), "tolerated");
+    assert!(
+        drain(&mut node)
+            .iter()
+            .all(|o| !matches!(o, Output::Disconnect { .. })),
+        "tolerated"
+    );
     node.handle_message(peer, NetworkMessage::Verack, 22);
     let outputs = drain(&mut node);
     let getheaders = outputs.iter().find_map(|o| match o {
-        Output::Send { message: NetworkMessage::GetHeaders(g), .. } => Some(g.clone()),
+        Output::Send {
+            message: NetworkMessage::GetHeaders(g),
+            ..
+        } => Some(g.clone()),
         _ => None,
     });
     let getheaders = getheaders.expect("getheaders after the handshake");
@@ -134,8 +164,20 @@ fn stall_disconnect_lands_in_90_to_105_seconds_after_getheaders_for_every_tick_p
             })
             .expect("B is disconnected");
         let waited = at - sent_at;
-        assert!((90_000..105_000).contains(&waited), "phase {phase_ms}: disconnected {waited} ms after getheaders");
-        assert!(matches!(reason, DisconnectReason::Stalled { command: "headers", .. }), "{reason:?}");
+        assert!(
+            (90_000..105_000).contains(&waited),
+            "phase {phase_ms}: disconnected {waited} ms after getheaders"
+        );
+        assert!(
+            matches!(
+                reason,
+                DisconnectReason::Stalled {
+                    command: "headers",
+                    ..
+                }
+            ),
+            "{reason:?}"
+        );
     }
 }
 
@@ -146,7 +188,12 @@ fn any_headers_reply_even_empty_clears_the_stall_deadline() {
     drain(&mut node);
     node.handle_message(a, NetworkMessage::Headers(vec![]), 50_000);
     let timed = run_timers(&mut node, 200_000);
-    assert!(timed.iter().all(|(_, o)| !matches!(o, Output::Disconnect { .. })), "{timed:?}");
+    assert!(
+        timed
+            .iter()
+            .all(|(_, o)| !matches!(o, Output::Disconnect { .. })),
+        "{timed:?}"
+    );
 }
 
 #[test]
@@ -157,7 +204,15 @@ fn a_silent_peer_is_pinged_every_two_minutes_and_dropped_after_five_idle_minutes
     let timed = run_timers(&mut node, 400_000);
     let pings: Vec<u64> = timed
         .iter()
-        .filter(|(_, o)| matches!(o, Output::Send { message: NetworkMessage::Ping(_), .. }))
+        .filter(|(_, o)| {
+            matches!(
+                o,
+                Output::Send {
+                    message: NetworkMessage::Ping(_),
+                    ..
+                }
+            )
+        })
         .map(|(at, _)| *at)
         .collect();
     assert_eq!(pings, [121_000, 241_000]);
@@ -168,7 +223,15 @@ fn a_silent_peer_is_pinged_every_two_minutes_and_dropped_after_five_idle_minutes
             _ => None,
         })
         .expect("idle disconnect");
-    assert_eq!((at, reason), (301_000, DisconnectReason::Idle { timeout_ms: 300_000 }));
+    assert_eq!(
+        (at, reason),
+        (
+            301_000,
+            DisconnectReason::Idle {
+                timeout_ms: 300_000
+            }
+        )
+    );
 }
 
 #[test]
@@ -180,17 +243,30 @@ fn a_matching_pong_records_the_round_trip_and_any_message_resets_the_idle_timer(
     let nonce = timed
         .iter()
         .find_map(|(_, o)| match o {
-            Output::Send { message: NetworkMessage::Ping(n), .. } => Some(*n),
+            Output::Send {
+                message: NetworkMessage::Ping(n),
+                ..
+            } => Some(*n),
             _ => None,
         })
         .expect("a ping at 120 s");
     node.handle_message(a, NetworkMessage::Pong(nonce ^ 1), 120_100);
-    assert!(node.peers[&a].ping_in_flight.is_some(), "a wrong nonce is ignored");
+    assert!(
+        node.peers[&a].ping_in_flight.is_some(),
+        "a wrong nonce is ignored"
+    );
     node.handle_message(a, NetworkMessage::Pong(nonce), 120_250);
     assert_eq!(node.peers[&a].last_rtt_ms, Some(250));
     let timed = run_timers(&mut node, 420_249);
     assert!(disconnect_of(&timed.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>(), a).is_none());
-    assert!(disconnect_of(&run_timers(&mut node, 420_250).into_iter().map(|(_, o)| o).collect::<Vec<_>>(), a).is_some());
+    assert!(disconnect_of(
+        &run_timers(&mut node, 420_250)
+            .into_iter()
+            .map(|(_, o)| o)
+            .collect::<Vec<_>>(),
+        a
+    )
+    .is_some());
 }
 
 #[test]
@@ -201,7 +277,10 @@ fn handshake_faults_disconnect_with_their_reasons() {
     node.handle_message(p, NetworkMessage::Ping(1), 1);
     let out = drain(&mut node);
     assert_eq!(sent_to(&out, p), ["reject"], "a reject, no pong");
-    assert!(matches!(disconnect_of(&out, p), Some(DisconnectReason::FirstMessageNotVersion { .. })));
+    assert!(matches!(
+        disconnect_of(&out, p),
+        Some(DisconnectReason::FirstMessageNotVersion { .. })
+    ));
 
     // An outbound peer without NODE_NETWORK gets reject(nonstandard).
     let mut node = new_node(&["a:1"]);
@@ -209,7 +288,13 @@ fn handshake_faults_disconnect_with_their_reasons() {
     node.handle_message(p, their_version(10, ServiceFlags::WITNESS, 9), 1);
     let out = drain(&mut node);
     assert_eq!(sent_to(&out, p), ["version", "reject"]);
-    assert_eq!(disconnect_of(&out, p), Some(DisconnectReason::MissingServices { services: 8, expected: 1 }));
+    assert_eq!(
+        disconnect_of(&out, p),
+        Some(DisconnectReason::MissingServices {
+            services: 8,
+            expected: 1
+        })
+    );
 
     // Our own nonce coming back is a self-connection.
     let mut node = new_node(&["a:1"]);
@@ -217,22 +302,33 @@ fn handshake_faults_disconnect_with_their_reasons() {
     let ours = drain(&mut node)
         .into_iter()
         .find_map(|o| match o {
-            Output::Send { message: NetworkMessage::Version(v), .. } => Some(v.nonce),
+            Output::Send {
+                message: NetworkMessage::Version(v),
+                ..
+            } => Some(v.nonce),
             _ => None,
         })
         .expect("our version");
     let in_peer = node.handle_connected("a".into(), Direction::Inbound, 1);
     node.handle_message(in_peer, their_version(0, ServiceFlags::NETWORK, ours), 2);
-    assert_eq!(disconnect_of(&drain(&mut node), in_peer), Some(DisconnectReason::SelfConnection { nonce: ours }));
+    assert_eq!(
+        disconnect_of(&drain(&mut node), in_peer),
+        Some(DisconnectReason::SelfConnection { nonce: ours })
+    );
     assert!(node.peers.contains_key(&out_peer));
 
     // A user agent over 256 bytes (btcd MaxUserAgentLen) ends the negotiation.
     let mut node = new_node(&["a:1"]);
     let p = node.handle_connected("a:1".into(), Direction::Outbound(TargetId(0)), 0);
-    let NetworkMessage::Version(mut long) = their_version(0, ServiceFlags::NETWORK, 3) else { unreachable!() };
+    let NetworkMessage::Version(mut long) = their_version(0, ServiceFlags::NETWORK, 3) else {
+        unreachable!()
+    };
     long.user_agent = "x".repeat(257);
     node.handle_message(p, NetworkMessage::Version(long), 1);
-    assert_eq!(disconnect_of(&drain(&mut node), p), Some(DisconnectReason::UserAgentTooLong { length_bytes: 257 }));
+    assert_eq!(
+        disconnect_of(&drain(&mut node), p),
+        Some(DisconnectReason::UserAgentTooLong { length_bytes: 257 })
+    );
 
     // The negotiation is bounded by 30 s.
     let mut node = new_node(&["a:1"]);
@@ -251,11 +347,19 @@ fn more_than_2000_headers_disconnect_before_any_is_looked_at() {
     // 2001 distinct headers; without the count check they would reach validation (and be
     // rejected there for other reasons, with a `HeadersImported` event and another reason).
     let genesis = node.chain().tip_header();
-    let junk: Vec<_> = (0..2001u32).map(|nonce| bitcoin::block::Header { nonce, ..genesis }).collect();
+    let junk: Vec<_> = (0..2001u32)
+        .map(|nonce| bitcoin::block::Header { nonce, ..genesis })
+        .collect();
     node.handle_message(a, NetworkMessage::Headers(junk), 10);
     let out = drain(&mut node);
-    assert_eq!(disconnect_of(&out, a), Some(DisconnectReason::TooManyHeaders { count: 2001 }));
-    assert!(!out.iter().any(|o| matches!(o, Output::Event(Event::HeadersImported { .. }) | Output::Persist(_))));
+    assert_eq!(
+        disconnect_of(&out, a),
+        Some(DisconnectReason::TooManyHeaders { count: 2001 })
+    );
+    assert!(!out.iter().any(|o| matches!(
+        o,
+        Output::Event(Event::HeadersImported { .. }) | Output::Persist(_)
+    )));
     assert_eq!(node.chain().len(), 1);
 }
 
@@ -271,8 +375,11 @@ fn a_disconnected_permanent_peer_is_redialled_with_growing_backoff() {
         .collect();
     assert_eq!(dials, [5_000]);
     node.handle_dial_failed(TargetId(0), "refused".into(), 5_000);
-    let dials: Vec<u64> =
-        run_timers(&mut node, 40_000).into_iter().filter(|(_, o)| matches!(o, Output::Dial { .. })).map(|(at, _)| at).collect();
+    let dials: Vec<u64> = run_timers(&mut node, 40_000)
+        .into_iter()
+        .filter(|(_, o)| matches!(o, Output::Dial { .. }))
+        .map(|(at, _)| at)
+        .collect();
     assert_eq!(dials, [15_000]);
 }
 
@@ -290,10 +397,18 @@ fn new_node_with(profile: Profile, connect: &[&str]) -> Node {
 
 /// Dials target `target` and completes the handshake at `at_ms` with a NETWORK|WITNESS peer.
 fn handshake_full(node: &mut Node, target: usize, start_height: i32, at_ms: u64) -> PeerId {
-    let addr = node.connections.addr(TargetId(target)).unwrap_or("x:1").to_string();
+    let addr = node
+        .connections
+        .addr(TargetId(target))
+        .unwrap_or("x:1")
+        .to_string();
     let peer = node.handle_connected(addr, Direction::Outbound(TargetId(target)), at_ms);
     let services = ServiceFlags::NETWORK | ServiceFlags::WITNESS;
-    node.handle_message(peer, their_version(start_height, services, 77 + target as u64), at_ms);
+    node.handle_message(
+        peer,
+        their_version(start_height, services, 77 + target as u64),
+        at_ms,
+    );
     node.handle_message(peer, NetworkMessage::Verack, at_ms);
     peer
 }
@@ -328,7 +443,10 @@ fn getheaders_to(outputs: &[Output], peer: PeerId) -> Vec<GetHeadersMessage> {
     outputs
         .iter()
         .filter_map(|o| match o {
-            Output::Send { peer: p, message: NetworkMessage::GetHeaders(g) } if *p == peer => Some(g.clone()),
+            Output::Send {
+                peer: p,
+                message: NetworkMessage::GetHeaders(g),
+            } if *p == peer => Some(g.clone()),
             _ => None,
         })
         .collect()
@@ -343,8 +461,22 @@ fn core_handshake_sends_wtxidrelay_then_pings_at_once_and_asks_whatever_the_peer
     node.handle_message(peer, their_version(0, services, 5), 10);
     node.handle_message(peer, NetworkMessage::Verack, 20);
     let outputs = drain(&mut node);
-    assert_eq!(sent_to(&outputs, peer), ["version", "wtxidrelay", "sendaddrv2", "verack", "ping", "getheaders"]);
-    assert_eq!(getheaders_to(&outputs, peer)[0].locator_hashes, vec![node.chain().tip_hash()], "genesis alone");
+    assert_eq!(
+        sent_to(&outputs, peer),
+        [
+            "version",
+            "wtxidrelay",
+            "sendaddrv2",
+            "verack",
+            "ping",
+            "getheaders"
+        ]
+    );
+    assert_eq!(
+        getheaders_to(&outputs, peer)[0].locator_hashes,
+        vec![node.chain().tip_hash()],
+        "genesis alone"
+    );
 }
 
 #[test]
@@ -353,7 +485,11 @@ fn core_ignores_what_btcd_punishes_during_the_handshake_and_times_out_after_60_s
     let peer = node.handle_connected("in".into(), Direction::Inbound, 0);
     node.handle_message(peer, NetworkMessage::Ping(1), 5);
     let outputs = drain(&mut node);
-    assert!(sent_to(&outputs, peer).is_empty(), "no pong, no reject: {:?}", sent_to(&outputs, peer));
+    assert!(
+        sent_to(&outputs, peer).is_empty(),
+        "no pong, no reject: {:?}",
+        sent_to(&outputs, peer)
+    );
     assert_eq!(disconnect_of(&outputs, peer), None);
     let timed = run_timers(&mut node, 70_000);
     let (at, reason) = timed
@@ -364,7 +500,17 @@ fn core_ignores_what_btcd_punishes_during_the_handshake_and_times_out_after_60_s
         })
         .expect("timed out");
     assert_eq!(at, 60_001, "Core's strict `>` on the 60-s peer timeout");
-    assert!(matches!(reason, DisconnectReason::NoMessageAtStart { never_received: false, never_sent: true, .. }), "{reason:?}");
+    assert!(
+        matches!(
+            reason,
+            DisconnectReason::NoMessageAtStart {
+                never_received: false,
+                never_sent: true,
+                ..
+            }
+        ),
+        "{reason:?}"
+    );
 }
 
 #[test]
@@ -373,13 +519,20 @@ fn a_bad_checksum_is_dropped_by_core_and_disconnects_under_btcd() {
         let mut node = new_node_with(profile, &["p:1"]);
         let peer = handshake_full(&mut node, 0, 0, 0);
         drain(&mut node);
-        let error = DecodeError::BadChecksum { command: "ping".into(), expected: [1, 2, 3, 4], got: [0xff; 4] };
+        let error = DecodeError::BadChecksum {
+            command: "ping".into(),
+            expected: [1, 2, 3, 4],
+            got: [0xff; 4],
+        };
         node.handle_frame_error(peer, error, 100);
         let outputs = drain(&mut node);
         match profile {
             Profile::Btcd => {
                 assert_eq!(sent_to(&outputs, peer), ["reject"]);
-                assert!(matches!(disconnect_of(&outputs, peer), Some(DisconnectReason::Frame(_))));
+                assert!(matches!(
+                    disconnect_of(&outputs, peer),
+                    Some(DisconnectReason::Frame(_))
+                ));
             }
             Profile::Core => {
                 assert!(sent_to(&outputs, peer).is_empty());
@@ -398,7 +551,11 @@ fn an_unconnecting_header_disconnects_under_btcd_and_gets_a_full_locator_gethead
         let mut node = new_node_with(profile, &["p:1"]);
         let peer = handshake_full(&mut node, 0, 20, T0);
         drain(&mut node);
-        node.handle_message(peer, NetworkMessage::Headers(chain[..20].to_vec()), T0 + 1_000);
+        node.handle_message(
+            peer,
+            NetworkMessage::Headers(chain[..20].to_vec()),
+            T0 + 1_000,
+        );
         drain(&mut node);
         assert_eq!(node.chain().tip_height(), 20);
         // Header 22 alone: its parent 21 is unknown.
@@ -407,14 +564,24 @@ fn an_unconnecting_header_disconnects_under_btcd_and_gets_a_full_locator_gethead
         match profile {
             Profile::Btcd => assert!(matches!(
                 disconnect_of(&outputs, peer),
-                Some(DisconnectReason::InvalidHeader(HeaderError::PrevNotFound { .. }))
+                Some(DisconnectReason::InvalidHeader(
+                    HeaderError::PrevNotFound { .. }
+                ))
             )),
             Profile::Core => {
                 assert_eq!(disconnect_of(&outputs, peer), None);
                 let requests = getheaders_to(&outputs, peer);
                 assert_eq!(requests.len(), 1, "one getheaders for the gap");
-                assert_eq!(requests[0].locator_hashes, node.chain().locator(), "full locator of the best header");
-                node.handle_message(peer, NetworkMessage::Headers(chain[20..22].to_vec()), T0 + 2_100);
+                assert_eq!(
+                    requests[0].locator_hashes,
+                    node.chain().locator(),
+                    "full locator of the best header"
+                );
+                node.handle_message(
+                    peer,
+                    NetworkMessage::Headers(chain[20..22].to_vec()),
+                    T0 + 2_100,
+                );
                 drain(&mut node);
                 assert_eq!(node.chain().tip_height(), 22);
             }
@@ -437,10 +604,22 @@ fn a_time_too_new_header_is_punished_by_btcd_only() {
         let outputs = drain(&mut node);
         let reason = disconnect_of(&outputs, peer);
         match profile {
-            Profile::Btcd => assert!(matches!(reason, Some(DisconnectReason::InvalidHeader(HeaderError::TimeTooNew { .. }))), "{reason:?}"),
+            Profile::Btcd => assert!(
+                matches!(
+                    reason,
+                    Some(DisconnectReason::InvalidHeader(
+                        HeaderError::TimeTooNew { .. }
+                    ))
+                ),
+                "{reason:?}"
+            ),
             Profile::Core => assert_eq!(reason, None, "Core: BLOCK_TIME_FUTURE is not punished"),
         }
-        assert_eq!(node.chain().tip_height(), 17, "{profile}: the headers before the first one from the future stay");
+        assert_eq!(
+            node.chain().tip_height(),
+            17,
+            "{profile}: the headers before the first one from the future stay"
+        );
     }
 }
 
@@ -452,7 +631,10 @@ fn core_pings_again_only_after_the_pong_and_drops_a_peer_whose_ping_goes_unanswe
     let nonce = first
         .iter()
         .find_map(|o| match o {
-            Output::Send { message: NetworkMessage::Ping(n), .. } => Some(*n),
+            Output::Send {
+                message: NetworkMessage::Ping(n),
+                ..
+            } => Some(*n),
             _ => None,
         })
         .expect("a ping at the handshake");
@@ -469,19 +651,31 @@ fn core_pings_again_only_after_the_pong_and_drops_a_peer_whose_ping_goes_unanswe
     }
     let pings: Vec<u64> = timed
         .iter()
-        .filter(|(_, o)| matches!(o, Output::Send { message: NetworkMessage::Ping(_), .. }))
+        .filter(|(_, o)| {
+            matches!(
+                o,
+                Output::Send {
+                    message: NetworkMessage::Ping(_),
+                    ..
+                }
+            )
+        })
         .map(|(at, _)| *at)
         .collect();
     assert_eq!(pings, [120_001], "no second ping while one is outstanding");
     let dropped = timed.iter().find_map(|(at, o)| match o {
-        Output::Disconnect { reason: DisconnectReason::PingTimeout { .. }, .. } => Some(*at),
+        Output::Disconnect {
+            reason: DisconnectReason::PingTimeout { .. },
+            ..
+        } => Some(*at),
         _ => None,
     });
     assert_eq!(dropped, Some(120_001 + 1_200_001));
 }
 
 #[test]
-fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_after_a_full_batch() {
+fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_after_a_full_batch()
+{
     let genesis = bitcoin::constants::genesis_block(REGTEST).header;
     let chain = mine(&genesis, 2000, 3);
     for (profile, advertised, expect_more) in [
@@ -494,7 +688,11 @@ fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_
         drain(&mut node);
         node.handle_message(peer, NetworkMessage::Headers(chain.clone()), T0 + 1_000);
         let requests = getheaders_to(&drain(&mut node), peer);
-        assert_eq!(requests.len(), usize::from(expect_more), "{profile} advertising {advertised}");
+        assert_eq!(
+            requests.len(),
+            usize::from(expect_more),
+            "{profile} advertising {advertised}"
+        );
         if let Some(request) = requests.first() {
             let expected = match profile {
                 Profile::Btcd => vec![node.chain().tip_hash()],
@@ -507,7 +705,8 @@ fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_
 
 #[test]
 fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_waking_the_node() {
-    let mut config = Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(Profile::Core);
+    let mut config =
+        Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(Profile::Core);
     config.connect = vec!["p:1".to_string(), "q:1".to_string()];
     config.seed = 11;
     // The silent peer would otherwise be evicted for its old chain after 22 min (S09).
@@ -515,7 +714,11 @@ fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_
     let mut node = Node::new(config, HeaderChain::new(REGTEST), 0);
     let peer = handshake_full(&mut node, 0, 100, T0);
     for output in drain(&mut node) {
-        if let Output::Send { message: NetworkMessage::Ping(nonce), .. } = output {
+        if let Output::Send {
+            message: NetworkMessage::Ping(nonce),
+            ..
+        } = output
+        {
             node.handle_message(peer, NetworkMessage::Pong(nonce), T0 + 20);
         }
     }
@@ -530,7 +733,10 @@ fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_
         node.handle_tick(next);
         for output in drain(&mut node) {
             match output {
-                Output::Send { message: NetworkMessage::Ping(nonce), .. } => node.handle_message(peer, NetworkMessage::Pong(nonce), next + 20),
+                Output::Send {
+                    message: NetworkMessage::Ping(nonce),
+                    ..
+                } => node.handle_message(peer, NetworkMessage::Pong(nonce), next + 20),
                 Output::Disconnect { reason, .. } => panic!("disconnected: {reason}"),
                 _ => {}
             }
@@ -541,14 +747,24 @@ fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_
     // sync moves to the new peer.
     let second = handshake_full(&mut node, 1, 100, until + 100_000);
     let outputs = drain(&mut node);
-    assert!(matches!(disconnect_of(&outputs, peer), Some(DisconnectReason::HeadersSyncTimeout { .. })), "{outputs:?}");
+    assert!(
+        matches!(
+            disconnect_of(&outputs, peer),
+            Some(DisconnectReason::HeadersSyncTimeout { .. })
+        ),
+        "{outputs:?}"
+    );
     assert_eq!(getheaders_to(&outputs, second).len(), 1);
 }
 
 /// An inbound peer labelled `host` connects at `at_ms` and completes its handshake.
 fn inbound_handshake(node: &mut Node, host: &str, at_ms: u64) -> PeerId {
     let peer = node.handle_connected(host.to_string(), Direction::Inbound, at_ms);
-    node.handle_message(peer, their_version(0, ServiceFlags::NETWORK | ServiceFlags::WITNESS, 5), at_ms);
+    node.handle_message(
+        peer,
+        their_version(0, ServiceFlags::NETWORK | ServiceFlags::WITNESS, 5),
+        at_ms,
+    );
     node.handle_message(peer, NetworkMessage::Verack, at_ms);
     peer
 }
@@ -563,11 +779,34 @@ fn a_manual_ban_disconnects_the_host_then_core_drops_it_at_accept_and_btcd_after
         drain(&mut node);
         node.ban("p", day, T0 + 1_000);
         let out = drain(&mut node);
-        assert_eq!(disconnect_of(&out, p), Some(DisconnectReason::Banned { duration_s: 86_400 }), "{profile}");
-        assert_eq!(disconnect_of(&out, other), None, "{profile}: only the banned host goes");
-        let persisted: Vec<&Ban> = out.iter().filter_map(|o| if let Output::PersistBan(b) = o { Some(b) } else { None }).collect();
+        assert_eq!(
+            disconnect_of(&out, p),
+            Some(DisconnectReason::Banned { duration_s: 86_400 }),
+            "{profile}"
+        );
+        assert_eq!(
+            disconnect_of(&out, other),
+            None,
+            "{profile}: only the banned host goes"
+        );
+        let persisted: Vec<&Ban> = out
+            .iter()
+            .filter_map(|o| {
+                if let Output::PersistBan(b) = o {
+                    Some(b)
+                } else {
+                    None
+                }
+            })
+            .collect();
         match profile {
-            Profile::Core => assert_eq!(persisted, [&Ban { host: "p".into(), ban_until_ms: T0 + 1_000 + 86_400_000 }]),
+            Profile::Core => assert_eq!(
+                persisted,
+                [&Ban {
+                    host: "p".into(),
+                    ban_until_ms: T0 + 1_000 + 86_400_000
+                }]
+            ),
             Profile::Btcd => assert!(persisted.is_empty(), "btcd keeps bans in memory only"),
         }
 
@@ -579,13 +818,30 @@ fn a_manual_ban_disconnects_the_host_then_core_drops_it_at_accept_and_btcd_after
             Profile::Core => {
                 let expected = DisconnectReason::InboundBanned { host: "p".into() };
                 assert_eq!(disconnect_of(&at_accept, again), Some(expected));
-                assert!(again_done.is_empty(), "nothing is read from a dropped connection");
+                assert!(
+                    again_done.is_empty(),
+                    "nothing is read from a dropped connection"
+                );
             }
             Profile::Btcd => {
-                assert_eq!(disconnect_of(&at_accept, again), None, "btcd accepts the socket");
-                let reason = disconnect_of(&again_done, again).expect("dropped once the handshake is done");
-                assert_eq!(reason, DisconnectReason::StillBanned { host: "p".into(), remaining_s: 86_390 });
-                assert!(reason.to_string().contains("is banned for another 86390 s"), "{reason}");
+                assert_eq!(
+                    disconnect_of(&at_accept, again),
+                    None,
+                    "btcd accepts the socket"
+                );
+                let reason =
+                    disconnect_of(&again_done, again).expect("dropped once the handshake is done");
+                assert_eq!(
+                    reason,
+                    DisconnectReason::StillBanned {
+                        host: "p".into(),
+                        remaining_s: 86_390
+                    }
+                );
+                assert!(
+                    reason.to_string().contains("is banned for another 86390 s"),
+                    "{reason}"
+                );
             }
         }
 
@@ -597,7 +853,11 @@ fn a_manual_ban_disconnects_the_host_then_core_drops_it_at_accept_and_btcd_after
 
 /// Completes an inbound handshake already accepted as `peer`; returns the outputs.
 fn inbound_handshake_rest(node: &mut Node, peer: PeerId, at_ms: u64) -> Vec<Output> {
-    node.handle_message(peer, their_version(0, ServiceFlags::NETWORK | ServiceFlags::WITNESS, 6), at_ms);
+    node.handle_message(
+        peer,
+        their_version(0, ServiceFlags::NETWORK | ServiceFlags::WITNESS, 6),
+        at_ms,
+    );
     node.handle_message(peer, NetworkMessage::Verack, at_ms);
     drain(node)
 }
@@ -605,8 +865,14 @@ fn inbound_handshake_rest(node: &mut Node, peer: PeerId, at_ms: u64) -> Vec<Outp
 #[test]
 fn core_restores_running_persisted_bans_and_btcd_starts_without_them() {
     let bans = vec![
-        Ban { host: "p".into(), ban_until_ms: T0 + 60_000 },
-        Ban { host: "old".into(), ban_until_ms: T0 },
+        Ban {
+            host: "p".into(),
+            ban_until_ms: T0 + 60_000,
+        },
+        Ban {
+            host: "old".into(),
+            ban_until_ms: T0,
+        },
     ];
     for profile in Profile::ALL {
         let config = Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(profile);
@@ -621,15 +887,32 @@ fn core_restores_running_persisted_bans_and_btcd_starts_without_them() {
         let p = inbound_handshake(&mut node, "p", T0 + 1_000);
         let old = inbound_handshake(&mut node, "old", T0 + 1_000);
         let out = drain(&mut node);
-        assert_eq!(disconnect_of(&out, old), None, "{profile}: an expired ban is not restored");
+        assert_eq!(
+            disconnect_of(&out, old),
+            None,
+            "{profile}: an expired ban is not restored"
+        );
         match profile {
             Profile::Core => {
-                assert_eq!(loaded, [Event::BanLoaded { host: "p".into(), remaining_s: 60 }]);
-                assert_eq!(disconnect_of(&out, p), Some(DisconnectReason::InboundBanned { host: "p".into() }));
+                assert_eq!(
+                    loaded,
+                    [Event::BanLoaded {
+                        host: "p".into(),
+                        remaining_s: 60
+                    }]
+                );
+                assert_eq!(
+                    disconnect_of(&out, p),
+                    Some(DisconnectReason::InboundBanned { host: "p".into() })
+                );
             }
             Profile::Btcd => {
                 assert!(loaded.is_empty());
-                assert_eq!(disconnect_of(&out, p), None, "btcd lost the ban with the restart");
+                assert_eq!(
+                    disconnect_of(&out, p),
+                    None,
+                    "btcd lost the ban with the restart"
+                );
             }
         }
     }
@@ -650,13 +933,28 @@ fn automatic_connections_skip_banned_hosts_and_report_failures_with_the_shared_c
             .collect()
     };
     let first = dials(&drain(&mut node));
-    assert_eq!(first.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(), ["a:8333", "b:8333"]);
+    assert_eq!(
+        first.iter().map(|(_, a)| a.as_str()).collect::<Vec<_>>(),
+        ["a:8333", "b:8333"]
+    );
     node.ban("c", std::time::Duration::from_secs(60), 0);
     node.handle_dial_failed(first[0].0, "refused".into(), 0);
     let out = drain(&mut node);
-    assert!(out.iter().any(|o| matches!(o,
-        Output::Event(Event::DialFailed { retry_in_ms: 0, failed_attempts: Some(1), .. }))), "{out:?}");
+    assert!(
+        out.iter().any(|o| matches!(
+            o,
+            Output::Event(Event::DialFailed {
+                retry_in_ms: 0,
+                failed_attempts: Some(1),
+                ..
+            })
+        )),
+        "{out:?}"
+    );
     node.handle_tick(0);
     // `c` is banned and `b` is being dialled, so the only address left is `a` again.
-    assert_eq!(dials(&drain(&mut node)), [(first[0].0, "a:8333".to_string())]);
+    assert_eq!(
+        dials(&drain(&mut node)),
+        [(first[0].0, "a:8333".to_string())]
+    );
 }
