@@ -363,18 +363,23 @@ fn a_browser_shows_the_runs_lanes_messages_fault_disconnect_tip_and_invariants()
         .outcome
         .connections
         .iter()
-        .find(|c| {
-            c.end
-                .as_deref()
-                .is_some_and(|e| e.starts_with("disconnected: "))
-        })
+        .find(|c| c.closed_by_node())
         .expect("a disconnect");
     let reason = ended
-        .end
-        .as_deref()
-        .and_then(|e| e.strip_prefix("disconnected: "))
-        .unwrap_or_default();
-    assert!(reason.starts_with("stalled: no `headers`"), "{reason}");
+        .disconnect_reason()
+        .expect("the node closed it")
+        .clone();
+    assert!(
+        matches!(
+            reason,
+            node::DisconnectReason::Stalled {
+                command: "headers",
+                ..
+            }
+        ),
+        "{reason:?}"
+    );
+    let reason = &reason.to_string();
     let by_node: Vec<_> = with_class("disconnect")
         .into_iter()
         .filter(|d| d.attr("data-by") == "node")
@@ -383,11 +388,7 @@ fn a_browser_shows_the_runs_lanes_messages_fault_disconnect_tip_and_invariants()
         .outcome
         .connections
         .iter()
-        .filter(|c| {
-            c.end
-                .as_deref()
-                .is_some_and(|e| e.starts_with("disconnected: "))
-        })
+        .filter(|c| c.closed_by_node())
         .count();
     assert_eq!(
         by_node.len(),
@@ -404,7 +405,7 @@ fn a_browser_shows_the_runs_lanes_messages_fault_disconnect_tip_and_invariants()
             mark.attr("data-by"),
             mark.attr("data-reason")
         ),
-        ("peer1", "node", reason)
+        ("peer1", "node", reason.as_str())
     );
     assert_eq!(
         Some(mark.attr("data-at-ms").parse::<u64>().expect("data-at-ms")),

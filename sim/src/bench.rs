@@ -24,6 +24,7 @@ use bitcoin::hashes::Hash;
 use serde::Serialize;
 
 use crate::scenario::Scenario;
+use crate::trace::TraceEntry;
 
 /// What `sim bench` measures and how often.
 #[derive(Debug, Clone)]
@@ -495,8 +496,10 @@ pub fn sync_sample(headers: u32) -> Result<SyncSample, String> {
         .iter()
         .rev()
         .find(|line| {
-            line.text
-                .contains(&format!("tip_changed height={headers} "))
+            matches!(
+                line.entry,
+                TraceEntry::Node(node::Event::TipChanged { height, .. }) if height == headers
+            )
         })
         .map_or(f64::NAN, |line| line.at_ms as f64 / 1000.0);
     let store_bytes = ["headers.sqlite", "headers.sqlite-wal", "headers.sqlite-shm"]

@@ -31,7 +31,7 @@ use bitcoin::block::Header;
 use bitcoin::BlockHash;
 
 use crate::scenario::{Fault, FaultStep, MessageAction};
-use crate::trace::Recorder;
+use crate::trace::{HarnessNote, Recorder};
 
 /// Simulated milliseconds since the start of the run (0 outside a simulation).
 pub fn sim_now_ms() -> u64 {
@@ -153,9 +153,12 @@ impl PeerFaults {
         }
         fired.insert(index, now_ms);
         if let Some(recorder) = &self.recorder {
-            recorder
-                .borrow_mut()
-                .note(now_ms, format!("fault fired {label}"));
+            recorder.borrow_mut().note(
+                now_ms,
+                HarnessNote::FaultFired {
+                    label: label.to_string(),
+                },
+            );
         }
     }
 

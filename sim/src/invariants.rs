@@ -49,6 +49,7 @@ use bitcoin::pow::Work;
 use bitcoin::BlockHash;
 use node::config::Timing;
 use node::protocol::header_chain::ChainUpdate;
+use node::protocol::MessageSummary;
 use node::runtime::QueueDepth;
 use node::{DisconnectReason, Event, Node, PeerId, Profile};
 
@@ -252,20 +253,15 @@ impl Checker {
                     c.handshake_ms = Some(at_ms);
                 }
             }
-            Event::Received {
-                peer,
-                command,
-                detail,
-            } => {
+            Event::Received { peer, message } => {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
                     c.last_received_ms = at_ms;
-                    if command == "pong" {
-                        if let Some(nonce) = crate::trace::nonce_of(detail) {
-                            c.pings.remove(&nonce);
+                    match message {
+                        MessageSummary::Pong { nonce } => {
+                            c.pings.remove(nonce);
                         }
-                    }
-                    if command == "headers" {
-                        c.getheaders_pending = None;
+                        MessageSummary::Headers { .. } => c.getheaders_pending = None,
+                        _ => {}
                     }
                 }
             }
@@ -274,26 +270,26 @@ impl Checker {
                     c.last_received_ms = at_ms;
                 }
             }
-            Event::Sent {
-                peer,
-                command,
-                detail,
-            } => {
+            Event::Sent { peer, message } => {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
-                    if command == "ping" {
-                        if let Some(nonce) = crate::trace::nonce_of(detail) {
-                            c.pings.insert(nonce, at_ms);
+                    match message {
+                        MessageSummary::Ping { nonce } => {
+                            c.pings.insert(*nonce, at_ms);
                         }
-                    }
-                    if command == "getheaders" {
-                        c.getheaders_pending = Some(
-                            c.getheaders_pending
-                                .map_or((at_ms, at_ms), |(first, _)| (first, at_ms)),
-                        );
+                        MessageSummary::GetHeaders { .. } => {
+                            c.getheaders_pending = Some(
+                                c.getheaders_pending
+                                    .map_or((at_ms, at_ms), |(first, _)| (first, at_ms)),
+                            );
+                        }
+                        _ => {}
                     }
                 }
-                if command == "getheaders" {
-                    self.check_locator(at_ms, detail, node.chain().base_height());
+                if let MessageSummary::GetHeaders {
+                    locator_heights, ..
+                } = message
+                {
+                    self.check_locator(at_ms, locator_heights, node.chain().base_height());
                 }
             }
             Event::Disconnected { peer, reason } => {
@@ -409,18 +405,8 @@ impl Checker {
         heights
     }
 
-    fn check_locator(&mut self, at_ms: u64, detail: &str, base: u32) {
-        let Some(rest) = detail.split("locator_heights=[").nth(1) else {
-            return;
-        };
-        let Some(list) = rest.split(']').next() else {
-            return;
-        };
-        let heights: Option<Vec<u32>> = list
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(|s| s.parse().ok())
-            .collect();
+    fn check_locator(&mut self, at_ms: u64, locator_heights: &[Option<u32>], base: u32) {
+        let heights: Option<Vec<u32>> = locator_heights.iter().copied().collect();
         // A locator with hashes off our index (Core's low-work sync) or of one hash (btcd's
         // continuation `[best]`) is not a full block locator.
         let Some(heights) = heights else { return };

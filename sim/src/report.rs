@@ -43,7 +43,9 @@ use std::fmt::Write as _;
 use crate::faults::FaultReport;
 use crate::runner::RunResult;
 use crate::scenario::Scenario;
-use crate::trace::TraceLine;
+use crate::trace::{TraceEntry, TraceLine};
+use node::protocol::MessageSummary;
+use node::{Event, PeerId};
 
 /// Consecutive messages with the same host, direction and command are one arrow from this
 /// many on.
@@ -194,94 +196,70 @@ impl Item {
     }
 }
 
-/// The host a trace line concerns: the recorder's label, else the `host` of `host#id`.
-fn host_of(line: &TraceLine, peer: &str) -> String {
-    line.host.clone().unwrap_or_else(|| {
-        peer.rsplit_once('#')
-            .map_or(peer, |(host, _)| host)
-            .to_string()
-    })
-}
-
-/// The value of `key="..."` when it is the last field of `text` (reasons and errors).
-fn quoted_tail(text: &str, key: &str) -> Option<String> {
-    let start = text.find(&format!("{key}=\""))? + key.len() + 2;
-    let value = &text[start..];
-    Some(value.strip_suffix('"').unwrap_or(value).to_string())
-}
-
-/// The value of the whitespace-separated field `key=value` in `text`.
-fn field<'a>(text: &'a str, key: &str) -> Option<&'a str> {
-    text.split_whitespace()
-        .find_map(|word| word.strip_prefix(key)?.strip_prefix('='))
+/// The host a trace line concerns (the recorder's label, `?` when it had none) and the
+/// connection as the trace writes it, `host#id`.
+fn host_and_peer(line: &TraceLine, peer: PeerId) -> (String, String) {
+    let host = line.host.clone().unwrap_or_else(|| "?".to_string());
+    let label = format!("{host}#{}", peer.0);
+    (host, label)
 }
 
 /// The diagram's reading of one trace line, if it draws it.
 fn parse_line(line: &TraceLine) -> Option<Item> {
-    let (event, rest) = line
-        .text
-        .split_once(' ')
-        .unwrap_or((line.text.as_str(), ""));
-    let mark = |peer: &str, kind: MarkKind, text: String| {
+    let TraceEntry::Node(event) = &line.entry else {
+        return None;
+    };
+    let mark = |peer: PeerId, kind: MarkKind, text: String| {
+        let (host, peer) = host_and_peer(line, peer);
         Some(Item::Mark(Mark {
             at_ms: line.at_ms,
-            host: host_of(line, peer),
-            peer: peer.to_string(),
+            host,
+            peer,
             kind,
             text,
         }))
     };
+    let message = |peer: PeerId, direction: Direction, summary: &MessageSummary| {
+        let (host, peer) = host_and_peer(line, peer);
+        Some(Item::Message(Message {
+            at_ms: line.at_ms,
+            run: line.run,
+            host,
+            peer,
+            direction,
+            command: summary.command().to_string(),
+            detail: summary.fields(),
+            text: line.text.clone(),
+        }))
+    };
     match event {
-        "send" | "recv" => {
-            let mut parts = rest.splitn(3, ' ');
-            let peer = parts.next()?;
-            let command = parts.next()?;
-            Some(Item::Message(Message {
-                at_ms: line.at_ms,
-                run: line.run,
-                host: host_of(line, peer),
-                peer: peer.to_string(),
-                direction: if event == "send" {
-                    Direction::Send
-                } else {
-                    Direction::Recv
-                },
-                command: command.to_string(),
-                detail: parts.next().unwrap_or_default().to_string(),
-                text: line.text.clone(),
-            }))
+        Event::Sent { peer, message: m } => message(*peer, Direction::Send, m),
+        Event::Received { peer, message: m } => message(*peer, Direction::Recv, m),
+        Event::Disconnected { peer, reason } => {
+            mark(*peer, MarkKind::Disconnect, reason.to_string())
         }
-        "disconnect" => {
-            let peer = rest.split(' ').next()?;
-            mark(
-                peer,
-                MarkKind::Disconnect,
-                quoted_tail(rest, "reason").unwrap_or_default(),
-            )
-        }
-        "closed_by_peer" => {
-            let peer = rest.split(' ').next()?;
-            let text = match quoted_tail(rest, "error") {
+        Event::PeerClosed { peer, error } => {
+            let text = match error {
                 Some(error) => format!("closed by the peer: {error}"),
                 None => "closed by the peer".to_string(),
             };
-            mark(peer, MarkKind::ClosedByPeer, text)
+            mark(*peer, MarkKind::ClosedByPeer, text)
         }
-        "connected" => {
-            let peer = rest.split(' ').next()?;
-            let direction = rest.rsplit(' ').next().unwrap_or_default();
-            mark(
-                peer,
-                MarkKind::Connected,
-                format!("connected {peer} {direction}"),
-            )
+        Event::Connected {
+            peer, direction, ..
+        } => {
+            let (_, label) = host_and_peer(line, *peer);
+            let text = format!("connected {label} {}", direction.as_str());
+            mark(*peer, MarkKind::Connected, text)
         }
-        "started" => {
-            let height = field(rest, "tip_height").unwrap_or("?");
+        Event::Started { tip_height, .. } => {
             let text = if line.run > 1 {
-                format!("node restarted (run {}) at tip height {height}", line.run)
+                format!(
+                    "node restarted (run {}) at tip height {tip_height}",
+                    line.run
+                )
             } else {
-                format!("node started at tip height {height}")
+                format!("node started at tip height {tip_height}")
             };
             Some(Item::Mark(Mark {
                 at_ms: line.at_ms,
@@ -326,19 +304,19 @@ fn tip_series(lines: &[TraceLine]) -> Vec<TipPoint> {
     lines
         .iter()
         .filter_map(|line| {
-            let (event, rest) = line.text.split_once(' ')?;
-            let (height, reorg_depth) = match event {
-                "started" => (field(rest, "tip_height")?, "0"),
-                "tip_changed" => (
-                    field(rest, "height")?,
-                    field(rest, "reorg_depth").unwrap_or("0"),
-                ),
+            let (height, reorg_depth) = match &line.entry {
+                TraceEntry::Node(Event::Started { tip_height, .. }) => (*tip_height, 0),
+                TraceEntry::Node(Event::TipChanged {
+                    height,
+                    reorg_depth,
+                    ..
+                }) => (*height, *reorg_depth),
                 _ => return None,
             };
             Some(TipPoint {
                 at_ms: line.at_ms,
-                height: height.parse().ok()?,
-                reorg_depth: reorg_depth.parse().unwrap_or(0),
+                height,
+                reorg_depth,
             })
         })
         .collect()
@@ -1347,11 +1325,11 @@ fn connections_table(out: &mut String, result: &RunResult) {
             "<tr class=\"connection\" data-host=\"{h}\"><td>{h}</td><td>{}</td><td>{h}#{}</td><td>{}</td><td>{} ms</td><td>{}</td><td>{}</td><td class=\"end\">{}</td></tr>",
             c.run,
             c.peer_id,
-            esc(&c.direction),
+            c.direction.as_str(),
             c.connected_at_ms,
             ms(c.handshake_at_ms),
             ms(c.ended_at_ms),
-            esc(c.end.as_deref().unwrap_or("open at the end of the run")),
+            esc(&c.end.as_ref().map_or_else(|| "open at the end of the run".to_string(), ToString::to_string)),
             h = esc(&c.host),
         );
     }
@@ -1557,7 +1535,7 @@ pre { background: #f9fafb; border: 1px solid var(--line); padding: 8px; font-siz
 mod tests {
     use super::*;
     use crate::invariants::{InvariantReport, Violation};
-    use crate::trace::Recorder;
+    use crate::trace::{HarnessNote, Recorder};
     use crate::Outcome;
     use node::{Event, PeerId};
 
@@ -1569,27 +1547,50 @@ mod tests {
                   {"at_ms":50,"fault":{"repair":{"a":"node","b":"p"}}}],
         "expect":{}}"#;
 
-    fn sent(peer: u64, command: &str, detail: &str) -> Event {
+    fn sent(peer: u64, message: MessageSummary) -> Event {
         Event::Sent {
             peer: PeerId(peer),
-            command: command.into(),
-            detail: detail.into(),
+            message,
         }
     }
 
-    fn received(peer: u64, command: &str, detail: &str) -> Event {
+    fn received(peer: u64, message: MessageSummary) -> Event {
         Event::Received {
             peer: PeerId(peer),
-            command: command.into(),
-            detail: detail.into(),
+            message,
         }
+    }
+
+    /// A message with no key fields.
+    fn bare(command: &'static str) -> MessageSummary {
+        MessageSummary::Other {
+            command: node::wire::CommandString::try_from_static(command).expect("a command"),
+        }
+    }
+
+    fn version(user_agent: &str) -> MessageSummary {
+        MessageSummary::Version {
+            version: 70016,
+            services: 9,
+            start_height: 0,
+            nonce: 1,
+            user_agent: user_agent.into(),
+        }
+    }
+
+    fn ping(nonce: u64) -> MessageSummary {
+        MessageSummary::Ping { nonce }
+    }
+
+    fn pong(nonce: u64) -> MessageSummary {
+        MessageSummary::Pong { nonce }
     }
 
     /// A run's result from events fed to a real recorder (epoch 0), with `faults` and
     /// `invariants` as given.
     fn result_of(
         events: &[(u64, Event)],
-        notes: &[(u64, &str)],
+        notes: &[(u64, HarnessNote)],
         faults: Vec<FaultReport>,
         invariants: Vec<InvariantReport>,
     ) -> RunResult {
@@ -1598,8 +1599,8 @@ mod tests {
         for (at_ms, event) in events {
             recorder.record(*at_ms, event);
         }
-        for (at_ms, text) in notes {
-            recorder.note(*at_ms, (*text).to_string());
+        for (at_ms, note) in notes {
+            recorder.note(*at_ms, note.clone());
         }
         recorder.lines.sort_by_key(|l| l.at_ms);
         let outcome = Outcome::new("unit", 5, &recorder, 6, String::new(), BTreeMap::new());
@@ -1616,27 +1617,20 @@ mod tests {
         }
     }
 
-    fn handshake(peer: u64, addr: &str, at_ms: u64) -> Vec<(u64, Event)> {
+    fn handshake(peer: u64, addr: &str, at_ms: u64, user_agent: &str) -> Vec<(u64, Event)> {
         vec![
             (
                 at_ms,
                 Event::Connected {
                     peer: PeerId(peer),
                     addr: format!("{addr}:8333"),
-                    direction: "outbound",
+                    direction: node::protocol::Direction::Outbound(node::protocol::TargetId(0)),
                 },
             ),
-            (at_ms, sent(peer, "version", "version=70016")),
-            (
-                at_ms + 20,
-                received(
-                    peer,
-                    "version",
-                    "version=70016 user_agent=\"/<b>evil</b>/\"",
-                ),
-            ),
-            (at_ms + 20, sent(peer, "verack", "")),
-            (at_ms + 20, received(peer, "verack", "")),
+            (at_ms, sent(peer, version("/headersim/"))),
+            (at_ms + 20, received(peer, version(user_agent))),
+            (at_ms + 20, sent(peer, bare("verack"))),
+            (at_ms + 20, received(peer, bare("verack"))),
         ]
     }
 
@@ -1662,13 +1656,23 @@ mod tests {
     #[test]
     fn the_page_has_a_lane_per_host_arrows_in_both_directions_and_escapes_trace_text() {
         let scenario = Scenario::parse("unit.json", SCENARIO).expect("scenario");
-        let mut events = handshake(1, "p", 10);
-        events.extend(handshake(2, "q", 10));
-        events.push((40, sent(1, "getheaders", "locator_len=1 locator[0]=0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206 stop=0")));
-        events.push((
-            60,
-            received(1, "headers", "count=5 note=<script>alert(1)</script>"),
-        ));
+        let mut events = handshake(1, "p", 10, "/<b>evil</b>/");
+        events.extend(handshake(2, "q", 10, "<script>alert(1)</script>"));
+        let genesis: bitcoin::BlockHash =
+            "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+                .parse()
+                .expect("a hash");
+        let getheaders = MessageSummary::GetHeaders {
+            locator_heights: vec![None],
+            first_locator: Some(genesis),
+            stop_hash: <bitcoin::BlockHash as bitcoin::hashes::Hash>::all_zeros(),
+        };
+        events.push((40, sent(1, getheaders)));
+        let headers = MessageSummary::Headers {
+            count: 5,
+            ends: Some((genesis, genesis)),
+        };
+        events.push((60, received(1, headers)));
         events.push((
             70,
             Event::Disconnected {
@@ -1788,14 +1792,14 @@ mod tests {
     #[test]
     fn repeats_and_keepalive_stretches_collapse_and_long_runs_are_elided() {
         let scenario = Scenario::parse("unit.json", SCENARIO).expect("scenario");
-        let mut events = handshake(1, "p", 0);
+        let mut events = handshake(1, "p", 0, "/p/");
         for k in 0..10u64 {
             let at = 1000 + k * 120_000;
-            events.push((at, sent(1, "ping", &format!("nonce=0x{k:016x}"))));
-            events.push((at + 20, received(1, "pong", &format!("nonce=0x{k:016x}"))));
+            events.push((at, sent(1, ping(k))));
+            events.push((at + 20, received(1, pong(k))));
         }
         for k in 0..5u64 {
-            events.push((2_000_000 + k, received(1, "inv", &format!("height={k}"))));
+            events.push((2_000_000 + k, received(1, bare("inv"))));
         }
         let result = result_of(&events, &[], Vec::new(), Vec::new());
         let page = html(&scenario, "unit", &result);
@@ -1821,16 +1825,16 @@ mod tests {
 
         // Thousands of distinct messages: the first and last halves are drawn, the rest is one
         // elided row that counts them.
-        let mut events = handshake(1, "p", 0);
+        let mut events = handshake(1, "p", 0, "/p/");
         let total = ARROWS_MAX as u64 * 2;
         for k in 0..total {
             let command = if k % 2 == 0 { "getheaders" } else { "headers" };
             events.push((
                 100 + k,
                 if k % 2 == 0 {
-                    sent(1, command, "")
+                    sent(1, bare(command))
                 } else {
-                    received(1, command, "")
+                    received(1, bare(command))
                 },
             ));
         }
@@ -1861,14 +1865,5 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abc", 4), "abc");
         assert_eq!(seconds(104_480), "104.4 s");
-        assert_eq!(
-            quoted_tail("peer1#1 reason=\"stalled: no `headers`\"", "reason").as_deref(),
-            Some("stalled: no `headers`")
-        );
-        assert_eq!(
-            field("tip_changed height=7 reorg_depth=2", "height"),
-            Some("7")
-        );
-        assert_eq!(field("started tip_height=7", "height"), None);
     }
 }

@@ -17,7 +17,7 @@ use crate::invariants::{self, Checker};
 use crate::net::TurmoilNetwork;
 use crate::outcome::Outcome;
 use crate::scenario::{Fault, Scenario};
-use crate::trace::{Recorder, SimSink};
+use crate::trace::{HarnessNote, Recorder, SimSink};
 use crate::SimError;
 
 /// Extra simulated time turmoil is allowed beyond the scenario's duration (it stops by itself
@@ -292,15 +292,21 @@ pub fn run_scenario_in(
             let (_, undo, index) = timeline[next];
             let fault = &scenario.faults[index].fault;
             let fired = if undo {
-                recorder
-                    .borrow_mut()
-                    .note(elapsed_ms, format!("fault end {}", fault.label()));
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    HarnessNote::FaultEnd {
+                        label: fault.label(),
+                    },
+                );
                 undo_fault(&mut sim, fault, scenario);
                 false
             } else {
-                recorder
-                    .borrow_mut()
-                    .note(elapsed_ms, format!("fault {}", fault.label()));
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    HarnessNote::Fault {
+                        label: fault.label(),
+                    },
+                );
                 apply_fault(&mut sim, fault, &commands, &recorder, elapsed_ms)
             };
             if fired {
@@ -522,7 +528,7 @@ fn apply_fault(
             if !sim.is_host_running(host.as_str()) {
                 recorder.borrow_mut().note(
                     elapsed_ms,
-                    format!("fault crash {host} not applied: it is not running"),
+                    HarnessNote::CrashNotApplied { host: host.clone() },
                 );
                 return false;
             }
@@ -539,10 +545,9 @@ fn apply_fault(
                 .as_ref()
                 .is_some_and(|tx| tx.send(command).is_ok());
             if !delivered {
-                recorder.borrow_mut().note(
-                    elapsed_ms,
-                    "fault ban not delivered: the node is not running".to_string(),
-                );
+                recorder
+                    .borrow_mut()
+                    .note(elapsed_ms, HarnessNote::BanNotDelivered);
                 return false;
             }
         }

@@ -1,15 +1,127 @@
-//! The trace recorder: every node event as a line of text (simulated milliseconds, peer as
-//! `host#id`, command and key fields), the same as JSON, a SHA-256 digest, and the per-connection
-//! bookkeeping the outcome is built from.
+//! The trace recorder: every node event and harness note kept as a typed [`TraceEntry`] beside
+//! its one rendering as a line of text (simulated milliseconds, peer as `host#id`, command and
+//! key fields), the same as JSON, a SHA-256 digest of the text, and the per-connection
+//! bookkeeping the outcome is built from. The harness reads the typed entries; the text is for
+//! people, snapshots and the digest, and is never parsed back.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use bitcoin::hashes::{sha256, Hash};
+use node::protocol::{Direction, MessageSummary};
 use node::runtime::EventSink;
-use node::{Event, Node, PeerId};
-use serde::Serialize;
+use node::{DisconnectReason, Event, Node, PeerId};
+use serde::{Serialize, Serializer};
+
+/// What a trace line records, as a typed value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TraceEntry {
+    /// An event of the node under test.
+    Node(Event),
+    /// Something the harness did or noticed.
+    Harness(HarnessNote),
+}
+
+/// A harness line of the trace: what happened to a scripted fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HarnessNote {
+    /// A timed fault's start came (`fault LABEL`).
+    Fault {
+        /// The fault's label.
+        label: String,
+    },
+    /// A timed fault was undone (`fault end LABEL`).
+    FaultEnd {
+        /// The fault's label.
+        label: String,
+    },
+    /// A fake peer's own fault fired (`fault fired LABEL`).
+    FaultFired {
+        /// The fault's label.
+        label: String,
+    },
+    /// A crash fault named a host that was not running.
+    CrashNotApplied {
+        /// The host.
+        host: String,
+    },
+    /// A ban fault came while the node was not running.
+    BanNotDelivered,
+}
+
+impl std::fmt::Display for HarnessNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HarnessNote::Fault { label } => write!(f, "fault {label}"),
+            HarnessNote::FaultEnd { label } => write!(f, "fault end {label}"),
+            HarnessNote::FaultFired { label } => write!(f, "fault fired {label}"),
+            HarnessNote::CrashNotApplied { host } => {
+                write!(f, "fault crash {host} not applied: it is not running")
+            }
+            HarnessNote::BanNotDelivered => {
+                f.write_str("fault ban not delivered: the node is not running")
+            }
+        }
+    }
+}
+
+/// How a connection of the node ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEnd {
+    /// The node closed it, for this reason.
+    Disconnected(DisconnectReason),
+    /// The peer closed it (or the transport failed, with its error).
+    ClosedByPeer {
+        /// The transport error, if any.
+        error: Option<String>,
+    },
+}
+
+impl std::fmt::Display for PeerEnd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerEnd::Disconnected(reason) => write!(f, "disconnected: {reason}"),
+            PeerEnd::ClosedByPeer { error: Some(error) } => write!(f, "closed by peer: {error}"),
+            PeerEnd::ClosedByPeer { error: None } => f.write_str("closed by peer"),
+        }
+    }
+}
+
+impl Serialize for PeerEnd {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The height of the first locator entry of a `getheaders`, as the node knew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocatorHeight {
+    /// At this height in the node's index.
+    Known(u32),
+    /// Not in the node's index (serialized as `?`).
+    Unknown,
+}
+
+impl From<Option<u32>> for LocatorHeight {
+    fn from(height: Option<u32>) -> LocatorHeight {
+        height.map_or(LocatorHeight::Unknown, LocatorHeight::Known)
+    }
+}
+
+impl Serialize for LocatorHeight {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            LocatorHeight::Known(height) => serializer.collect_str(height),
+            LocatorHeight::Unknown => serializer.serialize_str("?"),
+        }
+    }
+}
+
+/// Serializes a connection's direction as `"inbound"` or `"outbound"`.
+fn serialize_direction<S: Serializer>(direction: &Direction, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(direction.as_str())
+}
 
 /// One trace line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,8 +133,11 @@ pub struct TraceLine {
     /// The peer's host, if the line concerns a peer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
-    /// The rendered event.
+    /// The rendered entry.
     pub text: String,
+    /// The entry itself (not in the JSON lines: they carry `text`).
+    #[serde(skip)]
+    pub entry: TraceEntry,
 }
 
 /// Bookkeeping for one connection of the node.
@@ -34,8 +149,9 @@ pub struct ConnectionRecord {
     pub run: u32,
     /// The node's peer id.
     pub peer_id: u64,
-    /// `"inbound"` or `"outbound"`.
-    pub direction: String,
+    /// Inbound, or outbound (serialized as `"inbound"` or `"outbound"`).
+    #[serde(serialize_with = "serialize_direction")]
+    pub direction: Direction,
     /// When it was established.
     pub connected_at_ms: u64,
     /// When the handshake finished, if it did.
@@ -59,11 +175,23 @@ pub struct ConnectionRecord {
     pub pongs_sent: Vec<(u64, u64)>,
     /// When it ended, if it did.
     pub ended_at_ms: Option<u64>,
-    /// How it ended: `disconnected: <reason>` (by the node) or `closed by peer`.
-    pub end: Option<String>,
+    /// How it ended (serialized as `disconnected: <reason>` or `closed by peer[: <error>]`).
+    pub end: Option<PeerEnd>,
+}
+
+impl ConnectionRecord {
     /// True if the node (not the peer) closed it.
-    #[serde(skip)]
-    pub closed_by_node: bool,
+    pub fn closed_by_node(&self) -> bool {
+        matches!(self.end, Some(PeerEnd::Disconnected(_)))
+    }
+
+    /// The node's reason for closing it, if the node did.
+    pub fn disconnect_reason(&self) -> Option<&DisconnectReason> {
+        match &self.end {
+            Some(PeerEnd::Disconnected(reason)) => Some(reason),
+            _ => None,
+        }
+    }
 }
 
 /// What one incarnation of the node started with and first asked for.
@@ -75,8 +203,8 @@ pub struct RunRecord {
     pub started_tip_height: u32,
     /// Best hash loaded from the store.
     pub started_tip_hash: String,
-    /// `locator[0]` of its first `getheaders`, as a height (from the trace's locator heights).
-    pub first_locator_height: Option<String>,
+    /// `locator[0]` of its first `getheaders`, as the height the node knew it at.
+    pub first_locator_height: Option<LocatorHeight>,
 }
 
 /// Everything recorded during one scenario run.
@@ -123,12 +251,13 @@ impl Recorder {
     }
 
     /// Adds a harness line (a fault, for instance).
-    pub fn note(&mut self, at_ms: u64, text: String) {
+    pub fn note(&mut self, at_ms: u64, note: HarnessNote) {
         self.lines.push(TraceLine {
             at_ms,
             run: 0,
             host: None,
-            text,
+            text: note.to_string(),
+            entry: TraceEntry::Harness(note),
         });
     }
 
@@ -154,7 +283,7 @@ impl Recorder {
                 host,
                 run: self.run,
                 peer_id: peer.0,
-                direction: direction.to_string(),
+                direction: *direction,
                 connected_at_ms: at_ms,
                 handshake_at_ms: None,
                 sent: BTreeMap::new(),
@@ -165,7 +294,6 @@ impl Recorder {
                 pongs_sent: Vec::new(),
                 ended_at_ms: None,
                 end: None,
-                closed_by_node: false,
             });
         }
         let run = self.run;
@@ -183,34 +311,28 @@ impl Recorder {
                     first_locator_height: None,
                 });
             }
-            Event::Sent {
-                peer,
-                command,
-                detail,
-            } => {
-                *self.sent.entry(command.clone()).or_default() += 1;
-                if command == "getheaders" {
+            Event::Sent { peer, message } => {
+                let command = message.command();
+                count(&mut self.sent, command);
+                if let Some(height) = message.first_locator_height() {
                     if let Some(current) = self.runs.last_mut() {
-                        if current.first_locator_height.is_none() {
-                            current.first_locator_height = first_locator_height(detail);
-                        }
+                        current.first_locator_height.get_or_insert(height.into());
                     }
                 }
                 if let Some(c) = self.connection(*peer) {
-                    *c.sent.entry(command.clone()).or_default() += 1;
-                    c.last_sent_ms.insert(command.clone(), at_ms);
-                    c.sent_sequence.push(command.clone());
-                    if command == "pong" {
-                        if let Some(nonce) = nonce_of(detail) {
-                            c.pongs_sent.push((nonce, at_ms));
-                        }
+                    count(&mut c.sent, command);
+                    c.last_sent_ms.insert(command.to_string(), at_ms);
+                    c.sent_sequence.push(command.to_string());
+                    if let MessageSummary::Pong { nonce } = message {
+                        c.pongs_sent.push((*nonce, at_ms));
                     }
                 }
             }
-            Event::Received { peer, command, .. } => {
-                *self.received.entry(command.clone()).or_default() += 1;
+            Event::Received { peer, message } => {
+                let command = message.command();
+                count(&mut self.received, command);
                 if let Some(c) = self.connection(*peer) {
-                    *c.received.entry(command.clone()).or_default() += 1;
+                    count(&mut c.received, command);
                 }
             }
             Event::HeadersImported { peer, accepted, .. } => {
@@ -250,16 +372,14 @@ impl Recorder {
             Event::Disconnected { peer, reason } => {
                 if let Some(c) = self.connection(*peer) {
                     c.ended_at_ms = Some(at_ms);
-                    c.end = Some(format!("disconnected: {reason}"));
-                    c.closed_by_node = true;
+                    c.end = Some(PeerEnd::Disconnected(reason.clone()));
                 }
             }
             Event::PeerClosed { peer, error } => {
                 if let Some(c) = self.connection(*peer) {
                     c.ended_at_ms = Some(at_ms);
-                    c.end = Some(match error {
-                        Some(error) => format!("closed by peer: {error}"),
-                        None => "closed by peer".to_string(),
+                    c.end = Some(PeerEnd::ClosedByPeer {
+                        error: error.clone(),
                     });
                 }
             }
@@ -287,6 +407,7 @@ impl Recorder {
             run,
             host,
             text,
+            entry: TraceEntry::Node(event.clone()),
         });
     }
 
@@ -315,20 +436,14 @@ impl Recorder {
     }
 }
 
-/// Extracts the first entry of `locator_heights=[...]` from a rendered `getheaders`.
-fn first_locator_height(detail: &str) -> Option<String> {
-    let rest = detail.split("locator_heights=[").nth(1)?;
-    let end = rest.find([',', ']'])?;
-    Some(rest[..end].to_string())
-}
-
-/// The nonce of a rendered `ping` or `pong` (`nonce=0x…`).
-pub(crate) fn nonce_of(detail: &str) -> Option<u64> {
-    let hex = detail.split("nonce=0x").nth(1)?;
-    let end = hex
-        .find(|c: char| !c.is_ascii_hexdigit())
-        .unwrap_or(hex.len());
-    u64::from_str_radix(&hex[..end], 16).ok()
+/// Adds one to `command`'s count (allocating its key only the first time).
+fn count(counts: &mut BTreeMap<String, u64>, command: &str) {
+    match counts.get_mut(command) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(command.to_string(), 1);
+        }
+    }
 }
 
 /// The node's event sink inside the simulator: forwards every event to a shared [`Recorder`]
@@ -367,10 +482,70 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_nonce_is_read_from_a_rendered_ping_or_pong() {
-        assert_eq!(nonce_of("nonce=0x00000000000003e9"), Some(1001));
-        assert_eq!(nonce_of("nonce=0xffffffffffffffff"), Some(u64::MAX));
-        assert_eq!(nonce_of("count=0"), None);
-        assert_eq!(nonce_of("nonce=0x"), None);
+    fn connection_ends_and_locator_heights_serialize_as_the_snapshots_write_them() {
+        let stalled = PeerEnd::Disconnected(DisconnectReason::Stalled {
+            command: "headers",
+            waited_ms: 90_000,
+        });
+        assert_eq!(
+            serde_json::to_string(&stalled).unwrap(),
+            "\"disconnected: stalled: no `headers` 90000 ms after the request\""
+        );
+        let reset = PeerEnd::ClosedByPeer {
+            error: Some("connection reset".into()),
+        };
+        assert_eq!(reset.to_string(), "closed by peer: connection reset");
+        assert_eq!(
+            PeerEnd::ClosedByPeer { error: None }.to_string(),
+            "closed by peer"
+        );
+        let heights = [LocatorHeight::Known(2000), LocatorHeight::Unknown];
+        assert_eq!(serde_json::to_string(&heights).unwrap(), "[\"2000\",\"?\"]");
+        assert_eq!(LocatorHeight::from(None), LocatorHeight::Unknown);
+    }
+
+    #[test]
+    fn a_recorded_pong_keeps_its_nonce_and_the_first_locator_height_is_typed() {
+        let mut recorder = Recorder::new(1_000);
+        recorder.start_run();
+        let peer = PeerId(1);
+        let events = [
+            Event::Started {
+                tip_height: 7,
+                tip_hash: bitcoin::BlockHash::all_zeros(),
+                chainwork: bitcoin::pow::Work::from_be_bytes([0; 32]),
+            },
+            Event::Connected {
+                peer,
+                addr: "p:8333".into(),
+                direction: Direction::Inbound,
+            },
+            Event::Sent {
+                peer,
+                message: MessageSummary::Pong { nonce: 0x3e9 },
+            },
+            Event::Sent {
+                peer,
+                message: MessageSummary::GetHeaders {
+                    locator_heights: vec![Some(6), None],
+                    first_locator: None,
+                    stop_hash: bitcoin::BlockHash::all_zeros(),
+                },
+            },
+        ];
+        for (i, event) in events.iter().enumerate() {
+            recorder.record(1_000 + i as u64, event);
+        }
+        let c = &recorder.connections[0];
+        assert_eq!(c.pongs_sent, vec![(0x3e9, 2)]);
+        assert_eq!(c.sent_sequence, ["pong", "getheaders"]);
+        assert_eq!(
+            recorder.runs[0].first_locator_height,
+            Some(LocatorHeight::Known(6))
+        );
+        assert!(recorder.lines[2]
+            .text
+            .ends_with("send p#1 pong nonce=0x00000000000003e9"));
+        assert_eq!(recorder.lines[2].entry, TraceEntry::Node(events[2].clone()));
     }
 }

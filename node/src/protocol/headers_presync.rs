@@ -12,6 +12,7 @@
 //! and validates the released headers.
 
 use std::collections::VecDeque;
+use std::fmt;
 
 use bitcoin::block::Header;
 use bitcoin::hashes::{siphash24, Hash};
@@ -45,6 +46,94 @@ pub enum Phase {
     Final,
 }
 
+/// Why a low-work headers sync ended early (Core `HeadersSyncState` log lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresyncAbort {
+    /// A message shorter than a full batch before the work was reached.
+    IncompleteMessage,
+    /// A header that does not build on the previous one.
+    NonContinuous,
+    /// A difficulty change the network's rules do not permit.
+    InvalidDifficultyTransition,
+    /// More commitments than the chain's time allows (`m_max_commitments`).
+    CommitmentsExceeded,
+    /// A redownloaded header past the last stored commitment.
+    CommitmentOverrun,
+    /// A redownloaded header whose commitment bit differs from the stored one.
+    CommitmentMismatch,
+}
+
+impl fmt::Display for PresyncAbort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PresyncAbort::IncompleteMessage => "incomplete headers message",
+            PresyncAbort::NonContinuous => "non-continuous headers",
+            PresyncAbort::InvalidDifficultyTransition => "invalid difficulty transition",
+            PresyncAbort::CommitmentsExceeded => "exceeded max commitments",
+            PresyncAbort::CommitmentOverrun => "commitment overrun",
+            PresyncAbort::CommitmentMismatch => "commitment mismatch",
+        })
+    }
+}
+
+/// What a `headers` message made of the sync when it was notable: an early end, or a phase
+/// reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PresyncNote {
+    /// PRESYNC reached the work threshold; REDOWNLOAD starts from the chain's start.
+    ReachedSufficientWork {
+        /// Height reached in PRESYNC.
+        height: u32,
+        /// Height REDOWNLOAD starts from.
+        redownload_from_height: u32,
+    },
+    /// REDOWNLOAD reached the work threshold: every remaining header is released.
+    Complete {
+        /// Height redownloaded.
+        height: u32,
+    },
+    /// The sync ended early.
+    Aborted {
+        /// Why.
+        reason: PresyncAbort,
+        /// The height it concerned.
+        height: u32,
+        /// The phase it was in ([`Phase::Presync`] or [`Phase::Redownload`]).
+        phase: Phase,
+    },
+}
+
+impl fmt::Display for PresyncNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PresyncNote::ReachedSufficientWork {
+                height,
+                redownload_from_height,
+            } => write!(
+                f,
+                "reached sufficient work at height={height}, redownloading from \
+                 height={redownload_from_height}"
+            ),
+            PresyncNote::Complete { height } => write!(
+                f,
+                "complete: releasing all at height={height} (redownload phase)"
+            ),
+            PresyncNote::Aborted {
+                reason,
+                height,
+                phase,
+            } => {
+                let phase = match phase {
+                    Phase::Presync => "presync",
+                    Phase::Redownload => "redownload",
+                    Phase::Final => "final",
+                };
+                write!(f, "aborted: {reason} at height={height} ({phase} phase)")
+            }
+        }
+    }
+}
+
 /// Where the sync starts: the known header the peer's chain branches from.
 #[derive(Debug, Clone, Copy)]
 pub struct ChainStart {
@@ -67,8 +156,8 @@ pub struct Outcome {
     pub request_more: bool,
     /// Headers that passed the commitment checks, in order, for normal validation.
     pub released: Vec<Header>,
-    /// Why the sync ended, or what it reached, as Core logs it (`None` when nothing notable).
-    pub note: Option<String>,
+    /// Why the sync ended, or what it reached (`None` when nothing notable).
+    pub note: Option<PresyncNote>,
 }
 
 /// One peer's low-work headers sync (Core `HeadersSyncState`).
@@ -165,16 +254,17 @@ impl HeadersPresync {
                     if full || self.phase == Phase::Redownload {
                         outcome.request_more = true;
                         if self.phase == Phase::Redownload {
-                            outcome.note = Some(format!(
-                                "reached sufficient work at height={}, redownloading from height={}",
-                                self.current_height, self.redownload_last_height
-                            ));
+                            outcome.note = Some(PresyncNote::ReachedSufficientWork {
+                                height: self.current_height,
+                                redownload_from_height: self.redownload_last_height,
+                            });
                         }
                     } else {
-                        outcome.note = Some(format!(
-                            "aborted: incomplete headers message at height={} (presync phase)",
-                            self.current_height
-                        ));
+                        outcome.note = Some(PresyncNote::Aborted {
+                            reason: PresyncAbort::IncompleteMessage,
+                            height: self.current_height,
+                            phase: Phase::Presync,
+                        });
                     }
                 }
             },
@@ -190,17 +280,17 @@ impl HeadersPresync {
                 if outcome.success {
                     outcome.released = self.pop_ready();
                     if self.redownloaded.is_empty() && self.process_all_remaining {
-                        outcome.note = Some(format!(
-                            "complete: releasing all at height={} (redownload phase)",
-                            self.redownload_last_height
-                        ));
+                        outcome.note = Some(PresyncNote::Complete {
+                            height: self.redownload_last_height,
+                        });
                     } else if full {
                         outcome.request_more = true;
                     } else {
-                        outcome.note = Some(format!(
-                            "aborted: incomplete headers message at height={} (redownload phase)",
-                            self.redownload_last_height
-                        ));
+                        outcome.note = Some(PresyncNote::Aborted {
+                            reason: PresyncAbort::IncompleteMessage,
+                            height: self.redownload_last_height,
+                            phase: Phase::Redownload,
+                        });
                     }
                 }
             }
@@ -242,12 +332,13 @@ impl HeadersPresync {
     }
 
     /// Core `ValidateAndStoreHeadersCommitments`.
-    fn presync(&mut self, headers: &[Header]) -> Result<(), String> {
+    fn presync(&mut self, headers: &[Header]) -> Result<(), PresyncNote> {
         if headers[0].prev_blockhash != self.last_header_received.block_hash() {
-            return Err(format!(
-                "aborted: non-continuous headers at height={} (presync phase)",
-                self.current_height
-            ));
+            return Err(PresyncNote::Aborted {
+                reason: PresyncAbort::NonContinuous,
+                height: self.current_height,
+                phase: Phase::Presync,
+            });
         }
         for header in headers {
             let height = self.current_height + 1;
@@ -257,17 +348,21 @@ impl HeadersPresync {
                 self.last_header_received.bits,
                 header.bits,
             ) {
-                return Err(format!(
-                    "aborted: invalid difficulty transition at height={height} (presync phase)"
-                ));
+                return Err(PresyncNote::Aborted {
+                    reason: PresyncAbort::InvalidDifficultyTransition,
+                    height,
+                    phase: Phase::Presync,
+                });
             }
             if self.carries_commitment(height) {
                 let bit = self.commitment(&header.block_hash());
                 self.commitments.push_back(bit);
                 if self.commitments.len() as u64 > self.commitments_max {
-                    return Err(format!(
-                        "aborted: exceeded max commitments at height={height} (presync phase)"
-                    ));
+                    return Err(PresyncNote::Aborted {
+                        reason: PresyncAbort::CommitmentsExceeded,
+                        height,
+                        phase: Phase::Presync,
+                    });
                 }
             }
             self.current_chain_work = self.current_chain_work + header.work();
@@ -286,12 +381,14 @@ impl HeadersPresync {
     }
 
     /// Core `ValidateAndStoreRedownloadedHeader`.
-    fn redownload(&mut self, header: &Header) -> Result<(), String> {
+    fn redownload(&mut self, header: &Header) -> Result<(), PresyncNote> {
         let height = self.redownload_last_height + 1;
         if header.prev_blockhash != self.redownload_last_hash {
-            return Err(format!(
-                "aborted: non-continuous headers at height={height} (redownload phase)"
-            ));
+            return Err(PresyncNote::Aborted {
+                reason: PresyncAbort::NonContinuous,
+                height,
+                phase: Phase::Redownload,
+            });
         }
         if !permitted_difficulty_transition(
             self.network,
@@ -299,9 +396,11 @@ impl HeadersPresync {
             self.redownload_last_bits,
             header.bits,
         ) {
-            return Err(format!(
-                "aborted: invalid difficulty transition at height={height} (redownload phase)"
-            ));
+            return Err(PresyncNote::Aborted {
+                reason: PresyncAbort::InvalidDifficultyTransition,
+                height,
+                phase: Phase::Redownload,
+            });
         }
         self.redownload_chain_work = self.redownload_chain_work + header.work();
         if self.redownload_chain_work >= self.minimum_required_work {
@@ -310,14 +409,18 @@ impl HeadersPresync {
         let hash = header.block_hash();
         if !self.process_all_remaining && self.carries_commitment(height) {
             let Some(expected) = self.commitments.pop_front() else {
-                return Err(format!(
-                    "aborted: commitment overrun at height={height} (redownload phase)"
-                ));
+                return Err(PresyncNote::Aborted {
+                    reason: PresyncAbort::CommitmentOverrun,
+                    height,
+                    phase: Phase::Redownload,
+                });
             };
             if self.commitment(&hash) != expected {
-                return Err(format!(
-                    "aborted: commitment mismatch at height={height} (redownload phase)"
-                ));
+                return Err(PresyncNote::Aborted {
+                    reason: PresyncAbort::CommitmentMismatch,
+                    height,
+                    phase: Phase::Redownload,
+                });
             }
         }
         self.redownloaded.push_back(*header);
@@ -466,10 +569,18 @@ mod tests {
         assert!(presync.process(&headers[..2000], true).request_more);
         let end = presync.process(&headers[2000..], false);
         assert!(end.success && !end.request_more && end.released.is_empty());
-        assert!(end
-            .note
-            .unwrap()
-            .contains("incomplete headers message at height=2100 (presync phase)"));
+        assert_eq!(
+            end.note,
+            Some(PresyncNote::Aborted {
+                reason: PresyncAbort::IncompleteMessage,
+                height: 2100,
+                phase: Phase::Presync,
+            })
+        );
+        assert_eq!(
+            end.note.unwrap().to_string(),
+            "aborted: incomplete headers message at height=2100 (presync phase)"
+        );
         assert_eq!(presync.phase(), Phase::Final);
         assert_eq!(presync.presync_height(), 2100);
     }
@@ -486,10 +597,10 @@ mod tests {
             let (mut presync, _) = sync(1200, seed);
             assert!(presync.process(&honest, false).request_more);
             let outcome = presync.process(&other, false);
-            if outcome
-                .note
-                .as_deref()
-                .is_some_and(|n| n.contains("commitment mismatch"))
+            if let Some(PresyncNote::Aborted {
+                reason: PresyncAbort::CommitmentMismatch,
+                ..
+            }) = outcome.note
             {
                 mismatches += 1;
                 assert!(outcome.released.is_empty() && !outcome.success);
@@ -505,10 +616,14 @@ mod tests {
         gap.remove(5);
         let outcome = presync.process(&gap, true);
         assert!(!outcome.success);
-        assert!(outcome
-            .note
-            .unwrap()
-            .contains("non-continuous headers at height=6 (redownload phase)"));
+        assert_eq!(
+            outcome.note,
+            Some(PresyncNote::Aborted {
+                reason: PresyncAbort::NonContinuous,
+                height: 6,
+                phase: Phase::Redownload,
+            })
+        );
     }
 
     #[test]

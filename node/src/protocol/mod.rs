@@ -34,6 +34,8 @@
 //! | manual bans | in memory; a banned peer is dropped when its handshake is done | persisted; a banned inbound peer is dropped at accept |
 
 pub mod connection_manager;
+pub mod disconnect;
+pub mod events;
 pub mod header_chain;
 pub mod headers_presync;
 pub mod peer;
@@ -43,7 +45,6 @@ pub mod sync_manager;
 mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::fmt;
 
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
@@ -65,6 +66,8 @@ use crate::wire::{
 use crate::deliberate_bugs::{self, Bug};
 pub use connection_manager::{Ban, TargetId};
 use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
+pub use disconnect::DisconnectReason;
+pub use events::{ChainSyncStep, DropReason, Event, HeadersSyncStep, MessageSummary};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
 use peer::{ms, Peer, RemoteVersion};
@@ -78,536 +81,6 @@ const POW_TARGET_SPACING_S: u64 = 600;
 /// The host part of a `host:port` label (the whole label if it has no port).
 fn host_of(addr: &str) -> &str {
     addr.rsplit_once(':').map_or(addr, |(host, _)| host)
-}
-
-/// Why the node closed a connection. Not an error: every disconnect carries one, and the trace
-/// records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DisconnectReason {
-    /// Version/verack negotiation did not finish in time (btcd `negotiateTimeout`).
-    HandshakeTimeout {
-        /// The limit that passed, in milliseconds.
-        timeout_ms: u64,
-    },
-    /// The first message was not `version` (btcd `readRemoteVersionMsg`).
-    FirstMessageNotVersion {
-        /// What came instead.
-        command: String,
-    },
-    /// The peer's protocol version is below the minimum we accept (btcd 209, Core 31800).
-    ObsoleteVersion {
-        /// Its version.
-        version: u32,
-        /// The profile's minimum.
-        min: u32,
-    },
-    /// The `version` carried a nonce we sent ourselves: we dialled ourselves.
-    SelfConnection {
-        /// The nonce.
-        nonce: u64,
-    },
-    /// The `version` user agent is longer than btcd's `MaxUserAgentLen` (256 bytes,
-    /// `wire/msgversion.go`; Core `MAX_SUBVERSION_LENGTH`).
-    UserAgentTooLong {
-        /// Its length in bytes.
-        length_bytes: usize,
-    },
-    /// An outbound peer lacks the services we need: `NODE_NETWORK` under btcd (`server.go`
-    /// `OnVersion`), `NODE_NETWORK|NODE_WITNESS` (or `NODE_NETWORK_LIMITED|NODE_WITNESS` near
-    /// the tip) under Core (`HasAllDesirableServiceFlags`).
-    MissingServices {
-        /// The service bits it advertised.
-        services: u64,
-        /// The bits we needed.
-        expected: u64,
-    },
-    /// A known message other than the tolerated feature messages arrived before `verack`
-    /// (btcd `waitToFinishNegotiation`, `ErrInvalidHandshake`).
-    UnexpectedBeforeVerack {
-        /// Its command.
-        command: String,
-    },
-    /// A second `version`.
-    DuplicateVersion,
-    /// A second `verack`.
-    DuplicateVerack,
-    /// `sendaddrv2` after the handshake.
-    SendAddrV2AfterHandshake,
-    /// `wtxidrelay` after the handshake (Core only; btcd ignores it).
-    WtxidRelayAfterHandshake,
-    /// Core `InactivityCheck`: the connection is older than the handshake timeout and nothing
-    /// was ever received from the peer, or nothing ever sent to it.
-    NoMessageAtStart {
-        /// The handshake timeout, in milliseconds.
-        timeout_ms: u64,
-        /// Nothing was ever received.
-        never_received: bool,
-        /// Nothing was ever sent.
-        never_sent: bool,
-    },
-    /// Core `InactivityCheck`: nothing sent to the peer for longer than the idle timeout.
-    SendTimeout {
-        /// The limit that passed, in milliseconds.
-        timeout_ms: u64,
-    },
-    /// Core `InactivityCheck`: nothing received from the peer for longer than the idle timeout.
-    ReceiveTimeout {
-        /// The limit that passed, in milliseconds.
-        timeout_ms: u64,
-    },
-    /// Core `MaybeSendPing`: our ping went unanswered for longer than the ping timeout.
-    PingTimeout {
-        /// How long ago the ping was sent, in milliseconds.
-        waited_ms: u64,
-    },
-    /// Core: the initial header sync with this peer passed its deadline while another
-    /// preferred peer was available ("Timeout downloading headers").
-    HeadersSyncTimeout {
-        /// How long ago the sync started, in milliseconds.
-        waited_ms: u64,
-    },
-    /// Nothing received for the idle timeout (btcd `idleTimeout`).
-    Idle {
-        /// The limit that passed, in milliseconds.
-        timeout_ms: u64,
-    },
-    /// A `getheaders` went unanswered past its deadline (btcd `stallHandler`).
-    Stalled {
-        /// The response the peer owed.
-        command: &'static str,
-        /// How long ago the request was sent, in milliseconds.
-        waited_ms: u64,
-    },
-    /// The sync peer made no progress for longer than `sync_stall_max` while advertising more
-    /// than we have (btcd `handleStallSample`).
-    SyncStalled {
-        /// The height it advertised.
-        advertised_height: i32,
-        /// Our best header height.
-        best_height: u32,
-    },
-    /// A frame could not be read (wrong magic, oversized, bad checksum, undecodable).
-    Frame(DecodeError),
-    /// A `headers` message with more than 2000 entries.
-    TooManyHeaders {
-        /// How many it had.
-        count: usize,
-    },
-    /// A header failed validation.
-    InvalidHeader(HeaderError),
-    /// A `getheaders` with more locator hashes than the profile allows (btcd
-    /// `MaxBlockLocatorsPerMsg` 500, Core `MAX_LOCATOR_SZ` 101).
-    TooManyLocatorHashes {
-        /// How many it had.
-        count: usize,
-        /// The profile's maximum.
-        max: usize,
-    },
-    /// Core `ConsiderEviction`: an outbound peer's best known header stayed below the work of
-    /// our tip through the chain-sync timeout and the `getheaders` that followed it.
-    OldChain {
-        /// Height of its best known header, if any.
-        best_known_height: Option<u32>,
-    },
-    /// Core `UpdatePeerStateForReceivedHeaders`: during initial sync an outbound peer's whole
-    /// headers chain has less work than the minimum chain work.
-    InsufficientWork {
-        /// Height of its best known header.
-        best_known_height: u32,
-    },
-    /// Inbound connections are at `inbound_max`.
-    TooManyInbound,
-    /// The peer's host was just banned ([`Node::ban`]; Core `setban` disconnects it with
-    /// `DisconnectNode`, btcd `BanPeer` with the peer).
-    Banned {
-        /// The ban's length, in seconds.
-        duration_s: u64,
-    },
-    /// Core: an inbound connection from a banned host is dropped before anything is read
-    /// (`CConnman::CreateNodeFromAcceptedSocket`).
-    InboundBanned {
-        /// The host.
-        host: String,
-    },
-    /// btcd: a peer of a banned host is disconnected once its handshake is done
-    /// (`server.go` `handleAddPeerMsg`, called from `OnVerAck`).
-    StillBanned {
-        /// The host.
-        host: String,
-        /// Seconds left of the ban.
-        remaining_s: u64,
-    },
-    /// The peer's outbound queue was full (it does not read what we send).
-    OutboundQueueFull,
-    /// The node is shutting down.
-    Shutdown,
-}
-
-impl fmt::Display for DisconnectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DisconnectReason::HandshakeTimeout { timeout_ms } => {
-                write!(f, "handshake not finished within {timeout_ms} ms")
-            }
-            DisconnectReason::FirstMessageNotVersion { command } => {
-                write!(f, "first message was `{command}`: a version message must precede all others")
-            }
-            DisconnectReason::ObsoleteVersion { version, min } => {
-                write!(f, "using obsolete version {version} (minimum {min})")
-            }
-            DisconnectReason::SelfConnection { nonce } => {
-                write!(f, "connected to self (version nonce {nonce:#018x} is ours)")
-            }
-            DisconnectReason::UserAgentTooLong { length_bytes } => {
-                write!(f, "user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}")
-            }
-            DisconnectReason::MissingServices { services, expected } => write!(
-                f,
-                "outbound peer does not offer the expected services ({services:#x} offered, {expected:#x} expected)"
-            ),
-            DisconnectReason::UnexpectedBeforeVerack { command } => {
-                write!(f, "unexpected `{command}` before verack")
-            }
-            DisconnectReason::DuplicateVersion => write!(f, "duplicate version message"),
-            DisconnectReason::DuplicateVerack => write!(f, "duplicate verack message"),
-            DisconnectReason::SendAddrV2AfterHandshake => write!(f, "sendaddrv2 after verack"),
-            DisconnectReason::WtxidRelayAfterHandshake => write!(f, "wtxidrelay received after verack"),
-            DisconnectReason::NoMessageAtStart { timeout_ms, never_received, never_sent } => {
-                write!(f, "socket no message in first {timeout_ms} ms")?;
-                if *never_received {
-                    write!(f, ", never received from peer")?;
-                }
-                if *never_sent {
-                    write!(f, ", never sent to peer")?;
-                }
-                Ok(())
-            }
-            DisconnectReason::SendTimeout { timeout_ms } => {
-                write!(f, "socket sending timeout: nothing sent for {timeout_ms} ms")
-            }
-            DisconnectReason::ReceiveTimeout { timeout_ms } => {
-                write!(f, "socket receive timeout: nothing received for {timeout_ms} ms")
-            }
-            DisconnectReason::PingTimeout { waited_ms } => write!(f, "ping timeout: {waited_ms} ms"),
-            DisconnectReason::HeadersSyncTimeout { waited_ms } => {
-                write!(f, "Timeout downloading headers ({waited_ms} ms after the sync started)")
-            }
-            DisconnectReason::Idle { timeout_ms } => {
-                write!(f, "idle: nothing received for {timeout_ms} ms")
-            }
-            DisconnectReason::Stalled { command, waited_ms } => {
-                write!(f, "stalled: no `{command}` {waited_ms} ms after the request")
-            }
-            DisconnectReason::SyncStalled { advertised_height, best_height } => write!(
-                f,
-                "sync peer made no progress (advertised height {advertised_height}, ours {best_height})"
-            ),
-            DisconnectReason::Frame(error) => write!(f, "bad frame: {error}"),
-            DisconnectReason::TooManyHeaders { count } => {
-                write!(f, "headers message with {count} headers (max {})", wire::HEADERS_PER_MESSAGE_MAX)
-            }
-            DisconnectReason::InvalidHeader(error) => write!(f, "invalid header: {error}"),
-            DisconnectReason::TooManyLocatorHashes { count, max } => {
-                write!(f, "getheaders with {count} locator hashes (max {max})")
-            }
-            DisconnectReason::OldChain { best_known_height: Some(height) } => {
-                write!(f, "Outbound peer has old chain, best known block height={height}")
-            }
-            DisconnectReason::OldChain { best_known_height: None } => {
-                write!(f, "Outbound peer has old chain, best known block = none")
-            }
-            DisconnectReason::InsufficientWork { best_known_height } => write!(
-                f,
-                "outbound peer headers chain has insufficient work (best known height={best_known_height})"
-            ),
-            DisconnectReason::TooManyInbound => write!(f, "too many inbound peers"),
-            DisconnectReason::Banned { duration_s } => write!(f, "banned manually for {duration_s} s"),
-            DisconnectReason::InboundBanned { host } => write!(f, "connection from {host} dropped (banned)"),
-            DisconnectReason::StillBanned { host, remaining_s } => {
-                write!(f, "Peer {host} is banned for another {remaining_s} s - disconnecting")
-            }
-            DisconnectReason::OutboundQueueFull => write!(f, "outbound queue full"),
-            DisconnectReason::Shutdown => write!(f, "shutting down"),
-        }
-    }
-}
-
-/// Something that happened, for the trace and the logs. Times are added by whoever drains the
-/// output (the runtime stamps them with its clock).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// The node started with this best chain (loaded from the store).
-    Started {
-        /// Best header height.
-        tip_height: u32,
-        /// Best header hash.
-        tip_hash: BlockHash,
-        /// Total work of the best chain.
-        chainwork: Work,
-    },
-    /// A dial to a configured target, or for an automatic connection, begins.
-    Dialing {
-        /// The target's address.
-        addr: String,
-        /// An automatic connection ([`Config::addresses`]), not a permanent target.
-        automatic: bool,
-    },
-    /// A dial failed; the next one is scheduled.
-    DialFailed {
-        /// The target's address (empty when an automatic request found no address).
-        addr: String,
-        /// What went wrong.
-        error: String,
-        /// Backoff before the next dial (automatic: before the next request).
-        retry_in_ms: u64,
-        /// For an automatic connection, btcd's `failedAttempts` after this failure (`Some(0)`
-        /// under Core, which counts none); `None` for a permanent target.
-        failed_attempts: Option<u32>,
-    },
-    /// A host was banned manually ([`Node::ban`]).
-    Banned {
-        /// The host.
-        host: String,
-        /// The ban's length, in seconds.
-        duration_s: u64,
-    },
-    /// Core: a ban persisted by an earlier run was loaded at start (expired ones are not).
-    BanLoaded {
-        /// The host.
-        host: String,
-        /// Seconds left of the ban.
-        remaining_s: u64,
-    },
-    /// A connection was established.
-    Connected {
-        /// The connection.
-        peer: PeerId,
-        /// Remote label.
-        addr: String,
-        /// `"inbound"` or `"outbound"`.
-        direction: &'static str,
-    },
-    /// A message arrived.
-    Received {
-        /// From whom.
-        peer: PeerId,
-        /// Its wire command.
-        command: String,
-        /// Its key fields.
-        detail: String,
-    },
-    /// A message was queued for sending.
-    Sent {
-        /// To whom.
-        peer: PeerId,
-        /// Its wire command.
-        command: String,
-        /// Its key fields.
-        detail: String,
-    },
-    /// Version/verack negotiation finished.
-    HandshakeDone {
-        /// The connection.
-        peer: PeerId,
-        /// Negotiated protocol version.
-        version: u32,
-        /// The peer's services.
-        services: u64,
-        /// The peer's advertised height.
-        start_height: i32,
-        /// The peer's user agent.
-        user_agent: String,
-    },
-    /// The sync peer changed (`None`: no sync peer).
-    SyncPeer {
-        /// The new sync peer.
-        peer: Option<PeerId>,
-    },
-    /// A `headers` message was processed.
-    HeadersImported {
-        /// From whom.
-        peer: PeerId,
-        /// Headers in the message.
-        received: usize,
-        /// New headers added to the index.
-        accepted: usize,
-        /// Best header height afterwards.
-        tip_height: u32,
-    },
-    /// The best chain changed.
-    TipChanged {
-        /// New best height.
-        height: u32,
-        /// New best hash.
-        hash: BlockHash,
-        /// Total work of the new best chain.
-        chainwork: Work,
-        /// Best-chain headers replaced (0 for an extension).
-        reorg_depth: u32,
-    },
-    /// We closed a connection.
-    Disconnected {
-        /// The connection.
-        peer: PeerId,
-        /// Why.
-        reason: DisconnectReason,
-    },
-    /// The connection ended without us asking (remote close or transport error).
-    PeerClosed {
-        /// The connection.
-        peer: PeerId,
-        /// The transport error, if any.
-        error: Option<String>,
-    },
-    /// A message was dropped and the peer kept (Core: a bad checksum, an undecodable payload,
-    /// a message before the handshake allows it).
-    Dropped {
-        /// From whom.
-        peer: PeerId,
-        /// Why.
-        reason: String,
-    },
-    /// A header from the peer did not connect to anything we know; we asked for the gap
-    /// (Core `HandleUnconnectingHeaders`).
-    Unconnecting {
-        /// From whom.
-        peer: PeerId,
-        /// The first header of the message.
-        hash: BlockHash,
-    },
-    /// The peer's address is discouraged: its target is not redialled (Core `Misbehaving`,
-    /// `BanMan::Discourage`, in memory only).
-    Discouraged {
-        /// The connection.
-        peer: PeerId,
-        /// The address (host part).
-        addr: String,
-    },
-    /// Core's low-work headers sync with a peer (`TryLowWorkHeadersSync`, `headerssync.cpp`):
-    /// a chain ignored as low-work, a PRESYNC or REDOWNLOAD step, or the sync's end.
-    HeadersSync {
-        /// The connection.
-        peer: PeerId,
-        /// What happened, in the words of Core's log.
-        message: String,
-    },
-    /// Core's outbound chain-sync eviction (`ConsiderEviction`): protection granted, or the
-    /// last-chance `getheaders`.
-    ChainSync {
-        /// The connection.
-        peer: PeerId,
-        /// What happened.
-        message: String,
-    },
-    /// A permanent outbound target will be redialled.
-    Reconnecting {
-        /// The target's address.
-        addr: String,
-        /// Backoff before the dial.
-        retry_in_ms: u64,
-    },
-}
-
-impl Event {
-    /// The connection this event concerns, if any.
-    pub fn peer(&self) -> Option<PeerId> {
-        match self {
-            Event::Connected { peer, .. }
-            | Event::Received { peer, .. }
-            | Event::Sent { peer, .. }
-            | Event::HandshakeDone { peer, .. }
-            | Event::HeadersImported { peer, .. }
-            | Event::Disconnected { peer, .. }
-            | Event::Dropped { peer, .. }
-            | Event::Unconnecting { peer, .. }
-            | Event::Discouraged { peer, .. }
-            | Event::HeadersSync { peer, .. }
-            | Event::ChainSync { peer, .. }
-            | Event::PeerClosed { peer, .. } => Some(*peer),
-            Event::SyncPeer { peer } => *peer,
-            _ => None,
-        }
-    }
-
-    /// One line of text; `label` names a peer (the simulator uses its host name).
-    pub fn render(&self, label: impl Fn(PeerId) -> String) -> String {
-        let mut f = String::new();
-        let _ = self.write_to(&mut f, &label);
-        f
-    }
-
-    fn write_to(&self, f: &mut String, label: &dyn Fn(PeerId) -> String) -> fmt::Result {
-        use std::fmt::Write as _;
-        let who = self.peer().map(label).unwrap_or_default();
-        match self {
-            Event::Started { tip_height, tip_hash, chainwork } => {
-                write!(f, "started tip_height={tip_height} tip={tip_hash} chainwork={chainwork:x}")
-            }
-            Event::Dialing { addr, automatic: false } => write!(f, "dialing {addr}"),
-            Event::Dialing { addr, automatic: true } => write!(f, "dialing {addr} automatic"),
-            Event::DialFailed { addr, error, retry_in_ms, failed_attempts } => {
-                write!(f, "dial_failed {addr} error=\"{error}\" retry_in_ms={retry_in_ms}")?;
-                if let Some(n) = failed_attempts {
-                    write!(f, " automatic failed_attempts={n}")?;
-                }
-                Ok(())
-            }
-            Event::Banned { host, duration_s } => write!(f, "banned {host} duration_s={duration_s}"),
-            Event::BanLoaded { host, remaining_s } => write!(f, "ban_loaded {host} remaining_s={remaining_s}"),
-            Event::Connected { addr, direction, .. } => {
-                write!(f, "connected {who} addr={addr} {direction}")
-            }
-            Event::Received { command, detail, .. } => {
-                write!(f, "recv {who} {command}")?;
-                if !detail.is_empty() {
-                    write!(f, " {detail}")?;
-                }
-                Ok(())
-            }
-            Event::Sent { command, detail, .. } => {
-                write!(f, "send {who} {command}")?;
-                if !detail.is_empty() {
-                    write!(f, " {detail}")?;
-                }
-                Ok(())
-            }
-            Event::HandshakeDone { version, services, start_height, user_agent, .. } => write!(
-                f,
-                "handshake_done {who} version={version} services={services:#x} start_height={start_height} user_agent={user_agent:?}"
-            ),
-            Event::SyncPeer { peer: Some(_) } => write!(f, "sync_peer {who}"),
-            Event::SyncPeer { peer: None } => write!(f, "sync_peer none"),
-            Event::HeadersImported { received, accepted, tip_height, .. } => write!(
-                f,
-                "headers_imported {who} received={received} accepted={accepted} tip_height={tip_height}"
-            ),
-            Event::TipChanged { height, hash, chainwork, reorg_depth } => write!(
-                f,
-                "tip_changed height={height} hash={hash} chainwork={chainwork:x} reorg_depth={reorg_depth}"
-            ),
-            Event::Disconnected { reason, .. } => {
-                write!(f, "disconnect {who} reason=\"{reason}\"")
-            }
-            Event::PeerClosed { error: None, .. } => write!(f, "closed_by_peer {who}"),
-            Event::PeerClosed { error: Some(error), .. } => {
-                write!(f, "closed_by_peer {who} error=\"{error}\"")
-            }
-            Event::Dropped { reason, .. } => write!(f, "dropped {who} reason=\"{reason}\""),
-            Event::Unconnecting { hash, .. } => write!(f, "unconnecting {who} first={hash}"),
-            Event::Discouraged { addr, .. } => write!(f, "discouraged {who} addr={addr}"),
-            Event::HeadersSync { message, .. } => write!(f, "headers_sync {who} {message}"),
-            Event::ChainSync { message, .. } => write!(f, "chain_sync {who} {message}"),
-            Event::Reconnecting { addr, retry_in_ms } => {
-                write!(f, "reconnect {addr} retry_in_ms={retry_in_ms}")
-            }
-        }
-    }
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(|peer| format!("peer={peer}")))
-    }
 }
 
 /// What the node wants the runtime to do.
@@ -798,7 +271,7 @@ impl Node {
         self.event(Event::Connected {
             peer: id,
             addr: addr.clone(),
-            direction: direction.as_str(),
+            direction,
         });
         let inbound = self
             .peers
@@ -955,7 +428,7 @@ impl Node {
             if error.is_recoverable() {
                 self.event(Event::Dropped {
                     peer,
-                    reason: error.to_string(),
+                    reason: DropReason::Frame(error),
                 });
             } else {
                 self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
@@ -997,11 +470,10 @@ impl Node {
         }
         p.received_any = true;
         let state = p.state;
-        let detail = self.describe(&message);
+        let summary = MessageSummary::of(&message, &self.chain);
         self.event(Event::Received {
             peer,
-            command: wire::command_name(&message),
-            detail,
+            message: summary,
         });
         match (self.config.profile, state) {
             (_, HandshakeState::Ready) => self.on_ready_message(peer, message, now_ms),
@@ -1050,10 +522,9 @@ impl Node {
             (Profile::Core, HandshakeState::AwaitVersion) => match message {
                 NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
                 other => {
-                    let reason = format!(
-                        "non-version message `{}` before version handshake",
-                        wire::command_name(&other)
-                    );
+                    let reason = DropReason::BeforeVersion {
+                        command: other.command(),
+                    };
                     self.event(Event::Dropped { peer, reason });
                 }
             },
@@ -1068,14 +539,13 @@ impl Node {
                 NetworkMessage::Version(_) => {
                     self.event(Event::Dropped {
                         peer,
-                        reason: "redundant version message".into(),
+                        reason: DropReason::RedundantVersion,
                     });
                 }
                 other => {
-                    let reason = format!(
-                        "unsupported message `{}` prior to verack",
-                        wire::command_name(&other)
-                    );
+                    let reason = DropReason::BeforeVerack {
+                        command: other.command(),
+                    };
                     self.event(Event::Dropped { peer, reason });
                 }
             },
@@ -1300,7 +770,7 @@ impl Node {
                     p.sync_started = false;
                     p.headers_sync_deadline_ms = None;
                 }
-                let reason = format!("Timeout downloading headers from noban peer ({waited_ms} ms), not disconnecting");
+                let reason = DropReason::NoBanHeadersSyncTimeout { waited_ms };
                 self.event(Event::Dropped { peer, reason });
                 self.event(Event::SyncPeer { peer: None });
                 return;
@@ -1379,9 +849,7 @@ impl Node {
             if core {
                 // Core reads the user agent as `LIMITED_STRING(256)`: a longer one throws, and
                 // the whole message is dropped.
-                let reason = format!(
-                    "version user agent of {length_bytes} bytes exceeds {USER_AGENT_BYTES_MAX}"
-                );
+                let reason = DropReason::UserAgentTooLong { length_bytes };
                 self.event(Event::Dropped { peer, reason });
             } else {
                 self.disconnect(
@@ -1521,13 +989,13 @@ impl Node {
             NetworkMessage::Version(_) if core => {
                 self.event(Event::Dropped {
                     peer,
-                    reason: "redundant version message".into(),
+                    reason: DropReason::RedundantVersion,
                 });
             }
             NetworkMessage::Verack if core => {
                 self.event(Event::Dropped {
                     peer,
-                    reason: "redundant verack message".into(),
+                    reason: DropReason::RedundantVerack,
                 });
             }
             NetworkMessage::Version(_) => {
@@ -1790,9 +1258,8 @@ impl Node {
             if let Some(p) = self.peers.get_mut(&peer) {
                 p.last_getheaders_ms = None;
                 if p.headers_presync.take().is_some() {
-                    let message =
-                        "low-work headers sync reset by an empty headers message".to_string();
-                    self.event(Event::HeadersSync { peer, message });
+                    let step = HeadersSyncStep::ResetByEmptyHeaders;
+                    self.event(Event::HeadersSync { peer, step });
                 }
             }
             self.event(Event::HeadersImported {
@@ -1966,16 +1433,15 @@ impl Node {
                 &mut self.rng,
                 now_ms / 1000,
             );
-            let message = format!(
-                "low-work headers sync started from height={} (presync phase)",
-                chain_start.height
-            );
-            self.event(Event::HeadersSync { peer, message });
+            let step = HeadersSyncStep::Started {
+                height: chain_start.height,
+            };
+            self.event(Event::HeadersSync { peer, step });
             // Failures end the sync inside; nothing is stored either way.
             let _ = self.core_continue_presync(peer, Box::new(presync), headers, true, now_ms);
         } else {
-            let message = format!("Ignoring low-work chain (height={height})");
-            self.event(Event::HeadersSync { peer, message });
+            let step = HeadersSyncStep::IgnoredLowWorkChain { height };
+            self.event(Event::HeadersSync { peer, step });
         }
         true
     }
@@ -1997,12 +1463,16 @@ impl Node {
                 p.last_getheaders_ms = None;
             }
         }
-        let message = match (&outcome.note, presync.phase()) {
-            (Some(note), _) => note.clone(),
-            (None, Phase::Presync) => format!("presync height={}", presync.presync_height()),
-            (None, _) => format!("redownload released={}", outcome.released.len()),
+        let step = match (&outcome.note, presync.phase()) {
+            (Some(note), _) => HeadersSyncStep::Note(*note),
+            (None, Phase::Presync) => HeadersSyncStep::Presync {
+                height: presync.presync_height(),
+            },
+            (None, _) => HeadersSyncStep::Redownload {
+                released: outcome.released.len(),
+            },
         };
-        self.event(Event::HeadersSync { peer, message });
+        self.event(Event::HeadersSync { peer, step });
         if outcome.request_more {
             let locator = presync.next_locator();
             self.core_maybe_send_getheaders(peer, locator, now_ms);
@@ -2078,7 +1548,7 @@ impl Node {
             self.protected_outbound_peers += 1;
             self.event(Event::ChainSync {
                 peer,
-                message: "protecting outbound peer from eviction".to_string(),
+                step: ChainSyncStep::Protected,
             });
         }
     }
@@ -2189,12 +1659,11 @@ impl Node {
                     .map(|w| w.header.prev_blockhash)
                     .map(|parent| self.chain.locator_from(&parent))
                     .unwrap_or_default();
-                let message = format!(
-                    "sending getheaders to verify chain work (best known height={}, benchmark height={})",
-                    best.map_or("none".to_string(), |b| b.height.to_string()),
-                    benchmark.map_or(0, |w| w.height)
-                );
-                self.event(Event::ChainSync { peer, message });
+                let step = ChainSyncStep::VerifyingChainWork {
+                    best_known_height: best.map(|b| b.height),
+                    benchmark_height: benchmark.map_or(0, |w| w.height),
+                };
+                self.event(Event::ChainSync { peer, step });
                 self.core_maybe_send_getheaders(peer, locator, now_ms);
                 if let Some(p) = self.peers.get_mut(&peer) {
                     p.chain_sync.sent_getheaders = true;
@@ -2219,7 +1688,7 @@ impl Node {
             // Core `MaybeDiscourageAndDisconnect`: "not punishing noban peer".
             self.event(Event::Dropped {
                 peer,
-                reason: format!("not punishing noban peer: {reason}"),
+                reason: DropReason::NoBanNotPunished(reason),
             });
             return;
         }
@@ -2439,11 +1908,10 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.last_send_ms = Some(now_ms);
         }
-        let detail = self.describe(&message);
+        let summary = MessageSummary::of(&message, &self.chain);
         self.event(Event::Sent {
             peer,
-            command: wire::command_name(&message),
-            detail,
+            message: summary,
         });
         self.outputs.push_back(Output::Send { peer, message });
     }
@@ -2528,65 +1996,5 @@ impl Node {
 
     fn event(&mut self, event: Event) {
         self.outputs.push_back(Output::Event(event));
-    }
-
-    /// The key fields of a message, for the trace: locators are shown as the heights we know
-    /// them at (`?` for unknown hashes), headers by count and first/last hash.
-    fn describe(&self, message: &NetworkMessage) -> String {
-        match message {
-            NetworkMessage::Version(v) => format!(
-                "version={} services={:#x} start_height={} nonce={:#018x} user_agent={:?}",
-                v.version,
-                v.services.to_u64(),
-                v.start_height,
-                v.nonce,
-                v.user_agent
-            ),
-            NetworkMessage::GetHeaders(g) => {
-                let heights: Vec<String> = g
-                    .locator_hashes
-                    .iter()
-                    .map(|h| {
-                        self.chain
-                            .get(h)
-                            .map_or("?".to_string(), |e| e.height.to_string())
-                    })
-                    .collect();
-                let first = g
-                    .locator_hashes
-                    .first()
-                    .map_or("none".to_string(), |h| h.to_string());
-                let stop = if g.stop_hash == BlockHash::all_zeros() {
-                    "0".to_string()
-                } else {
-                    g.stop_hash.to_string()
-                };
-                format!(
-                    "locator_len={} locator_heights=[{}] locator[0]={first} stop={stop}",
-                    g.locator_hashes.len(),
-                    heights.join(",")
-                )
-            }
-            NetworkMessage::Headers(h) => match (h.first(), h.last()) {
-                (Some(first), Some(last)) => format!(
-                    "count={} first={} last={}",
-                    h.len(),
-                    first.block_hash(),
-                    last.block_hash()
-                ),
-                _ => "count=0".to_string(),
-            },
-            NetworkMessage::Ping(nonce) | NetworkMessage::Pong(nonce) => {
-                format!("nonce={nonce:#018x}")
-            }
-            NetworkMessage::Reject(r) => {
-                format!(
-                    "message={:?} ccode={:?} reason={:?}",
-                    r.message, r.ccode, r.reason
-                )
-            }
-            NetworkMessage::Unknown { payload, .. } => format!("payload_bytes={}", payload.len()),
-            _ => String::new(),
-        }
     }
 }
