@@ -1,4 +1,4 @@
-//! The exploration commands of the built `sim` binary (README "Exploration"):
+//! The exploration commands of the built `sim` binary (`docs/exploration.md`):
 //!
 //! * `sim check-determinism` runs a scenario in two processes and finds their traces identical;
 //!   a missing scenario file is a usage error (exit code 2).

@@ -11,8 +11,8 @@
 //! each other's choice. The `node` binary never selects one.
 //!
 //! `sim explore --bug NAME` and `sim shrink --bug NAME` select a bug by its [`Bug::name`]; the
-//! README's table lists, for each bug, how many seeds exploration needed to find it, which
-//! invariant caught it and how small `sim shrink` made the scenario.
+//! table in `docs/exploration.md` lists, for each bug, how many seeds exploration needed to find
+//! it, which invariant caught it and how small `sim shrink` made the scenario.
 
 /// One deliberate bug; each variant's doc says what it breaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,7 +44,7 @@ pub enum Bug {
 }
 
 impl Bug {
-    /// Every deliberate bug, in the README table's order.
+    /// Every deliberate bug, in the order of the table in `docs/exploration.md`.
     pub const ALL: [Bug; 10] = [
         Bug::BoundaryOffByOne,
         Bug::StallDeadlineNeverSet,

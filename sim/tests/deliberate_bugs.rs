@@ -5,7 +5,7 @@
 //! For each bug, two checks, each run once with the bug and once without:
 //!
 //! * the generated scenario of the first seed `sim explore --seeds 0..1000` found it with (the
-//!   README's table) fails the bug's invariant with the bug, and passes without it;
+//!   table in `docs/exploration.md`) fails the bug's invariant with the bug, and passes without it;
 //! * its shrunk regression, `scenarios/regressions/deliberate_<bug>.json`, does the same. (The
 //!   ordinary suite runs that file without the bug and compares its snapshot.)
 //!
