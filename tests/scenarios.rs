@@ -19,7 +19,7 @@ fn check(path: &Path, name: &str, snapshots: &Path) {
     assert!(
         first.failures.is_empty(),
         "{name} failed:\n  {}\nreproduce: cargo run --release -p sim -- run {} --trace",
-        first.failures.join("\n  "),
+        sim::failure::joined(&first.failures, "\n  "),
         path.display()
     );
     let second = run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{name}: {e}"));

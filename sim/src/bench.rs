@@ -487,7 +487,7 @@ pub fn sync_sample(headers: u32) -> Result<SyncSample, String> {
     if !result.failures.is_empty() {
         return Err(format!(
             "the {headers}-header sync failed: {}",
-            result.failures.join("; ")
+            crate::failure::joined(&result.failures, "; ")
         ));
     }
     let simulated_sync_s = result
@@ -679,7 +679,7 @@ fn speed_figures(
             return Err(format!(
                 "{}: {}",
                 path.display(),
-                result.failures.join("; ")
+                crate::failure::joined(&result.failures, "; ")
             ));
         }
         ours.push((result.wall_ms - result.setup_wall_ms) as f64 / 1000.0);
@@ -783,7 +783,7 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
             Ok(result) if result.failures.is_empty() => None,
             _ => Some(crate::explore::SeedFailure::new(
                 seed,
-                None,
+                "fine tick".to_string(),
                 vec![format!("failed at tick {FINE_TICK_MS} ms")],
                 None,
             )),

@@ -245,17 +245,18 @@ pub struct SeedFailure {
 }
 
 impl SeedFailure {
-    /// A failure of `seed` with its invariant `group` (if one was violated), its messages and
-    /// the scenario's JSON (when it was generated).
+    /// A failure of `seed` in `group` (what the report groups it under), its messages and the
+    /// scenario's JSON (when it was generated).
     pub fn new(
         seed: u64,
-        group: Option<String>,
+        group: String,
         messages: Vec<String>,
         scenario_json: Option<String>,
     ) -> SeedFailure {
-        let first = messages.first().map_or("", String::as_str);
-        let group =
-            group.unwrap_or_else(|| first.split(':').next().unwrap_or(first).trim().to_string());
+        assert!(
+            !messages.is_empty(),
+            "a failing seed has at least one message"
+        );
         SeedFailure {
             seed,
             group,
@@ -332,7 +333,7 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
         Err(error) => {
             return Some(SeedFailure::new(
                 seed,
-                None,
+                GENERATOR.to_string(),
                 vec![format!(
                     "generator: the scenario does not serialize: {error}"
                 )],
@@ -346,7 +347,7 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
             let message = "generator: the scenario reads back from its JSON differently, so its file would not reproduce it";
             return Some(SeedFailure::new(
                 seed,
-                None,
+                GENERATOR.to_string(),
                 vec![message.to_string()],
                 Some(json),
             ));
@@ -354,7 +355,7 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
         Err(error) => {
             return Some(SeedFailure::new(
                 seed,
-                None,
+                GENERATOR.to_string(),
                 vec![format!("generator: invalid scenario: {error}")],
                 Some(json),
             ))
@@ -363,12 +364,16 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
     match std::panic::catch_unwind(AssertUnwindSafe(|| run_scenario(&parsed, &name, None))) {
         Ok(Ok(result)) if result.failures.is_empty() => None,
         Ok(Ok(result)) => {
-            let group = first_violated_invariant(&result).map(str::to_string);
-            Some(SeedFailure::new(seed, group, result.failures, Some(json)))
+            let group = match first_violated_invariant(&result) {
+                Some(name) => name.to_string(),
+                None => result.failures[0].group(),
+            };
+            let messages = result.failures.iter().map(ToString::to_string).collect();
+            Some(SeedFailure::new(seed, group, messages, Some(json)))
         }
         Ok(Err(error)) => Some(SeedFailure::new(
             seed,
-            None,
+            "harness error".to_string(),
             vec![format!("harness error: {error}")],
             Some(json),
         )),
@@ -380,13 +385,16 @@ pub fn run_seed(seed: u64) -> Option<SeedFailure> {
                 .unwrap_or_else(|| "a non-text panic payload".to_string());
             Some(SeedFailure::new(
                 seed,
-                None,
+                "panic".to_string(),
                 vec![format!("panic: {what}")],
                 Some(json),
             ))
         }
     }
 }
+
+/// The group of a seed whose scenario the generator could not produce faithfully.
+const GENERATOR: &str = "generator";
 
 /// Errors of the explore driver itself (a failing seed is not one).
 #[derive(Debug, thiserror::Error)]
@@ -872,7 +880,7 @@ mod tests {
         match seed % 7 {
             0 => Some(SeedFailure::new(
                 seed,
-                None,
+                format!("check{}", seed % 2),
                 vec![format!("check{}: seed {seed}", seed % 2)],
                 Some(String::new()),
             )),

@@ -10,6 +10,7 @@
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
 //! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
+//! | [`failure`] | why a run failed, typed: [`failure::Failure`] (expectation, invariant, unfired fault) and the [`failure::Check`] it concerns |
 //! | [`faults`] | what each configured fault did and whether it fired ([`faults::FaultReport`]) |
 //! | [`invariants`] | the invariants checked on every run and their [`invariants::Violation`]s |
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
@@ -37,6 +38,7 @@ pub mod bench_bitcoind;
 pub mod chain;
 pub mod determinism;
 pub mod explore;
+pub mod failure;
 pub mod fake_peer;
 pub mod faults;
 pub mod generator;

@@ -952,9 +952,10 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
             Ok(mut result) => {
                 simulated_total_ms += result.simulated_ms;
                 wall_total_ms += result.wall_ms;
-                result
-                    .failures
-                    .extend(snapshot_mismatch(snapshots, &result.outcome));
+                result.failures.extend(
+                    snapshot_mismatch(snapshots, &result.outcome)
+                        .map(|message| sim::failure::Failure::SnapshotDiffers { message }),
+                );
                 let verdict = if result.failures.is_empty() {
                     "pass"
                 } else {

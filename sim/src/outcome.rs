@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::failure::{Check, Failure, PeerCheck};
 use crate::fake_peer::PingSent;
 use crate::scenario::{DialsExpect, Expect, RunExpect};
 use crate::trace::{ConnectionRecord, LocatorHeight, Recorder, RunRecord};
@@ -197,50 +198,70 @@ impl Outcome {
         }
     }
 
-    /// Checks `expect` and returns one sentence per failed expectation (empty: all hold).
-    pub fn check(&self, expect: &Expect) -> Vec<String> {
+    /// Checks `expect` and returns one [`Failure::Expectation`] per failed expectation
+    /// (empty: all hold).
+    pub fn check(&self, expect: &Expect) -> Vec<Failure> {
         let mut failures = Vec::new();
-        let mut fail = |message: String| failures.push(message);
+        let mut fail = |check: Check, message: String| {
+            failures.push(Failure::Expectation { check, message });
+        };
         if let Some(height) = expect.tip_height {
             if self.tip_height != height {
-                fail(format!(
-                    "tip height is {}, expected {height}",
-                    self.tip_height
-                ));
+                fail(
+                    Check::TipHeight,
+                    format!("tip height is {}, expected {height}", self.tip_height),
+                );
             }
         }
         if let Some(hash) = &expect.tip_hash {
             if &self.tip_hash != hash {
-                fail(format!("tip hash is {}, expected {hash}", self.tip_hash));
+                fail(
+                    Check::TipHash,
+                    format!("tip hash is {}, expected {hash}", self.tip_hash),
+                );
             }
         }
         if let Some(rows) = expect.stored_rows {
             if self.stored_rows != rows {
-                fail(format!(
-                    "store holds {} rows, expected {rows}",
-                    self.stored_rows
-                ));
+                fail(
+                    Check::StoredRows,
+                    format!("store holds {} rows, expected {rows}", self.stored_rows),
+                );
             }
         }
         if self.stored_tip_hash != self.tip_hash && !self.tip_hash.is_empty() {
-            fail(format!(
-                "store's top row {} differs from the node's tip {}",
-                self.stored_tip_hash, self.tip_hash
-            ));
+            fail(
+                Check::StoreMatchesTip,
+                format!(
+                    "store's top row {} differs from the node's tip {}",
+                    self.stored_tip_hash, self.tip_hash
+                ),
+            );
         }
         for (command, count) in &expect.sent {
             let actual = self.sent.get(command).copied().unwrap_or(0);
             if actual != *count {
-                fail(format!("node sent {actual} `{command}`, expected {count}"));
+                fail(
+                    Check::Sent {
+                        command: command.clone(),
+                    },
+                    format!("node sent {actual} `{command}`, expected {count}"),
+                );
             }
         }
         if expect.resumes_from_stored_tip == Some(true) {
             if self.node_runs.len() < 2 {
-                fail("the node never restarted".to_string());
+                fail(
+                    Check::ResumesFromStoredTip,
+                    "the node never restarted".to_string(),
+                );
             }
             for (i, run) in self.node_runs.iter().enumerate().skip(1) {
                 if run.started_tip_height == 0 {
-                    fail(format!("restart {i} loaded only genesis from the store"));
+                    fail(
+                        Check::ResumesFromStoredTip,
+                        format!("restart {i} loaded only genesis from the store"),
+                    );
                 }
                 // btcd's locator starts at the best header, Core's initial-sync locator one
                 // below it (so the reply is never empty); either way nothing is asked again
@@ -251,27 +272,42 @@ impl Outcome {
                     .first_locator_height
                     .is_some_and(|h| accepted.contains(&h))
                 {
-                    fail(format!(
-                        "restart {i} loaded tip {} but its first getheaders starts at {:?}",
-                        run.started_tip_height, run.first_locator_height
-                    ));
+                    fail(
+                        Check::ResumesFromStoredTip,
+                        format!(
+                            "restart {i} loaded tip {} but its first getheaders starts at {:?}",
+                            run.started_tip_height, run.first_locator_height
+                        ),
+                    );
                 }
             }
         }
         if let Some(dials) = &expect.dials {
             match &self.automatic_dials {
-                None => fail("the node made no automatic dial".to_string()),
-                Some(automatic) => automatic.check(dials, &mut fail),
+                None => fail(Check::Dials, "the node made no automatic dial".to_string()),
+                Some(automatic) => automatic.check(dials, &mut |m| fail(Check::Dials, m)),
             }
         }
         for (host, peer) in &expect.peers {
+            let mut fail = |check: PeerCheck, message: String| {
+                fail(
+                    Check::Peer {
+                        host: host.clone(),
+                        check,
+                    },
+                    message,
+                );
+            };
             let connections: Vec<&ConnectionRecord> = self
                 .connections
                 .iter()
                 .filter(|c| &c.host == host)
                 .collect();
             if connections.is_empty() {
-                fail(format!("{host}: the node never connected to it"));
+                fail(
+                    PeerCheck::Connected,
+                    format!("{host}: the node never connected to it"),
+                );
                 continue;
             }
             for (run, expect_run) in &peer.runs {
@@ -281,15 +317,18 @@ impl Outcome {
                 let by_peer =
                     connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node();
                 if by_peer != expected {
-                    fail(format!("{host}: first connection closed by the peer = {by_peer}, expected {expected}"));
+                    fail(PeerCheck::ClosedByPeer, format!("{host}: first connection closed by the peer = {by_peer}, expected {expected}"));
                 }
             }
             if let Some(expected) = peer.headers_accepted {
                 let accepted: u64 = connections.iter().map(|c| c.headers_accepted).sum();
                 if accepted != expected {
-                    fail(format!(
+                    fail(
+                        PeerCheck::HeadersAccepted,
+                        format!(
                         "{host}: the node accepted {accepted} headers from it, expected {expected}"
-                    ));
+                    ),
+                    );
                 }
             }
             if let Some(expected) = &peer.reconnect_backoffs_ms {
@@ -299,12 +338,13 @@ impl Outcome {
                     .cloned()
                     .unwrap_or_default();
                 if !actual.starts_with(expected) {
-                    fail(format!("{host}: redial backoffs were {actual:?} ms, expected them to start {expected:?}"));
+                    fail(PeerCheck::ReconnectBackoffs, format!("{host}: redial backoffs were {actual:?} ms, expected them to start {expected:?}"));
                 }
             }
             check_counts(
                 host,
                 "received from it",
+                |command| PeerCheck::Received { command },
                 &connections,
                 |c| &c.received,
                 &peer.received,
@@ -327,7 +367,7 @@ impl Outcome {
                         .zip(expected)
                         .position(|(a, e)| a != e)
                         .unwrap_or(actual.len().min(expected.len()));
-                    fail(format!(
+                    fail(PeerCheck::SentSequence, format!(
                         "{host}: the node's commands differ from message {at} on: sent {:?}, expected {:?}",
                         &actual[at..actual.len().min(at + 5)],
                         &expected[at..expected.len().min(at + 5)]
@@ -337,19 +377,23 @@ impl Outcome {
             if let Some(handshake) = peer.handshake {
                 let done = connections[0].handshake_at_ms.is_some();
                 if done != handshake {
-                    fail(format!("{host}: first connection handshake finished = {done}, expected {handshake}"));
+                    fail(PeerCheck::Handshake, format!("{host}: first connection handshake finished = {done}, expected {handshake}"));
                 }
             }
             let first_disconnect = connections.iter().find(|c| c.closed_by_node());
             if let Some(never) = peer.never_disconnected {
                 if never && first_disconnect.is_some() {
                     let c = first_disconnect.map_or_else(String::new, |c| end_text(c));
-                    fail(format!(
-                        "{host}: was disconnected ({c}), expected to stay connected"
-                    ));
+                    fail(
+                        PeerCheck::NeverDisconnected,
+                        format!("{host}: was disconnected ({c}), expected to stay connected"),
+                    );
                 }
                 if !never && first_disconnect.is_none() {
-                    fail(format!("{host}: was never disconnected"));
+                    fail(
+                        PeerCheck::NeverDisconnected,
+                        format!("{host}: was never disconnected"),
+                    );
                 }
             }
             let needs_disconnect = peer.disconnect_reason.is_some()
@@ -357,11 +401,15 @@ impl Outcome {
                 || peer.disconnected_after.is_some();
             let Some(c) = first_disconnect else {
                 if needs_disconnect {
-                    fail(format!("{host}: the node never disconnected it"));
+                    fail(
+                        PeerCheck::Disconnected,
+                        format!("{host}: the node never disconnected it"),
+                    );
                 }
                 check_counts(
                     host,
                     "sent it",
+                    |command| PeerCheck::Sent { command },
                     &connections,
                     |c| &c.sent,
                     &peer.sent,
@@ -373,27 +421,33 @@ impl Outcome {
             if let Some(reason) = &peer.disconnect_reason {
                 if !reason_matches(c, reason) {
                     let end = end_text(c);
-                    fail(format!("{host}: first disconnect was `{end}`, expected a reason containing `{reason}`"));
+                    fail(PeerCheck::DisconnectReason, format!("{host}: first disconnect was `{end}`, expected a reason containing `{reason}`"));
                 }
             }
             if let Some(w) = &peer.disconnected_at {
                 if at < w.min_ms || at >= w.max_ms {
-                    fail(format!(
-                        "{host}: disconnected at {at} ms, expected in [{}, {}) ms",
-                        w.min_ms, w.max_ms
-                    ));
+                    fail(
+                        PeerCheck::DisconnectedAt,
+                        format!(
+                            "{host}: disconnected at {at} ms, expected in [{}, {}) ms",
+                            w.min_ms, w.max_ms
+                        ),
+                    );
                 }
             }
             if let Some(after) = &peer.disconnected_after {
                 match c.last_sent_ms.get(&after.command) {
-                    None => fail(format!(
-                        "{host}: no `{}` was sent on the disconnected connection",
-                        after.command
-                    )),
+                    None => fail(
+                        PeerCheck::DisconnectedAfter,
+                        format!(
+                            "{host}: no `{}` was sent on the disconnected connection",
+                            after.command
+                        ),
+                    ),
                     Some(sent) => {
                         let delta = at - sent;
                         if delta < after.min_ms || delta >= after.max_ms {
-                            fail(format!(
+                            fail(PeerCheck::DisconnectedAfter, format!(
                                 "{host}: disconnected {delta} ms after the last `{}`, expected in [{}, {}) ms",
                                 after.command, after.min_ms, after.max_ms
                             ));
@@ -404,6 +458,7 @@ impl Outcome {
             check_counts(
                 host,
                 "sent it",
+                |command| PeerCheck::Sent { command },
                 &connections,
                 |c| &c.sent,
                 &peer.sent,
@@ -421,10 +476,13 @@ fn check_pong_latency(
     connections: &[&ConnectionRecord],
     pings: &[PingSent],
     limit_ms: u64,
-    fail: &mut impl FnMut(String),
+    fail: &mut impl FnMut(PeerCheck, String),
 ) {
     if pings.is_empty() {
-        fail(format!("{host}: sent no ping, so none was answered"));
+        fail(
+            PeerCheck::PongLatency,
+            format!("{host}: sent no ping, so none was answered"),
+        );
         return;
     }
     for ping in pings {
@@ -435,8 +493,8 @@ fn check_pong_latency(
             .map(|(_, at_ms)| at_ms - ping.at_ms)
             .min();
         match latency_ms {
-            None => fail(format!("{host}: its ping {:#x} sent at {} ms was never answered", ping.nonce, ping.at_ms)),
-            Some(latency_ms) if latency_ms > limit_ms => fail(format!(
+            None => fail(PeerCheck::PongLatency, format!("{host}: its ping {:#x} sent at {} ms was never answered", ping.nonce, ping.at_ms)),
+            Some(latency_ms) if latency_ms > limit_ms => fail(PeerCheck::PongLatency, format!(
                 "{host}: its ping {:#x} sent at {} ms was answered after {latency_ms} ms, expected at most {limit_ms} ms",
                 ping.nonce, ping.at_ms
             )),
@@ -451,7 +509,7 @@ fn check_run(
     run: u32,
     connections: &[&ConnectionRecord],
     expect: &RunExpect,
-    fail: &mut impl FnMut(String),
+    fail: &mut impl FnMut(PeerCheck, String),
 ) {
     let in_run: Vec<&ConnectionRecord> = connections
         .iter()
@@ -461,9 +519,10 @@ fn check_run(
     let count = in_run.len() as u64;
     if let Some(min) = expect.connections_min {
         if count < min {
-            fail(format!(
-                "{host}: {count} connections in run {run}, expected at least {min}"
-            ));
+            fail(
+                PeerCheck::Run { run },
+                format!("{host}: {count} connections in run {run}, expected at least {min}"),
+            );
         }
     }
     if let Some(expected) = expect.handshakes {
@@ -472,29 +531,33 @@ fn check_run(
             .filter(|c| c.handshake_at_ms.is_some())
             .count() as u64;
         if done != expected {
-            fail(format!("{host}: {done} of {count} connections in run {run} finished the handshake, expected {expected}"));
+            fail(PeerCheck::Run { run }, format!("{host}: {done} of {count} connections in run {run} finished the handshake, expected {expected}"));
         }
     }
     if let Some(reason) = &expect.all_disconnected {
         if in_run.is_empty() {
-            fail(format!("{host}: no connection in run {run}"));
+            fail(
+                PeerCheck::Run { run },
+                format!("{host}: no connection in run {run}"),
+            );
         }
         for c in &in_run {
             if !reason_matches(c, reason) {
                 let end = end_text(c);
-                fail(format!("{host}: connection {} of run {run} ended `{end}`, expected a disconnect containing `{reason}`", c.peer_id));
+                fail(PeerCheck::Run { run }, format!("{host}: connection {} of run {run} ended `{end}`, expected a disconnect containing `{reason}`", c.peer_id));
             }
         }
     }
     if let Some(never) = expect.never_disconnected {
         let disconnected = in_run.iter().filter(|c| c.closed_by_node()).count();
         if never && disconnected > 0 {
-            fail(format!("{host}: the node ended {disconnected} of its connections in run {run}, expected none"));
+            fail(PeerCheck::Run { run }, format!("{host}: the node ended {disconnected} of its connections in run {run}, expected none"));
         }
         if !never && disconnected == 0 {
-            fail(format!(
-                "{host}: the node ended none of its connections in run {run}"
-            ));
+            fail(
+                PeerCheck::Run { run },
+                format!("{host}: the node ended none of its connections in run {run}"),
+            );
         }
     }
 }
@@ -519,10 +582,11 @@ fn end_text(c: &ConnectionRecord) -> String {
 fn check_counts(
     host: &str,
     what: &str,
+    check: impl Fn(String) -> PeerCheck,
     connections: &[&ConnectionRecord],
     counts: impl Fn(&ConnectionRecord) -> &BTreeMap<String, u64>,
     expected: &BTreeMap<String, u64>,
-    fail: &mut impl FnMut(String),
+    fail: &mut impl FnMut(PeerCheck, String),
 ) {
     for (command, count) in expected {
         let actual: u64 = connections
@@ -530,9 +594,10 @@ fn check_counts(
             .map(|c| counts(c).get(command).copied().unwrap_or(0))
             .sum();
         if actual != *count {
-            fail(format!(
-                "{host}: node {what} {actual} `{command}`, expected {count}"
-            ));
+            fail(
+                check(command.clone()),
+                format!("{host}: node {what} {actual} `{command}`, expected {count}"),
+            );
         }
     }
 }
@@ -563,7 +628,7 @@ mod tests {
     fn failures(pongs: Vec<(u64, u64)>, pings: &[PingSent], limit_ms: u64) -> Vec<String> {
         let c = connection(pongs);
         let mut out = Vec::new();
-        check_pong_latency("q", &[&c], pings, limit_ms, &mut |m| out.push(m));
+        check_pong_latency("q", &[&c], pings, limit_ms, &mut |_, m| out.push(m));
         out
     }
 

@@ -1382,7 +1382,11 @@ fn expectations(out: &mut String, scenario: &Scenario, result: &RunResult) {
     } else {
         out.push_str("<ul id=\"failures\">\n");
         for failure in &result.failures {
-            let _ = writeln!(out, "<li class=\"failure\">{}</li>", esc(failure));
+            let _ = writeln!(
+                out,
+                "<li class=\"failure\">{}</li>",
+                esc(&failure.to_string())
+            );
         }
         out.push_str("</ul>\n");
     }
@@ -1606,7 +1610,10 @@ mod tests {
         let outcome = Outcome::new("unit", 5, &recorder, 6, String::new(), BTreeMap::new());
         RunResult {
             outcome,
-            failures: vec!["tip_height 3 <expected 5>".into()],
+            failures: vec![crate::failure::Failure::Expectation {
+                check: crate::failure::Check::TipHeight,
+                message: "tip_height 3 <expected 5>".into(),
+            }],
             recorder,
             simulated_ms: 60_000,
             wall_ms: 1234,

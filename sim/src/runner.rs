@@ -11,6 +11,7 @@ use node::store::Store;
 use node::Config;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::failure::{Check, Failure};
 use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
 use crate::faults::{FaultReport, PeerFaults};
 use crate::invariants::{self, Checker};
@@ -29,8 +30,8 @@ const DURATION_SLACK: Duration = Duration::from_secs(60);
 pub struct RunResult {
     /// The outcome (the snapshot's content).
     pub outcome: Outcome,
-    /// Expectations that failed, one sentence each (empty: the scenario passes).
-    pub failures: Vec<String>,
+    /// Why the run failed: expectations, invariants, unfired faults (empty: it passes).
+    pub failures: Vec<Failure>,
     /// The full trace.
     pub recorder: Recorder,
     /// Simulated time covered, in milliseconds.
@@ -380,7 +381,12 @@ pub fn run_scenario_in(
             .iter()
             .any(|line| line.text.contains(needle.as_str()))
         {
-            failures.push(format!("no trace line contains {needle:?}"));
+            failures.push(Failure::Expectation {
+                check: Check::TraceContains {
+                    needle: needle.clone(),
+                },
+                message: format!("no trace line contains {needle:?}"),
+            });
         }
     }
     for needle in &scenario.expect.trace_lacks {
@@ -389,23 +395,29 @@ pub fn run_scenario_in(
             .iter()
             .find(|line| line.text.contains(needle.as_str()))
         {
-            failures.push(format!(
-                "trace line at {} ms contains {needle:?}: {}",
-                line.at_ms, line.text
-            ));
+            failures.push(Failure::Expectation {
+                check: Check::TraceLacks {
+                    needle: needle.clone(),
+                },
+                message: format!(
+                    "trace line at {} ms contains {needle:?}: {}",
+                    line.at_ms, line.text
+                ),
+            });
         }
     }
     for report in &invariants {
         if let Some(violation) = &report.violation {
-            failures.push(violation.to_string());
+            failures.push(Failure::Invariant(violation.clone()));
         }
     }
     for report in &reports {
         if report.fired_at_ms.is_none() {
-            failures.push(format!(
-                "fault {} `{}` (at {} ms) never fired",
-                report.index, report.label, report.start_ms
-            ));
+            failures.push(Failure::FaultNeverFired {
+                index: report.index,
+                label: report.label.clone(),
+                start_ms: report.start_ms,
+            });
         }
     }
     let wall_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -5,9 +5,9 @@
 //!   [`Target`]: the earliest violated invariant
 //!   ([`crate::explore::first_violated_invariant`]) if there is one, else a configured fault
 //!   that never fired (by its label) if that is the first failure, else the first failure's
-//!   [`failure_signature`] (its text with every word holding a digit replaced by `#`, so a tip
-//!   height that moves as chains shrink still matches). A candidate keeps the target when
-//!   *some* violated invariant (or failure) matches it, not necessarily the first.
+//!   expectation, a typed [`Check`] (so a tip height that moves as chains shrink still
+//!   matches `expect.tip_height`). A candidate keeps the target when *some* violated invariant
+//!   (or failure) matches it, not necessarily the first.
 //! * **Greedy reduction.** [`candidates`] lists single edits of the current scenario, those
 //!   that remove most first ([`EditKind`]): remove a peer (with its faults, its `connect`,
 //!   `addresses`, `noban` and checkpoint entries and its expectations; never the last peer),
@@ -41,6 +41,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use crate::chain::ChainSpec;
+use crate::failure::{Check, Failure};
 use crate::runner::{run_scenario, RunResult};
 use crate::scenario::Scenario;
 use crate::SimError;
@@ -76,38 +77,36 @@ pub enum Target {
     Invariant(String),
     /// The configured fault with this label ([`crate::scenario::Fault::label`]) never fires.
     FaultNeverFired(String),
-    /// A failure whose [`failure_signature`] is `signature` is reported; `example` is the
-    /// original run's full text of it.
-    Check {
-        /// The failure's text with every word holding a digit replaced by `#`.
-        signature: String,
-        /// The original failure text.
+    /// An expectation fails: a failure of this [`Check`] is reported; `example` is the
+    /// original run's sentence of it.
+    Expectation {
+        /// The expectation.
+        check: Check,
+        /// The original failure's sentence.
         example: String,
     },
 }
 
 impl Target {
     /// The target of a run: its earliest violated invariant; else, when its first failure is
-    /// a fault that never fired, that fault; else its first failure's signature. `None` when
+    /// a fault that never fired, that fault; else its first failure's expectation. `None` when
     /// the run passed.
     pub fn of(result: &RunResult) -> Option<Target> {
         if let Some(name) = crate::explore::first_violated_invariant(result) {
             return Some(Target::Invariant(name.to_string()));
         }
         let first = result.failures.first()?;
-        let unfired = result
-            .faults
-            .iter()
-            .find(|report| report.fired_at_ms.is_none());
-        if let Some(report) =
-            unfired.filter(|_| first.starts_with("fault ") && first.ends_with("never fired"))
-        {
-            return Some(Target::FaultNeverFired(report.label.clone()));
+        match first {
+            Failure::FaultNeverFired { label, .. } => Some(Target::FaultNeverFired(label.clone())),
+            Failure::Expectation { check, .. } => Some(Target::Expectation {
+                check: check.clone(),
+                example: first.to_string(),
+            }),
+            Failure::Invariant(violation) => {
+                Some(Target::Invariant(violation.invariant.to_string()))
+            }
+            Failure::SnapshotDiffers { .. } => None,
         }
-        Some(Target::Check {
-            signature: failure_signature(first),
-            example: first.clone(),
-        })
     }
 
     /// Whether `result` still fails this way (among any other failures).
@@ -121,21 +120,21 @@ impl Target {
                 .faults
                 .iter()
                 .any(|report| &report.label == label && report.fired_at_ms.is_none()),
-            Target::Check { signature, .. } => result
+            Target::Expectation { check, .. } => result
                 .failures
                 .iter()
-                .any(|f| &failure_signature(f) == signature),
+                .any(|f| matches!(f, Failure::Expectation { check: other, .. } if other == check)),
         }
     }
 
     /// What the shrunk scenario does while the bug is present, as a verb phrase: `fails
     /// invariant `liveness``, `fails because fault `crash p1` never fires`, `fails the check
-    /// `tip height is #, expected #``.
+    /// `expect.tip_height``.
     pub fn verdict(&self) -> String {
         match self {
             Target::Invariant(name) => format!("fails invariant `{name}`"),
             Target::FaultNeverFired(label) => format!("fails because fault `{label}` never fires"),
-            Target::Check { signature, .. } => format!("fails the check `{signature}`"),
+            Target::Expectation { check, .. } => format!("fails the check `{check}`"),
         }
     }
 }
@@ -147,36 +146,9 @@ impl fmt::Display for Target {
         match self {
             Target::Invariant(name) => write!(f, "invariant `{name}` fails"),
             Target::FaultNeverFired(label) => write!(f, "fault `{label}` never fires"),
-            Target::Check { signature, .. } => write!(f, "the check `{signature}` fails"),
+            Target::Expectation { check, .. } => write!(f, "the check `{check}` fails"),
         }
     }
-}
-
-/// A failure text with every word (maximal run of ASCII letters, digits and `_`) that holds a
-/// digit replaced by `#`: heights, times, counts, hashes, nonces and numbered host names
-/// (`p1`) drop out, the words of the check stay. `tip height is 2250, expected 4500` becomes
-/// `tip height is #, expected #`.
-pub fn failure_signature(message: &str) -> String {
-    let mut out = String::with_capacity(message.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if word.bytes().any(|b| b.is_ascii_digit()) {
-            out.push('#');
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in message.chars() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
 }
 
 /// How big a scenario is, for the before/after summary.
@@ -1219,26 +1191,6 @@ mod tests {
     }
 
     #[test]
-    fn failure_signatures_drop_numbers_hashes_and_numbered_hosts() {
-        assert_eq!(
-            failure_signature("tip height is 2250, expected 4500"),
-            "tip height is #, expected #"
-        );
-        assert_eq!(
-            failure_signature("p2: its ping 0x1f sent at 3000 ms was never answered"),
-            "#: its ping # sent at # ms was never answered"
-        );
-        assert_eq!(
-            failure_signature("honest: the node never connected to it"),
-            "honest: the node never connected to it"
-        );
-        assert_eq!(
-            failure_signature("tip hash is 0f9188f13cb7b2c7, expected 1e"),
-            "tip hash is #, expected #"
-        );
-    }
-
-    #[test]
     fn names_are_sanitized_to_lower_case_identifiers() {
         assert_eq!(sanitize_name("explore-4711_shrunk"), "explore_4711_shrunk");
         assert_eq!(sanitize_name("My Bug!!.v2"), "my_bug_v2");
@@ -1333,17 +1285,17 @@ mod tests {
             again
                 .failures
                 .iter()
-                .any(|f| f.contains("never fired") && f.contains("filterload")),
+                .any(|f| matches!(f, Failure::FaultNeverFired { label, .. } if label.contains("filterload"))),
             "{:?}",
             again.failures
         );
     }
 
     /// An expectation no run can meet (tip height 5000 on chains of 300) is a failed check
-    /// whose text changes as the chains shrink; its signature does not. The budget stops the
+    /// whose text changes as the chains shrink; its typed check does not. The budget stops the
     /// first attempt before a fixpoint.
     #[test]
-    fn shrinking_keeps_a_failed_expectation_by_its_signature_and_stops_at_the_budget() {
+    fn shrinking_keeps_a_failed_expectation_by_its_check_and_stops_at_the_budget() {
         let text = r#"{"description":"unreachable tip","seed":5,"duration_s":120,
             "node":{"network":"regtest","connect":["p1","p2"]},
             "peers":[{"name":"p1","chain":{"regtest":{"height":300,"seed":2}}},
@@ -1361,10 +1313,10 @@ mod tests {
             short.summary(2)
         );
         let shrunk = shrink(&s, "tip.json", &ShrinkOptions::default(), |_| {}).expect("fails");
-        let Target::Check { signature, example } = &shrunk.target else {
+        let Target::Expectation { check, example } = &shrunk.target else {
             panic!("{:?}", shrunk.target)
         };
-        assert_eq!(signature, "tip height is #, expected #");
+        assert_eq!(check, &Check::TipHeight);
         assert!(
             example.starts_with("tip height is ") && example.ends_with(", expected 5000"),
             "{example}"
@@ -1383,10 +1335,10 @@ mod tests {
         );
         let again = run_scenario(&shrunk.scenario, "again", None).expect("runs");
         assert!(
-            again
-                .failures
-                .iter()
-                .any(|f| f.starts_with("tip height is ") && f.ends_with(", expected 5000")),
+            again.failures.iter().any(
+                |f| matches!(f, Failure::Expectation { check: Check::TipHeight, message }
+                    if message.ends_with(", expected 5000"))
+            ),
             "{:?}",
             again.failures
         );

@@ -63,13 +63,13 @@ fn caught(bug: Bug, scenario: &Scenario, name: &str, invariant: &str) {
         violated(&buggy).contains(&invariant),
         "{name} with bug {bug}: expected `{invariant}` to be violated, got {:?}; failures:\n  {}",
         violated(&buggy),
-        buggy.failures.join("\n  ")
+        sim::failure::joined(&buggy.failures, "\n  ")
     );
     let clean = run_with(None, scenario, name);
     assert!(
         clean.failures.is_empty(),
         "{name} without a bug fails:\n  {}",
-        clean.failures.join("\n  ")
+        sim::failure::joined(&clean.failures, "\n  ")
     );
 }
 
