@@ -15,6 +15,7 @@
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
 //! | [`deliberate_bugs`] | data | test-only deliberate bugs (feature `deliberate-bugs`), one chosen per thread, to measure what `sim explore` finds |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
+//! | `pow` (crate-private) | sans-IO | the target of a header's compact `bits` (Core `DeriveTarget`), shared by the header rules and the trusted start's check; imports nothing from the crate |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
 //! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, operator [`runtime::Command`]s, generic over [`runtime::Network`] |
 //!
@@ -27,6 +28,7 @@
 
 pub mod config;
 pub mod deliberate_bugs;
+mod pow;
 pub mod protocol;
 pub mod runtime;
 pub mod store;

@@ -27,6 +27,8 @@ use bitcoin::pow::{CompactTarget, Target, Work};
 use bitcoin::{BlockHash, Network};
 use serde::{Deserialize, Serialize};
 
+use crate::pow::decode_bits;
+
 /// Headers per retarget period on every network with retargets: Core
 /// `Consensus::Params::DifficultyAdjustmentInterval()` (`nPowTargetTimespan /
 /// nPowTargetSpacing` = 1209600 s / 600 s, `src/kernel/chainparams.cpp`).
@@ -221,8 +223,8 @@ impl TrustedStart {
         }
         let hash = self.hash();
         let bits = self.header.bits.to_consensus();
-        let meets = crate::protocol::header_chain::decode_bits(self.header.bits, pow_limit)
-            .is_some_and(|target| target.is_met_by(hash));
+        let meets =
+            decode_bits(self.header.bits, pow_limit).is_some_and(|target| target.is_met_by(hash));
         if !meets {
             return Err(TrustedStartError::HighHash {
                 height: self.height,
@@ -231,7 +233,7 @@ impl TrustedStart {
             });
         }
         let period_first_bits = self.period_first_bits.to_consensus();
-        if crate::protocol::header_chain::decode_bits(self.period_first_bits, pow_limit).is_none() {
+        if decode_bits(self.period_first_bits, pow_limit).is_none() {
             return Err(TrustedStartError::BadPeriodFirstBits {
                 network,
                 bits: period_first_bits,

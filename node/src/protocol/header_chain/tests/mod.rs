@@ -10,12 +10,15 @@ mod mutations;
 mod networks;
 mod trusted_start;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bitcoin::block::Version;
 use bitcoin::hashes::Hash;
+use bitcoin::params::Params;
+use bitcoin::pow::Target;
 use bitcoin::TxMerkleNode;
 
+use super::difficulty::retarget_bits;
 use super::*;
 use crate::test_data::{decode_header, mainnet_822527_start, read_data, read_headers};
 
