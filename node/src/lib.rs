@@ -8,6 +8,8 @@
 //! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
 //! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines, Core's per-peer sync state |
+//! | [`protocol::ids`] | data | [`PeerId`] and [`protocol::TargetId`], the identifiers the protocol modules share |
+//! | [`protocol::time`] | sans-IO | milliseconds on the node's clock ([`protocol::time::ms`] converts a setting's `Duration`) |
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
 //! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |

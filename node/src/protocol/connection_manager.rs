@@ -25,9 +25,12 @@
 //!   [`OPEN_CONNECTIONS_INTERVAL_MS`] after the previous one ended, whatever its result; no
 //!   failure counter. With no usable address the loop just waits for the next round.
 
+use super::ids::PeerId;
+use super::time::ms;
 use crate::config::{Profile, Timing};
 use crate::deliberate_bugs::{self, Bug};
-use crate::protocol::peer::{ms, PeerId};
+
+pub use super::ids::TargetId;
 
 /// The fixed redial delay of the deliberate bug [`Bug::RedialWithoutBackoff`], in
 /// milliseconds: short, but never zero, so a refused dial cannot spin within one instant.
@@ -44,10 +47,6 @@ pub const OPEN_CONNECTIONS_INTERVAL_MS: u64 = 500;
 /// The error of an automatic request for which every candidate is in use or banned: btcd
 /// `server.go` `newAddressFunc` ("no valid connect address").
 pub const NO_ADDRESS_ERROR: &str = "no valid connect address";
-
-/// Index of a configured outbound target or an automatic request slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TargetId(pub usize);
 
 /// A manual ban of a host (the address without its port) until a time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]

@@ -36,8 +36,10 @@
 pub mod connection_manager;
 pub mod header_chain;
 pub mod headers_presync;
+pub mod ids;
 pub mod peer;
 pub mod sync_manager;
+pub mod time;
 
 #[cfg(test)]
 mod tests;
@@ -63,13 +65,15 @@ use crate::wire::{
 };
 
 use crate::deliberate_bugs::{self, Bug};
-pub use connection_manager::{Ban, TargetId};
+pub use connection_manager::Ban;
 use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
-use peer::{ms, Peer, RemoteVersion};
-pub use peer::{Direction, HandshakeState, PeerId};
+pub use ids::{PeerId, TargetId};
+pub use peer::{Direction, HandshakeState};
+use peer::{Peer, RemoteVersion};
 use sync_manager::{StallVerdict, SyncManager};
+use time::ms;
 
 /// Seconds between blocks that difficulty aims for, on every network: Bitcoin Core
 /// `nPowTargetSpacing` (`kernel/chainparams.cpp`).
