@@ -491,6 +491,27 @@ pub fn work_times(work: Work, count: u64) -> Work {
     result.unwrap_or(Work::from_be_bytes([0; 32]))
 }
 
+/// The mainnet headers 822528..=830592 and the trusted start at 822527 derived from the
+/// retarget boundaries file (`None` when the data is absent outside CI). Asserts that the
+/// first header builds on the trusted one.
+#[cfg(test)]
+pub(crate) fn mainnet_822527_start() -> Option<(TrustedStart, Vec<Header>)> {
+    let records = parse_retarget_boundaries(&crate::test_data::read_data(
+        "headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin",
+    )?)
+    .expect("the boundaries file parses");
+    let headers = crate::test_data::read_headers("headers/mainnet_822528-830592.bin")?;
+    let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+        .expect("derivable");
+    assert_eq!(headers.len(), 8065);
+    assert_eq!(
+        headers[0].prev_blockhash,
+        start.hash(),
+        "822528 builds on the trusted 822527"
+    );
+    Some((start, headers))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,8 @@ use bitcoin::TxMerkleNode;
 
 use super::difficulty::retarget_bits;
 use super::*;
-use crate::test_data::{decode_header, mainnet_822527_start, read_data, read_headers};
+use crate::test_data::{decode_header, read_data, read_headers};
+use crate::trusted_start::mainnet_822527_start;
 
 /// A fixed "now" (2033-05-18) for every test: later than all real and mined header times.
 const NOW_S: u64 = 2_000_000_000;
