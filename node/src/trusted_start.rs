@@ -38,6 +38,8 @@ pub const RETARGET_INTERVAL: u32 = 2016;
 /// the 80-byte consensus-serialized header.
 pub const BOUNDARY_RECORD_SIZE_BYTES: usize = 84;
 
+const _: () = assert!(BOUNDARY_RECORD_SIZE_BYTES == 4 + 80);
+
 /// Highest height a trusted start may have: Bitcoin Core's block heights are `int`
 /// (`CBlockIndex::nHeight`), and the node's are `u32`, so this leaves 2^31 heights above the
 /// start before a height could overflow.

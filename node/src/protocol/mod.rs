@@ -54,10 +54,14 @@ use bitcoin::BlockHash;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+// The three renamed constants keep their old local names until the rework of this file lands
+// (its edits here are limited to `use` lines); then the aliases go.
 use crate::config::{
-    Config, Profile, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, BIP0031_VERSION, MAX_LOCATOR_SZ,
-    MIN_ACCEPTABLE_PROTOCOL_VERSION, MIN_PEER_PROTO_VERSION, OUTBOUND_PEERS_TO_PROTECT_MAX,
-    PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
+    Config, Profile, ACCEPTABLE_PROTOCOL_VERSION_MIN as MIN_ACCEPTABLE_PROTOCOL_VERSION,
+    ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, BIP0031_VERSION,
+    CORE_LOCATOR_HASHES_MAX as MAX_LOCATOR_SZ, OUTBOUND_PEERS_TO_PROTECT_MAX,
+    PEER_PROTO_VERSION_MIN as MIN_PEER_PROTO_VERSION, PROTOCOL_VERSION, REJECT_VERSION,
+    SENT_NONCES_MAX, USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
 };
 use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,

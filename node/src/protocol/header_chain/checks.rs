@@ -24,6 +24,16 @@ pub const FUTURE_BLOCK_TIME_S_MAX: u64 = 2 * 60 * 60;
 /// (`blockchain/validate.go`).
 pub const MEDIAN_TIME_SPAN: usize = 11;
 
+/// BIP94's timewarp limit (Core `MAX_TIMEWARP`, `consensus/consensus.h`): seconds a period's
+/// first header may be older than its parent on testnet4.
+pub const TIMEWARP_S_MAX: u32 = 600;
+
+// The messages of `HeaderError::TimeTooNew` and `TimewarpAttack` spell out 7200 s and 600 s, and
+// the docs of `median_time_past_of` count 11 times with the median 6th.
+const _: () = assert!(FUTURE_BLOCK_TIME_S_MAX == 7200);
+const _: () = assert!(TIMEWARP_S_MAX == 600);
+const _: () = assert!(MEDIAN_TIME_SPAN == 11);
+
 /// Core `CheckHeadersPoW` (`net_processing.cpp`) on a whole message: every header meets the
 /// target of its own `bits` (within `pow_limit`), then each links to the one before.
 /// `hashes[i]` is `headers[i].block_hash()`.
@@ -80,12 +90,8 @@ pub(super) fn median_time_past_of(times: &mut [u32], base_is_genesis: bool) -> O
         .map(|index| times[index])
 }
 
-/// BIP94's timewarp limit (Core `MAX_TIMEWARP`, `consensus/consensus.h`): seconds a period's
-/// first header may be older than its parent on testnet4.
-pub const MAX_TIMEWARP_S: u32 = 600;
-
 /// Core `ContextualCheckBlockHeader` "time-timewarp-attack" (testnet4 only): at a retarget
-/// height, the header's time may not be more than [`MAX_TIMEWARP_S`] before its parent's.
+/// height, the header's time may not be more than [`TIMEWARP_S_MAX`] before its parent's.
 #[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
 pub(super) fn check_timewarp(
     height: u32,
@@ -95,7 +101,7 @@ pub(super) fn check_timewarp(
 ) -> Result<(), HeaderError> {
     let interval = 2016;
     if height % interval == 0
-        && i64::from(time) < i64::from(parent_time) - i64::from(MAX_TIMEWARP_S)
+        && i64::from(time) < i64::from(parent_time) - i64::from(TIMEWARP_S_MAX)
     {
         return Err(HeaderError::TimewarpAttack {
             height,

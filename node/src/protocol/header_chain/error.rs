@@ -85,10 +85,10 @@ pub enum HeaderError {
         /// `now_s + FUTURE_BLOCK_TIME_S_MAX`, seconds since the Unix epoch.
         limit: u64,
     },
-    /// A period's first header is more than [`MAX_TIMEWARP_S`] older than its parent
+    /// A period's first header is more than [`TIMEWARP_S_MAX`] older than its parent
     /// (testnet4, BIP94; Core `ContextualCheckBlockHeader` "time-timewarp-attack").
     ///
-    /// [`MAX_TIMEWARP_S`]: super::MAX_TIMEWARP_S
+    /// [`TIMEWARP_S_MAX`]: super::TIMEWARP_S_MAX
     #[error("time-timewarp-attack: header {hash} at height {height} has time {time}, more than 600 s before its parent's {parent_time}")]
     TimewarpAttack {
         /// Height the header would have (a multiple of 2016).

@@ -30,7 +30,7 @@
 //!
 //! Scope: mainnet, signet, testnet3 (with its 20-minute minimum-difficulty rule), testnet4
 //! (the same rule plus BIP94: retargets scale the bits of the period's first header, and a
-//! period's first header may not be more than [`MAX_TIMEWARP_S`] older than its parent) and
+//! period's first header may not be more than [`TIMEWARP_S_MAX`] older than its parent) and
 //! regtest. Version checks follow Core too: from the BIP34, BIP66 and BIP65 activation heights
 //! a header's version must be at least 2, 3 and 4 ("bad-version", [`HeaderError::BadVersion`]).
 //!
@@ -86,7 +86,7 @@ use checkpoints::Checkpoints;
 use checks::{
     check_headers_pow, check_timewarp, check_version, median_time_past_of, version_heights,
 };
-pub use checks::{FUTURE_BLOCK_TIME_S_MAX, MAX_TIMEWARP_S, MEDIAN_TIME_SPAN};
+pub use checks::{FUTURE_BLOCK_TIME_S_MAX, MEDIAN_TIME_SPAN, TIMEWARP_S_MAX};
 use difficulty::{Ancestry, Difficulty};
 pub use error::{HeaderError, LoadError};
 use index::BlockIndex;
