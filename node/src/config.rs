@@ -10,20 +10,26 @@ pub const PROTOCOL_VERSION: u32 = 70016;
 
 /// The lowest protocol version the btcd profile accepts from a peer: btcd
 /// `MinAcceptableProtocolVersion` (`wire.MultipleAddressVersion`) in `peer/peer.go`.
-pub const MIN_ACCEPTABLE_PROTOCOL_VERSION: u32 = 209;
+pub const ACCEPTABLE_PROTOCOL_VERSION_MIN: u32 = 209;
 
 /// The lowest protocol version the Core profile accepts from a peer: Bitcoin Core
 /// `MIN_PEER_PROTO_VERSION` (`src/node/protocol_version.h`), "using obsolete version".
-pub const MIN_PEER_PROTO_VERSION: u32 = 31800;
+pub const PEER_PROTO_VERSION_MIN: u32 = 31800;
+
+// A peer speaking our own version passes the minimum of either profile.
+const _: () = assert!(ACCEPTABLE_PROTOCOL_VERSION_MIN <= PROTOCOL_VERSION);
+const _: () = assert!(PEER_PROTO_VERSION_MIN <= PROTOCOL_VERSION);
 
 /// From this negotiated version on, the Core profile sends `wtxidrelay` before `verack`
 /// (BIP 339): Bitcoin Core `WTXID_RELAY_VERSION` (`src/node/protocol_version.h`).
 pub const WTXID_RELAY_VERSION: u32 = 70016;
 
 /// Most locator hashes the Core profile accepts in a `getheaders`; more disconnect the peer:
-/// Bitcoin Core `MAX_LOCATOR_SZ` (`src/net_processing.cpp`). btcd's limit is
-/// [`crate::wire::LOCATOR_HASHES_MAX`] (500).
-pub const MAX_LOCATOR_SZ: usize = 101;
+/// Bitcoin Core `MAX_LOCATOR_SZ` (`src/net_processing.cpp`). btcd's limit,
+/// [`crate::wire::LOCATOR_HASHES_MAX`] (500), is higher.
+pub const CORE_LOCATOR_HASHES_MAX: usize = 101;
+
+const _: () = assert!(CORE_LOCATOR_HASHES_MAX < crate::wire::LOCATOR_HASHES_MAX);
 
 /// From this negotiated version on, `ping` carries a nonce and is answered by `pong` (BIP 31):
 /// btcd `wire.BIP0031Version`, Core `BIP0031_VERSION`. Pongs are sent only when the negotiated

@@ -8,6 +8,8 @@
 //! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
 //! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines, Core's per-peer sync state |
+//! | [`protocol::ids`] | data | [`PeerId`] and [`protocol::TargetId`], the identifiers the protocol modules share |
+//! | [`protocol::time`] | sans-IO | milliseconds on the node's clock ([`protocol::time::ms`] converts a setting's `Duration`) |
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
 //! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
@@ -15,6 +17,7 @@
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
 //! | [`deliberate_bugs`] | data | test-only deliberate bugs (feature `deliberate-bugs`), one chosen per thread, to measure what `sim explore` finds |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
+//! | `pow` (crate-private) | sans-IO | the target of a header's compact `bits` (Core `DeriveTarget`), shared by the header rules and the trusted start's check; imports nothing from the crate |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |
 //! | [`runtime`] | tokio | the only async code: core task, `in_handler`/`out_handler` per peer, listener, dialer, operator [`runtime::Command`]s, generic over [`runtime::Network`] |
 //!
@@ -27,6 +30,7 @@
 
 pub mod config;
 pub mod deliberate_bugs;
+mod pow;
 pub mod protocol;
 pub mod runtime;
 pub mod store;

@@ -686,3 +686,114 @@ async fn listen<N: Network>(net: N, listener: N::Listener, tx: mpsc::Sender<Core
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! [`open_chain`] with a trusted start: the store records its base and refuses another.
+
+    use bitcoin::Network;
+
+    use super::*;
+    use crate::trusted_start::{mainnet_822527_start, TrustedStart};
+
+    fn config_with(dir: &tempfile::TempDir, start: Option<TrustedStart>) -> Config {
+        let mut config = Config::new(Network::Bitcoin, dir.path().to_path_buf());
+        config.trusted_start = start;
+        config
+    }
+
+    #[test]
+    fn a_store_from_a_trusted_start_round_trips_tip_chainwork_and_locator() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = config_with(&dir, Some(start));
+        let synced = {
+            let (mut store, mut chain) = open_chain(&config).expect("a new store");
+            assert_eq!(
+                store.load().expect("load"),
+                vec![start.header],
+                "the base row is written"
+            );
+            assert_eq!(store.tip_height().expect("tip"), Some(822_527));
+            for batch in headers[..5000].chunks(2000) {
+                let update = chain
+                    .accept_headers(batch, 2_000_000_000)
+                    .update
+                    .expect("extends");
+                store.apply(&update).expect("apply");
+            }
+            chain
+        };
+        let (store, loaded) = open_chain(&config).expect("reopen");
+        assert_eq!(store.row_count().expect("rows"), 5001);
+        assert_eq!(store.tip_height().expect("tip"), Some(827_527));
+        assert_eq!(
+            (
+                loaded.base_height(),
+                loaded.tip_height(),
+                loaded.tip_hash(),
+                loaded.tip_chainwork(),
+                loaded.locator()
+            ),
+            (
+                822_527,
+                827_527,
+                synced.tip_hash(),
+                synced.tip_chainwork(),
+                synced.locator()
+            )
+        );
+        assert_eq!(loaded.tip_hash(), headers[4999].block_hash());
+    }
+
+    #[test]
+    fn a_store_opened_with_another_start_is_refused_with_both_named() {
+        let Some((start, headers)) = mainnet_822527_start() else {
+            return;
+        };
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let (mut store, mut chain) = open_chain(&config_with(&dir, Some(start))).expect("new");
+            let update = chain
+                .accept_headers(&headers[..10], 2_000_000_000)
+                .update
+                .expect("extends");
+            store.apply(&update).expect("apply");
+        }
+        let refused = |other: Option<TrustedStart>| match open_chain(&config_with(&dir, other)) {
+            Err(NodeError::Store(error @ StoreError::BaseMismatch { .. })) => error.to_string(),
+            Err(other) => panic!("expected a base mismatch, got {other}"),
+            Ok(_) => panic!("expected a base mismatch, the store opened"),
+        };
+        let text = refused(None);
+        assert!(
+            text.contains("created from trusted start height=822527"),
+            "{text}"
+        );
+        assert!(
+            text.contains("configured to start from genesis 000000000019d6"),
+            "{text}"
+        );
+        // Same header, another chainwork: still another start.
+        let other_work = TrustedStart {
+            chainwork: start.chainwork + start.header.work(),
+            ..start
+        };
+        assert!(refused(Some(other_work)).contains("chainwork="));
+        // The right start still opens it.
+        let (_, chain) = open_chain(&config_with(&dir, Some(start))).expect("same start");
+        assert_eq!(chain.tip_height(), 822_537);
+
+        // And the other way round: a genesis store refuses a trusted start.
+        let genesis_dir = tempfile::tempdir().expect("tempdir");
+        drop(open_chain(&config_with(&genesis_dir, None)).expect("genesis store"));
+        match open_chain(&config_with(&genesis_dir, Some(start))) {
+            Err(NodeError::Store(StoreError::BaseMismatch { file, .. })) => {
+                assert!(file.starts_with("genesis 000000000019d6"), "{file}")
+            }
+            other => panic!("expected a base mismatch, got {:?}", other.map(|_| ())),
+        }
+    }
+}

@@ -6,9 +6,6 @@ use std::path::PathBuf;
 
 use bitcoin::block::Header;
 use bitcoin::hashes::{sha256, Hash};
-use bitcoin::Network;
-
-use crate::trusted_start::{parse_retarget_boundaries, TrustedStart};
 
 /// `<repository root>/../shared/data`.
 pub(crate) fn data_dir() -> PathBuf {
@@ -65,24 +62,4 @@ pub(crate) fn read_headers(relative: &str) -> Option<Vec<Header>> {
     let bytes = read_data(relative)?;
     assert_eq!(bytes.len() % 80, 0, "{relative} holds whole headers");
     Some(bytes.chunks_exact(80).map(decode_header).collect())
-}
-
-/// The mainnet headers 822528..=830592 and the trusted start at 822527 derived from the
-/// retarget boundaries file (`None` when the data is absent outside CI). Asserts that the
-/// first header builds on the trusted one.
-pub(crate) fn mainnet_822527_start() -> Option<(TrustedStart, Vec<Header>)> {
-    let records = parse_retarget_boundaries(&read_data(
-        "headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin",
-    )?)
-    .expect("the boundaries file parses");
-    let headers = read_headers("headers/mainnet_822528-830592.bin")?;
-    let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
-        .expect("derivable");
-    assert_eq!(headers.len(), 8065);
-    assert_eq!(
-        headers[0].prev_blockhash,
-        start.hash(),
-        "822528 builds on the trusted 822527"
-    );
-    Some((start, headers))
 }

@@ -27,6 +27,8 @@ use bitcoin::pow::{CompactTarget, Target, Work};
 use bitcoin::{BlockHash, Network};
 use serde::{Deserialize, Serialize};
 
+use crate::pow::decode_bits;
+
 /// Headers per retarget period on every network with retargets: Core
 /// `Consensus::Params::DifficultyAdjustmentInterval()` (`nPowTargetTimespan /
 /// nPowTargetSpacing` = 1209600 s / 600 s, `src/kernel/chainparams.cpp`).
@@ -35,6 +37,8 @@ pub const RETARGET_INTERVAL: u32 = 2016;
 /// Size of one record of a retarget-boundaries file: a `u32` little-endian height followed by
 /// the 80-byte consensus-serialized header.
 pub const BOUNDARY_RECORD_SIZE_BYTES: usize = 84;
+
+const _: () = assert!(BOUNDARY_RECORD_SIZE_BYTES == 4 + 80);
 
 /// Highest height a trusted start may have: Bitcoin Core's block heights are `int`
 /// (`CBlockIndex::nHeight`), and the node's are `u32`, so this leaves 2^31 heights above the
@@ -221,8 +225,8 @@ impl TrustedStart {
         }
         let hash = self.hash();
         let bits = self.header.bits.to_consensus();
-        let meets = crate::protocol::header_chain::decode_bits(self.header.bits, pow_limit)
-            .is_some_and(|target| target.is_met_by(hash));
+        let meets =
+            decode_bits(self.header.bits, pow_limit).is_some_and(|target| target.is_met_by(hash));
         if !meets {
             return Err(TrustedStartError::HighHash {
                 height: self.height,
@@ -231,7 +235,7 @@ impl TrustedStart {
             });
         }
         let period_first_bits = self.period_first_bits.to_consensus();
-        if crate::protocol::header_chain::decode_bits(self.period_first_bits, pow_limit).is_none() {
+        if decode_bits(self.period_first_bits, pow_limit).is_none() {
             return Err(TrustedStartError::BadPeriodFirstBits {
                 network,
                 bits: period_first_bits,
@@ -487,6 +491,27 @@ pub fn work_times(work: Work, count: u64) -> Work {
         }
     }
     result.unwrap_or(Work::from_be_bytes([0; 32]))
+}
+
+/// The mainnet headers 822528..=830592 and the trusted start at 822527 derived from the
+/// retarget boundaries file (`None` when the data is absent outside CI). Asserts that the
+/// first header builds on the trusted one.
+#[cfg(test)]
+pub(crate) fn mainnet_822527_start() -> Option<(TrustedStart, Vec<Header>)> {
+    let records = parse_retarget_boundaries(&crate::test_data::read_data(
+        "headers/mainnet_retarget_boundaries_0-832608.h4hdr80.bin",
+    )?)
+    .expect("the boundaries file parses");
+    let headers = crate::test_data::read_headers("headers/mainnet_822528-830592.bin")?;
+    let start = TrustedStart::from_retarget_boundaries(Network::Bitcoin, &records, 822_527)
+        .expect("derivable");
+    assert_eq!(headers.len(), 8065);
+    assert_eq!(
+        headers[0].prev_blockhash,
+        start.hash(),
+        "822528 builds on the trusted 822527"
+    );
+    Some((start, headers))
 }
 
 #[cfg(test)]

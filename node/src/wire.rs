@@ -55,8 +55,8 @@ pub const HEADERS_PER_MESSAGE_MAX: usize = 2000;
 /// Most block locator hashes a `getheaders` message may carry.
 ///
 /// Enforced by the protocol layer, not by this codec. btcd `wire/msggetblocks.go`
-/// `MaxBlockLocatorsPerMsg` (Bitcoin Core's `MAX_LOCATOR_SZ` in `src/net_processing.cpp` is
-/// 101).
+/// `MaxBlockLocatorsPerMsg` (Bitcoin Core's `MAX_LOCATOR_SZ` in `src/net_processing.cpp`,
+/// [`crate::config::CORE_LOCATOR_HASHES_MAX`], is 101).
 pub const LOCATOR_HASHES_MAX: usize = 500;
 
 // The header layout below relies on these sizes adding up.

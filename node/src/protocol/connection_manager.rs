@@ -14,7 +14,7 @@
 //! change the retry rule below, and a fixed order keeps runs easy to read.
 //!
 //! * btcd (`handleFailedConn` for non-permanent requests): a failed dial increments one
-//!   counter shared by all requests, `failedAttempts`. Below [`MAX_FAILED_ATTEMPTS`] the
+//!   counter shared by all requests, `failedAttempts`. Below [`FAILED_ATTEMPTS_MAX`] the
 //!   replacement request is made at once (with the next address); from then on it is made
 //!   `retry_interval` (btcd `RetryDuration`, 5 s) later. Any successful connection resets the
 //!   counter. A request for which no address is left fails the same way ("no valid connect
@@ -25,9 +25,12 @@
 //!   [`OPEN_CONNECTIONS_INTERVAL_MS`] after the previous one ended, whatever its result; no
 //!   failure counter. With no usable address the loop just waits for the next round.
 
+use super::ids::PeerId;
+use super::time::ms;
 use crate::config::{Profile, Timing};
 use crate::deliberate_bugs::{self, Bug};
-use crate::protocol::peer::{ms, PeerId};
+
+pub use super::ids::TargetId;
 
 /// The fixed redial delay of the deliberate bug [`Bug::RedialWithoutBackoff`], in
 /// milliseconds: short, but never zero, so a refused dial cannot spin within one instant.
@@ -35,7 +38,7 @@ const REDIAL_WITHOUT_BACKOFF_MS: u64 = 500;
 
 /// Consecutive failed automatic dials after which each new request waits `retry_interval`:
 /// btcd `maxFailedAttempts` (25, `connmgr/connmanager.go`).
-pub const MAX_FAILED_ATTEMPTS: u32 = 25;
+pub const FAILED_ATTEMPTS_MAX: u32 = 25;
 
 /// Core: pause between two automatic connection attempts, the `sleep_for(500ms)` at the top of
 /// `CConnman::ThreadOpenConnections` (`net.cpp`, a literal there).
@@ -44,10 +47,6 @@ pub const OPEN_CONNECTIONS_INTERVAL_MS: u64 = 500;
 /// The error of an automatic request for which every candidate is in use or banned: btcd
 /// `server.go` `newAddressFunc` ("no valid connect address").
 pub const NO_ADDRESS_ERROR: &str = "no valid connect address";
-
-/// Index of a configured outbound target or an automatic request slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct TargetId(pub usize);
 
 /// A manual ban of a host (the address without its port) until a time.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -261,7 +260,7 @@ impl ConnectionManager {
         let delay_ms = match self.profile {
             Profile::Btcd => {
                 self.failed_attempts = self.failed_attempts.saturating_add(1);
-                if self.failed_attempts >= MAX_FAILED_ATTEMPTS {
+                if self.failed_attempts >= FAILED_ATTEMPTS_MAX {
                     ms(timing.retry_interval)
                 } else {
                     0
@@ -458,7 +457,7 @@ mod tests {
         let mut cm =
             ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b"]), 2, Profile::Btcd, 0);
         let due = cm.due_dials(0, |_| false);
-        for _ in 1..MAX_FAILED_ATTEMPTS {
+        for _ in 1..FAILED_ATTEMPTS_MAX {
             assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 0);
             assert_eq!(
                 dialled(&cm.due_dials(0, |_| false)),

@@ -20,6 +20,8 @@ use bitcoin::pow::{CompactTarget, Target, Work};
 use bitcoin::{BlockHash, Network};
 use rand_chacha::rand_core::RngCore;
 
+use super::header_chain::FUTURE_BLOCK_TIME_S_MAX;
+
 /// One commitment bit is stored per this many headers: Bitcoin Core v28 `headerssync.cpp`
 /// `HEADER_COMMITMENT_PERIOD`.
 pub const HEADER_COMMITMENT_PERIOD: u32 = 606;
@@ -31,9 +33,6 @@ pub const REDOWNLOAD_BUFFER_SIZE: usize = 14_441;
 /// Fastest block rate a valid chain can have, per second, given the median-time-past rule:
 /// the `6` of `HeadersSyncState`'s `m_max_commitments` bound.
 const BLOCKS_PER_SECOND_MAX: u64 = 6;
-
-/// Core `MAX_FUTURE_BLOCK_TIME` (`chain.h`), seconds.
-const FUTURE_BLOCK_TIME_S: u64 = 2 * 60 * 60;
 
 /// Which download the sync is in (`HeadersSyncState::State`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +205,7 @@ impl HeadersPresync {
         let commit_offset_seed = rng.next_u64();
         let start_hash = start.header.block_hash();
         let seconds =
-            now_s.saturating_sub(u64::from(start.median_time_past_s)) + FUTURE_BLOCK_TIME_S;
+            now_s.saturating_sub(u64::from(start.median_time_past_s)) + FUTURE_BLOCK_TIME_S_MAX;
         HeadersPresync {
             phase: Phase::Presync,
             network,

@@ -38,8 +38,10 @@ pub mod disconnect;
 pub mod events;
 pub mod header_chain;
 pub mod headers_presync;
+pub mod ids;
 pub mod peer;
 pub mod sync_manager;
+pub mod time;
 
 #[cfg(test)]
 mod tests;
@@ -53,10 +55,13 @@ use bitcoin::BlockHash;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+// The three renamed constants keep their old local names until the rework of this file lands
+// (its edits here are limited to `use` lines); then the aliases go.
 use crate::config::{
-    Config, Profile, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS, BIP0031_VERSION, MAX_LOCATOR_SZ,
-    MIN_ACCEPTABLE_PROTOCOL_VERSION, MIN_PEER_PROTO_VERSION, OUTBOUND_PEERS_TO_PROTECT_MAX,
-    PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
+    Config, Profile, ACCEPTABLE_PROTOCOL_VERSION_MIN, ADDRV2_VERSION, ANTI_DOS_TIP_BUFFER_BLOCKS,
+    BIP0031_VERSION, CORE_LOCATOR_HASHES_MAX, OUTBOUND_PEERS_TO_PROTECT_MAX,
+    PEER_PROTO_VERSION_MIN, PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX,
+    USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
 };
 use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, Reject, RejectReason,
@@ -64,15 +69,17 @@ use crate::wire::{
 };
 
 use crate::deliberate_bugs::{self, Bug};
-pub use connection_manager::{Ban, TargetId};
+pub use connection_manager::Ban;
 use connection_manager::{ConnectionManager, DueDial, NO_ADDRESS_ERROR};
 pub use disconnect::DisconnectReason;
 pub use events::{ChainSyncStep, DropReason, Event, HeadersSyncStep, MessageSummary};
 use header_chain::{ChainUpdate, HeaderChain, HeaderError, IndexEntry};
 use headers_presync::{ChainStart, HeadersPresync, Phase};
-use peer::{ms, Peer, RemoteVersion};
-pub use peer::{Direction, HandshakeState, PeerId};
+pub use ids::{PeerId, TargetId};
+pub use peer::{Direction, HandshakeState};
+use peer::{Peer, RemoteVersion};
 use sync_manager::{StallVerdict, SyncManager};
+use time::ms;
 
 /// Seconds between blocks that difficulty aims for, on every network: Bitcoin Core
 /// `nPowTargetSpacing` (`kernel/chainparams.cpp`).
@@ -890,9 +897,9 @@ impl Node {
             }
         }
         let min = if core {
-            MIN_PEER_PROTO_VERSION
+            PEER_PROTO_VERSION_MIN
         } else {
-            MIN_ACCEPTABLE_PROTOCOL_VERSION
+            ACCEPTABLE_PROTOCOL_VERSION_MIN
         };
         if version.version < min {
             // btcd builds a reject here but cannot encode it below `RejectVersion`; Core sends
@@ -1707,7 +1714,7 @@ impl Node {
         let count = request.locator_hashes.len();
         let max = match self.config.profile {
             Profile::Btcd => wire::LOCATOR_HASHES_MAX,
-            Profile::Core => MAX_LOCATOR_SZ,
+            Profile::Core => CORE_LOCATOR_HASHES_MAX,
         };
         if count > max {
             self.disconnect(

@@ -5,18 +5,13 @@
 //!
 //! All times are milliseconds on the node's clock, passed in by the caller.
 
+use super::headers_presync::HeadersPresync;
+use super::ids::TargetId;
+use super::time::ms;
 use crate::config::{Profile, Timing};
 use crate::wire::ServiceFlags;
 
-/// Node-local identifier of one connection. A redialled peer gets a new id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PeerId(pub u64);
-
-impl std::fmt::Display for PeerId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
+pub use super::ids::PeerId;
 
 /// Who opened the connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +19,7 @@ pub enum Direction {
     /// The peer connected to one of our listeners.
     Inbound,
     /// We dialled the peer for the given connection-manager target.
-    Outbound(super::connection_manager::TargetId),
+    Outbound(TargetId),
 }
 
 impl Direction {
@@ -136,7 +131,7 @@ pub struct Peer {
     /// Core: the outbound chain-sync eviction state (`m_chain_sync`).
     pub chain_sync: ChainSyncTimeout,
     /// Core: a low-work headers sync in progress with this peer (`m_headers_sync`).
-    pub headers_presync: Option<Box<super::headers_presync::HeadersPresync>>,
+    pub headers_presync: Option<Box<HeadersPresync>>,
 }
 
 /// Core `ChainSyncTimeoutState` (`net_processing.cpp`): the clock an outbound peer runs
@@ -324,9 +319,4 @@ impl Peer {
     pub fn chain_sync_applies(&self) -> bool {
         !self.chain_sync.protect && self.is_outbound() && self.sync_started && self.is_ready()
     }
-}
-
-/// A `Duration` as whole milliseconds.
-pub fn ms(duration: std::time::Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

@@ -12,8 +12,9 @@
 use rand_chacha::rand_core::RngCore;
 use rand_chacha::ChaCha8Rng;
 
+use super::ids::PeerId;
+use super::time::ms;
 use crate::config::Timing;
-use crate::protocol::peer::{ms, PeerId};
 
 /// What the sampler decided about a stalled sync peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
