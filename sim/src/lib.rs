@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`bench`] | `sim bench`: import rate against hashing plus a bare SQLite append, sync against bitcoind, a 900,000-header sync, simulation speed against bare turmoil, exploration rate, suite time |
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
+//! | [`builder`] | the same scenarios in typed Rust: a builder producing the value the loader produces, validated the same way |
 //! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
 //! | [`faults`] | what each configured fault did and whether it fired ([`faults::FaultReport`]) |
@@ -15,6 +16,7 @@
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
+//! | [`outcome_query`] | typed questions tests ask of an outcome and a run (a host's connections, messages, disconnect) |
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
@@ -34,6 +36,7 @@
 
 pub mod bench;
 pub mod bench_bitcoind;
+pub mod builder;
 pub mod chain;
 pub mod determinism;
 pub mod explore;
@@ -43,6 +46,7 @@ pub mod generator;
 pub mod invariants;
 pub mod net;
 pub mod outcome;
+pub mod outcome_query;
 pub mod record;
 pub mod replay;
 pub mod report;
