@@ -23,6 +23,7 @@
 //! | [`generator`] | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`shrink`] | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
+//! | [`suite`] | the suite's scenario files (scenarios, then regressions) and the check each gets (expectations, two runs with identical traces), shared by `sim suite` and the `scenarios` test |
 //! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //! | [`bench_bitcoind`] | header sync timed side by side: our `node` binary and a real `bitcoind` syncing the same regtest chain from the same fake peer on loopback TCP |
 //! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
@@ -53,6 +54,7 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
+pub mod suite;
 pub mod trace;
 
 pub use outcome::Outcome;
