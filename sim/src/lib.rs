@@ -57,6 +57,12 @@ pub mod shrink;
 pub mod suite;
 pub mod trace;
 
+/// The README's Rust code blocks (its builder example), compiled and run as doctests:
+/// `cargo test --release -p sim --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 pub use outcome::Outcome;
 pub use runner::{run_scenario, RunResult};
 pub use scenario::Scenario;

@@ -811,7 +811,7 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         shrunk.scenario.description
     );
     let next = format!(
-        "add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
+        "run `cargo test --release --test scenarios regressions::{name}`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
     );
     // `--bug`, selected for this thread in `main`.
     let Some(bug) = bug else {
