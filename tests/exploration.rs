@@ -145,14 +145,25 @@ fn explore_reports_every_seed_and_a_file_for_each_failure() {
 
 /// A scenario that fails on its own: its fault is on a message (`filterload`) no fake peer
 /// sends, so it never fires. Three peers, two faults, chains of thousands of headers.
-const NEVER_FIRES: &str = r#"{"description":"a filterload fault that never fires","seed":5,"duration_s":300,
- "node":{"network":"regtest","connect":["p1","p2"],"listen":true},
- "peers":[{"name":"p1","chain":{"regtest":{"height":2300,"seed":2}}},
-          {"name":"p2","chain":{"regtest":{"height":2310,"seed":3,"fork":{"seed":2,"height":2250}}},"headers_delay_ms":400},
-          {"name":"p3","chain":{"regtest":{"height":20,"seed":2}},"dials_node":true}],
- "faults":[{"at_ms":2000,"for_ms":30000,"fault":{"partition":{"a":"node","b":"p1"}}},
-           {"at_ms":1000,"fault":{"message":{"peer":"p2","command":"filterload","nth":1,"action":"drop"}}}],
- "expect":{}}"#;
+fn never_fires() -> sim::Scenario {
+    use sim::builder::{chain, fault, NodeBuilder, PeerBuilder};
+    use sim::scenario::MessageAction;
+    sim::Scenario::builder()
+        .description("a filterload fault that never fires")
+        .seed(5)
+        .duration_s(300)
+        .node(NodeBuilder::regtest().connect("p1").connect("p2").listen())
+        .peer(PeerBuilder::new("p1", chain::regtest(2300, 2)))
+        .peer(PeerBuilder::new("p2", chain::regtest_fork(2310, 3, 2, 2250)).headers_delay_ms(400))
+        .peer(PeerBuilder::new("p3", chain::regtest(20, 2)).dials_node())
+        .fault_for_ms(2000, 30_000, fault::partition("node", "p1"))
+        .fault_at_ms(
+            1000,
+            fault::message("p2", "filterload", 1, MessageAction::Drop),
+        )
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
 
 #[test]
 fn shrink_refuses_a_passing_scenario_and_writes_a_smaller_failing_one_once() {
@@ -175,7 +186,8 @@ fn shrink_refuses_a_passing_scenario_and_writes_a_smaller_failing_one_once() {
     assert!(!out.exists(), "nothing written for a passing scenario");
 
     let input = dir.path().join("never-fires.json");
-    std::fs::write(&input, NEVER_FIRES).expect("write the scenario");
+    let json = serde_json::to_string_pretty(&never_fires()).expect("scenario JSON");
+    std::fs::write(&input, json).expect("write the scenario");
     let input = input.to_string_lossy().into_owned();
     let output = sim(&["shrink", &input, "--out", &out_dir, "--runs-max", "40"]);
     let stdout = text(&output.stdout);

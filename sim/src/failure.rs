@@ -19,6 +19,8 @@ pub enum Failure {
     },
     /// An invariant was violated.
     Invariant(Violation),
+    /// A second run with the same seed gave another trace (the suite's check).
+    NotDeterministic(Divergence),
     /// The outcome differs from its reviewed snapshot (`sim suite`).
     SnapshotDiffers {
         /// Where, and how to review it, in words.
@@ -44,6 +46,7 @@ impl Failure {
             Failure::Invariant(violation) => violation.invariant.to_string(),
             Failure::FaultNeverFired { .. } => "fault never fired".to_string(),
             Failure::SnapshotDiffers { .. } => "snapshot".to_string(),
+            Failure::NotDeterministic(_) => "determinism".to_string(),
         }
     }
 }
@@ -55,6 +58,7 @@ impl fmt::Display for Failure {
                 f.write_str(message)
             }
             Failure::Invariant(violation) => write!(f, "{violation}"),
+            Failure::NotDeterministic(divergence) => write!(f, "{divergence}"),
             Failure::FaultNeverFired {
                 index,
                 label,
@@ -194,4 +198,19 @@ pub fn joined(failures: &[Failure], separator: &str) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(separator)
+}
+
+/// Two runs of one scenario whose traces differ.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("two runs with seed {seed} diverge at trace line {line}:\n  first:  {first:?}\n  second: {second:?}")]
+pub struct Divergence {
+    /// The seed both ran with.
+    pub seed: u64,
+    /// The first differing line (0-based; the shorter trace's length when one trace is a
+    /// prefix of the other).
+    pub line: usize,
+    /// That line of the first run, if it has one.
+    pub first: Option<String>,
+    /// That line of the second run, if it has one.
+    pub second: Option<String>,
 }

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | [`bench`] | `sim bench`: import rate against hashing plus a bare SQLite append, sync against bitcoind, a 900,000-header sync, simulation speed against bare turmoil, exploration rate, suite time |
 //! | [`scenario`] | the JSON scenario format (serde, unknown fields rejected) and its loader |
+//! | [`builder`] | the same scenarios in typed Rust: a builder producing the value the loader produces, validated the same way |
 //! | [`chain`] | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | [`fake_peer`] | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
 //! | [`failure`] | why a run failed, typed: [`failure::Failure`] (expectation, invariant, unfired fault) and the [`failure::Check`] it concerns |
@@ -16,12 +17,14 @@
 //! | [`net`] | [`net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
+//! | [`outcome_query`] | typed questions tests ask of an outcome and a run (a host's connections, messages, disconnect) |
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
 //! | [`generator`] | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`explore`] | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`shrink`] | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
+//! | [`suite`] | the suite's scenario files (scenarios, then regressions) and the check each gets (expectations, two runs with identical traces), shared by `sim suite` and the `scenarios` test |
 //! | [`determinism`] | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //! | [`bench_bitcoind`] | header sync timed side by side: our `node` binary and a real `bitcoind` syncing the same regtest chain from the same fake peer on loopback TCP |
 //! | [`report`] | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
@@ -35,6 +38,7 @@
 
 pub mod bench;
 pub mod bench_bitcoind;
+pub mod builder;
 pub mod chain;
 pub mod determinism;
 pub mod explore;
@@ -45,13 +49,21 @@ pub mod generator;
 pub mod invariants;
 pub mod net;
 pub mod outcome;
+pub mod outcome_query;
 pub mod record;
 pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod shrink;
+pub mod suite;
 pub mod trace;
+
+/// The README's Rust code blocks (its builder example), compiled and run as doctests:
+/// `cargo test --release -p sim --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 pub use outcome::Outcome;
 pub use runner::{run_scenario, RunResult};

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use node::deliberate_bugs::Bug;
-use sim::{run_scenario, RunResult, Scenario, SimError};
+use sim::{run_scenario, Scenario};
 
 /// Deterministic simulation of the header-sync node against scripted fake btcd peers.
 #[derive(Debug, Parser)]
@@ -211,7 +211,7 @@ enum Command {
         headers: u32,
     },
     /// Run every scenario in a folder, and the regressions in its `regressions/` subfolder,
-    /// and print a table.
+    /// twice each (the traces must be identical; `sim::suite::check`), and print a table.
     Suite {
         /// The folder of scenario files; `DIR/regressions/*.json` (if any) run too.
         #[arg(long, default_value = "scenarios")]
@@ -583,11 +583,6 @@ fn name_of(path: &Path) -> String {
     )
 }
 
-fn load_and_run(path: &Path, seed: Option<u64>) -> Result<RunResult, SimError> {
-    let scenario = Scenario::load(path)?;
-    run_scenario(&scenario, &name_of(path), seed)
-}
-
 fn run_one(
     path: &Path,
     seed: Option<u64>,
@@ -816,7 +811,7 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         shrunk.scenario.description
     );
     let next = format!(
-        "add `{name}` to `regressions!` in tests/scenarios.rs, run `cargo test --release --test scenarios regressions::`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
+        "run `cargo test --release --test scenarios regressions::{name}`, review snapshots/regressions/{name}.snap.new and rename it to .snap"
     );
     // `--bug`, selected for this thread in `main`.
     let Some(bug) = bug else {
@@ -900,43 +895,17 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
     ))
 }
 
-/// The subfolder of the scenario folder holding regressions (`sim shrink`'s output), and of
-/// the snapshot folder holding their snapshots.
-const REGRESSIONS: &str = "regressions";
-
 fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
-    // (name in the table, scenario file, folder of its snapshot): the scenarios, then the
-    // regressions (`regressions/NAME`, snapshot `SNAPSHOTS/regressions/NAME.snap`). The
-    // outcome's name is the file stem either way.
-    let mut runs: Vec<(String, PathBuf, PathBuf)> = match sim::scenario::json_files(dir) {
-        Ok(paths) => paths
-            .into_iter()
-            .map(|p| (name_of(&p), p, snapshots.to_path_buf()))
-            .collect(),
+    // The scenarios, then the regressions (`regressions/NAME` in the table, snapshot
+    // `SNAPSHOTS/regressions/NAME.snap`). The outcome's name is the file stem either way.
+    let files = match sim::suite::discover(dir) {
+        Ok(files) => files,
         Err(error) => {
-            eprintln!("error: cannot read {}: {error}", dir.display());
+            eprintln!("error: {error}");
             return ExitCode::from(2);
         }
     };
-    let regressions = dir.join(REGRESSIONS);
-    match sim::scenario::json_files(&regressions) {
-        Ok(paths) => {
-            runs.extend(paths.into_iter().map(|p| {
-                (
-                    format!("{REGRESSIONS}/{}", name_of(&p)),
-                    p,
-                    snapshots.join(REGRESSIONS),
-                )
-            }));
-        }
-        // No regressions folder: nothing to add.
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => {
-            eprintln!("error: cannot read {}: {error}", regressions.display());
-            return ExitCode::from(2);
-        }
-    }
-    if runs.is_empty() {
+    if files.is_empty() {
         eprintln!("error: no scenario files in {}", dir.display());
         return ExitCode::from(2);
     }
@@ -946,29 +915,31 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     );
     let mut failed = Vec::new();
     let (mut simulated_total_ms, mut wall_total_ms) = (0u64, 0u64);
-    for (name, path, snapshots) in &runs {
-        let profile = Scenario::load(path).map_or("?", |s| s.node.profile.profile().as_str());
-        match load_and_run(path, None) {
-            Ok(mut result) => {
+    for file in &files {
+        let (name, path) = (file.qualified_name("/"), &file.path);
+        let scenario = Scenario::load(path);
+        let profile = scenario
+            .as_ref()
+            .map_or("?", |s| s.node.profile.profile().as_str());
+        match scenario.and_then(|s| sim::suite::check(&s, &file.name)) {
+            Ok(checked) => {
+                let mut failures = checked.failures();
+                let result = checked.result;
                 simulated_total_ms += result.simulated_ms;
                 wall_total_ms += result.wall_ms;
-                result.failures.extend(
-                    snapshot_mismatch(snapshots, &result.outcome)
+                failures.extend(
+                    snapshot_mismatch(&file.snapshot_dir(snapshots), &result.outcome)
                         .map(|message| sim::failure::Failure::SnapshotDiffers { message }),
                 );
-                let verdict = if result.failures.is_empty() {
-                    "pass"
-                } else {
-                    "FAIL"
-                };
+                let verdict = if failures.is_empty() { "pass" } else { "FAIL" };
                 println!(
                     "{name:<48} {profile:<7} {verdict:>6} {:>11.1} {:>9.2} {:>9.0}",
                     result.simulated_ms as f64 / 1000.0,
                     result.wall_ms as f64 / 1000.0,
                     result.simulated_ms as f64 / (result.wall_ms.max(1) as f64)
                 );
-                if !result.failures.is_empty() {
-                    for failure in &result.failures {
+                if !failures.is_empty() {
+                    for failure in &failures {
                         println!("    {failure}");
                     }
                     failed.push(reproduce(path, result.outcome.seed));
@@ -983,7 +954,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     }
     println!(
         "{} passed, {} failed; {:.1} simulated s in {:.2} wall s ({:.0}x)",
-        runs.len() - failed.len(),
+        files.len() - failed.len(),
         failed.len(),
         simulated_total_ms as f64 / 1000.0,
         wall_total_ms as f64 / 1000.0,

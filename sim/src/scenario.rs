@@ -20,23 +20,23 @@ use crate::chain::ChainSpec;
 use crate::fake_peer::Behaviour;
 use crate::SimError;
 
-fn default_epoch_s() -> u64 {
+pub(crate) fn default_epoch_s() -> u64 {
     // 2023-11-14T22:13:20Z: after every fixture's timestamps, so no header is "in the future".
     1_700_000_000
 }
-fn default_tick_ms() -> u64 {
+pub(crate) fn default_tick_ms() -> u64 {
     10
 }
-fn default_latency_ms_min() -> u64 {
+pub(crate) fn default_latency_ms_min() -> u64 {
     5
 }
-fn default_latency_ms_max() -> u64 {
+pub(crate) fn default_latency_ms_max() -> u64 {
     20
 }
-fn default_version() -> u32 {
+pub(crate) fn default_version() -> u32 {
     70016
 }
-fn default_services() -> u64 {
+pub(crate) fn default_services() -> u64 {
     // NODE_NETWORK | NODE_WITNESS
     0x9
 }
@@ -45,7 +45,8 @@ fn default_services() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    /// What the scenario shows.
+    /// What the scenario shows (empty when absent).
+    #[serde(default)]
     pub description: String,
     /// Seed of turmoil's rng, the node's rng and the fake peers' rngs.
     pub seed: u64,
@@ -71,7 +72,8 @@ pub struct Scenario {
     /// Timed faults.
     #[serde(default)]
     pub faults: Vec<FaultStep>,
-    /// What must hold at the end.
+    /// What must hold at the end (nothing when absent).
+    #[serde(default)]
     pub expect: Expect,
 }
 
@@ -891,17 +893,27 @@ impl Scenario {
                 field: e.path().to_string(),
                 message: e.inner().to_string(),
             })?;
-        scenario
-            .validate()
+        scenario.validate(path)?;
+        Ok(scenario)
+    }
+
+    /// Runs the checks [`Scenario::load`] and [`Scenario::parse`] run after reading the JSON
+    /// (hosts known, times inside the run, values in range); `path` only names the scenario in
+    /// errors. The builder ([`crate::builder`]) validates through it too.
+    ///
+    /// # Errors
+    /// [`SimError::Scenario`] naming the field path and the problem.
+    pub fn validate(&self, path: &str) -> Result<(), SimError> {
+        self.problem()
             .map_err(|(field, message)| SimError::Scenario {
                 path: path.to_string(),
                 field,
                 message,
-            })?;
-        Ok(scenario)
+            })
     }
 
-    fn validate(&self) -> Result<(), (String, String)> {
+    /// The first problem found, as (field path, message).
+    fn problem(&self) -> Result<(), (String, String)> {
         let err = |field: &str, message: String| Err((field.to_string(), message));
         if self.duration_s == 0 {
             return err("duration_s", "must be at least 1".into());
@@ -1231,6 +1243,19 @@ mod tests {
         assert_eq!(s.tick_ms, 10);
         assert_eq!(s.peers[0].behaviour, Behaviour::Honest);
         assert_eq!(s.peers[0].services, 9);
+    }
+
+    #[test]
+    fn a_scenario_without_description_or_expect_loads_with_empty_ones() {
+        let text = r#"{"seed":1,"duration_s":10,
+            "node":{"network":"regtest","connect":["p"]},
+            "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}]}"#;
+        let s = Scenario::parse("x.json", text).unwrap();
+        assert_eq!(s.description, "");
+        assert_eq!(s.expect, Expect::default());
+        let mut with_both = Scenario::parse("x.json", MINIMAL).unwrap();
+        with_both.description.clear();
+        assert_eq!(s, with_both);
     }
 
     #[test]

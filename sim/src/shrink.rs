@@ -105,7 +105,7 @@ impl Target {
             Failure::Invariant(violation) => {
                 Some(Target::Invariant(violation.invariant.to_string()))
             }
-            Failure::SnapshotDiffers { .. } => None,
+            Failure::SnapshotDiffers { .. } | Failure::NotDeterministic(_) => None,
         }
     }
 

@@ -15,31 +15,24 @@ pub fn repo_root() -> PathBuf {
 /// Every scenario file in `scenarios/`, sorted, as `(name, path)` (the regressions in its
 /// subfolder are not among them: see [`regression_files`]).
 pub fn scenario_files() -> Vec<(String, PathBuf)> {
-    let dir = repo_root().join("scenarios");
-    json_files(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+    suite_files(false)
 }
 
 /// Every regression in `scenarios/regressions/` (shrunk scenarios, see its README), sorted, as
 /// `(name, path)`; none when the folder does not exist.
 pub fn regression_files() -> Vec<(String, PathBuf)> {
-    let dir = repo_root().join("scenarios").join("regressions");
-    match json_files(&dir) {
-        Ok(files) => files,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => panic!("cannot read {}: {e}", dir.display()),
-    }
+    suite_files(true)
 }
 
-/// The `.json` files directly in `dir`, sorted, as `(stem, path)`.
-fn json_files(dir: &Path) -> std::io::Result<Vec<(String, PathBuf)>> {
-    let mut files: Vec<(String, PathBuf)> = std::fs::read_dir(dir)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
-        .map(|p| (stem(&p), p))
-        .collect();
-    files.sort();
-    Ok(files)
+/// The suite's files ([`sim::suite::discover`]) that are regressions or not, as `(stem, path)`.
+fn suite_files(regressions: bool) -> Vec<(String, PathBuf)> {
+    let dir = repo_root().join("scenarios");
+    sim::suite::discover(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .filter(|f| f.regression == regressions)
+        .map(|f| (f.name, f.path))
+        .collect()
 }
 
 /// The file stem of `path`.
