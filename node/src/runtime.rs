@@ -47,6 +47,11 @@ const CORE_QUEUE_MAX: usize = 1024;
 /// makes readers wait instead of growing memory (Bitcoin Core bounds its receive side per peer
 /// with `-maxreceivebuffer`).
 const CORE_QUEUE_BYTES_MAX: usize = 32_000_000;
+// The byte budget must hold at least one largest frame, or a reader holding one would wait
+// forever; the `clamp` where a frame takes its share relies on it.
+const _: () =
+    assert!(CORE_QUEUE_BYTES_MAX >= wire::HEADER_SIZE_BYTES + wire::PAYLOAD_SIZE_BYTES_MAX);
+const _: () = assert!(CORE_QUEUE_MAX > 0);
 
 /// After the node disconnects a peer, its `out_handler` may take this long to write what was
 /// queued before the close (a final `reject`); then it is aborted and the socket dropped, even

@@ -469,6 +469,35 @@ impl Store {
             start_height,
             update.headers().len()
         );
+        // The update must link: each header to the one before it, and the first to the stored
+        // row it builds on (the node only persists chains it connected; TigerStyle: a broken
+        // link here is our bug, not bad input).
+        for (i, header) in update.headers().iter().enumerate().skip(1) {
+            assert_eq!(
+                header.prev_blockhash,
+                update.hashes()[i - 1],
+                "chain update from {start_height}: header {i} does not build on header {}",
+                i - 1
+            );
+        }
+        if let (Some(first), Some(below)) = (update.headers().first(), start_height.checked_sub(1))
+        {
+            if below >= base_height {
+                let stored: Option<Vec<u8>> = transaction
+                    .query_row(
+                        "SELECT hash FROM headers WHERE height = ?1",
+                        [below],
+                        |row| row.get(0),
+                    )
+                    .optional()
+                    .map_err(sqlite("reading the row below a chain update"))?;
+                assert_eq!(
+                    stored.as_deref(),
+                    Some(first.prev_blockhash.as_byte_array().as_slice()),
+                    "chain update from {start_height} does not build on the stored row {below}"
+                );
+            }
+        }
         transaction
             .execute("DELETE FROM headers WHERE height >= ?1", [start_height])
             .map_err(sqlite("deleting replaced headers"))?;
@@ -825,6 +854,26 @@ mod tests {
         // Starting exactly at the row count is an extension.
         store.apply(&update(5, &chain[5..])).expect("extension");
         assert_eq!(store.load().expect("load"), chain);
+    }
+
+    #[test]
+    #[should_panic(expected = "does not build on the stored row 4")]
+    fn an_update_that_does_not_build_on_the_row_below_is_our_bug_and_panics() {
+        let mut store = Store::open_in_memory(Network::Regtest).expect("open");
+        let chain = synthetic_chain(BlockHash::all_zeros(), 6, 1);
+        store.apply(&update(0, &chain)).expect("apply");
+        // Builds on height 3, written from height 5.
+        let fork = synthetic_chain(chain[3].block_hash(), 2, 2);
+        let _ = store.apply(&update(5, &fork));
+    }
+
+    #[test]
+    #[should_panic(expected = "header 1 does not build on header 0")]
+    fn an_update_whose_headers_do_not_link_panics() {
+        let mut store = Store::open_in_memory(Network::Regtest).expect("open");
+        let mut chain = synthetic_chain(BlockHash::all_zeros(), 3, 1);
+        chain.swap(1, 2);
+        let _ = store.apply(&update(0, &chain));
     }
 
     #[test]
