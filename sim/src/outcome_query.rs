@@ -3,9 +3,9 @@
 //! trace shows. They only read the public fields of [`Outcome`] and [`RunResult`], with the
 //! meanings the expectation checks ([`Outcome::check`]) give them.
 
-use node::DisconnectReason;
+use node::{DisconnectReason, Event};
 
-use crate::trace::{ConnectionRecord, PeerEnd, TraceLine};
+use crate::trace::{ConnectionRecord, PeerEnd, TraceEntry, TraceLine};
 use crate::{Outcome, RunResult};
 
 impl Outcome {
@@ -133,6 +133,18 @@ impl RunResult {
     /// Whether every expectation, invariant and fault check held.
     pub fn passed(&self) -> bool {
         self.failures.is_empty()
+    }
+
+    /// The node's events in trace order, typed, each with its line (simulated time, node
+    /// run, host): for assertions that match events by variant rather than by text.
+    pub fn node_events(&self) -> impl Iterator<Item = (&TraceLine, &Event)> {
+        self.recorder
+            .lines
+            .iter()
+            .filter_map(|line| match &line.entry {
+                TraceEntry::Node(event) => Some((line, event)),
+                TraceEntry::Harness(_) => None,
+            })
     }
 
     /// Whether some trace line contains `text` (what `expect.trace_contains` checks).
