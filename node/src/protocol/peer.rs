@@ -320,3 +320,8 @@ impl Peer {
         !self.chain_sync.protect && self.is_outbound() && self.sync_started && self.is_ready()
     }
 }
+
+/// The host part of a `host:port` label (the whole label if it has no port).
+pub(super) fn host_of(addr: &str) -> &str {
+    addr.rsplit_once(':').map_or(addr, |(host, _)| host)
+}

@@ -3,8 +3,12 @@
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 
+use super::header_chain::{HeaderChain, HeaderError};
 use super::*;
-use crate::config::Config;
+use crate::config::{Config, Profile};
+use crate::wire::{
+    self, Address, DecodeError, GetHeadersMessage, NetworkMessage, ServiceFlags, VersionMessage,
+};
 
 const REGTEST: bitcoin::Network = bitcoin::Network::Regtest;
 
