@@ -10,10 +10,10 @@ use super::disconnect::DisconnectReason;
 use super::events::Event;
 use super::ids::PeerId;
 use super::node::Node;
-use super::peer::{host_of, Peer};
+use super::peer::Peer;
 use super::sync_manager::StallVerdict;
 use super::time::ms;
-use crate::config::{Profile, BIP0031_VERSION};
+use crate::config::Profile;
 use crate::deliberate_bugs::{self, Bug};
 use crate::wire::{self, NetworkMessage, RejectReason};
 
@@ -24,7 +24,7 @@ impl Node {
         let Some(p) = self.peers.get(&peer) else {
             return false;
         };
-        let host = host_of(&p.addr).to_string();
+        let host = p.host().to_string();
         if self.config.profile != Profile::Btcd || !self.banned.contains_key(&host) {
             return false;
         }
@@ -70,16 +70,12 @@ impl Node {
                 self.disconnect(id, DisconnectReason::Idle { timeout_ms }, now_ms);
                 continue;
             }
-            if now_ms >= p.next_stall_tick_ms {
-                let interval_ms = ms(timing.stall_tick_interval).max(1);
-                while p.next_stall_tick_ms <= now_ms {
-                    p.next_stall_tick_ms += interval_ms;
-                }
+            if p.take_stall_tick(now_ms, &timing) {
                 // btcd `stallHandler`: a deadline is missed once `!now.Before(deadline)`.
                 if p.headers_deadline_ms(&timing)
                     .is_some_and(|deadline| now_ms >= deadline)
                 {
-                    let waited_ms = now_ms - p.getheaders_sent_ms.unwrap_or(now_ms);
+                    let waited_ms = now_ms - p.getheaders_sent_ms().unwrap_or(now_ms);
                     let reason = DisconnectReason::Stalled {
                         command: "headers",
                         waited_ms,
@@ -88,18 +84,12 @@ impl Node {
                     continue;
                 }
             }
-            if now_ms >= p.next_ping_ms {
-                let interval_ms = ms(timing.ping_interval).max(1);
-                while p.next_ping_ms <= now_ms {
-                    p.next_ping_ms += interval_ms;
-                }
+            if p.take_ping_tick(now_ms, &timing) {
                 // btcd sends the ping nonce from `wire.RandomUint64`; a nonce of 0 would not be
                 // matched by Core, so avoid it.
                 let nonce = self.rng.next_u64().max(1);
                 if let Some(p) = self.peers.get_mut(&id) {
-                    if p.negotiated_version > BIP0031_VERSION {
-                        p.ping_in_flight = Some((nonce, now_ms));
-                    }
+                    p.expect_pong(nonce, now_ms);
                 }
                 self.send(id, NetworkMessage::Ping(nonce), now_ms);
             }
@@ -158,7 +148,7 @@ impl Node {
         }
         // Any `headers` message, even an empty one, clears the deadline (btcd `stallControl`).
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.getheaders_sent_ms = None;
+            p.clear_headers_deadline();
         }
         if headers.is_empty() {
             self.event(Event::HeadersImported {
@@ -221,7 +211,7 @@ impl Node {
             .peers
             .values()
             .filter(|p| p.is_ready() && p.is_full_node())
-            .map(|p| (p.id, p.start_height()))
+            .map(|p| (p.id(), p.start_height()))
             .collect();
         let best = self.chain.tip_height();
         if let Some(peer) = self.sync.choose(&candidates, best, &mut self.rng, now_ms) {

@@ -6,7 +6,7 @@ use super::disconnect::DisconnectReason;
 use super::events::{DropReason, Event};
 use super::ids::PeerId;
 use super::node::Node;
-use super::peer::{Direction, HandshakeState, RemoteVersion};
+use super::peer::{Direction, Peer, RemoteVersion};
 use crate::config::{
     Profile, ACCEPTABLE_PROTOCOL_VERSION_MIN, ADDRV2_VERSION, PEER_PROTO_VERSION_MIN,
     PROTOCOL_VERSION, REJECT_VERSION, SENT_NONCES_MAX, USER_AGENT_BYTES_MAX, WTXID_RELAY_VERSION,
@@ -17,7 +17,7 @@ use rand_chacha::rand_core::RngCore;
 impl Node {
     pub(super) fn on_version(&mut self, peer: PeerId, version: VersionMessage, now_ms: u64) {
         let core = self.config.profile == Profile::Core;
-        let Some(direction) = self.peers.get(&peer).map(|p| p.direction) else {
+        let Some(direction) = self.peers.get(&peer).map(Peer::direction) else {
             return;
         };
         let self_connection = if core {
@@ -25,7 +25,7 @@ impl Node {
             // not finished their handshake.
             direction == Direction::Inbound
                 && self.peers.values().any(|p| {
-                    p.is_outbound() && !p.is_ready() && p.local_nonce == Some(version.nonce)
+                    p.is_outbound() && !p.is_ready() && p.local_nonce() == Some(version.nonce)
                 })
         } else {
             self.sent_nonces.contains(&version.nonce)
@@ -60,13 +60,15 @@ impl Node {
             return;
         };
         let negotiated = PROTOCOL_VERSION.min(version.version);
-        p.negotiated_version = negotiated;
-        p.remote = Some(RemoteVersion {
-            version: version.version,
-            services: version.services,
-            start_height: version.start_height,
-            user_agent: version.user_agent.clone(),
-        });
+        p.accept_version(
+            negotiated,
+            RemoteVersion {
+                version: version.version,
+                services: version.services,
+                start_height: version.start_height,
+                user_agent: version.user_agent.clone(),
+            },
+        );
         if matches!(direction, Direction::Outbound(_)) {
             if let Some(expected) = self.missing_services(version.services, now_ms) {
                 if !core && negotiated >= REJECT_VERSION {
@@ -115,7 +117,7 @@ impl Node {
         }
         self.send(peer, NetworkMessage::Verack, now_ms);
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.state = HandshakeState::AwaitVerack;
+            p.await_verack();
         }
     }
 
@@ -149,13 +151,13 @@ impl Node {
             return;
         };
         p.set_ready(now_ms, &timing, profile);
-        let remote = p.remote.clone().unwrap_or(RemoteVersion {
+        let remote = p.remote().cloned().unwrap_or(RemoteVersion {
             version: 0,
             services: ServiceFlags::NONE,
             start_height: 0,
             user_agent: String::new(),
         });
-        let version = p.negotiated_version;
+        let version = p.negotiated_version();
         self.event(Event::HandshakeDone {
             peer,
             version,
@@ -187,12 +189,12 @@ impl Node {
         }
         self.sent_nonces.push_back(nonce);
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.local_nonce = Some(nonce);
+            p.set_local_nonce(nonce);
         }
         let receiver = self
             .peers
             .get(&peer)
-            .and_then(|p| p.addr.parse::<std::net::SocketAddr>().ok())
+            .and_then(|p| p.addr().parse::<std::net::SocketAddr>().ok())
             .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
         let services = ServiceFlags::from(self.config.services);
         let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));

@@ -54,7 +54,7 @@ impl Node {
                 if self
                     .peers
                     .get(&peer)
-                    .is_some_and(|p| p.negotiated_version > BIP0031_VERSION) =>
+                    .is_some_and(|p| p.negotiated_version() > BIP0031_VERSION) =>
             {
                 self.send(peer, NetworkMessage::Pong(nonce), now_ms);
             }
@@ -63,19 +63,18 @@ impl Node {
                     // btcd `handlePongMsg`: only the nonce of the last ping counts; anything
                     // else is ignored, never punished. Core: a matching nonce finishes the
                     // ping, a zero nonce cancels it, a mismatch leaves it outstanding.
-                    if let Some((expected, sent_ms)) = p.ping_in_flight {
+                    if let Some((expected, _)) = p.ping_in_flight() {
                         if expected == nonce || deliberate_bugs::is(Bug::PingNonceUnchecked) {
-                            p.last_rtt_ms = Some(now_ms - sent_ms);
-                            p.ping_in_flight = None;
+                            p.finish_ping(now_ms);
                         } else if core && nonce == 0 {
-                            p.ping_in_flight = None;
+                            p.cancel_ping();
                         }
                     }
                 }
             }
             NetworkMessage::SendHeaders => {
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.wants_headers_announcements = true;
+                    p.set_wants_headers_announcements();
                 }
             }
             NetworkMessage::Headers(headers) if core => self.core_on_headers(peer, headers, now_ms),
@@ -129,7 +128,7 @@ impl Node {
                 let Some(p) = self.peers.get(&peer) else {
                     return;
                 };
-                let (started, triggered) = (p.sync_started, p.inv_triggered_getheaders);
+                let (started, triggered) = (p.sync_started(), p.inv_triggered_getheaders());
                 if !(started || (!triggered && self.last_inv_triggering_sync != Some(unknown))) {
                     return;
                 }
@@ -137,7 +136,7 @@ impl Node {
                 self.core_maybe_send_getheaders(peer, locator, now_ms);
                 if !started {
                     if let Some(p) = self.peers.get_mut(&peer) {
-                        p.inv_triggered_getheaders = true;
+                        p.mark_inv_triggered_getheaders();
                     }
                     self.last_inv_triggering_sync = Some(unknown);
                 }
@@ -224,12 +223,12 @@ impl Node {
                     .unwrap_or_else(BlockHash::all_zeros),
                 BlockHash::all_zeros(),
             );
-            if btcd && p.prev_getheaders == Some(key) {
+            if btcd && p.repeats_last_getheaders(key) {
                 return;
             }
-            p.prev_getheaders = Some(key);
+            p.remember_getheaders(key);
             if !deliberate_bugs::is(Bug::StallDeadlineNeverSet) {
-                p.getheaders_sent_ms = Some(now_ms);
+                p.record_getheaders_sent(now_ms);
             }
         }
         let request = GetHeadersMessage::new(locator, BlockHash::all_zeros());
@@ -256,7 +255,7 @@ impl Node {
         if self
             .peers
             .get(&peer)
-            .is_some_and(|p| p.negotiated_version >= REJECT_VERSION)
+            .is_some_and(|p| p.negotiated_version() >= REJECT_VERSION)
         {
             let reject = Reject {
                 message: command.into(),

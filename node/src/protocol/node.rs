@@ -147,7 +147,7 @@ impl Node {
     pub fn sync_peer(&self) -> Option<PeerId> {
         match self.config.profile {
             Profile::Btcd => self.sync.sync_peer(),
-            Profile::Core => self.peers.values().find(|p| p.sync_started).map(|p| p.id),
+            Profile::Core => self.peers.values().find(|p| p.sync_started()).map(Peer::id),
         }
     }
 
@@ -186,7 +186,7 @@ impl Node {
         let inbound = self
             .peers
             .values()
-            .filter(|p| p.direction == Direction::Inbound)
+            .filter(|p| p.direction() == Direction::Inbound)
             .count();
         self.peers
             .insert(id, Peer::new(id, addr, direction, now_ms));
@@ -255,8 +255,8 @@ impl Node {
         let ids: Vec<PeerId> = self
             .peers
             .values()
-            .filter(|p| host_of(&p.addr) == host)
-            .map(|p| p.id)
+            .filter(|p| p.host() == host)
+            .map(Peer::id)
             .collect();
         for id in ids {
             self.disconnect(id, DisconnectReason::Banned { duration_s }, now_ms);
@@ -289,7 +289,7 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        p.received_any = true;
+        p.mark_received_any();
         if self.config.profile == Profile::Core {
             if error.is_recoverable() {
                 self.event(Event::Dropped {
@@ -304,8 +304,8 @@ impl Node {
         // btcd writes the reject for a `wire.MessageError` (magic, command, length, checksum);
         // a payload that ends early is an `io.ErrUnexpectedEOF` and gets none.
         let undecodable = matches!(error, DecodeError::Undecodable { .. });
-        if p.is_ready() && p.negotiated_version >= REJECT_VERSION && !undecodable {
-            let reason = format!("Can't read message from {}: {error}", p.addr);
+        if p.is_ready() && p.negotiated_version() >= REJECT_VERSION && !undecodable {
+            let reason = format!("Can't read message from {}: {error}", p.addr());
             self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
         }
         self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
@@ -331,11 +331,12 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if !(deliberate_bugs::is(Bug::IdleTimerNotReset) && p.state == HandshakeState::Ready) {
-            p.last_recv_ms = now_ms;
+        if deliberate_bugs::is(Bug::IdleTimerNotReset) && p.is_ready() {
+            p.mark_received_any();
+        } else {
+            p.record_receive(now_ms);
         }
-        p.received_any = true;
-        let state = p.state;
+        let state = p.state();
         let summary = MessageSummary::of(&message, &self.chain);
         self.event(Event::Received {
             peer,
@@ -363,7 +364,7 @@ impl Node {
                 }
                 NetworkMessage::SendAddrV2 => {
                     if let Some(p) = self.peers.get_mut(&peer) {
-                        p.wants_addrv2 = true;
+                        p.set_wants_addrv2();
                     }
                 }
                 // Feature negotiation that modern peers send around verack; btcd skips what it
@@ -398,7 +399,7 @@ impl Node {
                 NetworkMessage::Verack => self.on_verack(peer, now_ms),
                 NetworkMessage::SendAddrV2 => {
                     if let Some(p) = self.peers.get_mut(&peer) {
-                        p.wants_addrv2 = true;
+                        p.set_wants_addrv2();
                     }
                 }
                 NetworkMessage::WtxidRelay => {}
@@ -444,12 +445,12 @@ impl Node {
     pub(super) fn is_noban(&self, peer: PeerId) -> bool {
         self.peers
             .get(&peer)
-            .is_some_and(|p| self.config.noban.iter().any(|h| h == host_of(&p.addr)))
+            .is_some_and(|p| self.config.noban.iter().any(|h| h == p.host()))
     }
 
     pub(super) fn send(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.last_send_ms = Some(now_ms);
+            p.record_send(now_ms);
         }
         let summary = MessageSummary::of(&message, &self.chain);
         self.event(Event::Sent {
@@ -475,11 +476,11 @@ impl Node {
         let Some(p) = self.peers.remove(&peer) else {
             return;
         };
-        if p.chain_sync.protect {
+        if p.chain_sync().protect {
             self.protected_outbound_peers = self.protected_outbound_peers.saturating_sub(1);
         }
-        if let Direction::Outbound(target) = p.direction {
-            if self.discouraged.contains(host_of(&p.addr)) {
+        if let Direction::Outbound(target) = p.direction() {
+            if self.discouraged.contains(p.host()) {
                 self.connections
                     .abandon(target, now_ms, &self.config.timing);
             } else if self.connections.is_automatic(target) {
@@ -490,7 +491,7 @@ impl Node {
                     .connections
                     .on_failed(target, now_ms, &self.config.timing);
                 self.event(Event::Reconnecting {
-                    addr: p.addr.clone(),
+                    addr: p.addr().to_string(),
                     retry_in_ms,
                 });
             }
@@ -505,7 +506,7 @@ impl Node {
             // Core `FinalizeNode` forgets the peer's sync state; the next `SendMessages` pass
             // starts the sync with another peer.
             Profile::Core => {
-                if p.sync_started {
+                if p.sync_started() {
                     self.start_sync(now_ms);
                 }
             }

@@ -256,11 +256,11 @@ fn a_matching_pong_records_the_round_trip_and_any_message_resets_the_idle_timer(
         .expect("a ping at 120 s");
     node.handle_message(a, NetworkMessage::Pong(nonce ^ 1), 120_100);
     assert!(
-        node.peers[&a].ping_in_flight.is_some(),
+        node.peers[&a].ping_in_flight().is_some(),
         "a wrong nonce is ignored"
     );
     node.handle_message(a, NetworkMessage::Pong(nonce), 120_250);
-    assert_eq!(node.peers[&a].last_rtt_ms, Some(250));
+    assert_eq!(node.peers[&a].last_rtt_ms(), Some(250));
     let timed = run_timers(&mut node, 420_249);
     assert!(disconnect_of(&timed.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>(), a).is_none());
     assert!(disconnect_of(

@@ -9,7 +9,7 @@ use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{ChainSyncStep, Event};
 use crate::protocol::ids::PeerId;
 use crate::protocol::node::Node;
-use crate::protocol::peer::{self, Peer};
+use crate::protocol::peer::Peer;
 
 impl Node {
     /// Core `UpdatePeerStateForReceivedHeaders`: the peer's best known header, the
@@ -27,7 +27,7 @@ impl Node {
         let Some(best) = self
             .peers
             .get(&peer)
-            .and_then(|p| p.best_known_block)
+            .and_then(Peer::best_known_block)
             .and_then(|h| self.chain.get(&h))
             .copied()
         else {
@@ -54,9 +54,9 @@ impl Node {
         if p.is_outbound()
             && self.protected_outbound_peers < OUTBOUND_PEERS_TO_PROTECT_MAX
             && best.chainwork >= tip_work
-            && !p.chain_sync.protect
+            && !p.chain_sync().protect
         {
-            p.chain_sync.protect = true;
+            p.protect_from_eviction();
             self.protected_outbound_peers += 1;
             self.event(Event::ChainSync {
                 peer,
@@ -76,20 +76,20 @@ impl Node {
         if self.chain.contains(&hash) {
             self.core_raise_best_known(peer, hash);
         } else if let Some(p) = self.peers.get_mut(&peer) {
-            p.last_unknown_block = Some(hash);
+            p.set_last_unknown_block(hash);
         }
     }
 
     /// Core `ProcessBlockAvailability`: a previously unknown announced block that is now known
     /// becomes the peer's best known header if it has at least as much work.
     fn core_process_block_availability(&mut self, peer: PeerId) {
-        let Some(unknown) = self.peers.get(&peer).and_then(|p| p.last_unknown_block) else {
+        let Some(unknown) = self.peers.get(&peer).and_then(Peer::last_unknown_block) else {
             return;
         };
         if self.chain.contains(&unknown) {
             self.core_raise_best_known(peer, unknown);
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.last_unknown_block = None;
+                p.clear_last_unknown_block();
             }
         }
     }
@@ -103,11 +103,11 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if p.best_known_block
+        if p.best_known_block()
             .and_then(|h| self.chain.get(&h))
             .is_none_or(|best| work >= best.chainwork)
         {
-            p.best_known_block = Some(hash);
+            p.set_best_known_block(hash);
         }
     }
 
@@ -136,31 +136,29 @@ impl Node {
         let now_s = now_ms / 1000;
         let tip_work = self.chain.tip_chainwork();
         let tip_hash = self.chain.tip_hash();
-        let best = p.best_known_block.and_then(|h| self.chain.get(&h)).copied();
+        let best = p
+            .best_known_block()
+            .and_then(|h| self.chain.get(&h))
+            .copied();
         let benchmark = p
-            .chain_sync
+            .chain_sync()
             .work_header
             .and_then(|h| self.chain.get(&h))
             .copied();
-        let state = p.chain_sync.clone();
+        let state = p.chain_sync().clone();
         let chain_sync_timeout_s = self.config.timing.chain_sync_timeout.as_secs();
         let response_s = self.config.timing.headers_response_time.as_secs();
         if best.is_some_and(|b| b.chainwork >= tip_work) {
             if state.timeout_s.is_some() {
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.chain_sync = peer::ChainSyncTimeout {
-                        protect: state.protect,
-                        ..Default::default()
-                    };
+                    p.reset_chain_sync();
                 }
             }
         } else if state.timeout_s.is_none()
             || matches!((best, benchmark), (Some(b), Some(w)) if b.chainwork >= w.chainwork)
         {
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.chain_sync.timeout_s = Some(now_s + chain_sync_timeout_s);
-                p.chain_sync.work_header = Some(tip_hash);
-                p.chain_sync.sent_getheaders = false;
+                p.start_chain_sync_timer(now_s + chain_sync_timeout_s, tip_hash);
             }
         } else if state.timeout_s.is_some_and(|t| now_s > t) {
             if state.sent_getheaders {
@@ -182,8 +180,7 @@ impl Node {
                 self.event(Event::ChainSync { peer, step });
                 self.core_maybe_send_getheaders(peer, locator, now_ms);
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.chain_sync.sent_getheaders = true;
-                    p.chain_sync.timeout_s = Some(now_s + response_s);
+                    p.record_chain_sync_getheaders(now_s + response_s);
                 }
             }
         }

@@ -15,6 +15,7 @@ use crate::protocol::headers_presync::{ChainStart, HeadersPresync, Phase};
 use crate::protocol::ids::PeerId;
 use crate::protocol::node::Node;
 use crate::protocol::output::Output;
+use crate::protocol::peer::Peer;
 use crate::wire;
 
 impl Node {
@@ -47,8 +48,8 @@ impl Node {
         }
         if headers.is_empty() {
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.last_getheaders_ms = None;
-                if p.headers_presync.take().is_some() {
+                p.reset_getheaders_timestamp();
+                if p.take_headers_presync().is_some() {
                     let step = HeadersSyncStep::ResetByEmptyHeaders;
                     self.event(Event::HeadersSync { peer, step });
                 }
@@ -81,7 +82,7 @@ impl Node {
         if let Some(presync) = self
             .peers
             .get_mut(&peer)
-            .and_then(|p| p.headers_presync.take())
+            .and_then(Peer::take_headers_presync)
         {
             let (success, released) =
                 self.core_continue_presync(peer, presync, &headers, full, now_ms);
@@ -100,10 +101,7 @@ impl Node {
                 }
             }
         }
-        let have_headers_sync = self
-            .peers
-            .get(&peer)
-            .is_some_and(|p| p.headers_presync.is_some());
+        let have_headers_sync = self.peers.get(&peer).is_some_and(Peer::has_headers_presync);
         let first_hash = hashes[0];
         let Some(chain_start) = self.chain.get(&headers[0].prev_blockhash).copied() else {
             self.event(Event::Unconnecting {
@@ -115,7 +113,7 @@ impl Node {
             return;
         };
         if let Some(p) = self.peers.get_mut(&peer) {
-            p.last_getheaders_ms = None;
+            p.reset_getheaders_timestamp();
         }
         let last_hash = hashes[hashes.len() - 1];
         if self.chain.active_height_of(&last_hash).is_some() || self.is_noban(peer) {
@@ -251,7 +249,7 @@ impl Node {
         let outcome = presync.process(headers, full);
         if outcome.success {
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.last_getheaders_ms = None;
+                p.reset_getheaders_timestamp();
             }
         }
         let step = match (&outcome.note, presync.phase()) {
@@ -270,7 +268,7 @@ impl Node {
         }
         if presync.phase() != Phase::Final {
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.headers_presync = Some(presync);
+                p.set_headers_presync(presync);
             }
         }
         (outcome.success, outcome.released)

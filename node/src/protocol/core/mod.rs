@@ -20,9 +20,8 @@ use super::disconnect::DisconnectReason;
 use super::events::{DropReason, Event};
 use super::ids::PeerId;
 use super::node::Node;
-use super::peer::host_of;
 use super::time::ms;
-use crate::config::{Profile, BIP0031_VERSION};
+use crate::config::Profile;
 use crate::wire::NetworkMessage;
 
 impl Node {
@@ -32,7 +31,7 @@ impl Node {
         let Some(p) = self.peers.get(&peer) else {
             return false;
         };
-        let host = host_of(&p.addr).to_string();
+        let host = p.host().to_string();
         if self.config.profile != Profile::Core
             || self.is_noban(peer)
             || self.ban_remaining_ms(&host, now_ms).is_none()
@@ -56,7 +55,7 @@ impl Node {
             return;
         }
         if let Some(p) = self.peers.get(&peer) {
-            let addr = host_of(&p.addr).to_string();
+            let addr = p.host().to_string();
             self.event(Event::Discouraged {
                 peer,
                 addr: addr.clone(),
@@ -78,21 +77,21 @@ impl Node {
                 continue;
             };
             // InactivityCheck starts once the connection is older than the peer timeout.
-            if now_ms > p.connected_at_ms.saturating_add(handshake_ms) {
-                let reason = if !p.received_any || p.last_send_ms.is_none() {
+            if now_ms > p.connected_at_ms().saturating_add(handshake_ms) {
+                let reason = if !p.received_any() || p.last_send_ms().is_none() {
                     Some(DisconnectReason::NoMessageAtStart {
                         timeout_ms: handshake_ms,
-                        never_received: !p.received_any,
-                        never_sent: p.last_send_ms.is_none(),
+                        never_received: !p.received_any(),
+                        never_sent: p.last_send_ms().is_none(),
                     })
                 } else if p
-                    .last_send_ms
+                    .last_send_ms()
                     .is_some_and(|t| now_ms > t.saturating_add(idle_ms))
                 {
                     Some(DisconnectReason::SendTimeout {
                         timeout_ms: idle_ms,
                     })
-                } else if now_ms > p.last_recv_ms.saturating_add(idle_ms) {
+                } else if now_ms > p.last_recv_ms().saturating_add(idle_ms) {
                     Some(DisconnectReason::ReceiveTimeout {
                         timeout_ms: idle_ms,
                     })
@@ -111,7 +110,7 @@ impl Node {
             if !p.is_ready() {
                 continue;
             }
-            if let Some((_, sent_ms)) = p.ping_in_flight {
+            if let Some((_, sent_ms)) = p.ping_in_flight() {
                 if now_ms > sent_ms.saturating_add(ms(timing.ping_timeout)) {
                     self.disconnect(
                         id,
@@ -123,7 +122,7 @@ impl Node {
                     continue;
                 }
             } else if p
-                .ping_start_ms
+                .ping_start_ms()
                 .is_none_or(|start| now_ms > start.saturating_add(ms(timing.ping_interval)))
             {
                 self.core_send_ping(id, now_ms);
@@ -139,10 +138,7 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        p.ping_start_ms = Some(now_ms);
-        if p.negotiated_version > BIP0031_VERSION {
-            p.ping_in_flight = Some((nonce, now_ms));
-        }
+        p.start_ping(nonce, now_ms);
         self.send(peer, NetworkMessage::Ping(nonce), now_ms);
     }
 }

@@ -32,11 +32,11 @@ impl Node {
         let recent = !self.core_best_header_is_old(now_ms);
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
-            let started = self.peers.values().filter(|p| p.sync_started).count();
+            let started = self.peers.values().filter(|p| p.sync_started()).count();
             let Some(p) = self.peers.get(&id) else {
                 continue;
             };
-            if !p.is_ready() || p.sync_started || !p.can_serve_headers() {
+            if !p.is_ready() || p.sync_started() || !p.can_serve_headers() {
                 continue;
             }
             // The deliberate bug is the rule before the fix: an inbound peer only while no
@@ -49,8 +49,7 @@ impl Node {
             }
             let deadline_ms = now_ms.saturating_add(self.core_headers_sync_allowance_ms(now_ms));
             if let Some(p) = self.peers.get_mut(&id) {
-                p.sync_started = true;
-                p.headers_sync_deadline_ms = Some(deadline_ms);
+                p.start_headers_sync(deadline_ms);
             }
             self.event(Event::SyncPeer { peer: Some(id) });
             let tip = self.chain.tip_hash();
@@ -77,12 +76,12 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if p.last_getheaders_ms
+        if p.last_getheaders_ms()
             .is_some_and(|t| now_ms.saturating_sub(t) <= window_ms)
         {
             return;
         }
-        p.last_getheaders_ms = Some(now_ms);
+        p.record_getheaders_timestamp(now_ms);
         self.send_getheaders(peer, locator, now_ms);
     }
 
@@ -98,20 +97,20 @@ impl Node {
         let Some(deadline_ms) = self
             .peers
             .get(&peer)
-            .and_then(|p| p.headers_sync_deadline_ms)
+            .and_then(Peer::headers_sync_deadline_ms)
         else {
             return;
         };
         if !self.core_best_header_is_old(now_ms) {
             if let Some(p) = self.peers.get_mut(&peer) {
-                p.headers_sync_deadline_ms = None;
+                p.clear_headers_sync_deadline();
             }
             return;
         }
         if now_ms <= deadline_ms {
             return;
         }
-        let sync_started = self.peers.values().filter(|p| p.sync_started).count();
+        let sync_started = self.peers.values().filter(|p| p.sync_started()).count();
         let preferred = self.core_preferred_peers();
         let this_preferred = self.peers.get(&peer).is_some_and(Peer::is_preferred);
         if sync_started == 1 && preferred - usize::from(this_preferred) >= 1 {
@@ -121,8 +120,7 @@ impl Node {
                 // "Timeout downloading headers from noban peer, not disconnecting": the sync
                 // state resets so that another peer can be tried.
                 if let Some(p) = self.peers.get_mut(&peer) {
-                    p.sync_started = false;
-                    p.headers_sync_deadline_ms = None;
+                    p.reset_headers_sync();
                 }
                 let reason = DropReason::NoBanHeadersSyncTimeout { waited_ms };
                 self.event(Event::Dropped { peer, reason });
@@ -137,7 +135,7 @@ impl Node {
         } else if let Some(p) = self.peers.get_mut(&peer) {
             // Nobody could take over: Core keeps checking on every pass; here the check runs
             // again with the node's other timers and whenever a peer finishes its handshake.
-            p.headers_sync_overdue = true;
+            p.mark_headers_sync_overdue();
         }
     }
 
