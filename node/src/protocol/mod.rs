@@ -10,8 +10,11 @@
 //! 2. Call [`Node::handle_tick`] once the time returned by [`Node::poll_timeout`] is reached.
 //! 3. Report every connection end the node did not ask for with
 //!    [`Node::handle_disconnected`]; ends it asked for need no report.
+//! 4. Time never goes backwards: every input (each `handle_*` call, [`Node::ban`],
+//!    [`Node::shutdown`]) carries a time at least that of the previous input and of the
+//!    constructor; an earlier one panics, naming both times.
 //!
-//! Peer handling follows the configured [`Profile`]: btcd (B26: `peer/peer.go`,
+//! Peer handling follows the configured [`Profile`](crate::config::Profile): btcd (B26: `peer/peer.go`,
 //! `netsync/manager.go`, `connmgr/connmanager.go`) or Bitcoin Core (`net.cpp`,
 //! `net_processing.cpp`), row by row of `shared/reference/p2p-behaviour.md` section 4. The
 //! header rules are Core's in both ([`header_chain`]); the order differs: Core checks the

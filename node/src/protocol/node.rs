@@ -51,6 +51,9 @@ pub struct Node {
     /// Core: initial block download ended, for good (`m_cached_finished_ibd`).
     pub(super) ibd_finished: bool,
     pub(super) outputs: VecDeque<Output>,
+    /// The latest time an input carried (the constructor's at first): inputs never go back
+    /// in time ([`Node::advance_time`]).
+    time_ms: u64,
 }
 
 impl Node {
@@ -101,6 +104,7 @@ impl Node {
             protected_outbound_peers: 0,
             ibd_finished: false,
             outputs: VecDeque::new(),
+            time_ms: now_ms,
         };
         node.event(Event::Started {
             tip_height: node.chain.tip_height(),
@@ -156,6 +160,20 @@ impl Node {
         self.outputs.pop_front()
     }
 
+    /// Takes `now_ms`, the time an input carries, as the node's time.
+    ///
+    /// # Panics
+    /// If `now_ms` is earlier than a previous input's (or the constructor's) time: the caller
+    /// broke the calling contract (time never goes backwards).
+    fn advance_time(&mut self, now_ms: u64) {
+        assert!(
+            now_ms >= self.time_ms,
+            "time went backwards: an input at {now_ms} ms after one at {} ms",
+            self.time_ms
+        );
+        self.time_ms = now_ms;
+    }
+
     /// The earliest time at which [`Node::handle_tick`] must run.
     pub fn poll_timeout(&self) -> Option<u64> {
         let timing = &self.config.timing;
@@ -176,6 +194,7 @@ impl Node {
     /// queued at once (btcd `negotiateOutboundProtocol`, Core `PushNodeVersion`), an inbound
     /// peer must speak first.
     pub fn handle_connected(&mut self, addr: String, direction: Direction, now_ms: u64) -> PeerId {
+        self.advance_time(now_ms);
         let id = PeerId(self.next_peer_id);
         self.next_peer_id += 1;
         self.event(Event::Connected {
@@ -207,6 +226,7 @@ impl Node {
 
     /// A dial for `target` failed with `error`.
     pub fn handle_dial_failed(&mut self, target: TargetId, error: String, now_ms: u64) {
+        self.advance_time(now_ms);
         let retry_in_ms = self
             .connections
             .on_failed(target, now_ms, &self.config.timing);
@@ -233,6 +253,7 @@ impl Node {
     /// later end of an existing ban and persists it ([`Output::PersistBan`]); btcd's
     /// `state.banned[host] = now + BanDuration` overwrites it, in memory only.
     pub fn ban(&mut self, host: &str, duration: std::time::Duration, now_ms: u64) {
+        self.advance_time(now_ms);
         let duration_ms = ms(duration);
         let ban_until_ms = now_ms.saturating_add(duration_ms);
         let until = self.banned.entry(host.to_string()).or_insert(0);
@@ -273,6 +294,7 @@ impl Node {
 
     /// The connection ended without the node asking (remote close, reset, write failure).
     pub fn handle_disconnected(&mut self, peer: PeerId, error: Option<String>, now_ms: u64) {
+        self.advance_time(now_ms);
         if self.peers.contains_key(&peer) {
             self.event(Event::PeerClosed { peer, error });
             self.remove_peer(peer, now_ms);
@@ -286,6 +308,7 @@ impl Node {
     /// undecodable payload and keeps the peer (its transport skips the frame); a wrong magic,
     /// an oversized length or invalid command bytes end the connection.
     pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
+        self.advance_time(now_ms);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -313,6 +336,7 @@ impl Node {
 
     /// The runtime could not queue a message for `peer`: disconnect it.
     pub fn handle_queue_full(&mut self, peer: PeerId, now_ms: u64) {
+        self.advance_time(now_ms);
         if self.peers.contains_key(&peer) {
             self.disconnect(peer, DisconnectReason::OutboundQueueFull, now_ms);
         }
@@ -320,6 +344,7 @@ impl Node {
 
     /// Disconnects every peer (clean shutdown).
     pub fn shutdown(&mut self, now_ms: u64) {
+        self.advance_time(now_ms);
         let ids: Vec<PeerId> = self.peers.keys().copied().collect();
         for id in ids {
             self.disconnect(id, DisconnectReason::Shutdown, now_ms);
@@ -328,6 +353,7 @@ impl Node {
 
     /// A decoded message from `peer`.
     pub fn handle_message(&mut self, peer: PeerId, message: NetworkMessage, now_ms: u64) {
+        self.advance_time(now_ms);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
@@ -424,6 +450,7 @@ impl Node {
 
     /// Runs every timer that is due at `now_ms`.
     pub fn handle_tick(&mut self, now_ms: u64) {
+        self.advance_time(now_ms);
         match self.config.profile {
             Profile::Btcd => self.btcd_tick(now_ms),
             Profile::Core => {

@@ -190,6 +190,8 @@ fn any_headers_reply_even_empty_clears_the_stall_deadline() {
     let mut node = new_node(&["a:1"]);
     let a = handshake(&mut node, 0, 10, 0);
     drain(&mut node);
+    // The stall ticker runs up to the reply (time never goes backwards), then on.
+    run_timers(&mut node, 50_000);
     node.handle_message(a, NetworkMessage::Headers(vec![]), 50_000);
     let timed = run_timers(&mut node, 200_000);
     assert!(
@@ -961,4 +963,12 @@ fn automatic_connections_skip_banned_hosts_and_report_failures_with_the_shared_c
         dials(&drain(&mut node)),
         [(first[0].0, "a:8333".to_string())]
     );
+}
+
+#[test]
+#[should_panic(expected = "time went backwards: an input at 999 ms after one at 1000 ms")]
+fn an_input_earlier_than_the_previous_one_panics() {
+    let mut node = new_node(&["a:1"]);
+    node.handle_tick(1_000);
+    node.handle_tick(999);
 }
