@@ -14,7 +14,7 @@ use super::peer::Peer;
 use super::sync_manager::StallVerdict;
 use super::time::ms;
 use crate::config::Profile;
-use crate::deliberate_bugs::{self, Bug};
+use crate::deliberate_bugs::Bug;
 use crate::wire::{self, NetworkMessage, RejectReason};
 
 impl Node {
@@ -190,7 +190,7 @@ impl Node {
                 .unwrap_or_else(|| self.chain.tip_hash());
             let off_best =
                 self.chain.active_height_of(&last).is_none() && self.chain.contains(&last);
-            let locator = if off_best && !deliberate_bugs::is(Bug::FollowUpFromBest) {
+            let locator = if off_best && !self.config.has_bug(Bug::FollowUpFromBest) {
                 self.chain.locator_from(&last)
             } else {
                 vec![self.chain.tip_hash()]

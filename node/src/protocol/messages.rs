@@ -15,7 +15,7 @@ use super::output::Output;
 use crate::config::{
     Profile, BIP0031_VERSION, CORE_LOCATOR_HASHES_MAX, PROTOCOL_VERSION, REJECT_VERSION,
 };
-use crate::deliberate_bugs::{self, Bug};
+use crate::deliberate_bugs::Bug;
 use crate::wire::{self, GetHeadersMessage, NetworkMessage, Reject, RejectReason};
 
 impl Node {
@@ -64,7 +64,7 @@ impl Node {
                     // else is ignored, never punished. Core: a matching nonce finishes the
                     // ping, a zero nonce cancels it, a mismatch leaves it outstanding.
                     if let Some((expected, _)) = p.ping_in_flight() {
-                        if expected == nonce || deliberate_bugs::is(Bug::PingNonceUnchecked) {
+                        if expected == nonce || self.config.has_bug(Bug::PingNonceUnchecked) {
                             p.finish_ping(now_ms);
                         } else if core && nonce == 0 {
                             p.cancel_ping();
@@ -227,7 +227,7 @@ impl Node {
                 return;
             }
             p.remember_getheaders(key);
-            if !deliberate_bugs::is(Bug::StallDeadlineNeverSet) {
+            if !self.config.has_bug(Bug::StallDeadlineNeverSet) {
                 p.record_getheaders_sent(now_ms);
             }
         }

@@ -14,8 +14,8 @@
 //!    [`Node::shutdown`]) carries a time at least that of the previous input and of the
 //!    constructor; an earlier one panics, naming both times.
 //!
-//! Peer handling follows the configured [`Profile`](crate::config::Profile): btcd (B26: `peer/peer.go`,
-//! `netsync/manager.go`, `connmgr/connmanager.go`) or Bitcoin Core (`net.cpp`,
+//! Peer handling follows the configured [`Profile`](crate::config::Profile): btcd (B26:
+//! `peer/peer.go`, `netsync/manager.go`, `connmgr/connmanager.go`) or Bitcoin Core (`net.cpp`,
 //! `net_processing.cpp`), row by row of `shared/reference/p2p-behaviour.md` section 4. The
 //! header rules are Core's in both ([`header_chain`]); the order differs: Core checks the
 //! proof of work and continuity of a whole message before storing any of it, btcd checks

@@ -23,7 +23,7 @@ use super::peer::{host_of, Direction, HandshakeState, Peer};
 use super::sync_manager::SyncManager;
 use super::time::ms;
 use crate::config::{Config, Profile, REJECT_VERSION};
-use crate::deliberate_bugs::{self, Bug};
+use crate::deliberate_bugs::Bug;
 use crate::wire::{self, DecodeError, NetworkMessage, RejectReason};
 use bitcoin::BlockHash;
 
@@ -70,9 +70,11 @@ impl Node {
         if config.profile == Profile::Btcd {
             chain.set_checkpoints(config.checkpoints.iter().copied());
         }
+        chain.set_deliberate_bug(config.deliberate_bug());
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let sync = SyncManager::new(now_ms, &config.timing);
         let mut connections = ConnectionManager::new(&config.connect, now_ms);
+        connections.set_deliberate_bug(config.deliberate_bug());
         if config.connect.is_empty() {
             connections = connections.with_automatic(
                 &config.addresses,
@@ -357,7 +359,7 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if deliberate_bugs::is(Bug::IdleTimerNotReset) && p.is_ready() {
+        if self.config.has_bug(Bug::IdleTimerNotReset) && p.is_ready() {
             p.mark_received_any();
         } else {
             p.record_receive(now_ms);

@@ -7,7 +7,7 @@ use bitcoin::block::Header;
 use bitcoin::pow::Work;
 
 use crate::config::{Profile, ANTI_DOS_TIP_BUFFER_BLOCKS};
-use crate::deliberate_bugs::{self, Bug};
+use crate::deliberate_bugs::Bug;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{Event, HeadersSyncStep};
 use crate::protocol::header_chain::{ChainUpdate, HeaderError, IndexEntry};
@@ -65,14 +65,14 @@ impl Node {
         let mut hashes = match self.chain.check_headers_message(&headers) {
             Ok(hashes) => hashes,
             Err(error) => {
-                if deliberate_bugs::is(Bug::RejectedBatchStored) {
+                if self.config.has_bug(Bug::RejectedBatchStored) {
                     self.deliberately_store_rejected_prefix(&headers, &error);
                 }
                 self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
                 return;
             }
         };
-        let full = if deliberate_bugs::is(Bug::BoundaryOffByOne) {
+        let full = if self.config.has_bug(Bug::BoundaryOffByOne) {
             count > wire::HEADERS_PER_MESSAGE_MAX
         } else {
             count == wire::HEADERS_PER_MESSAGE_MAX

@@ -4,7 +4,7 @@
 
 use bitcoin::BlockHash;
 
-use crate::deliberate_bugs::{self, Bug};
+use crate::deliberate_bugs::Bug;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{DropReason, Event};
 use crate::protocol::ids::PeerId;
@@ -41,7 +41,7 @@ impl Node {
             }
             // The deliberate bug is the rule before the fix: an inbound peer only while no
             // outbound peer is preferred.
-            let eligible = !deliberate_bugs::is(Bug::InboundNeverSyncPeer)
+            let eligible = !self.config.has_bug(Bug::InboundNeverSyncPeer)
                 || p.is_outbound()
                 || self.core_preferred_peers() == 0;
             if !((started == 0 && eligible) || recent) {
