@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::deliberate_bugs::{Bug, NotCompiled};
+
 /// The protocol version we speak: `AddrV2Version` in btcd `wire/protocol.go`, `PROTOCOL_VERSION`
 /// in Bitcoin Core `src/node/protocol_version.h`.
 pub const PROTOCOL_VERSION: u32 = 70016;
@@ -281,6 +283,12 @@ pub struct Config {
     /// and signet defaults (`kernel/chainparams.cpp`) lie far above the fixture chains this
     /// project syncs, so they are not applied unless configured. btcd has no such rule.
     pub minimum_chain_work: bitcoin::pow::Work,
+    /// Test-only: the deliberate bug this node runs with (`None`: none), checked where the
+    /// bug lives ([`crate::deliberate_bugs`]). The field exists only with the cargo feature
+    /// `deliberate-bugs`; read it with [`Config::deliberate_bug()`], set it with
+    /// [`Config::set_deliberate_bug`] in any build.
+    #[cfg(feature = "deliberate-bugs")]
+    pub deliberate_bug: Option<Bug>,
 }
 
 impl Config {
@@ -306,7 +314,43 @@ impl Config {
             noban: Vec::new(),
             trusted_start: None,
             minimum_chain_work: bitcoin::pow::Work::from_be_bytes([0; 32]),
+            #[cfg(feature = "deliberate-bugs")]
+            deliberate_bug: None,
         }
+    }
+
+    /// The deliberate bug this node runs with; always `None` without the `deliberate-bugs`
+    /// feature.
+    pub fn deliberate_bug(&self) -> Option<Bug> {
+        #[cfg(feature = "deliberate-bugs")]
+        {
+            self.deliberate_bug
+        }
+        #[cfg(not(feature = "deliberate-bugs"))]
+        None
+    }
+
+    /// Makes `bug` the deliberate bug this node runs with (`None`: none).
+    ///
+    /// # Errors
+    /// [`NotCompiled`] when `bug` is `Some` in a build without the `deliberate-bugs` feature.
+    pub fn set_deliberate_bug(&mut self, bug: Option<Bug>) -> Result<(), NotCompiled> {
+        #[cfg(feature = "deliberate-bugs")]
+        {
+            self.deliberate_bug = bug;
+            Ok(())
+        }
+        #[cfg(not(feature = "deliberate-bugs"))]
+        match bug {
+            Some(bug) => Err(NotCompiled(bug)),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether `bug` is the deliberate bug this node runs with (never without the feature).
+    #[inline]
+    pub(crate) fn has_bug(&self, bug: Bug) -> bool {
+        crate::deliberate_bugs::is(self.deliberate_bug(), bug)
     }
 
     /// The same settings under `profile`, with that profile's default timers.

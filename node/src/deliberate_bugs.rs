@@ -2,13 +2,15 @@
 //!
 //! Each [`Bug`] is a small, plausible mistake in the node's protocol logic (an off-by-one, a
 //! missing deadline, a comparison with `>=` for `>`). They are compiled in only with the
-//! test-only cargo feature `deliberate-bugs`; without it [`set_active`] refuses every bug and
-//! each check below is the constant `false`, so a normal build carries none of them.
+//! test-only cargo feature `deliberate-bugs`; without it the node's configuration has no field
+//! to name one ([`crate::Config::set_deliberate_bug`] refuses every bug) and each check is the
+//! constant `false`, so a normal build carries none of them.
 //!
-//! At most one bug is active at a time, chosen per thread with [`set_active`]: the simulator
-//! runs the whole node (every host of a turmoil world) on the calling thread, so a bug chosen
-//! before a run applies to exactly that run, and test threads running side by side do not see
-//! each other's choice. The `node` binary never selects one.
+//! A node runs with at most one bug, [`crate::Config::deliberate_bug()`], which the node hands
+//! to the parts that check one (its header chain and connection manager). Nothing here is
+//! global or per thread. The `node` binary never sets one; the simulator keeps the bug that
+//! `--bug NAME` selected for the runs of a thread and puts it in the configuration of each
+//! node it builds (`sim::bug`).
 //!
 //! `sim explore --bug NAME` and `sim shrink --bug NAME` select a bug by its [`Bug::name`]; the
 //! table in `docs/exploration.md` lists, for each bug, how many seeds exploration needed to find
@@ -89,53 +91,24 @@ impl std::fmt::Display for Bug {
 /// Whether this build carries the deliberate bugs (cargo feature `deliberate-bugs`).
 pub const COMPILED: bool = cfg!(feature = "deliberate-bugs");
 
-/// [`set_active`] was asked for a bug in a build without the `deliberate-bugs` feature.
+/// A bug was asked for ([`crate::Config::set_deliberate_bug`]) in a build without the
+/// `deliberate-bugs` feature.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("deliberate bug `{0}` is not compiled in: build with `--features deliberate-bugs`")]
 pub struct NotCompiled(pub Bug);
 
-#[cfg(feature = "deliberate-bugs")]
-thread_local! {
-    static ACTIVE: std::cell::Cell<Option<Bug>> = const { std::cell::Cell::new(None) };
-}
-
-/// Makes `bug` the active deliberate bug of the calling thread (`None`: no bug).
-///
-/// # Errors
-/// [`NotCompiled`] when `bug` is `Some` in a build without the `deliberate-bugs` feature.
-pub fn set_active(bug: Option<Bug>) -> Result<(), NotCompiled> {
-    #[cfg(feature = "deliberate-bugs")]
-    {
-        ACTIVE.with(|active| active.set(bug));
-        Ok(())
-    }
-    #[cfg(not(feature = "deliberate-bugs"))]
-    match bug {
-        Some(bug) => Err(NotCompiled(bug)),
-        None => Ok(()),
-    }
-}
-
-/// The calling thread's active deliberate bug; always `None` without the feature.
-pub fn active() -> Option<Bug> {
-    #[cfg(feature = "deliberate-bugs")]
-    {
-        ACTIVE.with(std::cell::Cell::get)
-    }
-    #[cfg(not(feature = "deliberate-bugs"))]
-    None
-}
-
-/// Whether `bug` is active on the calling thread: the one question the node's code asks.
+/// Whether `bug` is `active`, the deliberate bug a part of the node was configured with
+/// ([`crate::Config::deliberate_bug()`]): the one question the node's code asks. Always `false`
+/// without the `deliberate-bugs` feature, so a normal build carries none of the bugs.
 #[inline]
-pub(crate) fn is(bug: Bug) -> bool {
+pub(crate) fn is(active: Option<Bug>, bug: Bug) -> bool {
     #[cfg(feature = "deliberate-bugs")]
     {
-        active() == Some(bug)
+        active == Some(bug)
     }
     #[cfg(not(feature = "deliberate-bugs"))]
     {
-        let _ = bug;
+        let _ = (active, bug);
         false
     }
 }
@@ -157,17 +130,9 @@ mod tests {
     }
 
     #[test]
-    fn selection_follows_the_build() {
-        let result = set_active(Some(Bug::EqualWorkReorg));
-        if COMPILED {
-            assert_eq!(result, Ok(()));
-            assert!(is(Bug::EqualWorkReorg));
-            assert!(!is(Bug::IdleTimerNotReset));
-            set_active(None).unwrap();
-            assert!(!is(Bug::EqualWorkReorg));
-        } else {
-            assert_eq!(result, Err(NotCompiled(Bug::EqualWorkReorg)));
-            assert!(!is(Bug::EqualWorkReorg));
-        }
+    fn a_bug_is_active_only_where_configured_and_compiled() {
+        assert_eq!(is(Some(Bug::EqualWorkReorg), Bug::EqualWorkReorg), COMPILED);
+        assert!(!is(Some(Bug::EqualWorkReorg), Bug::IdleTimerNotReset));
+        assert!(!is(None, Bug::EqualWorkReorg));
     }
 }

@@ -15,7 +15,7 @@
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
 //! | [`protocol::headers_presync`] | sans-IO | Bitcoin Core's low-work headers sync: PRESYNC with salted commitments, REDOWNLOAD, release to validation |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |
-//! | [`deliberate_bugs`] | data | test-only deliberate bugs (feature `deliberate-bugs`), one chosen per thread, to measure what `sim explore` finds |
+//! | [`deliberate_bugs`] | data | test-only deliberate bugs (feature `deliberate-bugs`), at most one per node ([`Config::deliberate_bug()`], handed to the parts that check it), to measure what `sim explore` finds |
 //! | [`config`] | data | node settings, the btcd/Core [`config::Profile`] and every timing constant with its sources |
 //! | `pow` (crate-private) | sans-IO | the target of a header's compact `bits` (Core `DeriveTarget`), shared by the header rules and the trusted start's check; imports nothing from the crate |
 //! | [`trusted_start`] | data | a trusted starting header (height, header, period-first time and bits, chainwork) to sync from mid-chain, its JSON form and its derivation from retarget boundaries |

@@ -262,7 +262,7 @@ impl SeedFailure {
             group,
             messages,
             scenario_json,
-            bug: node::deliberate_bugs::active(),
+            bug: crate::bug::active(),
         }
     }
 
@@ -696,11 +696,11 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
     let mut progress = Progress::new(options.sweep.len());
     let write_at_once = options.stop_after_failures.is_none();
     if let Some(bug) = options.bug {
-        node::deliberate_bugs::set_active(Some(bug)).map_err(ExploreError::Bug)?;
+        crate::bug::set_active(Some(bug)).map_err(ExploreError::Bug)?;
     }
     // Each worker thread selects the bug for itself: the choice is per thread.
     let run = |seed| {
-        let _ = node::deliberate_bugs::set_active(options.bug);
+        let _ = crate::bug::set_active(options.bug);
         run_seed(seed)
     };
     let result = sweep_with(

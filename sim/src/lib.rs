@@ -18,6 +18,7 @@
 //! | [`trace`] | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
 //! | [`outcome`] | the [`outcome::Outcome`] snapshot and the expectation checks |
 //! | [`outcome_query`] | typed questions tests ask of an outcome and a run (a host's connections, messages, disconnect) |
+//! | [`bug`] | the deliberate node bug `--bug` selected for the calling thread's runs; the runner puts it in the node's configuration |
 //! | [`runner`] | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`record`] | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`replay`] | the recorded real peer's side, replayed keyed to the node's requests |
@@ -38,6 +39,7 @@
 
 pub mod bench;
 pub mod bench_bitcoind;
+pub mod bug;
 pub mod builder;
 pub mod chain;
 pub mod determinism;

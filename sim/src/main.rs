@@ -227,7 +227,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // The simulations of `run` and `shrink` run on this thread; `explore` selects the bug on
     // each worker, and `check-determinism` passes it on to its processes.
-    if let Err(error) = node::deliberate_bugs::set_active(cli.bug) {
+    if let Err(error) = sim::bug::set_active(cli.bug) {
         eprintln!("error: {error}");
         return ExitCode::from(2);
     }
@@ -779,7 +779,7 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         || path.display().to_string(),
         |f| f.to_string_lossy().into_owned(),
     );
-    let bug = node::deliberate_bugs::active();
+    let bug = sim::bug::active();
     if let Some(bug) = bug {
         // Part of the description: the regression fails only with this bug.
         file_name = format!("{file_name} with the deliberate bug `{bug}`");
@@ -827,10 +827,10 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         written.display()
     );
     // A regression of a deliberate bug must pass without it: one more run, on this thread.
-    let clean = node::deliberate_bugs::set_active(None)
+    let clean = sim::bug::set_active(None)
         .map_err(|e| e.to_string())
         .and_then(|()| run_scenario(&shrunk.scenario, &name, None).map_err(|e| e.to_string()));
-    let _ = node::deliberate_bugs::set_active(Some(bug));
+    let _ = sim::bug::set_active(Some(bug));
     match clean {
         Ok(result) if result.failures.is_empty() => {
             println!("without --bug {bug} it passes: {next}");

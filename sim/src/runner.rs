@@ -195,6 +195,10 @@ pub fn run_scenario_in(
             .work()
             .map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
     }
+    // The deliberate bug `--bug` selected for this thread's runs, if any.
+    config
+        .set_deliberate_bug(crate::bug::active())
+        .map_err(|e| SimError::Simulation(e.to_string()))?;
     // The running node incarnation's command queue (`ban` faults); replaced at each restart.
     let commands: Rc<RefCell<Option<UnboundedSender<Command>>>> = Rc::new(RefCell::new(None));
     let node_commands = commands.clone();

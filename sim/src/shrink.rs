@@ -32,7 +32,7 @@
 //!   counted); [`Shrunk::fixpoint_reached`] says whether the reduction finished.
 //! * **One thread.** Every run happens on the calling thread, one after another, so state the
 //!   caller set in thread-locals applies to all of them: a deliberate node bug selected with
-//!   [`node::deliberate_bugs::set_active`] is active in every run. Nothing here reads the wall
+//!   [`crate::bug::set_active`] is active in every run. Nothing here reads the wall
 //!   clock or iterates a hash map: the same scenario gives the same shrunk scenario.
 
 use std::collections::BTreeSet;

@@ -14,7 +14,7 @@
 
 use std::path::PathBuf;
 
-use node::deliberate_bugs::{self, Bug};
+use node::deliberate_bugs::Bug;
 use sim::{run_scenario, RunResult, Scenario};
 
 /// Each bug, the invariant that catches it, and the first seed of 0..1000 that exposed it.
@@ -41,9 +41,9 @@ fn case(bug: Bug) -> (&'static str, u64) {
 }
 
 fn run_with(bug: Option<Bug>, scenario: &Scenario, name: &str) -> RunResult {
-    deliberate_bugs::set_active(bug).expect("this test needs the deliberate-bugs feature");
+    sim::bug::set_active(bug).expect("this test needs the deliberate-bugs feature");
     let result = run_scenario(scenario, name, None);
-    deliberate_bugs::set_active(None).expect("clearing the bug");
+    sim::bug::set_active(None).expect("clearing the bug");
     result.unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 

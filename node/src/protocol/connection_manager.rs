@@ -109,6 +109,8 @@ pub struct ConnectionManager {
     profile: Profile,
     /// Core: no automatic attempt starts before this time.
     open_not_before_ms: u64,
+    /// The node's deliberate bug, if any ([`crate::Config::deliberate_bug()`]).
+    deliberate_bug: Option<Bug>,
 }
 
 impl ConnectionManager {
@@ -126,6 +128,11 @@ impl ConnectionManager {
                 .collect(),
             ..ConnectionManager::default()
         }
+    }
+
+    /// Runs with the node's deliberate bug `bug` ([`crate::Config::deliberate_bug()`]).
+    pub(crate) fn set_deliberate_bug(&mut self, bug: Option<Bug>) {
+        self.deliberate_bug = bug;
     }
 
     /// Adds `target_outbound` automatic request slots over `candidates` with `profile`'s rule:
@@ -303,7 +310,7 @@ impl ConnectionManager {
             return 0;
         };
         t.retry_count = t.retry_count.saturating_add(1);
-        let backoff_ms = if deliberate_bugs::is(Bug::RedialWithoutBackoff) {
+        let backoff_ms = if deliberate_bugs::is(self.deliberate_bug, Bug::RedialWithoutBackoff) {
             REDIAL_WITHOUT_BACKOFF_MS
         } else {
             ms(timing.retry_interval)

@@ -144,8 +144,8 @@ pub enum DisconnectReason {
     },
     /// Inbound connections are at `inbound_max`.
     TooManyInbound,
-    /// The peer's host was just banned ([`Node::ban`]; Core `setban` disconnects it with
-    /// `DisconnectNode`, btcd `BanPeer` with the peer).
+    /// The peer's host was just banned ([`Node::ban`](crate::Node::ban); Core `setban`
+    /// disconnects it with `DisconnectNode`, btcd `BanPeer` with the peer).
     Banned {
         /// The ban's length, in seconds.
         duration_s: u64,

@@ -401,7 +401,7 @@ pub enum Event {
     Dialing {
         /// The target's address.
         addr: String,
-        /// An automatic connection ([`Config::addresses`]), not a permanent target.
+        /// An automatic connection ([`Config::addresses`](crate::Config::addresses)), not a permanent target.
         automatic: bool,
     },
     /// A dial failed; the next one is scheduled.
@@ -416,7 +416,7 @@ pub enum Event {
         /// under Core, which counts none); `None` for a permanent target.
         failed_attempts: Option<u32>,
     },
-    /// A host was banned manually ([`Node::ban`]).
+    /// A host was banned manually ([`Node::ban`](crate::Node::ban)).
     Banned {
         /// The host.
         host: String,

@@ -3,8 +3,12 @@
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
 
+use super::header_chain::{HeaderChain, HeaderError};
 use super::*;
-use crate::config::Config;
+use crate::config::{Config, Profile};
+use crate::wire::{
+    self, Address, DecodeError, GetHeadersMessage, NetworkMessage, ServiceFlags, VersionMessage,
+};
 
 const REGTEST: bitcoin::Network = bitcoin::Network::Regtest;
 
@@ -186,6 +190,8 @@ fn any_headers_reply_even_empty_clears_the_stall_deadline() {
     let mut node = new_node(&["a:1"]);
     let a = handshake(&mut node, 0, 10, 0);
     drain(&mut node);
+    // The stall ticker runs up to the reply (time never goes backwards), then on.
+    run_timers(&mut node, 50_000);
     node.handle_message(a, NetworkMessage::Headers(vec![]), 50_000);
     let timed = run_timers(&mut node, 200_000);
     assert!(
@@ -252,11 +258,11 @@ fn a_matching_pong_records_the_round_trip_and_any_message_resets_the_idle_timer(
         .expect("a ping at 120 s");
     node.handle_message(a, NetworkMessage::Pong(nonce ^ 1), 120_100);
     assert!(
-        node.peers[&a].ping_in_flight.is_some(),
+        node.peers[&a].ping_in_flight().is_some(),
         "a wrong nonce is ignored"
     );
     node.handle_message(a, NetworkMessage::Pong(nonce), 120_250);
-    assert_eq!(node.peers[&a].last_rtt_ms, Some(250));
+    assert_eq!(node.peers[&a].last_rtt_ms(), Some(250));
     let timed = run_timers(&mut node, 420_249);
     assert!(disconnect_of(&timed.iter().map(|(_, o)| o.clone()).collect::<Vec<_>>(), a).is_none());
     assert!(disconnect_of(
@@ -957,4 +963,12 @@ fn automatic_connections_skip_banned_hosts_and_report_failures_with_the_shared_c
         dials(&drain(&mut node)),
         [(first[0].0, "a:8333".to_string())]
     );
+}
+
+#[test]
+#[should_panic(expected = "time went backwards: an input at 999 ms after one at 1000 ms")]
+fn an_input_earlier_than_the_previous_one_panics() {
+    let mut node = new_node(&["a:1"]);
+    node.handle_tick(1_000);
+    node.handle_tick(999);
 }

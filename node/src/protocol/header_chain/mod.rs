@@ -123,6 +123,8 @@ pub struct HeaderChain {
     trusted_start: Option<TrustedStart>,
     /// Checkpoints by height (btcd profile only; see [`HeaderChain::set_checkpoints`]).
     checkpoints: Checkpoints,
+    /// The node's deliberate bug, if any ([`crate::Config::deliberate_bug()`]).
+    deliberate_bug: Option<Bug>,
 }
 
 impl HeaderChain {
@@ -146,6 +148,7 @@ impl HeaderChain {
             base_height: 0,
             trusted_start: None,
             checkpoints: Checkpoints::default(),
+            deliberate_bug: None,
         }
     }
 
@@ -291,6 +294,11 @@ impl HeaderChain {
         self.checkpoints = Checkpoints::new(checkpoints);
     }
 
+    /// Runs with the node's deliberate bug `bug` ([`crate::Config::deliberate_bug()`]).
+    pub(crate) fn set_deliberate_bug(&mut self, bug: Option<Bug>) {
+        self.deliberate_bug = bug;
+    }
+
     /// The network whose rules this chain applies.
     pub fn network(&self) -> Network {
         self.difficulty.network
@@ -392,7 +400,7 @@ impl HeaderChain {
             // Core doubles once the locator holds more than 10 entries, after computing the
             // next height: that height (T-11) is the 12th and last dense entry.
             if locator.len() >= LOCATOR_DENSE_ENTRIES - 1
-                && !deliberate_bugs::is(Bug::LocatorWithoutDoubling)
+                && !deliberate_bugs::is(self.deliberate_bug, Bug::LocatorWithoutDoubling)
             {
                 step = step.saturating_mul(2);
             }
@@ -574,7 +582,7 @@ impl HeaderChain {
         // message, the last one added).
         if let Some((candidate, _)) = best_added {
             let candidate_work = self.entry(&candidate).chainwork;
-            let wins = if deliberate_bugs::is(Bug::EqualWorkReorg) {
+            let wins = if deliberate_bugs::is(self.deliberate_bug, Bug::EqualWorkReorg) {
                 candidate_work >= old_tip_work
             } else {
                 candidate_work > old_tip_work
