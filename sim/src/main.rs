@@ -67,7 +67,7 @@ enum Command {
     Explore {
         /// The seeds: A..B (B excluded) or A..=B (B included).
         #[arg(long, value_name = "A..B")]
-        seeds: sim::explore::SeedRange,
+        seeds: sim::tools::explore::SeedRange,
         /// Worker threads, each running one simulation at a time [default: the number of
         /// available cores].
         #[arg(long, value_name = "N", value_parser = parse_at_least_one)]
@@ -75,7 +75,7 @@ enum Command {
         /// Run only partition K of N: the i-th seed of the range (from 0) belongs to partition
         /// (i mod N) + 1, as in `cargo nextest run --partition count:K/N`.
         #[arg(long, value_name = "K/N")]
-        partition: Option<sim::explore::Partition>,
+        partition: Option<sim::tools::explore::Partition>,
         /// Where failing seeds' scenarios are written (created if missing).
         #[arg(long, value_name = "DIR", default_value = "target/explore")]
         out: PathBuf,
@@ -106,7 +106,7 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
         /// The most candidate runs (each a whole simulation).
-        #[arg(long, value_name = "N", default_value_t = sim::shrink::RUNS_MAX_DEFAULT)]
+        #[arg(long, value_name = "N", default_value_t = sim::tools::shrink::RUNS_MAX_DEFAULT)]
         runs_max: usize,
         /// Overwrite DIR/NAME.json if it exists.
         #[arg(long)]
@@ -211,7 +211,7 @@ enum Command {
         headers: u32,
     },
     /// Run every scenario in a folder, and the regressions in its `regressions/` subfolder,
-    /// twice each (the traces must be identical; `sim::suite::check`), and print a table.
+    /// twice each (the traces must be identical; `sim::harness::suite::check`), and print a table.
     Suite {
         /// The folder of scenario files; `DIR/regressions/*.json` (if any) run too.
         #[arg(long, default_value = "scenarios")]
@@ -311,7 +311,7 @@ fn main() -> ExitCode {
             &json_out,
             only,
         ),
-        Command::BenchSync { headers } => match sim::bench::sync_sample(headers) {
+        Command::BenchSync { headers } => match sim::tools::bench::sync_sample(headers) {
             Ok(sample) => {
                 println!("{}", serde_json::to_string(&sample).unwrap_or_default());
                 ExitCode::SUCCESS
@@ -346,7 +346,7 @@ fn bench(
     let node_exe = node
         .or_else(|| sim_exe.parent().map(|dir| dir.join("node")))
         .filter(|p| p.is_file());
-    let options = sim::bench::BenchOptions {
+    let options = sim::tools::bench::BenchOptions {
         quick,
         repeats: repeats.unwrap_or(if quick { 1 } else { 3 }).max(1),
         mainnet_headers,
@@ -357,7 +357,7 @@ fn bench(
         with_tests,
         only,
     };
-    let report = match sim::bench::run(&options) {
+    let report = match sim::tools::bench::run(&options) {
         Ok(report) => report,
         Err(error) => {
             eprintln!("error: {error}");
@@ -379,8 +379,8 @@ fn bench(
 
 fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
     use node::runtime::{Network, TcpNetwork};
-    use sim::chain::ChainSpec;
-    use sim::fake_peer::{self, wall_clock_s, Behaviour, FakePeer, FakePeerSettings};
+    use sim::peers::fake_peer::{self, wall_clock_s, Behaviour, FakePeer, FakePeerSettings};
+    use sim::scenario::chain::ChainSpec;
 
     let spec: ChainSpec = match serde_json::from_str(chain) {
         Ok(spec) => spec,
@@ -464,7 +464,7 @@ fn record(
     node_datadir: Option<&Path>,
     peer_name: &str,
 ) -> ExitCode {
-    use sim::record::LiveTip;
+    use sim::tools::record::LiveTip;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -516,7 +516,7 @@ fn record(
                 _ = tokio::signal::ctrl_c() => "recording stopped by Ctrl-C".to_string(),
             }
         };
-        sim::record::record(listener, upstream, magic, stop).await
+        sim::tools::record::record(listener, upstream, magic, stop).await
     });
     let recording = match recording {
         Ok(recording) => recording,
@@ -624,7 +624,7 @@ fn run_one(
     );
     let mut html_failed = false;
     if let Some(out) = html {
-        let page = sim::report::html(&scenario, &name_of(path), &result);
+        let page = sim::tools::report::html(&scenario, &name_of(path), &result);
         match std::fs::write(out, page) {
             Ok(()) => println!("wrote {}", out.display()),
             Err(error) => {
@@ -666,14 +666,14 @@ fn parse_at_least_one(s: &str) -> Result<NonZeroUsize, String> {
 }
 
 fn explore(
-    range: sim::explore::SeedRange,
+    range: sim::tools::explore::SeedRange,
     jobs: Option<NonZeroUsize>,
-    partition: Option<sim::explore::Partition>,
+    partition: Option<sim::tools::explore::Partition>,
     out_dir: PathBuf,
     stop_after_failures: Option<NonZeroUsize>,
     bug: Option<Bug>,
 ) -> ExitCode {
-    use sim::explore::{ExploreOptions, Partition, Sweep};
+    use sim::tools::explore::{ExploreOptions, Partition, Sweep};
     let jobs =
         jobs.unwrap_or_else(|| std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN));
     let sweep = Sweep {
@@ -691,7 +691,7 @@ fn explore(
         stop_after_failures,
         bug,
     };
-    match sim::explore::explore(&options) {
+    match sim::tools::explore::explore(&options) {
         Ok(report) => {
             print!("{}", report.render());
             if report.result.failures.is_empty() {
@@ -721,12 +721,12 @@ fn check_determinism(path: &Path, runs: u32, seed: Option<u64>, bug: Option<Bug>
         }
     };
     let parallel = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    match sim::determinism::check(&exe, path, runs as usize, seed, bug, parallel) {
+    match sim::tools::determinism::check(&exe, path, runs as usize, seed, bug, parallel) {
         Ok(report) => {
             print!("{}", report.render());
             match report.comparison {
-                sim::determinism::Comparison::Identical { .. } => ExitCode::SUCCESS,
-                sim::determinism::Comparison::Diverges { .. } => ExitCode::FAILURE,
+                sim::tools::determinism::Comparison::Identical { .. } => ExitCode::SUCCESS,
+                sim::tools::determinism::Comparison::Diverges { .. } => ExitCode::FAILURE,
             }
         }
         Err(error) => {
@@ -748,7 +748,7 @@ fn parse_bug(name: &str) -> Result<Bug, String> {
 }
 
 fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: bool) -> ExitCode {
-    use sim::shrink::{output_path, sanitize_name, ShrinkError, ShrinkOptions};
+    use sim::tools::shrink::{output_path, sanitize_name, ShrinkError, ShrinkOptions};
     let scenario = match Scenario::load(path) {
         Ok(scenario) => scenario,
         Err(error) => {
@@ -785,20 +785,21 @@ fn shrink(path: &Path, out: &Path, name: Option<&str>, runs_max: usize, force: b
         file_name = format!("{file_name} with the deliberate bug `{bug}`");
     }
     let options = ShrinkOptions { runs_max };
-    let shrunk =
-        match sim::shrink::shrink(&scenario, &file_name, &options, |line| println!("{line}")) {
-            Ok(shrunk) => shrunk,
-            Err(ShrinkError::Passes { .. }) => {
-                eprintln!("error: {} passes; nothing to shrink", path.display());
-                return ExitCode::from(2);
-            }
-            Err(error) => {
-                eprintln!("error: {error}");
-                return ExitCode::from(2);
-            }
-        };
+    let shrunk = match sim::tools::shrink::shrink(&scenario, &file_name, &options, |line| {
+        println!("{line}")
+    }) {
+        Ok(shrunk) => shrunk,
+        Err(ShrinkError::Passes { .. }) => {
+            eprintln!("error: {} passes; nothing to shrink", path.display());
+            return ExitCode::from(2);
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     print!("{}", shrunk.summary(runs_max));
-    let written = match sim::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
+    let written = match sim::tools::shrink::write_scenario(&shrunk.scenario, out, &name, force) {
         Ok(written) => written,
         Err(error) => {
             eprintln!("error: {error}");
@@ -898,7 +899,7 @@ fn snapshot_mismatch(snapshots: &Path, outcome: &sim::Outcome) -> Option<String>
 fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
     // The scenarios, then the regressions (`regressions/NAME` in the table, snapshot
     // `SNAPSHOTS/regressions/NAME.snap`). The outcome's name is the file stem either way.
-    let files = match sim::suite::discover(dir) {
+    let files = match sim::harness::suite::discover(dir) {
         Ok(files) => files,
         Err(error) => {
             eprintln!("error: {error}");
@@ -921,7 +922,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
         let profile = scenario
             .as_ref()
             .map_or("?", |s| s.node.profile.profile().as_str());
-        match scenario.and_then(|s| sim::suite::check(&s, &file.name)) {
+        match scenario.and_then(|s| sim::harness::suite::check(&s, &file.name)) {
             Ok(checked) => {
                 let mut failures = checked.failures();
                 let result = checked.result;
@@ -929,7 +930,7 @@ fn suite(dir: &Path, snapshots: &Path) -> ExitCode {
                 wall_total_ms += result.wall_ms;
                 failures.extend(
                     snapshot_mismatch(&file.snapshot_dir(snapshots), &result.outcome)
-                        .map(|message| sim::failure::Failure::SnapshotDiffers { message }),
+                        .map(|message| sim::harness::failure::Failure::SnapshotDiffers { message }),
                 );
                 let verdict = if failures.is_empty() { "pass" } else { "FAIL" };
                 println!(

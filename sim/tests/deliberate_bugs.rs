@@ -63,13 +63,13 @@ fn caught(bug: Bug, scenario: &Scenario, name: &str, invariant: &str) {
         violated(&buggy).contains(&invariant),
         "{name} with bug {bug}: expected `{invariant}` to be violated, got {:?}; failures:\n  {}",
         violated(&buggy),
-        sim::failure::joined(&buggy.failures, "\n  ")
+        sim::harness::failure::joined(&buggy.failures, "\n  ")
     );
     let clean = run_with(None, scenario, name);
     assert!(
         clean.failures.is_empty(),
         "{name} without a bug fails:\n  {}",
-        sim::failure::joined(&clean.failures, "\n  ")
+        sim::harness::failure::joined(&clean.failures, "\n  ")
     );
 }
 
@@ -77,7 +77,7 @@ fn check(bug: Bug) {
     let (invariant, seed) = case(bug);
     caught(
         bug,
-        &sim::generator::generate(seed),
+        &sim::tools::generator::generate(seed),
         &format!("explore-{seed}"),
         invariant,
     );

@@ -8,10 +8,10 @@ use bitcoin::hashes::{sha256, sha256d, Hash};
 use bitcoin::{CompactTarget, Network, TxMerkleNode};
 use serde::{Deserialize, Serialize};
 
-use crate::SimError;
+use crate::error::SimError;
 
 /// Real mainnet headers 1..=1111 (see `sim/fixtures/README.md` for the source).
-pub const MAINNET_1_1111: &[u8] = include_bytes!("../fixtures/mainnet_1-1111.bin");
+pub const MAINNET_1_1111: &[u8] = include_bytes!("../../fixtures/mainnet_1-1111.bin");
 
 /// SHA-256 of [`MAINNET_1_1111`], as published with the source package.
 pub const MAINNET_1_1111_SHA256: &str =
@@ -691,7 +691,7 @@ mod tests {
     /// its lowest header.
     #[test]
     fn a_fake_peer_serves_a_mid_chain_file_from_its_base() {
-        use crate::fake_peer::{FakePeer, FakePeerSettings};
+        use crate::peers::fake_peer::{FakePeer, FakePeerSettings};
         use node::wire::GetHeadersMessage;
         let chain = ChainSpec::Regtest {
             height: 10,
@@ -747,7 +747,7 @@ mod tests {
     /// bitcoind by `tests/fake_vs_bitcoind.rs`).
     #[test]
     fn an_empty_locator_with_an_unknown_stop_gets_an_empty_reply_from_btcd_and_none_from_core() {
-        use crate::fake_peer::{FakePeer, FakePeerSettings};
+        use crate::peers::fake_peer::{FakePeer, FakePeerSettings};
         use node::wire::GetHeadersMessage;
         let chain = ChainSpec::Regtest {
             height: 5,

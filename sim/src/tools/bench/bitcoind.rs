@@ -4,14 +4,14 @@
 //!
 //! ```no_run
 //! # use std::path::Path;
-//! let result = sim::bench_bitcoind::header_sync_side_by_side(
+//! let result = sim::tools::bench::bitcoind::header_sync_side_by_side(
 //!     100_000,
 //!     3,
 //!     Path::new("target/release/node"),
 //!     Path::new(".tools/bitcoind/bin/bitcoind"),
 //! )?;
 //! println!("node {:.2} s, bitcoind {:.2} s, ratio {:.3}", result.node_s, result.bitcoind_s, result.ratio());
-//! # Ok::<(), sim::bench_bitcoind::BenchError>(())
+//! # Ok::<(), sim::tools::bench::bitcoind::BenchError>(())
 //! ```
 //!
 //! # What is measured
@@ -72,9 +72,9 @@ use bitcoin::{BlockHash, Network};
 use node::runtime::{Network as _, TcpNetwork};
 use node::Profile;
 
-use crate::bench::median;
-use crate::chain::ChainSpec;
-use crate::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen};
+use crate::peers::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen};
+use crate::scenario::chain::ChainSpec;
+use crate::tools::bench::median;
 
 /// The chain length measured by default: 100,000 headers above genesis.
 pub const DEFAULT_HEADERS: u32 = 100_000;
@@ -112,7 +112,7 @@ pub enum BenchError {
     Arguments(String),
     /// The regtest chain could not be built.
     #[error("building the regtest chain: {0}")]
-    Chain(#[from] crate::SimError),
+    Chain(#[from] crate::error::SimError),
     /// Local I/O failed: a temporary folder, a log file, the fake peer's socket or thread, or
     /// spawning a process.
     #[error("{what}: {source}")]

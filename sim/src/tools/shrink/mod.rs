@@ -3,7 +3,7 @@
 //!
 //! * **Target.** The original is run once ([`run_scenario`]); what must keep failing is its
 //!   [`Target`]: the earliest violated invariant
-//!   ([`crate::explore::first_violated_invariant`]) if there is one, else a configured fault
+//!   ([`crate::tools::explore::first_violated_invariant`]) if there is one, else a configured fault
 //!   that never fired (by its label) if that is the first failure, else the first failure's
 //!   expectation, a typed [`Check`] (so a tip height that moves as chains shrink still
 //!   matches `expect.tip_height`). A candidate keeps the target when *some* violated invariant
@@ -40,11 +40,11 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
-use crate::chain::ChainSpec;
-use crate::failure::{Check, Failure};
-use crate::runner::{run_scenario, RunResult};
+use crate::error::SimError;
+use crate::harness::failure::{Check, Failure};
+use crate::harness::runner::{run_scenario, RunResult};
+use crate::scenario::chain::ChainSpec;
 use crate::scenario::Scenario;
-use crate::SimError;
 
 /// Default of [`ShrinkOptions::runs_max`] (`sim shrink --runs-max`).
 pub const RUNS_MAX_DEFAULT: usize = 400;
@@ -73,7 +73,7 @@ impl Default for ShrinkOptions {
 /// What a shrunk scenario must keep failing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// This invariant is violated ([`crate::invariants::InvariantReport::name`]).
+    /// This invariant is violated ([`crate::harness::invariants::InvariantReport::name`]).
     Invariant(String),
     /// The configured fault with this label ([`crate::scenario::Fault::label`]) never fires.
     FaultNeverFired(String),
@@ -92,7 +92,7 @@ impl Target {
     /// a fault that never fired, that fault; else its first failure's expectation. `None` when
     /// the run passed.
     pub fn of(result: &RunResult) -> Option<Target> {
-        if let Some(name) = crate::explore::first_violated_invariant(result) {
+        if let Some(name) = crate::tools::explore::first_violated_invariant(result) {
             return Some(Target::Invariant(name.to_string()));
         }
         let first = result.failures.first()?;
@@ -518,7 +518,7 @@ pub fn shorter_chains(scenario: &Scenario, index: usize) -> Vec<(Scenario, Strin
                 }
                 for p in points {
                     let mut c = scenario.clone();
-                    let moved = crate::chain::ForkSpec {
+                    let moved = crate::scenario::chain::ForkSpec {
                         seed: f.seed,
                         height: p,
                     };
@@ -925,7 +925,7 @@ pub fn write_scenario(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chain::ForkSpec;
+    use crate::scenario::chain::ForkSpec;
     use crate::scenario::{Fault, FaultStep, MessageAction, MessageFault};
 
     /// Three regtest peers: `p1` honest (dialled), `p2` on a fork (dialled, NoBan, with
@@ -1153,7 +1153,7 @@ mod tests {
     fn every_candidate_of_generated_scenarios_reads_back_or_is_refused_with_a_reason() {
         let mut checked = 0;
         for seed in 0..20 {
-            let s = crate::generator::generate(seed);
+            let s = crate::tools::generator::generate(seed);
             for candidate in candidates(&s) {
                 assert_ne!(
                     candidate.scenario, s,
@@ -1226,7 +1226,7 @@ mod tests {
     fn shrinking_keeps_a_fault_that_never_fires_and_removes_everything_else() {
         // Seed 38: four peers on short chains (497 headers in all) and three faults, one of
         // them a crash of the node.
-        let mut s = crate::generator::generate(38);
+        let mut s = crate::tools::generator::generate(38);
         assert!(
             s.peers.len() >= 3 && s.faults.len() >= 2,
             "seed 38 no longer generates 3+ peers and 2+ faults: pick another"

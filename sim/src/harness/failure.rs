@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::invariants::Violation;
+use crate::harness::invariants::Violation;
 
 /// One reason a run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

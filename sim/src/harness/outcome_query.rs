@@ -5,8 +5,9 @@
 
 use node::DisconnectReason;
 
-use crate::trace::{ConnectionRecord, PeerEnd, TraceLine};
-use crate::{Outcome, RunResult};
+use crate::harness::outcome::Outcome;
+use crate::harness::runner::RunResult;
+use crate::harness::trace::{ConnectionRecord, PeerEnd, TraceLine};
 
 impl Outcome {
     /// The best header's hash, parsed (`None` when the outcome holds none or not a hash).

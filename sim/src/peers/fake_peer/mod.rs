@@ -111,7 +111,7 @@ pub enum Behaviour {
     Script(Vec<Step>),
     /// Replays a recorded real peer (`sim record`): each recorded message is sent when the
     /// node's message it answered arrives, after the recorded delay.
-    Replay(crate::replay::ReplayScript),
+    Replay(crate::peers::replay::ReplayScript),
 }
 
 /// Stands for "never" in the growing chain's announcement timer (a finite span, so adding it to
@@ -301,7 +301,7 @@ pub struct FakePeer {
     connections: Cell<u64>,
     pings_sent: RefCell<Vec<PingSent>>,
     /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
-    pub faults: crate::faults::PeerFaults,
+    pub faults: crate::harness::faults::PeerFaults,
     /// Where each `getheaders` it receives is reported ([`FakePeer::with_getheaders_observer`]);
     /// `None` (the default): nowhere.
     getheaders_observer: Option<std::sync::mpsc::Sender<GetHeadersSeen>>,
@@ -309,7 +309,7 @@ pub struct FakePeer {
 
 /// A `getheaders` a fake peer received, as reported to its
 /// [`FakePeer::with_getheaders_observer`] channel. Built for benchmarks on real TCP
-/// ([`crate::bench_bitcoind`]): `at` is the wall clock, so it means nothing in a simulation.
+/// ([`crate::tools::bench::bitcoind`]): `at` is the wall clock, so it means nothing in a simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetHeadersSeen {
     /// Which of the peer's connections it came on: 0 for the first the peer served, then 1, ...
@@ -419,13 +419,13 @@ impl FakePeer {
             clock_s: settings.clock_s,
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
-            faults: crate::faults::PeerFaults::default(),
+            faults: crate::harness::faults::PeerFaults::default(),
             getheaders_observer: None,
         }
     }
 
     /// The same peer applying `faults` to its messages and clock.
-    pub fn with_faults(mut self, faults: crate::faults::PeerFaults) -> FakePeer {
+    pub fn with_faults(mut self, faults: crate::harness::faults::PeerFaults) -> FakePeer {
         self.faults = faults;
         self
     }
@@ -434,7 +434,7 @@ impl FakePeer {
     /// a script's `honest` and `answers_pings_only` steps) to `observer`, before it answers:
     /// which connection, where the asker's locator starts, whether that is the peer's tip, and
     /// when (wall clock). Off by default; a closed receiver is ignored. Meant for benchmarks on
-    /// real TCP ([`crate::bench_bitcoind`] times a sync to the `getheaders` from the tip), not
+    /// real TCP ([`crate::tools::bench::bitcoind`] times a sync to the `getheaders` from the tip), not
     /// for simulations.
     pub fn with_getheaders_observer(
         mut self,
@@ -786,7 +786,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(
         }
         Behaviour::Replay(script) => {
             let (reader, writer) = (conn.reader, conn.writer);
-            return crate::replay::replay(reader, writer, peer.magic, script).await;
+            return crate::peers::replay::replay(reader, writer, peer.magic, script).await;
         }
         _ => {}
     }

@@ -1,5 +1,5 @@
 //! `sim explore`: runs the generated scenario of every seed of a range
-//! ([`crate::generator::generate`]) on worker threads and collects the seeds that fail.
+//! ([`crate::tools::generator::generate`]) on worker threads and collects the seeds that fail.
 //!
 //! * **Seeds.** `A..B` (B excluded) or `A..=B` (B included), parsed by [`SeedRange`].
 //! * **Partitions.** `--partition K/N` keeps the i-th seed of the range (0-based) when
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use node::deliberate_bugs::Bug;
 
-use crate::runner::{run_scenario, RunResult};
+use crate::harness::runner::{run_scenario, RunResult};
 use crate::scenario::Scenario;
 
 /// Stack of each worker thread: the main thread's usual 8 MiB, since a simulation run on the
@@ -232,7 +232,7 @@ pub struct SeedFailure {
     /// The seed.
     pub seed: u64,
     /// What it is grouped under in the summary: the name of the earliest violated invariant
-    /// ([`crate::invariants::InvariantReport::name`]) when a run reports one, otherwise the
+    /// ([`crate::harness::invariants::InvariantReport::name`]) when a run reports one, otherwise the
     /// first failure's text up to its first `:`.
     pub group: String,
     /// Every failure, in the order the run reported them (at least one).
@@ -327,7 +327,7 @@ pub fn first_violated_invariant(result: &RunResult) -> Option<&'static str> {
 /// `None`: it passed. Panics of the run are caught and reported as failures.
 pub fn run_seed(seed: u64) -> Option<SeedFailure> {
     let name = format!("explore-{seed}");
-    let scenario = crate::generator::generate(seed);
+    let scenario = crate::tools::generator::generate(seed);
     let json = match serde_json::to_string_pretty(&scenario) {
         Ok(json) => json + "\n",
         Err(error) => {

@@ -40,10 +40,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::faults::FaultReport;
-use crate::runner::RunResult;
+use crate::harness::faults::FaultReport;
+use crate::harness::runner::RunResult;
+use crate::harness::trace::{TraceEntry, TraceLine};
 use crate::scenario::Scenario;
-use crate::trace::{TraceEntry, TraceLine};
 use node::protocol::MessageSummary;
 use node::{Event, PeerId};
 
@@ -1538,9 +1538,9 @@ pre { background: #f9fafb; border: 1px solid var(--line); padding: 8px; font-siz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::invariants::{InvariantReport, Violation};
-    use crate::trace::{HarnessNote, Recorder};
-    use crate::Outcome;
+    use crate::harness::invariants::{InvariantReport, Violation};
+    use crate::harness::outcome::Outcome;
+    use crate::harness::trace::{HarnessNote, Recorder};
     use node::{Event, PeerId};
 
     const SCENARIO: &str = r#"{"description":"two peers <and> a partition","seed":5,"duration_s":60,
@@ -1610,8 +1610,8 @@ mod tests {
         let outcome = Outcome::new("unit", 5, &recorder, 6, String::new(), BTreeMap::new());
         RunResult {
             outcome,
-            failures: vec![crate::failure::Failure::Expectation {
-                check: crate::failure::Check::TipHeight,
+            failures: vec![crate::harness::failure::Failure::Expectation {
+                check: crate::harness::failure::Check::TipHeight,
                 message: "tip_height 3 <expected 5>".into(),
             }],
             recorder,

@@ -15,6 +15,8 @@
 //! | `explore` | generated scenarios per second at `--jobs 2` | `--jobs 1` (scaling) | >= 10/s |
 //! | `suite` | wall time of `sim suite` (and, without `--quick`, of the test command) | - | < 60 s |
 
+pub mod bitcoind;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,8 +25,8 @@ use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use serde::Serialize;
 
+use crate::harness::trace::TraceEntry;
 use crate::scenario::Scenario;
-use crate::trace::TraceEntry;
 
 /// What `sim bench` measures and how often.
 #[derive(Debug, Clone)]
@@ -284,7 +286,7 @@ fn read_headers(path: &Path) -> Result<Vec<Header>, String> {
 
 /// The seeded regtest chain `{"regtest": {"height": height, "seed": 1}}`, genesis first.
 fn regtest_chain(height: u32) -> Result<Vec<Header>, String> {
-    crate::chain::ChainSpec::Regtest {
+    crate::scenario::chain::ChainSpec::Regtest {
         height,
         seed: 1,
         fork: None,
@@ -396,10 +398,14 @@ fn bitcoind_figures(report: &mut BenchReport, options: &BenchOptions, repeats: u
     let headers = if options.quick {
         10_000
     } else {
-        crate::bench_bitcoind::DEFAULT_HEADERS
+        crate::tools::bench::bitcoind::DEFAULT_HEADERS
     };
-    match crate::bench_bitcoind::header_sync_side_by_side(headers, repeats, node_exe, bitcoind_exe)
-    {
+    match crate::tools::bench::bitcoind::header_sync_side_by_side(
+        headers,
+        repeats,
+        node_exe,
+        bitcoind_exe,
+    ) {
         Ok(result) => {
             let (node_rate, bitcoind_rate) = result.headers_per_s();
             let profile = result.node_profile.as_str();
@@ -460,8 +466,9 @@ pub fn sync_scenario(headers: u32) -> Result<Scenario, String> {
             .header
             .time,
     );
-    let epoch_s =
-        genesis_s + u64::from(headers) * u64::from(crate::chain::REGTEST_SPACING_S) + 3600;
+    let epoch_s = genesis_s
+        + u64::from(headers) * u64::from(crate::scenario::chain::REGTEST_SPACING_S)
+        + 3600;
     // About 40 simulated ms per 2000-header round trip at the default latencies; generous.
     let duration_s = 60 + u64::from(headers) / 2000;
     let json = format!(
@@ -482,12 +489,12 @@ pub fn sync_scenario(headers: u32) -> Result<Scenario, String> {
 pub fn sync_sample(headers: u32) -> Result<SyncSample, String> {
     let scenario = sync_scenario(headers)?;
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let result = crate::runner::run_scenario_in(&scenario, "bench-sync", None, dir.path())
+    let result = crate::harness::runner::run_scenario_in(&scenario, "bench-sync", None, dir.path())
         .map_err(|e| e.to_string())?;
     if !result.failures.is_empty() {
         return Err(format!(
             "the {headers}-header sync failed: {}",
-            crate::failure::joined(&result.failures, "; ")
+            crate::harness::failure::joined(&result.failures, "; ")
         ));
     }
     let simulated_sync_s = result
@@ -673,13 +680,13 @@ fn speed_figures(
     let hosts = soak.peers.len() + 1;
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..repeats {
-        let result = crate::runner::run_scenario(&soak, "soak", None)
+        let result = crate::harness::runner::run_scenario(&soak, "soak", None)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         if !result.failures.is_empty() {
             return Err(format!(
                 "{}: {}",
                 path.display(),
-                crate::failure::joined(&result.failures, "; ")
+                crate::harness::failure::joined(&result.failures, "; ")
             ));
         }
         ours.push((result.wall_ms - result.setup_wall_ms) as f64 / 1000.0);
@@ -714,7 +721,7 @@ fn speed_figures(
         let name = file
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-        let result = crate::runner::run_scenario(&scenario, &name, None)
+        let result = crate::harness::runner::run_scenario(&scenario, &name, None)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         simulated_ms += result.simulated_ms;
         wall_ms += result.wall_ms;
@@ -729,11 +736,11 @@ fn speed_figures(
 }
 
 /// The catalog scenarios' tick, in milliseconds: the explore section also runs the generated
-/// seeds at it, to show what [`crate::generator::GENERATED_TICK_MS`] buys.
+/// seeds at it, to show what [`crate::tools::generator::GENERATED_TICK_MS`] buys.
 const FINE_TICK_MS: u64 = 10;
 
 fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
-    use crate::explore::{run_seed, sweep_with, Partition, SeedRange, Sweep};
+    use crate::tools::explore::{run_seed, sweep_with, Partition, SeedRange, Sweep};
     use std::num::NonZeroUsize;
     let seeds = if options.quick { 8 } else { 100 };
     let mut rates = Vec::new();
@@ -777,11 +784,11 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
         partition: Partition::WHOLE,
     };
     let fine = |seed: u64| {
-        let mut scenario = crate::generator::generate(seed);
+        let mut scenario = crate::tools::generator::generate(seed);
         scenario.tick_ms = FINE_TICK_MS;
-        match crate::runner::run_scenario(&scenario, "explore", None) {
+        match crate::harness::runner::run_scenario(&scenario, "explore", None) {
             Ok(result) if result.failures.is_empty() => None,
-            _ => Some(crate::explore::SeedFailure::new(
+            _ => Some(crate::tools::explore::SeedFailure::new(
                 seed,
                 "fine tick".to_string(),
                 vec![format!("failed at tick {FINE_TICK_MS} ms")],
@@ -804,7 +811,7 @@ fn explore_figures(report: &mut BenchReport, options: &BenchOptions) {
         )
     });
     let (one, two) = (rates[0].1, rates[1].1);
-    let tick_ms = crate::generator::GENERATED_TICK_MS;
+    let tick_ms = crate::tools::generator::GENERATED_TICK_MS;
     report.add(
         "explore",
         format!("seeds 0..{seeds}, --jobs 1, tick {tick_ms} ms"),

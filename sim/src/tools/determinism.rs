@@ -3,7 +3,7 @@
 //!
 //! Each run is `sim run SCENARIO [--seed S] --trace-out FILE` (a hidden flag) in a child
 //! process of the current executable; FILE receives the whole trace as JSON lines
-//! ([`crate::trace::Recorder::json_lines`]). A trace line holds the simulated milliseconds,
+//! ([`crate::harness::trace::Recorder::json_lines`]). A trace line holds the simulated milliseconds,
 //! the node incarnation, the peer's host and the rendered event, and no wall-clock field, so
 //! equal lines mean equal behaviour.
 

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::failure::{Check, Failure, PeerCheck};
-use crate::fake_peer::PingSent;
+use crate::harness::failure::{Check, Failure, PeerCheck};
+use crate::harness::trace::{ConnectionRecord, LocatorHeight, Recorder, RunRecord};
+use crate::peers::fake_peer::PingSent;
 use crate::scenario::{DialsExpect, Expect, RunExpect};
-use crate::trace::{ConnectionRecord, LocatorHeight, Recorder, RunRecord};
 
 /// What a run ended with. Serialized as the insta snapshot; every field is deterministic for a
 /// given scenario and seed.

@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::chain::ChainSpec;
-use crate::fake_peer::Behaviour;
-use crate::SimError;
+use crate::error::SimError;
+use crate::peers::fake_peer::Behaviour;
+use crate::scenario::chain::ChainSpec;
 
 pub(crate) fn default_epoch_s() -> u64 {
     // 2023-11-14T22:13:20Z: after every fixture's timestamps, so no header is "in the future".
@@ -407,7 +407,7 @@ impl TrustedStartSpec {
                 sha256,
                 height,
             } => {
-                let bytes = crate::chain::read_checked(path, sha256)?;
+                let bytes = crate::scenario::chain::read_checked(path, sha256)?;
                 let records = parse_retarget_boundaries(&bytes)
                     .map_err(|e| SimError::Fixture(format!("node.trusted_start: {path}: {e}")))?;
                 TrustedStart::from_retarget_boundaries(network, &records, *height).map_err(fixture)
@@ -899,7 +899,7 @@ impl Scenario {
 
     /// Runs the checks [`Scenario::load`] and [`Scenario::parse`] run after reading the JSON
     /// (hosts known, times inside the run, values in range); `path` only names the scenario in
-    /// errors. The builder ([`crate::builder`]) validates through it too.
+    /// errors. The builder ([`crate::scenario::builder`]) validates through it too.
     ///
     /// # Errors
     /// [`SimError::Scenario`] naming the field path and the problem.
@@ -963,7 +963,7 @@ impl Scenario {
                 let mut specs = Vec::new();
                 script_sends(steps, &format!("peers[{i}].behaviour.script"), &mut specs);
                 for (spec, at) in specs {
-                    use crate::fake_peer::SendSpec;
+                    use crate::peers::fake_peer::SendSpec;
                     if let SendSpec::Crafted { bits, .. } = spec {
                         let field = format!("{at}.crafted");
                         if self.node.network != NetworkName::Regtest {
@@ -987,7 +987,7 @@ impl Scenario {
                                 ),
                             );
                         }
-                        if crate::fake_peer::hex_bytes(payload_hex).is_none() {
+                        if crate::peers::fake_peer::hex_bytes(payload_hex).is_none() {
                             return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
                         }
                     }
@@ -1005,8 +1005,8 @@ impl Scenario {
                                 ),
                             );
                         }
-                        if *payload_bytes > crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX {
-                            let max = crate::fake_peer::JUNK_PAYLOAD_BYTES_MAX;
+                        if *payload_bytes > crate::peers::fake_peer::JUNK_PAYLOAD_BYTES_MAX {
+                            let max = crate::peers::fake_peer::JUNK_PAYLOAD_BYTES_MAX;
                             return err(
                                 &field,
                                 format!("payload_bytes {payload_bytes} is over {max}"),
@@ -1196,11 +1196,11 @@ fn is_command(command: &str) -> bool {
 
 /// Every message a script sends, with its field path, inside `repeat`s too.
 fn script_sends<'a>(
-    steps: &'a [crate::fake_peer::Step],
+    steps: &'a [crate::peers::fake_peer::Step],
     at: &str,
-    out: &mut Vec<(&'a crate::fake_peer::SendSpec, String)>,
+    out: &mut Vec<(&'a crate::peers::fake_peer::SendSpec, String)>,
 ) {
-    use crate::fake_peer::Step;
+    use crate::peers::fake_peer::Step;
     for (j, step) in steps.iter().enumerate() {
         match step {
             Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),

@@ -9,9 +9,11 @@
 
 use std::path::{Path, PathBuf};
 
-pub use crate::failure::Divergence;
-use crate::failure::Failure;
-use crate::{run_scenario, RunResult, Scenario, SimError};
+use crate::error::SimError;
+pub use crate::harness::failure::Divergence;
+use crate::harness::failure::Failure;
+use crate::harness::runner::{run_scenario, RunResult};
+use crate::scenario::Scenario;
 
 /// The subfolder of the scenario folder holding regressions, and of the snapshot folder
 /// holding their snapshots.

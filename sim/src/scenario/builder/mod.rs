@@ -6,7 +6,7 @@
 //! one as the other.
 //!
 //! ```no_run
-//! use sim::builder::{chain, fault, NodeBuilder, PeerBuilder};
+//! use sim::scenario::builder::{chain, fault, NodeBuilder, PeerBuilder};
 //! use sim::scenario::{MessageAction, ProfileName};
 //! use sim::Scenario;
 //!
@@ -27,20 +27,22 @@
 //! What each piece sets is the field of the same name in [`crate::scenario`]; the scenario
 //! format's documentation there is the reference.
 
-use crate::chain::ChainSpec;
-use crate::fake_peer::{Behaviour, SendSpec, Step};
-use crate::replay::ReplayScript;
+use crate::error::SimError;
+use crate::harness::runner::RunResult;
+use crate::peers::fake_peer::{Behaviour, SendSpec, Step};
+use crate::peers::replay::ReplayScript;
+use crate::scenario::chain::ChainSpec;
+use crate::scenario::Scenario;
 use crate::scenario::{
     self, CheckpointSpec, DialsExpect, Expect, Fault, FaultStep, MinimumChainWork, NetworkName,
     NodeSpec, PeerSpec, ProfileName, TimingOverrides, TrustedStartSpec,
 };
-use crate::{RunResult, Scenario, SimError};
 
 /// What the builder's errors name where the loader's name the scenario file.
 pub const BUILDER_PATH: &str = "<builder>";
 
 impl Scenario {
-    /// A builder for a scenario in Rust (see [`crate::builder`]).
+    /// A builder for a scenario in Rust (see [`crate::scenario::builder`]).
     pub fn builder() -> ScenarioBuilder {
         ScenarioBuilder::default()
     }
@@ -257,9 +259,9 @@ impl ScenarioBuilder {
     /// own seed.
     ///
     /// # Errors
-    /// What [`ScenarioBuilder::build`] and [`crate::run_scenario`] return.
+    /// What [`ScenarioBuilder::build`] and [`crate::harness::runner::run_scenario`] return.
     pub fn run(self, name: &str) -> Result<RunResult, SimError> {
-        crate::run_scenario(&self.build()?, name, None)
+        crate::harness::runner::run_scenario(&self.build()?, name, None)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Chains for [`super::PeerBuilder::new`] (`peers[].chain`).
 
-use crate::chain::{ChainSpec, ForkSpec};
+use crate::scenario::chain::{ChainSpec, ForkSpec};
 
 /// A regtest chain of `height` headers above genesis mined from `seed`.
 pub fn regtest(height: u32, seed: u64) -> ChainSpec {

@@ -1,7 +1,7 @@
 //! Replaying a recorded real peer.
 //!
 //! A [`ReplayScript`] is the real peer's side of a session captured by `sim record` (see
-//! [`crate::record`]): every frame the peer sent, byte for byte (magic, command, length,
+//! [`crate::tools::record`]): every frame the peer sent, byte for byte (magic, command, length,
 //! checksum and payload as received, bad checksums included), keyed to the node's message it
 //! followed (its command and ordinal on the connection) and the delay after it, and whether
 //! and when the peer closed the connection.
@@ -261,7 +261,7 @@ mod tests {
             ]}}}],
             "expect": {}}"#;
         std::fs::write(&path, scenario).expect("write");
-        let error = crate::Scenario::load(&path)
+        let error = crate::scenario::Scenario::load(&path)
             .expect_err("a bad frame")
             .to_string();
         assert!(

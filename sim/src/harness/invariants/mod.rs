@@ -189,7 +189,7 @@ impl Checker {
 
     /// A frame joined a peer's outbound queue (now, in simulated time).
     pub fn outbound_queued(&mut self, peer: PeerId, depth: QueueDepth) {
-        let at_ms = crate::faults::sim_now_ms();
+        let at_ms = crate::harness::faults::sim_now_ms();
         if depth.messages > depth.messages_max || depth.bytes > depth.bytes_max {
             let host = self.labels.get(&peer.0).cloned().unwrap_or_default();
             self.violate(
@@ -617,7 +617,7 @@ pub enum Liveness {
 /// largest: one `headers_download_timeout_per_header` per 600 s between the oldest header of
 /// any chain and the end (the node's `core_headers_sync_allowance_ms`).
 fn headers_download_allowance_ms(
-    scenario: &crate::Scenario,
+    scenario: &crate::scenario::Scenario,
     chains: &[&[Header]],
     timing: &Timing,
 ) -> u64 {
@@ -664,7 +664,11 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// the chain-sync timeout plus the headers response time) and `transfer` is one round trip
 /// at the worst latency, the peer's `headers_delay_ms` and 1 s of processing per 2000
 /// headers (plus one).
-pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timing) -> Liveness {
+pub fn liveness(
+    scenario: &crate::scenario::Scenario,
+    chains: &[&[Header]],
+    timing: &Timing,
+) -> Liveness {
     use crate::scenario::Fault;
     let not = |why: &str| Liveness::NotApplicable(why.to_string());
     if scenario.node.trusted_start.is_some() {
@@ -753,7 +757,7 @@ pub fn liveness(scenario: &crate::Scenario, chains: &[&[Header]], timing: &Timin
             && !cut.contains(&pair("node", name))
             && !cut_oneway.contains(&("node".to_string(), name.to_string()))
             && !cut_oneway.contains(&(name.to_string(), "node".to_string()));
-        let honest = spec.behaviour == crate::fake_peer::Behaviour::Honest
+        let honest = spec.behaviour == crate::peers::fake_peer::Behaviour::Honest
             && spec.chain.as_ref().is_some_and(|c| c.first_height() == 0)
             && spec.start_height.is_none()
             && spec.version >= 70015

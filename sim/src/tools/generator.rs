@@ -16,14 +16,14 @@
 //!   effect in 100 ms steps);
 //! * **compressed timers** ([`compressed_timing`]) so the liveness bound, and with it the run,
 //!   stays within minutes of simulated time;
-//! * **no expectations**: only the invariants ([`crate::invariants`]) and the faults' firing
+//! * **no expectations**: only the invariants ([`crate::harness::invariants`]) and the faults' firing
 //!   can fail it. The duration is the liveness deadline plus 30 s when liveness applies.
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::chain::{ChainSpec, ForkSpec};
-use crate::fake_peer::Behaviour;
+use crate::peers::fake_peer::Behaviour;
+use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::{
     Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
     NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, TimingOverrides,
@@ -375,9 +375,9 @@ fn duration_s(scenario: &Scenario) -> u64 {
     probe.duration_s = 100_000;
     let mut timing = node::Timing::for_profile(scenario.node.profile.profile());
     scenario.node.timing.apply(&mut timing);
-    match crate::invariants::liveness(&probe, &chains, &timing) {
-        crate::invariants::Liveness::Check { by_ms, .. } => by_ms / 1000 + 30,
-        crate::invariants::Liveness::NotApplicable(_) => {
+    match crate::harness::invariants::liveness(&probe, &chains, &timing) {
+        crate::harness::invariants::Liveness::Check { by_ms, .. } => by_ms / 1000 + 30,
+        crate::harness::invariants::Liveness::NotApplicable(_) => {
             let last = scenario
                 .faults
                 .iter()

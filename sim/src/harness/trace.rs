@@ -447,13 +447,13 @@ fn count(counts: &mut BTreeMap<String, u64>, command: &str) {
 }
 
 /// The node's event sink inside the simulator: forwards every event to a shared [`Recorder`]
-/// and, when given, to the run's invariant [`crate::invariants::Checker`].
+/// and, when given, to the run's invariant [`crate::harness::invariants::Checker`].
 #[derive(Debug, Clone)]
 pub struct SimSink {
     /// The trace.
     pub recorder: Rc<RefCell<Recorder>>,
     /// The invariant checker, if any.
-    pub checker: Option<Rc<RefCell<crate::invariants::Checker>>>,
+    pub checker: Option<Rc<RefCell<crate::harness::invariants::Checker>>>,
 }
 
 impl EventSink for SimSink {

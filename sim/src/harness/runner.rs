@@ -11,15 +11,15 @@ use node::store::Store;
 use node::Config;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::failure::{Check, Failure};
-use crate::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
-use crate::faults::{FaultReport, PeerFaults};
-use crate::invariants::{self, Checker};
-use crate::net::TurmoilNetwork;
-use crate::outcome::Outcome;
+use crate::error::SimError;
+use crate::harness::failure::{Check, Failure};
+use crate::harness::faults::{FaultReport, PeerFaults};
+use crate::harness::invariants::{self, Checker};
+use crate::harness::net::TurmoilNetwork;
+use crate::harness::outcome::Outcome;
+use crate::harness::trace::{HarnessNote, Recorder, SimSink};
+use crate::peers::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
 use crate::scenario::{Fault, Scenario};
-use crate::trace::{HarnessNote, Recorder, SimSink};
-use crate::SimError;
 
 /// Extra simulated time turmoil is allowed beyond the scenario's duration (it stops by itself
 /// only if a run overshoots by a whole step).
@@ -46,9 +46,9 @@ pub struct RunResult {
     /// `sim bench` reads it as the sync time.
     pub tip_wall_ms: Option<u64>,
     /// Every configured fault, with when it was applied, when it ended and when it fired.
-    pub faults: Vec<crate::faults::FaultReport>,
+    pub faults: Vec<crate::harness::faults::FaultReport>,
     /// Every invariant checked, with its first violation if any.
-    pub invariants: Vec<crate::invariants::InvariantReport>,
+    pub invariants: Vec<crate::harness::invariants::InvariantReport>,
 }
 
 /// Runs `scenario` (named `name` in the outcome) with `seed` (the scenario's own unless
@@ -138,7 +138,7 @@ pub fn run_scenario_in(
             first_height: spec
                 .chain
                 .as_ref()
-                .map_or(0, crate::chain::ChainSpec::first_height),
+                .map_or(0, crate::scenario::chain::ChainSpec::first_height),
             behaviour: spec.behaviour.clone(),
             version_delay: Duration::from_millis(spec.version_delay_ms),
             headers_delay: Duration::from_millis(spec.headers_delay_ms),

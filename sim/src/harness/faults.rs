@@ -30,8 +30,8 @@ use std::rc::Rc;
 use bitcoin::block::Header;
 use bitcoin::BlockHash;
 
+use crate::harness::trace::{HarnessNote, Recorder};
 use crate::scenario::{Fault, FaultStep, MessageAction};
-use crate::trace::{HarnessNote, Recorder};
 
 /// Simulated milliseconds since the start of the run (0 outside a simulation).
 pub fn sim_now_ms() -> u64 {

@@ -3,7 +3,7 @@
 //! [`record`] is a TCP proxy on real sockets: the node dials it, it dials the real peer, and
 //! it forwards every byte unchanged in both directions while it cuts each direction into
 //! frames and notes when each one was complete. [`Recording::to_scenario`] turns that into a
-//! scenario whose single fake peer replays the real peer's side ([`crate::replay`]) and whose
+//! scenario whose single fake peer replays the real peer's side ([`crate::peers::replay`]) and whose
 //! expectations are the live outcome: the node's commands in order and, when the node's data
 //! folder is given, its tip.
 //!
@@ -19,8 +19,8 @@ use node::wire::{self, Magic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::fake_peer::Behaviour;
-use crate::replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
+use crate::peers::fake_peer::Behaviour;
+use crate::peers::replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
 use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, ProfileName, Scenario};
 
 /// One complete frame seen by the proxy.
