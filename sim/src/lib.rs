@@ -14,7 +14,7 @@
 //! |---|---|---|
 //! | [`error`] | data | [`SimError`], the harness's own errors (files, fixtures, data folder, turmoil) |
 //! | **[`scenario`]** | | |
-//! | [`scenario`] | data | the JSON scenario format (serde, unknown fields rejected): the node, the peers and their behaviours, the faults, the expectations; its loader and validation |
+//! | [`scenario`] | data | the JSON scenario format (serde, unknown fields rejected): the node, the peers and their behaviours (presets, scripts, a recorded peer to replay), the faults, the expectations; its loader and validation |
 //! | [`scenario::builder`] | data | the same scenarios in typed Rust: a builder producing the value the loader produces, validated the same way |
 //! | [`scenario::chain`] | synchronous | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
 //! | **[`peers`]** | | |
@@ -24,6 +24,7 @@
 //! | [`harness::runner`] | synchronous | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`harness::net`] | tokio | [`harness::net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`harness::trace`] | synchronous | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
+//! | [`harness::sink`] | synchronous | [`harness::sink::SimSink`], the node's event sink in the simulator: every event to the trace and the invariant checker |
 //! | [`harness::faults`] | synchronous | what each configured fault did and whether it fired ([`harness::faults::FaultReport`]); the faults a fake peer applies to its own messages |
 //! | [`harness::invariants`] | synchronous | the invariants checked on every run and their [`harness::invariants::Violation`]s |
 //! | [`harness::outcome`] | synchronous | the [`Outcome`] snapshot and the expectation checks |

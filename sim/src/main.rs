@@ -379,8 +379,9 @@ fn bench(
 
 fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
     use node::runtime::{Network, TcpNetwork};
-    use sim::peers::fake_peer::{self, wall_clock_s, Behaviour, FakePeer, FakePeerSettings};
+    use sim::peers::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
     use sim::scenario::chain::ChainSpec;
+    use sim::scenario::Behaviour;
 
     let spec: ChainSpec = match serde_json::from_str(chain) {
         Ok(spec) => spec,

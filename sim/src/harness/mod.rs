@@ -8,5 +8,6 @@ pub mod net;
 pub mod outcome;
 pub mod outcome_query;
 pub mod runner;
+pub mod sink;
 pub mod suite;
 pub mod trace;

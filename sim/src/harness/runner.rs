@@ -17,7 +17,8 @@ use crate::harness::faults::{FaultReport, PeerFaults};
 use crate::harness::invariants::{self, Checker};
 use crate::harness::net::TurmoilNetwork;
 use crate::harness::outcome::Outcome;
-use crate::harness::trace::{HarnessNote, Recorder, SimSink};
+use crate::harness::sink::SimSink;
+use crate::harness::trace::{HarnessNote, Recorder};
 use crate::peers::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
 use crate::scenario::{Fault, Scenario};
 

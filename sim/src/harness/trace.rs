@@ -4,14 +4,11 @@
 //! bookkeeping the outcome is built from. The harness reads the typed entries; the text is for
 //! people, snapshots and the digest, and is never parsed back.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use bitcoin::hashes::{sha256, Hash};
 use node::protocol::{Direction, MessageSummary};
-use node::runtime::EventSink;
-use node::{DisconnectReason, Event, Node, PeerId};
+use node::{DisconnectReason, Event, PeerId};
 use serde::{Serialize, Serializer};
 
 /// What a trace line records, as a typed value.
@@ -442,37 +439,6 @@ fn count(counts: &mut BTreeMap<String, u64>, command: &str) {
         Some(n) => *n += 1,
         None => {
             counts.insert(command.to_string(), 1);
-        }
-    }
-}
-
-/// The node's event sink inside the simulator: forwards every event to a shared [`Recorder`]
-/// and, when given, to the run's invariant [`crate::harness::invariants::Checker`].
-#[derive(Debug, Clone)]
-pub struct SimSink {
-    /// The trace.
-    pub recorder: Rc<RefCell<Recorder>>,
-    /// The invariant checker, if any.
-    pub checker: Option<Rc<RefCell<crate::harness::invariants::Checker>>>,
-}
-
-impl EventSink for SimSink {
-    fn record(&mut self, now_ms: u64, event: &Event, node: &Node) {
-        self.recorder.borrow_mut().record(now_ms, event);
-        if let Some(checker) = &self.checker {
-            checker.borrow_mut().event(now_ms, event, node);
-        }
-    }
-
-    fn persisted(&mut self, _now_ms: u64, update: &node::protocol::header_chain::ChainUpdate) {
-        if let Some(checker) = &self.checker {
-            checker.borrow_mut().persisted(update);
-        }
-    }
-
-    fn outbound_queued(&mut self, peer: PeerId, depth: node::runtime::QueueDepth) {
-        if let Some(checker) = &self.checker {
-            checker.borrow_mut().outbound_queued(peer, depth);
         }
     }
 }

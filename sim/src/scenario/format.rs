@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::behaviour::Behaviour;
 use crate::error::SimError;
-use crate::peers::fake_peer::Behaviour;
 use crate::scenario::chain::ChainSpec;
 
 pub(crate) fn default_epoch_s() -> u64 {
@@ -963,7 +963,7 @@ impl Scenario {
                 let mut specs = Vec::new();
                 script_sends(steps, &format!("peers[{i}].behaviour.script"), &mut specs);
                 for (spec, at) in specs {
-                    use crate::peers::fake_peer::SendSpec;
+                    use super::behaviour::SendSpec;
                     if let SendSpec::Crafted { bits, .. } = spec {
                         let field = format!("{at}.crafted");
                         if self.node.network != NetworkName::Regtest {
@@ -987,7 +987,7 @@ impl Scenario {
                                 ),
                             );
                         }
-                        if crate::peers::fake_peer::hex_bytes(payload_hex).is_none() {
+                        if super::behaviour::hex_bytes(payload_hex).is_none() {
                             return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
                         }
                     }
@@ -1005,8 +1005,8 @@ impl Scenario {
                                 ),
                             );
                         }
-                        if *payload_bytes > crate::peers::fake_peer::JUNK_PAYLOAD_BYTES_MAX {
-                            let max = crate::peers::fake_peer::JUNK_PAYLOAD_BYTES_MAX;
+                        if *payload_bytes > super::behaviour::JUNK_PAYLOAD_BYTES_MAX {
+                            let max = super::behaviour::JUNK_PAYLOAD_BYTES_MAX;
                             return err(
                                 &field,
                                 format!("payload_bytes {payload_bytes} is over {max}"),
@@ -1196,11 +1196,11 @@ fn is_command(command: &str) -> bool {
 
 /// Every message a script sends, with its field path, inside `repeat`s too.
 fn script_sends<'a>(
-    steps: &'a [crate::peers::fake_peer::Step],
+    steps: &'a [super::behaviour::Step],
     at: &str,
-    out: &mut Vec<(&'a crate::peers::fake_peer::SendSpec, String)>,
+    out: &mut Vec<(&'a super::behaviour::SendSpec, String)>,
 ) {
-    use crate::peers::fake_peer::Step;
+    use super::behaviour::Step;
     for (j, step) in steps.iter().enumerate() {
         match step {
             Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),
@@ -1420,5 +1420,25 @@ mod tests {
             error.contains("node.trusted_start: trusted start JSON: header: 1 bytes, expected 80"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_replay_peer_with_a_bad_frame_is_rejected_with_its_field_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bad.json");
+        let scenario = r#"{"description": "bad replay", "seed": 1, "duration_s": 1,
+            "node": {"network": "regtest", "connect": ["r"]},
+            "peers": [{"name": "r", "behaviour": {"replay": {"source": "test", "messages": [
+                {"delay_ms": 0, "command": "verack", "frame_hex": "fabfb5da76657261636b000000000000000000005df6e0e2"},
+                {"after": {"command": "getheaders", "nth": 1}, "delay_ms": 5, "command": "headers", "frame_hex": "0g"}
+            ]}}}],
+            "expect": {}}"#;
+        std::fs::write(&path, scenario).expect("write");
+        let error = Scenario::load(&path).expect_err("a bad frame").to_string();
+        assert!(
+            error.contains("peers[0].behaviour.replay.messages[1].frame_hex"),
+            "{error}"
+        );
+        assert!(error.contains("not hex"), "{error}");
     }
 }

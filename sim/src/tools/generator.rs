@@ -22,8 +22,8 @@
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::peers::fake_peer::Behaviour;
 use crate::scenario::chain::{ChainSpec, ForkSpec};
+use crate::scenario::Behaviour;
 use crate::scenario::{
     Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
     NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, TimingOverrides,

@@ -19,9 +19,9 @@ use node::wire::{self, Magic};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::peers::fake_peer::Behaviour;
-use crate::peers::replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
+use crate::scenario::Behaviour;
 use crate::scenario::{Expect, NetworkName, NodeSpec, PeerExpect, PeerSpec, ProfileName, Scenario};
+use crate::scenario::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
 
 /// One complete frame seen by the proxy.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -757,7 +757,7 @@ pub fn liveness(
             && !cut.contains(&pair("node", name))
             && !cut_oneway.contains(&("node".to_string(), name.to_string()))
             && !cut_oneway.contains(&(name.to_string(), "node".to_string()));
-        let honest = spec.behaviour == crate::peers::fake_peer::Behaviour::Honest
+        let honest = spec.behaviour == crate::scenario::Behaviour::Honest
             && spec.chain.as_ref().is_some_and(|c| c.first_height() == 0)
             && spec.start_height.is_none()
             && spec.version >= 70015

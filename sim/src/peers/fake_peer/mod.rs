@@ -26,7 +26,9 @@ use std::io;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::scenario::MessageAction;
+use crate::scenario::{
+    hex_bytes, Behaviour, MessageAction, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX,
+};
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
 use bitcoin::BlockHash;
@@ -38,7 +40,6 @@ use node::wire::{
 use node::Profile;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
@@ -54,201 +55,9 @@ pub const BTCD_LOCATOR_HASHES_MAX: usize = 500;
 /// Most locator hashes a fake Core peer accepts: Core `MAX_LOCATOR_SZ` (`net_processing.cpp`).
 pub const CORE_LOCATOR_HASHES_MAX: usize = 101;
 
-/// How a fake peer (mis)behaves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Behaviour {
-    /// Serves its chain correctly.
-    #[default]
-    Honest,
-    /// Accepts the connection and never sends anything.
-    NeverSendsVersion,
-    /// Sends `ping(1)` before any `version`, then stays silent.
-    PingFirst,
-    /// Completes the handshake, then sends a second `version`.
-    DuplicateVersion,
-    /// Completes the handshake and answers pings, but never answers `getheaders`.
-    AnswersPingsOnly,
-    /// Completes the handshake, then sends nothing at all (no pongs).
-    SilentAfterHandshake,
-    /// Answers the first `getheaders`, then sends nothing at all (no pongs).
-    SilentAfterFirstHeaders,
-    /// Serves its chain, but answers every `ping` with a `pong` whose nonce is one more than
-    /// the ping's (BIP 31 says it must echo the nonce).
-    WrongPongNonce,
-    /// Answers every `getheaders` with an empty `headers` (and pongs every ping), whatever it
-    /// advertised.
-    EmptyHeaders,
-    /// In reply number `batch` (1-based), header `index` has a nonce that misses its target.
-    BadPow {
-        /// Which reply.
-        batch: u32,
-        /// Which header of it (0-based).
-        index: usize,
-    },
-    /// Answers the first `getheaders` with 2001 headers.
-    TooManyHeaders,
-    /// In reply number `batch`, header `index` is left out, so the batch has a gap.
-    NonContinuous {
-        /// Which reply.
-        batch: u32,
-        /// Which header is dropped (0-based, at least 1).
-        index: usize,
-    },
-    /// After the handshake, sends a frame with magic `ffffffff`.
-    WrongMagic,
-    /// After the handshake, sends a `ping` whose checksum is `ffffffff`.
-    BadChecksum,
-    /// After the handshake, sends a frame header announcing a 4,000,001-byte payload (one
-    /// byte over Core's `MAX_PROTOCOL_MESSAGE_LENGTH`) and the first bytes of it.
-    OversizedFrame,
-    /// Writes the first half of reply number `batch`, then closes the connection.
-    CloseMidBatch {
-        /// Which reply.
-        batch: u32,
-    },
-    /// Follows the steps in order; after the last one it keeps reading and stays silent.
-    Script(Vec<Step>),
-    /// Replays a recorded real peer (`sim record`): each recorded message is sent when the
-    /// node's message it answered arrives, after the recorded delay.
-    Replay(crate::peers::replay::ReplayScript),
-}
-
 /// Stands for "never" in the growing chain's announcement timer (a finite span, so adding it to
 /// an instant cannot overflow).
 const NO_NEXT_BLOCK: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-
-/// One step of a scripted peer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Step {
-    /// Reads messages until one with this command arrives (others are dropped).
-    WaitFor(String),
-    /// Sends a message.
-    Send(SendSpec),
-    /// Waits this many milliseconds.
-    DelayMs(u64),
-    /// Sends a message in two writes: its first `first_bytes` bytes, then, `delay_ms` later,
-    /// the rest (catalog W09a; `first_bytes: 12` cuts inside the 24-byte frame header).
-    SendSplit {
-        /// The message.
-        send: SendSpec,
-        /// Bytes in the first write.
-        first_bytes: u32,
-        /// Pause between the writes.
-        delay_ms: u64,
-    },
-    /// Closes the connection (FIN).
-    Close,
-    /// Behaves honestly from here on (answers pings and `getheaders`).
-    Honest,
-    /// From here on pings on its profile's cadence and answers pings, but never `getheaders`
-    /// (as the `answers_pings_only` behaviour does after its handshake).
-    AnswersPingsOnly,
-    /// Runs `steps` `times` times. Round `k` (0 first) adds `k * shift` to every height
-    /// (`from_height`, `locator_heights`, `inv_block`'s `height`) and to every `ping` and `pong`
-    /// nonce in its steps, so one round can announce the next header each time or ping with a
-    /// fresh nonce. A `close` or `honest` inside ends the whole script as it does outside.
-    Repeat {
-        /// How many rounds.
-        times: u32,
-        /// Added per round to heights and nonces (0: every round sends the same).
-        #[serde(default)]
-        shift: u32,
-        /// The steps of one round.
-        steps: Vec<Step>,
-    },
-}
-
-/// A message a script can send.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum SendSpec {
-    /// The peer's configured `version`.
-    Version,
-    /// `verack`.
-    Verack,
-    /// `sendheaders`.
-    Sendheaders,
-    /// `sendaddrv2`.
-    Sendaddrv2,
-    /// `wtxidrelay`.
-    Wtxidrelay,
-    /// `sendcmpct(false, 2)` (BIP 152, as Bitcoin Core sends after `verack`).
-    Sendcmpct,
-    /// `feefilter` with this rate in sat/kvB.
-    Feefilter(i64),
-    /// `ping` with this nonce.
-    Ping(u64),
-    /// `pong` with this nonce.
-    Pong(u64),
-    /// `getheaders` whose locator holds the peer's own headers at these heights (hash_stop 0).
-    Getheaders {
-        /// Heights of the locator entries, in order.
-        locator_heights: Vec<u32>,
-    },
-    /// `headers` with `count` headers of the peer's chain from `from_height`.
-    Headers {
-        /// First height sent.
-        from_height: u32,
-        /// How many.
-        count: u32,
-    },
-    /// `headers` with `count` headers of the peer's chain from `from_height`, header `index`
-    /// (0-based in the message) altered as given and ground again to meet the target of its
-    /// own `bits`; the headers after it are re-linked and ground again too, so the message
-    /// stays continuous with valid proof of work and only the altered field is wrong. Only
-    /// cheap proof of work (regtest) can be ground; the scenario loader enforces that.
-    Crafted {
-        /// First height sent.
-        from_height: u32,
-        /// How many.
-        count: u32,
-        /// Which header of the message to alter (0-based).
-        index: u32,
-        /// Replacement `version`.
-        #[serde(default)]
-        version: Option<i32>,
-        /// Replacement `bits` (consensus encoding).
-        #[serde(default)]
-        bits: Option<u32>,
-        /// Seconds added to its `time` (may be negative).
-        #[serde(default)]
-        time_offset_s: Option<i64>,
-        /// After grinding, spoil the altered header's proof of work (its hash then misses the
-        /// target of its bits).
-        #[serde(default)]
-        pow_invalid: bool,
-    },
-    /// `inv` announcing the block at this height of the peer's chain.
-    InvBlock {
-        /// Height of the announced block.
-        height: u32,
-    },
-    /// `getaddr`.
-    Getaddr,
-    /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
-    /// known one whose payload does not decode.
-    Raw {
-        /// The command (at most 12 ASCII characters).
-        command: String,
-        /// The payload, hex-encoded.
-        payload_hex: String,
-    },
-    /// A frame with this command and `payload_bytes` zero bytes, checksum correct (catalog W04:
-    /// large unknown messages without hex in the scenario file). Built once per script and
-    /// reused.
-    Junk {
-        /// The command (at most 12 ASCII characters).
-        command: String,
-        /// Payload length; at most [`JUNK_PAYLOAD_BYTES_MAX`].
-        payload_bytes: u32,
-    },
-}
-
-/// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above
-/// Core's 4,000,000-byte `MAX_PROTOCOL_MESSAGE_LENGTH`, so both limits can be crossed.
-pub const JUNK_PAYLOAD_BYTES_MAX: u32 = 32 * 1024 * 1024;
 
 /// One `ping` a fake peer sent: its nonce and when, in simulated milliseconds since the start
 /// of the run (see [`FakePeer::pings_sent`]).
@@ -1177,13 +986,6 @@ fn note_if_ping(spec: &SendSpec, peer: &FakePeer, shift: u32) {
     }
 }
 
-/// Decodes a hex string (either case, even length) with rust-bitcoin's hex crate; `None` if it
-/// is not hex.
-pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
-    use bitcoin::hex::FromHex;
-    Vec::<u8>::from_hex(hex).ok()
-}
-
 /// The whole frame (header and payload) a script step sends, its heights and nonces raised by
 /// `shift` (see [`Step::Repeat`]); `junk` frames come from (and go to) the cache.
 ///
@@ -1294,4 +1096,93 @@ fn frame_of(
         }
     };
     Ok(Rc::new(wire::encode(peer.magic, message)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::chain::ChainSpec;
+    use bitcoin::Network;
+
+    /// A fake peer serving a chain from height 4 knows its base (the parent of its first
+    /// header) as height 3, advertises its real tip height, and answers unknown locators from
+    /// its lowest header.
+    #[test]
+    fn a_fake_peer_serves_a_mid_chain_file_from_its_base() {
+        let chain = ChainSpec::Regtest {
+            height: 10,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
+        let settings = FakePeerSettings {
+            first_height: 4,
+            ..FakePeerSettings::default()
+        };
+        let peer = FakePeer::new("p", Network::Regtest, chain[4..].to_vec(), settings);
+        assert_eq!(peer.start_height, 10);
+        let zero = bitcoin::BlockHash::all_zeros();
+        let ask = |locator: Vec<bitcoin::BlockHash>, stop| {
+            peer.headers_for(&GetHeadersMessage::new(locator, stop))
+        };
+        assert_eq!(
+            ask(vec![chain[3].block_hash()], zero),
+            Some(chain[4..].to_vec()),
+            "the base is known"
+        );
+        assert_eq!(
+            ask(vec![chain[6].block_hash(), chain[3].block_hash()], zero),
+            Some(chain[7..].to_vec())
+        );
+        assert_eq!(
+            ask(vec![chain[0].block_hash()], zero),
+            Some(chain[4..].to_vec()),
+            "below the base: from the lowest"
+        );
+        assert_eq!(
+            ask(vec![chain[3].block_hash()], chain[8].block_hash()),
+            Some(chain[4..=8].to_vec())
+        );
+        assert_eq!(ask(vec![], chain[5].block_hash()), Some(vec![chain[5]]));
+
+        // From genesis, an unknown locator is still answered from height 1.
+        let genesis_peer = FakePeer::new(
+            "g",
+            Network::Regtest,
+            chain.clone(),
+            FakePeerSettings::default(),
+        );
+        assert_eq!(genesis_peer.start_height, 10);
+        let served = genesis_peer.headers_for(&GetHeadersMessage::new(vec![zero], zero));
+        assert_eq!(served, Some(chain[1..].to_vec()));
+    }
+
+    /// An empty locator with an unknown stop hash: a btcd peer answers an empty `headers`
+    /// (`locateInventory` finds nothing), a Core peer nothing at all (checked against a real
+    /// bitcoind by `tests/fake_vs_bitcoind.rs`).
+    #[test]
+    fn an_empty_locator_with_an_unknown_stop_gets_an_empty_reply_from_btcd_and_none_from_core() {
+        let chain = ChainSpec::Regtest {
+            height: 5,
+            seed: 1,
+            fork: None,
+        }
+        .build()
+        .unwrap();
+        let request = GetHeadersMessage::new(vec![], bitcoin::BlockHash::all_zeros());
+        let btcd = FakePeer::new(
+            "b",
+            Network::Regtest,
+            chain.clone(),
+            FakePeerSettings::default(),
+        );
+        assert_eq!(btcd.headers_for(&request), Some(vec![]));
+        let settings = FakePeerSettings {
+            profile: node::Profile::Core,
+            ..FakePeerSettings::default()
+        };
+        let core = FakePeer::new("c", Network::Regtest, chain, settings);
+        assert_eq!(core.headers_for(&request), None);
+    }
 }

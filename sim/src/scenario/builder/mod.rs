@@ -29,14 +29,13 @@
 
 use crate::error::SimError;
 use crate::harness::runner::RunResult;
-use crate::peers::fake_peer::{Behaviour, SendSpec, Step};
-use crate::peers::replay::ReplayScript;
 use crate::scenario::chain::ChainSpec;
 use crate::scenario::Scenario;
 use crate::scenario::{
     self, CheckpointSpec, DialsExpect, Expect, Fault, FaultStep, MinimumChainWork, NetworkName,
     NodeSpec, PeerSpec, ProfileName, TimingOverrides, TrustedStartSpec,
 };
+use crate::scenario::{Behaviour, ReplayScript, SendSpec, Step};
 
 /// What the builder's errors name where the loader's name the scenario file.
 pub const BUILDER_PATH: &str = "<builder>";
