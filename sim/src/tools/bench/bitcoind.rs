@@ -72,9 +72,9 @@ use bitcoin::{BlockHash, Network};
 use node::runtime::{Network as _, TcpNetwork};
 use node::Profile;
 
+use super::figures::median;
 use crate::peers::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen};
 use crate::scenario::chain::ChainSpec;
-use crate::tools::bench::median;
 
 /// The chain length measured by default: 100,000 headers above genesis.
 pub const DEFAULT_HEADERS: u32 = 100_000;
