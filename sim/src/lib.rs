@@ -32,6 +32,7 @@
 //! | [`harness::failure`] | data | why a run failed, typed: [`harness::failure::Failure`] (expectation, invariant, unfired fault) and the [`harness::failure::Check`] it concerns |
 //! | [`harness::suite`] | synchronous | the suite's scenario files (scenarios, then regressions) and the check each gets (expectations, two runs with identical traces), shared by `sim suite` and the `scenarios` test |
 //! | **[`tools`]** | | |
+//! | [`tools::commands`] | synchronous | what each `sim` command does once `main.rs` has parsed its arguments: runs the library, prints, returns the exit code (`run`, `suite` and its table, `explore`, `shrink`, `check-determinism`, `serve`, `record`, `bench`) |
 //! | [`tools::explore`] | synchronous | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`tools::generator`] | synchronous | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`tools::shrink`] | synchronous | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |

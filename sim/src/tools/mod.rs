@@ -3,6 +3,7 @@
 //! report, and the benchmarks.
 
 pub mod bench;
+pub mod commands;
 pub mod determinism;
 pub mod explore;
 pub mod generator;
