@@ -1,5 +1,5 @@
-//! Faults: each kind takes effect, reports when it fired, and a fault that never fires fails
-//! the run. Scenarios are built inline (`sim::scenario::builder`) so each test shows its whole setup.
+//! Faults: each kind takes effect, reports when it fired, and a fault that never fires fails the
+//! run. Scenarios are built inline (`sim::scenario::builder`) so each test shows its whole setup.
 
 use sim::harness::failure::Failure;
 use sim::harness::trace::PeerEnd;

@@ -2,8 +2,8 @@
 //! traces, and its outcome equals the reviewed insta snapshot in `snapshots/` (under `CI=true`
 //! insta writes nothing, so a missing or changed snapshot fails).
 //!
-//! The files are found when the test runs (`sim::harness::suite::discover`), one trial each, so a new
-//! file is a new trial with no list to keep. The regressions in `scenarios/regressions/`
+//! The files are found when the test runs (`sim::harness::suite::discover`), one trial each, so a
+//! new file is a new trial with no list to keep. The regressions in `scenarios/regressions/`
 //! (shrunk by `sim shrink`) are checked the same way, as trials `regressions::NAME`, against
 //! `snapshots/regressions/NAME.snap`; the outcome names them by their file stem, as `sim suite`
 //! does. A harness of its own (libtest-mimic): `cargo test --release --test scenarios [FILTER]`

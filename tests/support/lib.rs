@@ -24,7 +24,8 @@ pub fn regression_files() -> Vec<(String, PathBuf)> {
     suite_files(true)
 }
 
-/// The suite's files ([`sim::harness::suite::discover`]) that are regressions or not, as `(stem, path)`.
+/// The suite's files ([`sim::harness::suite::discover`]) that are regressions or not, as
+/// `(stem, path)`.
 fn suite_files(regressions: bool) -> Vec<(String, PathBuf)> {
     let dir = repo_root().join("scenarios");
     sim::harness::suite::discover(&dir)

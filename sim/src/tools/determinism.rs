@@ -1,11 +1,11 @@
 //! `sim check-determinism`: runs one scenario in several separate processes and compares their
 //! traces line by line.
 //!
-//! Each run is `sim run SCENARIO [--seed S] --trace-out FILE` (a hidden flag) in a child
-//! process of the current executable; FILE receives the whole trace as JSON lines
-//! ([`crate::harness::trace::Recorder::json_lines`]). A trace line holds the simulated milliseconds,
-//! the node incarnation, the peer's host and the rendered event, and no wall-clock field, so
-//! equal lines mean equal behaviour.
+//! Each run is `sim run SCENARIO [--seed S] --trace-out FILE` (a hidden flag) in a child process of
+//! the current executable; FILE receives the whole trace as JSON lines
+//! ([`crate::harness::trace::Recorder::json_lines`]). A trace line holds the simulated
+//! milliseconds, the node incarnation, the peer's host and the rendered event, and no wall-clock
+//! field, so equal lines mean equal behaviour.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -16,8 +16,8 @@
 //!   effect in 100 ms steps);
 //! * **compressed timers** ([`compressed_timing`]) so the liveness bound, and with it the run,
 //!   stays within minutes of simulated time;
-//! * **no expectations**: only the invariants ([`crate::harness::invariants`]) and the faults' firing
-//!   can fail it. The duration is the liveness deadline plus 30 s when liveness applies.
+//! * **no expectations**: only the invariants ([`crate::harness::invariants`]) and the faults'
+//!   firing can fail it. The duration is the liveness deadline plus 30 s when liveness applies.
 
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -1,11 +1,11 @@
 //! Recording a live session into a replayable scenario (`sim record`).
 //!
-//! [`record`] is a TCP proxy on real sockets: the node dials it, it dials the real peer, and
-//! it forwards every byte unchanged in both directions while it cuts each direction into
-//! frames and notes when each one was complete. [`Recording::to_scenario`] turns that into a
-//! scenario whose single fake peer replays the real peer's side ([`crate::peers::replay`]) and whose
-//! expectations are the live outcome: the node's commands in order and, when the node's data
-//! folder is given, its tip.
+//! [`record`] is a TCP proxy on real sockets: the node dials it, it dials the real peer, and it
+//! forwards every byte unchanged in both directions while it cuts each direction into frames and
+//! notes when each one was complete. [`Recording::to_scenario`] turns that into a scenario whose
+//! single fake peer replays the real peer's side ([`crate::peers::replay`]) and whose expectations
+//! are the live outcome: the node's commands in order and, when the node's data folder is given,
+//! its tip.
 //!
 //! Real time is read here (this runs outside the simulator, like `sim serve`).
 

@@ -11,11 +11,11 @@
 //! | locator limit | 500 hashes (`MaxBlockLocatorsPerMsg`) | 101 (`MAX_LOCATOR_SZ`); more closes the connection |
 //! | user agent | `/btcwire:0.5.0/btcd:0.26.0/` | `/Satoshi:28.1.0/` |
 //!
-//! Both pong every ping and answer `getheaders` with up to 2000 headers after the first
-//! locator hash they know, through `hash_stop`. A real Core peer would also send `feefilter`,
-//! `getaddr` and its own `getheaders`; the fake one does not, so the node's replies do not
-//! blur what a scenario counts. A [`Behaviour`](crate::scenario::Behaviour) makes a peer misbehave in one scripted way, or
-//! a [`Step`](crate::scenario::Step) list scripts it message by message.
+//! Both pong every ping and answer `getheaders` with up to 2000 headers after the first locator
+//! hash they know, through `hash_stop`. A real Core peer would also send `feefilter`, `getaddr` and
+//! its own `getheaders`; the fake one does not, so the node's replies do not blur what a scenario
+//! counts. A [`Behaviour`](crate::scenario::Behaviour) makes a peer misbehave in one scripted way,
+//! or a [`Step`](crate::scenario::Step) list scripts it message by message.
 //!
 //! | file | holds |
 //! |---|---|

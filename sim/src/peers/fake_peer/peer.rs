@@ -75,9 +75,9 @@ pub struct FakePeer {
     getheaders_observer: Option<std::sync::mpsc::Sender<GetHeadersSeen>>,
 }
 
-/// A `getheaders` a fake peer received, as reported to its
-/// [`FakePeer::with_getheaders_observer`] channel. Built for benchmarks on real TCP
-/// ([`crate::tools::bench::bitcoind`]): `at` is the wall clock, so it means nothing in a simulation.
+/// A `getheaders` a fake peer received, as reported to its [`FakePeer::with_getheaders_observer`]
+/// channel. Built for benchmarks on real TCP ([`crate::tools::bench::bitcoind`]): `at` is the wall
+/// clock, so it means nothing in a simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GetHeadersSeen {
     /// Which of the peer's connections it came on: 0 for the first the peer served, then 1, ...
@@ -198,12 +198,12 @@ impl FakePeer {
         self
     }
 
-    /// The same peer reporting every `getheaders` it receives while serving honestly (also in
-    /// a script's `honest` and `answers_pings_only` steps) to `observer`, before it answers:
-    /// which connection, where the asker's locator starts, whether that is the peer's tip, and
-    /// when (wall clock). Off by default; a closed receiver is ignored. Meant for benchmarks on
-    /// real TCP ([`crate::tools::bench::bitcoind`] times a sync to the `getheaders` from the tip), not
-    /// for simulations.
+    /// The same peer reporting every `getheaders` it receives while serving honestly (also in a
+    /// script's `honest` and `answers_pings_only` steps) to `observer`, before it answers: which
+    /// connection, where the asker's locator starts, whether that is the peer's tip, and when (wall
+    /// clock). Off by default; a closed receiver is ignored. Meant for benchmarks on real TCP
+    /// ([`crate::tools::bench::bitcoind`] times a sync to the `getheaders` from the tip), not for
+    /// simulations.
     pub fn with_getheaders_observer(
         mut self,
         observer: std::sync::mpsc::Sender<GetHeadersSeen>,
