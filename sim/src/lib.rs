@@ -8,19 +8,22 @@
 //! counterparts inside it, [`harness`] runs it and judges it, [`tools`] are the `sim` commands
 //! built on the harness. Kind: **tokio**, async code that runs inside the simulation (or on
 //! real TCP); **synchronous**, plain functions and state machines; **data**, types and their
-//! serde forms.
+//! serde forms. No module imports one that imports it back, directly or through others; a
+//! module split into files (a folder with a `mod.rs`) keeps its public items at its own path,
+//! and its `mod.rs` says which file holds what. The `sim` binary (`main.rs`) parses the command
+//! line and calls [`tools::commands`].
 //!
 //! | module | kind | holds |
 //! |---|---|---|
 //! | [`error`] | data | [`SimError`], the harness's own errors (files, fixtures, data folder, turmoil) |
-//! | **[`scenario`]** | | |
+//! | **`scenario/`: what a run is** | | |
 //! | [`scenario`] | data | the JSON scenario format (serde, unknown fields rejected): the node, the peers and their behaviours (presets, scripts, a recorded peer to replay), the faults, the expectations; its loader and validation |
 //! | [`scenario::builder`] | data | the same scenarios in typed Rust: a builder producing the value the loader produces, validated the same way |
 //! | [`scenario::chain`] | synchronous | chain fixtures: real mainnet 0..=1111 carried in the repo, real header and block files from `../shared/data` (from genesis or mid-chain), seeded regtest chains with forks |
-//! | **[`peers`]** | | |
+//! | **`peers/`: the node's counterparts** | | |
 //! | [`peers::fake_peer`] | tokio | fake btcd and Core peers: honest serving, preset misbehaviours, step-by-step scripts |
 //! | [`peers::replay`] | tokio | the recorded real peer's side, replayed keyed to the node's requests |
-//! | **[`harness`]** | | |
+//! | **`harness/`: running a scenario and judging the run** | | |
 //! | [`harness::runner`] | synchronous | builds the turmoil world from a scenario, applies timed faults (link, host and `ban` faults), runs it |
 //! | [`harness::net`] | tokio | [`harness::net::TurmoilNetwork`], the node's `Network` trait over turmoil's TCP |
 //! | [`harness::trace`] | synchronous | the recorder: trace lines (text and JSON), digest, per-connection bookkeeping |
@@ -31,7 +34,7 @@
 //! | [`harness::outcome_query`] | synchronous | typed questions tests ask of an outcome and a run (a host's connections, messages, disconnect) |
 //! | [`harness::failure`] | data | why a run failed, typed: [`harness::failure::Failure`] (expectation, invariant, unfired fault) and the [`harness::failure::Check`] it concerns |
 //! | [`harness::suite`] | synchronous | the suite's scenario files (scenarios, then regressions) and the check each gets (expectations, two runs with identical traces), shared by `sim suite` and the `scenarios` test |
-//! | **[`tools`]** | | |
+//! | **`tools/`: the `sim` commands** | | |
 //! | [`tools::commands`] | synchronous | what each `sim` command does once `main.rs` has parsed its arguments: runs the library, prints, returns the exit code (`run`, `suite` and its table, `explore`, `shrink`, `check-determinism`, `serve`, `record`, `bench`) |
 //! | [`tools::explore`] | synchronous | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`tools::generator`] | synchronous | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |

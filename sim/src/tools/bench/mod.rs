@@ -14,6 +14,10 @@
 //! | `speed` | simulated over wall time of the 24-hour soak (`scenarios/bench/soak_24h_8_peers.json`) and of the suite | bare turmoil: the same hosts, tick and duration, every host only sleeping | soak >= 1500x, overhead <= 1.25x |
 //! | `explore` | generated scenarios per second at `--jobs 2` | `--jobs 1` (scaling) | >= 10/s |
 //! | `suite` | wall time of `sim suite` (and, without `--quick`, of the test command) | - | < 60 s |
+//!
+//! `mod.rs` runs the sections ([`run`]) and holds the `bitcoind` one's adapter; `figures.rs` the
+//! figures, their table and [`median`]; `import.rs`, `sync.rs` and `speed.rs` (`speed`,
+//! `explore`, `suite`) the other sections; [`bitcoind`] the side-by-side sync itself.
 
 pub mod bitcoind;
 mod figures;

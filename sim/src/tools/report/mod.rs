@@ -36,6 +36,17 @@
 //!
 //! Fault spans come from [`RunResult::faults`]: applied at `start_ms`, undone at `end_ms`
 //! (or lasting to the end), and marked when they never fired.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `mod.rs` | [`html`]: the page, top to bottom |
+//! | `read.rs` | the trace read as messages, lane marks and the tip series; the lanes |
+//! | `layout.rs` | the diagram's rows: repeats and keepalives collapsed, long runs elided |
+//! | `svg.rs` | the diagram drawn: lanes, arrows, labels, marks, fault spans |
+//! | `chart.rs` | the tip chart |
+//! | `tables.rs` | the header and the tables |
+//! | `text.rs` | escaping, shortened hashes, cut labels |
+//! | `style.rs` | the CSS |
 
 mod chart;
 mod layout;

@@ -34,6 +34,15 @@
 //!   caller set in thread-locals applies to all of them: a deliberate node bug selected with
 //!   [`node::deliberate_bugs::set_active`] is active in every run. Nothing here reads the wall
 //!   clock or iterates a hash map: the same scenario gives the same shrunk scenario.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `target.rs` | [`Target`], what must keep failing |
+//! | `edits.rs` | [`candidates`], the single edits |
+//! | `search.rs` | [`shrink`], the greedy loop, and what it returns ([`Shrunk`]) |
+//! | `size.rs` | [`Size`], for the before/after summary |
+//! | `output.rs` | JSON written and read back, the file name, the file |
+//! | `error.rs` | [`ShrinkError`] |
 
 mod edits;
 mod error;
