@@ -1,4 +1,4 @@
-//! Smoke test of `sim::bench_bitcoind`: one short side-by-side run (4,000 headers, two
+//! Smoke test of `sim::tools::bench::bitcoind`: one short side-by-side run (4,000 headers, two
 //! batches) of the real `node` binary and the real bitcoind against the fake peer, well under
 //! 10 s. The figures are not checked (performance is never asserted in tests); that both sides
 //! reach the tip, and that the node's store holds it, is.
@@ -7,7 +7,7 @@ use headersim_tests::real::{bitcoind_path, workspace_binary};
 
 #[test]
 fn node_and_bitcoind_both_sync_4000_headers_from_the_fake_peer() {
-    let result = sim::bench_bitcoind::header_sync_side_by_side(
+    let result = sim::tools::bench::bitcoind::header_sync_side_by_side(
         4000,
         1,
         &workspace_binary("node"),

@@ -89,7 +89,7 @@ fn other_seeds_change_timings_but_not_the_expected_outcome() {
                         if !result.failures.is_empty() {
                             failures.push(format!(
                                 "{name} --seed {seed}: {}",
-                                sim::failure::joined(&result.failures, "; ")
+                                sim::harness::failure::joined(&result.failures, "; ")
                             ));
                         }
                     }

@@ -146,7 +146,7 @@ fn explore_reports_every_seed_and_a_file_for_each_failure() {
 /// A scenario that fails on its own: its fault is on a message (`filterload`) no fake peer
 /// sends, so it never fires. Three peers, two faults, chains of thousands of headers.
 fn never_fires() -> sim::Scenario {
-    use sim::builder::{chain, fault, NodeBuilder, PeerBuilder};
+    use sim::scenario::builder::{chain, fault, NodeBuilder, PeerBuilder};
     use sim::scenario::MessageAction;
     sim::Scenario::builder()
         .description("a filterload fault that never fires")

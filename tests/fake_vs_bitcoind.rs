@@ -14,7 +14,7 @@ use bitcoin::{BlockHash, Network};
 use bitcoincore_rpc::RpcApi;
 use headersim_tests::real::{Bitcoind, P2pClient};
 use node::runtime::{Network as _, TcpNetwork};
-use sim::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
+use sim::peers::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
 
 /// Core's locator from `height` of `chain`: ten single steps, then doubling, then genesis.
 fn locator(chain: &[BlockHash], height: usize) -> Vec<BlockHash> {

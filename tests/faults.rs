@@ -1,10 +1,10 @@
-//! Faults: each kind takes effect, reports when it fired, and a fault that never fires fails
-//! the run. Scenarios are built inline (`sim::builder`) so each test shows its whole setup.
+//! Faults: each kind takes effect, reports when it fired, and a fault that never fires fails the
+//! run. Scenarios are built inline (`sim::scenario::builder`) so each test shows its whole setup.
 
-use sim::builder::{chain, fault, NodeBuilder, PeerBuilder, ScenarioBuilder};
-use sim::failure::Failure;
+use sim::harness::failure::Failure;
+use sim::harness::trace::PeerEnd;
+use sim::scenario::builder::{chain, fault, NodeBuilder, PeerBuilder, ScenarioBuilder};
 use sim::scenario::{MessageAction, ProfileName};
-use sim::trace::PeerEnd;
 use sim::{RunResult, Scenario};
 
 use node::protocol::header_chain::HeaderError;

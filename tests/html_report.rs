@@ -226,7 +226,7 @@ fn a_browser_shows_the_runs_lanes_messages_fault_disconnect_tip_and_invariants()
     let Some(chromium) = chromium() else { return };
     let scenario = Scenario::load(&scenario_path(SCENARIO)).unwrap_or_else(|e| panic!("{e}"));
     let result = run_scenario(&scenario, SCENARIO, None).unwrap_or_else(|e| panic!("{e}"));
-    let page = sim::report::html(&scenario, SCENARIO, &result);
+    let page = sim::tools::report::html(&scenario, SCENARIO, &result);
     assert!(
         !page.contains("<script") && !page.contains("src=") && !page.contains("http"),
         "the page loads and runs nothing"
@@ -500,7 +500,7 @@ fn sim_run_html_writes_the_page_and_names_a_path_it_cannot_write() {
     let scenario = Scenario::load(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"));
     let result = run_scenario(&scenario, name, None).unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        written == sim::report::html(&scenario, name, &result),
+        written == sim::tools::report::html(&scenario, name, &result),
         "the written page differs from this process's"
     );
 

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use node::runtime::{self, EventSink, Network, TcpNetwork, TokioClock};
 use node::store::Store;
 use node::{Config, Event, Node};
-use sim::chain::mainnet_0_1111;
-use sim::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
+use sim::peers::fake_peer::{self, wall_clock_s, FakePeer, FakePeerSettings};
+use sim::scenario::chain::mainnet_0_1111;
 use tokio::sync::Notify;
 
 const TIP_1111: &str = "00000000ca59764b4ff11d88ea67e641dba94a17520ebd10f1631b21a18d5805";

@@ -2,8 +2,8 @@
 //! traces, and its outcome equals the reviewed insta snapshot in `snapshots/` (under `CI=true`
 //! insta writes nothing, so a missing or changed snapshot fails).
 //!
-//! The files are found when the test runs (`sim::suite::discover`), one trial each, so a new
-//! file is a new trial with no list to keep. The regressions in `scenarios/regressions/`
+//! The files are found when the test runs (`sim::harness::suite::discover`), one trial each, so a
+//! new file is a new trial with no list to keep. The regressions in `scenarios/regressions/`
 //! (shrunk by `sim shrink`) are checked the same way, as trials `regressions::NAME`, against
 //! `snapshots/regressions/NAME.snap`; the outcome names them by their file stem, as `sim suite`
 //! does. A harness of its own (libtest-mimic): `cargo test --release --test scenarios [FILTER]`
@@ -13,19 +13,20 @@ use std::path::Path;
 
 use headersim_tests::repo_root;
 use libtest_mimic::{Arguments, Failed, Trial};
-use sim::suite::SuiteFile;
+use sim::harness::suite::SuiteFile;
 use sim::Scenario;
 
-/// Runs the scenario file twice (`sim::suite::check`), then compares its outcome with its
+/// Runs the scenario file twice (`sim::harness::suite::check`), then compares its outcome with its
 /// snapshot under `snapshots`.
 fn check(file: &SuiteFile, snapshots: &Path) -> Result<(), Failed> {
     let name = &file.name;
     let scenario = Scenario::load(&file.path)?;
-    let checked = sim::suite::check(&scenario, name).map_err(|e| format!("{name}: {e}"))?;
+    let checked =
+        sim::harness::suite::check(&scenario, name).map_err(|e| format!("{name}: {e}"))?;
     if !checked.result.failures.is_empty() {
         return Err(format!(
             "{name} failed:\n  {}\nreproduce: cargo run --release -p sim -- run {} --trace",
-            sim::failure::joined(&checked.result.failures, "\n  "),
+            sim::harness::failure::joined(&checked.result.failures, "\n  "),
             file.path.display()
         )
         .into());
@@ -47,7 +48,8 @@ fn check(file: &SuiteFile, snapshots: &Path) -> Result<(), Failed> {
 fn main() {
     let arguments = Arguments::from_args();
     let root = repo_root();
-    let files = sim::suite::discover(&root.join("scenarios")).unwrap_or_else(|e| panic!("{e}"));
+    let files =
+        sim::harness::suite::discover(&root.join("scenarios")).unwrap_or_else(|e| panic!("{e}"));
     assert!(!files.is_empty(), "no scenario files in scenarios/");
     let snapshots = root.join("snapshots");
     let trials = files

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use bitcoin::block::Header;
 use node::protocol::header_chain::ChainUpdate;
 use node::store::Store;
-use sim::chain::ChainSpec;
+use sim::scenario::chain::ChainSpec;
 
 const CHILD_ENV: &str = "HEADERSIM_STORE_WRITER";
 const CHILD_TEST: &str = "store_holds_exactly_the_committed_batches_after_sigkill_mid_write";

@@ -1,10 +1,11 @@
 //! The real header sets beside the repository (`../shared/data/`, see its `README.md`).
 //!
-//! Each file is looked up in `../shared/data/SHA256SUMS` and read through the simulator's
-//! loaders ([`sim::chain::headers_from_file`], [`sim::chain::headers_from_block_file`]), which
-//! check its SHA-256 (`bitcoin::hashes::sha256`) before decoding it. A missing file is an
-//! error when the environment variable `CI` is `true` and `Ok(None)` (with a notice on
-//! standard error) elsewhere, the project's rule for real test data.
+//! Each file is looked up in `../shared/data/SHA256SUMS` and read through the simulator's loaders
+//! ([`sim::scenario::chain::headers_from_file`],
+//! [`sim::scenario::chain::headers_from_block_file`]), which check its SHA-256
+//! (`bitcoin::hashes::sha256`) before decoding it. A missing file is an error when the environment
+//! variable `CI` is `true` and `Ok(None)` (with a notice on standard error) elsewhere, the
+//! project's rule for real test data.
 
 use std::path::PathBuf;
 
@@ -86,7 +87,7 @@ pub fn header_file(relative: &str, network: Network) -> Result<Option<Vec<Header
     let Some((path, digest)) = locate(relative)? else {
         return Ok(None);
     };
-    Ok(Some(sim::chain::headers_from_file(
+    Ok(Some(sim::scenario::chain::headers_from_file(
         &path, &digest, network,
     )?))
 }
@@ -104,7 +105,7 @@ pub fn block_file_headers(
     let Some((path, digest)) = locate(relative)? else {
         return Ok(None);
     };
-    Ok(Some(sim::chain::headers_from_block_file(
+    Ok(Some(sim::scenario::chain::headers_from_block_file(
         &path, &digest, network,
     )?))
 }

@@ -38,7 +38,7 @@ const DEFAULT_SEED: u64 = 0x6f72_6163_6c65; // "oracle"
 const BATCH: usize = 2000;
 /// Height of the regtest chain mined for these tests (past the 2016 retarget height).
 const REGTEST_HEIGHT: u32 = 2100;
-/// Seed of the regtest chain's headers (`sim::chain::extend_regtest`).
+/// Seed of the regtest chain's headers (`sim::scenario::chain::extend_regtest`).
 const REGTEST_SEED: u64 = 7;
 /// Most signet mutants ground to valid proof of work per run (about 2^22 hashes each, near a
 /// second; mainnet and testnet3 need 2^32 and are never ground).
@@ -114,7 +114,7 @@ fn real_set(relative: &str, network: Network) -> Option<Vec<Header>> {
 /// Genesis and `REGTEST_HEIGHT` regtest headers mined the way the simulator mines them.
 fn regtest_chain() -> Vec<Header> {
     let mut chain = vec![bitcoin::constants::genesis_block(Network::Regtest).header];
-    sim::chain::extend_regtest(&mut chain, REGTEST_HEIGHT, REGTEST_SEED);
+    sim::scenario::chain::extend_regtest(&mut chain, REGTEST_HEIGHT, REGTEST_SEED);
     chain
 }
 

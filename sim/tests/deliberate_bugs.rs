@@ -41,9 +41,9 @@ fn case(bug: Bug) -> (&'static str, u64) {
 }
 
 fn run_with(bug: Option<Bug>, scenario: &Scenario, name: &str) -> RunResult {
-    sim::bug::set_active(bug).expect("this test needs the deliberate-bugs feature");
+    sim::harness::bug::set_active(bug).expect("this test needs the deliberate-bugs feature");
     let result = run_scenario(scenario, name, None);
-    sim::bug::set_active(None).expect("clearing the bug");
+    sim::harness::bug::set_active(None).expect("clearing the bug");
     result.unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -63,13 +63,13 @@ fn caught(bug: Bug, scenario: &Scenario, name: &str, invariant: &str) {
         violated(&buggy).contains(&invariant),
         "{name} with bug {bug}: expected `{invariant}` to be violated, got {:?}; failures:\n  {}",
         violated(&buggy),
-        sim::failure::joined(&buggy.failures, "\n  ")
+        sim::harness::failure::joined(&buggy.failures, "\n  ")
     );
     let clean = run_with(None, scenario, name);
     assert!(
         clean.failures.is_empty(),
         "{name} without a bug fails:\n  {}",
-        sim::failure::joined(&clean.failures, "\n  ")
+        sim::harness::failure::joined(&clean.failures, "\n  ")
     );
 }
 
@@ -77,7 +77,7 @@ fn check(bug: Bug) {
     let (invariant, seed) = case(bug);
     caught(
         bug,
-        &sim::generator::generate(seed),
+        &sim::tools::generator::generate(seed),
         &format!("explore-{seed}"),
         invariant,
     );

@@ -24,10 +24,11 @@ pub fn regression_files() -> Vec<(String, PathBuf)> {
     suite_files(true)
 }
 
-/// The suite's files ([`sim::suite::discover`]) that are regressions or not, as `(stem, path)`.
+/// The suite's files ([`sim::harness::suite::discover`]) that are regressions or not, as
+/// `(stem, path)`.
 fn suite_files(regressions: bool) -> Vec<(String, PathBuf)> {
     let dir = repo_root().join("scenarios");
-    sim::suite::discover(&dir)
+    sim::harness::suite::discover(&dir)
         .unwrap_or_else(|e| panic!("{e}"))
         .into_iter()
         .filter(|f| f.regression == regressions)

@@ -1,0 +1,20 @@
+//! Invariants checked on every run, whatever the scenario expects: safety of the header store
+//! and the best chain, liveness once faults stop, and the node's deadlines and disconnect
+//! reasons. A broken invariant is a [`Violation`] naming the invariant, the simulated time and
+//! the seed.
+
+//!
+//! `report.rs` names the invariants, `checker.rs` checks them during and after a run,
+//! `liveness.rs` decides whether liveness applies and what it demands.
+
+mod checker;
+mod liveness;
+mod report;
+
+pub use checker::Checker;
+pub use liveness::{chain_work, liveness, Liveness};
+pub use report::{
+    InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, INVARIANTS, LIVENESS,
+    LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF, STORED_CHAIN_VALID,
+    STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+};

@@ -1,0 +1,240 @@
+//! Scripted peers: a [`Step`] list run message by message (`wait_for`, `send`, `send_split`,
+//! `delay_ms`, `close`, `repeat`), handing over to the honest loop on `honest` or
+//! `answers_pings_only`.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bitcoin::block::Header;
+use bitcoin::hashes::Hash;
+use bitcoin::BlockHash;
+use node::wire::{self, GetHeadersMessage, NetworkMessage, SendCmpct};
+use rand_chacha::ChaCha8Rng;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use super::conn::Conn;
+use super::craft::{craft, spoil_pow};
+use super::honest::{serve_honestly, serve_loop};
+use super::peer::FakePeer;
+use crate::scenario::{hex_bytes, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+
+/// Runs a scripted peer's steps on one connection; after the last one it keeps reading and
+/// stays silent.
+pub(super) async fn run_script<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    peer: &FakePeer,
+    steps: &[Step],
+    rng: &mut ChaCha8Rng,
+    _dialled_out: bool,
+) -> io::Result<()> {
+    let mut junk = JunkFrames::new();
+    match run_steps(conn, peer, steps, rng, 0, &mut junk).await? {
+        Flow::Next => conn.drain().await,
+        Flow::Stop => Ok(()),
+    }
+}
+
+/// Whether a script goes on after some of its steps.
+enum Flow {
+    /// On to the next step.
+    Next,
+    /// The script is over (`close`, `honest`, or the connection closed).
+    Stop,
+}
+
+/// `junk` frames already built, by command and payload length.
+type JunkFrames = BTreeMap<(String, u32), Rc<Vec<u8>>>;
+
+/// Runs `steps` with heights and nonces shifted by `shift` (see [`Step::Repeat`]). Boxed,
+/// since a `repeat` runs its steps through this function again.
+fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
+    conn: &'a mut Conn<S>,
+    peer: &'a FakePeer,
+    steps: &'a [Step],
+    rng: &'a mut ChaCha8Rng,
+    shift: u32,
+    junk: &'a mut JunkFrames,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = io::Result<Flow>> + 'a>> {
+    Box::pin(async move {
+        for step in steps {
+            match step {
+                Step::WaitFor(command) => loop {
+                    match conn.recv().await? {
+                        None => return Ok(Flow::Stop),
+                        Some(message) if wire::command_name(&message) == *command => break,
+                        Some(_) => {}
+                    }
+                },
+                Step::Send(spec) => {
+                    let frame = frame_of(spec, peer, rng, shift, junk)?;
+                    note_if_ping(spec, peer, shift);
+                    conn.send_bytes(&frame).await?;
+                }
+                Step::SendSplit {
+                    send,
+                    first_bytes,
+                    delay_ms,
+                } => {
+                    let frame = frame_of(send, peer, rng, shift, junk)?;
+                    note_if_ping(send, peer, shift);
+                    let cut = usize::try_from(*first_bytes)
+                        .unwrap_or(usize::MAX)
+                        .min(frame.len());
+                    conn.write_raw(&frame[..cut]).await?;
+                    tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                    conn.write_raw(&frame[cut..]).await?;
+                }
+                Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                Step::Close => {
+                    conn.writer.shutdown().await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::Honest => {
+                    serve_honestly(conn, peer, rng).await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::AnswersPingsOnly => {
+                    serve_loop(conn, peer, rng, true).await?;
+                    return Ok(Flow::Stop);
+                }
+                Step::Repeat {
+                    times,
+                    shift: per_round,
+                    steps,
+                } => {
+                    for round in 0..*times {
+                        let shifted = shift.saturating_add(round.saturating_mul(*per_round));
+                        if let Flow::Stop =
+                            run_steps(&mut *conn, peer, steps, &mut *rng, shifted, &mut *junk)
+                                .await?
+                        {
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Flow::Next)
+    })
+}
+
+/// Records a scripted `ping` (its nonce shifted as [`frame_of`] shifts it).
+fn note_if_ping(spec: &SendSpec, peer: &FakePeer, shift: u32) {
+    if let SendSpec::Ping(nonce) = spec {
+        peer.note_ping(nonce.wrapping_add(u64::from(shift)));
+    }
+}
+
+/// The whole frame (header and payload) a script step sends, its heights and nonces raised by
+/// `shift` (see [`Step::Repeat`]); `junk` frames come from (and go to) the cache.
+///
+/// # Errors
+/// A `raw` payload that is not hex, a `junk` payload over [`JUNK_PAYLOAD_BYTES_MAX`] (the
+/// scenario loader checks both first).
+fn frame_of(
+    spec: &SendSpec,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+    shift: u32,
+    junk: &mut JunkFrames,
+) -> io::Result<Rc<Vec<u8>>> {
+    let height = |h: &u32| h.saturating_add(shift);
+    let nonce = |n: &u64| n.wrapping_add(u64::from(shift));
+    let message = match spec {
+        SendSpec::Version => NetworkMessage::Version(peer.version_message(rng)),
+        SendSpec::Verack => NetworkMessage::Verack,
+        SendSpec::Sendheaders => NetworkMessage::SendHeaders,
+        SendSpec::Sendaddrv2 => NetworkMessage::SendAddrV2,
+        SendSpec::Wtxidrelay => NetworkMessage::WtxidRelay,
+        SendSpec::Sendcmpct => NetworkMessage::SendCmpct(SendCmpct {
+            send_compact: false,
+            version: 2,
+        }),
+        SendSpec::Feefilter(rate) => NetworkMessage::FeeFilter(*rate),
+        SendSpec::Ping(n) => NetworkMessage::Ping(nonce(n)),
+        SendSpec::Pong(n) => NetworkMessage::Pong(nonce(n)),
+        SendSpec::Getheaders { locator_heights } => {
+            NetworkMessage::GetHeaders(GetHeadersMessage::new(
+                locator_heights
+                    .iter()
+                    .filter_map(|h| peer.header_at(height(h)).map(Header::block_hash))
+                    .collect(),
+                BlockHash::all_zeros(),
+            ))
+        }
+        SendSpec::Headers { from_height, count } => NetworkMessage::Headers(
+            (height(from_height)..)
+                .map_while(|h| peer.header_at(h).copied())
+                .take(*count as usize)
+                .collect(),
+        ),
+        SendSpec::Getaddr => NetworkMessage::GetAddr,
+        SendSpec::InvBlock { height: at } => {
+            let hashes = peer
+                .header_at(height(at))
+                .map(|h| wire::Inventory::Block(h.block_hash()));
+            NetworkMessage::Inv(hashes.into_iter().collect())
+        }
+        SendSpec::Crafted {
+            from_height,
+            count,
+            index,
+            version,
+            bits,
+            time_offset_s,
+            pow_invalid,
+        } => {
+            let mut headers: Vec<Header> = (height(from_height)..)
+                .map_while(|h| peer.header_at(h).copied())
+                .take(*count as usize)
+                .collect();
+            craft(
+                &mut headers,
+                *index as usize,
+                *version,
+                *bits,
+                *time_offset_s,
+            );
+            if *pow_invalid {
+                spoil_pow(&mut headers, *index as usize);
+            }
+            NetworkMessage::Headers(headers)
+        }
+        SendSpec::Raw {
+            command,
+            payload_hex,
+        } => {
+            let payload = hex_bytes(payload_hex).ok_or_else(|| {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("raw payload `{payload_hex}` is not hex"),
+                )
+            })?;
+            return Ok(Rc::new(wire::encode_raw(peer.magic, command, &payload)));
+        }
+        SendSpec::Junk {
+            command,
+            payload_bytes,
+        } => {
+            if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
+                let message = format!(
+                    "junk payload of {payload_bytes} bytes is over {JUNK_PAYLOAD_BYTES_MAX}"
+                );
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, message));
+            }
+            let frame = junk
+                .entry((command.clone(), *payload_bytes))
+                .or_insert_with(|| {
+                    Rc::new(wire::encode_raw(
+                        peer.magic,
+                        command,
+                        &vec![0u8; *payload_bytes as usize],
+                    ))
+                });
+            return Ok(frame.clone());
+        }
+    };
+    Ok(Rc::new(wire::encode(peer.magic, message)))
+}

@@ -1,0 +1,206 @@
+//! How a fake peer behaves, as a scenario gives it (`peers[].behaviour`): honest, one of the
+//! preset misbehaviours, a step-by-step script, or the replay of a recorded real peer. The
+//! fake peer ([`crate::peers::fake_peer`]) acts them out.
+
+use serde::{Deserialize, Serialize};
+
+use super::replay::ReplayScript;
+
+/// How a fake peer (mis)behaves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Behaviour {
+    /// Serves its chain correctly.
+    #[default]
+    Honest,
+    /// Accepts the connection and never sends anything.
+    NeverSendsVersion,
+    /// Sends `ping(1)` before any `version`, then stays silent.
+    PingFirst,
+    /// Completes the handshake, then sends a second `version`.
+    DuplicateVersion,
+    /// Completes the handshake and answers pings, but never answers `getheaders`.
+    AnswersPingsOnly,
+    /// Completes the handshake, then sends nothing at all (no pongs).
+    SilentAfterHandshake,
+    /// Answers the first `getheaders`, then sends nothing at all (no pongs).
+    SilentAfterFirstHeaders,
+    /// Serves its chain, but answers every `ping` with a `pong` whose nonce is one more than
+    /// the ping's (BIP 31 says it must echo the nonce).
+    WrongPongNonce,
+    /// Answers every `getheaders` with an empty `headers` (and pongs every ping), whatever it
+    /// advertised.
+    EmptyHeaders,
+    /// In reply number `batch` (1-based), header `index` has a nonce that misses its target.
+    BadPow {
+        /// Which reply.
+        batch: u32,
+        /// Which header of it (0-based).
+        index: usize,
+    },
+    /// Answers the first `getheaders` with 2001 headers.
+    TooManyHeaders,
+    /// In reply number `batch`, header `index` is left out, so the batch has a gap.
+    NonContinuous {
+        /// Which reply.
+        batch: u32,
+        /// Which header is dropped (0-based, at least 1).
+        index: usize,
+    },
+    /// After the handshake, sends a frame with magic `ffffffff`.
+    WrongMagic,
+    /// After the handshake, sends a `ping` whose checksum is `ffffffff`.
+    BadChecksum,
+    /// After the handshake, sends a frame header announcing a 4,000,001-byte payload (one
+    /// byte over Core's `MAX_PROTOCOL_MESSAGE_LENGTH`) and the first bytes of it.
+    OversizedFrame,
+    /// Writes the first half of reply number `batch`, then closes the connection.
+    CloseMidBatch {
+        /// Which reply.
+        batch: u32,
+    },
+    /// Follows the steps in order; after the last one it keeps reading and stays silent.
+    Script(Vec<Step>),
+    /// Replays a recorded real peer (`sim record`): each recorded message is sent when the
+    /// node's message it answered arrives, after the recorded delay.
+    Replay(ReplayScript),
+}
+
+/// One step of a scripted peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Step {
+    /// Reads messages until one with this command arrives (others are dropped).
+    WaitFor(String),
+    /// Sends a message.
+    Send(SendSpec),
+    /// Waits this many milliseconds.
+    DelayMs(u64),
+    /// Sends a message in two writes: its first `first_bytes` bytes, then, `delay_ms` later,
+    /// the rest (catalog W09a; `first_bytes: 12` cuts inside the 24-byte frame header).
+    SendSplit {
+        /// The message.
+        send: SendSpec,
+        /// Bytes in the first write.
+        first_bytes: u32,
+        /// Pause between the writes.
+        delay_ms: u64,
+    },
+    /// Closes the connection (FIN).
+    Close,
+    /// Behaves honestly from here on (answers pings and `getheaders`).
+    Honest,
+    /// From here on pings on its profile's cadence and answers pings, but never `getheaders`
+    /// (as the `answers_pings_only` behaviour does after its handshake).
+    AnswersPingsOnly,
+    /// Runs `steps` `times` times. Round `k` (0 first) adds `k * shift` to every height
+    /// (`from_height`, `locator_heights`, `inv_block`'s `height`) and to every `ping` and `pong`
+    /// nonce in its steps, so one round can announce the next header each time or ping with a
+    /// fresh nonce. A `close` or `honest` inside ends the whole script as it does outside.
+    Repeat {
+        /// How many rounds.
+        times: u32,
+        /// Added per round to heights and nonces (0: every round sends the same).
+        #[serde(default)]
+        shift: u32,
+        /// The steps of one round.
+        steps: Vec<Step>,
+    },
+}
+
+/// A message a script can send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum SendSpec {
+    /// The peer's configured `version`.
+    Version,
+    /// `verack`.
+    Verack,
+    /// `sendheaders`.
+    Sendheaders,
+    /// `sendaddrv2`.
+    Sendaddrv2,
+    /// `wtxidrelay`.
+    Wtxidrelay,
+    /// `sendcmpct(false, 2)` (BIP 152, as Bitcoin Core sends after `verack`).
+    Sendcmpct,
+    /// `feefilter` with this rate in sat/kvB.
+    Feefilter(i64),
+    /// `ping` with this nonce.
+    Ping(u64),
+    /// `pong` with this nonce.
+    Pong(u64),
+    /// `getheaders` whose locator holds the peer's own headers at these heights (hash_stop 0).
+    Getheaders {
+        /// Heights of the locator entries, in order.
+        locator_heights: Vec<u32>,
+    },
+    /// `headers` with `count` headers of the peer's chain from `from_height`.
+    Headers {
+        /// First height sent.
+        from_height: u32,
+        /// How many.
+        count: u32,
+    },
+    /// `headers` with `count` headers of the peer's chain from `from_height`, header `index`
+    /// (0-based in the message) altered as given and ground again to meet the target of its
+    /// own `bits`; the headers after it are re-linked and ground again too, so the message
+    /// stays continuous with valid proof of work and only the altered field is wrong. Only
+    /// cheap proof of work (regtest) can be ground; the scenario loader enforces that.
+    Crafted {
+        /// First height sent.
+        from_height: u32,
+        /// How many.
+        count: u32,
+        /// Which header of the message to alter (0-based).
+        index: u32,
+        /// Replacement `version`.
+        #[serde(default)]
+        version: Option<i32>,
+        /// Replacement `bits` (consensus encoding).
+        #[serde(default)]
+        bits: Option<u32>,
+        /// Seconds added to its `time` (may be negative).
+        #[serde(default)]
+        time_offset_s: Option<i64>,
+        /// After grinding, spoil the altered header's proof of work (its hash then misses the
+        /// target of its bits).
+        #[serde(default)]
+        pow_invalid: bool,
+    },
+    /// `inv` announcing the block at this height of the peer's chain.
+    InvBlock {
+        /// Height of the announced block.
+        height: u32,
+    },
+    /// `getaddr`.
+    Getaddr,
+    /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
+    /// known one whose payload does not decode.
+    Raw {
+        /// The command (at most 12 ASCII characters).
+        command: String,
+        /// The payload, hex-encoded.
+        payload_hex: String,
+    },
+    /// A frame with this command and `payload_bytes` zero bytes, checksum correct (catalog W04:
+    /// large unknown messages without hex in the scenario file). Built once per script and
+    /// reused.
+    Junk {
+        /// The command (at most 12 ASCII characters).
+        command: String,
+        /// Payload length; at most [`JUNK_PAYLOAD_BYTES_MAX`].
+        payload_bytes: u32,
+    },
+}
+
+/// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above
+/// Core's 4,000,000-byte `MAX_PROTOCOL_MESSAGE_LENGTH`, so both limits can be crossed.
+pub const JUNK_PAYLOAD_BYTES_MAX: u32 = 32 * 1024 * 1024;
+
+/// Decodes a hex string (either case, even length) with rust-bitcoin's hex crate; `None` if it
+/// is not hex.
+pub fn hex_bytes(hex: &str) -> Option<Vec<u8>> {
+    use bitcoin::hex::FromHex;
+    Vec::<u8>::from_hex(hex).ok()
+}

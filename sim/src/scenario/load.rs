@@ -1,0 +1,541 @@
+//! Reading a scenario: the JSON (unknown fields rejected, errors naming the file and the
+//! field path), then the checks serde cannot make (hosts known, times inside the run, values
+//! in range), the same for the builder; and the suite's scenario files in a folder.
+
+use std::path::{Path, PathBuf};
+
+use super::behaviour::{hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+use super::fault::{Fault, MessageAction};
+use super::format::{NetworkName, Scenario};
+use crate::error::SimError;
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    ///
+    /// # Errors
+    /// [`SimError::Read`] if unreadable; [`SimError::Scenario`] naming the file, the field path
+    /// and the problem if not valid.
+    pub fn load(path: &Path) -> Result<Scenario, SimError> {
+        let display = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::Read {
+            path: display.clone(),
+            source,
+        })?;
+        Scenario::parse(&display, &text)
+    }
+
+    /// Parses and validates scenario JSON; `path` only names it in errors.
+    ///
+    /// # Errors
+    /// [`SimError::Scenario`] naming the field path and the problem.
+    pub fn parse(path: &str, text: &str) -> Result<Scenario, SimError> {
+        let deserializer = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario =
+            serde_path_to_error::deserialize(deserializer).map_err(|e| SimError::Scenario {
+                path: path.to_string(),
+                field: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        scenario.validate(path)?;
+        Ok(scenario)
+    }
+
+    /// Runs the checks [`Scenario::load`] and [`Scenario::parse`] run after reading the JSON
+    /// (hosts known, times inside the run, values in range); `path` only names the scenario in
+    /// errors. The builder ([`crate::scenario::builder`]) validates through it too.
+    ///
+    /// # Errors
+    /// [`SimError::Scenario`] naming the field path and the problem.
+    pub fn validate(&self, path: &str) -> Result<(), SimError> {
+        self.problem()
+            .map_err(|(field, message)| SimError::Scenario {
+                path: path.to_string(),
+                field,
+                message,
+            })
+    }
+
+    /// The first problem found, as (field path, message).
+    fn problem(&self) -> Result<(), (String, String)> {
+        let err = |field: &str, message: String| Err((field.to_string(), message));
+        if self.duration_s == 0 {
+            return err("duration_s", "must be at least 1".into());
+        }
+        if self.tick_ms == 0 {
+            return err("tick_ms", "must be at least 1".into());
+        }
+        if self.latency_ms_min > self.latency_ms_max {
+            return err(
+                "latency_ms_min",
+                format!(
+                    "{} is above latency_ms_max {}",
+                    self.latency_ms_min, self.latency_ms_max
+                ),
+            );
+        }
+        if let Ok(serde_json::Value::Object(timers)) = serde_json::to_value(&self.node.timing) {
+            if let Some((name, _)) = timers.iter().find(|(_, ms)| ms.as_u64() == Some(0)) {
+                return err(&format!("node.timing.{name}"), "must be at least 1".into());
+            }
+        }
+        let mut hosts = vec!["node".to_string()];
+        for (i, peer) in self.peers.iter().enumerate() {
+            if hosts.contains(&peer.name) {
+                return err(
+                    &format!("peers[{i}].name"),
+                    format!("`{}` is used twice (or is `node`)", peer.name),
+                );
+            }
+            if peer
+                .chain
+                .as_ref()
+                .is_some_and(|c| c.network() != self.node.network.network())
+            {
+                return err(
+                    &format!("peers[{i}].chain"),
+                    "its network differs from node.network".into(),
+                );
+            }
+            if peer.chain.is_none() && !matches!(peer.behaviour, Behaviour::Replay(_)) {
+                return err(
+                    &format!("peers[{i}].chain"),
+                    "missing (only a `replay` peer may leave it out)".into(),
+                );
+            }
+            if let Behaviour::Script(steps) = &peer.behaviour {
+                let mut specs = Vec::new();
+                script_sends(steps, &format!("peers[{i}].behaviour.script"), &mut specs);
+                for (spec, at) in specs {
+                    use SendSpec;
+                    if let SendSpec::Crafted { bits, .. } = spec {
+                        let field = format!("{at}.crafted");
+                        if self.node.network != NetworkName::Regtest {
+                            return err(&field, "crafted headers are ground again, which only regtest's proof of work allows".into());
+                        }
+                        if bits.is_some_and(|b| (b >> 24) < 0x1f) {
+                            return err(&field, format!("bits {:#010x} are too hard to grind here (exponent below 0x1f)", bits.unwrap_or(0)));
+                        }
+                    }
+                    if let SendSpec::Raw {
+                        command,
+                        payload_hex,
+                    } = spec
+                    {
+                        let field = format!("{at}.raw");
+                        if !is_command(command) {
+                            return err(
+                                &field,
+                                format!(
+                                    "command `{command}` is not 1..=12 printable ASCII characters"
+                                ),
+                            );
+                        }
+                        if hex_bytes(payload_hex).is_none() {
+                            return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
+                        }
+                    }
+                    if let SendSpec::Junk {
+                        command,
+                        payload_bytes,
+                    } = spec
+                    {
+                        let field = format!("{at}.junk");
+                        if !is_command(command) {
+                            return err(
+                                &field,
+                                format!(
+                                    "command `{command}` is not 1..=12 printable ASCII characters"
+                                ),
+                            );
+                        }
+                        if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
+                            let max = JUNK_PAYLOAD_BYTES_MAX;
+                            return err(
+                                &field,
+                                format!("payload_bytes {payload_bytes} is over {max}"),
+                            );
+                        }
+                    }
+                }
+            }
+            if let Some(interval_ms) = peer.block_interval_ms {
+                let field = format!("peers[{i}].block_interval_ms");
+                if interval_ms == 0 {
+                    return err(&field, "must be at least 1".into());
+                }
+                if peer.start_height.is_none() {
+                    return err(
+                        &field,
+                        "a growing chain needs start_height (the height it holds at the start)"
+                            .into(),
+                    );
+                }
+                if !matches!(
+                    peer.behaviour,
+                    Behaviour::Honest | Behaviour::WrongPongNonce
+                ) {
+                    return err(
+                        &field,
+                        "only an `honest` or `wrong_pong_nonce` peer grows its chain".into(),
+                    );
+                }
+            }
+            if let Behaviour::Replay(script) = &peer.behaviour {
+                if let Err(message) = script.validate() {
+                    let (path, message) =
+                        message.split_once(": ").unwrap_or(("", message.as_str()));
+                    return err(
+                        &format!("peers[{i}].behaviour.replay.{path}"),
+                        message.to_string(),
+                    );
+                }
+            }
+            hosts.push(peer.name.clone());
+        }
+        for (i, host) in self.node.connect.iter().enumerate() {
+            if !hosts.contains(host) {
+                return err(
+                    &format!("node.connect[{i}]"),
+                    format!("unknown host `{host}`"),
+                );
+            }
+            if host == "node" && !self.node.listen {
+                return err(
+                    &format!("node.connect[{i}]"),
+                    "a self-connection needs node.listen".into(),
+                );
+            }
+        }
+        for (i, step) in self.faults.iter().enumerate() {
+            for host in step.fault.hosts() {
+                if !hosts.contains(host) {
+                    return err(
+                        &format!("faults[{i}].fault"),
+                        format!("unknown host `{host}`"),
+                    );
+                }
+            }
+            if step.at_ms > self.duration_s * 1000 {
+                return err(
+                    &format!("faults[{i}].at_ms"),
+                    "after the end of the scenario".into(),
+                );
+            }
+            if let Some(for_ms) = step.for_ms {
+                if !step.fault.has_undo() {
+                    return err(
+                        &format!("faults[{i}].for_ms"),
+                        format!("`{}` has no undo", step.fault.label()),
+                    );
+                }
+                if for_ms == 0 {
+                    return err(&format!("faults[{i}].for_ms"), "must be at least 1".into());
+                }
+            }
+            let field = format!("faults[{i}].fault");
+            match &step.fault {
+                Fault::Message(m) => {
+                    if m.peer == "node" {
+                        return err(
+                            &format!("{field}.message.peer"),
+                            "must be a fake peer, not `node`".into(),
+                        );
+                    }
+                    if !is_command(&m.command) {
+                        return err(
+                            &format!("{field}.message.command"),
+                            format!("`{}` is not 1..=12 printable ASCII characters", m.command),
+                        );
+                    }
+                    if m.nth == 0 {
+                        return err(&format!("{field}.message.nth"), "must be at least 1".into());
+                    }
+                    match m.action {
+                        MessageAction::Truncate { bytes: 0 } => {
+                            return err(
+                                &format!("{field}.message.action.truncate.bytes"),
+                                "must be at least 1".into(),
+                            )
+                        }
+                        MessageAction::Split { chunk_bytes: 0, .. } => {
+                            return err(
+                                &format!("{field}.message.action.split.chunk_bytes"),
+                                "must be at least 1".into(),
+                            )
+                        }
+                        _ => {}
+                    }
+                }
+                Fault::Loss(l) if l.per_mille == 0 || l.per_mille > 1000 => {
+                    return err(
+                        &format!("{field}.loss.per_mille"),
+                        format!("{} is not in 1..=1000", l.per_mille),
+                    );
+                }
+                Fault::VersionTimeSkew(v) if v.peer == "node" => {
+                    return err(
+                        &format!("{field}.version_time_skew.peer"),
+                        "must be a fake peer, not `node`".into(),
+                    );
+                }
+                Fault::HeaderTimeSkew(h) => {
+                    if h.peer == "node" {
+                        return err(
+                            &format!("{field}.header_time_skew.peer"),
+                            "must be a fake peer, not `node`".into(),
+                        );
+                    }
+                    if self.node.network != NetworkName::Regtest {
+                        return err(&format!("{field}.header_time_skew"), "skewed headers are ground again, which only regtest's proof of work allows".into());
+                    }
+                    if h.from_height == 0 {
+                        return err(
+                            &format!("{field}.header_time_skew.from_height"),
+                            "must be at least 1".into(),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(work) = &self.node.minimum_chain_work {
+            if let Err(problem) = work.work() {
+                return err("node.minimum_chain_work", problem);
+            }
+        }
+        for (i, host) in self.node.noban.iter().enumerate() {
+            if !self.peers.iter().any(|p| &p.name == host) {
+                return err(
+                    &format!("node.noban[{i}]"),
+                    format!("unknown host `{host}`"),
+                );
+            }
+        }
+        for (i, checkpoint) in self.node.checkpoints.iter().enumerate() {
+            if !self
+                .peers
+                .iter()
+                .any(|p| p.name == checkpoint.peer && p.chain.is_some())
+            {
+                return err(
+                    &format!("node.checkpoints[{i}].peer"),
+                    format!("`{}` is not a peer with a chain", checkpoint.peer),
+                );
+            }
+        }
+        for host in self.expect.peers.keys() {
+            if !hosts.contains(host) {
+                return err(&format!("expect.peers.{host}"), "unknown host".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `command` can name a frame: 1 to 12 printable ASCII characters.
+fn is_command(command: &str) -> bool {
+    !command.is_empty() && command.len() <= 12 && command.bytes().all(|b| (0x20..0x7f).contains(&b))
+}
+
+/// Every message a script sends, with its field path, inside `repeat`s too.
+fn script_sends<'a>(steps: &'a [Step], at: &str, out: &mut Vec<(&'a SendSpec, String)>) {
+    use Step;
+    for (j, step) in steps.iter().enumerate() {
+        match step {
+            Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),
+            Step::SendSplit { send, .. } => out.push((send, format!("{at}[{j}].send_split.send"))),
+            Step::Repeat { steps, .. } => {
+                script_sends(steps, &format!("{at}[{j}].repeat.steps"), out)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The scenario files directly in `dir` (its `.json` files, not those of subfolders), sorted
+/// by path: what `sim suite` and `sim bench` run.
+///
+/// # Errors
+/// The folder cannot be read.
+pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::expect::Expect;
+    use crate::scenario::fault::BanFault;
+
+    const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
+        "node":{"network":"regtest","connect":["p"]},
+        "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}],
+        "expect":{}}"#;
+
+    #[test]
+    fn a_minimal_scenario_loads_with_defaults() {
+        let s = Scenario::parse("x.json", MINIMAL).unwrap();
+        assert_eq!(s.tick_ms, 10);
+        assert_eq!(s.peers[0].behaviour, Behaviour::Honest);
+        assert_eq!(s.peers[0].services, 9);
+    }
+
+    #[test]
+    fn a_scenario_without_description_or_expect_loads_with_empty_ones() {
+        let text = r#"{"seed":1,"duration_s":10,
+            "node":{"network":"regtest","connect":["p"]},
+            "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}]}"#;
+        let s = Scenario::parse("x.json", text).unwrap();
+        assert_eq!(s.description, "");
+        assert_eq!(s.expect, Expect::default());
+        let mut with_both = Scenario::parse("x.json", MINIMAL).unwrap();
+        with_both.description.clear();
+        assert_eq!(s, with_both);
+    }
+
+    #[test]
+    fn ban_faults_automatic_addresses_and_per_run_expectations_parse_and_a_ban_needs_a_known_host()
+    {
+        let text = MINIMAL
+            .replace("\"connect\":[\"p\"]", "\"addresses\":[\"p\",\"nowhere\"],\"target_outbound\":3")
+            .replace(
+                "\"expect\":{}",
+                r#""faults":[{"at_ms":5,"fault":{"ban":{"host":"p","duration_s":60}}}],
+                   "expect":{"dials":{"retry_runs_ms":[[0,24]],"windows":[{"after_failure":25,"min_ms":0,"max_ms":10,"dials_max":3}]},
+                             "peers":{"p":{"runs":{"2":{"handshakes":1,"never_disconnected":true}}}}}"#,
+            );
+        let s = Scenario::parse("x.json", &text).unwrap();
+        assert_eq!(
+            s.node.addresses,
+            ["p", "nowhere"],
+            "an address need not be a host: its dials fail"
+        );
+        assert_eq!(
+            s.faults[0].fault,
+            Fault::Ban(BanFault {
+                host: "p".into(),
+                duration_s: 60
+            })
+        );
+        assert_eq!(s.expect.peers["p"].runs[&2].handshakes, Some(1));
+        let e = Scenario::parse("x.json", &text.replace("\"host\":\"p\"", "\"host\":\"q\""))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "x.json: faults[0].fault: unknown host `q`");
+    }
+
+    #[test]
+    fn a_zero_timer_override_is_rejected_with_its_field() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("zero.json");
+        let text = r#"{"description": "x", "seed": 1, "duration_s": 1,
+            "node": {"network": "regtest", "timing": {"ping_interval_ms": 0}}, "expect": {}}"#;
+        std::fs::write(&path, text).expect("write");
+        let error = Scenario::load(&path).expect_err("a zero timer").to_string();
+        assert!(
+            error.contains("node.timing.ping_interval_ms") && error.contains("at least 1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_reported_with_file_and_path() {
+        let text = MINIMAL.replace("\"seed\":1}}", "\"seed\":1,\"colour\":2}}");
+        let e = Scenario::parse("x.json", &text).unwrap_err().to_string();
+        assert!(e.starts_with("x.json: peers[0].chain.regtest"), "{e}");
+        assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_and_an_unknown_host_are_reported_with_their_fields() {
+        let e = Scenario::parse(
+            "x.json",
+            &MINIMAL.replace("\"duration_s\":10", "\"duration_s\":\"ten\""),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("x.json: duration_s: invalid type"),
+            "{e}"
+        );
+        let e = Scenario::parse(
+            "x.json",
+            &MINIMAL.replace("\"connect\":[\"p\"]", "\"connect\":[\"q\"]"),
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "x.json: node.connect[0]: unknown host `q`");
+    }
+
+    #[test]
+    fn crafted_headers_are_refused_off_regtest_and_raw_payloads_must_be_hex() {
+        let crafted = r#"{"description":"d","seed":1,"duration_s":10,
+            "node":{"network":"mainnet","connect":["p"]},
+            "peers":[{"name":"p","chain":{"mainnet":{}},"behaviour":{"script":[
+                {"send":{"crafted":{"from_height":1,"count":1,"index":0,"version":1}}}]}}],
+            "expect":{}}"#;
+        let e = Scenario::parse("x.json", crafted).unwrap_err().to_string();
+        assert!(
+            e.starts_with("x.json: peers[0].behaviour.script[0].send.crafted: ")
+                && e.contains("regtest"),
+            "{e}"
+        );
+        let raw = MINIMAL.replace(
+            r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+            r#""chain":{"regtest":{"height":5,"seed":1}},"behaviour":{"script":[{"send":{"raw":{"command":"ping","payload_hex":"zz"}}}]}"#,
+        );
+        let e = Scenario::parse("x.json", &raw).unwrap_err().to_string();
+        assert!(
+            e.contains("peers[0].behaviour.script[0].send.raw") && e.contains("not hex"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn junk_inside_a_repeat_is_checked_with_its_path() {
+        let with = |steps: &str| {
+            MINIMAL.replace(
+                r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+                &format!(r#""chain":{{"regtest":{{"height":5,"seed":1}}}},"behaviour":{{"script":[{{"repeat":{{"times":3,"steps":[{steps}]}}}}]}}"#),
+            )
+        };
+        let fine = with(r#"{"send":{"junk":{"command":"junk","payload_bytes":4000000}}}"#);
+        let s = Scenario::parse("x.json", &fine).unwrap();
+        assert!(matches!(&s.peers[0].behaviour, Behaviour::Script(steps) if steps.len() == 1));
+        let big =
+            with(r#"{"delay_ms":1},{"send":{"junk":{"command":"junk","payload_bytes":40000000}}}"#);
+        let e = Scenario::parse("x.json", &big).unwrap_err().to_string();
+        assert!(
+            e.contains("peers[0].behaviour.script[0].repeat.steps[1].send.junk")
+                && e.contains("over"),
+            "{e}"
+        );
+        let long = with(r#"{"send":{"junk":{"command":"thirteen_char","payload_bytes":1}}}"#);
+        let e = Scenario::parse("x.json", &long).unwrap_err().to_string();
+        assert!(e.contains("not 1..=12 printable ASCII"), "{e}");
+    }
+
+    #[test]
+    fn a_replay_peer_with_a_bad_frame_is_rejected_with_its_field_path() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bad.json");
+        let scenario = r#"{"description": "bad replay", "seed": 1, "duration_s": 1,
+            "node": {"network": "regtest", "connect": ["r"]},
+            "peers": [{"name": "r", "behaviour": {"replay": {"source": "test", "messages": [
+                {"delay_ms": 0, "command": "verack", "frame_hex": "fabfb5da76657261636b000000000000000000005df6e0e2"},
+                {"after": {"command": "getheaders", "nth": 1}, "delay_ms": 5, "command": "headers", "frame_hex": "0g"}
+            ]}}}],
+            "expect": {}}"#;
+        std::fs::write(&path, scenario).expect("write");
+        let error = Scenario::load(&path).expect_err("a bad frame").to_string();
+        assert!(
+            error.contains("peers[0].behaviour.replay.messages[1].frame_hex"),
+            "{error}"
+        );
+        assert!(error.contains("not hex"), "{error}");
+    }
+}

@@ -1,0 +1,12 @@
+//! The `sim` command's tools built on the harness: exploring generated scenarios, shrinking a
+//! failing one, checking determinism across processes, recording a live session, the HTML
+//! report, and the benchmarks.
+
+pub mod bench;
+pub mod commands;
+pub mod determinism;
+pub mod explore;
+pub mod generator;
+pub mod record;
+pub mod report;
+pub mod shrink;
