@@ -7,6 +7,11 @@
 //! |---|---|---|
 //! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
+//! | `protocol::{node, handshake, messages}` (private) | sans-IO | [`protocol::Node`]'s state and calling contract, the handshake steps, and the message handling both profiles share |
+//! | `protocol::btcd` (private) | sans-IO | btcd's timers, stall checks, `headers` handling and sync-peer choice (`peer.go`, `netsync/manager.go`) |
+//! | `protocol::core` (private) | sans-IO | Bitcoin Core's inactivity and ping checks, sync-peer choice, headers-sync timeout, `headers` handling with the low-work headers sync, chain-sync eviction (`net_processing.cpp`) |
+//! | [`protocol::events`] | data | [`Event`] and the typed facts it carries (a [`protocol::MessageSummary`] per message, drop reasons, low-work and chain-sync steps); [`Event::render`] is the one rendering |
+//! | [`protocol::disconnect`] | data | [`DisconnectReason`], typed, with its rendering |
 //! | [`protocol::peer`] | sans-IO | handshake, BIP 31 ping/pong, idle timer, btcd stall deadlines, Core's per-peer sync state |
 //! | [`protocol::ids`] | data | [`PeerId`] and [`protocol::TargetId`], the identifiers the protocol modules share |
 //! | [`protocol::time`] | sans-IO | milliseconds on the node's clock ([`protocol::time::ms`] converts a setting's `Duration`) |
