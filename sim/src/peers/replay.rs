@@ -130,26 +130,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{ReplayClose, ReplayMessage};
+    use crate::scenario::ReplayClose;
     use bitcoin::hashes::Hash;
     use bitcoin::hex::DisplayHex;
 
-    fn message(
-        after: Option<(&str, u32)>,
-        delay_ms: u64,
-        command: &str,
-        frame: Vec<u8>,
-    ) -> ReplayMessage {
-        ReplayMessage {
-            after: after.map(|(command, nth)| Trigger {
-                command: command.into(),
-                nth,
-            }),
-            delay_ms,
-            command: command.into(),
-            frame_hex: frame.to_lower_hex_string(),
-        }
-    }
+    use crate::scenario::test_message as message;
 
     /// The peer's stream keeps its recorded order even when a later frame's trigger comes
     /// first; a recorded pong carries the replayed ping's nonce; a recorded close ends it.

@@ -39,4 +39,6 @@ pub use format::{
     TimingOverrides, TrustedStartSpec,
 };
 pub use load::json_files;
+#[cfg(test)]
+pub(crate) use replay::test_message;
 pub use replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};

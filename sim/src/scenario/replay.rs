@@ -104,28 +104,33 @@ fn check_trigger(trigger: Option<&Trigger>) -> Result<(), String> {
     }
 }
 
+/// A replay message for tests: sent `delay_ms` after the `nth` `command` from the node (or at
+/// once), with `frame` as its bytes.
+#[cfg(test)]
+pub(crate) fn test_message(
+    after: Option<(&str, u32)>,
+    delay_ms: u64,
+    command: &str,
+    frame: Vec<u8>,
+) -> ReplayMessage {
+    use bitcoin::hex::DisplayHex;
+    ReplayMessage {
+        after: after.map(|(command, nth)| Trigger {
+            command: command.into(),
+            nth,
+        }),
+        delay_ms,
+        command: command.into(),
+        frame_hex: frame.to_lower_hex_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bitcoin::hex::DisplayHex;
     use node::wire::NetworkMessage;
 
-    fn message(
-        after: Option<(&str, u32)>,
-        delay_ms: u64,
-        command: &str,
-        frame: Vec<u8>,
-    ) -> ReplayMessage {
-        ReplayMessage {
-            after: after.map(|(command, nth)| Trigger {
-                command: command.into(),
-                nth,
-            }),
-            delay_ms,
-            command: command.into(),
-            frame_hex: frame.to_lower_hex_string(),
-        }
-    }
+    use super::test_message as message;
 
     #[test]
     fn commands_and_ordinals_are_checked() {
