@@ -422,10 +422,7 @@ impl TrustedStartSpec {
 mod tests {
     use super::*;
 
-    const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
-        "node":{"network":"regtest","connect":["p"]},
-        "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}],
-        "expect":{}}"#;
+    use crate::scenario::load::tests::MINIMAL;
 
     #[test]
     fn a_trusted_start_spec_parses_and_reports_its_field_and_file() {

@@ -368,12 +368,13 @@ pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::scenario::expect::Expect;
     use crate::scenario::fault::BanFault;
 
-    const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
+    /// The smallest valid scenario: one honest regtest peer the node dials.
+    pub(crate) const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
         "node":{"network":"regtest","connect":["p"]},
         "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}],
         "expect":{}}"#;

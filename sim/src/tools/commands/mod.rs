@@ -20,3 +20,15 @@ pub use run::run_one;
 pub use serve::serve;
 pub use shrink::shrink;
 pub use suite::suite;
+
+/// A current-thread tokio runtime for the commands that talk real TCP (`record`, `serve`);
+/// when it cannot be built, the error is printed and the command's exit code returned.
+fn current_thread_runtime() -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        })
+}

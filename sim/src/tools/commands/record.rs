@@ -21,15 +21,9 @@ pub fn record(
     peer_name: &str,
 ) -> ExitCode {
     use crate::tools::record::LiveTip;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     // The replay starts the node from an empty store, so the live node must start from one too.
     if let Some(dir) = node_datadir {

@@ -43,15 +43,9 @@ pub fn serve(listen: &str, chain: &str, behaviour: &str) -> ExitCode {
         ..FakePeerSettings::default()
     };
     let peer = std::rc::Rc::new(FakePeer::new("serve", spec.network(), headers, settings));
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::current_thread_runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let local = tokio::task::LocalSet::new();
     let result: std::io::Result<()> = local.block_on(&runtime, async move {
