@@ -45,13 +45,19 @@ pub const REJECT_VERSION: u32 = 70002;
 /// btcd `wire.AddrV2Version`.
 pub const ADDRV2_VERSION: u32 = 70016;
 
-/// Longest user agent accepted in a peer's `version`, in bytes: btcd `MaxUserAgentLen`
-/// (`wire/msgversion.go`), Bitcoin Core `MAX_SUBVERSION_LENGTH` (`src/net.h`).
-pub const USER_AGENT_BYTES_MAX: usize = 256;
+pub use crate::wire::USER_AGENT_BYTES_MAX;
 
 /// How many of our recent `version` nonces are remembered for self-connection detection: the
 /// size of btcd's `sentNonces` LRU in `peer/peer.go`.
 pub const SENT_NONCES_MAX: usize = 50;
+
+/// Core: an `inv` or `getdata` with more entries is misbehaviour (`MAX_INV_SZ`,
+/// `net_processing.cpp`); btcd's `MaxInvPerMsg` (`wire/msginv.go`) is the same.
+pub const INV_ENTRIES_MAX: usize = 50_000;
+
+/// Core: an `addr` or `addrv2` with more entries is misbehaviour (`MAX_ADDR_TO_SEND`,
+/// `net_processing.cpp`); btcd's `MaxAddrPerMsg` (`wire/msgaddr.go`) is the same.
+pub const ADDR_ENTRIES_MAX: usize = 1000;
 
 /// Core: at most this many outbound peers are protected from the chain-sync eviction, the
 /// first ones to show a header with at least our tip's work
@@ -81,6 +87,14 @@ pub enum Profile {
 impl Profile {
     /// Every profile, in a fixed order.
     pub const ALL: [Profile; 2] = [Profile::Btcd, Profile::Core];
+
+    /// How the profile's implementation reads bytes from a peer ([`crate::wire::Dialect`]).
+    pub fn dialect(self) -> crate::wire::Dialect {
+        match self {
+            Profile::Btcd => crate::wire::Dialect::Btcd,
+            Profile::Core => crate::wire::Dialect::Core,
+        }
+    }
 
     /// `"btcd"` or `"core"`, as scenario files and the command line spell it.
     pub fn as_str(self) -> &'static str {

@@ -328,6 +328,7 @@ where
     }
     let mut shell = Shell {
         magic: wire::magic_for(config.network),
+        dialect: config.profile.dialect(),
         dial_timeout: config.timing.dial_timeout,
         queue_messages_max: config.outbound_queue_messages_max.max(1),
         queue_bytes_max: config.outbound_queue_bytes_max,
@@ -398,6 +399,8 @@ struct Shell<'s, N: Network, C, S> {
     store: Store,
     tx: mpsc::Sender<CoreInput<N::Stream>>,
     magic: wire::Magic,
+    /// How the peers' bytes are read: the profile's implementation's way.
+    dialect: wire::Dialect,
     dial_timeout: Duration,
     queue_messages_max: usize,
     queue_bytes_max: usize,
@@ -510,7 +513,7 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
         let reader = tokio::task::spawn_local(in_handler(
             peer,
             reader,
-            self.magic,
+            FrameDecoder::with_dialect(self.magic, self.dialect),
             self.input_budget.clone(),
             self.tx.clone(),
         ));
@@ -571,16 +574,16 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
     }
 }
 
-/// Reads bytes, decodes frames, queues messages for the core task. Stops at the first frame
-/// error or at the end of the stream, after reporting it.
+/// Reads bytes, decodes frames with `decoder`, queues messages for the core task. Reports
+/// every frame error; stops at the first that leaves no frame boundary (not
+/// [recoverable](DecodeError::is_recoverable)) or at the end of the stream.
 async fn in_handler<R: AsyncRead + Unpin, S>(
     peer: PeerId,
     mut reader: R,
-    magic: wire::Magic,
+    mut decoder: FrameDecoder,
     budget: Arc<Semaphore>,
     tx: mpsc::Sender<CoreInput<S>>,
 ) {
-    let mut decoder = FrameDecoder::new(magic);
     let mut buf = vec![0u8; READ_CHUNK_BYTES];
     loop {
         let n = match reader.read(&mut buf).await {

@@ -56,6 +56,7 @@
 pub mod error;
 pub mod harness;
 pub mod peers;
+pub mod real;
 pub mod scenario;
 pub mod tools;
 

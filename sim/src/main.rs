@@ -202,6 +202,35 @@ enum Command {
         #[arg(long, value_parser = ["import", "bitcoind", "sync", "speed", "explore", "suite"])]
         only: Vec<String>,
     },
+    /// The differential wire fuzzer: seeded almost-right frames, each on a fresh connection
+    /// after a handshake, to Bitcoin Core's bitcoind and to the node binary with
+    /// `--profile core`; what each did (ping answered, closed or silent; a reject; the headers
+    /// stored; a new connection accepted) is compared. Exit code 0: all agreed; 1: some
+    /// disagreed (each printed with its seed, index and hex); 2: the run could not compare.
+    WireFuzz {
+        /// The run's seed; case I is the same for the same seed on every machine.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Cases 0..N.
+        #[arg(long, default_value_t = 500)]
+        cases: u64,
+        /// Run only case I (to reproduce a disagreement).
+        #[arg(long, value_name = "I")]
+        case: Option<u64>,
+        /// Worker threads, each running one case at a time against both.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+        /// Bitcoin Core's bitcoind [default: $HEADERSIM_CORE_BITCOIND, else
+        /// .tools/bitcoin-core/bin/bitcoind from scripts/install-bitcoin-core.sh].
+        #[arg(long)]
+        bitcoind: Option<PathBuf>,
+        /// The node binary [default: `node` beside this `sim` binary].
+        #[arg(long)]
+        node: Option<PathBuf>,
+        /// Print a line per case (what it was, what bitcoind did) before the report.
+        #[arg(long)]
+        show_cases: bool,
+    },
     /// One size of `sim bench`'s sync section, in its own process (so its peak RSS is its
     /// own): prints one JSON line.
     #[command(hide = true)]
@@ -312,6 +341,15 @@ fn main() -> ExitCode {
             only,
         ),
         Command::BenchSync { headers } => commands::bench_sync(headers),
+        Command::WireFuzz {
+            seed,
+            cases,
+            case,
+            jobs,
+            bitcoind,
+            node,
+            show_cases,
+        } => commands::wire_fuzz(seed, cases, case, jobs, bitcoind, node, show_cases),
     }
 }
 

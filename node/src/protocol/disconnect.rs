@@ -122,6 +122,36 @@ pub enum DisconnectReason {
     },
     /// A header failed validation.
     InvalidHeader(HeaderError),
+    /// Core: an `inv` or `getdata` with more than `MAX_INV_SZ` (50,000) entries
+    /// (`ProcessMessage`, `Misbehaving` "inv message size").
+    TooManyInventory {
+        /// `inv` or `getdata`.
+        command: &'static str,
+        /// How many entries it had.
+        count: usize,
+    },
+    /// Core: an `addr` or `addrv2` with more than `MAX_ADDR_TO_SEND` (1,000) entries
+    /// (`ProcessAddrs`, `Misbehaving` "addr message size").
+    TooManyAddresses {
+        /// `addr` or `addrv2`.
+        command: &'static str,
+        /// How many entries it had.
+        count: usize,
+    },
+    /// Core: a bloom-filter message (`filterload`, `filteradd`, `filterclear`) or `mempool`
+    /// while we do not offer `NODE_BLOOM` (`ProcessMessage`: "filterload received despite not
+    /// offering bloom services", "mempool request with bloom filters disabled").
+    NoBloomService {
+        /// The command.
+        command: &'static str,
+    },
+    /// Core: a compact-filter request (`getcfilters`, `getcfheaders`, `getcfcheckpt`) while
+    /// we do not offer `NODE_COMPACT_FILTERS` (`PrepareBlockFilterRequest`: "peer requested
+    /// unsupported block filter type").
+    NoCompactFilters {
+        /// The command.
+        command: &'static str,
+    },
     /// A `getheaders` with more locator hashes than the profile allows (btcd
     /// `MaxBlockLocatorsPerMsg` 500, Core `MAX_LOCATOR_SZ` 101).
     TooManyLocatorHashes {
@@ -234,6 +264,18 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "headers message with {count} headers (max {})", wire::HEADERS_PER_MESSAGE_MAX)
             }
             DisconnectReason::InvalidHeader(error) => write!(f, "invalid header: {error}"),
+            DisconnectReason::TooManyInventory { command, count } => {
+                write!(f, "{command} message size = {count}")
+            }
+            DisconnectReason::TooManyAddresses { command, count } => {
+                write!(f, "{command} message size = {count}")
+            }
+            DisconnectReason::NoBloomService { command } => {
+                write!(f, "{command} received despite not offering bloom services")
+            }
+            DisconnectReason::NoCompactFilters { command } => {
+                write!(f, "{command}: peer requested unsupported block filter type")
+            }
             DisconnectReason::TooManyLocatorHashes { count, max } => {
                 write!(f, "getheaders with {count} locator hashes (max {max})")
             }

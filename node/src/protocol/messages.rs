@@ -13,7 +13,8 @@ use super::ids::PeerId;
 use super::node::Node;
 use super::output::Output;
 use crate::config::{
-    Profile, BIP0031_VERSION, CORE_LOCATOR_HASHES_MAX, PROTOCOL_VERSION, REJECT_VERSION,
+    Profile, BIP0031_VERSION, CORE_LOCATOR_HASHES_MAX, INV_ENTRIES_MAX, PROTOCOL_VERSION,
+    REJECT_VERSION,
 };
 use crate::deliberate_bugs::Bug;
 use crate::wire::{self, GetHeadersMessage, NetworkMessage, Reject, RejectReason};
@@ -80,9 +81,18 @@ impl Node {
             NetworkMessage::Headers(headers) if core => self.core_on_headers(peer, headers, now_ms),
             NetworkMessage::Headers(headers) => self.btcd_on_headers(peer, headers, now_ms),
             NetworkMessage::GetHeaders(request) => self.on_getheaders(peer, request, now_ms),
+            NetworkMessage::Inv(inventory) if core && inventory.len() > INV_ENTRIES_MAX => {
+                let count = inventory.len();
+                let reason = DisconnectReason::TooManyInventory {
+                    command: "inv",
+                    count,
+                };
+                self.core_misbehaving(peer, reason, now_ms);
+            }
             NetworkMessage::Inv(inventory) => self.on_inv(peer, &inventory, now_ms),
-            // Everything else (inv, addr, reject, unknown commands...) is ignored by a
-            // header-only node; receiving it already reset the idle timer.
+            other if core => self.core_on_other_message(peer, other, now_ms),
+            // Everything else (addr, reject, unknown commands...) is ignored by a header-only
+            // node; receiving it already reset the idle timer.
             _ => {}
         }
     }

@@ -306,9 +306,10 @@ impl Node {
     /// The peer's byte stream could not be decoded.
     ///
     /// btcd answers every such error with `reject(malformed)` when the negotiated version
-    /// allows it, then disconnects (D17, D18). Core drops a frame with a bad checksum or an
-    /// undecodable payload and keeps the peer (its transport skips the frame); a wrong magic,
-    /// an oversized length or invalid command bytes end the connection.
+    /// allows it, then disconnects (D17, D18). Core drops a frame with a bad checksum, invalid
+    /// command bytes or an unreadable payload and keeps the peer (its transport skips the
+    /// frame, `ProcessMessages` catches the handler's exception); a `headers` count above 2000
+    /// is misbehaviour; a wrong magic or an oversized length end the connection.
     pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
         self.advance_time(now_ms);
         let Some(p) = self.peers.get_mut(&peer) else {
@@ -316,7 +317,11 @@ impl Node {
         };
         p.mark_received_any();
         if self.config.profile == Profile::Core {
-            if error.is_recoverable() {
+            if let DecodeError::TooManyHeaders { count } = error {
+                // Core `ProcessMessage` HEADERS: refused from its count, as misbehaviour.
+                let count = usize::try_from(count).unwrap_or(usize::MAX);
+                self.core_misbehaving(peer, DisconnectReason::TooManyHeaders { count }, now_ms);
+            } else if error.is_recoverable() {
                 self.event(Event::Dropped {
                     peer,
                     reason: DropReason::Frame(error),

@@ -972,3 +972,80 @@ fn an_input_earlier_than_the_previous_one_panics() {
     node.handle_tick(1_000);
     node.handle_tick(999);
 }
+
+/// Core disconnects for messages a header-only node otherwise ignores (found by `sim
+/// wire-fuzz` against a real bitcoind); btcd ignores them.
+#[test]
+fn core_disconnects_for_bloom_and_filter_requests_and_oversized_vectors() {
+    let inv = |n: usize| vec![wire::Inventory::Block(BlockHash::all_zeros()); n];
+    let cases: Vec<(NetworkMessage, Option<DisconnectReason>)> = vec![
+        (
+            NetworkMessage::Inv(inv(50_001)),
+            Some(DisconnectReason::TooManyInventory {
+                command: "inv",
+                count: 50_001,
+            }),
+        ),
+        (
+            NetworkMessage::GetData(inv(50_001)),
+            Some(DisconnectReason::TooManyInventory {
+                command: "getdata",
+                count: 50_001,
+            }),
+        ),
+        (NetworkMessage::GetData(inv(50_000)), None),
+        (
+            NetworkMessage::FilterClear,
+            Some(DisconnectReason::NoBloomService {
+                command: "filterclear",
+            }),
+        ),
+        (
+            NetworkMessage::MemPool,
+            Some(DisconnectReason::NoBloomService { command: "mempool" }),
+        ),
+        (
+            NetworkMessage::Unknown {
+                command: wire::CommandString::try_from_static("filterload").expect("valid"),
+                payload: vec![0xff],
+            },
+            Some(DisconnectReason::NoBloomService {
+                command: "filterload",
+            }),
+        ),
+    ];
+    for (message, expected) in cases {
+        for profile in Profile::ALL {
+            let mut node = new_node_with(profile, &["p:1"]);
+            let peer = handshake_full(&mut node, 0, 0, 0);
+            drain(&mut node);
+            let command = message.command();
+            node.handle_message(peer, message.clone(), 100);
+            let outputs = drain(&mut node);
+            let want = if profile == Profile::Core {
+                expected.clone()
+            } else {
+                None
+            };
+            assert_eq!(
+                disconnect_of(&outputs, peer),
+                want,
+                "{profile} after `{command}`"
+            );
+        }
+    }
+}
+
+/// Core refuses `headers` from its count, as misbehaviour; the frame decoder reports it.
+#[test]
+fn a_headers_count_above_2000_from_the_core_decoder_is_misbehaviour() {
+    let mut node = new_node_with(Profile::Core, &["p:1"]);
+    let peer = handshake_full(&mut node, 0, 0, 0);
+    drain(&mut node);
+    node.handle_frame_error(peer, DecodeError::TooManyHeaders { count: 2001 }, 100);
+    let outputs = drain(&mut node);
+    assert_eq!(
+        disconnect_of(&outputs, peer),
+        Some(DisconnectReason::TooManyHeaders { count: 2001 })
+    );
+}

@@ -19,9 +19,10 @@
 //! * **no expectations**: only the invariants ([`crate::harness::invariants`]) and the faults'
 //!   firing can fail it. The duration is the liveness deadline plus 30 s when liveness applies.
 
-use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use super::draw::Draw;
 use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::Behaviour;
 use crate::scenario::{
@@ -78,32 +79,12 @@ pub fn compressed_timing(profile: ProfileName) -> TimingOverrides {
     }
 }
 
-/// A small helper over the rng.
-struct Draw(ChaCha8Rng);
-
-impl Draw {
-    /// Uniform in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 {
-            0
-        } else {
-            self.0.next_u64() % n
-        }
-    }
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi.saturating_sub(lo) + 1)
-    }
-    /// True with probability `percent`/100.
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn profile(&mut self) -> ProfileName {
-        if self.chance(50) {
-            ProfileName::Btcd
-        } else {
-            ProfileName::Core
-        }
+/// A fair coin between the two profiles.
+fn draw_profile(draw: &mut Draw) -> ProfileName {
+    if draw.chance(50) {
+        ProfileName::Btcd
+    } else {
+        ProfileName::Core
     }
 }
 
@@ -111,7 +92,7 @@ impl Draw {
 /// own `seed` is `seed`, so running it alone (`sim run FILE`) reproduces the explored run.
 pub fn generate(seed: u64) -> Scenario {
     let mut draw = Draw(ChaCha8Rng::seed_from_u64(seed));
-    let profile = draw.profile();
+    let profile = draw_profile(&mut draw);
     let main_seed = 1 + draw.below(1_000_000);
     let height = match draw.below(6) {
         0 => draw.range(1, 300),
@@ -165,7 +146,7 @@ pub fn generate(seed: u64) -> Scenario {
             name,
             chain: Some(chain),
             behaviour,
-            profile: draw.profile(),
+            profile: draw_profile(&mut draw),
             version: 70016,
             services: 0x9,
             start_height: None,

@@ -5,8 +5,10 @@
 pub mod bench;
 pub mod commands;
 pub mod determinism;
+pub mod draw;
 pub mod explore;
 pub mod generator;
 pub mod record;
 pub mod report;
 pub mod shrink;
+pub mod wire_fuzz;

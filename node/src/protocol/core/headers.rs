@@ -43,7 +43,7 @@ impl Node {
     ) {
         let count = headers.len();
         if count > wire::HEADERS_PER_MESSAGE_MAX {
-            self.misbehaving(peer, DisconnectReason::TooManyHeaders { count }, now_ms);
+            self.core_misbehaving(peer, DisconnectReason::TooManyHeaders { count }, now_ms);
             return;
         }
         if headers.is_empty() {
@@ -68,7 +68,7 @@ impl Node {
                 if self.config.has_bug(Bug::RejectedBatchStored) {
                     self.deliberately_store_rejected_prefix(&headers, &error);
                 }
-                self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
+                self.core_misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
                 return;
             }
         };
@@ -135,7 +135,7 @@ impl Node {
             None => {}
             Some(HeaderError::TimeTooNew { .. }) => return,
             Some(error) => {
-                self.misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
+                self.core_misbehaving(peer, DisconnectReason::InvalidHeader(error), now_ms);
                 return;
             }
         }

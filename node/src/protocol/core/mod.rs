@@ -7,11 +7,14 @@
 //!   headers-sync timeout and initial block download;
 //! - [`headers`]: `ProcessHeadersMessage` and the low-work headers sync
 //!   (`TryLowWorkHeadersSync`, `IsContinuationOfLowWorkHeadersSync`);
+//! - [`other_messages`]: the messages a header-only node does not use but Core disconnects
+//!   for (oversized `getdata` and `addr`, bloom and compact-filter requests);
 //! - [`eviction`]: each peer's best known header and the outbound chain-sync eviction
 //!   (`ConsiderEviction`, `UpdatePeerStateForReceivedHeaders`).
 
 mod eviction;
 mod headers;
+mod other_messages;
 mod sync;
 
 use rand_chacha::rand_core::RngCore;
@@ -45,7 +48,12 @@ impl Node {
     /// Core `Misbehaving` for a header or message fault: disconnect and discourage the address
     /// (in memory only). Core exempts manual and NoBan peers; here every peer is treated as an
     /// automatic one, as the catalog's scenarios expect.
-    fn misbehaving(&mut self, peer: PeerId, reason: DisconnectReason, now_ms: u64) {
+    pub(in crate::protocol) fn core_misbehaving(
+        &mut self,
+        peer: PeerId,
+        reason: DisconnectReason,
+        now_ms: u64,
+    ) {
         if self.is_noban(peer) {
             // Core `MaybeDiscourageAndDisconnect`: "not punishing noban peer".
             self.event(Event::Dropped {

@@ -11,6 +11,7 @@ mod run;
 mod serve;
 mod shrink;
 mod suite;
+mod wire_fuzz;
 
 pub use bench::{bench, bench_sync};
 pub use determinism::check_determinism;
@@ -20,6 +21,7 @@ pub use run::run_one;
 pub use serve::serve;
 pub use shrink::shrink;
 pub use suite::suite;
+pub use wire_fuzz::wire_fuzz;
 
 /// A current-thread tokio runtime for the commands that talk real TCP (`record`, `serve`);
 /// when it cannot be built, the error is printed and the command's exit code returned.

@@ -13,8 +13,16 @@
 //! `readMessageWithEncodingNInternal`, Bitcoin Core `net.cpp` `V1Transport::readHeader`).
 //! The payload itself is decoded by rust-bitcoin.
 //!
+//! Two dialects ([`Dialect`]) read the same bytes differently where btcd and Bitcoin Core do:
+//! btcd's checks every header field before the payload and decodes a payload whole (rust-bitcoin's
+//! decoding, which refuses bytes left over); Core's checks only the magic and the length before
+//! the payload, skips a frame with invalid command bytes once it is complete, and reads payloads
+//! field by field as its handlers do ([`core_read`]).
+//!
 //! This is the only module of the node that imports `bitcoin::p2p` (the module moves to a
 //! separate crate in bitcoin 0.33); everything else uses the re-exports below.
+
+pub mod core_read;
 
 use bitcoin::consensus::encode;
 use bitcoin::hashes::{sha256d, Hash};
@@ -26,6 +34,10 @@ pub use bitcoin::p2p::message_blockdata::{GetHeadersMessage, Inventory};
 pub use bitcoin::p2p::message_compact_blocks::SendCmpct;
 pub use bitcoin::p2p::message_network::{Reject, RejectReason, VersionMessage};
 pub use bitcoin::p2p::{Magic, ServiceFlags};
+
+/// Longest user agent accepted in a peer's `version`, in bytes: btcd `MaxUserAgentLen`
+/// (`wire/msgversion.go`), Bitcoin Core `MAX_SUBVERSION_LENGTH` (`src/net.h`).
+pub const USER_AGENT_BYTES_MAX: usize = 256;
 
 /// Size of a message header in bytes: magic (4) + command (12) + length (4) + checksum (4).
 ///
@@ -111,6 +123,18 @@ pub enum DecodeError {
     InvalidCommand {
         /// The 12 command bytes received.
         raw: [u8; 12],
+        /// Whether the frame's payload was read and skipped, so that the stream goes on (the
+        /// [`Dialect::Core`] decoder, as Core's `V1Transport` does); otherwise the stream
+        /// stops here (btcd's order of checks).
+        payload_skipped: bool,
+    },
+    /// A `headers` message announcing more than [`HEADERS_PER_MESSAGE_MAX`] entries, refused
+    /// from its count before any entry is read ([`Dialect::Core`]: Core's `ProcessMessage`
+    /// treats it as misbehaviour, "headers message size"). The frame was consumed.
+    #[error("headers message with {count} headers (max {HEADERS_PER_MESSAGE_MAX})")]
+    TooManyHeaders {
+        /// The count the message announced.
+        count: u64,
     },
     /// The checksum in the header does not match the payload.
     #[error(
@@ -140,14 +164,20 @@ pub enum DecodeError {
 
 impl DecodeError {
     /// True when the bad frame was consumed whole and the stream can go on with the next one:
-    /// a bad checksum or an undecodable payload. Bitcoin Core drops such a message and keeps
-    /// the peer (`V1Transport`, `ProcessMessages`); btcd disconnects. A wrong magic, invalid
-    /// command bytes or an oversized length leave no frame boundary to resume from.
+    /// a bad checksum, an undecodable payload, a refused `headers` count, or (in
+    /// [`Dialect::Core`]) invalid command bytes. Bitcoin Core drops such a message and keeps
+    /// the peer (`V1Transport::GetReceivedMessage`, `ProcessMessages`); btcd disconnects. A
+    /// wrong magic or an oversized length leave no frame boundary to resume from.
     pub fn is_recoverable(&self) -> bool {
-        matches!(
-            self,
-            DecodeError::BadChecksum { .. } | DecodeError::Undecodable { .. }
-        )
+        match self {
+            DecodeError::BadChecksum { .. }
+            | DecodeError::Undecodable { .. }
+            | DecodeError::TooManyHeaders { .. } => true,
+            DecodeError::InvalidCommand {
+                payload_skipped, ..
+            } => *payload_skipped,
+            DecodeError::WrongMagic { .. } | DecodeError::PayloadTooLarge { .. } => false,
+        }
     }
 }
 
@@ -191,8 +221,10 @@ pub fn parse_header(
 
     let mut raw_command = [0u8; COMMAND_SIZE_BYTES];
     raw_command.copy_from_slice(&header[COMMAND_OFFSET..LENGTH_OFFSET]);
-    let command =
-        command_from_bytes(&raw_command).ok_or(DecodeError::InvalidCommand { raw: raw_command })?;
+    let command = command_from_bytes(&raw_command).ok_or(DecodeError::InvalidCommand {
+        raw: raw_command,
+        payload_skipped: false,
+    })?;
 
     let mut length_bytes = [0u8; 4];
     length_bytes.copy_from_slice(&header[LENGTH_OFFSET..CHECKSUM_OFFSET]);
@@ -241,7 +273,7 @@ fn checksum_of(payload: &[u8]) -> [u8; 4] {
 
 /// `error` and its sources joined by ": " (rust-bitcoin's I/O error says only "IO error"; the
 /// detail, e.g. "I/O Error: UnexpectedEof" for a truncated payload, is in its source).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -266,6 +298,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 #[derive(Debug)]
 pub struct FrameDecoder {
     magic: Magic,
+    dialect: Dialect,
     /// Received bytes; those before `read_offset` belong to frames already returned.
     buffer: Vec<u8>,
     /// Start of the first byte not yet consumed by a decoded frame.
@@ -274,11 +307,33 @@ pub struct FrameDecoder {
     poisoned: Option<DecodeError>,
 }
 
+/// Whose reading of the bytes a [`FrameDecoder`] follows where btcd and Bitcoin Core differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// btcd (`wire/message.go` `ReadMessageWithEncodingN`): magic, command bytes and length
+    /// are checked from the 24 header bytes, and any failure ends the stream; a payload is
+    /// decoded whole and bytes left over refuse it (btcd v0.26's wire/v2; rust-bitcoin's
+    /// decoding).
+    #[default]
+    Btcd,
+    /// Bitcoin Core (`src/net.cpp` `V1Transport`): magic and length are checked from the
+    /// header; a frame with invalid command bytes or a bad checksum is read to its end and
+    /// skipped; a payload is read as Core's handlers read it ([`core_read`]).
+    Core,
+}
+
 impl FrameDecoder {
-    /// A decoder that accepts frames carrying `magic` only.
+    /// A decoder that accepts frames carrying `magic` only and reads them as btcd does
+    /// ([`Dialect::Btcd`]).
     pub fn new(magic: Magic) -> Self {
+        FrameDecoder::with_dialect(magic, Dialect::Btcd)
+    }
+
+    /// A decoder that accepts frames carrying `magic` only and reads them in `dialect`.
+    pub fn with_dialect(magic: Magic, dialect: Dialect) -> Self {
         FrameDecoder {
             magic,
+            dialect,
             buffer: Vec::new(),
             read_offset: 0,
             poisoned: None,
@@ -338,6 +393,9 @@ impl FrameDecoder {
     }
 
     fn try_decode(&mut self) -> Result<Option<NetworkMessage>, DecodeError> {
+        if self.dialect == Dialect::Core {
+            return self.try_decode_core();
+        }
         let available = &self.buffer[self.read_offset..];
         let Some(header_bytes) = available.first_chunk::<HEADER_SIZE_BYTES>() else {
             return Ok(None);
@@ -367,6 +425,86 @@ impl FrameDecoder {
             reason: error_chain(&error),
         })?;
         Ok(Some(raw.into_payload()))
+    }
+
+    /// Bitcoin Core's order (`V1Transport::readHeader`, `GetReceivedMessage`): magic and length
+    /// from the header; once the frame is complete, the checksum, then the command bytes (a
+    /// failure of either skips the frame); then the payload as Core's handler reads it.
+    fn try_decode_core(&mut self) -> Result<Option<NetworkMessage>, DecodeError> {
+        let available = &self.buffer[self.read_offset..];
+        let Some(header_bytes) = available.first_chunk::<HEADER_SIZE_BYTES>() else {
+            return Ok(None);
+        };
+        let mut got_magic = [0u8; 4];
+        got_magic.copy_from_slice(&header_bytes[..COMMAND_OFFSET]);
+        if got_magic != self.magic.to_bytes() {
+            return Err(DecodeError::WrongMagic {
+                got: got_magic,
+                expected: self.magic.to_bytes(),
+            });
+        }
+        let mut raw_command = [0u8; COMMAND_SIZE_BYTES];
+        raw_command.copy_from_slice(&header_bytes[COMMAND_OFFSET..LENGTH_OFFSET]);
+        let command_text = command_from_bytes(&raw_command);
+        let mut length_bytes = [0u8; 4];
+        length_bytes.copy_from_slice(&header_bytes[LENGTH_OFFSET..CHECKSUM_OFFSET]);
+        let length = u32::from_le_bytes(length_bytes);
+        // Lossless: usize is at least 32 bits on every target rust-bitcoin supports.
+        let payload_len = length as usize;
+        if payload_len > PAYLOAD_SIZE_BYTES_MAX {
+            return Err(DecodeError::PayloadTooLarge {
+                command: command_text
+                    .unwrap_or_else(|| String::from_utf8_lossy(&raw_command).into_owned()),
+                length_bytes: u64::from(length),
+            });
+        }
+        let mut announced = [0u8; 4];
+        announced.copy_from_slice(&header_bytes[CHECKSUM_OFFSET..]);
+        let frame_len = HEADER_SIZE_BYTES + payload_len;
+        let Some(frame) = available.get(..frame_len) else {
+            return Ok(None);
+        };
+        let payload = &frame[HEADER_SIZE_BYTES..];
+        let expected = checksum_of(payload);
+        let message = if expected != announced {
+            Err(DecodeError::BadChecksum {
+                expected,
+                command: command_text
+                    .unwrap_or_else(|| String::from_utf8_lossy(&raw_command).into_owned()),
+                got: announced,
+            })
+        } else {
+            match command_text {
+                None => Err(DecodeError::InvalidCommand {
+                    raw: raw_command,
+                    payload_skipped: true,
+                }),
+                Some(text) => {
+                    // Printable ASCII of at most 12 bytes is always a valid command string.
+                    match CommandString::try_from(text.clone()) {
+                        Ok(command) => {
+                            core_read::read(&command, payload).map_err(|error| match error {
+                                core_read::CoreReadError::TooManyHeaders { count } => {
+                                    DecodeError::TooManyHeaders { count }
+                                }
+                                core_read::CoreReadError::Unreadable(reason) => {
+                                    DecodeError::Undecodable {
+                                        command: text,
+                                        reason,
+                                    }
+                                }
+                            })
+                        }
+                        Err(error) => Err(DecodeError::Undecodable {
+                            command: text,
+                            reason: error.to_string(),
+                        }),
+                    }
+                }
+            }
+        };
+        self.read_offset += frame_len;
+        message.map(Some)
     }
 }
 
@@ -702,7 +840,10 @@ mod tests {
             let header = raw_header(MAGIC.to_bytes(), command, 0, checksum_of(&[]));
             assert_eq!(
                 decode_single(&header),
-                Err(DecodeError::InvalidCommand { raw: command }),
+                Err(DecodeError::InvalidCommand {
+                    raw: command,
+                    payload_skipped: false
+                }),
                 "{case:?}"
             );
         }
@@ -853,5 +994,57 @@ mod tests {
             "{}",
             decoder.buffer.len()
         );
+    }
+
+    #[test]
+    fn the_core_dialect_skips_a_frame_with_invalid_command_bytes_and_goes_on() {
+        let payload = 9u64.to_le_bytes();
+        let mut bad = raw_header(
+            MAGIC.to_bytes(),
+            *b"pi\0ng\0\0\0\0\0\0\0",
+            8,
+            checksum_of(&payload),
+        );
+        bad.extend_from_slice(&payload);
+        let good = encode(MAGIC, NetworkMessage::Ping(10));
+        for dialect in [Dialect::Btcd, Dialect::Core] {
+            let mut decoder = FrameDecoder::with_dialect(MAGIC, dialect);
+            decoder.extend(&bad);
+            decoder.extend(&good);
+            let first = decoder.decode_next();
+            let Err(DecodeError::InvalidCommand {
+                payload_skipped, ..
+            }) = first
+            else {
+                panic!("{dialect:?}: {first:?}");
+            };
+            assert_eq!(payload_skipped, dialect == Dialect::Core);
+            let next = decoder.decode_next();
+            match dialect {
+                Dialect::Core => assert_eq!(next, Ok(Some(NetworkMessage::Ping(10)))),
+                Dialect::Btcd => assert!(next.is_err(), "btcd's stream ends: {next:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_core_dialect_reads_past_extra_bytes_and_refuses_a_headers_count_above_2000() {
+        let mut decoder = FrameDecoder::with_dialect(MAGIC, Dialect::Core);
+        let mut payload = 11u64.to_le_bytes().to_vec();
+        payload.push(0);
+        decoder.extend(&encode_raw(MAGIC, "ping", &payload));
+        decoder.extend(&encode_raw(MAGIC, "headers", &[0xfd, 0xd1, 0x07]));
+        assert_eq!(decoder.decode_next(), Ok(Some(NetworkMessage::Ping(11))));
+        assert_eq!(
+            decoder.decode_next(),
+            Err(DecodeError::TooManyHeaders { count: 2001 })
+        );
+        assert_eq!(decoder.decode_next(), Ok(None));
+        let mut btcd = FrameDecoder::new(MAGIC);
+        btcd.extend(&encode_raw(MAGIC, "ping", &payload));
+        assert!(matches!(
+            btcd.decode_next(),
+            Err(DecodeError::Undecodable { .. })
+        ));
     }
 }
