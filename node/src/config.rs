@@ -243,10 +243,21 @@ pub struct Config {
     /// Which reference implementation the node imitates where btcd and Core disagree.
     pub profile: Profile,
     /// Outbound peers, dialled at start and redialled with backoff forever (btcd's permanent
-    /// connection requests). Each is `host:port`. When any is given the node connects to these
-    /// only and makes no automatic connections (btcd `--connect` leaves `GetNewAddress` unset in
-    /// `server.go`; Core `-connect` likewise).
+    /// connection requests). Each is `host:port`. When any is given the node makes no automatic
+    /// connections over [`Config::addresses`] (btcd `--connect` leaves `GetNewAddress` unset in
+    /// `server.go`; Core `-connect` likewise). Their connections are
+    /// [`ConnectionType::Manual`](crate::protocol::ConnectionType::Manual), as Core's
+    /// `ThreadOpenConnections` opens `-connect` peers with `ConnectionType::MANUAL`; under the
+    /// Core profile that exempts them from several rules (see `docs/node.md`).
     pub connect: Vec<String>,
+    /// Addresses (`host:port`) dialled once at start as automatic full-relay outbound
+    /// connections ([`ConnectionType::OutboundFullRelay`](crate::protocol::ConnectionType::OutboundFullRelay)):
+    /// Core's regtest `addconnection ADDR outbound-full-relay` RPC, btcd's `node connect ADDR
+    /// temp`. Neither a failed dial nor the end of the connection is followed by another dial
+    /// (Core's `CConnman::AddConnection` makes one attempt and keeps no record of the address;
+    /// btcd removes a non-permanent request when its peer goes, `server.go`
+    /// `handleDonePeerMsg`). Dialled whether or not [`Config::connect`] is set.
+    pub automatic: Vec<String>,
     /// Candidate addresses (`host:port`) for automatic outbound connections, the node's address
     /// source in place of btcd's `addrmgr` and Core's `AddrMan`. Used only when
     /// [`Config::connect`] is empty; see `protocol::connection_manager` for how they are picked.
@@ -312,6 +323,7 @@ impl Config {
             network,
             profile: Profile::Btcd,
             connect: Vec::new(),
+            automatic: Vec::new(),
             addresses: Vec::new(),
             target_outbound: 8,
             ban_duration: Duration::from_secs(24 * 60 * 60),

@@ -16,7 +16,8 @@
 //! | [`protocol::ids`] | data | [`PeerId`] and [`protocol::TargetId`], the identifiers the protocol modules share |
 //! | [`protocol::time`] | sans-IO | milliseconds on the node's clock ([`protocol::time::ms`] converts a setting's `Duration`) |
 //! | [`protocol::sync_manager`] | sans-IO | sync-peer choice and switching, progress sampling |
-//! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
+//! | [`protocol::connection_manager`] | sans-IO | permanent outbound targets and their retry backoff, once targets, automatic outbound connections (btcd `failedAttempts`, Core one attempt per 500 ms), the [`protocol::Ban`] record |
+//! | [`protocol::connection_type`] | data | [`protocol::ConnectionType`]: Core's inbound, manual and outbound-full-relay connection types and the predicates the Core profile's rules test |
 //! | [`protocol::header_chain`] | sans-IO | header checks, chainwork, best chain, reorgs, locators |
 //! | [`protocol::headers_presync`] | sans-IO | Bitcoin Core's low-work headers sync: PRESYNC with salted commitments, REDOWNLOAD, release to validation |
 //! | [`store`] | synchronous | SQLite header store: migrations, one transaction per chain update, linkage check on load; the Core profile's manual bans |

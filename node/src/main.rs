@@ -29,11 +29,19 @@ struct Args {
     /// Chain to follow: mainnet, testnet (testnet3), testnet4, signet or regtest.
     #[arg(long, default_value = "mainnet", value_parser = parse_network)]
     network: bitcoin::Network,
-    /// Outbound peer `host:port`; repeat for several. Redialled with btcd's backoff. When
-    /// given, the node connects to these only (no automatic connections), like btcd's and
-    /// Core's `--connect`.
+    /// Outbound peer `host:port`; repeat for several. Redialled with the profile's backoff.
+    /// When given, the node makes no automatic connections from `--address`, like btcd's and
+    /// Core's `--connect`. These are manual connections (Core's `manual` connection type): the
+    /// `core` profile does not require their services, does not evict them for a lagging
+    /// chain and does not punish their misbehaviour.
     #[arg(long)]
     connect: Vec<String>,
+    /// Dial `host:port` once at start as an automatic full-relay outbound connection (Core's
+    /// regtest `addconnection ADDR outbound-full-relay`, btcd's `node connect ADDR temp`);
+    /// repeat for several. Not redialled after a failure or a disconnect. Works with or
+    /// without `--connect`.
+    #[arg(long, value_name = "HOST:PORT")]
+    automatic: Vec<String>,
     /// Candidate `host:port` for automatic outbound connections (the node's address book);
     /// repeat for several. Ignored when `--connect` is given. Failed dials are replaced as the
     /// profile does (btcd: at once, after 25 failures in a row every 5 s; Core: one attempt
@@ -223,6 +231,7 @@ fn main() -> std::process::ExitCode {
 
     let mut config = Config::new(args.network, args.datadir).with_profile(args.profile);
     config.connect = args.connect;
+    config.automatic = args.automatic;
     config.addresses = args.address;
     config.target_outbound = args.target_outbound;
     let (commands_tx, commands) = tokio::sync::mpsc::unbounded_channel();

@@ -1,13 +1,27 @@
-//! Outbound connections, after btcd's `connmgr/connmanager.go`, and manual bans.
+//! Outbound connections, after btcd's `connmgr/connmanager.go`, and manual bans. Each target
+//! has a [`TargetKind`], which gives its connections their [`ConnectionType`].
 //!
-//! **Permanent targets** ([`crate::Config::connect`]) follow `handleFailedConn` for permanent
-//! requests: after the n-th consecutive failure or disconnect the target is redialled
-//! `n × retry_interval` later, at most `retry_max`; a successful connection resets n. Under the
-//! Core profile the same rule runs with `retry_interval = retry_max = 60 s`, a fixed retry as in
-//! Core's `ThreadOpenAddedConnections`.
+//! **Permanent targets** ([`crate::Config::connect`], [`ConnectionType::Manual`]) follow
+//! `handleFailedConn` for permanent requests: after the n-th consecutive failure or disconnect
+//! the target is redialled `n × retry_interval` later, at most `retry_max`; a successful
+//! connection resets n. Under the Core profile the same rule runs with
+//! `retry_interval = retry_max = 60 s`, a fixed retry as in Core's
+//! `ThreadOpenAddedConnections`. Neither profile skips a permanent target whose host is banned
+//! or discouraged: Core's `CConnman::OpenNetworkConnection` checks bans and discouragement only
+//! for an address it picked itself (`pszDest` unset), never for a named manual destination.
+//!
+//! **Once targets** ([`crate::Config::automatic`], [`ConnectionType::OutboundFullRelay`]) are
+//! dialled once at start and never again, whether the dial fails or the connection later
+//! ends: Core's regtest `addconnection ADDR outbound-full-relay` RPC (`rpc/net.cpp`) calls
+//! `CConnman::AddConnection` (`net.cpp`), which makes one `OpenNetworkConnection` attempt and
+//! keeps no record of the address to retry; btcd's `node connect ADDR temp` RPC makes a
+//! non-permanent `connmgr` request, which `server.go` `handleDonePeerMsg` removes when the peer
+//! goes (`Remove`, then `NewConnReq` for an address-book address instead). They are counted
+//! apart from the `target_outbound` automatic slots below (a simplification: Core counts
+//! `addconnection` peers against `MAX_OUTBOUND_FULL_RELAY_CONNECTIONS`).
 //!
 //! **Automatic connections** ([`crate::Config::addresses`], only when no permanent target is
-//! configured) keep `target_outbound` requests open or under way. Each request dials the next
+//! configured; [`ConnectionType::OutboundFullRelay`]) keep `target_outbound` requests open or under way. Each request dials the next
 //! candidate address in the configured order (round robin) that is not already connected or
 //! being dialled and whose host is not banned (nor, under Core, discouraged). btcd picks a
 //! random `addrmgr` address instead and skips whole `/16` groups in use; the order does not
@@ -25,6 +39,7 @@
 //!   [`OPEN_CONNECTIONS_INTERVAL_MS`] after the previous one ended, whatever its result; no
 //!   failure counter. With no usable address the loop just waits for the next round.
 
+use super::connection_type::ConnectionType;
 use super::ids::PeerId;
 use super::time::ms;
 use crate::config::{Profile, Timing};
@@ -57,6 +72,31 @@ pub struct Ban {
     pub ban_until_ms: u64,
 }
 
+/// What a connection-manager target is for; it gives the target's connections their
+/// [`ConnectionType`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetKind {
+    /// A [`crate::Config::connect`] address: redialled with backoff for good (btcd's permanent
+    /// request, `--connect`/`--addpeer`; Core's `-connect`, a manual connection).
+    Permanent,
+    /// One of the `target_outbound` automatic request slots over [`crate::Config::addresses`].
+    Automatic,
+    /// A [`crate::Config::automatic`] address: dialled once (Core's regtest `addconnection ADDR
+    /// outbound-full-relay`, btcd's `node connect ADDR temp`).
+    Once,
+}
+
+impl TargetKind {
+    /// The type of the connections made for such a target: [`ConnectionType::Manual`] for a
+    /// permanent target, [`ConnectionType::OutboundFullRelay`] otherwise.
+    pub fn connection_type(self) -> ConnectionType {
+        match self {
+            TargetKind::Permanent => ConnectionType::Manual,
+            TargetKind::Automatic | TargetKind::Once => ConnectionType::OutboundFullRelay,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TargetState {
     /// Waiting to be dialled at this time.
@@ -65,8 +105,8 @@ enum TargetState {
     Dialing,
     /// Connected as this peer.
     Connected(PeerId),
-    /// Never dialled again (its address is discouraged).
-    Abandoned,
+    /// Never dialled again: a once target whose dial failed or whose connection ended.
+    Done,
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +115,7 @@ struct Target {
     addr: String,
     state: TargetState,
     retry_count: u32,
-    automatic: bool,
+    kind: TargetKind,
 }
 
 /// What [`ConnectionManager::due_dials`] asks for.
@@ -123,11 +163,25 @@ impl ConnectionManager {
                     addr: addr.clone(),
                     state: TargetState::Idle { dial_at_ms: now_ms },
                     retry_count: 0,
-                    automatic: false,
+                    kind: TargetKind::Permanent,
                 })
                 .collect(),
             ..ConnectionManager::default()
         }
+    }
+
+    /// Adds one once target per address ([`TargetKind::Once`]), all due for dialling at
+    /// `now_ms` under either profile (Core's `addconnection` dials at once). Call it before
+    /// [`ConnectionManager::with_automatic`], so that targets are numbered permanent, once,
+    /// automatic.
+    pub fn with_once(mut self, addrs: &[String], now_ms: u64) -> Self {
+        self.targets.extend(addrs.iter().map(|addr| Target {
+            addr: addr.clone(),
+            state: TargetState::Idle { dial_at_ms: now_ms },
+            retry_count: 0,
+            kind: TargetKind::Once,
+        }));
+        self
     }
 
     /// Runs with the node's deliberate bug `bug` ([`crate::Config::deliberate_bug()`]).
@@ -163,7 +217,7 @@ impl ConnectionManager {
                     dial_at_ms: first_ms,
                 },
                 retry_count: 0,
-                automatic: true,
+                kind: TargetKind::Automatic,
             });
         }
         self
@@ -181,7 +235,7 @@ impl ConnectionManager {
                 continue;
             }
             let target = TargetId(index);
-            if !self.targets[index].automatic {
+            if self.targets[index].kind != TargetKind::Automatic {
                 self.targets[index].state = TargetState::Dialing;
                 due.push(DueDial::Dial {
                     target,
@@ -220,7 +274,7 @@ impl ConnectionManager {
     fn automatic_dialing(&self) -> bool {
         self.targets
             .iter()
-            .any(|t| t.automatic && t.state == TargetState::Dialing)
+            .any(|t| t.kind == TargetKind::Automatic && t.state == TargetState::Dialing)
     }
 
     /// The next candidate in round-robin order that is neither in use nor excluded.
@@ -250,22 +304,25 @@ impl ConnectionManager {
         t.state = TargetState::Connected(peer);
         t.retry_count = 0;
         self.failed_attempts = 0;
-        if t.automatic && self.profile == Profile::Core {
+        if t.kind == TargetKind::Automatic && self.profile == Profile::Core {
             self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
         }
     }
 
     /// The target's dial failed: schedules the next dial (permanent target) or the next
-    /// request (automatic slot) and returns its delay in milliseconds.
-    pub fn on_failed(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
-        let Some(t) = self.targets.get(target.0) else {
-            return 0;
-        };
-        if !t.automatic {
-            return self.retry_permanent(target, now_ms, timing);
-        }
-        let delay_ms = match self.profile {
-            Profile::Btcd => {
+    /// request (automatic slot) and returns its delay in milliseconds; `None` for a once
+    /// target, which is never dialled again.
+    pub fn on_failed(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> Option<u64> {
+        let kind = self.targets.get(target.0)?.kind;
+        let delay_ms = match (kind, self.profile) {
+            (TargetKind::Permanent, _) => {
+                return Some(self.retry_permanent(target, now_ms, timing))
+            }
+            (TargetKind::Once, _) => {
+                self.targets[target.0].state = TargetState::Done;
+                return None;
+            }
+            (TargetKind::Automatic, Profile::Btcd) => {
                 self.failed_attempts = self.failed_attempts.saturating_add(1);
                 if self.failed_attempts >= FAILED_ATTEMPTS_MAX {
                     ms(timing.retry_interval)
@@ -273,7 +330,7 @@ impl ConnectionManager {
                     0
                 }
             }
-            Profile::Core => {
+            (TargetKind::Automatic, Profile::Core) => {
                 self.open_not_before_ms = now_ms + OPEN_CONNECTIONS_INTERVAL_MS;
                 OPEN_CONNECTIONS_INTERVAL_MS
             }
@@ -281,27 +338,35 @@ impl ConnectionManager {
         self.targets[target.0].state = TargetState::Idle {
             dial_at_ms: now_ms + delay_ms,
         };
-        delay_ms
+        Some(delay_ms)
     }
 
     /// The target's connection ended. A permanent target is redialled with backoff, as after a
     /// failed dial; an automatic slot makes a new request at once (btcd `Remove` and
-    /// `NewConnReq`) or at Core's next round, without counting a failure. Returns the delay.
-    pub fn on_disconnected(&mut self, target: TargetId, now_ms: u64, timing: &Timing) -> u64 {
-        let Some(t) = self.targets.get_mut(target.0) else {
-            return 0;
+    /// `NewConnReq`) or at Core's next round, without counting a failure; a once target is
+    /// done. Returns the delay before the next dial or request, `None` for a once target.
+    pub fn on_disconnected(
+        &mut self,
+        target: TargetId,
+        now_ms: u64,
+        timing: &Timing,
+    ) -> Option<u64> {
+        let kind = self.targets.get(target.0)?.kind;
+        let delay_ms = match (kind, self.profile) {
+            (TargetKind::Permanent, _) => {
+                return Some(self.retry_permanent(target, now_ms, timing))
+            }
+            (TargetKind::Once, _) => {
+                self.targets[target.0].state = TargetState::Done;
+                return None;
+            }
+            (TargetKind::Automatic, Profile::Btcd) => 0,
+            (TargetKind::Automatic, Profile::Core) => OPEN_CONNECTIONS_INTERVAL_MS,
         };
-        if !t.automatic {
-            return self.retry_permanent(target, now_ms, timing);
-        }
-        let delay_ms = match self.profile {
-            Profile::Btcd => 0,
-            Profile::Core => OPEN_CONNECTIONS_INTERVAL_MS,
-        };
-        t.state = TargetState::Idle {
+        self.targets[target.0].state = TargetState::Idle {
             dial_at_ms: now_ms + delay_ms,
         };
-        delay_ms
+        Some(delay_ms)
     }
 
     /// btcd `handleFailedConn` for a permanent request: `retry_count × retry_interval`, capped.
@@ -323,23 +388,14 @@ impl ConnectionManager {
         backoff_ms
     }
 
-    /// The connection ended and a permanent target is never dialled again (Core skips
-    /// discouraged addresses when it picks outbound peers, `ThreadOpenConnections`). An
-    /// automatic slot instead makes a new request, which skips the address.
-    pub fn abandon(&mut self, target: TargetId, now_ms: u64, timing: &Timing) {
-        let Some(t) = self.targets.get_mut(target.0) else {
-            return;
-        };
-        if t.automatic {
-            self.on_disconnected(target, now_ms, timing);
-        } else {
-            t.state = TargetState::Abandoned;
-        }
+    /// What the target is for (`None` for an unknown target).
+    pub fn kind(&self, target: TargetId) -> Option<TargetKind> {
+        self.targets.get(target.0).map(|t| t.kind)
     }
 
     /// Whether the target is an automatic request slot.
     pub fn is_automatic(&self, target: TargetId) -> bool {
-        self.targets.get(target.0).is_some_and(|t| t.automatic)
+        self.kind(target) == Some(TargetKind::Automatic)
     }
 
     /// btcd `failedAttempts`: automatic dials failed since the last successful connection.
@@ -355,12 +411,13 @@ impl ConnectionManager {
     /// The earliest scheduled dial.
     pub fn next_deadline_ms(&self) -> Option<u64> {
         let core_automatic_blocked = self.profile == Profile::Core && self.automatic_dialing();
+        let automatic = |t: &Target| t.kind == TargetKind::Automatic;
         self.targets
             .iter()
             .filter_map(|t| match t.state {
-                TargetState::Idle { .. } if t.automatic && core_automatic_blocked => None,
+                TargetState::Idle { .. } if automatic(t) && core_automatic_blocked => None,
                 TargetState::Idle { dial_at_ms }
-                    if t.automatic && self.profile == Profile::Core =>
+                    if automatic(t) && self.profile == Profile::Core =>
                 {
                     Some(dial_at_ms.max(self.open_not_before_ms))
                 }
@@ -410,14 +467,14 @@ mod tests {
             "a dialling target is not dialled twice"
         );
         let backoffs: Vec<u64> = (0..70)
-            .map(|_| cm.on_failed(TargetId(0), 0, &timing))
+            .filter_map(|_| cm.on_failed(TargetId(0), 0, &timing))
             .collect();
         assert_eq!(&backoffs[..3], &[5_000, 10_000, 15_000]);
         assert_eq!(backoffs[59], 300_000);
         assert_eq!(backoffs[69], 300_000);
         cm.on_connected(TargetId(0), PeerId(1), 0);
         assert_eq!(cm.next_deadline_ms(), None);
-        assert_eq!(cm.on_disconnected(TargetId(0), 1_000, &timing), 5_000);
+        assert_eq!(cm.on_disconnected(TargetId(0), 1_000, &timing), Some(5_000));
         assert_eq!(cm.next_deadline_ms(), Some(6_000));
         assert!(cm.due_dials(5_999, |_| false).is_empty());
         assert_eq!(cm.due_dials(6_000, |_| false).len(), 1);
@@ -450,7 +507,7 @@ mod tests {
                 continue;
             };
             due.remove(0);
-            delays.push(cm.on_failed(target_of(&first), now_ms, &timing));
+            delays.extend(cm.on_failed(target_of(&first), now_ms, &timing));
             due.extend(cm.due_dials(now_ms, |_| false));
         }
         assert!(delays[..24].iter().all(|&d| d == 0), "{delays:?}");
@@ -465,14 +522,14 @@ mod tests {
             ConnectionManager::new(&[], 0).with_automatic(&addrs(&["a", "b"]), 2, Profile::Btcd, 0);
         let due = cm.due_dials(0, |_| false);
         for _ in 1..FAILED_ATTEMPTS_MAX {
-            assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 0);
+            assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), Some(0));
             assert_eq!(
                 dialled(&cm.due_dials(0, |_| false)),
                 ["a:8333"],
                 "b is still being dialled"
             );
         }
-        assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), 5_000);
+        assert_eq!(cm.on_failed(target_of(&due[0]), 0, &timing), Some(5_000));
         cm.on_connected(target_of(&due[1]), PeerId(7), 10);
         assert_eq!(cm.failed_attempts(), 0);
         let again = cm.due_dials(5_000, |_| false);
@@ -483,7 +540,7 @@ mod tests {
         );
         assert_eq!(
             cm.on_failed(target_of(&again[0]), 5_000, &timing),
-            0,
+            Some(0),
             "counting starts again from zero"
         );
     }
@@ -499,11 +556,11 @@ mod tests {
         );
         let due = cm.due_dials(0, |addr| addr == "b:8333");
         assert_eq!(dialled(&due), ["a:8333", "c:8333", "none"]);
-        assert_eq!(cm.on_failed(target_of(&due[2]), 0, &timing), 0);
+        assert_eq!(cm.on_failed(target_of(&due[2]), 0, &timing), Some(0));
         assert_eq!(cm.failed_attempts(), 1);
         // A connected automatic peer that goes away is replaced at once, without a failure.
         cm.on_connected(target_of(&due[0]), PeerId(1), 5);
-        assert_eq!(cm.on_disconnected(target_of(&due[0]), 9, &timing), 0);
+        assert_eq!(cm.on_disconnected(target_of(&due[0]), 9, &timing), Some(0));
         assert_eq!(cm.failed_attempts(), 0);
         assert_eq!(dialled(&cm.due_dials(9, |_| false)), ["a:8333", "b:8333"]);
     }
@@ -532,5 +589,49 @@ mod tests {
         assert_eq!(cm.failed_attempts(), 0, "Core keeps no failure counter");
         assert_eq!(cm.next_deadline_ms(), Some(1_200));
         assert_eq!(dialled(&cm.due_dials(1_200, |_| false)), ["b:8333"]);
+    }
+
+    #[test]
+    fn once_targets_are_dialled_at_start_under_either_profile_and_never_again() {
+        for profile in Profile::ALL {
+            let timing = Timing::for_profile(profile);
+            let mut cm = ConnectionManager::new(&addrs(&["m"]), 0)
+                .with_once(&addrs(&["o1", "o2"]), 0)
+                .with_automatic(&addrs(&["a"]), 1, profile, 0);
+            let kinds: Vec<Option<TargetKind>> = (0..4).map(|i| cm.kind(TargetId(i))).collect();
+            assert_eq!(
+                kinds,
+                [
+                    Some(TargetKind::Permanent),
+                    Some(TargetKind::Once),
+                    Some(TargetKind::Once),
+                    Some(TargetKind::Automatic)
+                ]
+            );
+            let due = cm.due_dials(0, |_| false);
+            assert_eq!(
+                dialled(&due)[..3],
+                ["m:8333", "o1:8333", "o2:8333"],
+                "{profile}"
+            );
+            assert_eq!(cm.on_failed(TargetId(1), 10, &timing), None, "no retry");
+            cm.on_connected(TargetId(2), PeerId(1), 10);
+            assert_eq!(cm.on_disconnected(TargetId(2), 20, &timing), None);
+            let later: Vec<String> = (1..=3)
+                .flat_map(|n| dialled(&cm.due_dials(n * 400_000, |_| false)))
+                .collect();
+            assert!(
+                !later.iter().any(|a| a.starts_with('o')),
+                "{profile}: once targets redialled: {later:?}"
+            );
+            assert_eq!(
+                TargetKind::Once.connection_type(),
+                ConnectionType::OutboundFullRelay
+            );
+            assert_eq!(
+                TargetKind::Permanent.connection_type(),
+                ConnectionType::Manual
+            );
+        }
     }
 }

@@ -12,6 +12,8 @@ use bitcoin::pow::Work;
 use bitcoin::BlockHash;
 
 use crate::config::USER_AGENT_BYTES_MAX;
+use crate::protocol::connection_manager::TargetKind;
+use crate::protocol::connection_type::ConnectionType;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::header_chain::HeaderChain;
 use crate::protocol::headers_presync::PresyncNote;
@@ -266,6 +268,10 @@ pub enum DropReason {
     },
     /// Core `MaybeDiscourageAndDisconnect`: a noban peer misbehaved and is not punished.
     NoBanNotPunished(DisconnectReason),
+    /// Core `MaybeDiscourageAndDisconnect`: a manual peer ([`ConnectionType::Manual`])
+    /// misbehaved and is neither disconnected nor discouraged ("Not punishing manually
+    /// connected peer").
+    ManualNotPunished(DisconnectReason),
 }
 
 impl fmt::Display for DropReason {
@@ -293,6 +299,9 @@ impl fmt::Display for DropReason {
             ),
             DropReason::NoBanNotPunished(reason) => {
                 write!(f, "not punishing noban peer: {reason}")
+            }
+            DropReason::ManualNotPunished(reason) => {
+                write!(f, "not punishing manually connected peer: {reason}")
             }
         }
     }
@@ -401,17 +410,20 @@ pub enum Event {
     Dialing {
         /// The target's address.
         addr: String,
-        /// An automatic connection ([`Config::addresses`](crate::Config::addresses)), not a permanent target.
-        automatic: bool,
+        /// What the target is for: permanent ([`Config::connect`](crate::Config::connect)),
+        /// automatic slot ([`Config::addresses`](crate::Config::addresses)) or once
+        /// ([`Config::automatic`](crate::Config::automatic)).
+        kind: TargetKind,
     },
-    /// A dial failed; the next one is scheduled.
+    /// A dial failed; the next one is scheduled, unless the target is dialled once.
     DialFailed {
         /// The target's address (empty when an automatic request found no address).
         addr: String,
         /// What went wrong.
         error: String,
-        /// Backoff before the next dial (automatic: before the next request).
-        retry_in_ms: u64,
+        /// Backoff before the next dial (automatic: before the next request); `None` for a
+        /// once target ([`Config::automatic`](crate::Config::automatic)), never dialled again.
+        retry_in_ms: Option<u64>,
         /// For an automatic connection, btcd's `failedAttempts` after this failure (`Some(0)`
         /// under Core, which counts none); `None` for a permanent target.
         failed_attempts: Option<u32>,
@@ -438,6 +450,9 @@ pub enum Event {
         addr: String,
         /// Inbound, or outbound to a connection-manager target.
         direction: Direction,
+        /// What the connection is for (Core's `getpeerinfo` `connection_type`); not in the
+        /// rendered text, which names the direction only.
+        connection: ConnectionType,
     },
     /// A message arrived.
     Received {
@@ -523,8 +538,8 @@ pub enum Event {
         /// The first header of the message.
         hash: BlockHash,
     },
-    /// The peer's address is discouraged: its target is not redialled (Core `Misbehaving`,
-    /// `BanMan::Discourage`, in memory only).
+    /// The peer's address is discouraged (Core `Misbehaving`, `BanMan::Discourage`, in memory
+    /// only): automatic connections skip it from now on.
     Discouraged {
         /// The connection.
         peer: PeerId,
@@ -591,10 +606,15 @@ impl Event {
             Event::Started { tip_height, tip_hash, chainwork } => {
                 write!(f, "started tip_height={tip_height} tip={tip_hash} chainwork={chainwork:x}")
             }
-            Event::Dialing { addr, automatic: false } => write!(f, "dialing {addr}"),
-            Event::Dialing { addr, automatic: true } => write!(f, "dialing {addr} automatic"),
+            Event::Dialing { addr, kind: TargetKind::Permanent } => write!(f, "dialing {addr}"),
+            Event::Dialing { addr, kind: TargetKind::Automatic } => write!(f, "dialing {addr} automatic"),
+            Event::Dialing { addr, kind: TargetKind::Once } => write!(f, "dialing {addr} automatic once"),
             Event::DialFailed { addr, error, retry_in_ms, failed_attempts } => {
-                write!(f, "dial_failed {addr} error=\"{error}\" retry_in_ms={retry_in_ms}")?;
+                write!(f, "dial_failed {addr} error=\"{error}\"")?;
+                match retry_in_ms {
+                    Some(ms) => write!(f, " retry_in_ms={ms}")?,
+                    None => f.write_str(" not_redialled")?,
+                }
                 if let Some(n) = failed_attempts {
                     write!(f, " automatic failed_attempts={n}")?;
                 }

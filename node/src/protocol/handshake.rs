@@ -69,7 +69,18 @@ impl Node {
                 user_agent: version.user_agent.clone(),
             },
         );
-        if matches!(direction, Direction::Outbound(_)) {
+        // btcd checks every outbound peer, permanent ones included (`server.go` `OnVersion`:
+        // `!isInbound && !hasServices`); Core only the connection types that must serve us
+        // (`ProcessMessage` VERSION: `pfrom.ExpectServicesFromConn() &&
+        // !HasAllDesirableServiceFlags(nServices)`), so manual peers are exempt.
+        let checked = match self.config.profile {
+            Profile::Btcd => matches!(direction, Direction::Outbound(_)),
+            Profile::Core => self
+                .peers
+                .get(&peer)
+                .is_some_and(|p| p.connection_type().expects_services()),
+        };
+        if checked {
             if let Some(expected) = self.missing_services(version.services, now_ms) {
                 if !core && negotiated >= REJECT_VERSION {
                     let reason = format!(
@@ -121,7 +132,7 @@ impl Node {
         }
     }
 
-    /// The service bits an outbound peer's `services` lack, as the profile's full expected
+    /// The service bits a checked outbound peer's `services` lack, as the profile's full expected
     /// mask, or `None` if it offers enough. btcd needs `NODE_NETWORK` (`server.go OnVersion`).
     /// Core needs `NODE_NETWORK|NODE_WITNESS`, or `NODE_NETWORK_LIMITED|NODE_WITNESS` from a
     /// peer that sets `NODE_NETWORK_LIMITED` while our best header is less than `max_tip_age`

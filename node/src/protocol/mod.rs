@@ -28,12 +28,13 @@
 //! | `getheaders` deadline | `headers` due 90 s after the request, checked every 15 s | none per request; the initial sync must finish within 15 min + 1 ms per expected header when another outbound peer exists |
 //! | next batch | while our best header is below the sync peer's advertised height, locator `[best]` (the full locator from the batch's last header when that ended off our best chain) | iff the batch held 2000, full locator from its last header |
 //! | sync peer | random among peers advertising more than our best header; 3 min without progress replaces it | the first outbound peer to finish the handshake, whatever it advertises |
-//! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage; unconnecting headers get a `getheaders`; `time-too-new` is not punished |
+//! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage (a manual peer is kept, a loopback one not discouraged); unconnecting headers get a `getheaders`; `time-too-new` is not punished |
 //! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
-//! | reconnect | `n × 5 s` up to 5 min | every 60 s; discouraged addresses never |
-//! | lagging outbound peers | kept | `ConsiderEviction`: a best known header below our tip's work for 20 min, then one `getheaders` and 2 min, disconnects; the first 4 outbound peers to show our tip's work are protected |
+//! | reconnect | `n × 5 s` up to 5 min | every 60 s; automatic connections skip discouraged addresses |
+//! | lagging outbound peers | kept | `ConsiderEviction` (automatic peers only): a best known header below our tip's work for 20 min, then one `getheaders` and 2 min, disconnects; the first 4 automatic peers to show our tip's work are protected |
 //! | low-work chains | stored | below max(tip − 144 blocks, minimum chain work): a short message is ignored, a full one starts PRESYNC/REDOWNLOAD ([`headers_presync`]); nothing stored until the work is proven |
 //! | automatic outbound | failed dials replaced at once, after 25 in a row every 5 s | one attempt at a time, 500 ms apart |
+//! | manual peers ([`ConnectionType::Manual`]: `connect`) | treated as any outbound peer | services not required, never evicted for a lagging chain or too little work, misbehaviour not punished (`MaybeDiscourageAndDisconnect`) |
 //! | manual bans | in memory; a banned peer is dropped when its handshake is done | persisted; a banned inbound peer is dropped at accept |
 //!
 //! # Files
@@ -48,6 +49,7 @@
 
 mod btcd;
 pub mod connection_manager;
+pub mod connection_type;
 mod core;
 pub mod disconnect;
 pub mod events;
@@ -65,7 +67,8 @@ pub mod time;
 #[cfg(test)]
 mod tests;
 
-pub use connection_manager::Ban;
+pub use connection_manager::{Ban, TargetKind};
+pub use connection_type::ConnectionType;
 pub use disconnect::DisconnectReason;
 pub use events::{ChainSyncStep, DropReason, Event, HeadersSyncStep, MessageSummary};
 pub use ids::{PeerId, TargetId};

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::connection_manager::{Ban, ConnectionManager, DueDial, NO_ADDRESS_ERROR};
+use super::connection_manager::{Ban, ConnectionManager, DueDial, TargetKind, NO_ADDRESS_ERROR};
+use super::connection_type::ConnectionType;
 use super::disconnect::DisconnectReason;
 use super::events::{DropReason, Event, MessageSummary};
 use super::header_chain::HeaderChain;
@@ -73,7 +74,8 @@ impl Node {
         chain.set_deliberate_bug(config.deliberate_bug());
         let rng = ChaCha8Rng::seed_from_u64(config.seed);
         let sync = SyncManager::new(now_ms, &config.timing);
-        let mut connections = ConnectionManager::new(&config.connect, now_ms);
+        let mut connections =
+            ConnectionManager::new(&config.connect, now_ms).with_once(&config.automatic, now_ms);
         connections.set_deliberate_bug(config.deliberate_bug());
         if config.connect.is_empty() {
             connections = connections.with_automatic(
@@ -148,6 +150,11 @@ impl Node {
         self.peers.values().filter(|p| p.is_ready()).count()
     }
 
+    /// What a connected peer's connection is for (`None` for an unknown peer).
+    pub fn connection_type(&self, peer: PeerId) -> Option<ConnectionType> {
+        self.peers.get(&peer).map(Peer::connection_type)
+    }
+
     /// The current sync peer: btcd's single `syncPeer`; under Core the lowest-numbered peer
     /// whose initial header sync was started (`fSyncStarted`).
     pub fn sync_peer(&self) -> Option<PeerId> {
@@ -194,15 +201,25 @@ impl Node {
 
     /// A connection was established. Returns its id; for an outbound peer our `version` is
     /// queued at once (btcd `negotiateOutboundProtocol`, Core `PushNodeVersion`), an inbound
-    /// peer must speak first.
+    /// peer must speak first. Its [`ConnectionType`] follows from its target's
+    /// [`TargetKind`] (an unknown target counts as permanent, a manual connection).
     pub fn handle_connected(&mut self, addr: String, direction: Direction, now_ms: u64) -> PeerId {
         self.advance_time(now_ms);
         let id = PeerId(self.next_peer_id);
         self.next_peer_id += 1;
+        let connection = match direction {
+            Direction::Inbound => ConnectionType::Inbound,
+            Direction::Outbound(target) => self
+                .connections
+                .kind(target)
+                .unwrap_or(TargetKind::Permanent)
+                .connection_type(),
+        };
         self.event(Event::Connected {
             peer: id,
             addr: addr.clone(),
             direction,
+            connection,
         });
         let inbound = self
             .peers
@@ -210,7 +227,7 @@ impl Node {
             .filter(|p| p.direction() == Direction::Inbound)
             .count();
         self.peers
-            .insert(id, Peer::new(id, addr, direction, now_ms));
+            .insert(id, Peer::new(id, addr, direction, connection, now_ms));
         match direction {
             Direction::Outbound(target) => {
                 self.connections.on_connected(target, id, now_ms);
@@ -513,17 +530,17 @@ impl Node {
         if p.chain_sync().protect {
             self.protected_outbound_peers = self.protected_outbound_peers.saturating_sub(1);
         }
+        // A permanent target is redialled whatever its host's standing (Core's manual
+        // connections skip neither bans nor discouragement, `OpenNetworkConnection`); an
+        // automatic slot makes a new request, which skips discouraged addresses; a once target
+        // is done.
         if let Direction::Outbound(target) = p.direction() {
-            if self.discouraged.contains(p.host()) {
-                self.connections
-                    .abandon(target, now_ms, &self.config.timing);
-            } else if self.connections.is_automatic(target) {
-                self.connections
-                    .on_disconnected(target, now_ms, &self.config.timing);
-            } else {
-                let retry_in_ms = self
-                    .connections
-                    .on_failed(target, now_ms, &self.config.timing);
+            let retry_in_ms = self
+                .connections
+                .on_disconnected(target, now_ms, &self.config.timing);
+            if let (Some(TargetKind::Permanent), Some(retry_in_ms)) =
+                (self.connections.kind(target), retry_in_ms)
+            {
                 self.event(Event::Reconnecting {
                     addr: p.addr().to_string(),
                     retry_in_ms,
@@ -558,10 +575,13 @@ impl Node {
         for due in self.connections.due_dials(now_ms, excluded) {
             match due {
                 DueDial::Dial { target, addr } => {
-                    let automatic = self.connections.is_automatic(target);
+                    let kind = self
+                        .connections
+                        .kind(target)
+                        .unwrap_or(TargetKind::Permanent);
                     self.event(Event::Dialing {
                         addr: addr.clone(),
-                        automatic,
+                        kind,
                     });
                     self.outputs.push_back(Output::Dial { target, addr });
                 }

@@ -5,6 +5,7 @@
 //!
 //! All times are milliseconds on the node's clock, passed in by the caller.
 
+use super::connection_type::ConnectionType;
 use super::headers_presync::HeadersPresync;
 use super::ids::TargetId;
 use super::time::ms;
@@ -65,6 +66,8 @@ pub struct Peer {
     addr: String,
     /// Who dialled.
     direction: Direction,
+    /// What the connection is for (Core's `m_conn_type`).
+    connection_type: ConnectionType,
     /// When the TCP connection was established.
     connected_at_ms: u64,
     /// Negotiation progress.
@@ -152,12 +155,19 @@ pub struct ChainSyncTimeout {
 }
 
 impl Peer {
-    /// A fresh connection at `now_ms`.
-    pub fn new(id: PeerId, addr: String, direction: Direction, now_ms: u64) -> Peer {
+    /// A fresh connection of `connection_type` at `now_ms`.
+    pub fn new(
+        id: PeerId,
+        addr: String,
+        direction: Direction,
+        connection_type: ConnectionType,
+        now_ms: u64,
+    ) -> Peer {
         Peer {
             id,
             addr,
             direction,
+            connection_type,
             connected_at_ms: now_ms,
             state: HandshakeState::AwaitVersion,
             remote: None,
@@ -203,9 +213,21 @@ impl Peer {
         host_of(&self.addr)
     }
 
+    /// Whether the peer's address is a loopback address ([`is_local_host`], Core
+    /// `CNetAddr::IsLocal`).
+    pub fn is_local(&self) -> bool {
+        is_local_host(self.host())
+    }
+
     /// Who dialled.
     pub fn direction(&self) -> Direction {
         self.direction
+    }
+
+    /// What the connection is for: inbound, manual ([`crate::Config::connect`]) or automatic
+    /// full-relay (Core's `m_conn_type`).
+    pub fn connection_type(&self) -> ConnectionType {
+        self.connection_type
     }
 
     /// When the TCP connection was established.
@@ -547,8 +569,9 @@ impl Peer {
         matches!(self.direction, Direction::Outbound(_))
     }
 
-    /// Core's `fPreferredDownload`, header-only reading: an outbound peer that can serve
-    /// headers.
+    /// Core's `fPreferredDownload`, header-only reading: an outbound peer, manual or automatic,
+    /// that can serve headers (`ProcessMessage` VERSION: `!pfrom.IsInboundConn() || NoBan`, not
+    /// an addr-fetch connection, `CanServeBlocks`; the NoBan inbound case is not modelled).
     pub fn is_preferred(&self) -> bool {
         self.is_outbound() && self.can_serve_headers()
     }
@@ -668,14 +691,59 @@ impl Peer {
         next.min(ping).min(sync).min(eviction)
     }
 
-    /// Core `ConsiderEviction`'s condition: an unprotected outbound peer whose initial header
-    /// sync was started.
+    /// Core `ConsiderEviction`'s condition: an unprotected automatic outbound peer
+    /// (`IsOutboundOrBlockRelayConn`: neither manual nor inbound) whose initial header sync was
+    /// started.
     pub fn chain_sync_applies(&self) -> bool {
-        !self.chain_sync.protect && self.is_outbound() && self.sync_started && self.is_ready()
+        !self.chain_sync.protect
+            && self.connection_type.is_outbound_or_block_relay()
+            && self.sync_started
+            && self.is_ready()
     }
 }
 
 /// The host part of a `host:port` label (the whole label if it has no port).
 pub(super) fn host_of(addr: &str) -> &str {
     addr.rsplit_once(':').map_or(addr, |(host, _)| host)
+}
+
+/// Whether `host` is a loopback address, as Core's `CNetAddr::IsLocal` (`netaddress.cpp`)
+/// reads it: IPv4 `127.0.0.0/8` or `0.0.0.0/8`, or IPv6 `::1` (an IPv4-mapped IPv6 address
+/// counts as its IPv4 address, as Core stores it). Core always knows a peer's IP; this node
+/// labels an outbound peer with the name it dialled, so `localhost` counts as local too. Any
+/// other name (the simulator's host names) is not local.
+pub fn is_local_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(std::net::IpAddr::V4(v4)) => matches!(v4.octets()[0], 0 | 127),
+        Ok(std::net::IpAddr::V6(v6)) => v6.is_loopback(),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_hosts_are_cores_loopback_ranges() {
+        for local in [
+            "127.0.0.1",
+            "127.5.4.3",
+            "0.1.2.3",
+            "::1",
+            "[::1]",
+            "::ffff:127.0.0.1",
+            "localhost",
+        ] {
+            assert!(is_local_host(local), "{local}");
+        }
+        for remote in ["10.0.0.1", "192.168.1.1", "::2", "1.2.3.4", "p1", "node"] {
+            assert!(!is_local_host(remote), "{remote}");
+        }
+        assert_eq!(host_of("[::1]:8333"), "[::1]");
+    }
 }

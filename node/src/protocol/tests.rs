@@ -10,6 +10,8 @@ use crate::wire::{
     self, Address, DecodeError, GetHeadersMessage, NetworkMessage, ServiceFlags, VersionMessage,
 };
 
+mod connection_types;
+
 const REGTEST: bitcoin::Network = bitcoin::Network::Regtest;
 
 fn new_node(connect: &[&str]) -> Node {
@@ -950,7 +952,7 @@ fn automatic_connections_skip_banned_hosts_and_report_failures_with_the_shared_c
         out.iter().any(|o| matches!(
             o,
             Output::Event(Event::DialFailed {
-                retry_in_ms: 0,
+                retry_in_ms: Some(0),
                 failed_attempts: Some(1),
                 ..
             })

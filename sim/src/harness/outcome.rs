@@ -612,6 +612,7 @@ mod tests {
             run: 1,
             peer_id: 1,
             direction: node::protocol::Direction::Outbound(node::protocol::TargetId(0)),
+            connection_type: node::protocol::ConnectionType::Manual,
             connected_at_ms: 0,
             handshake_at_ms: Some(10),
             sent: BTreeMap::new(),

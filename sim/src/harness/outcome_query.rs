@@ -63,6 +63,12 @@ impl<'a> HostOutcome<'a> {
         self.connections.first().copied()
     }
 
+    /// What its first connection was for (inbound, manual or outbound-full-relay), if there
+    /// was one.
+    pub fn connection_type(&self) -> Option<node::protocol::ConnectionType> {
+        self.first().map(|c| c.connection_type)
+    }
+
     /// Whether the first connection finished its handshake (what `expect.peers.HOST.handshake`
     /// checks); false without a connection.
     pub fn handshake_done(&self) -> bool {

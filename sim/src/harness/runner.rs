@@ -105,6 +105,12 @@ pub fn run_scenario_in(
         .iter()
         .map(|h| format!("{h}:{LISTEN_PORT}"))
         .collect();
+    config.automatic = scenario
+        .node
+        .automatic
+        .iter()
+        .map(|h| format!("{h}:{LISTEN_PORT}"))
+        .collect();
     config.addresses = scenario
         .node
         .addresses

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use bitcoin::hashes::{sha256, Hash};
-use node::protocol::{Direction, MessageSummary};
+use node::protocol::{ConnectionType, Direction, MessageSummary, TargetKind};
 use node::{DisconnectReason, Event, PeerId};
 use serde::{Serialize, Serializer};
 
@@ -149,6 +149,11 @@ pub struct ConnectionRecord {
     /// Inbound, or outbound (serialized as `"inbound"` or `"outbound"`).
     #[serde(serialize_with = "serialize_direction")]
     pub direction: Direction,
+    /// What the connection is for: inbound, manual (`node.connect`) or outbound-full-relay
+    /// (`node.automatic`, `node.addresses`). Kept out of snapshots, whose connections name
+    /// the direction only.
+    #[serde(skip)]
+    pub connection_type: ConnectionType,
     /// When it was established.
     pub connected_at_ms: u64,
     /// When the handshake finished, if it did.
@@ -270,6 +275,7 @@ impl Recorder {
             peer,
             addr,
             direction,
+            connection,
         } = event
         {
             let host = addr.split(':').next().unwrap_or(addr).to_string();
@@ -281,6 +287,7 @@ impl Recorder {
                 run: self.run,
                 peer_id: peer.0,
                 direction: *direction,
+                connection_type: *connection,
                 connected_at_ms: at_ms,
                 handshake_at_ms: None,
                 sent: BTreeMap::new(),
@@ -338,10 +345,11 @@ impl Recorder {
                 }
             }
             Event::Dialing {
-                automatic: true, ..
+                kind: TargetKind::Automatic,
+                ..
             } => self.automatic_dials_ms.push(at_ms),
             Event::DialFailed {
-                retry_in_ms,
+                retry_in_ms: Some(retry_in_ms),
                 failed_attempts: Some(_),
                 ..
             } => {
@@ -353,7 +361,9 @@ impl Recorder {
             }
             Event::Reconnecting { addr, retry_in_ms }
             | Event::DialFailed {
-                addr, retry_in_ms, ..
+                addr,
+                retry_in_ms: Some(retry_in_ms),
+                ..
             } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
                 self.reconnect_backoffs_ms
@@ -485,6 +495,7 @@ mod tests {
                 peer,
                 addr: "p:8333".into(),
                 direction: Direction::Inbound,
+                connection: ConnectionType::Inbound,
             },
             Event::Sent {
                 peer,

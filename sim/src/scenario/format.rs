@@ -134,12 +134,19 @@ pub struct NodeSpec {
     /// Which reference it imitates where btcd and Core disagree (default `btcd`).
     #[serde(default)]
     pub profile: ProfileName,
-    /// Hosts it dials (port 8333), as permanent outbound peers. `node` itself makes a
-    /// self-connection (requires `listen`).
+    /// Hosts it dials (port 8333), as permanent outbound peers redialled with backoff
+    /// (`node::Config::connect`): manual connections (`node::protocol::ConnectionType::Manual`,
+    /// Core's `-connect`). `node` itself makes a self-connection (requires `listen`).
     #[serde(default)]
     pub connect: Vec<String>,
+    /// Hosts it dials once at start (port 8333) as automatic full-relay outbound connections
+    /// (`node::Config::automatic`, `node::protocol::ConnectionType::OutboundFullRelay`: Core's
+    /// regtest `addconnection HOST outbound-full-relay`), never redialled. Dialled with or
+    /// without `connect`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automatic: Vec<String>,
     /// Candidate hosts (port 8333) for automatic outbound connections
-    /// (`node::Config::addresses`; used only without `connect`). A name that is no host of the
+    /// (`node::Config::addresses`, outbound-full-relay; used only without `connect`). A name that is no host of the
     /// scenario does not resolve, so every dial to it fails at once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addresses: Vec<String>,
@@ -344,7 +351,8 @@ pub struct PeerSpec {
     /// Advertised height (default: its chain's tip).
     #[serde(default)]
     pub start_height: Option<i32>,
-    /// It dials the node (node port 8333) instead of waiting to be dialled.
+    /// It dials the node (node port 8333) instead of waiting to be dialled: an inbound
+    /// connection (`node::protocol::ConnectionType::Inbound`).
     #[serde(default)]
     pub dials_node: bool,
     /// Delay before it sends its `version`.

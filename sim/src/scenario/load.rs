@@ -192,18 +192,24 @@ impl Scenario {
             }
             hosts.push(peer.name.clone());
         }
-        for (i, host) in self.node.connect.iter().enumerate() {
-            if !hosts.contains(host) {
-                return err(
-                    &format!("node.connect[{i}]"),
-                    format!("unknown host `{host}`"),
-                );
-            }
-            if host == "node" && !self.node.listen {
-                return err(
-                    &format!("node.connect[{i}]"),
-                    "a self-connection needs node.listen".into(),
-                );
+        let dialled = [
+            ("connect", &self.node.connect),
+            ("automatic", &self.node.automatic),
+        ];
+        for (list, names) in dialled {
+            for (i, host) in names.iter().enumerate() {
+                if !hosts.contains(host) {
+                    return err(
+                        &format!("node.{list}[{i}]"),
+                        format!("unknown host `{host}`"),
+                    );
+                }
+                if host == "node" && !self.node.listen {
+                    return err(
+                        &format!("node.{list}[{i}]"),
+                        "a self-connection needs node.listen".into(),
+                    );
+                }
             }
         }
         for (i, step) in self.faults.iter().enumerate() {
@@ -470,6 +476,35 @@ pub(crate) mod tests {
         )
         .unwrap_err();
         assert_eq!(e.to_string(), "x.json: node.connect[0]: unknown host `q`");
+    }
+
+    #[test]
+    fn automatic_peers_parse_beside_connect_and_name_known_hosts() {
+        let with = |node: &str| MINIMAL.replace("\"connect\":[\"p\"]", node);
+        let s =
+            Scenario::parse("x.json", &with("\"connect\":[\"p\"],\"automatic\":[\"p\"]")).unwrap();
+        assert_eq!(
+            (s.node.connect.len(), s.node.automatic.as_slice()),
+            (1, &["p".to_string()][..])
+        );
+        let old = Scenario::parse("x.json", MINIMAL).unwrap();
+        assert!(
+            old.node.automatic.is_empty(),
+            "files without the field still load"
+        );
+        assert!(
+            !serde_json::to_string(&old.node)
+                .unwrap()
+                .contains("automatic"),
+            "an empty list is not written"
+        );
+        let e = Scenario::parse("x.json", &with("\"automatic\":[\"q\"]")).unwrap_err();
+        assert_eq!(e.to_string(), "x.json: node.automatic[0]: unknown host `q`");
+        let e = Scenario::parse("x.json", &with("\"automatic\":[\"node\"]")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.json: node.automatic[0]: a self-connection needs node.listen"
+        );
     }
 
     #[test]

@@ -180,6 +180,7 @@ pub fn generate(seed: u64) -> Scenario {
             network: NetworkName::Regtest,
             profile,
             connect,
+            automatic: Vec::new(),
             addresses: Vec::new(),
             target_outbound: None,
             listen,

@@ -373,6 +373,7 @@ impl Recording {
                 network,
                 profile: ProfileName::Btcd,
                 connect: vec![peer_name.to_string()],
+                automatic: Vec::new(),
                 addresses: Vec::new(),
                 target_outbound: None,
                 listen: false,

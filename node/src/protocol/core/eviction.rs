@@ -1,6 +1,7 @@
 //! Core's view of what each peer has (`pindexBestKnownBlock`, `UpdateBlockAvailability`) and
-//! the outbound chain-sync eviction it drives (`ConsiderEviction`), with the protection of
-//! the first outbound peers to show our tip's work (`UpdatePeerStateForReceivedHeaders`).
+//! the chain-sync eviction of automatic outbound peers it drives (`ConsiderEviction`), with
+//! the protection of the first automatic full-relay peers to show our tip's work
+//! (`UpdatePeerStateForReceivedHeaders`). Manual and inbound peers are exempt from both.
 
 use bitcoin::BlockHash;
 
@@ -13,9 +14,10 @@ use crate::protocol::peer::Peer;
 
 impl Node {
     /// Core `UpdatePeerStateForReceivedHeaders`: the peer's best known header, the
-    /// initial-sync disconnect of an outbound peer whose complete chain has less than the
-    /// minimum chain work, and the eviction protection of the first outbound peers to show our
-    /// tip's work.
+    /// initial-sync disconnect of an automatic outbound peer (`IsOutboundOrBlockRelayConn`: not
+    /// manual, not inbound) whose complete chain has less than the minimum chain work, and the
+    /// eviction protection of the first automatic full-relay peers (`IsFullOutboundConn`) to
+    /// show our tip's work.
     pub(in crate::protocol) fn core_update_peer_state_for_received_headers(
         &mut self,
         peer: PeerId,
@@ -36,7 +38,10 @@ impl Node {
         if !may_have_more
             && self.core_is_initial_block_download(now_ms)
             && best.chainwork < self.config.minimum_chain_work
-            && self.peers.get(&peer).is_some_and(Peer::is_outbound)
+            && self
+                .peers
+                .get(&peer)
+                .is_some_and(|p| p.connection_type().is_outbound_or_block_relay())
         {
             self.disconnect(
                 peer,
@@ -51,7 +56,7 @@ impl Node {
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
-        if p.is_outbound()
+        if p.connection_type().is_full_outbound()
             && self.protected_outbound_peers < OUTBOUND_PEERS_TO_PROTECT_MAX
             && best.chainwork >= tip_work
             && !p.chain_sync().protect
@@ -119,7 +124,8 @@ impl Node {
         }
     }
 
-    /// Core `ConsiderEviction`: an unprotected outbound peer whose sync started and whose best
+    /// Core `ConsiderEviction`: an unprotected automatic outbound peer (`IsOutboundOrBlockRelayConn`;
+    /// manual and inbound peers are never considered) whose sync started and whose best
     /// known header has less work than our tip gets `chain_sync_timeout` (in whole seconds,
     /// as Core counts) to show that work; a peer that reaches the tip recorded when its timer
     /// was set, but not our newer tip, gets a new timer. When the time runs out it is sent one

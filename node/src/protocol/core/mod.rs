@@ -2,7 +2,8 @@
 //! one folder:
 //!
 //! - here: the connection rules: `CConnman::InactivityCheck`, `MaybeSendPing`, a banned
-//!   inbound peer refused at accept, `Misbehaving` (disconnect and discourage);
+//!   inbound peer refused at accept, `Misbehaving` with `MaybeDiscourageAndDisconnect`
+//!   (disconnect and discourage, except NoBan, manual and local peers);
 //! - [`sync`]: the sync-peer choice ("Start block sync"), the `getheaders` rate limit, the
 //!   headers-sync timeout and initial block download;
 //! - [`headers`]: `ProcessHeadersMessage` and the low-work headers sync
@@ -45,32 +46,58 @@ impl Node {
         true
     }
 
-    /// Core `Misbehaving` for a header or message fault: disconnect and discourage the address
-    /// (in memory only). Core exempts manual and NoBan peers; here every peer is treated as an
-    /// automatic one, as the catalog's scenarios expect.
+    /// Core `Misbehaving` for a header or message fault, punished at once as Core's
+    /// `MaybeDiscourageAndDisconnect` (`net_processing.cpp`) does after the message:
+    ///
+    /// 1. a NoBan peer is not punished ("Not punishing noban peer");
+    /// 2. a manual peer ([`ConnectionType::Manual`](crate::protocol::ConnectionType::Manual)) is
+    ///    neither disconnected nor discouraged ("Not punishing manually connected peer"): the
+    ///    message is dropped and the peer kept;
+    /// 3. a peer from a loopback address (`CNetAddr::IsLocal`, [`Peer::is_local`]) is
+    ///    disconnected but not discouraged, which would hit every local peer;
+    /// 4. any other peer, inbound or automatic, is disconnected and its address discouraged
+    ///    (in memory only).
+    ///
+    /// The faults that reach here are Core's `Misbehaving` calls: more than 2000 headers
+    /// (`ProcessMessage` HEADERS), more than 50,000 `inv` or `getdata` entries, more than 1,000
+    /// `addr` or `addrv2` entries (`ProcessAddrs`), a header with invalid proof of work or a
+    /// non-continuous
+    /// sequence (`CheckHeadersPoW`), and an invalid header (`MaybePunishNodeForBlock` for
+    /// `BLOCK_INVALID_HEADER`, `BLOCK_INVALID_PREV`, `BLOCK_MISSING_PREV`). Faults Core answers
+    /// with `fDisconnect` instead (too many locator hashes, a late `sendaddrv2` or
+    /// `wtxidrelay`, the timeouts) disconnect every peer alike, manual ones included.
+    ///
+    /// [`Peer::is_local`]: crate::protocol::peer::Peer::is_local
     pub(in crate::protocol) fn core_misbehaving(
         &mut self,
         peer: PeerId,
         reason: DisconnectReason,
         now_ms: u64,
     ) {
-        if self.is_noban(peer) {
-            // Core `MaybeDiscourageAndDisconnect`: "not punishing noban peer".
-            self.event(Event::Dropped {
-                peer,
-                reason: DropReason::NoBanNotPunished(reason),
-            });
+        let Some(p) = self.peers.get(&peer) else {
             return;
-        }
-        if let Some(p) = self.peers.get(&peer) {
-            let addr = p.host().to_string();
-            self.event(Event::Discouraged {
-                peer,
-                addr: addr.clone(),
-            });
-            self.discouraged.insert(addr);
-        }
-        self.disconnect(peer, reason, now_ms);
+        };
+        let (manual, local, host) = (
+            p.connection_type().is_manual(),
+            p.is_local(),
+            p.host().to_string(),
+        );
+        let reason = if self.is_noban(peer) {
+            DropReason::NoBanNotPunished(reason)
+        } else if manual {
+            DropReason::ManualNotPunished(reason)
+        } else {
+            if !local {
+                self.event(Event::Discouraged {
+                    peer,
+                    addr: host.clone(),
+                });
+                self.discouraged.insert(host);
+            }
+            self.disconnect(peer, reason, now_ms);
+            return;
+        };
+        self.event(Event::Dropped { peer, reason });
     }
 
     /// Core's per-peer checks, each with a strict `>`: `CConnman::InactivityCheck` (`net.cpp`),

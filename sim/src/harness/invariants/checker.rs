@@ -54,7 +54,7 @@ pub struct Checker {
     tip_work: Option<Work>,
     /// Every best-chain change: (ms since start, chainwork).
     pub tip_history: Vec<(u64, Work)>,
-    /// Per permanent target host: when its last connection ended or dial failed.
+    /// Per host: when its last connection ended or dial failed (read for permanent targets).
     lost_at_ms: BTreeMap<String, u64>,
     /// Per permanent target host: when it was last dialled.
     last_dial_ms: BTreeMap<String, u64>,
@@ -247,7 +247,7 @@ impl Checker {
             }
             Event::Dialing {
                 addr,
-                automatic: false,
+                kind: node::protocol::TargetKind::Permanent,
             } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
                 // btcd waits from the failure or the loss (`connmgr` `handleFailedConn`);

@@ -62,7 +62,8 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// An honest peer: behaviour `honest`, a chain from genesis, the default `start_height`, a
 /// version of at least 70015 with `NODE_NETWORK | NODE_WITNESS`, a `version_delay_ms` under
 /// half the handshake timeout, no message, clock or ban fault aimed at it, dialled by the node
-/// (`connect` or `addresses`) or dialling it, and at the end neither crashed nor cut off from
+/// (`connect` or `addresses`; `automatic`, dialled once, only when no fault names it or the
+/// node) or dialling it, and at the end neither crashed nor cut off from
 /// the node. Under Core, a peer that dials the node does not count while exactly one honest
 /// peer the node dials is reachable (Core keeps that one as its initial-sync peer). Faults
 /// stop at the latest fault time (`at_ms`, or `at_ms + for_ms`). The bound
@@ -160,9 +161,18 @@ pub fn liveness(
         return not("the node is down at the end");
     }
     let handshake_ms = ms(timing.handshake_timeout);
+    // A host dialled once (`automatic`) is never dialled again once its connection is lost, so
+    // it counts only when no fault names it or the node.
+    let faulted: std::collections::BTreeSet<&String> = scenario
+        .faults
+        .iter()
+        .flat_map(|step| step.fault.hosts())
+        .collect();
     let dialled = |name: &str| {
         scenario.node.connect.iter().any(|h| h == name)
             || scenario.node.addresses.iter().any(|h| h == name)
+            || (scenario.node.automatic.iter().any(|h| h == name)
+                && !faulted.iter().any(|h| *h == name || *h == "node"))
     };
     let steady = |spec: &crate::scenario::PeerSpec| {
         let name = spec.name.as_str();

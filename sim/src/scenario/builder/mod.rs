@@ -279,6 +279,7 @@ impl NodeBuilder {
                 network,
                 profile: ProfileName::default(),
                 connect: Vec::new(),
+                automatic: Vec::new(),
                 addresses: Vec::new(),
                 target_outbound: None,
                 listen: false,
@@ -317,9 +318,18 @@ impl NodeBuilder {
         self
     }
 
-    /// Dials `host` as a permanent outbound peer (`node.connect[]`).
+    /// Dials `host` as a permanent outbound peer (`node.connect[]`): a manual connection,
+    /// redialled with backoff.
     pub fn connect(mut self, host: impl Into<String>) -> Self {
         self.spec.connect.push(host.into());
+        self
+    }
+
+    /// Dials `host` once as an automatic full-relay outbound peer (`node.automatic[]`, Core's
+    /// `addconnection HOST outbound-full-relay`): subject to the Core profile's rules for
+    /// automatic peers, never redialled.
+    pub fn automatic(mut self, host: impl Into<String>) -> Self {
+        self.spec.automatic.push(host.into());
         self
     }
 
@@ -623,6 +633,47 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(built, catalog("partition_then_repair"));
+    }
+
+    #[test]
+    fn manual_and_automatic_peers_built_equal_their_file() {
+        let name = "c02_services_manual_vs_automatic_core";
+        let peer = |name: &str, services: u64| {
+            PeerBuilder::new(name, chain::regtest(100, 1))
+                .profile(ProfileName::Core)
+                .services(services)
+        };
+        let built = Scenario::builder()
+            .description(catalog(name).description)
+            .seed(203)
+            .duration_s(30)
+            .node(
+                NodeBuilder::regtest()
+                    .profile(ProfileName::Core)
+                    .connect("m_none")
+                    .connect("m_network")
+                    .automatic("a_network"),
+            )
+            .peer(peer("m_none", 0))
+            .peer(peer("m_network", 1))
+            .peer(peer("a_network", 1))
+            .expect_tip_height(100)
+            .expect_peer("m_none", |p| {
+                p.handshake(true)
+                    .never_disconnected(true)
+                    .sent("getheaders", 0)
+            })
+            .expect_peer("m_network", |p| {
+                p.handshake(true)
+                    .never_disconnected(true)
+                    .headers_accepted(100)
+            })
+            .expect_peer("a_network", |p| {
+                p.handshake(false).disconnect_reason("0x9 expected")
+            })
+            .build()
+            .unwrap();
+        assert_eq!(built, catalog(name));
     }
 
     #[test]

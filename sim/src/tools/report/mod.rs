@@ -201,6 +201,7 @@ mod tests {
                     peer: PeerId(peer),
                     addr: format!("{addr}:8333"),
                     direction: node::protocol::Direction::Outbound(node::protocol::TargetId(0)),
+                    connection: node::protocol::ConnectionType::Manual,
                 },
             ),
             (at_ms, sent(peer, version("/headersim/"))),

@@ -192,7 +192,7 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
 }
 
 /// `scenario` without peer `index`: its faults (every step naming it), its `node.connect`,
-/// `node.addresses`, `node.noban` and `node.checkpoints` entries and its `expect.peers` entry
+/// `node.automatic`, `node.addresses`, `node.noban` and `node.checkpoints` entries and its `expect.peers` entry
 /// go with it, and `node.listen` is cleared when it was the last peer dialling the node (and
 /// the node makes no self-connection). `None` for the last remaining peer or an index out of
 /// range.
@@ -206,6 +206,7 @@ pub fn remove_peer(scenario: &Scenario, index: usize) -> Option<Scenario> {
     c.faults
         .retain(|step| !step.fault.hosts().into_iter().any(|host| host == name));
     c.node.connect.retain(|host| host != name);
+    c.node.automatic.retain(|host| host != name);
     c.node.addresses.retain(|host| host != name);
     c.node.noban.retain(|host| host != name);
     c.node
