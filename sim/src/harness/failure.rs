@@ -6,6 +6,7 @@
 use std::fmt;
 
 use crate::harness::invariants::Violation;
+use crate::scenario::TraceScope;
 
 /// One reason a run failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,11 +94,15 @@ pub enum Check {
     TraceContains {
         /// The text no line contained.
         needle: String,
+        /// The lines it was looked for in (empty: all).
+        scope: TraceScope,
     },
     /// `trace_lacks`.
     TraceLacks {
         /// The text a line contained.
         needle: String,
+        /// The lines it was looked for in (empty: all).
+        scope: TraceScope,
     },
     /// `peers.HOST.…`: an expectation about one peer.
     Peer {
@@ -118,8 +123,12 @@ impl fmt::Display for Check {
             Check::Sent { command } => write!(f, "expect.sent.{command}"),
             Check::ResumesFromStoredTip => f.write_str("expect.resumes_from_stored_tip"),
             Check::Dials => f.write_str("expect.dials"),
-            Check::TraceContains { needle } => write!(f, "expect.trace_contains {needle:?}"),
-            Check::TraceLacks { needle } => write!(f, "expect.trace_lacks {needle:?}"),
+            Check::TraceContains { needle, scope } => {
+                write!(f, "expect.trace_contains {needle:?}{scope}")
+            }
+            Check::TraceLacks { needle, scope } => {
+                write!(f, "expect.trace_lacks {needle:?}{scope}")
+            }
             Check::Peer { host, check } => write!(f, "expect.peers.{host}.{check}"),
         }
     }
@@ -134,6 +143,13 @@ pub enum PeerCheck {
     Run {
         /// The node run.
         run: u32,
+    },
+    /// `connections[INDEX].…`: one of its connections (0 is the first).
+    Connection {
+        /// Its position among the host's connections (0 is the first).
+        index: usize,
+        /// Which of its expectations.
+        check: ConnectionCheck,
     },
     /// `closed_by_peer`.
     ClosedByPeer,
@@ -174,6 +190,7 @@ impl fmt::Display for PeerCheck {
         match self {
             PeerCheck::Connected => f.write_str("connected"),
             PeerCheck::Run { run } => write!(f, "runs.{run}"),
+            PeerCheck::Connection { index, check } => write!(f, "connections[{index}].{check}"),
             PeerCheck::ClosedByPeer => f.write_str("closed_by_peer"),
             PeerCheck::HeadersAccepted => f.write_str("headers_accepted"),
             PeerCheck::ReconnectBackoffs => f.write_str("reconnect_backoffs_ms"),
@@ -187,6 +204,36 @@ impl fmt::Display for PeerCheck {
             PeerCheck::DisconnectReason => f.write_str("disconnect_reason"),
             PeerCheck::DisconnectedAt => f.write_str("disconnected_at"),
             PeerCheck::DisconnectedAfter => f.write_str("disconnected_after"),
+        }
+    }
+}
+
+/// An expectation about one connection (`expect.peers.HOST.connections[INDEX]`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ConnectionCheck {
+    /// The connection exists (implied by any expectation about it).
+    Exists,
+    /// `handshake`.
+    Handshake,
+    /// `sent.COMMAND`.
+    Sent {
+        /// The command.
+        command: String,
+    },
+    /// `received.COMMAND`.
+    Received {
+        /// The command.
+        command: String,
+    },
+}
+
+impl fmt::Display for ConnectionCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectionCheck::Exists => f.write_str("exists"),
+            ConnectionCheck::Handshake => f.write_str("handshake"),
+            ConnectionCheck::Sent { command } => write!(f, "sent.{command}"),
+            ConnectionCheck::Received { command } => write!(f, "received.{command}"),
         }
     }
 }

@@ -12,3 +12,4 @@ pub mod runner;
 pub mod sink;
 pub mod suite;
 pub mod trace;
+pub mod trace_expect;

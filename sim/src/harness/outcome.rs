@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::harness::failure::{Check, Failure, PeerCheck};
+use crate::harness::failure::{Check, ConnectionCheck, Failure, PeerCheck};
 use crate::harness::trace::{ConnectionRecord, LocatorHeight, Recorder, RunRecord};
 use crate::peers::fake_peer::PingSent;
-use crate::scenario::{DialsExpect, Expect, RunExpect};
+use crate::scenario::{ConnectionExpect, DialsExpect, Expect, RunExpect};
 
 /// What a run ended with. Serialized as the insta snapshot; every field is deterministic for a
 /// given scenario and seed.
@@ -313,6 +313,15 @@ impl Outcome {
             for (run, expect_run) in &peer.runs {
                 check_run(host, *run, &connections, expect_run, &mut fail);
             }
+            for (index, expected) in peer.connections.iter().enumerate() {
+                check_connection(
+                    host,
+                    index,
+                    connections.get(index).copied(),
+                    expected,
+                    &mut fail,
+                );
+            }
             if let Some(expected) = peer.closed_by_peer {
                 let by_peer =
                     connections[0].ended_at_ms.is_some() && !connections[0].closed_by_node();
@@ -503,6 +512,56 @@ fn check_pong_latency(
     }
 }
 
+/// Checks the connection at `index` (0: the first) among the node's connections with `host`.
+fn check_connection(
+    host: &str,
+    index: usize,
+    connection: Option<&ConnectionRecord>,
+    expect: &ConnectionExpect,
+    fail: &mut impl FnMut(PeerCheck, String),
+) {
+    let mut fail = |check: ConnectionCheck, message: String| {
+        fail(PeerCheck::Connection { index, check }, message);
+    };
+    let ordinal = index + 1;
+    let Some(c) = connection else {
+        fail(
+            ConnectionCheck::Exists,
+            format!("{host}: the node had no connection {ordinal} with it"),
+        );
+        return;
+    };
+    if let Some(expected) = expect.handshake {
+        let done = c.handshake_at_ms.is_some();
+        if done != expected {
+            fail(
+                ConnectionCheck::Handshake,
+                format!("{host}: connection {ordinal} finished its handshake = {done}, expected {expected}"),
+            );
+        }
+    }
+    for (what, counts, expected) in [
+        ("sent it", &c.sent, &expect.sent),
+        ("received from it", &c.received, &expect.received),
+    ] {
+        for (command, count) in expected {
+            let actual = counts.get(command).copied().unwrap_or(0);
+            if actual != *count {
+                let command = command.clone();
+                let message = format!(
+                    "{host}: on connection {ordinal} the node {what} {actual} `{command}`, expected {count}"
+                );
+                let check = if what == "sent it" {
+                    ConnectionCheck::Sent { command }
+                } else {
+                    ConnectionCheck::Received { command }
+                };
+                fail(check, message);
+            }
+        }
+    }
+}
+
 /// Checks one node run's connections with `host`.
 fn check_run(
     host: &str,
@@ -631,6 +690,43 @@ mod tests {
         let mut out = Vec::new();
         check_pong_latency("q", &[&c], pings, limit_ms, &mut |_, m| out.push(m));
         out
+    }
+
+    #[test]
+    fn per_connection_expectations_name_the_connection_and_the_command() {
+        let mut first = connection(Vec::new());
+        first.sent.insert("getheaders".into(), 1);
+        let mut second = connection(Vec::new());
+        second.handshake_at_ms = None;
+        second.received.insert("ping".into(), 1);
+        let expect = [
+            ConnectionExpect {
+                sent: [("getheaders".to_string(), 1)].into(),
+                ..ConnectionExpect::default()
+            },
+            ConnectionExpect {
+                handshake: Some(true),
+                received: [("ping".to_string(), 2)].into(),
+                ..ConnectionExpect::default()
+            },
+            ConnectionExpect::default(),
+        ];
+        let records = [&first, &second];
+        let mut out = Vec::new();
+        for (index, expected) in expect.iter().enumerate() {
+            let c = records.get(index).copied();
+            check_connection("q", index, c, expected, &mut |check, message| {
+                out.push(format!("{check}: {message}"))
+            });
+        }
+        assert_eq!(
+            out,
+            [
+                "connections[1].handshake: q: connection 2 finished its handshake = false, expected true",
+                "connections[1].received.ping: q: on connection 2 the node received from it 1 `ping`, expected 2",
+                "connections[2].exists: q: the node had no connection 3 with it",
+            ]
+        );
     }
 
     #[test]

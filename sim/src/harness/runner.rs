@@ -2,24 +2,27 @@
 //! applies timed faults, and returns the trace, the outcome and the failed expectations.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::rc::Rc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use node::runtime::{self, Command, Network, TokioClock};
+use node::runtime::{self, Command, TokioClock};
 use node::store::Store;
 use node::Config;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 use crate::error::SimError;
-use crate::harness::failure::{Check, Failure};
+use crate::harness::failure::Failure;
 use crate::harness::faults::{FaultReport, PeerFaults};
 use crate::harness::invariants::{self, Checker};
 use crate::harness::net::TurmoilNetwork;
 use crate::harness::outcome::Outcome;
 use crate::harness::sink::SimSink;
 use crate::harness::trace::{HarnessNote, Recorder};
-use crate::peers::fake_peer::{self, FakePeer, FakePeerSettings, LISTEN_PORT};
+use crate::harness::trace_expect::check_trace;
+use crate::peers::fake_peer::{self, FakePeer, FakePeerSettings, NodeVersions, LISTEN_PORT};
 use crate::scenario::{Fault, Scenario};
 
 /// Extra simulated time turmoil is allowed beyond the scenario's duration (it stops by itself
@@ -133,6 +136,8 @@ pub fn run_scenario_in(
     // headers of those chains.
     let mut fakes = Vec::with_capacity(scenario.peers.len());
     let mut ping_logs = Vec::with_capacity(scenario.peers.len());
+    // The node's `version` nonces as every fake peer reads them, for scripts that reuse one.
+    let node_versions = Rc::new(NodeVersions::default());
     for spec in &scenario.peers {
         let chain = match &spec.chain {
             Some(chain) => chain.build()?,
@@ -142,6 +147,7 @@ pub fn run_scenario_in(
             version: spec.version,
             services: spec.services,
             start_height: spec.start_height,
+            version_fields: spec.version_fields.clone(),
             first_height: spec
                 .chain
                 .as_ref()
@@ -162,7 +168,11 @@ pub fn run_scenario_in(
             first_height,
             Some(recorder.clone()),
         );
-        let peer = Rc::new(FakePeer::new(&spec.name, network, chain, settings).with_faults(faults));
+        let peer = Rc::new(
+            FakePeer::new(&spec.name, network, chain, settings)
+                .with_faults(faults)
+                .with_node_versions(node_versions.clone()),
+        );
         ping_logs.push(peer.clone());
         fakes.push((spec, peer));
     }
@@ -236,6 +246,8 @@ pub fn run_scenario_in(
         }
     });
 
+    // Per listening fake peer, whether it refuses dials now (`refuse_dials` faults).
+    let mut refusing: BTreeMap<String, watch::Sender<bool>> = BTreeMap::new();
     for (spec, peer) in fakes {
         if spec.dials_node {
             sim.host(spec.name.as_str(), move || {
@@ -247,13 +259,14 @@ pub fn run_scenario_in(
                 }
             });
         } else {
+            let (gate, refused) = watch::channel(false);
+            refusing.insert(spec.name.clone(), gate);
             sim.host(spec.name.as_str(), move || {
                 let peer = peer.clone();
+                let refused = refused.clone();
                 async move {
-                    let listener = TurmoilNetwork
-                        .bind(&format!("0.0.0.0:{LISTEN_PORT}"))
-                        .await?;
-                    fake_peer::accept_loop(TurmoilNetwork, listener, peer).await?;
+                    let addr = format!("0.0.0.0:{LISTEN_PORT}");
+                    fake_peer::listen_loop(TurmoilNetwork, addr, peer, refused).await?;
                     Ok(())
                 }
             });
@@ -310,7 +323,7 @@ pub fn run_scenario_in(
                         label: fault.label(),
                     },
                 );
-                undo_fault(&mut sim, fault, scenario);
+                undo_fault(&mut sim, fault, scenario, &refusing);
                 false
             } else {
                 recorder.borrow_mut().note(
@@ -319,7 +332,11 @@ pub fn run_scenario_in(
                         label: fault.label(),
                     },
                 );
-                apply_fault(&mut sim, fault, &commands, &recorder, elapsed_ms)
+                let hosts = Hosts {
+                    commands: &commands,
+                    refusing: &refusing,
+                };
+                apply_fault(&mut sim, fault, &hosts, &recorder, elapsed_ms)
             };
             if fired {
                 reports[index].fired_at_ms.get_or_insert(elapsed_ms);
@@ -386,37 +403,7 @@ pub fn run_scenario_in(
         pings_sent,
     );
     let mut failures = outcome.check(&scenario.expect);
-    for needle in &scenario.expect.trace_contains {
-        if !recorder
-            .lines
-            .iter()
-            .any(|line| line.text.contains(needle.as_str()))
-        {
-            failures.push(Failure::Expectation {
-                check: Check::TraceContains {
-                    needle: needle.clone(),
-                },
-                message: format!("no trace line contains {needle:?}"),
-            });
-        }
-    }
-    for needle in &scenario.expect.trace_lacks {
-        if let Some(line) = recorder
-            .lines
-            .iter()
-            .find(|line| line.text.contains(needle.as_str()))
-        {
-            failures.push(Failure::Expectation {
-                check: Check::TraceLacks {
-                    needle: needle.clone(),
-                },
-                message: format!(
-                    "trace line at {} ms contains {needle:?}: {}",
-                    line.at_ms, line.text
-                ),
-            });
-        }
-    }
+    failures.extend(check_trace(&scenario.expect, &recorder));
     for report in &invariants {
         if let Some(violation) = &report.violation {
             failures.push(Failure::Invariant(violation.clone()));
@@ -523,12 +510,20 @@ fn is_peer_side(fault: &Fault) -> bool {
     )
 }
 
-/// Applies a link, host or ban fault now; returns whether it took effect (a crash of a host
-/// that is not running, or a ban while the node is down, does not).
+/// What the runner reaches inside the hosts to apply a fault: the running node's command
+/// queue (bans) and each listening fake peer's refusal switch (refused dials).
+struct Hosts<'a> {
+    commands: &'a Rc<RefCell<Option<UnboundedSender<Command>>>>,
+    refusing: &'a BTreeMap<String, watch::Sender<bool>>,
+}
+
+/// Applies a link, host, ban or refused-dials fault now; returns whether it took effect (a
+/// crash of a host that is not running, a ban while the node is down, or refused dials of a
+/// peer that does not listen, do not).
 fn apply_fault(
     sim: &mut turmoil::Sim<'_>,
     fault: &Fault,
-    commands: &Rc<RefCell<Option<UnboundedSender<Command>>>>,
+    hosts: &Hosts<'_>,
     recorder: &Rc<RefCell<Recorder>>,
     elapsed_ms: u64,
 ) -> bool {
@@ -558,12 +553,23 @@ fn apply_fault(
             sim.crash(host.as_str());
         }
         Fault::Restart(host) => sim.bounce(host.as_str()),
+        Fault::RefuseDials(host) => {
+            let Some(gate) = hosts.refusing.get(host) else {
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    HarnessNote::RefuseNotApplied { host: host.clone() },
+                );
+                return false;
+            };
+            gate.send_replace(true);
+        }
         Fault::Ban(ban) => {
             let command = Command::Ban {
                 host: ban.host.clone(),
                 duration: Duration::from_secs(ban.duration_s),
             };
-            let delivered = commands
+            let delivered = hosts
+                .commands
                 .borrow()
                 .as_ref()
                 .is_some_and(|tx| tx.send(command).is_ok());
@@ -580,12 +586,22 @@ fn apply_fault(
 }
 
 /// Undoes a fault at the end of its `for_ms`.
-fn undo_fault(sim: &mut turmoil::Sim<'_>, fault: &Fault, scenario: &Scenario) {
+fn undo_fault(
+    sim: &mut turmoil::Sim<'_>,
+    fault: &Fault,
+    scenario: &Scenario,
+    refusing: &BTreeMap<String, watch::Sender<bool>>,
+) {
     match fault {
         Fault::Partition(l) => sim.repair(l.a.as_str(), l.b.as_str()),
         Fault::PartitionOneway(o) => sim.repair_oneway(o.from.as_str(), o.to.as_str()),
         Fault::Hold(l) => sim.release(l.a.as_str(), l.b.as_str()),
         Fault::Crash(host) => sim.bounce(host.as_str()),
+        Fault::RefuseDials(host) => {
+            if let Some(gate) = refusing.get(host) {
+                gate.send_replace(false);
+            }
+        }
         Fault::Latency(l) => {
             sim.set_link_latency(
                 l.a.as_str(),

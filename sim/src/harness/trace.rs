@@ -45,6 +45,11 @@ pub enum HarnessNote {
     },
     /// A ban fault came while the node was not running.
     BanNotDelivered,
+    /// A refused-dials fault named a fake peer that does not listen (it dials the node).
+    RefuseNotApplied {
+        /// The host.
+        host: String,
+    },
 }
 
 impl std::fmt::Display for HarnessNote {
@@ -58,6 +63,12 @@ impl std::fmt::Display for HarnessNote {
             }
             HarnessNote::BanNotDelivered => {
                 f.write_str("fault ban not delivered: the node is not running")
+            }
+            HarnessNote::RefuseNotApplied { host } => {
+                write!(
+                    f,
+                    "fault refuse_dials {host} not applied: it does not listen"
+                )
             }
         }
     }

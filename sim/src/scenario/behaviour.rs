@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::frame::RawFrame;
 use super::replay::ReplayScript;
+use super::version::{PongNonce, VersionFields};
 
 /// How a fake peer (mis)behaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -76,13 +78,19 @@ pub enum Step {
     Send(SendSpec),
     /// Waits this many milliseconds.
     DelayMs(u64),
-    /// Sends a message in two writes: its first `first_bytes` bytes, then, `delay_ms` later,
-    /// the rest (catalog W09a; `first_bytes: 12` cuts inside the 24-byte frame header).
+    /// Sends a message in pieces, `delay_ms` apart: its first `first_bytes` bytes, then the
+    /// rest (catalog W09a; `first_bytes: 12` cuts inside the 24-byte frame header); or cut at
+    /// each offset of `split_at` (increasing, from the start of the frame; an offset past its
+    /// end cuts at the end). Exactly one of the two. Message faults do not apply.
     SendSplit {
         /// The message.
         send: SendSpec,
         /// Bytes in the first write.
-        first_bytes: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        first_bytes: Option<u32>,
+        /// Where to cut, in bytes from the start of the frame.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        split_at: Vec<u32>,
         /// Pause between the writes.
         delay_ms: u64,
     },
@@ -95,7 +103,7 @@ pub enum Step {
     AnswersPingsOnly,
     /// Runs `steps` `times` times. Round `k` (0 first) adds `k * shift` to every height
     /// (`from_height`, `locator_heights`, `inv_block`'s `height`) and to every `ping` and `pong`
-    /// nonce in its steps, so one round can announce the next header each time or ping with a
+    /// nonce in its steps (not to `pong_echo`'s, which answer the node), so one round can announce the next header each time or ping with a
     /// fresh nonce. A `close` or `honest` inside ends the whole script as it does outside.
     Repeat {
         /// How many rounds.
@@ -130,6 +138,15 @@ pub enum SendSpec {
     Ping(u64),
     /// `pong` with this nonce.
     Pong(u64),
+    /// `pong` answering the node's latest `ping` on this connection that no `pong_echo` has
+    /// answered yet, its nonce the ping's as transformed (`same`, `plus_one`, `minus_one`,
+    /// `zero`). With no such ping read yet, the step first reads until one arrives (dropping
+    /// other messages, as `wait_for` does).
+    PongEcho(PongNonce),
+    /// The peer's `version` with these fields replaced (on top of the peer's own
+    /// `version_fields`); a `nonce` of `{"node_version_of": PEER}` waits until that peer has
+    /// read the node's `version` and reuses its nonce.
+    VersionWith(VersionFields),
     /// `getheaders` whose locator holds the peer's own headers at these heights (hash_stop 0).
     Getheaders {
         /// Heights of the locator entries, in order.
@@ -175,14 +192,14 @@ pub enum SendSpec {
     },
     /// `getaddr`.
     Getaddr,
-    /// A frame with this command and payload (hex), checksum correct: an unknown command, or a
-    /// known one whose payload does not decode.
-    Raw {
-        /// The command (at most 12 ASCII characters).
-        command: String,
-        /// The payload, hex-encoded.
-        payload_hex: String,
-    },
+    /// A frame built as given: a command (text or any 12 bytes as hex) and payload (hex), the
+    /// declared length, checksum and magic correct unless given ([`RawFrame`]): an unknown
+    /// command, a known one whose payload does not decode, invalid command bytes, a lying
+    /// header.
+    Raw(RawFrame),
+    /// These bytes (hex), written as they are, whatever they hold (no framing; message faults
+    /// do not apply).
+    BytesHex(String),
     /// A frame with this command and `payload_bytes` zero bytes, checksum correct (catalog W04:
     /// large unknown messages without hex in the scenario file). Built once per script and
     /// reused.

@@ -15,9 +15,9 @@ pub struct FaultStep {
     /// When, in simulated milliseconds from the start: when a link or host fault is applied,
     /// or from when a message or clock fault counts messages.
     pub at_ms: u64,
-    /// For a fault with an undo (partition, one-way partition, hold, crash, latency, loss,
-    /// version time skew): undo it this many milliseconds later (repair, release, restart,
-    /// restore). Absent: it lasts until a later step undoes it, or to the end.
+    /// For a fault with an undo (partition, one-way partition, hold, crash, refused dials,
+    /// latency, loss, version time skew): undo it this many milliseconds later (repair,
+    /// release, restart, listen again, restore). Absent: it lasts until a later step undoes it, or to the end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_ms: Option<u64>,
     /// What.
@@ -46,6 +46,11 @@ pub enum Fault {
     Crash(String),
     /// Start a crashed host's software again.
     Restart(String),
+    /// A fake peer refuses every dial to it: it closes its listener, so a connection attempt
+    /// fails at once with "connection refused" (its SYN finds no listening port), unlike a
+    /// `hold`, under which a dial waits for the node's dial timeout. Its open connections go
+    /// on. The undo (`for_ms`) listens again.
+    RefuseDials(String),
     /// Ban a host on the running node, as an operator would (`node::Node::ban`; Core
     /// `setban`).
     Ban(BanFault),
@@ -76,6 +81,7 @@ impl Fault {
                 | Fault::PartitionOneway(_)
                 | Fault::Hold(_)
                 | Fault::Crash(_)
+                | Fault::RefuseDials(_)
                 | Fault::Latency(_)
                 | Fault::Loss(_)
                 | Fault::VersionTimeSkew(_)
@@ -105,7 +111,7 @@ impl Fault {
             Fault::PartitionOneway(o) | Fault::RepairOneway(o) => vec![&o.from, &o.to],
             Fault::Latency(l) => vec![&l.a, &l.b],
             Fault::Loss(l) => vec![&l.a, &l.b],
-            Fault::Crash(h) | Fault::Restart(h) => vec![h],
+            Fault::Crash(h) | Fault::Restart(h) | Fault::RefuseDials(h) => vec![h],
             Fault::Ban(ban) => vec![&ban.host],
             Fault::Message(m) => vec![&m.peer],
             Fault::VersionTimeSkew(v) => vec![&v.peer],
@@ -124,6 +130,7 @@ impl Fault {
             Fault::Release(l) => format!("release {} {}", l.a, l.b),
             Fault::Crash(h) => format!("crash {h}"),
             Fault::Restart(h) => format!("restart {h}"),
+            Fault::RefuseDials(h) => format!("refuse_dials {h}"),
             Fault::Ban(ban) => format!("ban {} duration_s={}", ban.host, ban.duration_s),
             Fault::Latency(l) => format!("latency {} {} latency_ms={}", l.a, l.b, l.latency_ms),
             Fault::Loss(l) => format!("loss {} {} per_mille={}", l.a, l.b, l.per_mille),

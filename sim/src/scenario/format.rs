@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::behaviour::Behaviour;
 use super::expect::Expect;
 use super::fault::FaultStep;
+use super::version::VersionFields;
 use crate::error::SimError;
 use crate::scenario::chain::ChainSpec;
 
@@ -351,6 +352,11 @@ pub struct PeerSpec {
     /// Advertised height (default: its chain's tip).
     #[serde(default)]
     pub start_height: Option<i32>,
+    /// The other fields of every `version` it sends (timestamp, address services and
+    /// addresses, a fixed nonce, user agent, relay); a script's `version_with` replaces them
+    /// for one message. Its protocol version, services and height are the fields above.
+    #[serde(default, skip_serializing_if = "VersionFields::is_empty")]
+    pub version_fields: VersionFields,
     /// It dials the node (node port 8333) instead of waiting to be dialled: an inbound
     /// connection (`node::protocol::ConnectionType::Inbound`).
     #[serde(default)]

@@ -5,8 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use super::behaviour::{hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+use super::expect::TraceScope;
 use super::fault::{Fault, MessageAction};
 use super::format::{NetworkName, Scenario};
+use super::version::{VersionFields, VersionNonce};
 use crate::error::SimError;
 
 impl Scenario {
@@ -79,6 +81,7 @@ impl Scenario {
             }
         }
         let mut hosts = vec!["node".to_string()];
+        let names: Vec<&str> = self.peers.iter().map(|p| p.name.as_str()).collect();
         for (i, peer) in self.peers.iter().enumerate() {
             if hosts.contains(&peer.name) {
                 return err(
@@ -103,60 +106,16 @@ impl Scenario {
                 );
             }
             if let Behaviour::Script(steps) = &peer.behaviour {
-                let mut specs = Vec::new();
-                script_sends(steps, &format!("peers[{i}].behaviour.script"), &mut specs);
-                for (spec, at) in specs {
-                    use SendSpec;
-                    if let SendSpec::Crafted { bits, .. } = spec {
-                        let field = format!("{at}.crafted");
-                        if self.node.network != NetworkName::Regtest {
-                            return err(&field, "crafted headers are ground again, which only regtest's proof of work allows".into());
-                        }
-                        if bits.is_some_and(|b| (b >> 24) < 0x1f) {
-                            return err(&field, format!("bits {:#010x} are too hard to grind here (exponent below 0x1f)", bits.unwrap_or(0)));
-                        }
-                    }
-                    if let SendSpec::Raw {
-                        command,
-                        payload_hex,
-                    } = spec
-                    {
-                        let field = format!("{at}.raw");
-                        if !is_command(command) {
-                            return err(
-                                &field,
-                                format!(
-                                    "command `{command}` is not 1..=12 printable ASCII characters"
-                                ),
-                            );
-                        }
-                        if hex_bytes(payload_hex).is_none() {
-                            return err(&field, format!("payload_hex `{payload_hex}` is not hex"));
-                        }
-                    }
-                    if let SendSpec::Junk {
-                        command,
-                        payload_bytes,
-                    } = spec
-                    {
-                        let field = format!("{at}.junk");
-                        if !is_command(command) {
-                            return err(
-                                &field,
-                                format!(
-                                    "command `{command}` is not 1..=12 printable ASCII characters"
-                                ),
-                            );
-                        }
-                        if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
-                            let max = JUNK_PAYLOAD_BYTES_MAX;
-                            return err(
-                                &field,
-                                format!("payload_bytes {payload_bytes} is over {max}"),
-                            );
-                        }
-                    }
+                let mut flat = Vec::new();
+                flat_steps(steps, &format!("peers[{i}].behaviour.script"), &mut flat);
+                for (step, at) in flat {
+                    step_problem(step, &at, self.node.network, &names)
+                        .map_or(Ok(()), |(field, message)| err(&field, message))?;
                 }
+            }
+            if let Some(problem) = peer_version_problem(&peer.version_fields) {
+                let (field, message) = problem;
+                return err(&format!("peers[{i}].version_fields.{field}"), message);
             }
             if let Some(interval_ms) = peer.block_interval_ms {
                 let field = format!("peers[{i}].block_interval_ms");
@@ -278,6 +237,12 @@ impl Scenario {
                         format!("{} is not in 1..=1000", l.per_mille),
                     );
                 }
+                Fault::RefuseDials(host) if host == "node" => {
+                    return err(
+                        &format!("{field}.refuse_dials"),
+                        "must be a fake peer, not `node`".into(),
+                    );
+                }
                 Fault::VersionTimeSkew(v) if v.peer == "node" => {
                     return err(
                         &format!("{field}.version_time_skew.peer"),
@@ -334,8 +299,184 @@ impl Scenario {
                 return err(&format!("expect.peers.{host}"), "unknown host".into());
             }
         }
+        for (list, matches) in [
+            ("trace_contains", &self.expect.trace_contains),
+            ("trace_lacks", &self.expect.trace_lacks),
+        ] {
+            for (k, trace) in matches.iter().enumerate() {
+                if let Some((field, message)) = scope_problem(&trace.scope, &hosts) {
+                    return err(&format!("expect.{list}[{k}].{field}"), message);
+                }
+            }
+        }
         Ok(())
     }
+}
+
+/// The first problem of a trace expectation's bounds, as (field, message).
+fn scope_problem(scope: &TraceScope, hosts: &[String]) -> Option<(&'static str, String)> {
+    if let (Some(from_s), Some(until_s)) = (scope.from_s, scope.until_s) {
+        if from_s >= until_s {
+            return Some(("until_s", format!("{until_s} is not after from_s {from_s}")));
+        }
+    }
+    if let Some(peer) = &scope.peer {
+        if !hosts.contains(peer) {
+            return Some(("peer", format!("unknown host `{peer}`")));
+        }
+    }
+    match scope.connection {
+        Some(0) => return Some(("connection", "must be at least 1 (1 is the first)".into())),
+        Some(_) if scope.peer.is_none() => {
+            return Some(("connection", "needs `peer` (whose connection)".into()))
+        }
+        _ => {}
+    }
+    if scope.run == Some(0) {
+        return Some(("run", "must be at least 1 (1 is the first start)".into()));
+    }
+    None
+}
+
+/// The first problem of one script step (not of the steps inside a `repeat`), as (field path,
+/// message); `peers` are the scenario's fake peers.
+fn step_problem(
+    step: &Step,
+    at: &str,
+    network: NetworkName,
+    peers: &[&str],
+) -> Option<(String, String)> {
+    match step {
+        Step::Send(spec) => send_problem(spec, &format!("{at}.send"), network, peers),
+        Step::SendSplit {
+            send,
+            first_bytes,
+            split_at,
+            ..
+        } => {
+            let field = format!("{at}.send_split");
+            if matches!(
+                (first_bytes, split_at.is_empty()),
+                (Some(_), false) | (None, true)
+            ) {
+                return Some((
+                    field,
+                    "give exactly one of `first_bytes` and `split_at`".into(),
+                ));
+            }
+            if let Some(pair) = split_at.windows(2).find(|pair| pair[0] >= pair[1]) {
+                return Some((
+                    format!("{field}.split_at"),
+                    format!("offsets must increase ({} then {})", pair[0], pair[1]),
+                ));
+            }
+            send_problem(send, &format!("{field}.send"), network, peers)
+        }
+        _ => None,
+    }
+}
+
+/// The first problem of a message a script sends, as (field path, message).
+fn send_problem(
+    spec: &SendSpec,
+    at: &str,
+    network: NetworkName,
+    peers: &[&str],
+) -> Option<(String, String)> {
+    match spec {
+        SendSpec::Crafted { bits, .. } => {
+            let field = format!("{at}.crafted");
+            if network != NetworkName::Regtest {
+                return Some((
+                    field,
+                    "crafted headers are ground again, which only regtest's proof of work allows"
+                        .into(),
+                ));
+            }
+            if bits.is_some_and(|b| (b >> 24) < 0x1f) {
+                return Some((
+                    field,
+                    format!(
+                        "bits {:#010x} are too hard to grind here (exponent below 0x1f)",
+                        bits.unwrap_or(0)
+                    ),
+                ));
+            }
+            None
+        }
+        SendSpec::Raw(frame) => frame
+            .frame([0; 4])
+            .err()
+            .map(|(field, message)| (format!("{at}.raw.{field}"), message)),
+        SendSpec::BytesHex(hex) => hex_bytes(hex)
+            .is_none()
+            .then(|| (format!("{at}.bytes_hex"), "not hex".into())),
+        SendSpec::VersionWith(fields) => {
+            if let Some((field, message)) = fields.problem() {
+                return Some((format!("{at}.version_with.{field}"), message));
+            }
+            match &fields.nonce {
+                Some(VersionNonce::NodeVersionOf(peer)) if !peers.contains(&peer.as_str()) => {
+                    Some((
+                        format!("{at}.version_with.nonce.node_version_of"),
+                        format!("`{peer}` is not a fake peer of the scenario"),
+                    ))
+                }
+                _ => None,
+            }
+        }
+        SendSpec::Junk {
+            command,
+            payload_bytes,
+        } => {
+            let field = format!("{at}.junk");
+            if !is_command(command) {
+                return Some((
+                    field,
+                    format!("command `{command}` is not 1..=12 printable ASCII characters"),
+                ));
+            }
+            if *payload_bytes > JUNK_PAYLOAD_BYTES_MAX {
+                let max = JUNK_PAYLOAD_BYTES_MAX;
+                return Some((
+                    field,
+                    format!("payload_bytes {payload_bytes} is over {max}"),
+                ));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The first problem of a peer's own `version_fields`, as (field, message): its protocol
+/// version, services and height are the peer's fields of those names, and a nonce taken from
+/// the node needs a script step.
+fn peer_version_problem(fields: &VersionFields) -> Option<(&'static str, String)> {
+    for (field, given, instead) in [
+        ("version", fields.version.is_some(), "the peer's `version`"),
+        (
+            "services",
+            fields.services.is_some(),
+            "the peer's `services`",
+        ),
+        (
+            "start_height",
+            fields.start_height.is_some(),
+            "the peer's `start_height`",
+        ),
+    ] {
+        if given {
+            return Some((field, format!("set it with {instead}")));
+        }
+    }
+    if matches!(fields.nonce, Some(VersionNonce::NodeVersionOf(_))) {
+        return Some((
+            "nonce",
+            "`node_version_of` only in a script's `version_with`".into(),
+        ));
+    }
+    fields.problem()
 }
 
 /// Whether `command` can name a frame: 1 to 12 printable ASCII characters.
@@ -343,18 +484,14 @@ fn is_command(command: &str) -> bool {
     !command.is_empty() && command.len() <= 12 && command.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
-/// Every message a script sends, with its field path, inside `repeat`s too.
-fn script_sends<'a>(steps: &'a [Step], at: &str, out: &mut Vec<(&'a SendSpec, String)>) {
-    use Step;
+/// Every step of a script with its field path, the steps inside `repeat`s too.
+fn flat_steps<'a>(steps: &'a [Step], at: &str, out: &mut Vec<(&'a Step, String)>) {
     for (j, step) in steps.iter().enumerate() {
-        match step {
-            Step::Send(spec) => out.push((spec, format!("{at}[{j}].send"))),
-            Step::SendSplit { send, .. } => out.push((send, format!("{at}[{j}].send_split.send"))),
-            Step::Repeat { steps, .. } => {
-                script_sends(steps, &format!("{at}[{j}].repeat.steps"), out)
-            }
-            _ => {}
+        let path = format!("{at}[{j}]");
+        if let Step::Repeat { steps, .. } = step {
+            flat_steps(steps, &format!("{path}.repeat.steps"), out);
         }
+        out.push((step, path));
     }
 }
 
@@ -376,8 +513,10 @@ pub fn json_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::scenario::expect::Expect;
+    use crate::scenario::expect::{Expect, TraceMatch};
     use crate::scenario::fault::BanFault;
+    use crate::scenario::frame::RawFrame;
+    use crate::scenario::version::PongNonce;
 
     /// The smallest valid scenario: one honest regtest peer the node dials.
     pub(crate) const MINIMAL: &str = r#"{"description":"d","seed":1,"duration_s":10,
@@ -553,6 +692,215 @@ pub(crate) mod tests {
         let long = with(r#"{"send":{"junk":{"command":"thirteen_char","payload_bytes":1}}}"#);
         let e = Scenario::parse("x.json", &long).unwrap_err().to_string();
         assert!(e.contains("not 1..=12 printable ASCII"), "{e}");
+    }
+
+    /// `MINIMAL` with peer `p` running `steps` (JSON) as its script.
+    fn scripted(steps: &str) -> String {
+        MINIMAL.replace(
+            r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+            &format!(r#""chain":{{"regtest":{{"height":5,"seed":1}}}},"behaviour":{{"script":[{steps}]}}"#),
+        )
+    }
+
+    fn error_of(text: &str) -> String {
+        Scenario::parse("x.json", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn raw_frames_and_split_writes_are_checked_with_their_field_paths() {
+        let s = Scenario::parse(
+            "x.json",
+            &scripted(
+                r#"{"send":{"raw":{"command":"ping","payload_hex":"00"}}},
+                   {"send_split":{"send":{"raw":{"command_hex":"70690067ff","payload_hex":"",
+                     "length_bytes":90,"checksum_hex":"00000000","magic_hex":"f9beb4d9"}},"split_at":[1,17],"delay_ms":5}},
+                   {"send":{"bytes_hex":"fabfb5da"}}"#,
+            ),
+        )
+        .unwrap();
+        let Behaviour::Script(steps) = &s.peers[0].behaviour else {
+            panic!("a script")
+        };
+        assert_eq!(
+            steps[0],
+            Step::Send(SendSpec::Raw(RawFrame::new("ping", "00"))),
+            "the old form reads as before"
+        );
+        let cases = [
+            (
+                r#"{"send":{"raw":{"command":"ping","command_hex":"00"}}}"#,
+                "x.json: peers[0].behaviour.script[0].send.raw.command: give exactly one of `command` (text) and `command_hex` (bytes)",
+            ),
+            (
+                r#"{"repeat":{"times":2,"steps":[{"send":{"raw":{"command_hex":"00","checksum_hex":"0102"}}}]}}"#,
+                "x.json: peers[0].behaviour.script[0].repeat.steps[0].send.raw.checksum_hex: `0102` is 2 bytes, not 4",
+            ),
+            (
+                r#"{"send":{"bytes_hex":"f"}}"#,
+                "x.json: peers[0].behaviour.script[0].send.bytes_hex: not hex",
+            ),
+            (
+                r#"{"send_split":{"send":"verack","first_bytes":3,"split_at":[5],"delay_ms":1}}"#,
+                "x.json: peers[0].behaviour.script[0].send_split: give exactly one of `first_bytes` and `split_at`",
+            ),
+            (
+                r#"{"send_split":{"send":"verack","split_at":[5,5],"delay_ms":1}}"#,
+                "x.json: peers[0].behaviour.script[0].send_split.split_at: offsets must increase (5 then 5)",
+            ),
+        ];
+        for (steps, expected) in cases {
+            assert_eq!(error_of(&scripted(steps)), expected);
+        }
+    }
+
+    #[test]
+    fn version_fields_pong_echoes_and_borrowed_nonces_are_checked() {
+        let s = Scenario::parse(
+            "x.json",
+            &scripted(
+                r#"{"send":{"version_with":{"version":70015,"services":1033,"timestamp":{"unix_s":1},
+                     "receiver_services":1,"receiver_addr":"10.0.0.1:8333","sender_services":0,
+                     "sender_addr":"[::1]:18444","nonce":{"node_version_of":"p"},"user_agent":"/x/",
+                     "start_height":7,"relay":true}}},
+                   {"send":{"pong_echo":"minus_one"}}"#,
+            ),
+        )
+        .unwrap();
+        let Behaviour::Script(steps) = &s.peers[0].behaviour else {
+            panic!("a script")
+        };
+        assert_eq!(
+            steps[1],
+            Step::Send(SendSpec::PongEcho(PongNonce::MinusOne))
+        );
+        let unknown = scripted(r#"{"send":{"version_with":{"nonce":{"node_version_of":"q"}}}}"#);
+        assert_eq!(
+            error_of(&unknown),
+            "x.json: peers[0].behaviour.script[0].send.version_with.nonce.node_version_of: `q` is not a fake peer of the scenario"
+        );
+        let addr = scripted(r#"{"send":{"version_with":{"receiver_addr":"nowhere"}}}"#);
+        assert_eq!(
+            error_of(&addr),
+            "x.json: peers[0].behaviour.script[0].send.version_with.receiver_addr: `nowhere` is not ip:port"
+        );
+        let peer_level = |fields: &str| {
+            MINIMAL.replace(
+                r#""chain":{"regtest":{"height":5,"seed":1}}"#,
+                &format!(
+                    r#""chain":{{"regtest":{{"height":5,"seed":1}}}},"version_fields":{fields}"#
+                ),
+            )
+        };
+        let fine = Scenario::parse(
+            "x.json",
+            &peer_level(r#"{"user_agent":"/y/","relay":true,"timestamp":{"offset_s":-60},"nonce":{"value":9}}"#),
+        )
+        .unwrap();
+        assert_eq!(fine.peers[0].version_fields.relay, Some(true));
+        assert_eq!(
+            error_of(&peer_level(r#"{"version":1}"#)),
+            "x.json: peers[0].version_fields.version: set it with the peer's `version`"
+        );
+        assert_eq!(
+            error_of(&peer_level(r#"{"nonce":{"node_version_of":"p"}}"#)),
+            "x.json: peers[0].version_fields.nonce: `node_version_of` only in a script's `version_with`"
+        );
+        let typo = error_of(&peer_level(r#"{"user_agnet":"/y/"}"#));
+        assert!(
+            typo.starts_with("x.json: peers[0].version_fields.user_agnet: unknown field"),
+            "{typo}"
+        );
+    }
+
+    #[test]
+    fn refused_dials_need_a_fake_peer() {
+        let with = |host: &str| {
+            MINIMAL.replace(
+                "\"expect\":{}",
+                &format!(r#""faults":[{{"at_ms":0,"for_ms":5000,"fault":{{"refuse_dials":"{host}"}}}}],"expect":{{}}"#),
+            )
+        };
+        let s = Scenario::parse("x.json", &with("p")).unwrap();
+        assert_eq!(s.faults[0].fault, Fault::RefuseDials("p".into()));
+        assert_eq!(
+            error_of(&with("node")),
+            "x.json: faults[0].fault.refuse_dials: must be a fake peer, not `node`"
+        );
+        assert_eq!(
+            error_of(&with("q")),
+            "x.json: faults[0].fault: unknown host `q`"
+        );
+    }
+
+    #[test]
+    fn trace_expectations_take_a_text_or_bounds_and_per_connection_counts_parse() {
+        let with =
+            |expect: &str| MINIMAL.replace("\"expect\":{}", &format!(r#""expect":{expect}"#));
+        let s = Scenario::parse(
+            "x.json",
+            &with(
+                r#"{"trace_contains":["tip_changed",{"text":"dial_failed","from_s":0,"until_s":5,"peer":"p"}],
+                    "trace_lacks":[{"text":"disconnect","peer":"p","connection":2,"run":1}],
+                    "peers":{"p":{"connections":[{},{"handshake":true,"sent":{"getheaders":1},"received":{"headers":1}}]}}}"#,
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            s.expect.trace_contains,
+            [
+                TraceMatch::new("tip_changed"),
+                TraceMatch::new("dial_failed").peer("p").between_s(0, 5)
+            ]
+        );
+        assert_eq!(
+            s.expect.trace_lacks,
+            [TraceMatch::new("disconnect").connection("p", 2).run(1)]
+        );
+        assert_eq!(s.expect.peers["p"].connections[1].sent["getheaders"], 1);
+        let text = serde_json::to_string(&s.expect).unwrap();
+        assert!(
+            text.contains(r#""trace_contains":["tip_changed",{"text":"dial_failed","from_s":0,"until_s":5,"peer":"p"}]"#),
+            "{text}"
+        );
+        assert_eq!(
+            Scenario::parse("x.json", &serde_json::to_string(&s).unwrap()).unwrap(),
+            s
+        );
+        let cases = [
+            (
+                r#"{"trace_contains":[{"text":"x","until_s":3,"from_s":3}]}"#,
+                "x.json: expect.trace_contains[0].until_s: 3 is not after from_s 3",
+            ),
+            (
+                r#"{"trace_lacks":["a",{"text":"x","connection":1}]}"#,
+                "x.json: expect.trace_lacks[1].connection: needs `peer` (whose connection)",
+            ),
+            (
+                r#"{"trace_lacks":[{"text":"x","peer":"p","connection":0}]}"#,
+                "x.json: expect.trace_lacks[0].connection: must be at least 1 (1 is the first)",
+            ),
+            (
+                r#"{"trace_contains":[{"text":"x","peer":"q"}]}"#,
+                "x.json: expect.trace_contains[0].peer: unknown host `q`",
+            ),
+            (
+                r#"{"trace_contains":[{"text":"x","run":0}]}"#,
+                "x.json: expect.trace_contains[0].run: must be at least 1 (1 is the first start)",
+            ),
+        ];
+        for (expect, expected) in cases {
+            assert_eq!(error_of(&with(expect)), expected);
+        }
+        let typo = error_of(&with(r#"{"trace_contains":[{"text":"x","form_s":1}]}"#));
+        assert!(
+            typo.starts_with("x.json: expect.trace_contains[0].form_s: unknown field `form_s`"),
+            "{typo}"
+        );
+        let number = error_of(&with(r#"{"trace_contains":[7]}"#));
+        assert!(
+            number.starts_with("x.json: expect.trace_contains[0]: invalid type: integer `7`, expected a text, or an object"),
+            "{number}"
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! |---|---|
 //! | `format.rs` | [`Scenario`] itself, the node under test ([`NodeSpec`]) and the fake peers ([`PeerSpec`]) |
 //! | `behaviour.rs` | how a fake peer behaves ([`Behaviour`]): presets and step-by-step scripts ([`Step`], [`SendSpec`]) |
+//! | `frame.rs` | a frame written byte for byte ([`RawFrame`]) and the pieces a split write cuts |
+//! | `version.rs` | every field of a fake peer's `version` ([`VersionFields`]), nonces taken from the node |
 //! | `replay.rs` | a recorded real peer to replay ([`ReplayScript`]) |
 //! | `fault.rs` | timed faults ([`FaultStep`], [`Fault`]) |
 //! | `expect.rs` | what must hold at the end ([`Expect`], [`PeerExpect`]) |
@@ -21,11 +23,16 @@ pub mod chain;
 mod expect;
 mod fault;
 mod format;
+mod frame;
 mod load;
 mod replay;
+mod version;
 
 pub use behaviour::{hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
-pub use expect::{AfterSend, DialWindow, DialsExpect, Expect, PeerExpect, RunExpect, Window};
+pub use expect::{
+    AfterSend, ConnectionExpect, DialWindow, DialsExpect, Expect, PeerExpect, RunExpect,
+    TraceMatch, TraceScope, Window,
+};
 pub use fault::{
     BanFault, Fault, FaultStep, HeaderTimeSkew, Link, LinkLatency, LinkLoss, MessageAction,
     MessageFault, OneWay, VersionTimeSkew,
@@ -38,7 +45,9 @@ pub use format::{
     CheckpointSpec, MinimumChainWork, NetworkName, NodeSpec, PeerSpec, ProfileName, Scenario,
     TimingOverrides, TrustedStartSpec,
 };
+pub use frame::{checksum_of, pieces, RawFrame};
 pub use load::json_files;
 #[cfg(test)]
 pub(crate) use replay::test_message;
 pub use replay::{ReplayClose, ReplayMessage, ReplayScript, Trigger};
+pub use version::{PongNonce, VersionFields, VersionNonce, VersionTimestamp};

@@ -150,6 +150,7 @@ pub fn generate(seed: u64) -> Scenario {
             version: 70016,
             services: 0x9,
             start_height: None,
+            version_fields: Default::default(),
             dials_node,
             version_delay_ms: 0,
             headers_delay_ms: if draw.chance(20) {

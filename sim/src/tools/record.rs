@@ -392,6 +392,7 @@ impl Recording {
                 version: 70016,
                 services: 0,
                 start_height: None,
+                version_fields: Default::default(),
                 dials_node: false,
                 version_delay_ms: 0,
                 headers_delay_ms: 0,

@@ -184,6 +184,11 @@ impl Checker {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
                     c.last_received_ms = at_ms;
                     match message {
+                        // Core `ProcessMessage` PONG: a zero nonce cancels the outstanding
+                        // ping ("Nonce zero"); any other answers only its own ping.
+                        MessageSummary::Pong { nonce: 0 } if self.profile == Profile::Core => {
+                            c.pings.clear();
+                        }
                         MessageSummary::Pong { nonce } => {
                             c.pings.remove(nonce);
                         }

@@ -61,10 +61,11 @@ pub fn chain_work(chain: &[Header]) -> Work {
 ///
 /// An honest peer: behaviour `honest`, a chain from genesis, the default `start_height`, a
 /// version of at least 70015 with `NODE_NETWORK | NODE_WITNESS`, a `version_delay_ms` under
-/// half the handshake timeout, no message, clock or ban fault aimed at it, dialled by the node
-/// (`connect` or `addresses`; `automatic`, dialled once, only when no fault names it or the
-/// node) or dialling it, and at the end neither crashed nor cut off from
-/// the node. Under Core, a peer that dials the node does not count while exactly one honest
+/// half the handshake timeout, no `version_fields`, no message, clock or ban fault aimed at it,
+/// dialled by the node (`connect` or `addresses`; `automatic`, dialled once, only when no fault
+/// names it or the node) or dialling it, and at the end neither crashed, nor refusing dials,
+/// nor cut off from the node. Under Core, a peer that dials the node does not count while
+/// exactly one honest
 /// peer the node dials is reachable (Core keeps that one as its initial-sync peer). Faults
 /// stop at the latest fault time (`at_ms`, or `at_ms + for_ms`). The bound
 /// is what the profile needs to drop every other peer that stands in the way and sync:
@@ -114,6 +115,7 @@ pub fn liveness(
     let mut cut: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut cut_oneway: std::collections::BTreeSet<(String, String)> = Default::default();
     let mut crashed: std::collections::BTreeSet<String> = Default::default();
+    let mut refused: std::collections::BTreeSet<String> = Default::default();
     let mut targeted: std::collections::BTreeSet<String> = Default::default();
     for (_, undo, index) in events {
         match (&scenario.faults[index].fault, undo) {
@@ -135,6 +137,12 @@ pub fn liveness(
             }
             (Fault::Crash(h), true) | (Fault::Restart(h), false) => {
                 crashed.remove(h);
+            }
+            (Fault::RefuseDials(h), false) => {
+                refused.insert(h.clone());
+            }
+            (Fault::RefuseDials(h), true) => {
+                refused.remove(h);
             }
             (Fault::Message(m), _) => {
                 targeted.insert(m.peer.clone());
@@ -178,6 +186,7 @@ pub fn liveness(
         let name = spec.name.as_str();
         let reachable = (dialled(name) || (spec.dials_node && scenario.node.listen))
             && !crashed.contains(name)
+            && !refused.contains(name)
             && !cut.contains(&pair("node", name))
             && !cut_oneway.contains(&("node".to_string(), name.to_string()))
             && !cut_oneway.contains(&(name.to_string(), "node".to_string()));
@@ -187,6 +196,7 @@ pub fn liveness(
             && spec.version >= 70015
             && spec.services & 0x9 == 0x9
             && spec.version_delay_ms < handshake_ms / 2
+            && spec.version_fields.is_empty()
             && !targeted.contains(name);
         honest && reachable
     };

@@ -22,13 +22,28 @@ pub(super) struct Conn<S> {
     pub(super) magic: Magic,
     pub(super) buf: Vec<u8>,
     pub(super) peer: Rc<FakePeer>,
+    /// The nonce of the node's latest `ping` read on this connection that a script's
+    /// `pong_echo` has not answered yet.
+    pub(super) unanswered_ping: Option<u64>,
 }
 
 impl<S: AsyncRead + AsyncWrite> Conn<S> {
+    /// The node's next message (`None`: the node closed the connection). Notes the nonce of
+    /// every `ping` (for a script's `pong_echo`) and every `version` (in the run's
+    /// [`super::NodeVersions`]).
     pub(super) async fn recv(&mut self) -> io::Result<Option<NetworkMessage>> {
         loop {
             match self.decoder.decode_next() {
-                Ok(Some(message)) => return Ok(Some(message)),
+                Ok(Some(message)) => {
+                    match &message {
+                        NetworkMessage::Ping(nonce) => self.unanswered_ping = Some(*nonce),
+                        NetworkMessage::Version(version) => {
+                            self.peer.node_versions.note(&self.peer.name, version.nonce)
+                        }
+                        _ => {}
+                    }
+                    return Ok(Some(message));
+                }
                 Ok(None) => {}
                 Err(error) => {
                     return Err(io::Error::new(

@@ -24,6 +24,7 @@
 //! | `honest.rs` | the main loop after the handshake (pings, pongs, `headers`, `inv`) and the presets that spoil an answer |
 //! | `script.rs` | scripted peers, step by step |
 //! | `conn.rs` | one connection's frames, the peer's message faults applied on send |
+//! | `node_versions.rs` | [`NodeVersions`]: the node's `version` nonces as every peer read them |
 //! | `craft.rs` | crafted headers and spoiled proof of work |
 //!
 //! The peer is written against the node's [`Network`](node::runtime::Network) trait and plain tokio I/O traits, so the
@@ -32,13 +33,15 @@
 mod conn;
 mod craft;
 mod honest;
+mod node_versions;
 mod peer;
 mod script;
 mod serve;
 
 pub use honest::{BTCD_LOCATOR_HASHES_MAX, CORE_LOCATOR_HASHES_MAX, PING_INTERVAL};
+pub use node_versions::NodeVersions;
 pub use peer::{
     turmoil_clock_s, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen, PingSent,
     LISTEN_PORT,
 };
-pub use serve::{accept_loop, dial_loop, serve};
+pub use serve::{accept_loop, dial_loop, listen_loop, serve};

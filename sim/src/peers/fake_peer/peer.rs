@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::block::Header;
@@ -13,7 +14,8 @@ use node::Profile;
 use rand_chacha::rand_core::RngCore;
 use rand_chacha::ChaCha8Rng;
 
-use crate::scenario::Behaviour;
+use super::node_versions::NodeVersions;
+use crate::scenario::{Behaviour, VersionFields, VersionNonce, VersionTimestamp};
 
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
 pub const LISTEN_PORT: u16 = 8333;
@@ -52,6 +54,8 @@ pub struct FakePeer {
     pub start_height: i32,
     /// User agent it advertises.
     pub user_agent: String,
+    /// The other fields of its `version` messages (see [`FakePeerSettings::version_fields`]).
+    pub version_fields: VersionFields,
     /// How it behaves.
     pub behaviour: Behaviour,
     /// Delay before its `version`.
@@ -70,6 +74,9 @@ pub struct FakePeer {
     pings_sent: RefCell<Vec<PingSent>>,
     /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
     pub faults: crate::harness::faults::PeerFaults,
+    /// The node's `version` nonces as this and the other fake peers of the run read them
+    /// ([`FakePeer::with_node_versions`]; its own alone by default).
+    pub node_versions: Rc<NodeVersions>,
     /// Where each `getheaders` it receives is reported ([`FakePeer::with_getheaders_observer`]);
     /// `None` (the default): nowhere.
     getheaders_observer: Option<std::sync::mpsc::Sender<GetHeadersSeen>>,
@@ -101,6 +108,10 @@ pub struct FakePeerSettings {
     pub services: u64,
     /// Height it advertises (`None`: its chain's tip).
     pub start_height: Option<i32>,
+    /// The other fields of its `version` messages (timestamp, addresses, a fixed nonce, user
+    /// agent, relay); a field given here replaces the default (`version`, `services` and
+    /// `start_height` are the settings above and are not read from here).
+    pub version_fields: VersionFields,
     /// Height of its chain's first header (0: genesis first); see [`FakePeer::first_height`].
     pub first_height: u32,
     /// How it behaves.
@@ -138,6 +149,7 @@ impl Default for FakePeerSettings {
             version: 70016,
             services: ServiceFlags::NETWORK.to_u64() | ServiceFlags::WITNESS.to_u64(),
             start_height: None,
+            version_fields: VersionFields::default(),
             first_height: 0,
             behaviour: Behaviour::Honest,
             version_delay: Duration::ZERO,
@@ -178,6 +190,7 @@ impl FakePeer {
                 Profile::Btcd => "/btcwire:0.5.0/btcd:0.26.0/".to_string(),
                 Profile::Core => "/Satoshi:28.1.0/".to_string(),
             },
+            version_fields: settings.version_fields,
             profile: settings.profile,
             behaviour: settings.behaviour,
             version_delay: settings.version_delay,
@@ -188,6 +201,7 @@ impl FakePeer {
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
             faults: crate::harness::faults::PeerFaults::default(),
+            node_versions: Rc::default(),
             getheaders_observer: None,
         }
     }
@@ -195,6 +209,14 @@ impl FakePeer {
     /// The same peer applying `faults` to its messages and clock.
     pub fn with_faults(mut self, faults: crate::harness::faults::PeerFaults) -> FakePeer {
         self.faults = faults;
+        self
+    }
+
+    /// The same peer sharing `versions` with the other fake peers of the run: each notes there
+    /// the nonce of every node `version` it reads, and a script's `version_with` can reuse
+    /// one another peer read (`{"nonce": {"node_version_of": PEER}}`).
+    pub fn with_node_versions(mut self, versions: Rc<NodeVersions>) -> FakePeer {
+        self.node_versions = versions;
         self
     }
 
@@ -351,25 +373,75 @@ impl FakePeer {
             .get(height.checked_sub(self.first_height)? as usize)
     }
 
+    /// Its `version`: its settings and [`FakePeer::version_fields`].
     pub(super) fn version_message(&self, rng: &mut ChaCha8Rng) -> VersionMessage {
-        let now_s = (self.clock_s)().saturating_add(self.faults.version_offset_s());
-        let unspecified = std::net::SocketAddr::from(([0, 0, 0, 0], 0));
-        let services = ServiceFlags::from(self.services);
-        let mut version = VersionMessage::new(
-            services,
-            now_s,
-            Address::new(&unspecified, ServiceFlags::NONE),
-            Address::new(&unspecified, services),
-            rng.next_u64() >> 1,
-            self.user_agent.clone(),
-            if self.block_interval.is_some() {
+        self.version_message_with(rng, &VersionFields::default(), None)
+    }
+
+    /// Its `version` with `step` replacing fields of its own `version_fields`; `node_nonce` is
+    /// the nonce a `node_version_of` nonce stands for (already looked up). The random nonce is
+    /// drawn from `rng` whether or not it is replaced, so what follows draws the same.
+    pub(super) fn version_message_with(
+        &self,
+        rng: &mut ChaCha8Rng,
+        step: &VersionFields,
+        node_nonce: Option<u64>,
+    ) -> VersionMessage {
+        let fields = self.version_fields.overlaid(step);
+        let random_nonce = rng.next_u64() >> 1;
+        let now_s = match fields.timestamp {
+            Some(VersionTimestamp::UnixS(at_s)) => at_s,
+            Some(VersionTimestamp::OffsetS(offset_s)) => {
+                self.version_clock_s().saturating_add(offset_s)
+            }
+            None => self.version_clock_s(),
+        };
+        let addr = |given: &Option<String>| {
+            given
+                .as_deref()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)))
+        };
+        let services = ServiceFlags::from(fields.services.unwrap_or(self.services));
+        let receiver_services = fields
+            .receiver_services
+            .map_or(ServiceFlags::NONE, ServiceFlags::from);
+        let sender_services = fields.sender_services.map_or(services, ServiceFlags::from);
+        let nonce = match &fields.nonce {
+            Some(VersionNonce::Value(nonce)) => *nonce,
+            Some(VersionNonce::NodeVersionOf(_)) => node_nonce.unwrap_or(random_nonce),
+            None => random_nonce,
+        };
+        let start_height = fields
+            .start_height
+            .unwrap_or(if self.block_interval.is_some() {
                 i32::try_from(self.visible_tip_height()).unwrap_or(i32::MAX)
             } else {
                 self.start_height
-            },
+            });
+        let mut version = VersionMessage::new(
+            services,
+            now_s,
+            Address::new(&addr(&fields.receiver_addr), receiver_services),
+            Address::new(&addr(&fields.sender_addr), sender_services),
+            nonce,
+            fields
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| self.user_agent.clone()),
+            start_height,
         );
-        version.version = self.version;
+        version.version = fields.version.unwrap_or(self.version);
+        if let Some(relay) = fields.relay {
+            version.relay = relay;
+        }
         version
+    }
+
+    /// The clock a `version` timestamp is read from: simulated now, with the peer's
+    /// `version_time_skew` (which fires).
+    fn version_clock_s(&self) -> i64 {
+        (self.clock_s)().saturating_add(self.faults.version_offset_s())
     }
 }
 

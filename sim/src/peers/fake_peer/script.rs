@@ -1,6 +1,7 @@
 //! Scripted peers: a [`Step`] list run message by message (`wait_for`, `send`, `send_split`,
 //! `delay_ms`, `close`, `repeat`), handing over to the honest loop on `honest` or
-//! `answers_pings_only`.
+//! `answers_pings_only`. A step can answer what the node sent: `pong_echo` the node's ping on
+//! this connection, `version_with` a nonce from the node's `version` on another peer's.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -18,7 +19,7 @@ use super::conn::Conn;
 use super::craft::{craft, spoil_pow};
 use super::honest::{serve_honestly, serve_loop};
 use super::peer::FakePeer;
-use crate::scenario::{hex_bytes, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+use crate::scenario::{hex_bytes, pieces, SendSpec, Step, VersionNonce, JUNK_PAYLOAD_BYTES_MAX};
 
 /// Runs a scripted peer's steps on one connection; after the last one it keeps reading and
 /// stays silent.
@@ -68,23 +69,36 @@ fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
                     }
                 },
                 Step::Send(spec) => {
-                    let frame = frame_of(spec, peer, rng, shift, junk)?;
+                    let Some(frame) = frame_for(conn, spec, peer, rng, shift, junk).await? else {
+                        return Ok(Flow::Stop);
+                    };
                     note_if_ping(spec, peer, shift);
-                    conn.send_bytes(&frame).await?;
+                    if matches!(spec, SendSpec::BytesHex(_)) {
+                        conn.write_raw(&frame).await?;
+                    } else {
+                        conn.send_bytes(&frame).await?;
+                    }
                 }
                 Step::SendSplit {
                     send,
                     first_bytes,
+                    split_at,
                     delay_ms,
                 } => {
-                    let frame = frame_of(send, peer, rng, shift, junk)?;
+                    let Some(frame) = frame_for(conn, send, peer, rng, shift, junk).await? else {
+                        return Ok(Flow::Stop);
+                    };
                     note_if_ping(send, peer, shift);
-                    let cut = usize::try_from(*first_bytes)
-                        .unwrap_or(usize::MAX)
-                        .min(frame.len());
-                    conn.write_raw(&frame[..cut]).await?;
-                    tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
-                    conn.write_raw(&frame[cut..]).await?;
+                    let cuts = match first_bytes {
+                        Some(first_bytes) => std::slice::from_ref(first_bytes),
+                        None => split_at.as_slice(),
+                    };
+                    for (i, piece) in pieces(&frame, cuts).into_iter().enumerate() {
+                        if i > 0 {
+                            tokio::time::sleep(Duration::from_millis(*delay_ms)).await;
+                        }
+                        conn.write_raw(piece).await?;
+                    }
                 }
                 Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                 Step::Close => {
@@ -127,12 +141,52 @@ fn note_if_ping(spec: &SendSpec, peer: &FakePeer, shift: u32) {
     }
 }
 
+/// The bytes a script step sends, once what they answer is known: a `pong_echo` first reads
+/// until the node has sent a ping not yet echoed, a `version_with` taking a nonce from the
+/// node waits until the named peer has read the node's `version`. `None`: the connection
+/// closed while reading.
+///
+/// # Errors
+/// A read error, or what [`frame_of`] returns.
+async fn frame_for<S: AsyncRead + AsyncWrite>(
+    conn: &mut Conn<S>,
+    spec: &SendSpec,
+    peer: &FakePeer,
+    rng: &mut ChaCha8Rng,
+    shift: u32,
+    junk: &mut JunkFrames,
+) -> io::Result<Option<Rc<Vec<u8>>>> {
+    let message = match spec {
+        SendSpec::PongEcho(transform) => {
+            while conn.unanswered_ping.is_none() {
+                if conn.recv().await?.is_none() {
+                    return Ok(None);
+                }
+            }
+            let nonce = conn.unanswered_ping.take().unwrap_or_default();
+            NetworkMessage::Pong(transform.apply(nonce))
+        }
+        SendSpec::VersionWith(fields) => {
+            let node_nonce = match &fields.nonce {
+                Some(VersionNonce::NodeVersionOf(name)) => {
+                    Some(peer.node_versions.wait_latest(name).await)
+                }
+                _ => None,
+            };
+            NetworkMessage::Version(peer.version_message_with(rng, fields, node_nonce))
+        }
+        _ => return frame_of(spec, peer, rng, shift, junk).map(Some),
+    };
+    Ok(Some(Rc::new(wire::encode(peer.magic, message))))
+}
+
 /// The whole frame (header and payload) a script step sends, its heights and nonces raised by
 /// `shift` (see [`Step::Repeat`]); `junk` frames come from (and go to) the cache.
 ///
 /// # Errors
-/// A `raw` payload that is not hex, a `junk` payload over [`JUNK_PAYLOAD_BYTES_MAX`] (the
-/// scenario loader checks both first).
+/// A `raw` frame or `bytes_hex` that is not valid, a `junk` payload over
+/// [`JUNK_PAYLOAD_BYTES_MAX`] (the scenario loader checks them first); a `pong_echo` or
+/// `version_with`, which only [`frame_for`] builds.
 fn frame_of(
     spec: &SendSpec,
     peer: &FakePeer,
@@ -202,17 +256,29 @@ fn frame_of(
             }
             NetworkMessage::Headers(headers)
         }
-        SendSpec::Raw {
-            command,
-            payload_hex,
-        } => {
-            let payload = hex_bytes(payload_hex).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("raw payload `{payload_hex}` is not hex"),
-                )
+        SendSpec::Raw(frame) => {
+            let frame = frame
+                .frame(peer.magic.to_bytes())
+                .map_err(|(field, problem)| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("raw {field}: {problem}"),
+                    )
+                })?;
+            return Ok(Rc::new(frame));
+        }
+        SendSpec::BytesHex(hex) => {
+            let bytes = hex_bytes(hex).ok_or_else(|| {
+                io::Error::new(io::ErrorKind::InvalidInput, "bytes_hex is not hex")
             })?;
-            return Ok(Rc::new(wire::encode_raw(peer.magic, command, &payload)));
+            return Ok(Rc::new(bytes));
+        }
+        SendSpec::PongEcho(_) | SendSpec::VersionWith(_) => {
+            // Built by `frame_for`, which knows the connection.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "pong_echo and version_with need the connection",
+            ));
         }
         SendSpec::Junk {
             command,

@@ -35,6 +35,52 @@ pub async fn accept_loop<N: Network>(
     }
 }
 
+/// Binds `addr` and accepts connections on it, serving each with `peer`, except while
+/// `refusing` holds `true`: then it has no listener, so every dial to it is refused at once
+/// (the `refuse_dials` fault). Its open connections go on either way. Forever.
+///
+/// # Errors
+/// A failed bind or accept.
+pub async fn listen_loop<N: Network>(
+    net: N,
+    addr: String,
+    peer: Rc<FakePeer>,
+    mut refusing: tokio::sync::watch::Receiver<bool>,
+) -> io::Result<()> {
+    loop {
+        while *refusing.borrow_and_update() {
+            if refusing.changed().await.is_err() {
+                // Nobody can end the refusal any more.
+                return std::future::pending().await;
+            }
+        }
+        let listener = net.bind(&addr).await?;
+        loop {
+            tokio::select! {
+                biased;
+                changed = refusing.changed() => {
+                    if changed.is_err() {
+                        // Nobody can start a refusal any more: accept for good.
+                        return accept_loop(net, listener, peer).await;
+                    }
+                    if *refusing.borrow_and_update() {
+                        break;
+                    }
+                }
+                accepted = net.accept(&listener) => {
+                    let (stream, _) = accepted?;
+                    let peer = peer.clone();
+                    tokio::task::spawn_local(async move {
+                        let _ = serve(stream, peer, false).await;
+                    });
+                }
+            }
+        }
+        // Dropping the listener unbinds the port: a dial now finds nothing listening.
+        drop(listener);
+    }
+}
+
 /// Dials `addr` and serves the connection; redials 5 s after it ends or fails (a permanent
 /// btcd connection request), forever.
 pub async fn dial_loop<N: Network>(net: N, addr: String, peer: Rc<FakePeer>) -> io::Result<()> {
@@ -67,6 +113,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(
         magic: peer.magic,
         buf: vec![0; 64 * 1024],
         peer: peer.clone(),
+        unanswered_ping: None,
     };
     let mut rng = ChaCha8Rng::from_seed(connection_seed(peer.seed, &peer.name, connection));
     match &peer.behaviour {

@@ -1,6 +1,6 @@
 //! Expectations about one host's connections, for [`super::ScenarioBuilder::expect_peer`].
 
-use crate::scenario::{AfterSend, PeerExpect, RunExpect, Window};
+use crate::scenario::{AfterSend, ConnectionExpect, PeerExpect, RunExpect, Window};
 
 /// Expectations about the node's connections to one host (`expect.peers.HOST`); see
 /// [`PeerExpect`] for what each checks.
@@ -101,6 +101,52 @@ impl ExpectPeer {
         let current = self.expect.runs.remove(&run).unwrap_or_default();
         let updated = expect(ExpectRun { expect: current }).expect;
         self.expect.runs.insert(run, updated);
+        self
+    }
+
+    /// Expectations about its connection number `k` (1 is the first, over all node runs)
+    /// (`connections[k - 1]`; the connections before it are listed with no expectation); a
+    /// second call for the same connection adds to the first.
+    pub fn connection(
+        mut self,
+        k: usize,
+        expect: impl FnOnce(ExpectConnection) -> ExpectConnection,
+    ) -> Self {
+        let index = k.saturating_sub(1);
+        if self.expect.connections.len() <= index {
+            self.expect
+                .connections
+                .resize(index + 1, ConnectionExpect::default());
+        }
+        let current = std::mem::take(&mut self.expect.connections[index]);
+        self.expect.connections[index] = expect(ExpectConnection { expect: current }).expect;
+        self
+    }
+}
+
+/// Expectations about one connection of the node with a host
+/// (`expect.peers.HOST.connections[k]`); see [`ConnectionExpect`].
+#[derive(Debug, Clone, Default)]
+pub struct ExpectConnection {
+    expect: ConnectionExpect,
+}
+
+impl ExpectConnection {
+    /// Whether it finished its handshake (`handshake`).
+    pub fn handshake(mut self, done: bool) -> Self {
+        self.expect.handshake = Some(done);
+        self
+    }
+
+    /// The node sent exactly `count` messages of `command` on it (`sent`).
+    pub fn sent(mut self, command: impl Into<String>, count: u64) -> Self {
+        self.expect.sent.insert(command.into(), count);
+        self
+    }
+
+    /// The node received exactly `count` messages of `command` on it (`received`).
+    pub fn received(mut self, command: impl Into<String>, count: u64) -> Self {
+        self.expect.received.insert(command.into(), count);
         self
     }
 }

@@ -60,6 +60,11 @@ pub fn restart(host: impl Into<String>) -> Fault {
     Fault::Restart(host.into())
 }
 
+/// Fake peer `host` refuses every dial to it (closes its listener; undo with `for_ms`).
+pub fn refuse_dials(host: impl Into<String>) -> Fault {
+    Fault::RefuseDials(host.into())
+}
+
 /// Bans `host` on the running node for `duration_s`.
 pub fn ban(host: impl Into<String>, duration_s: u64) -> Fault {
     Fault::Ban(BanFault {

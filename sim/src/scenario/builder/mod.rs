@@ -35,7 +35,7 @@ use crate::scenario::{
     self, CheckpointSpec, DialsExpect, Expect, Fault, FaultStep, MinimumChainWork, NetworkName,
     NodeSpec, PeerSpec, ProfileName, TimingOverrides, TrustedStartSpec,
 };
-use crate::scenario::{Behaviour, ReplayScript, SendSpec, Step};
+use crate::scenario::{Behaviour, ReplayScript, SendSpec, Step, TraceMatch, VersionFields};
 
 /// What the builder's errors name where the loader's name the scenario file.
 pub const BUILDER_PATH: &str = "<builder>";
@@ -192,14 +192,17 @@ impl ScenarioBuilder {
         self
     }
 
-    /// Some trace line contains `text` (`expect.trace_contains[]`).
-    pub fn expect_trace_contains(mut self, text: impl Into<String>) -> Self {
+    /// Some trace line contains `text` (`expect.trace_contains[]`): a text for every line, or
+    /// a [`TraceMatch`] bounded to a window, a host, a connection or a node run
+    /// (`TraceMatch::new("dial_failed").peer("p").between_s(0, 10)`).
+    pub fn expect_trace_contains(mut self, text: impl Into<TraceMatch>) -> Self {
         self.expect.trace_contains.push(text.into());
         self
     }
 
-    /// No trace line contains `text` (`expect.trace_lacks[]`).
-    pub fn expect_trace_lacks(mut self, text: impl Into<String>) -> Self {
+    /// No trace line contains `text` (`expect.trace_lacks[]`); bounded as in
+    /// [`ScenarioBuilder::expect_trace_contains`].
+    pub fn expect_trace_lacks(mut self, text: impl Into<TraceMatch>) -> Self {
         self.expect.trace_lacks.push(text.into());
         self
     }
@@ -438,6 +441,7 @@ impl PeerBuilder {
                 version: scenario::default_version(),
                 services: scenario::default_services(),
                 start_height: None,
+                version_fields: Default::default(),
                 dials_node: false,
                 version_delay_ms: 0,
                 headers_delay_ms: 0,
@@ -492,6 +496,13 @@ impl PeerBuilder {
     /// Advertised height (`start_height`).
     pub fn start_height(mut self, height: i32) -> Self {
         self.spec.start_height = Some(height);
+        self
+    }
+
+    /// The other fields of every `version` it sends (`version_fields`: timestamp, addresses, a
+    /// fixed nonce, user agent, relay).
+    pub fn version_fields(mut self, fields: VersionFields) -> Self {
+        self.spec.version_fields = fields;
         self
     }
 
@@ -558,7 +569,24 @@ impl Script {
     pub fn send_split(self, message: SendSpec, first_bytes: u32, delay_ms: u64) -> Self {
         self.step(Step::SendSplit {
             send: message,
-            first_bytes,
+            first_bytes: Some(first_bytes),
+            split_at: Vec::new(),
+            delay_ms,
+        })
+    }
+
+    /// Sends a message cut at each of `offsets` (bytes from its start, increasing), the pieces
+    /// `delay_ms` apart (`send_split` with `split_at`).
+    pub fn send_split_at(
+        self,
+        message: SendSpec,
+        offsets: impl IntoIterator<Item = u32>,
+        delay_ms: u64,
+    ) -> Self {
+        self.step(Step::SendSplit {
+            send: message,
+            first_bytes: None,
+            split_at: offsets.into_iter().collect(),
             delay_ms,
         })
     }
@@ -597,12 +625,12 @@ pub mod chain;
 mod expect;
 pub mod fault;
 
-pub use expect::{ExpectPeer, ExpectRun};
+pub use expect::{ExpectConnection, ExpectPeer, ExpectRun};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::MessageAction;
+    use crate::scenario::{MessageAction, PongNonce, RawFrame, VersionNonce, VersionTimestamp};
     use std::path::PathBuf;
 
     fn catalog(name: &str) -> Scenario {
@@ -758,6 +786,210 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(built, catalog("r03a_manual_ban_across_restart_core"));
+    }
+
+    #[test]
+    fn refused_dials_and_bounded_trace_expectations_built_equal_their_file() {
+        let name = "dial_refused_window_btcd";
+        let refused = |s: u64, run: u32| {
+            TraceMatch::new(format!(
+                "dial_failed p:8333 error=\"p:8333: connection refused\" retry_in_ms={}",
+                if s == 5 { 10_000 } else { 5000 }
+            ))
+            .peer("p")
+            .between_s(s, s + 1)
+            .run(run)
+        };
+        let built = Scenario::builder()
+            .description(catalog(name).description)
+            .seed(41)
+            .duration_s(60)
+            .node(
+                NodeBuilder::regtest()
+                    .profile(ProfileName::Btcd)
+                    .connect("p")
+                    .connect("q"),
+            )
+            .peer(PeerBuilder::new("p", chain::regtest(20, 1)))
+            .peer(PeerBuilder::new("q", chain::regtest(20, 1)))
+            .fault_for_ms(0, 12_000, fault::refuse_dials("p"))
+            .fault_for_ms(0, 40_000, fault::hold("node", "q"))
+            .fault_for_ms(44_000, 6000, fault::refuse_dials("p"))
+            .fault_at_ms(45_000, fault::crash("node"))
+            .fault_at_ms(46_000, fault::restart("node"))
+            .expect_tip_height(20)
+            .expect_stored_rows(21)
+            .expect_trace_contains(refused(0, 1))
+            .expect_trace_contains(refused(5, 1))
+            .expect_trace_contains(
+                TraceMatch::new("handshake_done p#1")
+                    .connection("p", 1)
+                    .between_s(15, 16),
+            )
+            .expect_trace_contains(
+                TraceMatch::new("dial_failed q:8333 error=\"dial timed out\"")
+                    .peer("q")
+                    .between_s(30, 31),
+            )
+            .expect_trace_contains(refused(46, 2))
+            .expect_trace_contains(
+                TraceMatch::new("handshake_done p#")
+                    .connection("p", 2)
+                    .between_s(51, 52)
+                    .run(2),
+            )
+            .expect_trace_lacks(TraceMatch::new("dial_failed").peer("p").between_s(12, 46))
+            .expect_trace_lacks(TraceMatch::new("dial_failed").peer("p").from_s(52))
+            .expect_trace_lacks(TraceMatch::new("connection refused").peer("q"))
+            .expect_trace_lacks(TraceMatch::new("disconnect").peer("p"))
+            .expect_peer("p", |p| {
+                p.never_disconnected(true)
+                    .reconnect_backoffs_ms([5000, 10_000, 5000])
+                    .connection(1, |c| {
+                        c.handshake(true)
+                            .sent("version", 1)
+                            .sent("getheaders", 1)
+                            .received("headers", 1)
+                    })
+                    .connection(2, |c| c.handshake(true).sent("version", 1))
+            })
+            .expect_peer("q", |p| {
+                p.connection(1, |c| c.handshake(true).sent("version", 1))
+            })
+            .build()
+            .unwrap();
+        assert_eq!(built, catalog(name));
+    }
+
+    #[test]
+    fn raw_frames_in_pieces_built_equal_their_file() {
+        let name = "wire_raw_frames_btcd";
+        let built = Scenario::builder()
+            .description(catalog(name).description)
+            .seed(45)
+            .duration_s(20)
+            .node(
+                NodeBuilder::regtest()
+                    .profile(ProfileName::Btcd)
+                    .connect("p"),
+            )
+            .peer(
+                PeerBuilder::new("p", chain::regtest(5, 1))
+                    .profile(ProfileName::Btcd)
+                    .script(
+                        Script::new()
+                            .wait_for("version")
+                            .send(SendSpec::Version)
+                            .send(SendSpec::Sendaddrv2)
+                            .send(SendSpec::Verack)
+                            .wait_for("verack")
+                            .wait_for("getheaders")
+                            .send_split_at(
+                                SendSpec::Headers {
+                                    from_height: 1,
+                                    count: 5,
+                                },
+                                [3, 16, 23, 100],
+                                100,
+                            )
+                            .send_split_at(
+                                SendSpec::Raw(RawFrame::new("ping", "0100000000000000")),
+                                [1, 4, 16, 20, 24],
+                                100,
+                            )
+                            .delay_ms(1000)
+                            .send(SendSpec::Raw(RawFrame::with_command_hex(
+                                "70696e67ff",
+                                "0200000000000000",
+                            ))),
+                    ),
+            )
+            .expect_tip_height(5)
+            .expect_trace_contains(
+                TraceMatch::new("headers_imported p#1 received=5 accepted=5")
+                    .connection("p", 1)
+                    .between_s(0, 1),
+            )
+            .expect_trace_contains(
+                TraceMatch::new("send p#1 pong nonce=0x0000000000000001")
+                    .connection("p", 1)
+                    .between_s(0, 1),
+            )
+            .expect_trace_contains(
+                TraceMatch::new("send p#1 reject message=\"malformed\"")
+                    .connection("p", 1)
+                    .between_s(1, 2),
+            )
+            .expect_peer("p", |p| {
+                p.handshake(true)
+                    .headers_accepted(5)
+                    .disconnect_reason("bad frame: invalid command bytes 70696e67ff00000000000000")
+                    .connection(1, |c| {
+                        c.sent("pong", 1)
+                            .sent("reject", 1)
+                            .received("ping", 1)
+                            .received("headers", 1)
+                    })
+            })
+            .build()
+            .unwrap();
+        assert_eq!(built, catalog(name));
+    }
+
+    #[test]
+    fn every_version_field_and_a_borrowed_nonce_build_as_in_a_file() {
+        let built = Scenario::builder()
+            .seed(1)
+            .duration_s(10)
+            .node(NodeBuilder::regtest().connect("a").listen())
+            .peer(
+                PeerBuilder::new("a", chain::regtest(5, 1)).version_fields(VersionFields {
+                    user_agent: Some("/a/".into()),
+                    relay: Some(true),
+                    ..VersionFields::default()
+                }),
+            )
+            .peer(
+                PeerBuilder::new("b", chain::regtest(5, 1))
+                    .dials_node()
+                    .script(
+                        Script::new()
+                            .send(SendSpec::VersionWith(VersionFields {
+                                nonce: Some(VersionNonce::NodeVersionOf("a".into())),
+                                timestamp: Some(VersionTimestamp::OffsetS(-60)),
+                                ..VersionFields::default()
+                            }))
+                            .send(SendSpec::PongEcho(PongNonce::Zero)),
+                    ),
+            )
+            .build()
+            .unwrap();
+        let text = serde_json::to_string(&built).unwrap();
+        assert!(
+            text.contains(
+                r#""version_with":{"timestamp":{"offset_s":-60},"nonce":{"node_version_of":"a"}}"#
+            ) && text.contains(r#"{"send":{"pong_echo":"zero"}}"#)
+                && text.contains(r#""version_fields":{"user_agent":"/a/","relay":true}"#),
+            "{text}"
+        );
+        assert_eq!(Scenario::parse("x.json", &text).unwrap(), built);
+        let error = Scenario::builder()
+            .seed(1)
+            .duration_s(10)
+            .node(NodeBuilder::regtest().connect("a"))
+            .peer(
+                PeerBuilder::new("a", chain::regtest(5, 1)).version_fields(VersionFields {
+                    start_height: Some(3),
+                    ..VersionFields::default()
+                }),
+            )
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            "<builder>: peers[0].version_fields.start_height: set it with the peer's `start_height`"
+        );
     }
 
     #[test]
