@@ -26,6 +26,10 @@ const _: () = assert!(PEER_PROTO_VERSION_MIN <= PROTOCOL_VERSION);
 /// (BIP 339): Bitcoin Core `WTXID_RELAY_VERSION` (`src/node/protocol_version.h`).
 pub const WTXID_RELAY_VERSION: u32 = 70016;
 
+/// From this negotiated version on, `sendheaders` (BIP 130) may be sent: Bitcoin Core
+/// `SENDHEADERS_VERSION` (`src/node/protocol_version.h`), btcd `wire.SendHeadersVersion`.
+pub const SENDHEADERS_VERSION: u32 = 70012;
+
 /// Most locator hashes the Core profile accepts in a `getheaders`; more disconnect the peer:
 /// Bitcoin Core `MAX_LOCATOR_SZ` (`src/net_processing.cpp`). btcd's limit,
 /// [`crate::wire::LOCATOR_HASHES_MAX`] (500), is higher.

@@ -202,6 +202,28 @@ enum Command {
         #[arg(long, value_parser = ["import", "bitcoind", "sync", "speed", "explore", "suite"])]
         only: Vec<String>,
     },
+    /// Play core scenarios' scripted peers to Bitcoin Core's bitcoind (regtest, mock clock)
+    /// and compare what it did with what the node's core profile did in the simulator: the
+    /// commands sent to each peer, whether and when each connection was closed, the best
+    /// header. Exit code 0: all agree; 1: some differ; 2: a scenario, the manifest or bitcoind
+    /// is unusable.
+    Conform {
+        /// Scenario files [default: every one the manifest marks as checked].
+        scenarios: Vec<PathBuf>,
+        /// The catalog folder (the manifest must account for each of its `*_core.json`).
+        #[arg(long, default_value = "scenarios")]
+        dir: PathBuf,
+        /// The manifest of checked and excluded core scenarios.
+        #[arg(long, default_value = "scenarios/conformance/manifest.json")]
+        manifest: PathBuf,
+        /// Bitcoin Core's bitcoind [default: $HEADERSIM_CORE_BITCOIND, else
+        /// .tools/bitcoin-core/bin/bitcoind].
+        #[arg(long)]
+        bitcoind: Option<PathBuf>,
+        /// Worker threads, each checking one scenario at a time against its own bitcoind.
+        #[arg(long, default_value_t = 4)]
+        jobs: usize,
+    },
     /// The differential wire fuzzer: seeded almost-right frames, each on a fresh connection
     /// after a handshake, to Bitcoin Core's bitcoind and to the node binary with
     /// `--profile core`; what each did (ping answered, closed or silent; a reject; the headers
@@ -341,6 +363,13 @@ fn main() -> ExitCode {
             only,
         ),
         Command::BenchSync { headers } => commands::bench_sync(headers),
+        Command::Conform {
+            scenarios,
+            dir,
+            manifest,
+            bitcoind,
+            jobs,
+        } => commands::conform(scenarios, &dir, &manifest, bitcoind, jobs),
         Command::WireFuzz {
             seed,
             cases,

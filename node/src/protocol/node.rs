@@ -468,6 +468,8 @@ impl Node {
             },
         }
         if self.config.profile == Profile::Core {
+            // Core's `SendMessages` pass after the message: BIP 130, then the evictions.
+            self.core_maybe_send_sendheaders(peer, now_ms);
             self.core_consider_eviction_all(now_ms);
         }
     }

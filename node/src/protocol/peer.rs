@@ -128,6 +128,8 @@ pub struct Peer {
     /// (`pindexBestKnownBlock`), from the last header of its `headers` messages and its block
     /// `inv`s.
     best_known_block: Option<bitcoin::BlockHash>,
+    /// Core: we sent it `sendheaders` (`Peer::m_sent_sendheaders`).
+    sent_sendheaders: bool,
     /// Core: the last block it announced that we did not know yet (`hashLastUnknownBlock`);
     /// it becomes the best known block once known, if it has enough work.
     last_unknown_block: Option<bitcoin::BlockHash>,
@@ -192,6 +194,7 @@ impl Peer {
             inv_triggered_getheaders: false,
             last_getheaders_ms: None,
             best_known_block: None,
+            sent_sendheaders: false,
             last_unknown_block: None,
             chain_sync: ChainSyncTimeout::default(),
             headers_presync: None,
@@ -513,6 +516,16 @@ impl Peer {
     /// Core: keeps `presync` as the low-work headers sync in progress.
     pub(super) fn set_headers_presync(&mut self, presync: Box<HeadersPresync>) {
         self.headers_presync = Some(presync);
+    }
+
+    /// Core: whether we sent it `sendheaders`.
+    pub fn sent_sendheaders(&self) -> bool {
+        self.sent_sendheaders
+    }
+
+    /// Core: we sent it `sendheaders`; never again on this connection.
+    pub(super) fn mark_sent_sendheaders(&mut self) {
+        self.sent_sendheaders = true;
     }
 
     /// Core: `hash` becomes the peer's best known header.

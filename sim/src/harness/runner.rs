@@ -22,7 +22,9 @@ use crate::harness::outcome::Outcome;
 use crate::harness::sink::SimSink;
 use crate::harness::trace::{HarnessNote, Recorder};
 use crate::harness::trace_expect::check_trace;
-use crate::peers::fake_peer::{self, FakePeer, FakePeerSettings, NodeVersions, LISTEN_PORT};
+use crate::peers::fake_peer::{
+    self, FakePeer, FakePeerSettings, NodeVersions, WireChunk, LISTEN_PORT,
+};
 use crate::scenario::{Fault, Scenario};
 
 /// Extra simulated time turmoil is allowed beyond the scenario's duration (it stops by itself
@@ -81,6 +83,35 @@ pub fn run_scenario_in(
     name: &str,
     seed: Option<u64>,
     datadir: &Path,
+) -> Result<RunResult, SimError> {
+    run_inner(scenario, name, seed, datadir, None)
+}
+
+/// Every byte each fake peer wrote in a run, by peer name, in order ([`FakePeer::wire_log`]).
+pub type PeerWire = BTreeMap<String, Vec<WireChunk>>;
+
+/// [`run_scenario`], also keeping every byte each fake peer wrote, with its connection and
+/// simulated time: what `sim conform` plays to a real bitcoind.
+///
+/// # Errors
+/// As [`run_scenario`].
+pub fn run_scenario_recording_peers(
+    scenario: &Scenario,
+    name: &str,
+    seed: Option<u64>,
+) -> Result<(RunResult, PeerWire), SimError> {
+    let datadir = tempfile::tempdir().map_err(|e| SimError::Datadir(e.to_string()))?;
+    let mut wire = PeerWire::new();
+    let result = run_inner(scenario, name, seed, datadir.path(), Some(&mut wire))?;
+    Ok((result, wire))
+}
+
+fn run_inner(
+    scenario: &Scenario,
+    name: &str,
+    seed: Option<u64>,
+    datadir: &Path,
+    mut peer_wire: Option<&mut PeerWire>,
 ) -> Result<RunResult, SimError> {
     let started = Instant::now();
     let seed = seed.unwrap_or(scenario.seed);
@@ -168,11 +199,13 @@ pub fn run_scenario_in(
             first_height,
             Some(recorder.clone()),
         );
-        let peer = Rc::new(
-            FakePeer::new(&spec.name, network, chain, settings)
-                .with_faults(faults)
-                .with_node_versions(node_versions.clone()),
-        );
+        let mut fake = FakePeer::new(&spec.name, network, chain, settings)
+            .with_faults(faults)
+            .with_node_versions(node_versions.clone());
+        if peer_wire.is_some() {
+            fake = fake.with_wire_log();
+        }
+        let peer = Rc::new(fake);
         ping_logs.push(peer.clone());
         fakes.push((spec, peer));
     }
@@ -373,6 +406,11 @@ pub fn run_scenario_in(
             if let Some(report) = reports.get_mut(index) {
                 report.fired_at_ms.get_or_insert(at_ms);
             }
+        }
+    }
+    if let Some(wire) = peer_wire.as_mut() {
+        for peer in &ping_logs {
+            wire.insert(peer.name.clone(), peer.wire_log());
         }
     }
     drop(ping_logs);

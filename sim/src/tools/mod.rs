@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod commands;
+pub mod conform;
 pub mod determinism;
 pub mod draw;
 pub mod explore;

@@ -4,6 +4,7 @@
 
 use bitcoin::BlockHash;
 
+use crate::config::SENDHEADERS_VERSION;
 use crate::deliberate_bugs::Bug;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{DropReason, Event};
@@ -11,12 +12,37 @@ use crate::protocol::ids::PeerId;
 use crate::protocol::node::Node;
 use crate::protocol::peer::Peer;
 use crate::protocol::time::ms;
+use crate::wire::NetworkMessage;
 
 /// Seconds between blocks that difficulty aims for, on every network: Bitcoin Core
 /// `nPowTargetSpacing` (`kernel/chainparams.cpp`).
 const POW_TARGET_SPACING_S: u64 = 600;
 
 impl Node {
+    /// Core `MaybeSendSendHeaders` (BIP 130, `net_processing.cpp`, run in every
+    /// `SendMessages` pass): once a peer's best known header has more work than the minimum
+    /// chain work, tell it once that we prefer `headers` announcements to `inv`s (Core waits
+    /// until then so that announcements do not disturb the initial headers sync). Only at a
+    /// negotiated version of [`SENDHEADERS_VERSION`] or more.
+    pub(in crate::protocol) fn core_maybe_send_sendheaders(&mut self, peer: PeerId, now_ms: u64) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        if p.sent_sendheaders() || !p.is_ready() || p.negotiated_version() < SENDHEADERS_VERSION {
+            return;
+        }
+        let Some(best) = p.best_known_block().and_then(|h| self.chain.get(&h)) else {
+            return;
+        };
+        if best.chainwork <= self.config.minimum_chain_work {
+            return;
+        }
+        if let Some(p) = self.peers.get_mut(&peer) {
+            p.mark_sent_sendheaders();
+        }
+        self.send(peer, NetworkMessage::SendHeaders, now_ms);
+    }
+
     /// Core `SendMessages`, "Start block sync": a ready peer that can serve headers starts the
     /// initial header sync if no peer has, or with every peer once our best header is recent.
     /// Its advertised height plays no part (D25). The locator starts one header below our

@@ -138,6 +138,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 
     /// Writes bytes as they are (part of a frame, or a whole one), bypassing message faults.
     pub(super) async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.peer.note_write(self.connection, bytes);
         self.writer.write_all(bytes).await?;
         self.writer.flush().await
     }

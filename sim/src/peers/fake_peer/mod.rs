@@ -41,7 +41,7 @@ mod serve;
 pub use honest::{BTCD_LOCATOR_HASHES_MAX, CORE_LOCATOR_HASHES_MAX, PING_INTERVAL};
 pub use node_versions::NodeVersions;
 pub use peer::{
-    turmoil_clock_s, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen, PingSent,
+    turmoil_clock_s, wall_clock_s, FakePeer, FakePeerSettings, GetHeadersSeen, PingSent, WireChunk,
     LISTEN_PORT,
 };
 pub use serve::{accept_loop, dial_loop, listen_loop, serve};

@@ -30,6 +30,17 @@ pub struct PingSent {
     pub at_ms: u64,
 }
 
+/// Bytes a fake peer wrote on one of its connections, and when (see [`FakePeer::wire_log`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WireChunk {
+    /// Which of the peer's connections (0 for the first).
+    pub connection: u64,
+    /// When, in simulated milliseconds since the start of the run.
+    pub at_ms: u64,
+    /// The bytes, as written (a whole frame, part of one, or several).
+    pub bytes: Vec<u8>,
+}
+
 /// A fake peer's identity and chain, shared by all its connections.
 #[derive(Debug)]
 pub struct FakePeer {
@@ -72,6 +83,8 @@ pub struct FakePeer {
     clock_s: fn() -> i64,
     pub(super) connections: Cell<u64>,
     pings_sent: RefCell<Vec<PingSent>>,
+    /// Every write, when [`FakePeer::with_wire_log`] asked for it.
+    wire_log: Option<RefCell<Vec<WireChunk>>>,
     /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
     pub faults: crate::harness::faults::PeerFaults,
     /// The node's `version` nonces as this and the other fake peers of the run read them
@@ -200,6 +213,7 @@ impl FakePeer {
             clock_s: settings.clock_s,
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
+            wire_log: None,
             faults: crate::harness::faults::PeerFaults::default(),
             node_versions: Rc::default(),
             getheaders_observer: None,
@@ -210,6 +224,33 @@ impl FakePeer {
     pub fn with_faults(mut self, faults: crate::harness::faults::PeerFaults) -> FakePeer {
         self.faults = faults;
         self
+    }
+
+    /// The same peer keeping every write it makes inside a simulation ([`FakePeer::wire_log`]).
+    pub fn with_wire_log(mut self) -> FakePeer {
+        self.wire_log = Some(RefCell::new(Vec::new()));
+        self
+    }
+
+    /// Every write this peer made inside a simulation, in order, when it was built
+    /// [`with_wire_log`](FakePeer::with_wire_log); empty otherwise.
+    pub fn wire_log(&self) -> Vec<WireChunk> {
+        self.wire_log
+            .as_ref()
+            .map(|log| log.borrow().clone())
+            .unwrap_or_default()
+    }
+
+    /// Records a write on `connection`, if the peer keeps a wire log and runs in a simulation.
+    pub(super) fn note_write(&self, connection: u64, bytes: &[u8]) {
+        let (Some(log), Some(elapsed)) = (&self.wire_log, turmoil::sim_elapsed()) else {
+            return;
+        };
+        log.borrow_mut().push(WireChunk {
+            connection,
+            at_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            bytes: bytes.to_vec(),
+        });
     }
 
     /// The same peer sharing `versions` with the other fake peers of the run: each notes there

@@ -3,6 +3,7 @@
 //! (clap) and calls these.
 
 mod bench;
+mod conform;
 mod determinism;
 mod explore;
 mod names;
@@ -14,6 +15,7 @@ mod suite;
 mod wire_fuzz;
 
 pub use bench::{bench, bench_sync};
+pub use conform::conform;
 pub use determinism::check_determinism;
 pub use explore::explore;
 pub use record::record;

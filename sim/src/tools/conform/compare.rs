@@ -1,0 +1,150 @@
+//! What a conformance check compares, and the differences it reports.
+
+use std::fmt;
+
+use super::real_side::{RealSide, STEP_MS_MAX};
+use super::sim_side::SimSide;
+
+/// Commands a header-only node deliberately never sends, left out of both sides' sequences
+/// before they are compared, each with the reason.
+pub const NOT_COMPARED: &[(&str, &str)] = &[
+    (
+        "sendcmpct",
+        "compact block relay: a header-only node relays no blocks",
+    ),
+    (
+        "feefilter",
+        "transaction relay: the node relays no transactions",
+    ),
+    (
+        "getaddr",
+        "address relay: the node keeps no address manager",
+    ),
+    ("addr", "address relay"),
+    ("addrv2", "address relay"),
+    (
+        "inv",
+        "announcements of blocks and transactions the node does not hold",
+    ),
+    (
+        "getdata",
+        "block download: a header-only node never fetches blocks",
+    ),
+];
+
+/// How far apart in simulated time the two sides may close a connection and still agree: a
+/// few seconds, since bitcoind's message loop is not tick-exact and the real side looks at
+/// it every [`STEP_MS_MAX`] at most.
+pub const CLOSE_WINDOW_MS: u64 = 3000 + STEP_MS_MAX;
+
+/// One way the node and bitcoind differed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Difference {
+    /// The commands sent to a peer differ (after leaving out [`NOT_COMPARED`]).
+    Commands {
+        /// The peer.
+        host: String,
+        /// The node's, in order.
+        node: Vec<String>,
+        /// bitcoind's, in order.
+        bitcoind: Vec<String>,
+    },
+    /// One closed the connection and the other did not, or not within [`CLOSE_WINDOW_MS`].
+    Close {
+        /// The peer.
+        host: String,
+        /// When the node closed it and why.
+        node: Option<(u64, String)>,
+        /// When bitcoind closed it.
+        bitcoind: Option<u64>,
+    },
+    /// The best header at the end differs.
+    BestHeader {
+        /// The node's height and hash.
+        node: (u32, String),
+        /// bitcoind's.
+        bitcoind: (u32, String),
+    },
+}
+
+impl fmt::Display for Difference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Difference::Commands {
+                host,
+                node,
+                bitcoind,
+            } => write!(
+                f,
+                "{host}: commands sent differ\n    node:     {}\n    bitcoind: {}",
+                node.join(" "),
+                bitcoind.join(" ")
+            ),
+            Difference::Close {
+                host,
+                node,
+                bitcoind,
+            } => {
+                let node = match node {
+                    Some((at, reason)) => format!("closed at {at} ms ({reason})"),
+                    None => "kept it".into(),
+                };
+                let bitcoind = match bitcoind {
+                    Some(at) => format!("closed at {at} ms"),
+                    None => "kept it".into(),
+                };
+                write!(f, "{host}: node {node}; bitcoind {bitcoind}")
+            }
+            Difference::BestHeader { node, bitcoind } => write!(
+                f,
+                "best header: node {} {}, bitcoind {} {}",
+                node.0, node.1, bitcoind.0, bitcoind.1
+            ),
+        }
+    }
+}
+
+/// The commands of `sent` that are compared.
+fn compared(sent: &[(u64, String)]) -> Vec<String> {
+    sent.iter()
+        .map(|(_, command)| command.clone())
+        .filter(|command| !NOT_COMPARED.iter().any(|(c, _)| c == command))
+        .collect()
+}
+
+/// Every difference between the simulated node and bitcoind.
+pub fn compare(sim: &SimSide, real: &RealSide) -> Vec<Difference> {
+    let mut differences = Vec::new();
+    for plan in &sim.plans {
+        let host = &plan.host;
+        let node = sim.node.get(host).cloned().unwrap_or_default();
+        let theirs = real.connections.get(host).cloned().unwrap_or_default();
+        let (ours, theirs_commands) = (compared(&node.sent), compared(&theirs.sent));
+        if ours != theirs_commands {
+            differences.push(Difference::Commands {
+                host: host.clone(),
+                node: ours,
+                bitcoind: theirs_commands,
+            });
+        }
+        let agree = match (node.closed_at_ms, theirs.closed_at_ms) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.abs_diff(b) <= CLOSE_WINDOW_MS,
+            _ => false,
+        };
+        if !agree {
+            differences.push(Difference::Close {
+                host: host.clone(),
+                node: node.closed_at_ms.zip(node.close_reason.clone()),
+                bitcoind: theirs.closed_at_ms,
+            });
+        }
+    }
+    if sim.best_header != real.best_header {
+        differences.push(Difference::BestHeader {
+            node: sim.best_header.clone(),
+            bitcoind: real.best_header.clone(),
+        });
+    }
+    differences
+}

@@ -1,0 +1,136 @@
+//! `sim conform`: a scenario's scripted peers played to a real Bitcoin Core `bitcoind` and, in
+//! the simulator, to the node's `core` profile; what each did is compared.
+//!
+//! | file | holds |
+//! |---|---|
+//! | `sim_side.rs` | the scenario run in the simulator with every byte each fake peer wrote ([`sim_side::digest`]: a [`sim_side::Plan`] per peer, the node's side) |
+//! | `real_side.rs` | the same bytes played to bitcoind in step with its mock clock ([`real_side::play`]) |
+//! | `compare.rs` | per peer: the commands sent (less [`compare::NOT_COMPARED`]), whether and when the connection was closed, the best header at the end ([`compare::Difference`]) |
+//! | `manifest.rs` | [`Manifest`]: every `core` scenario of the catalog, checked or excluded with its reason |
+//!
+//! What is compared is each peer's *first* connection: the peer's later connections (after a
+//! disconnect, the node redials a manual peer; bitcoind's `onetry` does not) are not played.
+
+pub mod compare;
+mod manifest;
+pub mod real_side;
+pub mod sim_side;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+pub use manifest::{Manifest, ManifestError};
+
+use crate::harness::runner::run_scenario_recording_peers;
+use crate::real::{Bitcoind, RealError};
+use crate::scenario::{NetworkName, ProfileName, Scenario};
+use compare::Difference;
+
+/// What one scenario's check found.
+#[derive(Debug, Clone)]
+pub struct ScenarioCheck {
+    /// The scenario's name (its file stem).
+    pub name: String,
+    /// Every difference (empty: they agree).
+    pub differences: Vec<Difference>,
+    /// Simulated seconds played.
+    pub simulated_s: u64,
+    /// Wall seconds the check took.
+    pub wall_s: f64,
+}
+
+impl ScenarioCheck {
+    /// Whether the node and bitcoind agreed.
+    pub fn agrees(&self) -> bool {
+        self.differences.is_empty()
+    }
+}
+
+/// Why a scenario could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum ConformError {
+    /// The file does not load.
+    #[error("{0}")]
+    Load(#[from] crate::error::SimError),
+    /// The scenario has something the real side cannot play.
+    #[error("{name}: not comparable: {reason}")]
+    NotComparable {
+        /// The scenario.
+        name: String,
+        /// What stands in the way.
+        reason: String,
+    },
+    /// bitcoind or a connection to it failed.
+    #[error("{name}: {source}")]
+    Real {
+        /// The scenario.
+        name: String,
+        /// What failed.
+        source: RealError,
+    },
+}
+
+/// Why `scenario` cannot be played to bitcoind, if it cannot: only the `core` profile on
+/// regtest, with no faults (a fault needs a network or a node the real side does not control).
+pub fn not_comparable(scenario: &Scenario) -> Option<String> {
+    if scenario.node.profile != ProfileName::Core {
+        return Some("not the core profile".into());
+    }
+    if scenario.node.network != NetworkName::Regtest {
+        return Some(
+            "not regtest (bitcoind's mock clock and addconnection are regtest-only)".into(),
+        );
+    }
+    if !scenario.faults.is_empty() {
+        return Some("has faults (the real side has no simulated network or node to fault)".into());
+    }
+    None
+}
+
+/// Checks the scenario at `path` against a fresh bitcoind started from `bitcoind_exe`.
+///
+/// # Errors
+/// [`ConformError`] if the scenario does not load, cannot be compared, or bitcoind fails.
+pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformError> {
+    let started = Instant::now();
+    let scenario = Scenario::load(path)?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(reason) = not_comparable(&scenario) {
+        return Err(ConformError::NotComparable { name, reason });
+    }
+    let (result, wire) = run_scenario_recording_peers(&scenario, &name, None)?;
+    let sim = sim_side::digest(&result, &wire);
+    let real_error = |source| ConformError::Real {
+        name: name.clone(),
+        source,
+    };
+    let bitcoind = Bitcoind::start(
+        bitcoind_exe,
+        &[
+            format!("-mocktime={}", scenario.epoch_s),
+            "-v2transport=0".into(),
+        ],
+    )
+    .map_err(real_error)?;
+    let duration_ms = scenario.duration_s * 1000;
+    let real = real_side::play(&bitcoind, &sim.plans, scenario.epoch_s, duration_ms)
+        .map_err(real_error)?;
+    Ok(ScenarioCheck {
+        name,
+        differences: compare::compare(&sim, &real),
+        simulated_s: scenario.duration_s,
+        wall_s: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The scenario files `manifest` marks as checked, under `dir`.
+pub fn checked_paths(manifest: &Manifest, dir: &Path) -> Vec<PathBuf> {
+    manifest
+        .checked
+        .iter()
+        .map(|name| dir.join(format!("{name}.json")))
+        .collect()
+}

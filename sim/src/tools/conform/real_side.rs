@@ -1,0 +1,396 @@
+//! The real half of a conformance check: the scripted peers' bytes played to a real bitcoind
+//! in step with its mock clock.
+//!
+//! bitcoind starts with `-mocktime` at the scenario's epoch. Simulated time then advances in
+//! steps: at each step the driver sets bitcoind's clock (`setmocktime`, whole seconds), opens
+//! the connections due (an outbound one by asking bitcoind to dial a local listener: `addnode
+//! ADDR onetry` for a manual peer, `addconnection ADDR outbound-full-relay false` for an
+//! automatic one; an inbound one by dialling bitcoind), writes every chunk the peer wrote in the
+//! simulation up to that time, closes what the peer closed, and reads what bitcoind sends until
+//! it has been quiet for a moment. A step is at most [`STEP_MS_MAX`] of simulated time, so
+//! bitcoind's own timers (pings, timeouts) fire within that of their simulated moment.
+//!
+//! Two things are rewritten on the way, since bitcoind's nonces are not the node's: a `pong`
+//! whose nonce echoes (or is one off) the node's latest `ping` on that connection carries
+//! bitcoind's latest `ping` nonce the same way.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use bitcoin::p2p::Magic;
+use node::protocol::ConnectionType;
+use node::wire::{self, FrameDecoder, NetworkMessage};
+
+use super::sim_side::Plan;
+use crate::real::{Bitcoind, RealError};
+
+/// The longest simulated step between two looks at bitcoind.
+pub const STEP_MS_MAX: u64 = 2000;
+
+/// How long bitcoind must stay quiet before a step ends (its message handler wakes every
+/// 100 ms of wall time; its socket handler every 50 ms).
+const QUIET: Duration = Duration::from_millis(60);
+
+/// Wall time given to bitcoind after its clock moved, before looking for quiet.
+const AFTER_CLOCK_MOVE: Duration = Duration::from_millis(160);
+
+/// How long bitcoind may take to dial one of our listeners.
+const DIAL_WAIT: Duration = Duration::from_secs(10);
+
+/// What bitcoind did on one peer's connection.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RealConnection {
+    /// Every command bitcoind sent, with the simulated ms of the step that read it.
+    pub sent: Vec<(u64, String)>,
+    /// When bitcoind closed the connection (the step that saw the end), if it did.
+    pub closed_at_ms: Option<u64>,
+    /// Whether the connection was ever made.
+    pub connected: bool,
+}
+
+/// What the real run produced.
+#[derive(Debug, Clone)]
+pub struct RealSide {
+    /// Per host.
+    pub connections: BTreeMap<String, RealConnection>,
+    /// bitcoind's best header at the end: height and hash (`getchaintips`, most work).
+    pub best_header: (u32, String),
+}
+
+struct Live {
+    plan: Plan,
+    stream: Option<TcpStream>,
+    decoder: FrameDecoder,
+    next_chunk: usize,
+    result: RealConnection,
+    bitcoind_pings: Vec<u64>,
+    done: bool,
+}
+
+/// Plays `plans` to `bitcoind` from simulated time 0 to `duration_ms`, its clock starting at
+/// `epoch_s`.
+///
+/// # Errors
+/// [`RealError`] when bitcoind's RPC fails or a connection cannot be set up.
+pub fn play(
+    bitcoind: &Bitcoind,
+    plans: &[Plan],
+    epoch_s: u64,
+    duration_ms: u64,
+) -> Result<RealSide, RealError> {
+    let magic = Magic::REGTEST;
+    let mut live: Vec<Live> = plans
+        .iter()
+        .map(|plan| Live {
+            plan: plan.clone(),
+            stream: None,
+            decoder: FrameDecoder::new(magic),
+            next_chunk: 0,
+            result: RealConnection::default(),
+            bitcoind_pings: Vec::new(),
+            done: false,
+        })
+        .collect();
+    let mut now_ms = 0u64;
+    let mut clock_s = epoch_s;
+    set_mocktime(bitcoind, clock_s)?;
+    loop {
+        for conn in &mut live {
+            step_connection(bitcoind, conn, now_ms, magic)?;
+        }
+        pump(&mut live, now_ms);
+        if now_ms >= duration_ms {
+            break;
+        }
+        let next_event = live
+            .iter()
+            .filter_map(|c| next_event_ms(c, now_ms))
+            .min()
+            .unwrap_or(u64::MAX);
+        let next_ms = next_event.min(now_ms + STEP_MS_MAX).min(duration_ms);
+        now_ms = next_ms.max(now_ms + 1);
+        let want_s = epoch_s + now_ms / 1000;
+        if want_s != clock_s {
+            clock_s = want_s;
+            set_mocktime(bitcoind, clock_s)?;
+            std::thread::sleep(AFTER_CLOCK_MOVE);
+        }
+    }
+    let connections = live
+        .into_iter()
+        .map(|c| (c.plan.host.clone(), c.result))
+        .collect();
+    Ok(RealSide {
+        connections,
+        best_header: best_header(bitcoind)?,
+    })
+}
+
+fn set_mocktime(bitcoind: &Bitcoind, clock_s: u64) -> Result<(), RealError> {
+    bitcoind.call::<serde_json::Value>("setmocktime", &[clock_s.into()])?;
+    Ok(())
+}
+
+/// The next simulated time this connection has something to do after `now_ms`.
+fn next_event_ms(conn: &Live, now_ms: u64) -> Option<u64> {
+    if conn.done {
+        return None;
+    }
+    if conn.stream.is_none() {
+        return Some(conn.plan.connect_at_ms.max(now_ms + 1));
+    }
+    let chunk = conn.plan.chunks.get(conn.next_chunk).map(|c| c.at_ms);
+    let close = conn.plan.peer_closes_at_ms;
+    [chunk, close]
+        .into_iter()
+        .flatten()
+        .filter(|&t| t > now_ms)
+        .min()
+}
+
+/// Opens, writes or closes what is due on `conn` at `now_ms`.
+fn step_connection(
+    bitcoind: &Bitcoind,
+    conn: &mut Live,
+    now_ms: u64,
+    magic: Magic,
+) -> Result<(), RealError> {
+    if conn.done {
+        return Ok(());
+    }
+    if conn.stream.is_none() {
+        if now_ms < conn.plan.connect_at_ms {
+            return Ok(());
+        }
+        let stream = open(bitcoind, conn)?;
+        let _ = stream.set_nodelay(true);
+        stream
+            .set_nonblocking(true)
+            .map_err(|source| RealError::Io {
+                what: "making a socket non-blocking".into(),
+                source,
+            })?;
+        conn.stream = Some(stream);
+        conn.result.connected = true;
+    }
+    while let Some(chunk) = conn.plan.chunks.get(conn.next_chunk) {
+        if chunk.at_ms > now_ms {
+            break;
+        }
+        let bytes = rewrite_pong(&chunk.bytes, chunk.at_ms, conn, magic);
+        conn.next_chunk += 1;
+        if let Some(stream) = conn.stream.as_mut() {
+            if write_all_nonblocking(stream, &bytes).is_err() {
+                close(conn, now_ms);
+                return Ok(());
+            }
+        }
+    }
+    if conn.plan.peer_closes_at_ms.is_some_and(|t| t <= now_ms) {
+        if let Some(stream) = conn.stream.take() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        conn.done = true;
+    }
+    Ok(())
+}
+
+fn write_all_nonblocking(stream: &mut TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
+    let started = Instant::now();
+    while !bytes.is_empty() {
+        match stream.write(bytes) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if started.elapsed() > Duration::from_secs(10) {
+                    return Err(e);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Makes the connection: bitcoind dials a fresh local listener for an outbound peer; we dial
+/// bitcoind for an inbound one.
+fn open(bitcoind: &Bitcoind, conn: &mut Live) -> Result<TcpStream, RealError> {
+    if conn.plan.connection_type == ConnectionType::Inbound {
+        return TcpStream::connect(bitcoind.p2p_addr()).map_err(|source| RealError::Io {
+            what: format!("dialling bitcoind for {}", conn.plan.host),
+            source,
+        });
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| RealError::Io {
+        what: format!("listening for bitcoind's dial to {}", conn.plan.host),
+        source,
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| RealError::Io {
+            what: "reading a listener's address".into(),
+            source,
+        })?
+        .to_string();
+    match conn.plan.connection_type {
+        ConnectionType::Manual => {
+            bitcoind
+                .call::<serde_json::Value>("addnode", &[addr.clone().into(), "onetry".into()])?;
+        }
+        _ => {
+            bitcoind.call::<serde_json::Value>(
+                "addconnection",
+                &[
+                    addr.clone().into(),
+                    "outbound-full-relay".into(),
+                    false.into(),
+                ],
+            )?;
+        }
+    }
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| RealError::Io {
+            what: "making a listener non-blocking".into(),
+            source,
+        })?;
+    let started = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream
+                    .set_nonblocking(false)
+                    .map_err(|source| RealError::Io {
+                        what: "accepting bitcoind's dial".into(),
+                        source,
+                    })?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if started.elapsed() > DIAL_WAIT {
+                    return Err(RealError::NotReady {
+                        what: format!("bitcoind did not dial {addr} for {}", conn.plan.host),
+                        log_tail: bitcoind.log_tail(20),
+                    });
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(source) => {
+                return Err(RealError::Io {
+                    what: format!("accepting bitcoind's dial to {addr}"),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// A chunk that is exactly one `pong` echoing the node's latest `ping` (its nonce, or one
+/// off) is rewritten to echo bitcoind's latest `ping` the same way; anything else is sent as
+/// it was.
+fn rewrite_pong(bytes: &[u8], at_ms: u64, conn: &Live, magic: Magic) -> Vec<u8> {
+    let mut decoder = FrameDecoder::new(magic);
+    decoder.extend(bytes);
+    let Ok(Some(NetworkMessage::Pong(nonce))) = decoder.decode_next() else {
+        return bytes.to_vec();
+    };
+    if decoder.buffered_len() != 0 {
+        return bytes.to_vec();
+    }
+    let Some(&(_, node_nonce)) = conn.plan.node_pings.iter().rev().find(|(t, _)| *t <= at_ms)
+    else {
+        return bytes.to_vec();
+    };
+    let Some(&real) = conn.bitcoind_pings.last() else {
+        return bytes.to_vec();
+    };
+    let echoed = if nonce == node_nonce {
+        real
+    } else if nonce == node_nonce.wrapping_sub(1) {
+        real.wrapping_sub(1)
+    } else if nonce == node_nonce.wrapping_add(1) {
+        real.wrapping_add(1)
+    } else {
+        return bytes.to_vec();
+    };
+    wire::encode(magic, NetworkMessage::Pong(echoed))
+}
+
+fn close(conn: &mut Live, now_ms: u64) {
+    if conn.result.closed_at_ms.is_none() && !conn.done {
+        conn.result.closed_at_ms = Some(now_ms);
+    }
+    conn.stream = None;
+    conn.done = true;
+}
+
+/// Reads what bitcoind sends on every open connection until all have been quiet for
+/// [`QUIET`]; every message read is stamped with `now_ms`.
+fn pump(live: &mut [Live], now_ms: u64) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut last_activity = Instant::now();
+    let started = Instant::now();
+    loop {
+        let mut active = false;
+        for conn in live.iter_mut() {
+            let Some(stream) = conn.stream.as_mut() else {
+                continue;
+            };
+            let mut ended = false;
+            loop {
+                match stream.read(&mut buf) {
+                    Ok(0) => {
+                        ended = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        active = true;
+                        conn.decoder.extend(&buf[..n]);
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => {
+                        ended = true;
+                        break;
+                    }
+                }
+            }
+            while let Ok(Some(message)) = conn.decoder.decode_next() {
+                if let NetworkMessage::Ping(nonce) = &message {
+                    conn.bitcoind_pings.push(*nonce);
+                }
+                conn.result
+                    .sent
+                    .push((now_ms, message.command().to_string()));
+            }
+            if ended {
+                close(conn, now_ms);
+            }
+        }
+        if active {
+            last_activity = Instant::now();
+        }
+        if last_activity.elapsed() >= QUIET || started.elapsed() > Duration::from_secs(5) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// bitcoind's best header: the chain tip of most work in `getchaintips` (any status but
+/// invalid), as height and hash.
+fn best_header(bitcoind: &Bitcoind) -> Result<(u32, String), RealError> {
+    let tips: Vec<serde_json::Value> = bitcoind.call("getchaintips", &[])?;
+    let info: serde_json::Value = bitcoind.call("getblockchaininfo", &[])?;
+    let headers = info["headers"].as_u64().unwrap_or(0);
+    let best = tips
+        .iter()
+        .filter(|t| t["status"].as_str() != Some("invalid"))
+        .filter(|t| t["height"].as_u64() == Some(headers))
+        .find_map(|t| t["hash"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok((u32::try_from(headers).unwrap_or(u32::MAX), best))
+}
