@@ -32,6 +32,11 @@ pub const NOT_COMPARED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Keepalive commands compared by count, not by position: each side sends them on its own
+/// timer, and which of two messages in the same step of the real side came first is not
+/// known. The counts may differ by one (a timer that fires at the edge of a step).
+pub const COUNTED: &[&str] = &["ping", "pong"];
+
 /// How far apart in simulated time the two sides may close a connection and still agree: a
 /// few seconds, since bitcoind's message loop is not tick-exact and the real side looks at
 /// it every [`STEP_MS_MAX`] at most.
@@ -48,6 +53,17 @@ pub enum Difference {
         node: Vec<String>,
         /// bitcoind's, in order.
         bitcoind: Vec<String>,
+    },
+    /// The number of a [`COUNTED`] command sent to a peer differs by more than one.
+    Count {
+        /// The peer.
+        host: String,
+        /// The command.
+        command: &'static str,
+        /// How many the node sent.
+        node: usize,
+        /// How many bitcoind sent.
+        bitcoind: usize,
     },
     /// One closed the connection and the other did not, or not within [`CLOSE_WINDOW_MS`].
     Close {
@@ -80,6 +96,15 @@ impl fmt::Display for Difference {
                 node.join(" "),
                 bitcoind.join(" ")
             ),
+            Difference::Count {
+                host,
+                command,
+                node,
+                bitcoind,
+            } => write!(
+                f,
+                "{host}: `{command}` sent {node} times by the node, {bitcoind} by bitcoind"
+            ),
             Difference::Close {
                 host,
                 node,
@@ -109,7 +134,12 @@ fn compared(sent: &[(u64, String)]) -> Vec<String> {
     sent.iter()
         .map(|(_, command)| command.clone())
         .filter(|command| !NOT_COMPARED.iter().any(|(c, _)| c == command))
+        .filter(|command| !COUNTED.contains(&command.as_str()))
         .collect()
+}
+
+fn count(sent: &[(u64, String)], command: &str) -> usize {
+    sent.iter().filter(|(_, c)| c == command).count()
 }
 
 /// Every difference between the simulated node and bitcoind.
@@ -126,6 +156,17 @@ pub fn compare(sim: &SimSide, real: &RealSide) -> Vec<Difference> {
                 node: ours,
                 bitcoind: theirs_commands,
             });
+        }
+        for command in COUNTED {
+            let (ours, theirs) = (count(&node.sent, command), count(&theirs.sent, command));
+            if ours.abs_diff(theirs) > 1 {
+                differences.push(Difference::Count {
+                    host: host.clone(),
+                    command,
+                    node: ours,
+                    bitcoind: theirs,
+                });
+            }
         }
         let agree = match (node.closed_at_ms, theirs.closed_at_ms) {
             (None, None) => true,

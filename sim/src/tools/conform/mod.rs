@@ -84,7 +84,40 @@ pub fn not_comparable(scenario: &Scenario) -> Option<String> {
     if !scenario.faults.is_empty() {
         return Some("has faults (the real side has no simulated network or node to fault)".into());
     }
+    if !scenario.node.timing.is_empty() {
+        return Some("overrides the node's timers (bitcoind's are fixed)".into());
+    }
+    if scenario.node.trusted_start.is_some() {
+        return Some("starts from a trusted header (bitcoind starts from genesis)".into());
+    }
+    if !scenario.node.noban.is_empty() {
+        return Some(
+            "gives NoBan to some peers only (every real peer comes from 127.0.0.1)".into(),
+        );
+    }
+    if scenario.node.connect.iter().any(|h| h == "node") {
+        return Some("the node connects to itself (bitcoind cannot be dialled as a peer of its own)".into());
+    }
     None
+}
+
+/// bitcoind's flags for `scenario`: its clock at the scenario's epoch, v1 transport (the
+/// played peers speak v1 only; bitcoind would try BIP324 first), and the scenario's minimum
+/// chain work.
+///
+/// # Errors
+/// A message naming a minimum chain work that does not parse.
+pub fn bitcoind_flags(scenario: &Scenario) -> Result<Vec<String>, String> {
+    let mut flags = vec![
+        format!("-mocktime={}", scenario.epoch_s),
+        "-v2transport=0".to_string(),
+    ];
+    if let Some(work) = &scenario.node.minimum_chain_work {
+        let work = work.work()?;
+        let hex: String = work.to_be_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        flags.push(format!("-minimumchainwork={hex}"));
+    }
+    Ok(flags)
 }
 
 /// Checks the scenario at `path` against a fresh bitcoind started from `bitcoind_exe`.
@@ -107,14 +140,11 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
         name: name.clone(),
         source,
     };
-    let bitcoind = Bitcoind::start(
-        bitcoind_exe,
-        &[
-            format!("-mocktime={}", scenario.epoch_s),
-            "-v2transport=0".into(),
-        ],
-    )
-    .map_err(real_error)?;
+    let flags = bitcoind_flags(&scenario).map_err(|reason| ConformError::NotComparable {
+        name: name.clone(),
+        reason,
+    })?;
+    let bitcoind = Bitcoind::start(bitcoind_exe, &flags).map_err(real_error)?;
     let duration_ms = scenario.duration_s * 1000;
     let real = real_side::play(&bitcoind, &sim.plans, scenario.epoch_s, duration_ms)
         .map_err(real_error)?;
