@@ -51,6 +51,12 @@ pub const ADDRV2_VERSION: u32 = 70016;
 
 pub use crate::wire::USER_AGENT_BYTES_MAX;
 
+// The btcd dialect of the frame decoder reads with btcd's own copies of these versions.
+const _: () = assert!(crate::wire::btcd_read::BTCD_PROTOCOL_VERSION == PROTOCOL_VERSION);
+const _: () = assert!(crate::wire::btcd_payload::BIP0031_VERSION == BIP0031_VERSION);
+const _: () = assert!(crate::wire::btcd_payload::REJECT_VERSION == REJECT_VERSION);
+const _: () = assert!(crate::wire::btcd_payload::ADDR_V2_VERSION == ADDRV2_VERSION);
+
 /// How many of our recent `version` nonces are remembered for self-connection detection: the
 /// size of btcd's `sentNonces` LRU in `peer/peer.go`.
 pub const SENT_NONCES_MAX: usize = 50;

@@ -5,10 +5,10 @@
 //!
 //! | module | kind | holds |
 //! |---|---|---|
-//! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p` |
+//! | [`wire`] | sans-IO | 24-byte framing, the 4,000,000-byte payload limit, checksums, and the only import of `bitcoin::p2p`; how btcd ([`wire::btcd_read`], [`wire::btcd_payload`]) and Core ([`wire::core_read`]) read frames and payloads |
 //! | [`protocol`] | sans-IO | the [`protocol::Node`] state machine: `handle_*` inputs carrying the time, `poll_*` outputs |
 //! | `protocol::{node, handshake, messages}` (private) | sans-IO | [`protocol::Node`]'s state and calling contract, the handshake steps, and the message handling both profiles share |
-//! | `protocol::btcd` (private) | sans-IO | btcd's timers, stall checks, `headers` handling and sync-peer choice (`peer.go`, `netsync/manager.go`) |
+//! | `protocol::btcd` (private) | sans-IO | btcd's timers, stall checks, answer to read errors, `headers` handling and sync-peer choice (`peer.go`, `netsync/manager.go`) |
 //! | `protocol::core` (private) | sans-IO | Bitcoin Core's inactivity and ping checks, sync-peer choice, headers-sync timeout, `headers` handling with the low-work headers sync, chain-sync eviction (`net_processing.cpp`) |
 //! | [`protocol::events`] | data | [`Event`] and the typed facts it carries (a [`protocol::MessageSummary`] per message, drop reasons, low-work and chain-sync steps); [`Event::render`] is the one rendering |
 //! | [`protocol::disconnect`] | data | [`DisconnectReason`], typed, with its rendering |

@@ -575,8 +575,8 @@ impl<N: Network, C: Clock, S: EventSink> Shell<'_, N, C, S> {
 }
 
 /// Reads bytes, decodes frames with `decoder`, queues messages for the core task. Reports
-/// every frame error; stops at the first that leaves no frame boundary (not
-/// [recoverable](DecodeError::is_recoverable)) or at the end of the stream.
+/// every frame error; stops at the first that leaves no frame boundary (the decoder is
+/// [poisoned](FrameDecoder::is_poisoned)) or at the end of the stream.
 async fn in_handler<R: AsyncRead + Unpin, S>(
     peer: PeerId,
     mut reader: R,
@@ -628,12 +628,11 @@ async fn in_handler<R: AsyncRead + Unpin, S>(
                 }
                 Ok(None) => break,
                 Err(error) => {
-                    let recoverable = error.is_recoverable();
                     if tx
                         .send(CoreInput::FrameError { peer, error })
                         .await
                         .is_err()
-                        || !recoverable
+                        || decoder.is_poisoned()
                     {
                         return;
                     }

@@ -1,6 +1,7 @@
 //! btcd's side of [`Node`] (B26): the timers of `peer/peer.go` (negotiation timeout, idle
-//! timer, `stallHandler`, `pingHandler`) and `netsync/manager.go`'s sync-peer choice, stall
-//! sampling and `handleHeadersMsg`, plus `server.go`'s ban check at the end of the handshake.
+//! timer, `stallHandler`, `pingHandler`), `inHandler`'s answer to a read error, and
+//! `netsync/manager.go`'s sync-peer choice, stall sampling and `handleHeadersMsg`, plus
+//! `server.go`'s ban check at the end of the handshake and its `feefilter` check.
 
 use bitcoin::block::Header;
 use bitcoin::BlockHash;
@@ -15,7 +16,11 @@ use super::sync_manager::StallVerdict;
 use super::time::ms;
 use crate::config::Profile;
 use crate::deliberate_bugs::Bug;
-use crate::wire::{self, NetworkMessage, RejectReason};
+use crate::wire::btcd_read::{class_of, BtcdErrorClass};
+use crate::wire::{self, DecodeError, NetworkMessage, RejectReason};
+
+/// btcd `btcutil.MaxSatoshi`: the largest fee rate a `feefilter` may carry (21 million BTC).
+pub const FEE_FILTER_SATOSHIS_MAX: i64 = 21_000_000 * 100_000_000;
 
 impl Node {
     /// btcd `handleAddPeerMsg`: once the handshake is done, a peer (inbound or outbound) of a
@@ -42,6 +47,48 @@ impl Node {
                 self.banned.remove(&host);
                 false
             }
+        }
+    }
+
+    /// btcd's answer to a frame it could not read (`peer/peer.go`).
+    ///
+    /// During the handshake every read error ends the negotiation: close, no reject (`start`).
+    /// After it, `inHandler`: `io.EOF` closes without a reject (`shouldHandleReadError` takes it
+    /// for a hang-up); a `*wire.MessageError`, `io.ErrUnexpectedEOF` or any other error gets
+    /// `reject("malformed", RejectMalformed, "Can't read message from …")` (when the negotiated
+    /// version has `reject`), then the close.
+    ///
+    /// Not modelled: `isAllowedReadError`, btcd's hook for its own regression tests, which
+    /// ignores a `MessageError` on regtest when the peer's host is literally `127.0.0.1` or
+    /// `localhost`. The simulator never meets it (its hosts are names), but a real run on
+    /// regtest over loopback would: the node's behaviour would then hang on the address a peer
+    /// comes from, and the real-TCP tests that check a btcd-profile disconnect on regtest over
+    /// loopback (`tests/python_client.rs`, a bad checksum) would see none. A differential test
+    /// against a real btcd avoids it as `shared/reference/p2p-behaviour.md` says: another
+    /// network than regtest, or a peer address other than those two (`::1` is not exempt).
+    pub(super) fn btcd_on_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
+        let Some(p) = self.peers.get(&peer) else {
+            return;
+        };
+        if !p.is_ready() || class_of(&error) == BtcdErrorClass::Eof {
+            self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
+            return;
+        }
+        let reason = format!("Can't read message from {}: {error}", p.addr());
+        self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
+        self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
+    }
+
+    /// btcd `server.go` `OnFeeFilter`: a fee rate below 0 or above [`FEE_FILTER_SATOSHIS_MAX`]
+    /// closes the connection (no reject, no ban score); any other is only stored, which a
+    /// header-only node does not need.
+    pub(super) fn btcd_on_fee_filter(&mut self, peer: PeerId, fee_rate: i64, now_ms: u64) {
+        if !(0..=FEE_FILTER_SATOSHIS_MAX).contains(&fee_rate) {
+            self.disconnect(
+                peer,
+                DisconnectReason::InvalidFeeFilter { fee_rate },
+                now_ms,
+            );
         }
     }
 
@@ -129,8 +176,9 @@ impl Node {
     /// `[best header]` while our best header is below its advertised height (D13, D26).
     pub(super) fn btcd_on_headers(&mut self, peer: PeerId, headers: Vec<Header>, now_ms: u64) {
         if headers.len() > wire::HEADERS_PER_MESSAGE_MAX {
-            // btcd refuses the payload as longer than `MsgHeaders.MaxPayloadLength` (162,009
-            // bytes) while reading it, and answers `reject(malformed)`.
+            // btcd's reading refuses such a message before it is decoded (the btcd dialect of
+            // the frame decoder: a count above 2000, or a payload above 162,009 bytes, is a
+            // `MessageError`), so only a direct caller gets here.
             let reason = format!(
                 "headers message with {} headers exceeds {}",
                 headers.len(),

@@ -48,7 +48,13 @@ pub enum DisconnectReason {
         /// The bits we needed.
         expected: u64,
     },
-    /// A known message other than the tolerated feature messages arrived before `verack`
+    /// btcd: the first message has a command btcd does not know (`readRemoteVersionMsg` returns
+    /// `ErrUnknownMessage`, which ends the negotiation without a reject).
+    UnknownBeforeVersion {
+        /// Its command.
+        command: String,
+    },
+    /// A message btcd knows, other than `verack` and `sendaddrv2`, arrived before `verack`
     /// (btcd `waitToFinishNegotiation`, `ErrInvalidHandshake`).
     UnexpectedBeforeVerack {
         /// Its command.
@@ -122,6 +128,11 @@ pub enum DisconnectReason {
     },
     /// A header failed validation.
     InvalidHeader(HeaderError),
+    /// btcd `server.go` `OnFeeFilter`: a `feefilter` rate below 0 or above 21 million BTC.
+    InvalidFeeFilter {
+        /// The rate it carried, in satoshis per kvB.
+        fee_rate: i64,
+    },
     /// Core: an `inv` or `getdata` with more than `MAX_INV_SZ` (50,000) entries
     /// (`ProcessMessage`, `Misbehaving` "inv message size").
     TooManyInventory {
@@ -222,6 +233,9 @@ impl fmt::Display for DisconnectReason {
                 f,
                 "outbound peer does not offer the expected services ({services:#x} offered, {expected:#x} expected)"
             ),
+            DisconnectReason::UnknownBeforeVersion { command } => {
+                write!(f, "unknown message `{command}` before version")
+            }
             DisconnectReason::UnexpectedBeforeVerack { command } => {
                 write!(f, "unexpected `{command}` before verack")
             }
@@ -264,6 +278,9 @@ impl fmt::Display for DisconnectReason {
                 write!(f, "headers message with {count} headers (max {})", wire::HEADERS_PER_MESSAGE_MAX)
             }
             DisconnectReason::InvalidHeader(error) => write!(f, "invalid header: {error}"),
+            DisconnectReason::InvalidFeeFilter { fee_rate } => {
+                write!(f, "invalid feefilter {fee_rate} sat/kvB")
+            }
             DisconnectReason::TooManyInventory { command, count } => {
                 write!(f, "{command} message size = {count}")
             }

@@ -90,9 +90,12 @@ impl Node {
                 self.core_misbehaving(peer, reason, now_ms);
             }
             NetworkMessage::Inv(inventory) => self.on_inv(peer, &inventory, now_ms),
+            NetworkMessage::FeeFilter(fee_rate) if !core => {
+                self.btcd_on_fee_filter(peer, fee_rate, now_ms)
+            }
             other if core => self.core_on_other_message(peer, other, now_ms),
-            // Everything else (addr, reject, unknown commands...) is ignored by a header-only
-            // node; receiving it already reset the idle timer.
+            // Everything else (addr, reject, commands btcd does not know such as `wtxidrelay`...)
+            // is ignored by a header-only node; receiving it already reset the idle timer.
             _ => {}
         }
     }

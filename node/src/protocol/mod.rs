@@ -29,7 +29,7 @@
 //! | next batch | while our best header is below the sync peer's advertised height, locator `[best]` (the full locator from the batch's last header when that ended off our best chain) | iff the batch held 2000, full locator from its last header |
 //! | sync peer | random among peers advertising more than our best header; 3 min without progress replaces it | the first outbound peer to finish the handshake, whatever it advertises |
 //! | bad headers | disconnect; unconnecting headers too; `time-too-new` too | disconnect and discourage (a manual peer is kept, a loopback one not discouraged); unconnecting headers get a `getheaders`; `time-too-new` is not punished |
-//! | bad frames | checksum or undecodable payload: `reject` and disconnect | dropped, peer kept |
+//! | bad frames | read as btcd v0.26 does (`docs/btcd-wire.md`): a `MessageError` or a payload cut inside a field gets `reject(malformed)` and a disconnect, one ending where a field starts a disconnect alone; unknown commands are skipped | read as Core does (`wire::core_read`): a bad checksum, invalid command bytes or an unreadable payload are dropped and the peer kept |
 //! | reconnect | `n × 5 s` up to 5 min | every 60 s; automatic connections skip discouraged addresses |
 //! | lagging outbound peers | kept | `ConsiderEviction` (automatic peers only): a best known header below our tip's work for 20 min, then one `getheaders` and 2 min, disconnects; the first 4 automatic peers to show our tip's work are protected |
 //! | low-work chains | stored | below max(tip − 144 blocks, minimum chain work): a short message is ignored, a full one starts PRESYNC/REDOWNLOAD ([`headers_presync`]); nothing stored until the work is proven |
@@ -42,10 +42,10 @@
 //! [`Node`] is one struct whose methods live in several files, one job each: `node.rs` (the
 //! state, the `handle_*`/`poll_*` contract, sending, disconnecting, dialling, bans),
 //! `handshake.rs`, `messages.rs` (the steps both profiles share), `btcd.rs` (btcd's timers,
-//! `headers` handling and sync-peer choice) and `core/` (Core's inactivity and ping checks,
-//! sync-peer choice, headers-sync timeout, `headers` handling with the low-work headers sync,
-//! and the chain-sync eviction). [`Output`] is in `output.rs`, a leaf that imports none of
-//! them.
+//! its answer to read errors, `headers` handling and sync-peer choice) and `core/` (Core's
+//! inactivity and ping checks, sync-peer choice, headers-sync timeout, `headers` handling with
+//! the low-work headers sync, and the chain-sync eviction). [`Output`] is in `output.rs`, a
+//! leaf that imports none of them.
 
 mod btcd;
 pub mod connection_manager;

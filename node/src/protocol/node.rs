@@ -23,9 +23,9 @@ use super::output::Output;
 use super::peer::{host_of, Direction, HandshakeState, Peer};
 use super::sync_manager::SyncManager;
 use super::time::ms;
-use crate::config::{Config, Profile, REJECT_VERSION};
+use crate::config::{Config, Profile};
 use crate::deliberate_bugs::Bug;
-use crate::wire::{self, DecodeError, NetworkMessage, RejectReason};
+use crate::wire::{self, btcd_payload, DecodeError, NetworkMessage, RejectReason};
 use bitcoin::BlockHash;
 
 /// The header-sync node's state machine. See the module docs for the calling contract.
@@ -322,40 +322,35 @@ impl Node {
 
     /// The peer's byte stream could not be decoded.
     ///
-    /// btcd answers every such error with `reject(malformed)` when the negotiated version
-    /// allows it, then disconnects (D17, D18). Core drops a frame with a bad checksum, invalid
-    /// command bytes or an unreadable payload and keeps the peer (its transport skips the
-    /// frame, `ProcessMessages` catches the handler's exception); a `headers` count above 2000
-    /// is misbehaviour; a wrong magic or an oversized length end the connection.
+    /// btcd: as its `inHandler` answers a read error ([`Node::btcd_on_frame_error`]). Core
+    /// drops a frame with a bad checksum, invalid command bytes or an unreadable payload and
+    /// keeps the peer (its transport skips the frame, `ProcessMessages` catches the handler's
+    /// exception); a `headers` count above 2000 is misbehaviour; a wrong magic or an oversized
+    /// length end the connection.
     pub fn handle_frame_error(&mut self, peer: PeerId, error: DecodeError, now_ms: u64) {
         self.advance_time(now_ms);
         let Some(p) = self.peers.get_mut(&peer) else {
             return;
         };
         p.mark_received_any();
-        if self.config.profile == Profile::Core {
-            if let DecodeError::TooManyHeaders { count } = error {
+        if self.config.profile == Profile::Btcd {
+            self.btcd_on_frame_error(peer, error, now_ms);
+            return;
+        }
+        match error {
+            DecodeError::TooManyHeaders { count } => {
                 // Core `ProcessMessage` HEADERS: refused from its count, as misbehaviour.
                 let count = usize::try_from(count).unwrap_or(usize::MAX);
                 self.core_misbehaving(peer, DisconnectReason::TooManyHeaders { count }, now_ms);
-            } else if error.is_recoverable() {
-                self.event(Event::Dropped {
-                    peer,
-                    reason: DropReason::Frame(error),
-                });
-            } else {
+            }
+            DecodeError::WrongMagic { .. } | DecodeError::PayloadTooLarge { .. } => {
                 self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
             }
-            return;
+            _ => self.event(Event::Dropped {
+                peer,
+                reason: DropReason::Frame(error),
+            }),
         }
-        // btcd writes the reject for a `wire.MessageError` (magic, command, length, checksum);
-        // a payload that ends early is an `io.ErrUnexpectedEOF` and gets none.
-        let undecodable = matches!(error, DecodeError::Undecodable { .. });
-        if p.is_ready() && p.negotiated_version() >= REJECT_VERSION && !undecodable {
-            let reason = format!("Can't read message from {}: {error}", p.addr());
-            self.send_reject(peer, "malformed", RejectReason::Malformed, reason, now_ms);
-        }
-        self.disconnect(peer, DisconnectReason::Frame(error), now_ms);
     }
 
     /// The runtime could not queue a message for `peer`: disconnect it.
@@ -396,6 +391,15 @@ impl Node {
             (_, HandshakeState::Ready) => self.on_ready_message(peer, message, now_ms),
             (Profile::Btcd, HandshakeState::AwaitVersion) => match message {
                 NetworkMessage::Version(version) => self.on_version(peer, version, now_ms),
+                // `readRemoteVersionMsg` gets `ErrUnknownMessage` from the read: no reject.
+                other if !btcd_payload::knows_command(other.command().as_ref()) => {
+                    let command = wire::command_name(&other);
+                    self.disconnect(
+                        peer,
+                        DisconnectReason::UnknownBeforeVersion { command },
+                        now_ms,
+                    );
+                }
                 other => {
                     let command = wire::command_name(&other);
                     let reason = "a version message must precede all others".to_string();
@@ -407,7 +411,11 @@ impl Node {
                     );
                 }
             },
+            // `waitToFinishNegotiation`: commands btcd does not know (`wtxidrelay`, `sendcmpct`,
+            // ...) are skipped, `sendaddrv2` is recorded, `verack` ends the handshake, any other
+            // message ends the negotiation without a reject (`ErrInvalidHandshake`).
             (Profile::Btcd, HandshakeState::AwaitVerack) => match message {
+                other if !btcd_payload::knows_command(other.command().as_ref()) => {}
                 NetworkMessage::Verack => self.on_verack(peer, now_ms),
                 NetworkMessage::Version(_) => {
                     self.disconnect(peer, DisconnectReason::DuplicateVersion, now_ms)
@@ -417,13 +425,6 @@ impl Node {
                         p.set_wants_addrv2();
                     }
                 }
-                // Feature negotiation that modern peers send around verack; btcd skips what it
-                // does not know, and `sendheaders` is tolerated as well.
-                NetworkMessage::WtxidRelay
-                | NetworkMessage::SendCmpct(_)
-                | NetworkMessage::SendHeaders
-                | NetworkMessage::FeeFilter(_)
-                | NetworkMessage::Unknown { .. } => {}
                 other => {
                     let command = wire::command_name(&other);
                     self.disconnect(

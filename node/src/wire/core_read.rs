@@ -22,7 +22,7 @@
 //! (and Core's) rule that they be minimally encoded.
 
 use bitcoin::block::Header;
-use bitcoin::consensus::encode::{self, Decodable, VarInt};
+use bitcoin::consensus::encode::{Decodable, VarInt};
 use bitcoin::p2p::message_blockdata::{GetBlocksMessage, GetHeadersMessage, Inventory};
 use bitcoin::p2p::message_compact_blocks::SendCmpct;
 use bitcoin::p2p::message_filter::{GetCFCheckpt, GetCFHeaders, GetCFilters};
@@ -91,19 +91,7 @@ pub fn read(command: &CommandString, payload: &[u8]) -> Result<NetworkMessage, C
 
 /// A command Core's reading does not special-case: rust-bitcoin's decoding of the whole frame.
 fn whole(command: &CommandString, payload: &[u8]) -> Result<NetworkMessage, CoreReadError> {
-    let unknown = NetworkMessage::Unknown {
-        command: command.clone(),
-        payload: payload.to_vec(),
-    };
-    // Re-frame the payload with its own command and let rust-bitcoin decode it (the magic is
-    // irrelevant here); an unknown command comes back as `Unknown`.
-    let frame = encode::serialize(&bitcoin::p2p::message::RawNetworkMessage::new(
-        bitcoin::p2p::Magic::REGTEST,
-        unknown,
-    ));
-    encode::deserialize::<bitcoin::p2p::message::RawNetworkMessage>(&frame)
-        .map(|raw| raw.into_payload())
-        .map_err(|error| CoreReadError::Unreadable(super::error_chain(&error)))
+    super::decode_with_rust_bitcoin(command, payload).map_err(CoreReadError::Unreadable)
 }
 
 /// One field, read from the front of `r`.

@@ -73,7 +73,7 @@ impl Manifest {
             }
         }
         for name in &core {
-            if !listed.iter().any(|l| *l == name) {
+            if !listed.contains(&name) {
                 problems.push(format!("`{name}` is neither checked nor excluded"));
             }
         }

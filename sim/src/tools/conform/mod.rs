@@ -66,7 +66,7 @@ pub enum ConformError {
         /// The scenario.
         name: String,
         /// What failed.
-        source: RealError,
+        source: Box<RealError>,
     },
 }
 
@@ -96,7 +96,9 @@ pub fn not_comparable(scenario: &Scenario) -> Option<String> {
         );
     }
     if scenario.node.connect.iter().any(|h| h == "node") {
-        return Some("the node connects to itself (bitcoind cannot be dialled as a peer of its own)".into());
+        return Some(
+            "the node connects to itself (bitcoind cannot be dialled as a peer of its own)".into(),
+        );
     }
     None
 }
@@ -114,7 +116,11 @@ pub fn bitcoind_flags(scenario: &Scenario) -> Result<Vec<String>, String> {
     ];
     if let Some(work) = &scenario.node.minimum_chain_work {
         let work = work.work()?;
-        let hex: String = work.to_be_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = work
+            .to_be_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         flags.push(format!("-minimumchainwork={hex}"));
     }
     Ok(flags)
@@ -138,7 +144,7 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
     let sim = sim_side::digest(&result, &wire);
     let real_error = |source| ConformError::Real {
         name: name.clone(),
-        source,
+        source: Box::new(source),
     };
     let flags = bitcoind_flags(&scenario).map_err(|reason| ConformError::NotComparable {
         name: name.clone(),
