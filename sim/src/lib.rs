@@ -4,9 +4,10 @@
 //!
 //! # Module map
 //!
-//! Four rooms, each a folder: [`scenario`] says what a run is, [`peers`] are the node's
+//! Five rooms, each a folder: [`scenario`] says what a run is, [`peers`] are the node's
 //! counterparts inside it, [`harness`] runs it and judges it, [`tools`] are the `sim` commands
-//! built on the harness. Kind: **tokio**, async code that runs inside the simulation (or on
+//! built on the harness, [`real`] holds the real processes (bitcoind, the node binary) and the
+//! blocking P2P client some tools hold the node up against (never used inside a simulation). Kind: **tokio**, async code that runs inside the simulation (or on
 //! real TCP); **synchronous**, plain functions and state machines; **data**, types and their
 //! serde forms. No module imports one that imports it back, directly or through others; a
 //! module split into files (a folder with a `mod.rs`) keeps its public items at its own path,
@@ -44,6 +45,11 @@
 //! | [`tools::record`] | tokio | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`tools::report`] | synchronous | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |
 //! | [`tools::bench`] | synchronous | `sim bench`: import rate against hashing plus a bare SQLite append, sync against bitcoind, a 900,000-header sync, simulation speed against bare turmoil, exploration rate, suite time |
+//! | [`tools::wire_fuzz`] | synchronous | `sim wire-fuzz`: seeded almost-right frames to Bitcoin Core's bitcoind and to the node binary (`--profile core`), observations compared |
+//! | [`tools::conform`] | synchronous | `sim conform`: a core scenario's fake peers' bytes played to bitcoind in step with its mock clock, compared with the simulated node; the manifest of checked and excluded scenarios |
+//! | [`tools::draw`] | synchronous | uniform draws from a seeded `ChaCha8Rng`, shared by the generators |
+//! | **`real/`: real processes, real TCP** | | |
+//! | [`real`] | synchronous | [`real::Bitcoind`] (regtest, loopback, RPC), [`real::NodeProcess`], [`real::WireClient`] |
 //! | [`tools::bench::bitcoind`] | tokio | header sync timed side by side: our `node` binary and a real `bitcoind` syncing the same regtest chain from the same fake peer on loopback TCP |
 //!
 //! Determinism: turmoil's seed, epoch, tick and duration always come from the scenario; the

@@ -129,12 +129,16 @@ impl fmt::Display for Difference {
     }
 }
 
-/// The commands of `sent` that are compared.
+/// Whether `command` is compared by position: neither [`NOT_COMPARED`] nor [`COUNTED`].
+pub fn in_sequence(command: &str) -> bool {
+    !NOT_COMPARED.iter().any(|(c, _)| *c == command) && !COUNTED.contains(&command)
+}
+
+/// The commands of `sent` that are compared by position.
 fn compared(sent: &[(u64, String)]) -> Vec<String> {
     sent.iter()
         .map(|(_, command)| command.clone())
-        .filter(|command| !NOT_COMPARED.iter().any(|(c, _)| c == command))
-        .filter(|command| !COUNTED.contains(&command.as_str()))
+        .filter(|command| in_sequence(command))
         .collect()
 }
 
@@ -188,4 +192,96 @@ pub fn compare(sim: &SimSide, real: &RealSide) -> Vec<Difference> {
         });
     }
     differences
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use node::protocol::ConnectionType;
+
+    use super::super::real_side::RealConnection;
+    use super::super::sim_side::{NodeSide, Plan};
+    use super::*;
+
+    fn sent(commands: &[&str]) -> Vec<(u64, String)> {
+        commands.iter().map(|c| (0, c.to_string())).collect()
+    }
+
+    fn sides(node: NodeSide, real: RealConnection) -> (SimSide, RealSide) {
+        let plan = Plan {
+            host: "p".into(),
+            connection_type: ConnectionType::Manual,
+            connect_at_ms: 0,
+            chunks: Vec::new(),
+            after_node_messages: Vec::new(),
+            peer_closes_at_ms: None,
+            node_pings: Vec::new(),
+        };
+        let sim = SimSide {
+            plans: vec![plan],
+            node: BTreeMap::from([("p".to_string(), node)]),
+            best_header: (1, "h".into()),
+        };
+        let real = RealSide {
+            connections: BTreeMap::from([("p".to_string(), real)]),
+            best_header: (1, "h".into()),
+        };
+        (sim, real)
+    }
+
+    #[test]
+    fn left_out_commands_and_one_extra_ping_do_not_count_but_order_and_closes_do() {
+        let node = NodeSide {
+            sent: sent(&["version", "verack", "ping", "getheaders"]),
+            closed_at_ms: Some(10_000),
+            close_reason: Some("x".into()),
+        };
+        let real = RealConnection {
+            sent: sent(&[
+                "version",
+                "verack",
+                "sendcmpct",
+                "getheaders",
+                "ping",
+                "ping",
+                "feefilter",
+            ]),
+            closed_at_ms: Some(10_000 + CLOSE_WINDOW_MS),
+            connected: true,
+        };
+        let (sim, real) = sides(node.clone(), real);
+        assert_eq!(compare(&sim, &real), Vec::new());
+
+        let mut late = real.clone();
+        if let Some(c) = late.connections.get_mut("p") {
+            c.closed_at_ms = Some(10_001 + CLOSE_WINDOW_MS);
+            c.sent = sent(&["version", "getheaders", "verack", "ping", "ping", "ping"]);
+        }
+        let differences = compare(&sim, &late);
+        assert!(
+            matches!(differences[0], Difference::Commands { .. }),
+            "{differences:?}"
+        );
+        assert!(
+            differences.iter().any(|d| matches!(
+                d,
+                Difference::Count {
+                    command: "ping",
+                    node: 1,
+                    bitcoind: 3,
+                    ..
+                }
+            )),
+            "{differences:?}"
+        );
+        assert!(differences
+            .iter()
+            .any(|d| matches!(d, Difference::Close { .. })));
+        let mut other_tip = real;
+        other_tip.best_header = (2, "g".into());
+        assert!(compare(&sim, &other_tip)
+            .iter()
+            .any(|d| matches!(d, Difference::BestHeader { .. })));
+    }
 }

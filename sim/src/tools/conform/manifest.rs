@@ -95,3 +95,59 @@ impl Manifest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    #[test]
+    fn the_committed_manifest_accounts_for_every_core_scenario_once() {
+        let root = repo();
+        let manifest = Manifest::load(
+            &root.join("scenarios/conformance/manifest.json"),
+            &root.join("scenarios"),
+        )
+        .expect("the manifest loads and is complete");
+        assert!(
+            manifest.checked.len() > manifest.excluded.len(),
+            "most core scenarios are checked: {} checked, {} excluded",
+            manifest.checked.len(),
+            manifest.excluded.len()
+        );
+        assert!(manifest
+            .excluded
+            .values()
+            .all(|reason| !reason.trim().is_empty()));
+    }
+
+    #[test]
+    fn a_missing_or_unknown_scenario_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("a_core.json"), "{}").expect("write");
+        std::fs::write(dir.path().join("b_core.json"), "{}").expect("write");
+        let manifest = dir.path().join("manifest.json");
+        std::fs::write(
+            &manifest,
+            r#"{"description": "d", "checked": ["a_core", "z_core"], "excluded": {}}"#,
+        )
+        .expect("write");
+        let error = Manifest::load(&manifest, dir.path()).expect_err("incomplete");
+        let text = error.to_string();
+        assert!(
+            text.contains("`b_core` is neither checked nor excluded"),
+            "{text}"
+        );
+        assert!(text.contains("`z_core` is not a core scenario"), "{text}");
+        std::fs::write(
+            &manifest,
+            r#"{"description": "d", "checked": [], "extra": 1}"#,
+        )
+        .expect("write");
+        let error = Manifest::load(&manifest, dir.path()).expect_err("unknown field");
+        assert!(error.to_string().contains("extra"), "{error}");
+    }
+}

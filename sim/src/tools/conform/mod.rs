@@ -141,7 +141,7 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
         return Err(ConformError::NotComparable { name, reason });
     }
     let (result, wire) = run_scenario_recording_peers(&scenario, &name, None)?;
-    let sim = sim_side::digest(&result, &wire);
+    let sim = sim_side::digest(&result, &wire, scenario.latency_ms_max);
     let real_error = |source| ConformError::Real {
         name: name.clone(),
         source: Box::new(source),
@@ -152,8 +152,9 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
     })?;
     let bitcoind = Bitcoind::start(bitcoind_exe, &flags).map_err(real_error)?;
     let duration_ms = scenario.duration_s * 1000;
-    let real = real_side::play(&bitcoind, &sim.plans, scenario.epoch_s, duration_ms)
-        .map_err(real_error)?;
+    let real = real_side::play(&bitcoind, &sim.plans, scenario.epoch_s, duration_ms);
+    keep_debug_log(&bitcoind, &name);
+    let real = real.map_err(real_error)?;
     Ok(ScenarioCheck {
         name,
         differences: compare::compare(&sim, &real),
@@ -169,4 +170,15 @@ pub fn checked_paths(manifest: &Manifest, dir: &Path) -> Vec<PathBuf> {
         .iter()
         .map(|name| dir.join(format!("{name}.json")))
         .collect()
+}
+
+/// With `HEADERSIM_CONFORM_LOGS=DIR` in the environment, bitcoind's `debug.log` of each check is
+/// copied to `DIR/NAME.debug.log` (`-debug=net`: every message and why a peer was dropped).
+fn keep_debug_log(bitcoind: &Bitcoind, name: &str) {
+    let Some(dir) = std::env::var_os("HEADERSIM_CONFORM_LOGS") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let _ = std::fs::create_dir_all(&dir);
+    let _ = std::fs::copy(bitcoind.debug_log(), dir.join(format!("{name}.debug.log")));
 }

@@ -66,8 +66,17 @@ struct Live {
     next_chunk: usize,
     result: RealConnection,
     bitcoind_pings: Vec<u64>,
+    /// When we last wrote on it (a close waits [`CLOSE_AFTER_WRITE`] after it).
+    last_write: Option<Instant>,
+    /// We closed our side (the peer's own close): reading goes on until bitcoind's end.
+    closing: bool,
     done: bool,
 }
+
+/// Wall time between our last write on a connection and the peer's close of it, so bitcoind
+/// reads and processes what came before (the simulated peer closed only after the node had
+/// answered it; a close racing the data would make bitcoind drop unread messages).
+const CLOSE_AFTER_WRITE: Duration = Duration::from_millis(300);
 
 /// Plays `plans` to `bitcoind` from simulated time 0 to `duration_ms`, its clock starting at
 /// `epoch_s`.
@@ -90,6 +99,8 @@ pub fn play(
             next_chunk: 0,
             result: RealConnection::default(),
             bitcoind_pings: Vec::new(),
+            last_write: None,
+            closing: false,
             done: false,
         })
         .collect();
@@ -135,7 +146,7 @@ fn set_mocktime(bitcoind: &Bitcoind, clock_s: u64) -> Result<(), RealError> {
 
 /// The next simulated time this connection has something to do after `now_ms`.
 fn next_event_ms(conn: &Live, now_ms: u64) -> Option<u64> {
-    if conn.done {
+    if conn.done || conn.closing {
         return None;
     }
     if conn.stream.is_none() {
@@ -157,7 +168,7 @@ fn step_connection(
     now_ms: u64,
     magic: Magic,
 ) -> Result<(), RealError> {
-    if conn.done {
+    if conn.done || conn.closing {
         return Ok(());
     }
     if conn.stream.is_none() {
@@ -175,10 +186,17 @@ fn step_connection(
         conn.stream = Some(stream);
         conn.result.connected = true;
     }
-    while let Some(chunk) = conn.plan.chunks.get(conn.next_chunk) {
+    while let Some(chunk) = conn.plan.chunks.get(conn.next_chunk).cloned() {
         if chunk.at_ms > now_ms {
             break;
         }
+        let wanted = conn
+            .plan
+            .after_node_messages
+            .get(conn.next_chunk)
+            .copied()
+            .unwrap_or(0);
+        wait_for_bitcoind(conn, wanted, now_ms);
         let bytes = rewrite_pong(&chunk.bytes, chunk.at_ms, conn, magic);
         conn.next_chunk += 1;
         if let Some(stream) = conn.stream.as_mut() {
@@ -186,15 +204,47 @@ fn step_connection(
                 close(conn, now_ms);
                 return Ok(());
             }
+            conn.last_write = Some(Instant::now());
         }
     }
-    if conn.plan.peer_closes_at_ms.is_some_and(|t| t <= now_ms) {
-        if let Some(stream) = conn.stream.take() {
-            let _ = stream.shutdown(std::net::Shutdown::Both);
+    if !conn.closing && conn.plan.peer_closes_at_ms.is_some_and(|t| t <= now_ms) {
+        if let Some(written) = conn.last_write {
+            std::thread::sleep(CLOSE_AFTER_WRITE.saturating_sub(written.elapsed()));
         }
-        conn.done = true;
+        // Half-close (a FIN, no reset): bitcoind reads everything sent before it; `pump`
+        // reads on until bitcoind closes too.
+        if let Some(stream) = conn.stream.as_ref() {
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+        }
+        conn.closing = true;
     }
     Ok(())
+}
+
+/// How long the real side waits for bitcoind to have sent what a chunk answered.
+const ANSWER_WAIT: Duration = Duration::from_secs(3);
+
+/// Reads from `conn` until bitcoind has sent `wanted` in-sequence messages on it, or
+/// [`ANSWER_WAIT`] passed (bitcoind then differs, and the comparison shows it).
+fn wait_for_bitcoind(conn: &mut Live, wanted: usize, now_ms: u64) {
+    let started = Instant::now();
+    let mut buf = vec![0u8; 64 * 1024];
+    while in_sequence_count(conn) < wanted && started.elapsed() < ANSWER_WAIT {
+        if !read_available(conn, now_ms, &mut buf) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        if conn.done {
+            return;
+        }
+    }
+}
+
+fn in_sequence_count(conn: &Live) -> usize {
+    conn.result
+        .sent
+        .iter()
+        .filter(|(_, command)| super::compare::in_sequence(command))
+        .count()
 }
 
 fn write_all_nonblocking(stream: &mut TcpStream, mut bytes: &[u8]) -> std::io::Result<()> {
@@ -320,7 +370,7 @@ fn rewrite_pong(bytes: &[u8], at_ms: u64, conn: &Live, magic: Magic) -> Vec<u8> 
 }
 
 fn close(conn: &mut Live, now_ms: u64) {
-    if conn.result.closed_at_ms.is_none() && !conn.done {
+    if conn.result.closed_at_ms.is_none() && !conn.done && !conn.closing {
         conn.result.closed_at_ms = Some(now_ms);
     }
     conn.stream = None;
@@ -336,39 +386,7 @@ fn pump(live: &mut [Live], now_ms: u64) {
     loop {
         let mut active = false;
         for conn in live.iter_mut() {
-            let Some(stream) = conn.stream.as_mut() else {
-                continue;
-            };
-            let mut ended = false;
-            loop {
-                match stream.read(&mut buf) {
-                    Ok(0) => {
-                        ended = true;
-                        break;
-                    }
-                    Ok(n) => {
-                        active = true;
-                        conn.decoder.extend(&buf[..n]);
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => {
-                        ended = true;
-                        break;
-                    }
-                }
-            }
-            while let Ok(Some(message)) = conn.decoder.decode_next() {
-                if let NetworkMessage::Ping(nonce) = &message {
-                    conn.bitcoind_pings.push(*nonce);
-                }
-                conn.result
-                    .sent
-                    .push((now_ms, message.command().to_string()));
-            }
-            if ended {
-                close(conn, now_ms);
-            }
+            active |= read_available(conn, now_ms, &mut buf);
         }
         if active {
             last_activity = Instant::now();
@@ -378,6 +396,45 @@ fn pump(live: &mut [Live], now_ms: u64) {
         }
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Reads whatever bitcoind has sent on `conn` without waiting, records its messages stamped
+/// `now_ms`, and closes the connection at its end. Returns whether any byte came.
+fn read_available(conn: &mut Live, now_ms: u64, buf: &mut [u8]) -> bool {
+    let Some(stream) = conn.stream.as_mut() else {
+        return false;
+    };
+    let (mut active, mut ended) = (false, false);
+    loop {
+        match stream.read(buf) {
+            Ok(0) => {
+                ended = true;
+                break;
+            }
+            Ok(n) => {
+                active = true;
+                conn.decoder.extend(&buf[..n]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                ended = true;
+                break;
+            }
+        }
+    }
+    while let Ok(Some(message)) = conn.decoder.decode_next() {
+        if let NetworkMessage::Ping(nonce) = &message {
+            conn.bitcoind_pings.push(*nonce);
+        }
+        conn.result
+            .sent
+            .push((now_ms, message.command().to_string()));
+    }
+    if ended {
+        close(conn, now_ms);
+    }
+    active
 }
 
 /// bitcoind's best header: the chain tip of most work in `getchaintips` (any status but

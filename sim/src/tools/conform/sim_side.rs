@@ -22,6 +22,12 @@ pub struct Plan {
     pub connect_at_ms: u64,
     /// Every write of the peer on it, in order.
     pub chunks: Vec<WireChunk>,
+    /// For each chunk: how many in-sequence messages ([`super::compare::in_sequence`]) the
+    /// node had sent on the connection early enough to reach the peer before it wrote the
+    /// chunk (sent at least the scenario's largest latency before). The real side waits for
+    /// bitcoind to have sent as many before it writes the chunk, so an answer never overtakes
+    /// its question.
+    pub after_node_messages: Vec<usize>,
     /// When the peer itself closed it, if it did.
     pub peer_closes_at_ms: Option<u64>,
     /// The node's `ping` nonces on it, with when they were sent (to map an echoed nonce).
@@ -50,8 +56,9 @@ pub struct SimSide {
     pub best_header: (u32, String),
 }
 
-/// Digests `result` and the peers' `wire` into plans and the node's side.
-pub fn digest(result: &RunResult, wire: &PeerWire) -> SimSide {
+/// Digests `result` and the peers' `wire` into plans and the node's side; `latency_ms_max` is
+/// the scenario's largest one-way latency.
+pub fn digest(result: &RunResult, wire: &PeerWire, latency_ms_max: u64) -> SimSide {
     let recorder = &result.recorder;
     let mut plans = Vec::new();
     let mut node = BTreeMap::new();
@@ -97,11 +104,23 @@ pub fn digest(result: &RunResult, wire: &PeerWire) -> SimSide {
                     .collect()
             })
             .unwrap_or_default();
+        let chunks: Vec<WireChunk> = chunks;
+        let after_node_messages = chunks
+            .iter()
+            .map(|chunk| {
+                sent.iter()
+                    .filter(|(at, command)| {
+                        at + latency_ms_max <= chunk.at_ms && super::compare::in_sequence(command)
+                    })
+                    .count()
+            })
+            .collect();
         plans.push(Plan {
             host: record.host.clone(),
             connection_type,
             connect_at_ms: record.connected_at_ms,
             chunks,
+            after_node_messages,
             peer_closes_at_ms,
             node_pings,
         });
