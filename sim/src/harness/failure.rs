@@ -171,6 +171,8 @@ pub enum PeerCheck {
     PongLatency,
     /// `sent_sequence`.
     SentSequence,
+    /// `sent_prefix`.
+    SentPrefix,
     /// `handshake`.
     Handshake,
     /// `never_disconnected`.
@@ -198,6 +200,7 @@ impl fmt::Display for PeerCheck {
             PeerCheck::Sent { command } => write!(f, "sent.{command}"),
             PeerCheck::PongLatency => f.write_str("pong_latency_ms_max"),
             PeerCheck::SentSequence => f.write_str("sent_sequence"),
+            PeerCheck::SentPrefix => f.write_str("sent_prefix"),
             PeerCheck::Handshake => f.write_str("handshake"),
             PeerCheck::NeverDisconnected => f.write_str("never_disconnected"),
             PeerCheck::Disconnected => f.write_str("disconnected"),

@@ -368,6 +368,24 @@ impl Outcome {
                     &mut fail,
                 );
             }
+            if let Some(expected) = &peer.sent_prefix {
+                let actual = &connections[0].sent_sequence;
+                if !actual.starts_with(expected) {
+                    let at = actual
+                        .iter()
+                        .zip(expected)
+                        .position(|(a, e)| a != e)
+                        .unwrap_or(actual.len().min(expected.len()));
+                    fail(
+                        PeerCheck::SentPrefix,
+                        format!(
+                            "{host}: the node's first commands differ from message {at} on: sent {:?}, expected them to start with {:?}",
+                            &actual[at.min(actual.len())..],
+                            &expected[at..]
+                        ),
+                    );
+                }
+            }
             if let Some(expected) = &peer.sent_sequence {
                 let actual = &connections[0].sent_sequence;
                 if actual != expected {

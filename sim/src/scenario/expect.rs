@@ -161,6 +161,11 @@ pub struct PeerExpect {
     /// (what `sim record` writes from a live session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_sequence: Option<Vec<String>>,
+    /// The first commands the node sent on its first connection to this host, in order; what
+    /// follows them is not checked (for an order that holds only up to a point: messages
+    /// answering two of the peer's messages may come in either order, as latencies fall).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_prefix: Option<Vec<String>>,
     /// Per node run (`1` is the first start, `2` the first restart), its connections with
     /// this host.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]

@@ -95,6 +95,13 @@ impl ExpectPeer {
         self
     }
 
+    /// The first commands the node sends on its first connection to this peer, in order; the
+    /// rest is not checked (`sent_prefix`).
+    pub fn sent_prefix<S: Into<String>>(mut self, commands: impl IntoIterator<Item = S>) -> Self {
+        self.expect.sent_prefix = Some(commands.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Expectations about node run `run` (1: the first start) (`runs.RUN`); a second call for
     /// the same run adds to the first.
     pub fn run(mut self, run: u32, expect: impl FnOnce(ExpectRun) -> ExpectRun) -> Self {
