@@ -5,12 +5,14 @@
 //! | file | holds |
 //! |---|---|
 //! | `cases.rs` | [`generate`]`(seed, index)`: the [`WireCase`]s and their [`CaseClass`]es |
+//! | `builder.rs` | the bytes of each class, from rust-bitcoin's encodings |
 //! | `probe.rs` | one case against one peer: its [`Observation`] (the [`Reply`] to a following `ping`, the [`Answers`] it sent, the probe header stored, a new connection accepted) |
 //! | `mod.rs` | [`run`]: one bitcoind for the whole run, a fresh node process per case, worker threads, the [`FuzzReport`] |
 //!
 //! A disagreement is printed with the seed, the case index and the frame's hex;
 //! `sim wire-fuzz --seed S --case I` runs that one case again.
 
+mod builder;
 mod cases;
 mod probe;
 
