@@ -1,12 +1,12 @@
 //! A real regtest `bitcoind` on loopback.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use bitcoincore_rpc::{Auth, Client, RpcApi};
 
-use super::{free_port, tail, RealError, STARTUP_MAX};
+use super::{free_port, spawn_logged, tail, RealError, STARTUP_MAX};
 
 /// A regtest `bitcoind` listening on `127.0.0.1` only, with a fresh data folder, no DNS or
 /// fixed seeds, no address discovery, NAT-PMP or onion, and `-debug=net` (the flags the interop
@@ -53,24 +53,9 @@ impl Bitcoind {
         ];
         args.extend(extra.iter().cloned());
         let console = datadir.path().join("console.log");
-        let out = std::fs::File::create(&console).map_err(|source| RealError::Io {
-            what: format!("creating {}", console.display()),
-            source,
-        })?;
-        let err = out.try_clone().map_err(|source| RealError::Io {
-            what: "duplicating a log file handle".into(),
-            source,
-        })?;
-        let child = Command::new(exe)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|source| RealError::Io {
-                what: format!("starting {}", exe.display()),
-                source,
-            })?;
+        let mut command = Command::new(exe);
+        command.args(&args);
+        let child = spawn_logged(command, &console)?;
         let chain_dir = datadir.path().join("regtest");
         let cookie = chain_dir.join(".cookie");
         let url = format!("http://127.0.0.1:{rpc_port}");

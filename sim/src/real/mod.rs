@@ -17,6 +17,7 @@ mod wire_client;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub use bitcoind::Bitcoind;
@@ -102,6 +103,32 @@ pub fn free_port() -> Result<u16, RealError> {
         .map(|addr| addr.port())
         .map_err(|source| RealError::Io {
             what: "finding a free loopback port".into(),
+            source,
+        })
+}
+
+/// Spawns `command` with no standard input and its standard output and error both written
+/// to the file `log` (created or truncated).
+///
+/// # Errors
+/// [`RealError::Io`] naming the log file or the program.
+pub fn spawn_logged(mut command: Command, log: &Path) -> Result<Child, RealError> {
+    let out = std::fs::File::create(log).map_err(|source| RealError::Io {
+        what: format!("creating {}", log.display()),
+        source,
+    })?;
+    let err = out.try_clone().map_err(|source| RealError::Io {
+        what: "duplicating a log file handle".into(),
+        source,
+    })?;
+    let program = command.get_program().to_string_lossy().into_owned();
+    command
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .map_err(|source| RealError::Io {
+            what: format!("starting {program}"),
             source,
         })
 }

@@ -2,14 +2,14 @@
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use bitcoin::block::Header;
 use bitcoin::Network;
 use node::Profile;
 
-use super::{free_port, tail, RealError, STARTUP_MAX};
+use super::{free_port, spawn_logged, tail, RealError, STARTUP_MAX};
 
 /// The `node` binary on regtest, listening on `127.0.0.1:PORT` with a fresh data folder,
 /// connecting nowhere. Killed when dropped; the data folder goes with it.
@@ -56,25 +56,9 @@ impl NodeProcess {
         ];
         args.extend(extra.iter().cloned());
         let log = datadir.path().join("node.log");
-        let out = std::fs::File::create(&log).map_err(|source| RealError::Io {
-            what: format!("creating {}", log.display()),
-            source,
-        })?;
-        let err = out.try_clone().map_err(|source| RealError::Io {
-            what: "duplicating a log file handle".into(),
-            source,
-        })?;
-        let child = Command::new(exe)
-            .args(&args)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .map_err(|source| RealError::Io {
-                what: format!("starting {}", exe.display()),
-                source,
-            })?;
+        let mut command = Command::new(exe);
+        command.args(&args).env("RUST_LOG", "warn");
+        let child = spawn_logged(command, &log)?;
         let mut process = NodeProcess {
             child: Some(child),
             addr,
