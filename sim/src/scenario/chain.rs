@@ -4,8 +4,11 @@
 
 use bitcoin::block::{Header, Version};
 use bitcoin::consensus::deserialize;
-use bitcoin::hashes::{sha256, sha256d, Hash};
-use bitcoin::{CompactTarget, Network, TxMerkleNode};
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::{
+    Amount, Block, CompactTarget, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
+    TxMerkleNode, TxOut, Witness,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::SimError;
@@ -296,6 +299,37 @@ impl ChainSpec {
     }
 }
 
+impl ChainSpec {
+    /// The whole blocks of a [`ChainSpec::Regtest`] chain, genesis first, index `i` at height
+    /// `i`: each mined header with its [`regtest_coinbase`], which a real regtest bitcoind
+    /// accepts. `None` for the other chains (their blocks are not carried).
+    ///
+    /// # Errors
+    /// As [`ChainSpec::build`].
+    pub fn regtest_blocks(&self) -> Result<Option<Vec<Block>>, SimError> {
+        let ChainSpec::Regtest { seed, fork, .. } = self else {
+            return Ok(None);
+        };
+        let headers = self.build()?;
+        let mut blocks = Vec::with_capacity(headers.len());
+        blocks.push(bitcoin::constants::genesis_block(Network::Regtest));
+        for (index, header) in headers.iter().enumerate().skip(1) {
+            let height = u32::try_from(index).expect("a regtest chain is shorter than 2^32");
+            let seed = match fork {
+                Some(fork) if height <= fork.height => fork.seed,
+                _ => *seed,
+            };
+            let block = regtest_block(*header, height, seed).ok_or_else(|| {
+                SimError::Fixture(format!(
+                    "regtest header {height} of seed {seed} does not commit to its coinbase"
+                ))
+            })?;
+            blocks.push(block);
+        }
+        Ok(Some(blocks))
+    }
+}
+
 /// Reads `path` and checks its SHA-256 against `sha256_hex`.
 pub(crate) fn read_checked(path: &str, sha256_hex: &str) -> Result<Vec<u8>, SimError> {
     let bytes = std::fs::read(path).map_err(|e| {
@@ -457,20 +491,60 @@ pub fn mainnet_0_1111() -> Result<Vec<Header>, SimError> {
     Ok(chain)
 }
 
-/// Appends mined regtest headers to `chain` until its tip is at `height`. Each header's merkle
-/// root is derived from `(seed, height)`, so different seeds give different branches, its time
-/// is the parent's plus [`REGTEST_SPACING_S`], and its nonce is the first that meets the
+/// The coinbase transaction of the mined regtest block at `height` of the chain mined from
+/// `seed`, the block's only transaction: its `scriptSig` pushes the height first (BIP 34, which
+/// regtest enforces from height 1) and then the seed's eight little-endian bytes, so chains
+/// of different seeds differ; its one output pays nothing to `OP_RETURN`, so no coin is ever
+/// created and a coinbase repeated on another branch never meets BIP 30.
+pub fn regtest_coinbase(height: u32, seed: u64) -> Transaction {
+    let script_sig = bitcoin::script::Builder::new()
+        .push_int(i64::from(height))
+        .push_slice(seed.to_le_bytes())
+        .into_script();
+    Transaction {
+        version: bitcoin::transaction::Version::ONE,
+        lock_time: bitcoin::absolute::LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig,
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::ZERO,
+            script_pubkey: ScriptBuf::new_op_return([]),
+        }],
+    }
+}
+
+/// The whole regtest block whose header `header` is, at `height` of the chain mined from
+/// `seed`: the header and [`regtest_coinbase`]. `None` if `header`'s merkle root is not that
+/// coinbase's (the header was not mined by [`extend_regtest`] from this seed and height).
+pub fn regtest_block(header: Header, height: u32, seed: u64) -> Option<Block> {
+    let coinbase = regtest_coinbase(height, seed);
+    if header.merkle_root != TxMerkleNode::from_raw_hash(coinbase.compute_txid().to_raw_hash()) {
+        return None;
+    }
+    Some(Block {
+        header,
+        txdata: vec![coinbase],
+    })
+}
+
+/// Appends mined regtest headers to `chain` until its tip is at `height`. Each header is the
+/// header of a real block: its merkle root is the txid of [`regtest_coinbase`]`(height, seed)`
+/// (so different seeds give different branches, and [`regtest_block`] rebuilds the block), its
+/// time is the parent's plus [`REGTEST_SPACING_S`], and its nonce is the first that meets the
 /// regtest target.
 pub fn extend_regtest(chain: &mut Vec<Header>, height: u32, seed: u64) {
     let bits = CompactTarget::from_consensus(REGTEST_BITS);
     let target = bitcoin::Target::from_compact(bits);
     while chain.len() <= height as usize {
         let parent = chain[chain.len() - 1];
-        let next_height = chain.len() as u64;
-        let mut commitment = [0u8; 16];
-        commitment[..8].copy_from_slice(&seed.to_le_bytes());
-        commitment[8..].copy_from_slice(&next_height.to_le_bytes());
-        let merkle_root = TxMerkleNode::from_raw_hash(sha256d::Hash::hash(&commitment));
+        let next_height =
+            u32::try_from(chain.len()).expect("a regtest chain is shorter than 2^32 headers");
+        let coinbase = regtest_coinbase(next_height, seed);
+        let merkle_root = TxMerkleNode::from_raw_hash(coinbase.compute_txid().to_raw_hash());
         let mut header = Header {
             version: Version::from_consensus(0x2000_0000),
             prev_blockhash: parent.block_hash(),
@@ -542,6 +616,67 @@ mod tests {
             assert_eq!(pair[1].prev_blockhash, pair[0].block_hash());
             assert!(target.is_met_by(pair[1].block_hash()));
         }
+    }
+
+    #[test]
+    fn regtest_headers_are_the_headers_of_whole_blocks_on_both_sides_of_a_fork() {
+        let spec = ChainSpec::Regtest {
+            height: 30,
+            seed: 8,
+            fork: Some(ForkSpec {
+                seed: 7,
+                height: 12,
+            }),
+        };
+        let headers = spec.build().unwrap();
+        let blocks = spec
+            .regtest_blocks()
+            .unwrap()
+            .expect("a regtest chain has blocks");
+        assert_eq!(blocks.len(), headers.len());
+        for (height, (block, header)) in blocks.iter().zip(&headers).enumerate() {
+            assert_eq!(
+                block.header, *header,
+                "block {height} carries the chain's header"
+            );
+            assert!(block.check_merkle_root(), "block {height}'s merkle root");
+            if height > 0 {
+                assert_eq!(block.txdata.len(), 1);
+                // BIP 34 as Core checks it (`CScript() << nHeight`: OP_1..OP_16 up to 16).
+                let expect = bitcoin::script::Builder::new()
+                    .push_int(height as i64)
+                    .into_script();
+                let script_sig = block.txdata[0].input[0].script_sig.as_bytes();
+                assert!(
+                    script_sig.starts_with(expect.as_bytes()),
+                    "block {height}: BIP 34"
+                );
+                if height > 16 {
+                    assert_eq!(block.bip34_block_height().ok(), Some(height as u64));
+                }
+            }
+        }
+        let base = ChainSpec::Regtest {
+            height: 12,
+            seed: 7,
+            fork: None,
+        };
+        let base_blocks = base.regtest_blocks().unwrap().unwrap();
+        assert_eq!(
+            blocks[..=12],
+            base_blocks[..],
+            "the shared part is the same blocks"
+        );
+        assert_ne!(
+            blocks[13].txdata[0].compute_txid(),
+            regtest_coinbase(13, 7).compute_txid(),
+            "above the fork the coinbase commits to the fork's own seed"
+        );
+        assert!(regtest_block(headers[13], 13, 7).is_none());
+        let mainnet = ChainSpec::Mainnet {
+            height_max: Some(3),
+        };
+        assert!(mainnet.regtest_blocks().unwrap().is_none());
     }
 
     #[test]
