@@ -204,6 +204,31 @@ impl CoreHeaders {
         }
     }
 
+    /// Core's `ProcessNewBlock` on a whole `block` (`AcceptBlock`, then `ActivateBestChain`:
+    /// a valid block on the most-work chain is connected). `true` if the kernel accepted it.
+    ///
+    /// # Errors
+    ///
+    /// [`OracleError::Kernel`] if the block cannot be handed over.
+    pub fn process_block(&self, block: &bitcoin::Block) -> Result<bool, OracleError> {
+        let raw = bitcoin::consensus::serialize(block);
+        let kernel_block = bitcoinkernel::Block::new(&raw)?;
+        Ok(!matches!(
+            self.chainman.process_block(&kernel_block),
+            bitcoinkernel::ProcessBlockResult::Rejected
+        ))
+    }
+
+    /// The tip of Core's active chain (the blocks it has connected): hash and height.
+    pub fn active_tip(&self) -> (BlockHash, i32) {
+        let chain = self.chainman.active_chain();
+        let tip = chain.tip();
+        (
+            BlockHash::from_byte_array(tip.block_hash().to_bytes()),
+            tip.height(),
+        )
+    }
+
     /// The header with the most chainwork Core knows (`ChainstateManager::m_best_header`).
     pub fn best_header(&self) -> Option<(BlockHash, i32)> {
         let entry = self.chainman.best_entry()?;

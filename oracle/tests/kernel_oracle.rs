@@ -160,6 +160,68 @@ fn a_mined_regtest_chain_is_accepted_by_both() {
     sync_real_set(Network::Regtest, &regtest_chain(), "regtest 0..=2100");
 }
 
+/// The regtest chains the scenarios use are chains of whole blocks (each header commits to its
+/// coinbase: `sim::scenario::chain::regtest_coinbase`), which `sim conform`'s played peers
+/// serve to a real bitcoind. Core connects every block of a chain and of a fork that overtakes
+/// it, and ends with the fork's tip as its active tip.
+#[test]
+fn mined_regtest_blocks_are_connected_by_the_kernel_on_both_sides_of_a_fork() {
+    use sim::scenario::chain::{ChainSpec, ForkSpec};
+    let core = CoreHeaders::new(Network::Regtest).expect("kernel");
+    let main = ChainSpec::Regtest {
+        height: 150,
+        seed: REGTEST_SEED,
+        fork: None,
+    };
+    let fork = ChainSpec::Regtest {
+        height: 160,
+        seed: REGTEST_SEED + 1,
+        fork: Some(ForkSpec {
+            seed: REGTEST_SEED,
+            height: 120,
+        }),
+    };
+    for (what, spec) in [("main chain", &main), ("fork", &fork)] {
+        let blocks = spec.regtest_blocks().expect("builds").expect("regtest");
+        for (height, block) in blocks.iter().enumerate().skip(1) {
+            assert!(
+                core.process_block(block).expect("kernel takes the block"),
+                "{what}: Core rejected the whole block at height {height}"
+            );
+        }
+        let tip = blocks.last().expect("a tip");
+        assert_eq!(
+            core.active_tip(),
+            (tip.block_hash(), blocks.len() as i32 - 1),
+            "{what}: Core's active tip is the chain's last block"
+        );
+    }
+    // The check can fail: a block whose coinbase claims the wrong height (BIP 34) is refused.
+    let tip = fork.build().expect("builds");
+    let height = tip.len() as u32;
+    let parent = tip.last().expect("a tip");
+    let coinbase = sim::scenario::chain::regtest_coinbase(height + 1, REGTEST_SEED);
+    let mut header = *parent;
+    header.prev_blockhash = parent.block_hash();
+    header.time += 600;
+    header.merkle_root = TxMerkleNode::from_raw_hash(coinbase.compute_txid().to_raw_hash());
+    let target = Target::from_compact(header.bits);
+    header.nonce = 0;
+    while !target.is_met_by(header.block_hash()) {
+        header.nonce += 1;
+    }
+    let wrong = bitcoin::Block {
+        header,
+        txdata: vec![coinbase],
+    };
+    assert!(!core.process_block(&wrong).expect("kernel takes the block"));
+    assert_eq!(
+        core.active_tip().1,
+        height as i32 - 1,
+        "the tip did not move"
+    );
+}
+
 #[test]
 fn btcd_fork_is_accepted_by_both_and_both_reorganise_to_5a() {
     let files = ["blk_0_to_4.dat", "blk_3A.dat", "blk_4A.dat", "blk_5A.dat"];

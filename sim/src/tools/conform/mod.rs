@@ -152,7 +152,14 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
     })?;
     let bitcoind = Bitcoind::start(bitcoind_exe, &flags).map_err(real_error)?;
     let duration_ms = scenario.duration_s * 1000;
-    let real = real_side::play(&bitcoind, &sim.plans, scenario.epoch_s, duration_ms);
+    let blocks = scenario_blocks(&scenario)?;
+    let real = real_side::play(
+        &bitcoind,
+        &sim.plans,
+        &blocks,
+        scenario.epoch_s,
+        duration_ms,
+    );
     keep_debug_log(&bitcoind, &name);
     let real = real.map_err(real_error)?;
     Ok(ScenarioCheck {
@@ -161,6 +168,22 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
         simulated_s: scenario.duration_s,
         wall_s: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Every whole block of the scenario's peers' regtest chains, by hash: what the played peers
+/// serve when bitcoind asks (headers from other sources have no blocks here).
+///
+/// # Errors
+/// A chain that does not build.
+pub fn scenario_blocks(scenario: &Scenario) -> Result<real_side::Blocks, crate::error::SimError> {
+    let mut blocks = real_side::Blocks::new();
+    for peer in &scenario.peers {
+        let Some(chain) = &peer.chain else { continue };
+        for block in chain.regtest_blocks()?.into_iter().flatten() {
+            blocks.insert(block.block_hash(), block);
+        }
+    }
+    Ok(blocks)
 }
 
 /// The scenario files `manifest` marks as checked, under `dir`.

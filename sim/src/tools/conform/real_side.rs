@@ -10,18 +10,26 @@
 //! it has been quiet for a moment. A step is at most [`STEP_MS_MAX`] of simulated time, so
 //! bitcoind's own timers (pings, timeouts) fire within that of their simulated moment.
 //!
+//! bitcoind is a full node: after headers it asks for their blocks. A played peer answers a
+//! `getdata` for a block whose header it has written with the whole block, when the scenario's
+//! chains carry it ([`crate::scenario::chain::ChainSpec::regtest_blocks`]), and stays silent on
+//! the rest as the simulated peer would. After every step the driver waits while bitcoind is
+//! still downloading blocks, so its block tip has followed its headers before simulated time
+//! moves on (its download is wall-clock work the scenario does not model).
+//!
 //! Two things are rewritten on the way, since bitcoind's nonces are not the node's: a `pong`
 //! whose nonce echoes (or is one off) the node's latest `ping` on that connection carries
 //! bitcoind's latest `ping` nonce the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use bitcoin::p2p::Magic;
+use bitcoin::{Block, BlockHash};
 use node::protocol::ConnectionType;
-use node::wire::{self, FrameDecoder, NetworkMessage};
+use node::wire::{self, FrameDecoder, Inventory, NetworkMessage};
 
 use super::sim_side::Plan;
 use crate::real::{Bitcoind, RealError};
@@ -71,6 +79,10 @@ struct Live {
     /// We closed our side (the peer's own close): reading goes on until bitcoind's end.
     closing: bool,
     done: bool,
+    /// Hashes of the headers this peer has written so far: the blocks it may serve.
+    announced: BTreeSet<BlockHash>,
+    /// Blocks written in answer to bitcoind's `getdata`.
+    blocks_served: usize,
 }
 
 /// Wall time between our last write on a connection and the peer's close of it, so bitcoind
@@ -78,14 +90,18 @@ struct Live {
 /// answered it; a close racing the data would make bitcoind drop unread messages).
 const CLOSE_AFTER_WRITE: Duration = Duration::from_millis(300);
 
+/// The whole blocks the played peers can serve, by hash.
+pub type Blocks = BTreeMap<BlockHash, Block>;
+
 /// Plays `plans` to `bitcoind` from simulated time 0 to `duration_ms`, its clock starting at
-/// `epoch_s`.
+/// `epoch_s`; the peers serve `blocks` when asked.
 ///
 /// # Errors
 /// [`RealError`] when bitcoind's RPC fails or a connection cannot be set up.
 pub fn play(
     bitcoind: &Bitcoind,
     plans: &[Plan],
+    blocks: &Blocks,
     epoch_s: u64,
     duration_ms: u64,
 ) -> Result<RealSide, RealError> {
@@ -102,16 +118,22 @@ pub fn play(
             last_write: None,
             closing: false,
             done: false,
+            announced: BTreeSet::new(),
+            blocks_served: 0,
         })
         .collect();
     let mut now_ms = 0u64;
     let mut clock_s = epoch_s;
     set_mocktime(bitcoind, clock_s)?;
     loop {
+        let served_before = served(&live);
         for conn in &mut live {
-            step_connection(bitcoind, conn, now_ms, magic)?;
+            step_connection(bitcoind, conn, now_ms, magic, blocks)?;
         }
-        pump(&mut live, now_ms);
+        pump(&mut live, now_ms, blocks);
+        if served(&live) != served_before {
+            settle_blocks(bitcoind, &mut live, now_ms, blocks)?;
+        }
         if now_ms >= duration_ms {
             break;
         }
@@ -167,6 +189,7 @@ fn step_connection(
     conn: &mut Live,
     now_ms: u64,
     magic: Magic,
+    blocks: &Blocks,
 ) -> Result<(), RealError> {
     if conn.done || conn.closing {
         return Ok(());
@@ -196,8 +219,9 @@ fn step_connection(
             .get(conn.next_chunk)
             .copied()
             .unwrap_or(0);
-        wait_for_bitcoind(conn, wanted, now_ms);
+        wait_for_bitcoind(conn, wanted, now_ms, blocks);
         let bytes = rewrite_pong(&chunk.bytes, chunk.at_ms, conn, magic);
+        note_announced(&mut conn.announced, &bytes, magic);
         conn.next_chunk += 1;
         if let Some(stream) = conn.stream.as_mut() {
             if write_all_nonblocking(stream, &bytes).is_err() {
@@ -226,11 +250,11 @@ const ANSWER_WAIT: Duration = Duration::from_secs(3);
 
 /// Reads from `conn` until bitcoind has sent `wanted` in-sequence messages on it, or
 /// [`ANSWER_WAIT`] passed (bitcoind then differs, and the comparison shows it).
-fn wait_for_bitcoind(conn: &mut Live, wanted: usize, now_ms: u64) {
+fn wait_for_bitcoind(conn: &mut Live, wanted: usize, now_ms: u64, blocks: &Blocks) {
     let started = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
     while in_sequence_count(conn) < wanted && started.elapsed() < ANSWER_WAIT {
-        if !read_available(conn, now_ms, &mut buf) {
+        if !read_available(conn, now_ms, &mut buf, blocks) {
             std::thread::sleep(Duration::from_millis(2));
         }
         if conn.done {
@@ -379,14 +403,14 @@ fn close(conn: &mut Live, now_ms: u64) {
 
 /// Reads what bitcoind sends on every open connection until all have been quiet for
 /// [`QUIET`]; every message read is stamped with `now_ms`.
-fn pump(live: &mut [Live], now_ms: u64) {
+fn pump(live: &mut [Live], now_ms: u64, blocks: &Blocks) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut last_activity = Instant::now();
     let started = Instant::now();
     loop {
         let mut active = false;
         for conn in live.iter_mut() {
-            active |= read_available(conn, now_ms, &mut buf);
+            active |= read_available(conn, now_ms, &mut buf, blocks);
         }
         if active {
             last_activity = Instant::now();
@@ -399,8 +423,9 @@ fn pump(live: &mut [Live], now_ms: u64) {
 }
 
 /// Reads whatever bitcoind has sent on `conn` without waiting, records its messages stamped
-/// `now_ms`, and closes the connection at its end. Returns whether any byte came.
-fn read_available(conn: &mut Live, now_ms: u64, buf: &mut [u8]) -> bool {
+/// `now_ms`, answers its `getdata` for blocks the peer has announced and `blocks` holds, and
+/// closes the connection at its end. Returns whether any byte came.
+fn read_available(conn: &mut Live, now_ms: u64, buf: &mut [u8], blocks: &Blocks) -> bool {
     let Some(stream) = conn.stream.as_mut() else {
         return false;
     };
@@ -423,13 +448,31 @@ fn read_available(conn: &mut Live, now_ms: u64, buf: &mut [u8]) -> bool {
             }
         }
     }
+    let mut replies = Vec::new();
     while let Ok(Some(message)) = conn.decoder.decode_next() {
-        if let NetworkMessage::Ping(nonce) = &message {
-            conn.bitcoind_pings.push(*nonce);
+        match &message {
+            NetworkMessage::Ping(nonce) => conn.bitcoind_pings.push(*nonce),
+            NetworkMessage::GetData(inventory) => {
+                replies.extend(blocks_asked(inventory, &conn.announced, blocks));
+            }
+            _ => {}
         }
         conn.result
             .sent
             .push((now_ms, message.command().to_string()));
+    }
+    if !ended && !conn.closing {
+        for block in replies {
+            let bytes = wire::encode(Magic::REGTEST, NetworkMessage::Block(block.clone()));
+            let Some(stream) = conn.stream.as_mut() else {
+                break;
+            };
+            if write_all_nonblocking(stream, &bytes).is_err() {
+                ended = true;
+                break;
+            }
+            conn.blocks_served += 1;
+        }
     }
     if ended {
         close(conn, now_ms);
@@ -450,4 +493,67 @@ fn best_header(bitcoind: &Bitcoind) -> Result<(u32, String), RealError> {
         .find_map(|t| t["hash"].as_str().map(str::to_owned))
         .unwrap_or_default();
     Ok((u32::try_from(headers).unwrap_or(u32::MAX), best))
+}
+
+/// The blocks of `inventory` (as `block` or `witness block`) that the peer has announced and
+/// `blocks` holds; the rest of a `getdata` goes unanswered, as the simulated peer leaves it.
+fn blocks_asked<'a>(
+    inventory: &[Inventory],
+    announced: &BTreeSet<BlockHash>,
+    blocks: &'a Blocks,
+) -> Vec<&'a Block> {
+    inventory
+        .iter()
+        .filter_map(|item| match item {
+            Inventory::Block(hash) | Inventory::WitnessBlock(hash) => Some(hash),
+            _ => None,
+        })
+        .filter(|hash| announced.contains(*hash))
+        .filter_map(|hash| blocks.get(hash))
+        .collect()
+}
+
+/// Adds the hash of every header in `bytes`' `headers` messages to `announced`.
+fn note_announced(announced: &mut BTreeSet<BlockHash>, bytes: &[u8], magic: Magic) {
+    let mut decoder = FrameDecoder::new(magic);
+    decoder.extend(bytes);
+    while let Ok(Some(message)) = decoder.decode_next() {
+        if let NetworkMessage::Headers(headers) = message {
+            announced.extend(headers.iter().map(|h| h.block_hash()));
+        }
+    }
+}
+
+/// The longest wall time the driver waits for bitcoind's block download in one step.
+const SETTLE_WAIT: Duration = Duration::from_secs(120);
+
+/// After a step in which a played peer served a block: while bitcoind is downloading, keeps reading and serving until
+/// neither the blocks served nor bitcoind's block count move over one look (or
+/// [`SETTLE_WAIT`] passed), so its block tip follows its headers before the clock moves on.
+fn settle_blocks(
+    bitcoind: &Bitcoind,
+    live: &mut [Live],
+    now_ms: u64,
+    blocks: &Blocks,
+) -> Result<(), RealError> {
+    let started = Instant::now();
+    let mut last = (served(live), block_count(bitcoind)?);
+    loop {
+        std::thread::sleep(Duration::from_millis(50));
+        pump(live, now_ms, blocks);
+        let now = (served(live), block_count(bitcoind)?);
+        if now == last || started.elapsed() > SETTLE_WAIT {
+            return Ok(());
+        }
+        last = now;
+    }
+}
+
+/// Blocks written by all played peers so far.
+fn served(live: &[Live]) -> usize {
+    live.iter().map(|c| c.blocks_served).sum()
+}
+
+fn block_count(bitcoind: &Bitcoind) -> Result<u64, RealError> {
+    bitcoind.call::<u64>("getblockcount", &[])
 }
