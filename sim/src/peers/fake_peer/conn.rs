@@ -25,6 +25,8 @@ pub(super) struct Conn<S> {
     /// The nonce of the node's latest `ping` read on this connection that a script's
     /// `pong_echo` has not answered yet.
     pub(super) unanswered_ping: Option<u64>,
+    /// The node's messages read on this connection so far (for [`super::WireChunk`]).
+    pub(super) received: usize,
 }
 
 impl<S: AsyncRead + AsyncWrite> Conn<S> {
@@ -35,6 +37,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
         loop {
             match self.decoder.decode_next() {
                 Ok(Some(message)) => {
+                    self.received += 1;
                     match &message {
                         NetworkMessage::Ping(nonce) => self.unanswered_ping = Some(*nonce),
                         NetworkMessage::Version(version) => {
@@ -138,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite> Conn<S> {
 
     /// Writes bytes as they are (part of a frame, or a whole one), bypassing message faults.
     pub(super) async fn write_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.peer.note_write(self.connection, bytes);
+        self.peer.note_write(self.connection, bytes, self.received);
         self.writer.write_all(bytes).await?;
         self.writer.flush().await
     }

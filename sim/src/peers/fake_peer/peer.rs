@@ -39,6 +39,9 @@ pub struct WireChunk {
     pub at_ms: u64,
     /// The bytes, as written (a whole frame, part of one, or several).
     pub bytes: Vec<u8>,
+    /// How many of the node's messages the peer had read on this connection before it wrote
+    /// them (what the write may have answered).
+    pub read_before: usize,
 }
 
 /// A fake peer's identity and chain, shared by all its connections.
@@ -242,7 +245,7 @@ impl FakePeer {
     }
 
     /// Records a write on `connection`, if the peer keeps a wire log and runs in a simulation.
-    pub(super) fn note_write(&self, connection: u64, bytes: &[u8]) {
+    pub(super) fn note_write(&self, connection: u64, bytes: &[u8], read_before: usize) {
         let (Some(log), Some(elapsed)) = (&self.wire_log, turmoil::sim_elapsed()) else {
             return;
         };
@@ -250,6 +253,7 @@ impl FakePeer {
             connection,
             at_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
             bytes: bytes.to_vec(),
+            read_before,
         });
     }
 

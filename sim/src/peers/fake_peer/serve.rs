@@ -114,6 +114,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + 'static>(
         buf: vec![0; 64 * 1024],
         peer: peer.clone(),
         unanswered_ping: None,
+        received: 0,
     };
     let mut rng = ChaCha8Rng::from_seed(connection_seed(peer.seed, &peer.name, connection));
     match &peer.behaviour {

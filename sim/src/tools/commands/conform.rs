@@ -44,7 +44,18 @@ pub fn conform(
     } else {
         scenarios
     };
-    let queue = Mutex::new(paths.iter().collect::<Vec<_>>());
+    // Longest first (the queue pops from its end), so a long scenario does not start last
+    // and leave the other jobs idle; one that does not load is taken first and fails in `check`.
+    let mut order: Vec<(u64, &PathBuf)> = paths
+        .iter()
+        .map(|path| {
+            let duration_s =
+                crate::scenario::Scenario::load(path).map_or(u64::MAX, |s| s.duration_s);
+            (duration_s, path)
+        })
+        .collect();
+    order.sort();
+    let queue = Mutex::new(order.into_iter().map(|(_, path)| path).collect::<Vec<_>>());
     let results = Mutex::new(Vec::new());
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {

@@ -217,6 +217,7 @@ mod tests {
             after_node_messages: Vec::new(),
             peer_closes_at_ms: None,
             node_pings: Vec::new(),
+            noban: false,
         };
         let sim = SimSide {
             plans: vec![plan],

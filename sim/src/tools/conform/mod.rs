@@ -90,11 +90,6 @@ pub fn not_comparable(scenario: &Scenario) -> Option<String> {
     if scenario.node.trusted_start.is_some() {
         return Some("starts from a trusted header (bitcoind starts from genesis)".into());
     }
-    if !scenario.node.noban.is_empty() {
-        return Some(
-            "gives NoBan to some peers only (every real peer comes from 127.0.0.1)".into(),
-        );
-    }
     if scenario.node.connect.iter().any(|h| h == "node") {
         return Some(
             "the node connects to itself (bitcoind cannot be dialled as a peer of its own)".into(),
@@ -104,8 +99,9 @@ pub fn not_comparable(scenario: &Scenario) -> Option<String> {
 }
 
 /// bitcoind's flags for `scenario`: its clock at the scenario's epoch, v1 transport (the
-/// played peers speak v1 only; bitcoind would try BIP324 first), and the scenario's minimum
-/// chain work.
+/// played peers speak v1 only; bitcoind would try BIP324 first), the scenario's minimum
+/// chain work, and NoBan for [`real_side::NOBAN_IP`] both ways when the scenario gives it to
+/// some peers (those peers talk from that address; the rest from 127.0.0.1).
 ///
 /// # Errors
 /// A message naming a minimum chain work that does not parse.
@@ -122,6 +118,9 @@ pub fn bitcoind_flags(scenario: &Scenario) -> Result<Vec<String>, String> {
             .map(|b| format!("{b:02x}"))
             .collect();
         flags.push(format!("-minimumchainwork={hex}"));
+    }
+    if !scenario.node.noban.is_empty() {
+        flags.push(format!("-whitelist=noban,in,out@{}", real_side::NOBAN_IP));
     }
     Ok(flags)
 }
@@ -141,7 +140,7 @@ pub fn check(path: &Path, bitcoind_exe: &Path) -> Result<ScenarioCheck, ConformE
         return Err(ConformError::NotComparable { name, reason });
     }
     let (result, wire) = run_scenario_recording_peers(&scenario, &name, None)?;
-    let sim = sim_side::digest(&result, &wire, scenario.latency_ms_max);
+    let sim = sim_side::digest(&result, &wire, &scenario.node.noban);
     let real_error = |source| ConformError::Real {
         name: name.clone(),
         source: Box::new(source),

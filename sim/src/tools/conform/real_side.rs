@@ -34,6 +34,11 @@ use node::wire::{self, FrameDecoder, Inventory, NetworkMessage};
 use super::sim_side::Plan;
 use crate::real::{Bitcoind, RealError};
 
+/// The loopback address a NoBan peer talks from (its listener for an outbound connection,
+/// its source address for an inbound one); every other played peer uses 127.0.0.1. Linux
+/// routes all of 127.0.0.0/8 to the loopback device.
+pub const NOBAN_IP: &str = "127.0.0.2";
+
 /// The longest simulated step between two looks at bitcoind.
 pub const STEP_MS_MAX: u64 = 2000;
 
@@ -123,12 +128,11 @@ pub fn play(
         })
         .collect();
     let mut now_ms = 0u64;
-    let mut clock_s = epoch_s;
-    set_mocktime(bitcoind, clock_s)?;
+    let mut clock = Clock::start(bitcoind, epoch_s)?;
     loop {
         let served_before = served(&live);
         for conn in &mut live {
-            step_connection(bitcoind, conn, now_ms, magic, blocks)?;
+            step_connection(bitcoind, &mut clock, conn, now_ms, blocks)?;
         }
         pump(&mut live, now_ms, blocks);
         if served(&live) != served_before {
@@ -144,10 +148,7 @@ pub fn play(
             .unwrap_or(u64::MAX);
         let next_ms = next_event.min(now_ms + STEP_MS_MAX).min(duration_ms);
         now_ms = next_ms.max(now_ms + 1);
-        let want_s = epoch_s + now_ms / 1000;
-        if want_s != clock_s {
-            clock_s = want_s;
-            set_mocktime(bitcoind, clock_s)?;
+        if clock.follow(bitcoind, now_ms)? {
             std::thread::sleep(AFTER_CLOCK_MOVE);
         }
     }
@@ -161,9 +162,53 @@ pub fn play(
     })
 }
 
-fn set_mocktime(bitcoind: &Bitcoind, clock_s: u64) -> Result<(), RealError> {
-    bitcoind.call::<serde_json::Value>("setmocktime", &[clock_s.into()])?;
-    Ok(())
+/// bitcoind's mock clock, in the whole seconds `setmocktime` takes.
+struct Clock {
+    epoch_s: u64,
+    /// What bitcoind's clock reads now.
+    now_s: u64,
+}
+
+impl Clock {
+    fn start(bitcoind: &Bitcoind, epoch_s: u64) -> Result<Clock, RealError> {
+        let clock = Clock {
+            epoch_s,
+            now_s: epoch_s,
+        };
+        clock.set(bitcoind)?;
+        Ok(clock)
+    }
+
+    fn set(&self, bitcoind: &Bitcoind) -> Result<(), RealError> {
+        bitcoind.call::<serde_json::Value>("setmocktime", &[self.now_s.into()])?;
+        Ok(())
+    }
+
+    /// Moves the clock to simulated `now_ms`, rounded down to its second (never back: a clock
+    /// rounded up by [`Clock::round_up`] waits for simulated time to catch up). Returns
+    /// whether it moved.
+    fn follow(&mut self, bitcoind: &Bitcoind, now_ms: u64) -> Result<bool, RealError> {
+        let want_s = self.epoch_s + now_ms / 1000;
+        if want_s <= self.now_s {
+            return Ok(false);
+        }
+        self.now_s = want_s;
+        self.set(bitcoind)?;
+        Ok(true)
+    }
+
+    /// Moves the clock to simulated `now_ms` rounded *up* to its second, if it is behind
+    /// that: a deadline the node passed within the current second has then passed for
+    /// bitcoind too. Returns whether it moved.
+    fn round_up(&mut self, bitcoind: &Bitcoind, now_ms: u64) -> Result<bool, RealError> {
+        let want_s = self.epoch_s + now_ms.div_ceil(1000);
+        if want_s <= self.now_s {
+            return Ok(false);
+        }
+        self.now_s = want_s;
+        self.set(bitcoind)?;
+        Ok(true)
+    }
 }
 
 /// The next simulated time this connection has something to do after `now_ms`.
@@ -186,11 +231,12 @@ fn next_event_ms(conn: &Live, now_ms: u64) -> Option<u64> {
 /// Opens, writes or closes what is due on `conn` at `now_ms`.
 fn step_connection(
     bitcoind: &Bitcoind,
+    clock: &mut Clock,
     conn: &mut Live,
     now_ms: u64,
-    magic: Magic,
     blocks: &Blocks,
 ) -> Result<(), RealError> {
+    let magic = Magic::REGTEST;
     if conn.done || conn.closing {
         return Ok(());
     }
@@ -219,7 +265,7 @@ fn step_connection(
             .get(conn.next_chunk)
             .copied()
             .unwrap_or(0);
-        wait_for_bitcoind(conn, wanted, now_ms, blocks);
+        wait_for_bitcoind(bitcoind, clock, conn, wanted, now_ms, blocks)?;
         let bytes = rewrite_pong(&chunk.bytes, chunk.at_ms, conn, magic);
         note_announced(&mut conn.announced, &bytes, magic);
         conn.next_chunk += 1;
@@ -249,19 +295,41 @@ fn step_connection(
 const ANSWER_WAIT: Duration = Duration::from_secs(3);
 
 /// Reads from `conn` until bitcoind has sent `wanted` in-sequence messages on it, or
-/// [`ANSWER_WAIT`] passed (bitcoind then differs, and the comparison shows it).
-fn wait_for_bitcoind(conn: &mut Live, wanted: usize, now_ms: u64, blocks: &Blocks) {
+/// [`ANSWER_WAIT`] passed (bitcoind then differs, and the comparison shows it). After
+/// [`ROUND_UP_AFTER`] without them, bitcoind's clock is rounded up to the next whole second
+/// of simulated time: the node may have answered on a deadline that passed within the second
+/// bitcoind's clock still reads.
+///
+/// # Errors
+/// [`RealError`] if moving the clock fails.
+fn wait_for_bitcoind(
+    bitcoind: &Bitcoind,
+    clock: &mut Clock,
+    conn: &mut Live,
+    wanted: usize,
+    now_ms: u64,
+    blocks: &Blocks,
+) -> Result<(), RealError> {
     let started = Instant::now();
+    let mut rounded = false;
     let mut buf = vec![0u8; 64 * 1024];
     while in_sequence_count(conn) < wanted && started.elapsed() < ANSWER_WAIT {
         if !read_available(conn, now_ms, &mut buf, blocks) {
             std::thread::sleep(Duration::from_millis(2));
         }
         if conn.done {
-            return;
+            return Ok(());
+        }
+        if !rounded && started.elapsed() >= ROUND_UP_AFTER {
+            rounded = true;
+            clock.round_up(bitcoind, now_ms)?;
         }
     }
+    Ok(())
 }
+
+/// How long the real side waits for an answer before rounding bitcoind's clock up.
+const ROUND_UP_AFTER: Duration = Duration::from_millis(400);
 
 fn in_sequence_count(conn: &Live) -> usize {
     conn.result
@@ -292,13 +360,18 @@ fn write_all_nonblocking(stream: &mut TcpStream, mut bytes: &[u8]) -> std::io::R
 /// Makes the connection: bitcoind dials a fresh local listener for an outbound peer; we dial
 /// bitcoind for an inbound one.
 fn open(bitcoind: &Bitcoind, conn: &mut Live) -> Result<TcpStream, RealError> {
+    let ip = if conn.plan.noban {
+        NOBAN_IP
+    } else {
+        "127.0.0.1"
+    };
     if conn.plan.connection_type == ConnectionType::Inbound {
-        return TcpStream::connect(bitcoind.p2p_addr()).map_err(|source| RealError::Io {
-            what: format!("dialling bitcoind for {}", conn.plan.host),
+        return dial_from(ip, &bitcoind.p2p_addr()).map_err(|source| RealError::Io {
+            what: format!("dialling bitcoind from {ip} for {}", conn.plan.host),
             source,
         });
     }
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|source| RealError::Io {
+    let listener = TcpListener::bind((ip, 0)).map_err(|source| RealError::Io {
         what: format!("listening for bitcoind's dial to {}", conn.plan.host),
         source,
     })?;
@@ -360,6 +433,21 @@ fn open(bitcoind: &Bitcoind, conn: &mut Live) -> Result<TcpStream, RealError> {
             }
         }
     }
+}
+
+/// Dials `to` from the local address `ip` (bound before connecting, so bitcoind sees the
+/// connection come from it).
+fn dial_from(ip: &str, to: &str) -> std::io::Result<TcpStream> {
+    use socket2::{Domain, Socket, Type};
+    let parse = |text: String| -> std::io::Result<std::net::SocketAddr> {
+        text.parse()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))
+    };
+    let (from, to) = (parse(format!("{ip}:0"))?, parse(to.to_string())?);
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+    socket.bind(&from.into())?;
+    socket.connect(&to.into())?;
+    Ok(socket.into())
 }
 
 /// A chunk that is exactly one `pong` echoing the node's latest `ping` (its nonce, or one
@@ -556,4 +644,57 @@ fn served(live: &[Live]) -> usize {
 
 fn block_count(bitcoind: &Bitcoind) -> Result<u64, RealError> {
     bitcoind.call::<u64>("getblockcount", &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::chain::ChainSpec;
+    use bitcoin::hashes::Hash;
+
+    fn chain_blocks() -> Vec<Block> {
+        ChainSpec::Regtest {
+            height: 4,
+            seed: 3,
+            fork: None,
+        }
+        .regtest_blocks()
+        .unwrap()
+        .unwrap()
+    }
+
+    #[test]
+    fn a_peer_serves_only_blocks_it_has_announced_and_the_scenario_holds() {
+        let chain = chain_blocks();
+        let blocks: Blocks = chain.iter().map(|b| (b.block_hash(), b.clone())).collect();
+        let mut announced = BTreeSet::new();
+        let headers: Vec<_> = chain[1..3].iter().map(|b| b.header).collect();
+        let mut bytes = wire::encode(Magic::REGTEST, NetworkMessage::Ping(1));
+        bytes.extend(wire::encode(Magic::REGTEST, NetworkMessage::Headers(headers)));
+        note_announced(&mut announced, &bytes, Magic::REGTEST);
+        assert_eq!(announced.len(), 2, "the headers of the headers message only");
+
+        let unknown = BlockHash::from_byte_array([7; 32]);
+        let asked = [
+            Inventory::WitnessBlock(chain[1].block_hash()),
+            Inventory::Block(chain[2].block_hash()),
+            Inventory::WitnessBlock(chain[3].block_hash()),
+            Inventory::Block(unknown),
+        ];
+        let served: Vec<BlockHash> = blocks_asked(&asked, &announced, &blocks)
+            .into_iter()
+            .map(Block::block_hash)
+            .collect();
+        assert_eq!(
+            served,
+            vec![chain[1].block_hash(), chain[2].block_hash()],
+            "block 3 was never announced by this peer; the unknown hash is not held"
+        );
+        announced.insert(unknown);
+        assert_eq!(
+            blocks_asked(&[Inventory::Block(unknown)], &announced, &blocks).len(),
+            0,
+            "an announced header whose block the scenario does not hold goes unanswered"
+        );
+    }
 }

@@ -22,16 +22,18 @@ pub struct Plan {
     pub connect_at_ms: u64,
     /// Every write of the peer on it, in order.
     pub chunks: Vec<WireChunk>,
-    /// For each chunk: how many in-sequence messages ([`super::compare::in_sequence`]) the
-    /// node had sent on the connection early enough to reach the peer before it wrote the
-    /// chunk (sent at least the scenario's largest latency before). The real side waits for
-    /// bitcoind to have sent as many before it writes the chunk, so an answer never overtakes
-    /// its question.
+    /// For each chunk: how many in-sequence messages ([`super::compare::in_sequence`]) were
+    /// among the node's messages the peer had read on the connection when it wrote the chunk
+    /// ([`WireChunk::read_before`]). The real side waits for bitcoind to have sent as many
+    /// before it writes the chunk, so an answer never overtakes its question.
     pub after_node_messages: Vec<usize>,
     /// When the peer itself closed it, if it did.
     pub peer_closes_at_ms: Option<u64>,
     /// The node's `ping` nonces on it, with when they were sent (to map an echoed nonce).
     pub node_pings: Vec<(u64, u64)>,
+    /// The node gives the peer NoBan (the scenario's `node.noban`): on the real side it
+    /// talks from [`super::real_side::NOBAN_IP`], which bitcoind whitelists.
+    pub noban: bool,
 }
 
 /// What the node did on one peer's first connection.
@@ -56,9 +58,9 @@ pub struct SimSide {
     pub best_header: (u32, String),
 }
 
-/// Digests `result` and the peers' `wire` into plans and the node's side; `latency_ms_max` is
-/// the scenario's largest one-way latency.
-pub fn digest(result: &RunResult, wire: &PeerWire, latency_ms_max: u64) -> SimSide {
+/// Digests `result` and the peers' `wire` into plans and the node's side; `noban` names the
+/// hosts the node gives NoBan.
+pub fn digest(result: &RunResult, wire: &PeerWire, noban: &[String]) -> SimSide {
     let recorder = &result.recorder;
     let mut plans = Vec::new();
     let mut node = BTreeMap::new();
@@ -109,9 +111,8 @@ pub fn digest(result: &RunResult, wire: &PeerWire, latency_ms_max: u64) -> SimSi
             .iter()
             .map(|chunk| {
                 sent.iter()
-                    .filter(|(at, command)| {
-                        at + latency_ms_max <= chunk.at_ms && super::compare::in_sequence(command)
-                    })
+                    .take(chunk.read_before)
+                    .filter(|(_, command)| super::compare::in_sequence(command))
                     .count()
             })
             .collect();
@@ -123,6 +124,7 @@ pub fn digest(result: &RunResult, wire: &PeerWire, latency_ms_max: u64) -> SimSi
             after_node_messages,
             peer_closes_at_ms,
             node_pings,
+            noban: noban.contains(&record.host),
         });
         node.insert(
             record.host.clone(),
