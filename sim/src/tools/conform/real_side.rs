@@ -670,9 +670,16 @@ mod tests {
         let mut announced = BTreeSet::new();
         let headers: Vec<_> = chain[1..3].iter().map(|b| b.header).collect();
         let mut bytes = wire::encode(Magic::REGTEST, NetworkMessage::Ping(1));
-        bytes.extend(wire::encode(Magic::REGTEST, NetworkMessage::Headers(headers)));
+        bytes.extend(wire::encode(
+            Magic::REGTEST,
+            NetworkMessage::Headers(headers),
+        ));
         note_announced(&mut announced, &bytes, Magic::REGTEST);
-        assert_eq!(announced.len(), 2, "the headers of the headers message only");
+        assert_eq!(
+            announced.len(),
+            2,
+            "the headers of the headers message only"
+        );
 
         let unknown = BlockHash::from_byte_array([7; 32]);
         let asked = [
