@@ -40,6 +40,7 @@
 //! | [`tools::commands`] | synchronous | what each `sim` command does once `main.rs` has parsed its arguments: runs the library, prints, returns the exit code (`run`, `suite` and its table, `explore`, `shrink`, `check-determinism`, `serve`, `record`, `bench`) |
 //! | [`tools::explore`] | synchronous | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`tools::generator`] | synchronous | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
+//! | [`tools::reach`] | synchronous | reachability: the named behaviours a run reached (disconnect and header rejection kinds, faults fired, presync, deep reorgs, connection types, restarts) and, over a sweep, how many seeds reached each and which none did |
 //! | [`tools::shrink`] | synchronous | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
 //! | [`tools::determinism`] | synchronous | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //! | [`tools::record`] | tokio | `sim record`: a real-TCP proxy that captures a live session into a scenario |

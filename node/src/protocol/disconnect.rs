@@ -8,8 +8,15 @@ use crate::protocol::header_chain::HeaderError;
 use crate::wire::{self, DecodeError};
 
 /// Why the node closed a connection. Not an error: every disconnect carries one, and the trace
-/// records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// records it. [`DisconnectKind`] is its variant without the details (`kebab-case` names,
+/// every kind listed by `DisconnectKind::iter()`).
+#[derive(Debug, Clone, PartialEq, Eq, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(DisconnectKind),
+    derive(PartialOrd, Ord, Hash, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "kebab-case"),
+    doc = "The kind of a [`DisconnectReason`]: its variant without the details."
+)]
 pub enum DisconnectReason {
     /// Version/verack negotiation did not finish in time (btcd `negotiateTimeout`).
     HandshakeTimeout {

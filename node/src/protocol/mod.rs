@@ -69,7 +69,7 @@ mod tests;
 
 pub use connection_manager::{Ban, TargetKind};
 pub use connection_type::ConnectionType;
-pub use disconnect::DisconnectReason;
+pub use disconnect::{DisconnectKind, DisconnectReason};
 pub use events::{ChainSyncStep, DropReason, Event, HeadersSyncStep, MessageSummary};
 pub use ids::{PeerId, TargetId};
 pub use node::Node;

@@ -25,9 +25,16 @@ pub struct FaultStep {
 }
 
 /// Timed faults: turmoil's link and host faults, an operator's ban, faults a fake peer applies
-/// to its own Bitcoin messages, and fake-peer clock skew.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// to its own Bitcoin messages, and fake-peer clock skew. [`FaultKind`] is its variant without
+/// the details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, strum::EnumDiscriminants)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[strum_discriminants(
+    name(FaultKind),
+    derive(PartialOrd, Ord, Hash, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "snake_case"),
+    doc = "The kind of a [`Fault`]: its variant without the details (its name in a scenario file)."
+)]
 pub enum Fault {
     /// Drop everything between two hosts, both ways (turmoil `partition`; bytes in flight are
     /// lost, so a TCP connection across it stalls for good).

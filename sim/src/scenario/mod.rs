@@ -34,8 +34,8 @@ pub use expect::{
     TraceMatch, TraceScope, Window,
 };
 pub use fault::{
-    BanFault, Fault, FaultStep, HeaderTimeSkew, Link, LinkLatency, LinkLoss, MessageAction,
-    MessageFault, OneWay, VersionTimeSkew,
+    BanFault, Fault, FaultKind, FaultStep, HeaderTimeSkew, Link, LinkLatency, LinkLoss,
+    MessageAction, MessageFault, OneWay, VersionTimeSkew,
 };
 pub(crate) use format::{
     default_epoch_s, default_latency_ms_max, default_latency_ms_min, default_services,

@@ -15,14 +15,14 @@
 //!   failing seed's scenario is written to `DIR/explore-<seed>.json`; `sim run` on that file
 //!   reproduces the run byte for byte (the file carries the seed).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -30,6 +30,7 @@ use node::deliberate_bugs::Bug;
 
 use crate::harness::runner::{run_scenario, RunResult};
 use crate::scenario::Scenario;
+use crate::tools::reach::{Reachability, Reached};
 
 /// Stack of each worker thread: the main thread's usual 8 MiB, since a simulation run on the
 /// main thread (`sim run`) gets that much.
@@ -326,71 +327,88 @@ pub fn first_violated_invariant(result: &RunResult) -> Option<&'static str> {
 /// Generates, runs and judges the scenario of `seed` (see the module docs for what fails).
 /// `None`: it passed. Panics of the run are caught and reported as failures.
 pub fn run_seed(seed: u64) -> Option<SeedFailure> {
+    run_seed_reaching(seed).0
+}
+
+/// [`run_seed`], with the behaviours the run reached ([`crate::tools::reach`]; empty when the
+/// scenario could not be generated or the run did not finish).
+pub fn run_seed_reaching(seed: u64) -> (Option<SeedFailure>, BTreeSet<Reached>) {
     let name = format!("explore-{seed}");
     let scenario = crate::tools::generator::generate(seed);
     let json = match serde_json::to_string_pretty(&scenario) {
         Ok(json) => json + "\n",
         Err(error) => {
-            return Some(SeedFailure::new(
+            let failure = SeedFailure::new(
                 seed,
                 GENERATOR.to_string(),
                 vec![format!(
                     "generator: the scenario does not serialize: {error}"
                 )],
                 None,
-            ))
+            );
+            return (Some(failure), BTreeSet::new());
         }
     };
     let parsed = match Scenario::parse(&format!("{name}.json"), &json) {
         Ok(parsed) if parsed == scenario => parsed,
         Ok(_) => {
             let message = "generator: the scenario reads back from its JSON differently, so its file would not reproduce it";
-            return Some(SeedFailure::new(
+            let failure = SeedFailure::new(
                 seed,
                 GENERATOR.to_string(),
                 vec![message.to_string()],
                 Some(json),
-            ));
+            );
+            return (Some(failure), BTreeSet::new());
         }
         Err(error) => {
-            return Some(SeedFailure::new(
+            let failure = SeedFailure::new(
                 seed,
                 GENERATOR.to_string(),
                 vec![format!("generator: invalid scenario: {error}")],
                 Some(json),
-            ))
+            );
+            return (Some(failure), BTreeSet::new());
         }
     };
-    match std::panic::catch_unwind(AssertUnwindSafe(|| run_scenario(&parsed, &name, None))) {
-        Ok(Ok(result)) if result.failures.is_empty() => None,
-        Ok(Ok(result)) => {
-            let group = match first_violated_invariant(&result) {
-                Some(name) => name.to_string(),
-                None => result.failures[0].group(),
-            };
-            let messages = result.failures.iter().map(ToString::to_string).collect();
-            Some(SeedFailure::new(seed, group, messages, Some(json)))
-        }
-        Ok(Err(error)) => Some(SeedFailure::new(
-            seed,
-            "harness error".to_string(),
-            vec![format!("harness error: {error}")],
-            Some(json),
-        )),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a non-text panic payload".to_string());
-            Some(SeedFailure::new(
+    let failure =
+        match std::panic::catch_unwind(AssertUnwindSafe(|| run_scenario(&parsed, &name, None))) {
+            Ok(Ok(result)) => {
+                let reached = crate::tools::reach::reached(&parsed, &result);
+                if result.failures.is_empty() {
+                    return (None, reached);
+                }
+                let group = match first_violated_invariant(&result) {
+                    Some(name) => name.to_string(),
+                    None => result.failures[0].group(),
+                };
+                let messages = result.failures.iter().map(ToString::to_string).collect();
+                return (
+                    Some(SeedFailure::new(seed, group, messages, Some(json))),
+                    reached,
+                );
+            }
+            Ok(Err(error)) => SeedFailure::new(
                 seed,
-                "panic".to_string(),
-                vec![format!("panic: {what}")],
+                "harness error".to_string(),
+                vec![format!("harness error: {error}")],
                 Some(json),
-            ))
-        }
-    }
+            ),
+            Err(payload) => {
+                let what = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a non-text panic payload".to_string());
+                SeedFailure::new(
+                    seed,
+                    "panic".to_string(),
+                    vec![format!("panic: {what}")],
+                    Some(json),
+                )
+            }
+        };
+    (Some(failure), BTreeSet::new())
 }
 
 /// The group of a seed whose scenario the generator could not produce faithfully.
@@ -553,6 +571,9 @@ pub struct ExploreReport {
     pub options: ExploreOptions,
     /// What was found.
     pub result: SweepResult,
+    /// How many of the seeds the report covers reached each named behaviour
+    /// ([`crate::tools::reach`]).
+    pub reachability: Reachability,
     /// Real time the sweep took.
     pub wall: Duration,
 }
@@ -617,6 +638,7 @@ impl ExploreReport {
                 out_dir.display()
             ));
         }
+        text.push_str(&self.reachability.render());
         text
     }
 }
@@ -698,10 +720,16 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
     if let Some(bug) = options.bug {
         crate::harness::bug::set_active(Some(bug)).map_err(ExploreError::Bug)?;
     }
-    // Each worker thread selects the bug for itself: the choice is per thread.
+    // Each worker thread selects the bug for itself: the choice is per thread. What each seed
+    // reached is kept by seed and counted once the sweep knows which seeds its report covers.
+    let reached_by_seed: Mutex<BTreeMap<u64, BTreeSet<Reached>>> = Mutex::new(BTreeMap::new());
     let run = |seed| {
         let _ = crate::harness::bug::set_active(options.bug);
-        run_seed(seed)
+        let (failure, reached) = run_seed_reaching(seed);
+        if let Ok(mut map) = reached_by_seed.lock() {
+            map.insert(seed, reached);
+        }
+        failure
     };
     let result = sweep_with(
         &options.sweep,
@@ -723,9 +751,23 @@ pub fn explore(options: &ExploreOptions) -> Result<ExploreReport, ExploreError> 
             failure.write_scenario(out_dir)?;
         }
     }
+    // After a stop at the M-th failure the report covers the seeds up to that one (the same
+    // for any number of workers); the reachability counts the same seeds.
+    let last_covered = match result.failures.last() {
+        Some(failure) if result.stopped_early => failure.seed,
+        _ => u64::MAX,
+    };
+    let mut reachability = Reachability::default();
+    let reached_by_seed = reached_by_seed
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for (_, reached) in reached_by_seed.range(..=last_covered) {
+        reachability.add(reached);
+    }
     Ok(ExploreReport {
         options: options.clone(),
         result,
+        reachability,
         wall: started.elapsed(),
     })
 }
@@ -979,6 +1021,7 @@ mod tests {
                 bug: None,
             },
             result,
+            reachability: Reachability::default(),
             wall: Duration::from_secs(2),
         };
         assert_eq!(

@@ -9,6 +9,7 @@ pub mod determinism;
 pub mod draw;
 pub mod explore;
 pub mod generator;
+pub mod reach;
 pub mod record;
 pub mod report;
 pub mod shrink;

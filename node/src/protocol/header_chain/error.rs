@@ -10,7 +10,16 @@ use crate::trusted_start::TrustedStartError;
 /// Each message starts with Bitcoin Core's reject string (`validation.cpp`,
 /// `net_processing.cpp`). [`HeaderError::TimeTooNew`] is the one Core does not punish
 /// (`BLOCK_TIME_FUTURE`); the caller decides what each means for the peer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// [`HeaderErrorKind`] is its variant without the details (every kind listed by
+/// `HeaderErrorKind::iter()`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, strum::EnumDiscriminants)]
+#[strum_discriminants(
+    name(HeaderErrorKind),
+    derive(PartialOrd, Ord, Hash, strum::EnumIter, strum::IntoStaticStr),
+    strum(serialize_all = "kebab-case"),
+    doc = "The kind of a [`HeaderError`]: its variant without the details."
+)]
 pub enum HeaderError {
     /// The header's hash is above the target of its `bits`, or its `bits` do not decode to a
     /// valid target (negative, zero, overflowing, or easier than the network's proof-of-work

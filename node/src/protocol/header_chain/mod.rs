@@ -88,7 +88,7 @@ use checks::{
 };
 pub use checks::{FUTURE_BLOCK_TIME_S_MAX, MEDIAN_TIME_SPAN, TIMEWARP_S_MAX};
 use difficulty::{Ancestry, Difficulty};
-pub use error::{HeaderError, LoadError};
+pub use error::{HeaderError, HeaderErrorKind, LoadError};
 use index::BlockIndex;
 pub use index::IndexEntry;
 pub use outcome::{ChainUpdate, Import};
