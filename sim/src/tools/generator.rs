@@ -195,8 +195,48 @@ pub fn generate(seed: u64) -> Scenario {
         faults,
         expect: Expect::default(),
     };
+    // Drawn last, so the draws above (and with them every seed's chains, peers and faults)
+    // are what they were before these existed.
+    vary_connections(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
+}
+
+/// Connection types and handshake variations, drawn after everything else: some peers the
+/// node dials become automatic connections (`automatic`: dialled once, Core's
+/// `outbound-full-relay`) instead of manual ones (`connect`), and some peers other than the
+/// first announce themselves differently: an old protocol version, too few services, a user
+/// agent over the limit. The liveness invariant already leaves such peers out of what the
+/// node must reach.
+fn vary_connections(draw: &mut Draw, scenario: &mut Scenario) {
+    let mut automatic = Vec::new();
+    for peer in &scenario.peers {
+        if !peer.dials_node && draw.chance(30) {
+            automatic.push(peer.name.clone());
+        }
+    }
+    scenario
+        .node
+        .connect
+        .retain(|name| !automatic.contains(name));
+    scenario.node.automatic = automatic;
+    for peer in scenario.peers.iter_mut().skip(1) {
+        if !draw.chance(15) {
+            continue;
+        }
+        match draw.below(3) {
+            // Below Core's MIN_PEER_PROTO_VERSION (31800, `net_processing.h`) or btcd's
+            // minimum (`MinAcceptableProtocolVersion`, 70013 from v0.24), or just above them.
+            0 => peer.version = [209, 31799, 60001, 70012, 70013][draw.below(5) as usize],
+            // Without NODE_WITNESS, or with no service at all.
+            1 => peer.services = [0, 1][draw.below(2) as usize],
+            // Core's MAX_SUBVERSION_LENGTH is 256 bytes (`net_processing.cpp`).
+            _ => {
+                let bytes = draw.range(250, 300) as usize;
+                peer.version_fields.user_agent = Some("u".repeat(bytes));
+            }
+        }
+    }
 }
 
 /// One of the preset misbehaviours.
@@ -412,5 +452,45 @@ mod tests {
         assert!(scenarios
             .iter()
             .all(|s| s.peers[0].behaviour == Behaviour::Honest));
+    }
+
+    #[test]
+    fn seeds_cover_automatic_connections_and_varied_handshakes_and_the_first_peer_stays_plain() {
+        let scenarios: Vec<Scenario> = (0..200).map(generate).collect();
+        assert!(scenarios.iter().any(|s| !s.node.automatic.is_empty()));
+        assert!(scenarios.iter().any(|s| !s.node.connect.is_empty()));
+        for s in &scenarios {
+            for peer in &s.peers {
+                let dialled =
+                    s.node.connect.contains(&peer.name) || s.node.automatic.contains(&peer.name);
+                assert_eq!(
+                    dialled, !peer.dials_node,
+                    "seed {}: {} is dialled exactly once or dials the node",
+                    s.seed, peer.name
+                );
+            }
+            let first = &s.peers[0];
+            assert_eq!(
+                (first.version, first.services),
+                (70016, 0x9),
+                "seed {}",
+                s.seed
+            );
+            assert!(first.version_fields.is_empty(), "seed {}", s.seed);
+        }
+        let varied = |p: &PeerSpec| {
+            p.version != 70016 || p.services != 0x9 || p.version_fields.user_agent.is_some()
+        };
+        assert!(scenarios
+            .iter()
+            .any(|s| s.peers.iter().any(|p| p.version < 70013)));
+        assert!(scenarios
+            .iter()
+            .any(|s| s.peers.iter().any(|p| p.services == 0)));
+        assert!(scenarios.iter().any(|s| s
+            .peers
+            .iter()
+            .any(|p| p.version_fields.user_agent.is_some())));
+        assert!(scenarios.iter().any(|s| s.peers.iter().any(varied)));
     }
 }
