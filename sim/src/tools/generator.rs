@@ -26,7 +26,7 @@ use super::draw::Draw;
 use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::Behaviour;
 use crate::scenario::{
-    Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
+    BanFault, Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
     NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, TimingOverrides,
     VersionTimeSkew,
 };
@@ -198,8 +198,45 @@ pub fn generate(seed: u64) -> Scenario {
     // Drawn last, so the draws above (and with them every seed's chains, peers and faults)
     // are what they were before these existed.
     vary_connections(&mut draw, &mut scenario);
+    operator_faults(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
+}
+
+/// An operator's ban of a peer and a window in which a peer refuses the node's dials, each in
+/// about one seed in ten, drawn after everything else. Both fire when applied: a ban is a
+/// command to the running node, so none is drawn where the node may be down (a crash of the
+/// node); refused dials need a peer the node dials.
+fn operator_faults(draw: &mut Draw, scenario: &mut Scenario) {
+    let node_crashes = scenario
+        .faults
+        .iter()
+        .any(|f| matches!(&f.fault, Fault::Crash(h) if h == "node"));
+    if draw.chance(10) && !node_crashes {
+        let peer = &scenario.peers[draw.below(scenario.peers.len() as u64) as usize];
+        scenario.faults.push(FaultStep {
+            at_ms: draw.below(FAULT_WINDOW_MS / 10) * 10,
+            for_ms: None,
+            fault: Fault::Ban(BanFault {
+                host: peer.name.clone(),
+                duration_s: draw.range(30, 600),
+            }),
+        });
+    }
+    let dialled: Vec<String> = scenario
+        .peers
+        .iter()
+        .filter(|p| !p.dials_node)
+        .map(|p| p.name.clone())
+        .collect();
+    if draw.chance(10) && !dialled.is_empty() {
+        let host = dialled[draw.below(dialled.len() as u64) as usize].clone();
+        scenario.faults.push(FaultStep {
+            at_ms: draw.below(FAULT_WINDOW_MS / 10) * 10,
+            for_ms: Some(draw.range(1, FAULT_LENGTH_MS_MAX / 10) * 10),
+            fault: Fault::RefuseDials(host),
+        });
+    }
 }
 
 /// Connection types and handshake variations, drawn after everything else: some peers the
@@ -492,5 +529,31 @@ mod tests {
             .iter()
             .any(|p| p.version_fields.user_agent.is_some())));
         assert!(scenarios.iter().any(|s| s.peers.iter().any(varied)));
+    }
+
+    #[test]
+    fn seeds_cover_bans_and_refused_dials_and_no_ban_meets_a_node_crash() {
+        let scenarios: Vec<Scenario> = (0..300).map(generate).collect();
+        let has = |s: &Scenario, f: fn(&Fault) -> bool| s.faults.iter().any(|x| f(&x.fault));
+        assert!(scenarios
+            .iter()
+            .any(|s| has(s, |f| matches!(f, Fault::Ban(_)))));
+        assert!(scenarios
+            .iter()
+            .any(|s| has(s, |f| matches!(f, Fault::RefuseDials(_)))));
+        for s in &scenarios {
+            let node_crash = has(s, |f| matches!(f, Fault::Crash(h) if h == "node"));
+            assert!(
+                !(node_crash && has(s, |f| matches!(f, Fault::Ban(_)))),
+                "seed {}: a ban while the node may be down would never fire",
+                s.seed
+            );
+            for step in &s.faults {
+                if let Fault::RefuseDials(host) = &step.fault {
+                    let peer = s.peers.iter().find(|p| &p.name == host).expect("a peer");
+                    assert!(!peer.dials_node, "seed {}: {host} is dialled", s.seed);
+                }
+            }
+        }
     }
 }
