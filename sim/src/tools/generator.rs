@@ -30,6 +30,7 @@ use crate::scenario::{
     NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, TimingOverrides,
     VersionTimeSkew,
 };
+use crate::scenario::{SendSpec, Step};
 
 /// Every generated fault starts within this many milliseconds of the start.
 pub const FAULT_WINDOW_MS: u64 = 180_000;
@@ -199,8 +200,121 @@ pub fn generate(seed: u64) -> Scenario {
     // are what they were before these existed.
     vary_connections(&mut draw, &mut scenario);
     operator_faults(&mut draw, &mut scenario);
+    scripted_peers(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
+}
+
+/// Regtest genesis time (`genesis_block(Regtest)`): mined headers are dated from it,
+/// [`crate::scenario::chain::REGTEST_SPACING_S`] apart.
+const REGTEST_GENESIS_TIME_S: i64 = 1_296_688_602;
+
+/// Generated step programs, drawn after everything else: in about one seed in six, one
+/// honest peer the node dials, other than the first, is given a script instead: the
+/// handshake, then one to four steps drawn from almost-right messages (headers with one field
+/// wrong: `bits`, `version`, a time before the median or past the two-hour limit, spoiled proof
+/// of work; `sendaddrv2` or `wtxidrelay` after the handshake; a fee filter out of range; a
+/// locator longer than the profiles allow; an unknown command; a block announcement; pings),
+/// with delays, then honest or closing. Only dialled peers: the node sends `version` first,
+/// so the script's opening `wait_for` is always answered.
+fn scripted_peers(draw: &mut Draw, scenario: &mut Scenario) {
+    if !draw.chance(16) {
+        return;
+    }
+    let candidates: Vec<usize> = (1..scenario.peers.len())
+        .filter(|&i| {
+            let p = &scenario.peers[i];
+            p.behaviour == Behaviour::Honest && !p.dials_node
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let index = candidates[draw.below(candidates.len() as u64) as usize];
+    let height = match &scenario.peers[index].chain {
+        Some(ChainSpec::Regtest { height, .. }) => *height,
+        _ => return,
+    };
+    if height == 0 {
+        return;
+    }
+    let mut steps = vec![
+        Step::WaitFor("version".into()),
+        Step::Send(SendSpec::Version),
+        Step::Send(SendSpec::Wtxidrelay),
+        Step::Send(SendSpec::Sendaddrv2),
+        Step::Send(SendSpec::Verack),
+        Step::WaitFor("verack".into()),
+    ];
+    for _ in 0..draw.range(1, 4) {
+        if draw.chance(40) {
+            steps.push(Step::DelayMs(draw.range(10, 5000)));
+        }
+        steps.push(Step::Send(almost_right(draw, height, scenario.epoch_s)));
+    }
+    steps.push(if draw.chance(70) {
+        Step::Honest
+    } else {
+        Step::Close
+    });
+    scenario.peers[index].behaviour = Behaviour::Script(steps);
+}
+
+/// One almost-right message for a scripted peer whose chain is `height` headers long, in a
+/// run whose clock starts at `epoch_s`.
+fn almost_right(draw: &mut Draw, height: u32, epoch_s: u64) -> SendSpec {
+    let crafted = |draw: &mut Draw| {
+        let count = draw.range(1, u64::from(height.min(20))) as u32;
+        let index = draw.below(u64::from(count)) as u32;
+        (count, index)
+    };
+    match draw.below(10) {
+        0..=3 => {
+            let (count, index) = crafted(draw);
+            let at_height = i64::from(1 + index);
+            let (mut version, mut bits, mut time_offset_s, mut pow_invalid) =
+                (None, None, None, false);
+            match draw.below(5) {
+                // One step easier than regtest's limit: `bad-diffbits`.
+                0 => bits = Some(0x207f_fffe),
+                1 => version = Some(draw.range(1, 3) as i32),
+                // At or before the median time past of its parent.
+                2 => time_offset_s = Some(-(draw.range(600, 6000) as i64)),
+                // Past the clock plus two hours.
+                3 => {
+                    let header_time = REGTEST_GENESIS_TIME_S + 600 * at_height;
+                    let ahead = epoch_s as i64 + 7200 + draw.range(600, 86_400) as i64;
+                    time_offset_s = Some(ahead - header_time);
+                }
+                _ => pow_invalid = true,
+            }
+            SendSpec::Crafted {
+                from_height: 1,
+                count,
+                index,
+                version,
+                bits,
+                time_offset_s,
+                pow_invalid,
+            }
+        }
+        4 => SendSpec::Sendaddrv2,
+        5 => SendSpec::Wtxidrelay,
+        // Below zero or above 21 million BTC per kvB (btcd `MsgFeeFilter`'s range).
+        6 => SendSpec::Feefilter(if draw.chance(50) {
+            -1
+        } else {
+            2_100_000_000_000_001
+        }),
+        // Above Core's MAX_LOCATOR_SZ (101) and, sometimes, btcd's MaxBlockLocatorsPerMsg (500).
+        7 => SendSpec::Getheaders {
+            locator_heights: vec![0; [102, 501][draw.below(2) as usize]],
+        },
+        8 => SendSpec::InvBlock {
+            height: draw.range(1, u64::from(height)) as u32,
+        },
+        _ => SendSpec::Ping(draw.range(1, 1_000_000)),
+    }
 }
 
 /// An operator's ban of a peer and a window in which a peer refuses the node's dials, each in
@@ -529,6 +643,44 @@ mod tests {
             .iter()
             .any(|p| p.version_fields.user_agent.is_some())));
         assert!(scenarios.iter().any(|s| s.peers.iter().any(varied)));
+    }
+
+    #[test]
+    fn seeds_cover_step_programs_that_open_with_the_handshake_on_dialled_peers() {
+        let scenarios: Vec<Scenario> = (0..300).map(generate).collect();
+        let mut scripted = 0;
+        let mut crafted = 0;
+        for s in &scenarios {
+            for peer in &s.peers {
+                let Behaviour::Script(steps) = &peer.behaviour else {
+                    continue;
+                };
+                scripted += 1;
+                assert!(
+                    !peer.dials_node,
+                    "seed {}: the node dials {}",
+                    s.seed, peer.name
+                );
+                assert_ne!(
+                    peer.name, "p1",
+                    "seed {}: the first peer stays honest",
+                    s.seed
+                );
+                assert_eq!(steps[0], Step::WaitFor("version".into()), "seed {}", s.seed);
+                assert_eq!(steps[5], Step::WaitFor("verack".into()), "seed {}", s.seed);
+                assert!(
+                    matches!(steps.last(), Some(Step::Honest | Step::Close)),
+                    "seed {}",
+                    s.seed
+                );
+                crafted += steps
+                    .iter()
+                    .filter(|step| matches!(step, Step::Send(SendSpec::Crafted { .. })))
+                    .count();
+            }
+        }
+        assert!(scripted >= 10, "{scripted} step programs in 300 seeds");
+        assert!(crafted > 0, "some programs send crafted headers");
     }
 
     #[test]
