@@ -322,7 +322,7 @@ impl Node {
 
     /// The peer's byte stream could not be decoded.
     ///
-    /// btcd: as its `inHandler` answers a read error ([`Node::btcd_on_frame_error`]). Core
+    /// btcd: as its `inHandler` answers a read error (`Node::btcd_on_frame_error`). Core
     /// drops a frame with a bad checksum, invalid command bytes or an unreadable payload and
     /// keeps the peer (its transport skips the frame, `ProcessMessages` catches the handler's
     /// exception); a `headers` count above 2000 is misbehaviour; a wrong magic or an oversized
