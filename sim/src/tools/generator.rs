@@ -27,8 +27,8 @@ use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::Behaviour;
 use crate::scenario::{
     BanFault, Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
-    NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, TimingOverrides,
-    VersionTimeSkew,
+    MinimumChainWork, NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario,
+    TimingOverrides, VersionTimeSkew,
 };
 use crate::scenario::{SendSpec, Step};
 
@@ -201,8 +201,30 @@ pub fn generate(seed: u64) -> Scenario {
     vary_connections(&mut draw, &mut scenario);
     operator_faults(&mut draw, &mut scenario);
     scripted_peers(&mut draw, &mut scenario);
+    minimum_chain_work(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
+}
+
+/// Under Core, in about one seed in eight, a minimum chain work (`-minimumchainwork`) near the
+/// first peer's chain: below it, at it, or above it, so the low-work headers sync (PRESYNC,
+/// REDOWNLOAD) and the too-little-work disconnect of automatic peers come into play. Drawn
+/// last. The liveness invariant does not apply to such a run (it states no rule for a chain
+/// below the threshold).
+fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
+    if scenario.node.profile != ProfileName::Core || !draw.chance(12) {
+        return;
+    }
+    let height = match &scenario.peers[0].chain {
+        Some(ChainSpec::Regtest { height, .. }) => u64::from(*height),
+        _ => return,
+    };
+    let regtest_blocks = match draw.below(3) {
+        0 => draw.range(1, height.max(1)),
+        1 => height,
+        _ => height + draw.range(1, 3000),
+    } as u32;
+    scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
 }
 
 /// Regtest genesis time (`genesis_block(Regtest)`): mined headers are dated from it,
@@ -681,6 +703,19 @@ mod tests {
         }
         assert!(scripted >= 10, "{scripted} step programs in 300 seeds");
         assert!(crafted > 0, "some programs send crafted headers");
+    }
+
+    #[test]
+    fn some_core_seeds_set_a_minimum_chain_work_and_no_btcd_seed_does() {
+        let scenarios: Vec<Scenario> = (0..300).map(generate).collect();
+        assert!(scenarios
+            .iter()
+            .any(|s| s.node.minimum_chain_work.is_some()));
+        for s in &scenarios {
+            if s.node.minimum_chain_work.is_some() {
+                assert_eq!(s.node.profile, ProfileName::Core, "seed {}", s.seed);
+            }
+        }
     }
 
     #[test]
