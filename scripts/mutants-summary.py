@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sorts one cargo-mutants run by kill source (docs/mutation.md; run by scripts/mutants).
 
-Usage: mutants-summary.py MUTANTS_OUT SHARD COUNT > docs/mutation/shard-SHARD-of-COUNT.json
+Usage: mutants-summary.py MUTANTS_OUT SHARD COUNT COMMIT > docs/mutation/shard-SHARD-of-COUNT.json
 
 Reads MUTANTS_OUT/outcomes.json and, for each mutant that was caught, its log, where cargo's
 `--no-fail-fast` names every failing test target ("to rerun pass `-p sim --test
@@ -12,7 +12,7 @@ explore_clean`"). A target maps to a kill source:
   exploration  `-p sim --test explore_clean` (sim explore over a fixed seed range)
   other        anything else run (the harness's own unit tests)
 
-Writes one JSON object: the shard, and per mutant its name, file, line, cargo-mutants' outcome
+Writes one JSON object: the shard, the commit whose node code was mutated, and per mutant its name, file, line, cargo-mutants' outcome
 (caught, missed, unviable, timeout) and the sources that failed.
 """
 import json
@@ -44,9 +44,10 @@ def failed_targets(log: Path) -> list[str]:
 
 
 def main() -> None:
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 5:
         sys.exit(__doc__)
     root, shard, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    commit = sys.argv[4]
     path = root / "outcomes.json"
     try:
         outcomes = json.loads(path.read_text())
@@ -77,7 +78,13 @@ def main() -> None:
             }
         )
     json.dump(
-        {"shard": shard, "of": count, "sharding": "round-robin", "mutants": mutants},
+        {
+            "shard": shard,
+            "of": count,
+            "sharding": "round-robin",
+            "commit": commit,
+            "mutants": mutants,
+        },
         sys.stdout,
         indent=1,
     )

@@ -22,12 +22,14 @@ def main() -> None:
     rows = defaultdict(lambda: defaultdict(int))
     survivors = []
     sample = []
+    commits = set()
     for path in shards:
         try:
             shard = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             sys.exit(f"error: {path}: {error}")
         sample.append(f"{shard['shard']}/{shard['of']}")
+        commits.add(shard.get("commit", "unknown"))
         for mutant in shard["mutants"]:
             row = rows[mutant["file"]]
             row["listed"] += 1
@@ -44,7 +46,9 @@ def main() -> None:
                 row["survivors"] += 1
                 survivors.append(f"{mutant['file']}:{mutant['line']}: {mutant['name']}")
     total = defaultdict(int)
-    print(f"Shards {', '.join(sample)} (round-robin).\n")
+    if len(commits) != 1:
+        sys.exit(f"error: the shards were measured on different commits: {sorted(commits)}")
+    print(f"Shards {', '.join(sample)} (round-robin) of commit {commits.pop()}.\n")
     print("| module | listed | viable | killed by the suite | killed by exploration | killed by either | survivors |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for file in sorted(rows):
