@@ -951,6 +951,36 @@ mod tests {
     }
 
     #[test]
+    fn each_message_is_read_from_the_first_protocol_version_that_has_it() {
+        // The boundaries just above the ones refused in the test before (btcd's
+        // `BIP0031Version` and the rest compare with `<=` or `<`; a mutant swapping them survived
+        // the suite for `reject`).
+        let mut reject = vec![4];
+        reject.extend_from_slice(b"ping");
+        reject.extend_from_slice(&[0x10, 0]);
+        for (command, payload, pver) in [
+            ("sendheaders", &[][..], SEND_HEADERS_VERSION),
+            ("feefilter", &[0; 8][..], FEE_FILTER_VERSION),
+            ("sendaddrv2", &[][..], ADDR_V2_VERSION),
+            ("pong", &[0; 8][..], BIP0031_VERSION + 1),
+            ("reject", &reject[..], REJECT_VERSION),
+            ("mempool", &[][..], BIP0035_VERSION),
+            ("filterclear", &[][..], BIP0037_VERSION),
+        ] {
+            let read = read_at(command, payload, pver);
+            assert!(read.is_ok(), "{command} at {pver}: {read:?}");
+            assert!(
+                matches!(
+                    read_at(command, payload, pver - 1),
+                    Err(BtcdReadError::MessageError(_))
+                ),
+                "{command} at {}",
+                pver - 1
+            );
+        }
+    }
+
+    #[test]
     fn inventory_and_locator_counts_above_btcds_limits_are_message_errors() {
         for command in ["inv", "getdata", "notfound"] {
             assert!(matches!(
