@@ -269,6 +269,23 @@ mod tests {
             (v.nonce, v.start_height, v.relay, v.user_agent.as_str()),
             (1, -1, true, "")
         );
+        // The relay byte, when present, is read as Core reads `fRelay`: zero is false, any
+        // other value true (mutation shard 0 found no test reading it).
+        let full = |relay: u8| {
+            let mut full = payload.clone();
+            full.extend(serialize(&addr));
+            full.extend(7u64.to_le_bytes());
+            full.push(0);
+            full.extend(12i32.to_le_bytes());
+            full.push(relay);
+            match read(&cmd("version"), &full) {
+                Ok(NetworkMessage::Version(v)) => (v.nonce, v.start_height, v.relay),
+                other => panic!("a whole version is readable: {other:?}"),
+            }
+        };
+        assert_eq!(full(0), (7, 12, false));
+        assert_eq!(full(1), (7, 12, true));
+        assert_eq!(full(2), (7, 12, true));
         // A cut inside the optional sender address is unreadable.
         payload.extend([0u8; 10]);
         assert!(matches!(
