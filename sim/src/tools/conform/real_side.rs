@@ -188,20 +188,18 @@ impl Clock {
     /// rounded up by [`Clock::round_up`] waits for simulated time to catch up). Returns
     /// whether it moved.
     fn follow(&mut self, bitcoind: &Bitcoind, now_ms: u64) -> Result<bool, RealError> {
-        let want_s = self.epoch_s + now_ms / 1000;
-        if want_s <= self.now_s {
-            return Ok(false);
-        }
-        self.now_s = want_s;
-        self.set(bitcoind)?;
-        Ok(true)
+        self.move_to(bitcoind, self.epoch_s + now_ms / 1000)
     }
 
     /// Moves the clock to simulated `now_ms` rounded *up* to its second, if it is behind
     /// that: a deadline the node passed within the current second has then passed for
     /// bitcoind too. Returns whether it moved.
     fn round_up(&mut self, bitcoind: &Bitcoind, now_ms: u64) -> Result<bool, RealError> {
-        let want_s = self.epoch_s + now_ms.div_ceil(1000);
+        self.move_to(bitcoind, self.epoch_s + now_ms.div_ceil(1000))
+    }
+
+    /// Moves the clock forward to `want_s` (never back). Returns whether it moved.
+    fn move_to(&mut self, bitcoind: &Bitcoind, want_s: u64) -> Result<bool, RealError> {
         if want_s <= self.now_s {
             return Ok(false);
         }
