@@ -41,6 +41,10 @@ fn case(bug: Bug) -> (&'static str, u64) {
 }
 
 fn run_with(bug: Option<Bug>, scenario: &Scenario, name: &str) -> RunResult {
+    // Generated worlds name real header sets relative to the repository root, as `sim explore`
+    // runs there; every test sets the same directory.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .expect("the repository root");
     sim::harness::bug::set_active(bug).expect("this test needs the deliberate-bugs feature");
     let result = run_scenario(scenario, name, None);
     sim::harness::bug::set_active(None).expect("clearing the bug");

@@ -16,6 +16,10 @@ const SEEDS: &str = "0..300";
 
 #[test]
 fn exploration_over_a_fixed_seed_range_finds_no_failure() {
+    // Generated worlds name real header sets as `../shared/data/...`, relative to the
+    // repository root, where `sim explore` runs.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .expect("the repository root");
     let text = std::env::var("HEADERSIM_EXPLORE_SEEDS").unwrap_or_else(|_| SEEDS.to_string());
     let range: SeedRange = text
         .parse()

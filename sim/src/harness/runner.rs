@@ -238,6 +238,12 @@ fn run_inner(
         .collect();
     let liveness = invariants::liveness(scenario, &chains, &config.timing);
     let trusted_start = config.trusted_start;
+    // btcd's checkpoints: the Core profile ignores them, so the stored chain need not pass
+    // through them.
+    let checkpoints = match config.profile {
+        node::Profile::Btcd => config.checkpoints.clone(),
+        node::Profile::Core => Vec::new(),
+    };
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
     config.noban = scenario.node.noban.clone();
     if let Some(work) = &scenario.node.minimum_chain_work {
@@ -424,6 +430,12 @@ fn run_inner(
     );
     let end_s = (epoch_ms + simulated_ms) / 1000;
     let stored_valid = validate_stored(network, trusted_start, &stored, end_s);
+    let consensus_base = invariants::ChainBase {
+        height: trusted_start.map_or(0, |start| start.height),
+        period_first: trusted_start.map(|start| (start.period_first_time, start.period_first_bits)),
+    };
+    let consensus =
+        invariants::check_consensus(network, consensus_base, &checkpoints, &stored, end_s);
     let recorder = Rc::try_unwrap(recorder)
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
@@ -431,7 +443,13 @@ fn run_inner(
         .map_err(|_| SimError::Simulation("a host outlived the simulation".into()))?
         .into_inner();
     let stored_hashes: Vec<bitcoin::BlockHash> = stored.iter().map(|h| h.block_hash()).collect();
-    let invariants = checker.finish(simulated_ms, &stored_hashes, stored_valid, liveness);
+    let invariants = checker.finish(
+        simulated_ms,
+        &stored_hashes,
+        stored_valid,
+        consensus,
+        liveness,
+    );
     let outcome = Outcome::new(
         name,
         seed,

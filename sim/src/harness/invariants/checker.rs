@@ -14,9 +14,9 @@ use node::{DisconnectReason, Event, Node, PeerId, Profile};
 
 use super::liveness::{ms, Liveness};
 use super::report::{
-    InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, INVARIANTS, LIVENESS,
-    LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF, STORED_CHAIN_VALID,
-    STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+    InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
+    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
+    STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
 };
 
 /// Slack allowed past a deadline before a still-open connection is a violation: one stall
@@ -455,13 +455,15 @@ impl Checker {
     }
 
     /// Checks the end state: `stored` is the store's rows from the base up (read after the
-    /// run), valid under `network` at `end_s` if `chain` re-validates them; `liveness` the
+    /// run), valid under `network` at `end_s` if `chain` re-validates them; `consensus` the
+    /// independent check of [`check_consensus`](super::consensus::check_consensus); `liveness` the
     /// result of [`liveness`](super::liveness::liveness). Returns every invariant's report.
     pub fn finish(
         mut self,
         end_ms: u64,
         stored: &[BlockHash],
         stored_valid: Result<(), String>,
+        consensus: Result<(), String>,
         liveness: Liveness,
     ) -> Vec<InvariantReport> {
         self.check_deadlines(self.epoch_ms + end_ms);
@@ -484,6 +486,9 @@ impl Checker {
         }
         if let Err(message) = stored_valid {
             self.violate(STORED_CHAIN_VALID, end_ms, message);
+        }
+        if let Err(message) = consensus {
+            self.violate(HEADERS_FOLLOW_CONSENSUS, end_ms, message);
         }
         let mut applied_liveness = false;
         match liveness {

@@ -64,7 +64,8 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// half the handshake timeout, no `version_fields`, no message, clock or ban fault aimed at it,
 /// dialled by the node (`connect` or `addresses`; `automatic`, dialled once, only when no fault
 /// names it or the node) or dialling it, and at the end neither crashed, nor refusing dials,
-/// nor cut off from the node. Under Core, a peer that dials the node does not count while
+/// nor cut off from the node, and (btcd) whose chain has no other header at a checkpoint's
+/// height than the checkpoint. Under Core, a peer that dials the node does not count while
 /// exactly one honest
 /// peer the node dials is reachable (Core keeps that one as its initial-sync peer). Faults
 /// stop at the latest fault time (`at_ms`, or `at_ms + for_ms`). The bound
@@ -211,9 +212,33 @@ pub fn liveness(
         .filter(|p| dialled(&p.name) && steady(p))
         .count();
     let core = scenario.node.profile.profile() == Profile::Core;
+    // btcd's checkpoints (the Core profile ignores them), as the checkpointed peers' headers.
+    let checkpoints: Vec<(usize, bitcoin::BlockHash)> = if core {
+        Vec::new()
+    } else {
+        scenario
+            .node
+            .checkpoints
+            .iter()
+            .filter_map(|c| {
+                let index = scenario.peers.iter().position(|p| p.name == c.peer)?;
+                let header = chains.get(index)?.get(c.height as usize)?;
+                Some((c.height as usize, header.block_hash()))
+            })
+            .collect()
+    };
+    let conflicts = |chain: &[Header]| {
+        checkpoints
+            .iter()
+            .any(|(height, hash)| chain.get(*height).is_some_and(|h| h.block_hash() != *hash))
+    };
     let mut best: Option<(String, Work, u64)> = None;
     for (spec, chain) in scenario.peers.iter().zip(chains.iter().copied()) {
         if !steady(spec) || (core && !dialled(&spec.name) && steady_outbound == 1) {
+            continue;
+        }
+        // A chain through another header at a checkpoint height is refused, rightly.
+        if conflicts(chain) {
             continue;
         }
         let work = chain_work(chain);

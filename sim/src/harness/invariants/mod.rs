@@ -5,16 +5,19 @@
 
 //!
 //! `report.rs` names the invariants, `checker.rs` checks them during and after a run,
+//! `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
 //! `liveness.rs` decides whether liveness applies and what it demands.
 
 mod checker;
+mod consensus;
 mod liveness;
 mod report;
 
 pub use checker::Checker;
+pub use consensus::{check_consensus, ChainBase};
 pub use liveness::{chain_work, liveness, Liveness};
 pub use report::{
-    InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, INVARIANTS, LIVENESS,
-    LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF, STORED_CHAIN_VALID,
-    STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+    InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
+    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
+    STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
 };

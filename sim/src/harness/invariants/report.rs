@@ -46,6 +46,8 @@ pub const STORE_MATCHES_COMMITTED: &str = "store_matches_committed";
 pub const STORE_MATCHES_BEST_CHAIN: &str = "store_matches_best_chain";
 /// `stored_chain_valid`.
 pub const STORED_CHAIN_VALID: &str = "stored_chain_valid";
+/// `headers_follow_consensus`.
+pub const HEADERS_FOLLOW_CONSENSUS: &str = "headers_follow_consensus";
 /// `tip_work_increases`.
 pub const TIP_WORK_INCREASES: &str = "tip_work_increases";
 /// `queues_bounded`.
@@ -62,8 +64,9 @@ pub const REDIALS_BACK_OFF: &str = "redials_back_off";
 pub const LIVENESS: &str = "liveness";
 
 /// Every invariant with its description, in report order.
-pub const INVARIANTS: [(&str, &str); 10] = [
+pub const INVARIANTS: [(&str, &str); 11] = [
     (STORED_CHAIN_VALID, "the stored chain is linked from its base and every stored header passes full validation"),
+    (HEADERS_FOLLOW_CONSENSUS, "the stored chain follows its network's consensus rules (link, proof of work, required bits with retargets and testnet3's exception, median time past, future limit, version floors, checkpoints) as checked by code independent of the node's validation"),
     (STORE_MATCHES_COMMITTED, "after a crash the node restarts from exactly the last committed best chain, and the store at the end holds exactly the committed rows"),
     (STORE_MATCHES_BEST_CHAIN, "after every event the store's top row is the node's best header: nothing from a rejected batch is stored, and no best-chain change is left unstored"),
     (TIP_WORK_INCREASES, "the best chain only ever moves to a chain with strictly more work"),

@@ -22,6 +22,8 @@
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod real_world;
+
 use super::draw::Draw;
 use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::Behaviour;
@@ -202,6 +204,8 @@ pub fn generate(seed: u64) -> Scenario {
     operator_faults(&mut draw, &mut scenario);
     scripted_peers(&mut draw, &mut scenario);
     minimum_chain_work(&mut draw, &mut scenario);
+    real_world::real_world(&mut draw, &mut scenario);
+    real_world::checkpoints(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }
