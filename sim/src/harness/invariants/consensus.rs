@@ -156,6 +156,7 @@ pub fn check_consensus(
 
 /// The `bits` Core's `GetNextWorkRequired` requires of `stored[i]`, or `None` when that needs
 /// headers below the base that the trusted start does not stand in for.
+#[allow(clippy::manual_is_multiple_of)] // u32::is_multiple_of needs Rust 1.87; MSRV is 1.85
 fn required_bits(
     params: &Params,
     base: ChainBase,
