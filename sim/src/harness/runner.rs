@@ -230,6 +230,7 @@ fn run_inner(
         epoch_ms,
         config.timing.clone(),
         config.profile,
+        scenario.node.noban.clone(),
     )));
     let node_checker = checker.clone();
     let chains: Vec<&[bitcoin::block::Header]> = fakes

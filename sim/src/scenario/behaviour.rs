@@ -209,6 +209,53 @@ pub enum SendSpec {
         /// Payload length; at most [`JUNK_PAYLOAD_BYTES_MAX`].
         payload_bytes: u32,
     },
+    /// A well-formed message a header-only node does not serve, built by rust-bitcoin:
+    /// `{"unserved": {"message": "getdata", "count": 50001}}`. `count` is the number of
+    /// entries of a list message (`getdata`, `inv`, `notfound`, `addr`, `addrv2`: distinct
+    /// dummy entries; at most [`UNSERVED_COUNT_MAX`]) and is ignored by the others.
+    Unserved {
+        /// Which message.
+        message: UnservedMessage,
+        /// Entries in a list message.
+        #[serde(default)]
+        count: u32,
+    },
+}
+
+/// Largest entry count of an [`SendSpec::Unserved`] list: above Core's and btcd's 50,000 (inv,
+/// getdata, notfound) and 1,000 (addr) limits, below the 4,000,000-byte message limit.
+pub const UNSERVED_COUNT_MAX: u32 = 60_000;
+
+/// The messages of [`SendSpec::Unserved`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnservedMessage {
+    /// `getdata` for `count` blocks.
+    Getdata,
+    /// `inv` of `count` transactions.
+    Inv,
+    /// `notfound` of `count` transactions.
+    Notfound,
+    /// `addr` with `count` addresses.
+    Addr,
+    /// `addrv2` with `count` addresses.
+    Addrv2,
+    /// `getcfilters` (BIP 157) from genesis.
+    Getcfilters,
+    /// `getcfheaders` (BIP 157) from genesis.
+    Getcfheaders,
+    /// `getcfcheckpt` (BIP 157).
+    Getcfcheckpt,
+    /// `filterload` (BIP 37), an empty filter.
+    Filterload,
+    /// `filteradd` (BIP 37), 32 bytes.
+    Filteradd,
+    /// `filterclear` (BIP 37).
+    Filterclear,
+    /// `mempool` (BIP 35).
+    Mempool,
+    /// `getblocks` from genesis.
+    Getblocks,
 }
 
 /// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above

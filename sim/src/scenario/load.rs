@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::behaviour::{hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+use super::behaviour::{
+    hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX, UNSERVED_COUNT_MAX,
+};
 use super::expect::TraceScope;
 use super::fault::{Fault, MessageAction};
 use super::format::{NetworkName, Scenario};
@@ -425,6 +427,10 @@ fn send_problem(
                 _ => None,
             }
         }
+        SendSpec::Unserved { count, .. } if *count > UNSERVED_COUNT_MAX => Some((
+            format!("{at}.unserved.count"),
+            format!("{count} entries, above the largest {UNSERVED_COUNT_MAX}"),
+        )),
         SendSpec::Junk {
             command,
             payload_bytes,

@@ -28,7 +28,10 @@ mod load;
 mod replay;
 mod version;
 
-pub use behaviour::{hex_bytes, Behaviour, SendSpec, Step, JUNK_PAYLOAD_BYTES_MAX};
+pub use behaviour::{
+    hex_bytes, Behaviour, SendSpec, Step, UnservedMessage, JUNK_PAYLOAD_BYTES_MAX,
+    UNSERVED_COUNT_MAX,
+};
 pub use expect::{
     AfterSend, ConnectionExpect, DialWindow, DialsExpect, Expect, PeerExpect, RunExpect,
     TraceMatch, TraceScope, Window,

@@ -18,6 +18,7 @@ use super::report::{
     INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
     STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
 };
+use super::rules::{RuleBreach, Rules, RULES};
 
 /// Slack allowed past a deadline before a still-open connection is a violation: one stall
 /// tick (btcd checks deadlines on its 15 s `stallTickInterval`) plus a second.
@@ -62,12 +63,20 @@ pub struct Checker {
     run: u32,
     /// The best header the node last announced (`started`, `tip_changed`).
     announced_tip: Option<(u32, BlockHash)>,
+    /// The profile rules ([`super::rules`]).
+    rules: Rules,
 }
 
 impl Checker {
     /// A checker for a run with `seed`, whose clock starts at `epoch_ms`, of a node with
-    /// `timing` and `profile`.
-    pub fn new(seed: u64, epoch_ms: u64, timing: Timing, profile: Profile) -> Checker {
+    /// `timing` and `profile`, whose NoBan hosts are `noban`.
+    pub fn new(
+        seed: u64,
+        epoch_ms: u64,
+        timing: Timing,
+        profile: Profile,
+        noban: Vec<String>,
+    ) -> Checker {
         Checker {
             seed,
             epoch_ms,
@@ -83,6 +92,7 @@ impl Checker {
             violations: BTreeMap::new(),
             run: 0,
             announced_tip: None,
+            rules: Rules::new(profile, noban),
         }
     }
 
@@ -93,7 +103,20 @@ impl Checker {
             invariant,
             at_ms,
             seed,
+            peer: None,
             message,
+        });
+    }
+
+    /// Records a broken profile rule (only the first of each rule is kept).
+    fn breach(&mut self, at_ms: u64, breach: RuleBreach) {
+        let seed = self.seed;
+        self.violations.entry(breach.rule).or_insert(Violation {
+            invariant: breach.rule,
+            at_ms,
+            seed,
+            peer: Some(breach.peer),
+            message: breach.message,
         });
     }
 
@@ -112,6 +135,7 @@ impl Checker {
     /// The node's software stopped (a crash): its connections are gone with it.
     pub fn node_stopped(&mut self) {
         self.connections.clear();
+        self.rules.node_stopped();
     }
 
     /// A frame joined a peer's outbound queue (now, in simulated time).
@@ -133,6 +157,9 @@ impl Checker {
     /// One node event, with the node's state after it.
     pub fn event(&mut self, now_ms: u64, event: &Event, node: &Node) {
         let at_ms = now_ms.saturating_sub(self.epoch_ms);
+        for breach in self.rules.event(at_ms, event) {
+            self.breach(at_ms, breach);
+        }
         match event {
             Event::Started {
                 tip_height,
@@ -467,6 +494,9 @@ impl Checker {
         liveness: Liveness,
     ) -> Vec<InvariantReport> {
         self.check_deadlines(self.epoch_ms + end_ms);
+        for breach in self.rules.finish() {
+            self.breach(end_ms, breach);
+        }
         let model: Vec<BlockHash> = self.model.values().copied().collect();
         if !model.is_empty() && model != stored {
             let at = model
@@ -524,6 +554,7 @@ impl Checker {
         }
         INVARIANTS
             .iter()
+            .chain(RULES.iter())
             .map(|(name, description)| InvariantReport {
                 name,
                 description,

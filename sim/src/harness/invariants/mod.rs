@@ -5,13 +5,14 @@
 
 //!
 //! `report.rs` names the invariants, `checker.rs` checks them during and after a run,
-//! `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
+//! `rules.rs` checks each profile's protocol rules on the events, `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
 //! `liveness.rs` decides whether liveness applies and what it demands.
 
 mod checker;
 mod consensus;
 mod liveness;
 mod report;
+mod rules;
 
 pub use checker::Checker;
 pub use consensus::{check_consensus, ChainBase};
@@ -20,4 +21,8 @@ pub use report::{
     InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
     INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
     STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+};
+pub use rules::{
+    RuleBreach, BANNED_HOSTS_REFUSED, HANDSHAKE_ORDER, NO_REJECT_UNDER_CORE, RULES,
+    SYNC_PEER_ELIGIBLE, UNSERVED_REQUESTS_DISCONNECT,
 };

@@ -12,6 +12,9 @@ pub struct Violation {
     pub at_ms: u64,
     /// The run's seed.
     pub seed: u64,
+    /// The connection it concerns (`host#id`), for the profile rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<String>,
     /// What was seen, in one sentence.
     pub message: String,
 }
@@ -20,9 +23,13 @@ impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "invariant `{}` violated at {} ms (seed {}): {}",
-            self.invariant, self.at_ms, self.seed, self.message
-        )
+            "invariant `{}` violated at {} ms (seed {})",
+            self.invariant, self.at_ms, self.seed
+        )?;
+        if let Some(peer) = &self.peer {
+            write!(f, " by peer {peer}")?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 

@@ -19,7 +19,9 @@ use super::conn::Conn;
 use super::craft::{craft, spoil_pow};
 use super::honest::{serve_honestly, serve_loop};
 use super::peer::FakePeer;
-use crate::scenario::{hex_bytes, pieces, SendSpec, Step, VersionNonce, JUNK_PAYLOAD_BYTES_MAX};
+use crate::scenario::{
+    hex_bytes, pieces, SendSpec, Step, UnservedMessage, VersionNonce, JUNK_PAYLOAD_BYTES_MAX,
+};
 
 /// Runs a scripted peer's steps on one connection; after the last one it keeps reading and
 /// stays silent.
@@ -225,6 +227,7 @@ fn frame_of(
                 .collect(),
         ),
         SendSpec::Getaddr => NetworkMessage::GetAddr,
+        SendSpec::Unserved { message, count } => unserved(*message, *count, peer),
         SendSpec::InvBlock { height: at } => {
             let hashes = peer
                 .header_at(height(at))
@@ -303,4 +306,85 @@ fn frame_of(
         }
     };
     Ok(Rc::new(wire::encode(peer.magic, message)))
+}
+
+/// The message of an `unserved` step: `count` distinct dummy entries in a list message (hashes
+/// and addresses numbered from 1), fixed small contents otherwise.
+fn unserved(message: UnservedMessage, count: u32, peer: &FakePeer) -> NetworkMessage {
+    use bitcoin::p2p::address::{AddrV2, AddrV2Message, Address};
+    use bitcoin::p2p::message_blockdata::{GetBlocksMessage, Inventory};
+    use bitcoin::p2p::message_bloom::{BloomFlags, FilterAdd, FilterLoad};
+    use bitcoin::p2p::message_filter::{GetCFCheckpt, GetCFHeaders, GetCFilters};
+    use bitcoin::p2p::ServiceFlags;
+    use bitcoin::Txid;
+    let numbered = |i: u32| {
+        let mut bytes = [0u8; 32];
+        bytes[..4].copy_from_slice(&(i + 1).to_le_bytes());
+        bytes
+    };
+    let ip = |i: u32| std::net::Ipv4Addr::from(0x0a00_0000 + i + 1);
+    let genesis = peer
+        .header_at(0)
+        .map_or(BlockHash::all_zeros(), Header::block_hash);
+    match message {
+        UnservedMessage::Getdata => NetworkMessage::GetData(
+            (0..count)
+                .map(|i| Inventory::Block(BlockHash::from_byte_array(numbered(i))))
+                .collect(),
+        ),
+        UnservedMessage::Inv => NetworkMessage::Inv(
+            (0..count)
+                .map(|i| Inventory::Transaction(Txid::from_byte_array(numbered(i))))
+                .collect(),
+        ),
+        UnservedMessage::Notfound => NetworkMessage::NotFound(
+            (0..count)
+                .map(|i| Inventory::Transaction(Txid::from_byte_array(numbered(i))))
+                .collect(),
+        ),
+        UnservedMessage::Addr => NetworkMessage::Addr(
+            (0..count)
+                .map(|i| {
+                    let addr = std::net::SocketAddr::from((ip(i), 8333));
+                    (1_700_000_000, Address::new(&addr, ServiceFlags::NETWORK))
+                })
+                .collect(),
+        ),
+        UnservedMessage::Addrv2 => NetworkMessage::AddrV2(
+            (0..count)
+                .map(|i| AddrV2Message {
+                    time: 1_700_000_000,
+                    services: ServiceFlags::NETWORK,
+                    addr: AddrV2::Ipv4(ip(i)),
+                    port: 8333,
+                })
+                .collect(),
+        ),
+        UnservedMessage::Getcfilters => NetworkMessage::GetCFilters(GetCFilters {
+            filter_type: 0,
+            start_height: 0,
+            stop_hash: genesis,
+        }),
+        UnservedMessage::Getcfheaders => NetworkMessage::GetCFHeaders(GetCFHeaders {
+            filter_type: 0,
+            start_height: 0,
+            stop_hash: genesis,
+        }),
+        UnservedMessage::Getcfcheckpt => NetworkMessage::GetCFCheckpt(GetCFCheckpt {
+            filter_type: 0,
+            stop_hash: genesis,
+        }),
+        UnservedMessage::Filterload => NetworkMessage::FilterLoad(FilterLoad {
+            filter: vec![0; 8],
+            hash_funcs: 1,
+            tweak: 0,
+            flags: BloomFlags::None,
+        }),
+        UnservedMessage::Filteradd => NetworkMessage::FilterAdd(FilterAdd { data: vec![7; 32] }),
+        UnservedMessage::Filterclear => NetworkMessage::FilterClear,
+        UnservedMessage::Mempool => NetworkMessage::MemPool,
+        UnservedMessage::Getblocks => {
+            NetworkMessage::GetBlocks(GetBlocksMessage::new(vec![genesis], BlockHash::all_zeros()))
+        }
+    }
 }

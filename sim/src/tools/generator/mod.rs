@@ -23,6 +23,7 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 mod real_world;
+mod requests;
 
 use super::draw::Draw;
 use crate::scenario::chain::{ChainSpec, ForkSpec};
@@ -206,6 +207,7 @@ pub fn generate(seed: u64) -> Scenario {
     minimum_chain_work(&mut draw, &mut scenario);
     real_world::real_world(&mut draw, &mut scenario);
     real_world::checkpoints(&mut draw, &mut scenario);
+    requests::unserved_requests(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }
@@ -264,14 +266,7 @@ fn scripted_peers(draw: &mut Draw, scenario: &mut Scenario) {
     if height == 0 {
         return;
     }
-    let mut steps = vec![
-        Step::WaitFor("version".into()),
-        Step::Send(SendSpec::Version),
-        Step::Send(SendSpec::Wtxidrelay),
-        Step::Send(SendSpec::Sendaddrv2),
-        Step::Send(SendSpec::Verack),
-        Step::WaitFor("verack".into()),
-    ];
+    let mut steps = requests::handshake();
     for _ in 0..draw.range(1, 4) {
         if draw.chance(40) {
             steps.push(Step::DelayMs(draw.range(10, 5000)));

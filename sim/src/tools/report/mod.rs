@@ -267,6 +267,7 @@ mod tests {
                 invariant: "tip_work_never_decreases",
                 at_ms: 61,
                 seed: 5,
+                peer: None,
                 message: "work fell <below> its best".into(),
             }),
         }];

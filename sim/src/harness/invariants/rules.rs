@@ -1,0 +1,530 @@
+//! Each profile's protocol rules that can be stated without knowing the scenario, checked on
+//! the node's events as a run goes: the order of the handshake, `reject` never under Core,
+//! Core's disconnect of peers asking for services the node does not offer, who may be the
+//! sync peer, and which connections must be (and may only be) refused for a ban. A broken
+//! rule is reported with the peer it concerns ([`RuleBreach`]); the checker turns it into a
+//! violation.
+
+use std::collections::BTreeMap;
+
+use node::protocol::events::MessageSummary;
+use node::{DisconnectReason, Event, PeerId, Profile};
+
+/// `handshake_order`.
+pub const HANDSHAKE_ORDER: &str = "handshake_order";
+/// `no_reject_under_core`.
+pub const NO_REJECT_UNDER_CORE: &str = "no_reject_under_core";
+/// `unserved_requests_disconnect`.
+pub const UNSERVED_REQUESTS_DISCONNECT: &str = "unserved_requests_disconnect";
+/// `sync_peer_eligible`.
+pub const SYNC_PEER_ELIGIBLE: &str = "sync_peer_eligible";
+/// `banned_hosts_refused`.
+pub const BANNED_HOSTS_REFUSED: &str = "banned_hosts_refused";
+
+/// The rules, with what each asserts, in report order.
+pub const RULES: [(&str, &str); 5] = [
+    (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
+    (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
+    (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
+    (SYNC_PEER_ELIGIBLE, "the sync peer is connected, has finished the handshake and offers NODE_NETWORK or NODE_NETWORK_LIMITED (btcd isSyncCandidate, Core CanServeBlocks)"),
+    (BANNED_HOSTS_REFUSED, "a connection with a host banned at the time (NoBan hosts exempt) is refused: under Core an inbound one before its handshake finishes, under btcd either direction as soon as its handshake is done (handleAddPeerMsg), nothing else sent or read; and a connection is refused as banned only while its host is banned"),
+];
+
+/// Commands the node may send before a connection's handshake is done.
+const BEFORE_HANDSHAKE: [&str; 5] = ["version", "verack", "wtxidrelay", "sendaddrv2", "reject"];
+
+/// Core's `NODE_NETWORK` and `NODE_NETWORK_LIMITED` service bits (`protocol.h`).
+const SERVES_BLOCKS: u64 = 1 | (1 << 10);
+
+/// Commands Core answers with a disconnect when the node does not offer `NODE_BLOOM` or
+/// `NODE_COMPACT_FILTERS` (`net_processing.cpp` `ProcessMessage`, `PrepareBlockFilterRequest`).
+const UNSERVED: [&str; 7] = [
+    "getcfilters",
+    "getcfheaders",
+    "getcfcheckpt",
+    "filterload",
+    "filteradd",
+    "filterclear",
+    "mempool",
+];
+
+/// Slack around a ban's start and end, in milliseconds: the node and the checker read the
+/// same clock, but a ban's length is whole seconds.
+const BAN_EDGE_MS: u64 = 1_000;
+
+/// A broken rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleBreach {
+    /// The rule's name (one of [`RULES`]).
+    pub rule: &'static str,
+    /// The host of the connection it concerns, and the node's id for it.
+    pub peer: String,
+    /// What was seen.
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Conn {
+    host: String,
+    inbound: bool,
+    sent_any: bool,
+    got_version: bool,
+    handshake_done: bool,
+    services: u64,
+    /// Set when the connection must end before anything else is sent or read: the rule, and
+    /// why.
+    must_go: Option<(&'static str, String)>,
+    /// The host was banned when the connection opened.
+    opened_banned: bool,
+}
+
+/// Watches one run's events for the rules of [`RULES`].
+#[derive(Debug)]
+pub struct Rules {
+    profile: Profile,
+    noban: Vec<String>,
+    conns: BTreeMap<u64, Conn>,
+    /// Per host, until when (ms since the start) it is banned.
+    banned_until_ms: BTreeMap<String, u64>,
+}
+
+impl Rules {
+    /// Rules for a node with `profile` whose NoBan hosts are `noban`.
+    pub fn new(profile: Profile, noban: Vec<String>) -> Rules {
+        Rules {
+            profile,
+            noban,
+            conns: BTreeMap::new(),
+            banned_until_ms: BTreeMap::new(),
+        }
+    }
+
+    /// The node's software stopped: its connections are gone (its bans are not).
+    pub fn node_stopped(&mut self) {
+        self.conns.clear();
+    }
+
+    fn banned_at(&self, host: &str, at_ms: u64) -> Option<u64> {
+        self.banned_until_ms
+            .get(host)
+            .copied()
+            .filter(|until| at_ms < *until)
+    }
+
+    /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
+    pub fn event(&mut self, at_ms: u64, event: &Event) -> Vec<RuleBreach> {
+        let core = self.profile == Profile::Core;
+        let mut breaches = Vec::new();
+        let label = |conns: &BTreeMap<u64, Conn>, peer: &PeerId| {
+            conns.get(&peer.0).map_or_else(
+                || format!("#{}", peer.0),
+                |c| format!("{}#{}", c.host, peer.0),
+            )
+        };
+        let mut breach = |rule, peer: String, message: String| {
+            breaches.push(RuleBreach {
+                rule,
+                peer,
+                message,
+            })
+        };
+        match event {
+            // A new node process knows only the bans it loads (Core's banlist; btcd keeps
+            // none across a restart).
+            Event::Started { .. } => {
+                self.banned_until_ms.clear();
+                self.conns.clear();
+            }
+            Event::Banned { host, duration_s } => {
+                self.banned_until_ms
+                    .insert(host.clone(), at_ms + duration_s * 1000);
+            }
+            Event::BanLoaded { host, remaining_s } => {
+                self.banned_until_ms
+                    .insert(host.clone(), at_ms + remaining_s * 1000);
+            }
+            Event::Connected {
+                peer,
+                addr,
+                direction,
+                ..
+            } => {
+                let host = addr.split(':').next().unwrap_or(addr).to_string();
+                let inbound = matches!(direction, node::protocol::peer::Direction::Inbound);
+                let applies = (!core || inbound) && !self.noban.contains(&host);
+                let opened_banned = applies
+                    && self
+                        .banned_at(&host, at_ms)
+                        .is_some_and(|until| at_ms + BAN_EDGE_MS < until);
+                self.conns.insert(
+                    peer.0,
+                    Conn {
+                        host,
+                        inbound,
+                        opened_banned,
+                        ..Conn::default()
+                    },
+                );
+            }
+            Event::Received { peer, message } => {
+                let who = label(&self.conns, peer);
+                let noban = self
+                    .conns
+                    .get(&peer.0)
+                    .is_some_and(|c| self.noban.contains(&c.host));
+                let Some(c) = self.conns.get_mut(&peer.0) else {
+                    return breaches;
+                };
+                if let Some((rule, why)) = c.must_go.take() {
+                    breach(
+                        rule,
+                        who.clone(),
+                        format!("read {} after {why}", command_of(message)),
+                    );
+                }
+                let command = command_of(message);
+                if command == "version" {
+                    c.got_version = true;
+                }
+                if core && c.handshake_done {
+                    if let Some(unserved) = UNSERVED.iter().find(|u| **u == command) {
+                        if *unserved != "mempool" || !noban {
+                            c.must_go = Some((
+                                UNSERVED_REQUESTS_DISCONNECT,
+                                format!(
+                                    "the peer's {unserved}, which ends the connection under Core"
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            Event::Sent { peer, message } => {
+                let who = label(&self.conns, peer);
+                let command = command_of(message);
+                if core && command == "reject" {
+                    breach(
+                        NO_REJECT_UNDER_CORE,
+                        who.clone(),
+                        "sent reject under Core".into(),
+                    );
+                }
+                let Some(c) = self.conns.get_mut(&peer.0) else {
+                    return breaches;
+                };
+                if let Some((rule, why)) = c.must_go.take() {
+                    breach(rule, who.clone(), format!("sent {command} after {why}"));
+                }
+                let first = !c.sent_any;
+                c.sent_any = true;
+                // btcd answers a first message other than version with a reject, then closes.
+                let reject_first = !core && command == "reject";
+                if first && command != "version" && !reject_first {
+                    breach(
+                        HANDSHAKE_ORDER,
+                        who.clone(),
+                        format!("the node's first message was {command}, not version"),
+                    );
+                } else if first && c.inbound && !c.got_version && !reject_first {
+                    breach(
+                        HANDSHAKE_ORDER,
+                        who.clone(),
+                        "sent version on an inbound connection before the peer's version".into(),
+                    );
+                }
+                if command == "verack" && !c.got_version {
+                    breach(
+                        HANDSHAKE_ORDER,
+                        who.clone(),
+                        "sent verack before the peer's version".into(),
+                    );
+                }
+                let allowed = BEFORE_HANDSHAKE
+                    .iter()
+                    .any(|a| *a == command && (*a != "reject" || !core));
+                if !c.handshake_done && !allowed {
+                    breach(
+                        HANDSHAKE_ORDER,
+                        who,
+                        format!("sent {command} before the handshake was done"),
+                    );
+                }
+            }
+            Event::HandshakeDone { peer, services, .. } => {
+                let who = label(&self.conns, peer);
+                if let Some(c) = self.conns.get_mut(&peer.0) {
+                    c.handshake_done = true;
+                    c.services = *services;
+                    if c.opened_banned && core {
+                        breach(
+                            BANNED_HOSTS_REFUSED,
+                            who,
+                            format!(
+                                "{} was banned when it connected, yet finished the handshake",
+                                c.host
+                            ),
+                        );
+                    } else if c.opened_banned {
+                        // btcd checks bans once the handshake is done (handleAddPeerMsg).
+                        c.must_go = Some((
+                            BANNED_HOSTS_REFUSED,
+                            format!("the handshake of {}, banned when it connected", c.host),
+                        ));
+                    }
+                }
+            }
+            Event::SyncPeer { peer: Some(peer) } => {
+                let who = label(&self.conns, peer);
+                match self.conns.get(&peer.0) {
+                    None => breach(
+                        SYNC_PEER_ELIGIBLE,
+                        who,
+                        "chose a peer that is not connected".into(),
+                    ),
+                    Some(c) if !c.handshake_done => breach(
+                        SYNC_PEER_ELIGIBLE,
+                        who,
+                        "chose a peer before its handshake finished".into(),
+                    ),
+                    Some(c) if c.services & SERVES_BLOCKS == 0 => breach(
+                        SYNC_PEER_ELIGIBLE,
+                        who,
+                        format!(
+                            "chose a peer whose services {:#x} serve no blocks",
+                            c.services
+                        ),
+                    ),
+                    Some(_) => {}
+                }
+            }
+            Event::Disconnected { peer, reason } => {
+                let who = label(&self.conns, peer);
+                if let Some(c) = self.conns.remove(&peer.0) {
+                    let refused_for_ban = matches!(
+                        reason,
+                        DisconnectReason::InboundBanned { .. }
+                            | DisconnectReason::StillBanned { .. }
+                    );
+                    let banned = self
+                        .banned_at(&c.host, at_ms.saturating_sub(BAN_EDGE_MS))
+                        .is_some();
+                    if refused_for_ban && !banned {
+                        breach(
+                            BANNED_HOSTS_REFUSED,
+                            who,
+                            format!(
+                                "refused as banned ({reason}) though {} was not banned",
+                                c.host
+                            ),
+                        );
+                    }
+                }
+            }
+            Event::PeerClosed { peer, .. } => {
+                self.conns.remove(&peer.0);
+            }
+            _ => {}
+        }
+        breaches
+    }
+
+    /// At the end of a run: connections that should have been closed and were not.
+    pub fn finish(&mut self) -> Vec<RuleBreach> {
+        self.conns
+            .iter()
+            .filter_map(|(id, c)| {
+                c.must_go.as_ref().map(|(rule, why)| RuleBreach {
+                    rule,
+                    peer: format!("{}#{id}", c.host),
+                    message: format!("still connected at the end after {why}"),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A message's command.
+fn command_of(message: &MessageSummary) -> String {
+    message.command().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bitcoin::p2p::message::CommandString;
+    use node::protocol::peer::Direction;
+    use node::protocol::ConnectionType;
+
+    const P: PeerId = PeerId(1);
+
+    fn other(command: &'static str) -> MessageSummary {
+        MessageSummary::Other {
+            command: CommandString::try_from_static(command).expect("a command"),
+        }
+    }
+
+    fn version() -> MessageSummary {
+        MessageSummary::Version {
+            version: 70016,
+            services: 9,
+            start_height: 0,
+            nonce: 7,
+            user_agent: String::new(),
+        }
+    }
+
+    fn connected(direction: Direction) -> Event {
+        Event::Connected {
+            peer: P,
+            addr: "p:8333".into(),
+            direction,
+            connection: ConnectionType::Inbound,
+        }
+    }
+
+    fn done(services: u64) -> Event {
+        Event::HandshakeDone {
+            peer: P,
+            version: 70016,
+            services,
+            start_height: 0,
+            user_agent: String::new(),
+        }
+    }
+
+    /// The rules each event of `events` breaks, then those the end breaks.
+    fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
+        let mut rules = Rules::new(profile, Vec::new());
+        let mut found: Vec<&'static str> = events
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| rules.event(i as u64 * 100, e))
+            .map(|b| b.rule)
+            .collect();
+        found.extend(rules.finish().into_iter().map(|b| b.rule));
+        found
+    }
+
+    fn inbound_handshake() -> Vec<Event> {
+        vec![
+            connected(Direction::Inbound),
+            Event::Received {
+                peer: P,
+                message: version(),
+            },
+            Event::Sent {
+                peer: P,
+                message: version(),
+            },
+            Event::Sent {
+                peer: P,
+                message: other("verack"),
+            },
+            done(9),
+        ]
+    }
+
+    #[test]
+    fn a_well_ordered_handshake_and_sync_break_no_rule() {
+        let mut events = inbound_handshake();
+        events.push(Event::SyncPeer { peer: Some(P) });
+        events.push(Event::Sent {
+            peer: P,
+            message: other("sendheaders"),
+        });
+        for profile in [Profile::Btcd, Profile::Core] {
+            assert_eq!(breaches(profile, &events), Vec::<&str>::new());
+        }
+    }
+
+    #[test]
+    fn each_rule_is_broken_by_its_own_misstep() {
+        // Version sent on an inbound connection before the peer's.
+        let mut early = inbound_handshake();
+        early.swap(1, 2);
+        assert!(breaches(Profile::Btcd, &early).contains(&HANDSHAKE_ORDER));
+        // Something else before the handshake is done.
+        let mut chatty = inbound_handshake();
+        chatty.insert(
+            4,
+            Event::Sent {
+                peer: P,
+                message: other("getheaders"),
+            },
+        );
+        assert!(breaches(Profile::Core, &chatty).contains(&HANDSHAKE_ORDER));
+        // A reject under Core.
+        let mut reject = inbound_handshake();
+        reject.push(Event::Sent {
+            peer: P,
+            message: other("reject"),
+        });
+        assert_eq!(breaches(Profile::Core, &reject), vec![NO_REJECT_UNDER_CORE]);
+        assert_eq!(breaches(Profile::Btcd, &reject), Vec::<&str>::new());
+        // A filterload under Core must end the connection; under btcd nothing is due.
+        let mut filter = inbound_handshake();
+        filter.push(Event::Received {
+            peer: P,
+            message: other("filterload"),
+        });
+        assert_eq!(
+            breaches(Profile::Core, &filter),
+            vec![UNSERVED_REQUESTS_DISCONNECT]
+        );
+        assert_eq!(breaches(Profile::Btcd, &filter), Vec::<&str>::new());
+        filter.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::NoBloomService {
+                command: "filterload",
+            },
+        });
+        assert_eq!(breaches(Profile::Core, &filter), Vec::<&str>::new());
+        // A sync peer that serves no blocks.
+        let mut client = inbound_handshake();
+        client[4] = done(0);
+        client.push(Event::SyncPeer { peer: Some(P) });
+        assert_eq!(breaches(Profile::Btcd, &client), vec![SYNC_PEER_ELIGIBLE]);
+    }
+
+    #[test]
+    fn bans_are_enforced_per_profile_and_refusals_need_a_ban() {
+        let ban = Event::Banned {
+            host: "p".into(),
+            duration_s: 600,
+        };
+        let mut banned = vec![ban.clone()];
+        banned.extend(inbound_handshake());
+        // Core refuses before the handshake; btcd right after it.
+        assert_eq!(breaches(Profile::Core, &banned), vec![BANNED_HOSTS_REFUSED]);
+        assert_eq!(breaches(Profile::Btcd, &banned), vec![BANNED_HOSTS_REFUSED]);
+        banned.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::StillBanned {
+                host: "p".into(),
+                remaining_s: 590,
+            },
+        });
+        assert_eq!(breaches(Profile::Btcd, &banned), Vec::<&str>::new());
+        // A restart forgets btcd's bans.
+        let mut restarted = vec![
+            ban,
+            Event::Started {
+                tip_height: 0,
+                tip_hash: bitcoin::constants::genesis_block(bitcoin::Network::Regtest).block_hash(),
+                chainwork: bitcoin::pow::Work::from_be_bytes([0; 32]),
+            },
+        ];
+        restarted.extend(inbound_handshake());
+        assert_eq!(breaches(Profile::Btcd, &restarted), Vec::<&str>::new());
+        // Refused as banned without a ban.
+        let mut refused = vec![connected(Direction::Inbound)];
+        refused.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::InboundBanned { host: "p".into() },
+        });
+        assert_eq!(
+            breaches(Profile::Core, &refused),
+            vec![BANNED_HOSTS_REFUSED]
+        );
+    }
+}

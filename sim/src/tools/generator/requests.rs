@@ -1,0 +1,129 @@
+//! Step programs of messages a header-only node does not serve and of broken frames: in some
+//! seeds an honest peer the node dials (not the first) is given a script that finishes the
+//! handshake, then sends one to three of them (with delays) before serving honestly or
+//! closing: Core's unserved requests (BIP 37 bloom filters, BIP 35 `mempool`, BIP 157 filter
+//! requests), list messages at and just over their limits (`inv`, `getdata`, `notfound` at
+//! 50,000; `addr`, `addrv2` at 1,000), `getblocks`, `getaddr`, a second `version`, frames with
+//! a wrong checksum, magic or declared length, an unknown command, and raw garbage.
+
+use super::Draw;
+use crate::scenario::{Behaviour, RawFrame, Scenario, SendSpec, Step, UnservedMessage};
+
+/// Core's and btcd's largest `inv`, `getdata` and `notfound` (`MAX_INV_SZ`, `MaxInvPerMsg`).
+const INV_ENTRIES_MAX: u32 = 50_000;
+/// Core's and btcd's largest `addr` (`MAX_ADDR_TO_SEND`, `MaxAddrPerMsg`).
+const ADDR_ENTRIES_MAX: u32 = 1_000;
+
+/// The opening every generated script shares: wait for the node's `version`, answer with the
+/// peer's own, announce `wtxidrelay` and `sendaddrv2` as Core does, `verack`, wait for the
+/// node's `verack`.
+pub(super) fn handshake() -> Vec<Step> {
+    vec![
+        Step::WaitFor("version".into()),
+        Step::Send(SendSpec::Version),
+        Step::Send(SendSpec::Wtxidrelay),
+        Step::Send(SendSpec::Sendaddrv2),
+        Step::Send(SendSpec::Verack),
+        Step::WaitFor("verack".into()),
+    ]
+}
+
+/// In about one seed in five, a script of unserved requests and broken frames on an honest
+/// peer the node dials (other than the first), half the time made an automatic connection.
+/// Drawn after everything else.
+pub(super) fn unserved_requests(draw: &mut Draw, scenario: &mut Scenario) {
+    if !draw.chance(20) {
+        return;
+    }
+    let candidates: Vec<usize> = (1..scenario.peers.len())
+        .filter(|&i| {
+            let p = &scenario.peers[i];
+            p.behaviour == Behaviour::Honest && !p.dials_node && p.chain.is_some()
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let index = candidates[draw.below(candidates.len() as u64) as usize];
+    let mut steps = handshake();
+    for _ in 0..draw.range(1, 3) {
+        if draw.chance(40) {
+            steps.push(Step::DelayMs(draw.range(10, 5000)));
+        }
+        steps.push(Step::Send(request(draw)));
+    }
+    steps.push(if draw.chance(70) {
+        Step::Honest
+    } else {
+        Step::Close
+    });
+    let name = scenario.peers[index].name.clone();
+    scenario.peers[index].behaviour = Behaviour::Script(steps);
+    // Half the time an automatic connection, which Core punishes for misbehaviour (a manual
+    // one it does not).
+    if draw.chance(50) && !scenario.node.automatic.contains(&name) {
+        scenario.node.connect.retain(|n| *n != name);
+        scenario.node.automatic.push(name);
+    }
+}
+
+/// One unserved request or broken frame.
+fn request(draw: &mut Draw) -> SendSpec {
+    // Over the limit half the time: Core punishes that (`Misbehaving`), btcd's decoder refuses it.
+    let list =
+        |draw: &mut Draw, limit: u32| [1, limit, limit + 1, limit + 1][draw.below(4) as usize];
+    let unserved = |message, count| SendSpec::Unserved { message, count };
+    // List messages weigh double: each is a limit on both profiles.
+    match draw.below(25) {
+        20..=24 => {
+            let message = [
+                UnservedMessage::Getdata,
+                UnservedMessage::Inv,
+                UnservedMessage::Notfound,
+                UnservedMessage::Addr,
+                UnservedMessage::Addrv2,
+            ][draw.below(5) as usize];
+            let limit = match message {
+                UnservedMessage::Addr | UnservedMessage::Addrv2 => ADDR_ENTRIES_MAX,
+                _ => INV_ENTRIES_MAX,
+            };
+            unserved(message, list(draw, limit))
+        }
+        0 => unserved(UnservedMessage::Getdata, list(draw, INV_ENTRIES_MAX)),
+        1 => unserved(UnservedMessage::Inv, list(draw, INV_ENTRIES_MAX)),
+        2 => unserved(UnservedMessage::Notfound, list(draw, INV_ENTRIES_MAX)),
+        3 => unserved(UnservedMessage::Addr, list(draw, ADDR_ENTRIES_MAX)),
+        4 => unserved(UnservedMessage::Addrv2, list(draw, ADDR_ENTRIES_MAX)),
+        5 => unserved(UnservedMessage::Getcfilters, 0),
+        6 => unserved(UnservedMessage::Getcfheaders, 0),
+        7 => unserved(UnservedMessage::Getcfcheckpt, 0),
+        8 => unserved(UnservedMessage::Filterload, 0),
+        9 => unserved(UnservedMessage::Filteradd, 0),
+        10 => unserved(UnservedMessage::Filterclear, 0),
+        11 => unserved(UnservedMessage::Mempool, 0),
+        12 => unserved(UnservedMessage::Getblocks, 0),
+        13 => SendSpec::Getaddr,
+        14 => SendSpec::Version,
+        // A ping whose frame lies: a wrong checksum, another network's magic, or a declared
+        // length shorter than its payload.
+        15 => {
+            let mut frame = RawFrame::new("ping", "0102030405060708");
+            match draw.below(3) {
+                0 => frame.checksum_hex = Some("00000000".into()),
+                1 => frame.magic_hex = Some("0b110907".into()),
+                _ => frame.length_bytes = Some(draw.below(8) as u32),
+            }
+            SendSpec::Raw(frame)
+        }
+        16 => SendSpec::Raw(RawFrame::new(
+            ["notacommand", "sendtxrcncl", "getcfheader2"][draw.below(3) as usize],
+            "00",
+        )),
+        // Bytes that are no frame at all.
+        _ => {
+            let length = draw.range(1, 64) as usize;
+            let bytes: Vec<u8> = (0..length).map(|_| draw.below(256) as u8).collect();
+            SendSpec::BytesHex(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        }
+    }
+}
