@@ -154,6 +154,9 @@ fn run_inner(
     if let Some(target) = scenario.node.target_outbound {
         config.target_outbound = target;
     }
+    if let Some(inbound_max) = scenario.node.inbound_max {
+        config.inbound_max = inbound_max;
+    }
     if scenario.node.listen {
         config.listen = vec![format!("0.0.0.0:{LISTEN_PORT}")];
     }
@@ -231,6 +234,7 @@ fn run_inner(
         config.timing.clone(),
         config.profile,
         scenario.node.noban.clone(),
+        config.inbound_max,
     )));
     let node_checker = checker.clone();
     let chains: Vec<&[bitcoin::block::Header]> = fakes

@@ -176,6 +176,10 @@ pub struct NodeSpec {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minimum_chain_work: Option<MinimumChainWork>,
+    /// Most inbound connections the node keeps (`node::Config::inbound_max`; 117 by default,
+    /// Core's 125 slots less its 8 automatic outbound ones); one more is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbound_max: Option<usize>,
 }
 
 /// A minimum chain work for the node.

@@ -382,6 +382,7 @@ impl Recording {
                 checkpoints: Vec::new(),
                 noban: Vec::new(),
                 minimum_chain_work: None,
+                inbound_max: None,
             },
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),

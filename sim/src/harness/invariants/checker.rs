@@ -69,13 +69,14 @@ pub struct Checker {
 
 impl Checker {
     /// A checker for a run with `seed`, whose clock starts at `epoch_ms`, of a node with
-    /// `timing` and `profile`, whose NoBan hosts are `noban`.
+    /// `timing` and `profile`, whose NoBan hosts are `noban` and inbound limit `inbound_max`.
     pub fn new(
         seed: u64,
         epoch_ms: u64,
         timing: Timing,
         profile: Profile,
         noban: Vec<String>,
+        inbound_max: usize,
     ) -> Checker {
         Checker {
             seed,
@@ -92,7 +93,7 @@ impl Checker {
             violations: BTreeMap::new(),
             run: 0,
             announced_tip: None,
-            rules: Rules::new(profile, noban),
+            rules: Rules::new(profile, noban, inbound_max),
         }
     }
 

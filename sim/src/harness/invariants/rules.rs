@@ -20,14 +20,17 @@ pub const UNSERVED_REQUESTS_DISCONNECT: &str = "unserved_requests_disconnect";
 pub const SYNC_PEER_ELIGIBLE: &str = "sync_peer_eligible";
 /// `banned_hosts_refused`.
 pub const BANNED_HOSTS_REFUSED: &str = "banned_hosts_refused";
+/// `inbound_limit_kept`.
+pub const INBOUND_LIMIT_KEPT: &str = "inbound_limit_kept";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 5] = [
+pub const RULES: [(&str, &str); 6] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
     (SYNC_PEER_ELIGIBLE, "the sync peer is connected, has finished the handshake and offers NODE_NETWORK or NODE_NETWORK_LIMITED (btcd isSyncCandidate, Core CanServeBlocks)"),
     (BANNED_HOSTS_REFUSED, "a connection with a host banned at the time (NoBan hosts exempt) is refused: under Core an inbound one before its handshake finishes, under btcd either direction as soon as its handshake is done (handleAddPeerMsg), nothing else sent or read; and a connection is refused as banned only while its host is banned"),
+    (INBOUND_LIMIT_KEPT, "an inbound connection that finds the inbound slots full (inbound_max) is disconnected before anything is sent or read, and one is refused for that only when they are full (btcd server.go MaxPeers; Core CreateNodeFromAcceptedSocket, whose eviction protects every peer of a handful)"),
 ];
 
 /// Commands the node may send before a connection's handshake is done.
@@ -76,6 +79,8 @@ struct Conn {
     must_go: Option<(&'static str, String)>,
     /// The host was banned when the connection opened.
     opened_banned: bool,
+    /// The inbound slots were full when it opened.
+    inbound_full: bool,
 }
 
 /// Watches one run's events for the rules of [`RULES`].
@@ -83,17 +88,20 @@ struct Conn {
 pub struct Rules {
     profile: Profile,
     noban: Vec<String>,
+    inbound_max: usize,
     conns: BTreeMap<u64, Conn>,
     /// Per host, until when (ms since the start) it is banned.
     banned_until_ms: BTreeMap<String, u64>,
 }
 
 impl Rules {
-    /// Rules for a node with `profile` whose NoBan hosts are `noban`.
-    pub fn new(profile: Profile, noban: Vec<String>) -> Rules {
+    /// Rules for a node with `profile` whose NoBan hosts are `noban` and that keeps at most
+    /// `inbound_max` inbound connections.
+    pub fn new(profile: Profile, noban: Vec<String>, inbound_max: usize) -> Rules {
         Rules {
             profile,
             noban,
+            inbound_max,
             conns: BTreeMap::new(),
             banned_until_ms: BTreeMap::new(),
         }
@@ -156,12 +164,25 @@ impl Rules {
                     && self
                         .banned_at(&host, at_ms)
                         .is_some_and(|until| at_ms + BAN_EDGE_MS < until);
+                let inbound_open = self.conns.values().filter(|c| c.inbound).count();
+                let full = inbound && inbound_open >= self.inbound_max;
+                let must_go = full.then(|| {
+                    (
+                        INBOUND_LIMIT_KEPT,
+                        format!(
+                            "its connection, with {inbound_open} inbound open of {}",
+                            self.inbound_max
+                        ),
+                    )
+                });
                 self.conns.insert(
                     peer.0,
                     Conn {
                         host,
                         inbound,
                         opened_banned,
+                        inbound_full: full,
+                        must_go,
                         ..Conn::default()
                     },
                 );
@@ -308,6 +329,16 @@ impl Rules {
                     let banned = self
                         .banned_at(&c.host, at_ms.saturating_sub(BAN_EDGE_MS))
                         .is_some();
+                    if matches!(reason, DisconnectReason::TooManyInbound) && !c.inbound_full {
+                        breach(
+                            INBOUND_LIMIT_KEPT,
+                            who.clone(),
+                            format!(
+                                "refused for too many inbound with fewer than {} open",
+                                self.inbound_max
+                            ),
+                        );
+                    }
                     if refused_for_ban && !banned {
                         breach(
                             BANNED_HOSTS_REFUSED,
@@ -394,7 +425,7 @@ mod tests {
 
     /// The rules each event of `events` breaks, then those the end breaks.
     fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
-        let mut rules = Rules::new(profile, Vec::new());
+        let mut rules = Rules::new(profile, Vec::new(), 1);
         let mut found: Vec<&'static str> = events
             .iter()
             .enumerate()
@@ -484,6 +515,45 @@ mod tests {
         client[4] = done(0);
         client.push(Event::SyncPeer { peer: Some(P) });
         assert_eq!(breaches(Profile::Btcd, &client), vec![SYNC_PEER_ELIGIBLE]);
+    }
+
+    #[test]
+    fn the_inbound_limit_refuses_only_a_connection_over_it() {
+        let second = |reason: Option<DisconnectReason>| {
+            let mut events = inbound_handshake();
+            events.push(Event::Connected {
+                peer: PeerId(2),
+                addr: "q:8333".into(),
+                direction: Direction::Inbound,
+                connection: ConnectionType::Inbound,
+            });
+            if let Some(reason) = reason {
+                events.push(Event::Disconnected {
+                    peer: PeerId(2),
+                    reason,
+                });
+            }
+            events
+        };
+        // With one slot, the second inbound connection must go, and may go for that reason.
+        assert_eq!(
+            breaches(Profile::Core, &second(None)),
+            vec![INBOUND_LIMIT_KEPT]
+        );
+        assert_eq!(
+            breaches(
+                Profile::Core,
+                &second(Some(DisconnectReason::TooManyInbound))
+            ),
+            Vec::<&str>::new()
+        );
+        // The first may not be refused for it.
+        let mut first = vec![connected(Direction::Inbound)];
+        first.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::TooManyInbound,
+        });
+        assert_eq!(breaches(Profile::Btcd, &first), vec![INBOUND_LIMIT_KEPT]);
     }
 
     #[test]

@@ -291,6 +291,7 @@ impl NodeBuilder {
                 checkpoints: Vec::new(),
                 noban: Vec::new(),
                 minimum_chain_work: None,
+                inbound_max: None,
             },
         }
     }

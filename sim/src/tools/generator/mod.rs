@@ -22,6 +22,10 @@
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+mod fault_steps;
+mod limits;
+
+pub use limits::compressed_timing;
 mod real_world;
 mod requests;
 
@@ -31,7 +35,7 @@ use crate::scenario::Behaviour;
 use crate::scenario::{
     BanFault, Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
     MinimumChainWork, NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario,
-    TimingOverrides, VersionTimeSkew,
+    VersionTimeSkew,
 };
 use crate::scenario::{SendSpec, Step};
 
@@ -50,38 +54,6 @@ pub const FAULT_LENGTH_MS_MAX: u64 = 120_000;
 /// timer to timer within a tick). `sim bench` measures the rate this gives (issue 6: at least
 /// 10 seeds a second with `--jobs 2`; the 10 ms tick gave about 2.5).
 pub const GENERATED_TICK_MS: u64 = 100;
-
-/// Timers shortened for exploration (the profiles' real values are minutes to tens of
-/// minutes): the rules stay the same, only the waits are shorter, so a run that must outlast
-/// several of them fits in a few simulated minutes.
-pub fn compressed_timing(profile: ProfileName) -> TimingOverrides {
-    match profile {
-        // The node pings every 20 s, so an honest peer's pongs keep it clear of the idle
-        // timeout (a fake peer pings only every 2 min).
-        ProfileName::Btcd => TimingOverrides {
-            ping_interval_ms: Some(20_000),
-            idle_timeout_ms: Some(60_000),
-            stall_response_timeout_ms: Some(10_000),
-            sync_stall_max_ms: Some(60_000),
-            retry_max_ms: Some(20_000),
-            ..TimingOverrides::default()
-        },
-        ProfileName::Core => TimingOverrides {
-            idle_timeout_ms: Some(90_000),
-            ping_interval_ms: Some(20_000),
-            ping_timeout_ms: Some(60_000),
-            headers_download_timeout_base_ms: Some(60_000),
-            // Regtest headers are dated from 2011: Core's 1 ms per 10 min behind would add
-            // 11 minutes; 10 µs adds 6 s.
-            headers_download_timeout_per_header_us: Some(10),
-            chain_sync_timeout_ms: Some(90_000),
-            headers_response_time_ms: Some(20_000),
-            retry_interval_ms: Some(10_000),
-            retry_max_ms: Some(10_000),
-            ..TimingOverrides::default()
-        },
-    }
-}
 
 /// A fair coin between the two profiles.
 fn draw_profile(draw: &mut Draw) -> ProfileName {
@@ -194,6 +166,7 @@ pub fn generate(seed: u64) -> Scenario {
             checkpoints: Vec::new(),
             noban: Vec::new(),
             minimum_chain_work: None,
+            inbound_max: None,
         },
         peers,
         faults,
@@ -208,6 +181,11 @@ pub fn generate(seed: u64) -> Scenario {
     real_world::real_world(&mut draw, &mut scenario);
     real_world::checkpoints(&mut draw, &mut scenario);
     requests::unserved_requests(&mut draw, &mut scenario);
+    fault_steps::explicit_undo(&mut draw, &mut scenario);
+    fault_steps::after_handshake(&mut draw, &mut scenario);
+    limits::real_timer_relations(&mut draw, &mut scenario);
+    limits::inbound_limit(&mut draw, &mut scenario);
+    noban_with_minimum_work(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }
@@ -231,6 +209,21 @@ fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
         _ => height + draw.range(1, 3000),
     } as u32;
     scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
+}
+
+/// In about one seed in three with a minimum chain work, one peer other than the first gets
+/// Core's NoBan permission (`noban`): its headers skip the low-work sync, so a NoBan automatic
+/// peer whose whole chain is below the minimum is disconnected for insufficient work
+/// (`UpdatePeerStateForReceivedHeaders`). Drawn last.
+fn noban_with_minimum_work(draw: &mut Draw, scenario: &mut Scenario) {
+    if scenario.node.minimum_chain_work.is_none()
+        || scenario.peers.len() < 2
+        || !draw.chance(33)
+    {
+        return;
+    }
+    let index = draw.range(1, scenario.peers.len() as u64 - 1) as usize;
+    scenario.node.noban.push(scenario.peers[index].name.clone());
 }
 
 /// Regtest genesis time (`genesis_block(Regtest)`): mined headers are dated from it,

@@ -4,10 +4,14 @@
 //! closing: Core's unserved requests (BIP 37 bloom filters, BIP 35 `mempool`, BIP 157 filter
 //! requests), list messages at and just over their limits (`inv`, `getdata`, `notfound` at
 //! 50,000; `addr`, `addrv2` at 1,000), `getblocks`, `getaddr`, a second `version`, frames with
-//! a wrong checksum, magic or declared length, an unknown command, and raw garbage.
+//! a wrong checksum, magic or declared length, an unknown command, and raw garbage. Some
+//! scripts answer the node's `version` with its own nonce (a self-connection), some send a
+//! burst of hundreds of pings.
 
 use super::Draw;
-use crate::scenario::{Behaviour, RawFrame, Scenario, SendSpec, Step, UnservedMessage};
+use crate::scenario::{
+    Behaviour, RawFrame, Scenario, SendSpec, Step, UnservedMessage, VersionFields, VersionNonce,
+};
 
 /// Core's and btcd's largest `inv`, `getdata` and `notfound` (`MAX_INV_SZ`, `MaxInvPerMsg`).
 const INV_ENTRIES_MAX: u32 = 50_000;
@@ -46,11 +50,29 @@ pub(super) fn unserved_requests(draw: &mut Draw, scenario: &mut Scenario) {
     }
     let index = candidates[draw.below(candidates.len() as u64) as usize];
     let mut steps = handshake();
+    // One script in eight answers with the node's own nonce: the node sees itself.
+    if draw.chance(12) {
+        let name = scenario.peers[index].name.clone();
+        steps[1] = Step::Send(SendSpec::VersionWith(VersionFields {
+            nonce: Some(VersionNonce::NodeVersionOf(name)),
+            ..VersionFields::default()
+        }));
+    }
     for _ in 0..draw.range(1, 3) {
         if draw.chance(40) {
             steps.push(Step::DelayMs(draw.range(10, 5000)));
         }
-        steps.push(Step::Send(request(draw)));
+        if draw.chance(8) {
+            // A burst of pings read in one go: a pong each, faster than they drain, up to
+            // the outbound queue's bound (256 messages, `Config::outbound_queue_messages_max`).
+            steps.push(Step::Repeat {
+                times: draw.range(200, 600) as u32,
+                shift: 1,
+                steps: vec![Step::Send(SendSpec::Ping(1))],
+            });
+        } else {
+            steps.push(Step::Send(request(draw)));
+        }
     }
     steps.push(if draw.chance(70) {
         Step::Honest
