@@ -23,7 +23,7 @@ const CASES: [(Bug, &str, u64); 10] = [
     (Bug::StallDeadlineNeverSet, "deadlines_kept", 53),
     (Bug::RejectedBatchStored, "store_matches_best_chain", 28),
     (Bug::LocatorWithoutDoubling, "locators_well_formed", 0),
-    (Bug::EqualWorkReorg, "tip_work_increases", 15),
+    (Bug::EqualWorkReorg, "tip_work_increases", 11),
     (Bug::PingNonceUnchecked, "deadlines_kept", 50),
     (Bug::RedialWithoutBackoff, "redials_back_off", 1),
     (Bug::IdleTimerNotReset, "deadlines_kept", 0),
