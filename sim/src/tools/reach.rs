@@ -52,6 +52,28 @@ pub enum Reached {
 }
 
 impl Reached {
+    /// Why no simulated world can reach this behaviour, for the few that none can; `None` for
+    /// every other (a behaviour never reached without a reason here is a gap of the
+    /// generator).
+    pub fn unreachable_in_simulation(&self) -> Option<&'static str> {
+        match self {
+            Reached::Disconnect(DisconnectKind::UserAgentTooLong) => Some(
+                "both wire dialects refuse a user agent over 256 bytes while decoding `version` \
+                 (btcd MsgVersion.BtcDecode, Core's LIMITED_STRING), before the handshake's own \
+                 check, which only a caller handing the node decoded messages can meet",
+            ),
+            Reached::HeaderRejected(HeaderErrorKind::UnsupportedNetwork) => Some(
+                "every network a scenario can name has its difficulty rules; only a network \
+                 rust-bitcoin adds later could meet it",
+            ),
+            Reached::HeaderRejected(HeaderErrorKind::TimewarpAttack) => Some(
+                "testnet4 only, which no scenario can name: no testnet4 headers are in \
+                 ../shared/data, and its proof of work cannot be ground per seed",
+            ),
+            _ => None,
+        }
+    }
+
     /// Every behaviour there is, in order.
     pub fn all() -> Vec<Reached> {
         let mut all: Vec<Reached> = DisconnectKind::iter().map(Reached::Disconnect).collect();
@@ -215,7 +237,7 @@ impl Reachability {
     }
 
     /// The report: one line per behaviour reached with its seed count, then the ones never
-    /// reached.
+    /// reached (with the reason, for those no simulated world can reach).
     pub fn render(&self) -> String {
         let mut text = format!(
             "reachability over {} seeds: {} of {} behaviours reached\n",
@@ -230,7 +252,12 @@ impl Reachability {
         if !never.is_empty() {
             text.push_str(&format!("never reached ({}):\n", never.len()));
             for behaviour in never {
-                text.push_str(&format!("          {behaviour}\n"));
+                match behaviour.unreachable_in_simulation() {
+                    Some(why) => {
+                        text.push_str(&format!("          {behaviour} (unreachable: {why})\n"))
+                    }
+                    None => text.push_str(&format!("          {behaviour}\n")),
+                }
             }
         }
         text

@@ -216,10 +216,7 @@ fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
 /// peer whose whole chain is below the minimum is disconnected for insufficient work
 /// (`UpdatePeerStateForReceivedHeaders`). Drawn last.
 fn noban_with_minimum_work(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.minimum_chain_work.is_none()
-        || scenario.peers.len() < 2
-        || !draw.chance(33)
-    {
+    if scenario.node.minimum_chain_work.is_none() || scenario.peers.len() < 2 || !draw.chance(33) {
         return;
     }
     let index = draw.range(1, scenario.peers.len() as u64 - 1) as usize;

@@ -1,6 +1,8 @@
 //! The single edits [`shrink`](super::shrink) tries ([`candidates`]), those that remove most
-//! first: peers, faults, fault times, peer delays, chains, duration, latencies.
+//! first: peers, faults, behaviours, node options, fault times, weaker faults, peer delays,
+//! chains, duration, latencies.
 
+use super::simplify;
 use super::size::MAINNET_FIXTURE_HEIGHT;
 use crate::scenario::chain::ChainSpec;
 use crate::scenario::Scenario;
@@ -15,8 +17,16 @@ pub enum EditKind {
     RemovePeer,
     /// Remove a fault step.
     RemoveFault,
+    /// Simplify a peer's behaviour: a shorter script, an honest peer, a misbehaviour on its
+    /// first batch.
+    Behaviour,
+    /// Drop a node option: a checkpoint, a NoBan entry, the inbound limit, the minimum chain
+    /// work; make an automatic connection manual.
+    NodeOption,
     /// Cut a fault's `for_ms` or `at_ms`.
     FaultTime,
+    /// Weaken a fault: a smaller latency, loss, skew, ban or delay, the first message.
+    WeakerFault,
     /// Zero a peer's `headers_delay_ms` or `version_delay_ms`, or let the node dial it.
     PeerTiming,
     /// Shorten a chain or move its fork point down.
@@ -74,6 +84,12 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
         );
         push(EditKind::RemoveFault, c, edit);
     }
+    for (c, edit) in simplify::simpler_behaviours(scenario) {
+        push(EditKind::Behaviour, c, edit);
+    }
+    for (c, edit) in simplify::fewer_node_options(scenario) {
+        push(EditKind::NodeOption, c, edit);
+    }
     for (j, step) in scenario.faults.iter().enumerate() {
         if let Some(for_ms) = step.for_ms.filter(|&f| f > FOR_MS_MIN) {
             for shorter in [FOR_MS_MIN, (for_ms / 2).max(FOR_MS_MIN)] {
@@ -104,6 +120,9 @@ pub fn candidates(scenario: &Scenario) -> Vec<Candidate> {
                 );
             }
         }
+    }
+    for (c, edit) in simplify::weaker_faults(scenario) {
+        push(EditKind::WeakerFault, c, edit);
     }
     for (i, peer) in scenario.peers.iter().enumerate() {
         if peer.headers_delay_ms > 0 {

@@ -18,8 +18,13 @@
 //!   nor down to its fork point) or drop its fork or move the fork point down (half, −1), shorten
 //!   `duration_s` (to 1 s, else half, else −10 %), and narrow the latencies (`latency_ms_max` to
 //!   `latency_ms_min`, `latency_ms_min` to 1). The most drastic cut of each kind comes first: when
-//!   it keeps the failure, the halvings are skipped. A peer's behaviour is never changed (a
-//!   misbehaving peer made honest would be another bug) and neither are the node's timers. Each
+//!   it keeps the failure, the halvings are skipped. Simplifications come between the cuts
+//!   (`simplify.rs`): a script loses its second half, its last step or any one step, a `repeat`
+//!   runs fewer rounds and a delay shortens; a preset misbehaviour moves to its first batch; a
+//!   fault weakens (latency, loss, skew, ban and message delay halved, a message fault on the
+//!   first message); the node's checkpoints, NoBan entries, inbound limit and minimum chain work
+//!   go one at a time, and an automatic connection becomes manual. A misbehaving peer is never
+//!   made honest (another run, not a smaller one) and the node's timers never change. Each
 //!   candidate is written as JSON and read back
 //!   ([`Scenario::parse`](crate::scenario::Scenario::parse)); one that does not validate or reads
 //!   back differently is skipped without a run, and one identical to a candidate that already ran
@@ -39,6 +44,7 @@
 //! |---|---|
 //! | `target.rs` | [`Target`], what must keep failing |
 //! | `edits.rs` | [`candidates`], the single edits |
+//! | `simplify.rs` | the edits that simplify a behaviour, a fault or the node's options |
 //! | `search.rs` | [`shrink`], the greedy loop, and what it returns ([`Shrunk`]) |
 //! | `size.rs` | [`Size`], for the before/after summary |
 //! | `output.rs` | JSON written and read back, the file name, the file |
@@ -50,6 +56,7 @@ mod error;
 mod fixtures;
 mod output;
 mod search;
+mod simplify;
 mod size;
 mod target;
 
