@@ -13,6 +13,9 @@ use crate::error::SimError;
 use crate::harness::runner::{run_scenario, RunResult};
 use crate::scenario::Scenario;
 
+/// How a shrunk scenario's description begins.
+const SHRUNK_PREFIX: &str = "shrunk by `sim shrink` from ";
+
 /// Default of [`ShrinkOptions::runs_max`] (`sim shrink --runs-max`).
 pub const RUNS_MAX_DEFAULT: usize = 400;
 
@@ -121,7 +124,8 @@ impl Shrunk {
 ///
 /// The shrunk scenario's description becomes `shrunk by `sim shrink` from NAME (ORIGINAL
 /// DESCRIPTION); fails invariant `X` when the bug is present` (or the target's other
-/// [`Target::verdict`]).
+/// [`Target::verdict`]); a description that already begins that way (a shrunk scenario
+/// shrunk again) is kept.
 ///
 /// # Errors
 /// [`ShrinkError::Passes`] when the original passes, [`ShrinkError::Harness`] or
@@ -199,11 +203,17 @@ pub fn shrink(
             break true;
         }
     };
-    current.description = format!(
-        "shrunk by `sim shrink` from {name} ({}); {} when the bug is present",
-        scenario.description,
-        target.verdict()
-    );
+    // Shrinking a shrunk scenario again keeps its description: the origin and the failure are
+    // the same.
+    current.description = if scenario.description.starts_with(SHRUNK_PREFIX) {
+        scenario.description.clone()
+    } else {
+        format!(
+            "{SHRUNK_PREFIX}{name} ({}); {} when the bug is present",
+            scenario.description,
+            target.verdict()
+        )
+    };
     let after = Size::of(&current);
     Ok(Shrunk {
         scenario: current,

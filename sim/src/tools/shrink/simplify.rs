@@ -28,10 +28,6 @@ pub fn simpler_behaviours(scenario: &Scenario) -> Vec<(Scenario, String)> {
                 }
             }
             other => {
-                with(
-                    Behaviour::Honest,
-                    format!("{} → honest", behaviour_name(other)),
-                );
                 let lowered = match other {
                     Behaviour::BadPow { batch, index } if (*batch, *index) != (1, 0) => {
                         Some(Behaviour::BadPow { batch: 1, index: 0 })
