@@ -424,6 +424,10 @@ fn run_inner(
             wire.insert(peer.name.clone(), peer.wire_log());
         }
     }
+    let written: Vec<(String, crate::peers::fake_peer::WrittenStreams)> = ping_logs
+        .iter()
+        .map(|peer| (peer.name.clone(), peer.written()))
+        .collect();
     drop(ping_logs);
     let stored = read_store(&datadir.join("headers.sqlite"), network)?;
     let (stored_rows, stored_tip_hash) = (
@@ -453,6 +457,7 @@ fn run_inner(
         &stored_hashes,
         stored_valid,
         consensus,
+        &written,
         liveness,
     );
     let outcome = Outcome::new(

@@ -15,10 +15,13 @@ use node::{DisconnectReason, Event, Node, PeerId, Profile};
 use super::liveness::{ms, Liveness};
 use super::report::{
     InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
-    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
-    STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, NODE_READS_WHAT_WAS_WRITTEN, QUEUES_BOUNDED,
+    REDIALS_BACK_OFF, STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED,
+    TIP_WORK_INCREASES,
 };
 use super::rules::{RuleBreach, Rules, RULES};
+use super::wire::NodeReads;
+use crate::peers::fake_peer::WrittenStreams;
 
 /// Slack allowed past a deadline before a still-open connection is a violation: one stall
 /// tick (btcd checks deadlines on its 15 s `stallTickInterval`) plus a second.
@@ -65,6 +68,8 @@ pub struct Checker {
     announced_tip: Option<(u32, BlockHash)>,
     /// The profile rules ([`super::rules`]).
     rules: Rules,
+    /// What the node read on each connection ([`super::wire`]).
+    reads: NodeReads,
 }
 
 impl Checker {
@@ -94,6 +99,7 @@ impl Checker {
             run: 0,
             announced_tip: None,
             rules: Rules::new(profile, noban, inbound_max),
+            reads: NodeReads::default(),
         }
     }
 
@@ -158,6 +164,7 @@ impl Checker {
     /// One node event, with the node's state after it.
     pub fn event(&mut self, now_ms: u64, event: &Event, node: &Node) {
         let at_ms = now_ms.saturating_sub(self.epoch_ms);
+        self.reads.event(self.run, event);
         for breach in self.rules.event(at_ms, event) {
             self.breach(at_ms, breach);
         }
@@ -484,7 +491,8 @@ impl Checker {
 
     /// Checks the end state: `stored` is the store's rows from the base up (read after the
     /// run), valid under `network` at `end_s` if `chain` re-validates them; `consensus` the
-    /// independent check of [`check_consensus`](super::consensus::check_consensus); `liveness` the
+    /// independent check of [`check_consensus`](super::consensus::check_consensus); `written`
+    /// each fake peer's host and what it wrote ([`super::wire`]); `liveness` the
     /// result of [`liveness`](super::liveness::liveness). Returns every invariant's report.
     pub fn finish(
         mut self,
@@ -492,8 +500,21 @@ impl Checker {
         stored: &[BlockHash],
         stored_valid: Result<(), String>,
         consensus: Result<(), String>,
+        written: &[(String, WrittenStreams)],
         liveness: Liveness,
     ) -> Vec<InvariantReport> {
+        if let Err((peer, message)) = self.reads.compare(written) {
+            let seed = self.seed;
+            self.violations
+                .entry(NODE_READS_WHAT_WAS_WRITTEN)
+                .or_insert(Violation {
+                    invariant: NODE_READS_WHAT_WAS_WRITTEN,
+                    at_ms: end_ms,
+                    seed,
+                    peer: Some(peer),
+                    message,
+                });
+        }
         self.check_deadlines(self.epoch_ms + end_ms);
         for breach in self.rules.finish() {
             self.breach(end_ms, breach);

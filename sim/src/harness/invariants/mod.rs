@@ -5,7 +5,8 @@
 
 //!
 //! `report.rs` names the invariants, `checker.rs` checks them during and after a run,
-//! `rules.rs` checks each profile's protocol rules on the events, `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
+//! `rules.rs` checks each profile's protocol rules on the events, `wire.rs` compares what the
+//! node read with what the peers wrote, `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
 //! `liveness.rs` decides whether liveness applies and what it demands.
 
 mod checker;
@@ -13,14 +14,16 @@ mod consensus;
 mod liveness;
 mod report;
 mod rules;
+mod wire;
 
 pub use checker::Checker;
 pub use consensus::{check_consensus, ChainBase};
 pub use liveness::{chain_work, liveness, Liveness};
 pub use report::{
     InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
-    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, QUEUES_BOUNDED, REDIALS_BACK_OFF,
-    STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED, TIP_WORK_INCREASES,
+    INVARIANTS, LIVENESS, LOCATORS_WELL_FORMED, NODE_READS_WHAT_WAS_WRITTEN, QUEUES_BOUNDED,
+    REDIALS_BACK_OFF, STORED_CHAIN_VALID, STORE_MATCHES_BEST_CHAIN, STORE_MATCHES_COMMITTED,
+    TIP_WORK_INCREASES,
 };
 pub use rules::{
     RuleBreach, BANNED_HOSTS_REFUSED, HANDSHAKE_ORDER, INBOUND_LIMIT_KEPT, NO_REJECT_UNDER_CORE,

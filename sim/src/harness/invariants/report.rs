@@ -55,6 +55,8 @@ pub const STORE_MATCHES_BEST_CHAIN: &str = "store_matches_best_chain";
 pub const STORED_CHAIN_VALID: &str = "stored_chain_valid";
 /// `headers_follow_consensus`.
 pub const HEADERS_FOLLOW_CONSENSUS: &str = "headers_follow_consensus";
+/// `node_reads_what_was_written`.
+pub const NODE_READS_WHAT_WAS_WRITTEN: &str = "node_reads_what_was_written";
 /// `tip_work_increases`.
 pub const TIP_WORK_INCREASES: &str = "tip_work_increases";
 /// `queues_bounded`.
@@ -71,13 +73,14 @@ pub const REDIALS_BACK_OFF: &str = "redials_back_off";
 pub const LIVENESS: &str = "liveness";
 
 /// Every invariant with its description, in report order.
-pub const INVARIANTS: [(&str, &str); 11] = [
+pub const INVARIANTS: [(&str, &str); 12] = [
     (STORED_CHAIN_VALID, "the stored chain is linked from its base and every stored header passes full validation"),
     (HEADERS_FOLLOW_CONSENSUS, "the stored chain follows its network's consensus rules (link, proof of work, required bits with retargets and testnet3's exception, median time past, future limit, version floors, checkpoints) as checked by code independent of the node's validation"),
     (STORE_MATCHES_COMMITTED, "after a crash the node restarts from exactly the last committed best chain, and the store at the end holds exactly the committed rows"),
     (STORE_MATCHES_BEST_CHAIN, "after every event the store's top row is the node's best header: nothing from a rejected batch is stored, and no best-chain change is left unstored"),
     (TIP_WORK_INCREASES, "the best chain only ever moves to a chain with strictly more work"),
     (QUEUES_BOUNDED, "no peer's outbound queue exceeds its message or byte bound"),
+    (NODE_READS_WHAT_WAS_WRITTEN, "on every connection the messages the node received are the ones the fake peer wrote, as rust-bitcoin's own decoder reads the same bytes (key fields compared), up to the node's first dropped message or the first bytes that are no frame"),
     (LOCATORS_WELL_FORMED, "every getheaders locator is a block locator (12 consecutive heights, then doubling steps, ending at the base), or Core's low-work sync form: one header, then the chain start's locator"),
     (DISCONNECTS_HAVE_REASONS, "every disconnect by the node carries a reason"),
     (DEADLINES_KEPT, "no peer stays connected past its handshake, idle, ping or stall deadline, and none is disconnected for one before it passed"),

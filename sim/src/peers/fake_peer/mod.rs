@@ -26,6 +26,7 @@
 //! | `conn.rs` | one connection's frames, the peer's message faults applied on send |
 //! | `node_versions.rs` | [`NodeVersions`]: the node's `version` nonces as every peer read them |
 //! | `craft.rs` | crafted headers and spoiled proof of work |
+//! | `written.rs` | [`WrittenStream`]: each connection's writes read back by rust-bitcoin ([`WireFact`]) |
 //!
 //! The peer is written against the node's [`Network`](node::runtime::Network) trait and plain tokio I/O traits, so the
 //! same code serves the node inside turmoil and over real loopback TCP.
@@ -37,6 +38,7 @@ mod node_versions;
 mod peer;
 mod script;
 mod serve;
+mod written;
 
 pub use honest::{BTCD_LOCATOR_HASHES_MAX, CORE_LOCATOR_HASHES_MAX, PING_INTERVAL};
 pub use node_versions::NodeVersions;
@@ -45,3 +47,4 @@ pub use peer::{
     LISTEN_PORT,
 };
 pub use serve::{accept_loop, dial_loop, listen_loop, serve};
+pub use written::{WireFact, WrittenStream, WrittenStreams};

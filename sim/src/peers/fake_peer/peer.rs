@@ -15,6 +15,7 @@ use rand_chacha::rand_core::RngCore;
 use rand_chacha::ChaCha8Rng;
 
 use super::node_versions::NodeVersions;
+use super::written::WrittenStreams;
 use crate::scenario::{Behaviour, VersionFields, VersionNonce, VersionTimestamp};
 
 /// The port fake peers and the simulated node listen on (mainnet's default, as a label).
@@ -88,6 +89,8 @@ pub struct FakePeer {
     pings_sent: RefCell<Vec<PingSent>>,
     /// Every write, when [`FakePeer::with_wire_log`] asked for it.
     wire_log: Option<RefCell<Vec<WireChunk>>>,
+    /// Every connection's writes read back by rust-bitcoin ([`FakePeer::written`]).
+    written: RefCell<WrittenStreams>,
     /// The faults it applies to its own messages and clock ([`FakePeer::with_faults`]).
     pub faults: crate::harness::faults::PeerFaults,
     /// The node's `version` nonces as this and the other fake peers of the run read them
@@ -217,6 +220,7 @@ impl FakePeer {
             connections: Cell::new(0),
             pings_sent: RefCell::new(Vec::new()),
             wire_log: None,
+            written: RefCell::new(WrittenStreams::new()),
             faults: crate::harness::faults::PeerFaults::default(),
             node_versions: Rc::default(),
             getheaders_observer: None,
@@ -244,9 +248,24 @@ impl FakePeer {
             .unwrap_or_default()
     }
 
-    /// Records a write on `connection`, if the peer keeps a wire log and runs in a simulation.
+    /// What this peer wrote on each of its connections inside a simulation, read back by
+    /// rust-bitcoin's decoder, by connection number.
+    pub fn written(&self) -> WrittenStreams {
+        self.written.borrow().clone()
+    }
+
+    /// Records a write on `connection` inside a simulation: read back into [`FakePeer::written`],
+    /// and kept whole if the peer keeps a wire log.
     pub(super) fn note_write(&self, connection: u64, bytes: &[u8], read_before: usize) {
-        let (Some(log), Some(elapsed)) = (&self.wire_log, turmoil::sim_elapsed()) else {
+        let Some(elapsed) = turmoil::sim_elapsed() else {
+            return;
+        };
+        self.written
+            .borrow_mut()
+            .entry(connection)
+            .or_default()
+            .extend(bytes);
+        let Some(log) = &self.wire_log else {
             return;
         };
         log.borrow_mut().push(WireChunk {
