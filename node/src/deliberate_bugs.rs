@@ -113,6 +113,18 @@ pub(crate) fn is(active: Option<Bug>, bug: Bug) -> bool {
     }
 }
 
+/// [`Bug::InboundNeverSyncPeer`], the rule before the fix: whether the initial-sync choice
+/// refuses a peer that is not `outbound` because some outbound peer is preferred
+/// (`preferred_peers` counts them; asked only while the bug is active). Kept here, with the
+/// other bugs, so its expression is no behaviour of a normal build.
+pub(crate) fn refuses_inbound_sync_peer(
+    active: Option<Bug>,
+    outbound: bool,
+    preferred_peers: impl FnOnce() -> usize,
+) -> bool {
+    is(active, Bug::InboundNeverSyncPeer) && !outbound && preferred_peers() != 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

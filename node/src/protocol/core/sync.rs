@@ -5,7 +5,6 @@
 use bitcoin::BlockHash;
 
 use crate::config::SENDHEADERS_VERSION;
-use crate::deliberate_bugs::Bug;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{DropReason, Event};
 use crate::protocol::ids::PeerId;
@@ -67,9 +66,11 @@ impl Node {
             }
             // The deliberate bug is the rule before the fix: an inbound peer only while no
             // outbound peer is preferred.
-            let eligible = !self.config.has_bug(Bug::InboundNeverSyncPeer)
-                || p.is_outbound()
-                || self.core_preferred_peers() == 0;
+            let eligible = !crate::deliberate_bugs::refuses_inbound_sync_peer(
+                self.config.deliberate_bug(),
+                p.is_outbound(),
+                || self.core_preferred_peers(),
+            );
             if !((started == 0 && eligible) || recent) {
                 continue;
             }
