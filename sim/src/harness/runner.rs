@@ -263,12 +263,17 @@ fn run_inner(
     // The running node incarnation's command queue (`ban` faults); replaced at each restart.
     let commands: Rc<RefCell<Option<UnboundedSender<Command>>>> = Rc::new(RefCell::new(None));
     let node_commands = commands.clone();
+    // The running node incarnation's shutdown signal (`stop` faults); replaced at each restart.
+    let stop: Rc<RefCell<Option<watch::Sender<bool>>>> = Rc::new(RefCell::new(None));
+    let node_stop = stop.clone();
     sim.host("node", move || {
         let config = config.clone();
         let recorder = node_recorder.clone();
         let checker = node_checker.clone();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         *node_commands.borrow_mut() = Some(tx);
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        *node_stop.borrow_mut() = Some(stop_tx);
         async move {
             let now = turmoil::since_epoch().unwrap_or_default();
             recorder.borrow_mut().start_run();
@@ -282,7 +287,12 @@ fn run_inner(
                 config,
                 clock,
                 &mut sink,
-                std::future::pending(),
+                async move {
+                    // A dropped sender (the run is over) never asks for a shutdown.
+                    if stop_rx.wait_for(|stop| *stop).await.is_err() {
+                        std::future::pending::<()>().await;
+                    }
+                },
                 rx,
             )
             .await?;
@@ -379,6 +389,7 @@ fn run_inner(
                 let hosts = Hosts {
                     commands: &commands,
                     refusing: &refusing,
+                    stop: &stop,
                 };
                 apply_fault(&mut sim, fault, &hosts, &recorder, elapsed_ms)
             };
@@ -581,11 +592,13 @@ fn is_peer_side(fault: &Fault) -> bool {
 struct Hosts<'a> {
     commands: &'a Rc<RefCell<Option<UnboundedSender<Command>>>>,
     refusing: &'a BTreeMap<String, watch::Sender<bool>>,
+    /// The running node's shutdown signal.
+    stop: &'a Rc<RefCell<Option<watch::Sender<bool>>>>,
 }
 
 /// Applies a link, host, ban or refused-dials fault now; returns whether it took effect (a
-/// crash of a host that is not running, a ban while the node is down, or refused dials of a
-/// peer that does not listen, do not).
+/// crash or stop of a host that is not running, a ban while the node is down, or refused dials
+/// of a peer that does not listen, do not).
 fn apply_fault(
     sim: &mut turmoil::Sim<'_>,
     fault: &Fault,
@@ -619,6 +632,21 @@ fn apply_fault(
             sim.crash(host.as_str());
         }
         Fault::Restart(host) => sim.bounce(host.as_str()),
+        Fault::Stop(host) => {
+            let asked = sim.is_host_running(host.as_str())
+                && hosts
+                    .stop
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|tx| tx.send(true).is_ok());
+            if !asked {
+                recorder.borrow_mut().note(
+                    elapsed_ms,
+                    HarnessNote::CrashNotApplied { host: host.clone() },
+                );
+                return false;
+            }
+        }
         Fault::RefuseDials(host) => {
             let Some(gate) = hosts.refusing.get(host) else {
                 recorder.borrow_mut().note(
@@ -662,7 +690,7 @@ fn undo_fault(
         Fault::Partition(l) => sim.repair(l.a.as_str(), l.b.as_str()),
         Fault::PartitionOneway(o) => sim.repair_oneway(o.from.as_str(), o.to.as_str()),
         Fault::Hold(l) => sim.release(l.a.as_str(), l.b.as_str()),
-        Fault::Crash(host) => sim.bounce(host.as_str()),
+        Fault::Crash(host) | Fault::Stop(host) => sim.bounce(host.as_str()),
         Fault::RefuseDials(host) => {
             if let Some(gate) = refusing.get(host) {
                 gate.send_replace(false);

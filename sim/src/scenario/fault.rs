@@ -51,8 +51,12 @@ pub enum Fault {
     Release(Link),
     /// Kill a host's software (its files survive).
     Crash(String),
-    /// Start a crashed host's software again.
+    /// Start a crashed or stopped host's software again.
     Restart(String),
+    /// Ask the node to shut down cleanly, as on a signal: it disconnects every peer
+    /// (`shutdown`), closes its store and its software ends; `for_ms` or a later `restart`
+    /// starts it again. Only `node`.
+    Stop(String),
     /// A fake peer refuses every dial to it: it closes its listener, so a connection attempt
     /// fails at once with "connection refused" (its SYN finds no listening port), unlike a
     /// `hold`, under which a dial waits for the node's dial timeout. Its open connections go
@@ -88,6 +92,7 @@ impl Fault {
                 | Fault::PartitionOneway(_)
                 | Fault::Hold(_)
                 | Fault::Crash(_)
+                | Fault::Stop(_)
                 | Fault::RefuseDials(_)
                 | Fault::Latency(_)
                 | Fault::Loss(_)
@@ -96,7 +101,7 @@ impl Fault {
     }
 
     /// Whether `later` undoes this fault: a `repair` of its partition, a `release` of its
-    /// hold, a `repair_oneway` of its one-way partition, a `restart` after its crash.
+    /// hold, a `repair_oneway` of its one-way partition, a `restart` after its crash or stop.
     pub fn is_undone_by(&self, later: &Fault) -> bool {
         let same = |a: &Link, b: &Link| (a.a == b.a && a.b == b.b) || (a.a == b.b && a.b == b.a);
         match (self, later) {
@@ -104,7 +109,7 @@ impl Fault {
                 same(a, b)
             }
             (Fault::PartitionOneway(a), Fault::RepairOneway(b)) => a == b,
-            (Fault::Crash(a), Fault::Restart(b)) => a == b,
+            (Fault::Crash(a) | Fault::Stop(a), Fault::Restart(b)) => a == b,
             _ => false,
         }
     }
@@ -118,7 +123,9 @@ impl Fault {
             Fault::PartitionOneway(o) | Fault::RepairOneway(o) => vec![&o.from, &o.to],
             Fault::Latency(l) => vec![&l.a, &l.b],
             Fault::Loss(l) => vec![&l.a, &l.b],
-            Fault::Crash(h) | Fault::Restart(h) | Fault::RefuseDials(h) => vec![h],
+            Fault::Crash(h) | Fault::Restart(h) | Fault::Stop(h) | Fault::RefuseDials(h) => {
+                vec![h]
+            }
             Fault::Ban(ban) => vec![&ban.host],
             Fault::Message(m) => vec![&m.peer],
             Fault::VersionTimeSkew(v) => vec![&v.peer],
@@ -137,6 +144,7 @@ impl Fault {
             Fault::Release(l) => format!("release {} {}", l.a, l.b),
             Fault::Crash(h) => format!("crash {h}"),
             Fault::Restart(h) => format!("restart {h}"),
+            Fault::Stop(h) => format!("stop {h}"),
             Fault::RefuseDials(h) => format!("refuse_dials {h}"),
             Fault::Ban(ban) => format!("ban {} duration_s={}", ban.host, ban.duration_s),
             Fault::Latency(l) => format!("latency {} {} latency_ms={}", l.a, l.b, l.latency_ms),

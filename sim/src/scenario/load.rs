@@ -239,6 +239,12 @@ impl Scenario {
                         format!("{} is not in 1..=1000", l.per_mille),
                     );
                 }
+                Fault::Stop(host) if host != "node" => {
+                    return err(
+                        &format!("{field}.stop"),
+                        format!("`{host}`: only `node` can be stopped cleanly (crash a fake peer)"),
+                    );
+                }
                 Fault::RefuseDials(host) if host == "node" => {
                     return err(
                         &format!("{field}.refuse_dials"),
@@ -815,6 +821,22 @@ pub(crate) mod tests {
         assert!(
             typo.starts_with("x.json: peers[0].version_fields.user_agnet: unknown field"),
             "{typo}"
+        );
+    }
+
+    #[test]
+    fn only_the_node_stops_cleanly() {
+        let with = |host: &str| {
+            MINIMAL.replace(
+                "\"expect\":{}",
+                &format!(r#""faults":[{{"at_ms":0,"for_ms":5000,"fault":{{"stop":"{host}"}}}}],"expect":{{}}"#),
+            )
+        };
+        let s = Scenario::parse("x.json", &with("node")).unwrap();
+        assert_eq!(s.faults[0].fault, Fault::Stop("node".into()));
+        assert_eq!(
+            error_of(&with("p")),
+            "x.json: faults[0].fault.stop: `p`: only `node` can be stopped cleanly (crash a fake peer)"
         );
     }
 

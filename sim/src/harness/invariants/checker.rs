@@ -8,6 +8,7 @@ use bitcoin::pow::Work;
 use bitcoin::BlockHash;
 use node::config::Timing;
 use node::protocol::header_chain::ChainUpdate;
+use node::protocol::DropReason;
 use node::protocol::MessageSummary;
 use node::runtime::QueueDepth;
 use node::{DisconnectReason, Event, Node, PeerId, Profile};
@@ -232,8 +233,17 @@ impl Checker {
                     }
                 }
             }
-            Event::Dropped { peer, .. } => {
-                if let Some(c) = self.connections.get_mut(&peer.0) {
+            // A message read and set aside still counts as received; a drop that is a
+            // decision about the peer (a NoBan or manual peer not punished) is no receipt.
+            Event::Dropped { peer, reason } => {
+                let read = matches!(
+                    reason,
+                    DropReason::Frame(_)
+                        | DropReason::BeforeVersion { .. }
+                        | DropReason::BeforeVerack { .. }
+                        | DropReason::UserAgentTooLong { .. }
+                );
+                if let Some(c) = self.connections.get_mut(&peer.0).filter(|_| read) {
                     c.last_received_ms = at_ms;
                 }
             }

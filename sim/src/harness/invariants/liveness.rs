@@ -133,10 +133,10 @@ pub fn liveness(
             (Fault::PartitionOneway(o), true) | (Fault::RepairOneway(o), false) => {
                 cut_oneway.remove(&(o.from.clone(), o.to.clone()));
             }
-            (Fault::Crash(h), false) => {
+            (Fault::Crash(h) | Fault::Stop(h), false) => {
                 crashed.insert(h.clone());
             }
-            (Fault::Crash(h), true) | (Fault::Restart(h), false) => {
+            (Fault::Crash(h) | Fault::Stop(h), true) | (Fault::Restart(h), false) => {
                 crashed.remove(h);
             }
             (Fault::RefuseDials(h), false) => {

@@ -1,9 +1,9 @@
 //! Faults beyond the first draw: explicit undo steps (`repair`, `repair_oneway`, `release`,
 //! `restart`) in place of a drawn fault's `for_ms`; message faults on the commands a peer sends
-//! after the handshake (`pong`, `headers`); header time skews. Each is drawn only where it is
-//! sure to fire, since a fault that never fires fails the run.
+//! after the handshake (`pong`, `headers`); header time skews; a clean stop of the node. Each
+//! is drawn only where it is sure to fire, since a fault that never fires fails the run.
 
-use super::Draw;
+use super::{Draw, FAULT_WINDOW_MS};
 use crate::scenario::chain::ChainSpec;
 use crate::scenario::{
     Behaviour, Fault, FaultStep, HeaderTimeSkew, MessageAction, MessageFault, Scenario,
@@ -124,4 +124,36 @@ pub(super) fn after_handshake(draw: &mut Draw, scenario: &mut Scenario) {
         for_ms: None,
         fault,
     });
+}
+
+/// In about one seed in fifteen, a clean stop of the node (`stop`: every peer disconnected
+/// with `shutdown`, the store closed) at a drawn time, restarted by its `for_ms` or by an
+/// explicit `restart` step; only where nothing else stops the node or needs it running (a
+/// crash of the node, an operator's ban).
+pub(super) fn clean_stop(draw: &mut Draw, scenario: &mut Scenario) {
+    if !draw.chance(7) {
+        return;
+    }
+    let in_the_way = scenario.faults.iter().any(|f| {
+        matches!(&f.fault, Fault::Crash(h) | Fault::Stop(h) if h == "node")
+            || matches!(f.fault, Fault::Ban(_))
+    });
+    if in_the_way {
+        return;
+    }
+    let at_ms = draw.below(FAULT_WINDOW_MS / 10) * 10;
+    let down_ms = draw.range(1, 30_000);
+    let explicit = draw.chance(50);
+    scenario.faults.push(FaultStep {
+        at_ms,
+        for_ms: (!explicit).then_some(down_ms),
+        fault: Fault::Stop("node".into()),
+    });
+    if explicit {
+        scenario.faults.push(FaultStep {
+            at_ms: at_ms + down_ms,
+            for_ms: None,
+            fault: Fault::Restart("node".into()),
+        });
+    }
 }

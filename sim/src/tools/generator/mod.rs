@@ -183,6 +183,7 @@ pub fn generate(seed: u64) -> Scenario {
     requests::unserved_requests(&mut draw, &mut scenario);
     fault_steps::explicit_undo(&mut draw, &mut scenario);
     fault_steps::after_handshake(&mut draw, &mut scenario);
+    fault_steps::clean_stop(&mut draw, &mut scenario);
     limits::real_timer_relations(&mut draw, &mut scenario);
     limits::inbound_limit(&mut draw, &mut scenario);
     noban_with_minimum_work(&mut draw, &mut scenario);
