@@ -62,7 +62,8 @@ pub fn chain_work(chain: &[Header]) -> Work {
 /// An honest peer: behaviour `honest`, a chain from genesis, the default `start_height`, a
 /// version of at least 70015 with `NODE_NETWORK | NODE_WITNESS`, a `version_delay_ms` under
 /// half the handshake timeout, no `version_fields`, no message, clock or ban fault aimed at it,
-/// dialled by the node (`connect` or `addresses`; `automatic`, dialled once, only when no fault
+/// dialled by the node (`connect`, or `addresses` when `target_outbound` gives every address a
+/// slot; `automatic`, dialled once, only when no fault
 /// names it or the node) or dialling it, and at the end neither crashed, nor refusing dials,
 /// nor cut off from the node, and (btcd) whose chain has no other header at a checkpoint's
 /// height than the checkpoint. Under Core, a peer that dials the node does not count while
@@ -177,9 +178,14 @@ pub fn liveness(
         .iter()
         .flat_map(|step| step.fault.hosts())
         .collect();
+    // An address of the list is sure to get a slot only when there are slots for all of
+    // them: with fewer, a peer that keeps its slot without serving more work (an honest peer
+    // on a shorter chain) can keep the others out until Core's stale-tip check, 30 minutes on.
+    let every_address_has_a_slot =
+        scenario.node.target_outbound.unwrap_or(8) >= scenario.node.addresses.len();
     let dialled = |name: &str| {
         scenario.node.connect.iter().any(|h| h == name)
-            || scenario.node.addresses.iter().any(|h| h == name)
+            || (every_address_has_a_slot && scenario.node.addresses.iter().any(|h| h == name))
             || (scenario.node.automatic.iter().any(|h| h == name)
                 && !faulted.iter().any(|h| *h == name || *h == "node"))
     };

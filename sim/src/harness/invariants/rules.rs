@@ -22,15 +22,18 @@ pub const SYNC_PEER_ELIGIBLE: &str = "sync_peer_eligible";
 pub const BANNED_HOSTS_REFUSED: &str = "banned_hosts_refused";
 /// `inbound_limit_kept`.
 pub const INBOUND_LIMIT_KEPT: &str = "inbound_limit_kept";
+/// `duplicate_handshake_messages`.
+pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 6] = [
+pub const RULES: [(&str, &str); 7] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
     (SYNC_PEER_ELIGIBLE, "the sync peer is connected, has finished the handshake and offers NODE_NETWORK or NODE_NETWORK_LIMITED (btcd isSyncCandidate, Core CanServeBlocks)"),
     (BANNED_HOSTS_REFUSED, "a connection with a host banned at the time (NoBan hosts exempt) is refused: under Core an inbound one before its handshake finishes, under btcd either direction as soon as its handshake is done (handleAddPeerMsg), nothing else sent or read; and a connection is refused as banned only while its host is banned"),
     (INBOUND_LIMIT_KEPT, "an inbound connection that finds the inbound slots full (inbound_max) is disconnected before anything is sent or read, and one is refused for that only when they are full (btcd server.go MaxPeers; Core CreateNodeFromAcceptedSocket, whose eviction protects every peer of a handful)"),
+    (DUPLICATE_HANDSHAKE_MESSAGES, "a version or verack after the handshake: btcd answers with a reject (RejectDuplicate) and closes the connection before reading anything else (peer.go inHandler); Core sets it aside (\"redundant version message\") and never rejects"),
 ];
 
 /// Commands the node may send before a connection's handshake is done.
@@ -77,6 +80,9 @@ struct Conn {
     /// Set when the connection must end before anything else is sent or read: the rule, and
     /// why.
     must_go: Option<(&'static str, String)>,
+    /// Set when btcd owes this connection a reject before it closes it (a duplicate `version`
+    /// or `verack`): the command.
+    reject_due: Option<String>,
     /// The host was banned when the connection opened.
     opened_banned: bool,
     /// The inbound slots were full when it opened.
@@ -204,6 +210,13 @@ impl Rules {
                     );
                 }
                 let command = command_of(message);
+                if !core && c.handshake_done && (command == "version" || command == "verack") {
+                    c.must_go = Some((
+                        DUPLICATE_HANDSHAKE_MESSAGES,
+                        format!("a {command} after the handshake, which btcd answers by closing"),
+                    ));
+                    c.reject_due = Some(command.clone());
+                }
                 if command == "version" {
                     c.got_version = true;
                 }
@@ -233,7 +246,9 @@ impl Rules {
                 let Some(c) = self.conns.get_mut(&peer.0) else {
                     return breaches;
                 };
-                if let Some((rule, why)) = c.must_go.take() {
+                if command == "reject" && c.reject_due.take().is_some() {
+                    // The reject btcd owes before it closes; the close is still due.
+                } else if let Some((rule, why)) = c.must_go.take() {
                     breach(rule, who.clone(), format!("sent {command} after {why}"));
                 }
                 let first = !c.sent_any;
@@ -321,6 +336,13 @@ impl Rules {
             Event::Disconnected { peer, reason } => {
                 let who = label(&self.conns, peer);
                 if let Some(c) = self.conns.remove(&peer.0) {
+                    if let Some(command) = &c.reject_due {
+                        breach(
+                            DUPLICATE_HANDSHAKE_MESSAGES,
+                            who.clone(),
+                            format!("closed after a duplicate {command} without btcd's reject"),
+                        );
+                    }
                     let refused_for_ban = matches!(
                         reason,
                         DisconnectReason::InboundBanned { .. }
@@ -515,6 +537,38 @@ mod tests {
         client[4] = done(0);
         client.push(Event::SyncPeer { peer: Some(P) });
         assert_eq!(breaches(Profile::Btcd, &client), vec![SYNC_PEER_ELIGIBLE]);
+    }
+
+    #[test]
+    fn a_duplicate_version_is_rejected_and_closed_under_btcd_and_set_aside_under_core() {
+        let mut events = inbound_handshake();
+        events.push(Event::Received {
+            peer: P,
+            message: version(),
+        });
+        // Under Core: set aside, nothing due.
+        assert_eq!(breaches(Profile::Core, &events), Vec::<&str>::new());
+        // Under btcd: a reject, then the close.
+        assert_eq!(
+            breaches(Profile::Btcd, &events),
+            vec![DUPLICATE_HANDSHAKE_MESSAGES]
+        );
+        let close = Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::DuplicateVersion,
+        };
+        let mut without_reject = events.clone();
+        without_reject.push(close.clone());
+        assert_eq!(
+            breaches(Profile::Btcd, &without_reject),
+            vec![DUPLICATE_HANDSHAKE_MESSAGES]
+        );
+        events.push(Event::Sent {
+            peer: P,
+            message: other("reject"),
+        });
+        events.push(close);
+        assert_eq!(breaches(Profile::Btcd, &events), Vec::<&str>::new());
     }
 
     #[test]

@@ -57,3 +57,25 @@ pub(super) fn inbound_limit(draw: &mut Draw, scenario: &mut Scenario) {
     }
     scenario.node.inbound_max = Some(draw.range(1, dialling as u64 - 1) as usize);
 }
+
+/// In about one seed in seven where the node dials at least two peers manually and none
+/// automatically, those peers become an address list (`addresses`, Core's automatic
+/// `outbound-full-relay` connections from the address manager, btcd's connection manager)
+/// in a drawn order, with a drawn `target_outbound` of one up to their number: the node
+/// keeps that many connections, picking addresses round-robin and replacing each connection
+/// that ends. Drawn last.
+pub(super) fn address_list(draw: &mut Draw, scenario: &mut Scenario) {
+    let node = &scenario.node;
+    if node.connect.len() < 2 || !node.automatic.is_empty() || !draw.chance(14) {
+        return;
+    }
+    let mut addresses = std::mem::take(&mut scenario.node.connect);
+    // A drawn order (Fisher-Yates), so the first peer is not always first in the list.
+    for i in (1..addresses.len()).rev() {
+        let j = draw.below(i as u64 + 1) as usize;
+        addresses.swap(i, j);
+    }
+    let target = draw.range(1, addresses.len() as u64) as usize;
+    scenario.node.addresses = addresses;
+    scenario.node.target_outbound = Some(target);
+}

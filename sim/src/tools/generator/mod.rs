@@ -186,6 +186,7 @@ pub fn generate(seed: u64) -> Scenario {
     fault_steps::clean_stop(&mut draw, &mut scenario);
     limits::real_timer_relations(&mut draw, &mut scenario);
     limits::inbound_limit(&mut draw, &mut scenario);
+    limits::address_list(&mut draw, &mut scenario);
     noban_with_minimum_work(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
