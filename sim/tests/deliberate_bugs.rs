@@ -22,7 +22,7 @@ const CASES: [(Bug, &str, u64); 10] = [
     (Bug::BoundaryOffByOne, "liveness", 0),
     (Bug::StallDeadlineNeverSet, "deadlines_kept", 53),
     (Bug::RejectedBatchStored, "store_matches_best_chain", 28),
-    (Bug::LocatorWithoutDoubling, "locators_well_formed", 1),
+    (Bug::LocatorWithoutDoubling, "locators_well_formed", 0),
     (Bug::EqualWorkReorg, "tip_work_increases", 11),
     (Bug::PingNonceUnchecked, "deadlines_kept", 50),
     (Bug::RedialWithoutBackoff, "redials_back_off", 1),

@@ -722,6 +722,25 @@ fn btcd_asks_again_below_the_advertised_height_with_a_one_hash_locator_and_core_
     }
 }
 
+/// btcd `PushGetHeadersMsg` filters a `getheaders` whose first locator hash and stop equal
+/// the previous one's: a peer that keeps answering a short batch below its advertised height
+/// with the same headers gets the one-hash follow-up once, not again and again.
+#[test]
+fn btcd_does_not_repeat_a_getheaders_equal_to_the_last_one() {
+    let genesis = bitcoin::constants::genesis_block(REGTEST).header;
+    let chain = mine(&genesis, 5, 4);
+    let mut node = new_node_with(Profile::Btcd, &["p:1"]);
+    let peer = handshake_full(&mut node, 0, 10, T0);
+    drain(&mut node);
+    node.handle_message(peer, NetworkMessage::Headers(chain.clone()), T0 + 1_000);
+    let first = getheaders_to(&drain(&mut node), peer);
+    assert_eq!(first.len(), 1, "the follow-up below the advertised height");
+    assert_eq!(first[0].locator_hashes, vec![chain[4].block_hash()]);
+    // The same headers again: the follow-up would be the same request, so none goes out.
+    node.handle_message(peer, NetworkMessage::Headers(chain), T0 + 2_000);
+    assert_eq!(getheaders_to(&drain(&mut node), peer), Vec::new());
+}
+
 #[test]
 fn an_overdue_core_headers_sync_deadline_with_no_alternative_peer_does_not_keep_waking_the_node() {
     let mut config =

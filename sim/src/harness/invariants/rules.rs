@@ -22,11 +22,15 @@ pub const SYNC_PEER_ELIGIBLE: &str = "sync_peer_eligible";
 pub const BANNED_HOSTS_REFUSED: &str = "banned_hosts_refused";
 /// `inbound_limit_kept`.
 pub const INBOUND_LIMIT_KEPT: &str = "inbound_limit_kept";
+/// `self_connections_refused`.
+pub const SELF_CONNECTIONS_REFUSED: &str = "self_connections_refused";
+/// `getheaders_not_repeated`.
+pub const GETHEADERS_NOT_REPEATED: &str = "getheaders_not_repeated";
 /// `duplicate_handshake_messages`.
 pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 7] = [
+pub const RULES: [(&str, &str); 9] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -34,7 +38,12 @@ pub const RULES: [(&str, &str); 7] = [
     (BANNED_HOSTS_REFUSED, "a connection with a host banned at the time (NoBan hosts exempt) is refused: under Core an inbound one before its handshake finishes, under btcd either direction as soon as its handshake is done (handleAddPeerMsg), nothing else sent or read; and a connection is refused as banned only while its host is banned"),
     (INBOUND_LIMIT_KEPT, "an inbound connection that finds the inbound slots full (inbound_max) is disconnected before anything is sent or read, and one is refused for that only when they are full (btcd server.go MaxPeers; Core CreateNodeFromAcceptedSocket, whose eviction protects every peer of a handful)"),
     (DUPLICATE_HANDSHAKE_MESSAGES, "a version or verack after the handshake: btcd answers with a reject (RejectDuplicate) and closes the connection before reading anything else (peer.go inHandler); Core sets it aside (\"redundant version message\") and never rejects"),
+    (SELF_CONNECTIONS_REFUSED, "a version carrying a nonce the node itself sent is a self-connection, closed before anything else is read (btcd: any of its last 50 sent nonces, peer.go sentNonces; Core: the nonce of an outbound connection still in its handshake, on an inbound one, CheckIncomingNonce), and only such a version is"),
+    (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
 ];
+
+/// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
+const SENT_NONCES_KEPT: usize = 50;
 
 /// Commands the node may send before a connection's handshake is done.
 const BEFORE_HANDSHAKE: [&str; 5] = ["version", "verack", "wtxidrelay", "sendaddrv2", "reject"];
@@ -80,6 +89,10 @@ struct Conn {
     /// Set when the connection must end before anything else is sent or read: the rule, and
     /// why.
     must_go: Option<(&'static str, String)>,
+    /// The nonce of the node's own `version` on this connection.
+    sent_nonce: Option<u64>,
+    /// The first locator hash and stop hash of the last `getheaders` sent on it.
+    last_getheaders: Option<(Option<bitcoin::BlockHash>, bitcoin::BlockHash)>,
     /// Set when btcd owes this connection a reject before it closes it (a duplicate `version`
     /// or `verack`): the command.
     reject_due: Option<String>,
@@ -96,6 +109,8 @@ pub struct Rules {
     noban: Vec<String>,
     inbound_max: usize,
     conns: BTreeMap<u64, Conn>,
+    /// The nonces of the node's latest `version` messages, oldest first.
+    sent_nonces: std::collections::VecDeque<u64>,
     /// Per host, until when (ms since the start) it is banned.
     banned_until_ms: BTreeMap<String, u64>,
 }
@@ -109,6 +124,7 @@ impl Rules {
             noban,
             inbound_max,
             conns: BTreeMap::new(),
+            sent_nonces: std::collections::VecDeque::new(),
             banned_until_ms: BTreeMap::new(),
         }
     }
@@ -123,6 +139,21 @@ impl Rules {
             .get(host)
             .copied()
             .filter(|until| at_ms < *until)
+    }
+
+    /// Whether a `version` with `nonce` on a connection (`inbound` or not) is one the node must
+    /// take for itself: btcd, any of its last 50 sent nonces; Core, on an inbound connection,
+    /// the nonce of an outbound one still in its handshake.
+    fn is_own_nonce(&self, core: bool, inbound: bool, nonce: u64) -> bool {
+        if core {
+            inbound
+                && self
+                    .conns
+                    .values()
+                    .any(|c| !c.inbound && !c.handshake_done && c.sent_nonce == Some(nonce))
+        } else {
+            self.sent_nonces.contains(&nonce)
+        }
     }
 
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
@@ -148,6 +179,7 @@ impl Rules {
             Event::Started { .. } => {
                 self.banned_until_ms.clear();
                 self.conns.clear();
+                self.sent_nonces.clear();
             }
             Event::Banned { host, duration_s } => {
                 self.banned_until_ms
@@ -195,6 +227,13 @@ impl Rules {
             }
             Event::Received { peer, message } => {
                 let who = label(&self.conns, peer);
+                let own_nonce = match message {
+                    MessageSummary::Version { nonce, .. } => {
+                        let inbound = self.conns.get(&peer.0).is_some_and(|c| c.inbound);
+                        self.is_own_nonce(core, inbound, *nonce).then_some(*nonce)
+                    }
+                    _ => None,
+                };
                 let noban = self
                     .conns
                     .get(&peer.0)
@@ -210,6 +249,14 @@ impl Rules {
                     );
                 }
                 let command = command_of(message);
+                if let (MessageSummary::Version { nonce, .. }, false) = (message, c.got_version) {
+                    if own_nonce == Some(*nonce) {
+                        c.must_go = Some((
+                            SELF_CONNECTIONS_REFUSED,
+                            format!("a version with the node's own nonce {nonce:#x}"),
+                        ));
+                    }
+                }
                 if !core && c.handshake_done && (command == "version" || command == "verack") {
                     c.must_go = Some((
                         DUPLICATE_HANDSHAKE_MESSAGES,
@@ -243,9 +290,35 @@ impl Rules {
                         "sent reject under Core".into(),
                     );
                 }
+                if let MessageSummary::Version { nonce, .. } = message {
+                    if self.sent_nonces.len() == SENT_NONCES_KEPT {
+                        self.sent_nonces.pop_front();
+                    }
+                    self.sent_nonces.push_back(*nonce);
+                }
                 let Some(c) = self.conns.get_mut(&peer.0) else {
                     return breaches;
                 };
+                if let MessageSummary::Version { nonce, .. } = message {
+                    c.sent_nonce = Some(*nonce);
+                }
+                if let MessageSummary::GetHeaders {
+                    first_locator,
+                    stop_hash,
+                    ..
+                } = message
+                {
+                    let key = (*first_locator, *stop_hash);
+                    if !core && c.last_getheaders == Some(key) {
+                        breach(
+                            GETHEADERS_NOT_REPEATED,
+                            who.clone(),
+                            "sent the same getheaders (first locator and stop) twice in a row"
+                                .into(),
+                        );
+                    }
+                    c.last_getheaders = Some(key);
+                }
                 if command == "reject" && c.reject_due.take().is_some() {
                     // The reject btcd owes before it closes; the close is still due.
                 } else if let Some((rule, why)) = c.must_go.take() {
@@ -335,6 +408,16 @@ impl Rules {
             }
             Event::Disconnected { peer, reason } => {
                 let who = label(&self.conns, peer);
+                if let DisconnectReason::SelfConnection { nonce } = reason {
+                    let inbound = self.conns.get(&peer.0).is_some_and(|c| c.inbound);
+                    if !self.is_own_nonce(core, inbound, *nonce) {
+                        breach(
+                            SELF_CONNECTIONS_REFUSED,
+                            who.clone(),
+                            format!("closed as a self-connection, but {nonce:#x} is no nonce the node would recognise"),
+                        );
+                    }
+                }
                 if let Some(c) = self.conns.remove(&peer.0) {
                     if let Some(command) = &c.reject_due {
                         breach(
@@ -569,6 +652,47 @@ mod tests {
         });
         events.push(close);
         assert_eq!(breaches(Profile::Btcd, &events), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn a_version_with_the_nodes_own_nonce_must_close_the_connection() {
+        // An outbound connection: the node sends version nonce 7 (as `version()` has), and the
+        // peer answers with the same nonce.
+        let mut events = vec![
+            connected(Direction::Outbound(node::protocol::TargetId(0))),
+            Event::Sent {
+                peer: P,
+                message: version(),
+            },
+            Event::Received {
+                peer: P,
+                message: version(),
+            },
+        ];
+        // btcd remembers every nonce it sent: the connection must go at once.
+        assert_eq!(
+            breaches(Profile::Btcd, &events),
+            vec![SELF_CONNECTIONS_REFUSED]
+        );
+        // Core checks inbound connections only.
+        assert_eq!(breaches(Profile::Core, &events), Vec::<&str>::new());
+        events.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::SelfConnection { nonce: 7 },
+        });
+        assert_eq!(breaches(Profile::Btcd, &events), Vec::<&str>::new());
+        // A self-connection with a nonce the node never sent is a wrong refusal.
+        let wrong = vec![
+            connected(Direction::Inbound),
+            Event::Disconnected {
+                peer: P,
+                reason: DisconnectReason::SelfConnection { nonce: 9 },
+            },
+        ];
+        assert_eq!(
+            breaches(Profile::Btcd, &wrong),
+            vec![SELF_CONNECTIONS_REFUSED]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! handshake, then sends one to three of them (with delays) before serving honestly or
 //! closing: Core's unserved requests (BIP 37 bloom filters, BIP 35 `mempool`, BIP 157 filter
 //! requests), list messages at and just over their limits (`inv`, `getdata`, `notfound` at
-//! 50,000; `addr`, `addrv2` at 1,000), `getblocks`, `getaddr`, a second `version`, frames with
+//! 50,000; `addr`, `addrv2` at 1,000), `getblocks`, `getaddr`, a second `version` or `verack`, frames with
 //! a wrong checksum, magic or declared length, an unknown command, and raw garbage. Some
 //! scripts answer the node's `version` with its own nonce (a self-connection), some send a
 //! burst of hundreds of pings.
@@ -125,7 +125,14 @@ fn request(draw: &mut Draw) -> SendSpec {
         11 => unserved(UnservedMessage::Mempool, 0),
         12 => unserved(UnservedMessage::Getblocks, 0),
         13 => SendSpec::Getaddr,
-        14 => SendSpec::Version,
+        // A second version or verack: btcd rejects and closes, Core sets it aside.
+        14 => {
+            if draw.chance(50) {
+                SendSpec::Version
+            } else {
+                SendSpec::Verack
+            }
+        }
         // A ping whose frame lies: a wrong checksum, another network's magic, or a declared
         // length shorter than its payload.
         15 => {
