@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use node::protocol::events::MessageSummary;
+use node::protocol::DropReason;
 use node::{DisconnectReason, Event, PeerId, Profile};
 
 /// `handshake_order`.
@@ -26,11 +27,13 @@ pub const INBOUND_LIMIT_KEPT: &str = "inbound_limit_kept";
 pub const SELF_CONNECTIONS_REFUSED: &str = "self_connections_refused";
 /// `getheaders_not_repeated`.
 pub const GETHEADERS_NOT_REPEATED: &str = "getheaders_not_repeated";
+/// `frame_limits_kept`.
+pub const FRAME_LIMITS_KEPT: &str = "frame_limits_kept";
 /// `duplicate_handshake_messages`.
 pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 9] = [
+pub const RULES: [(&str, &str); 10] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -40,7 +43,79 @@ pub const RULES: [(&str, &str); 9] = [
     (DUPLICATE_HANDSHAKE_MESSAGES, "a version or verack after the handshake: btcd answers with a reject (RejectDuplicate) and closes the connection before reading anything else (peer.go inHandler); Core sets it aside (\"redundant version message\") and never rejects"),
     (SELF_CONNECTIONS_REFUSED, "a version carrying a nonce the node itself sent is a self-connection, closed before anything else is read (btcd: any of its last 50 sent nonces, peer.go sentNonces; Core: the nonce of an outbound connection still in its handshake, on an inbound one, CheckIncomingNonce), and only such a version is"),
     (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
+    (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
+
+/// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
+const CORE_PAYLOAD_BYTES_MAX: u64 = 4_000_000;
+
+/// btcd's `MaxPayloadLength(70016)` per command (`wire/msg*.go`), in bytes, written out here
+/// from btcd's formulas (not read from the node): version `33 + 2·30 + 9 + 256`; getheaders
+/// and getblocks `4 + 9 + 500·32 + 32`; headers `9 + 81·2000`; inv, getdata and notfound
+/// `9 + 50000·36`; addr `9 + 1000·30`; filterload `3 + 36000 + 9`; filteradd `3 + 520`;
+/// getcfilters and getcfheaders `1 + 4 + 32`; getcfcheckpt `1 + 32`; cfilter
+/// `5 + 262144 + 32 + 1`; cfheaders `1 + 32 + 32 + 9 + 32·2000`; block, tx, merkleblock
+/// `MaxBlockPayload`.
+const BTCD_PAYLOAD_BYTES_MAX: [(&str, u64); 27] = [
+    ("version", 358),
+    ("verack", 0),
+    ("sendaddrv2", 0),
+    ("getaddr", 0),
+    ("mempool", 0),
+    ("filterclear", 0),
+    ("sendheaders", 0),
+    ("addr", 30_009),
+    ("getblocks", 16_045),
+    ("getheaders", 16_045),
+    ("block", 4_000_000),
+    ("tx", 4_000_000),
+    ("merkleblock", 4_000_000),
+    ("inv", 1_800_009),
+    ("getdata", 1_800_009),
+    ("notfound", 1_800_009),
+    ("ping", 8),
+    ("pong", 8),
+    ("headers", 162_009),
+    ("filteradd", 523),
+    ("filterload", 36_012),
+    ("feefilter", 8),
+    ("getcfilters", 37),
+    ("getcfheaders", 37),
+    ("getcfcheckpt", 33),
+    ("cfilter", 262_182),
+    ("cfheaders", 64_074),
+];
+
+/// Whether refusing a frame with `error` as too large breaks [`FRAME_LIMITS_KEPT`], and why;
+/// `pver_70016`: whether the connection reads at protocol 70016 (btcd's table holds there).
+fn frame_limit_breach(
+    core: bool,
+    pver_70016: bool,
+    error: &node::wire::DecodeError,
+) -> Option<String> {
+    use node::wire::DecodeError;
+    match error {
+        DecodeError::PayloadTooLarge {
+            command,
+            length_bytes,
+        } if core && *length_bytes <= CORE_PAYLOAD_BYTES_MAX => Some(format!(
+            "refused a {length_bytes}-byte `{command}` as too large, within Core's {CORE_PAYLOAD_BYTES_MAX}"
+        )),
+        DecodeError::CommandPayloadTooLarge {
+            command,
+            length_bytes,
+            ..
+        } if !core && pver_70016 => {
+            let (_, max) = BTCD_PAYLOAD_BYTES_MAX
+                .iter()
+                .find(|(c, _)| c == command)?;
+            (*length_bytes <= *max).then(|| {
+                format!("refused a {length_bytes}-byte `{command}` as too large, within btcd's {max}")
+            })
+        }
+        _ => None,
+    }
+}
 
 /// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
 const SENT_NONCES_KEPT: usize = 50;
@@ -91,6 +166,8 @@ struct Conn {
     must_go: Option<(&'static str, String)>,
     /// The nonce of the node's own `version` on this connection.
     sent_nonce: Option<u64>,
+    /// The protocol version of the peer's first `version`.
+    peer_version: Option<u32>,
     /// The first locator hash and stop hash of the last `getheaders` sent on it.
     last_getheaders: Option<(Option<bitcoin::BlockHash>, bitcoin::BlockHash)>,
     /// Set when btcd owes this connection a reject before it closes it (a duplicate `version`
@@ -154,6 +231,14 @@ impl Rules {
         } else {
             self.sent_nonces.contains(&nonce)
         }
+    }
+
+    /// Whether the node reads `peer`'s frames at protocol 70016: before its `version`, or after
+    /// one of version 70016 or more (btcd negotiates the lower of the two).
+    fn reads_at_70016(&self, peer: &PeerId) -> bool {
+        self.conns
+            .get(&peer.0)
+            .is_some_and(|c| c.peer_version.is_none_or(|v| v >= 70_016))
     }
 
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
@@ -249,6 +334,9 @@ impl Rules {
                     );
                 }
                 let command = command_of(message);
+                if let (MessageSummary::Version { version, .. }, None) = (message, c.peer_version) {
+                    c.peer_version = Some(*version);
+                }
                 if let (MessageSummary::Version { nonce, .. }, false) = (message, c.got_version) {
                     if own_nonce == Some(*nonce) {
                         c.must_go = Some((
@@ -405,6 +493,20 @@ impl Rules {
                     ),
                     Some(_) => {}
                 }
+            }
+            Event::Disconnected {
+                peer,
+                reason: DisconnectReason::Frame(error),
+            }
+            | Event::Dropped {
+                peer,
+                reason: DropReason::Frame(error),
+            } if frame_limit_breach(core, self.reads_at_70016(peer), error).is_some() => {
+                let why = frame_limit_breach(core, self.reads_at_70016(peer), error)
+                    .unwrap_or_default();
+                let who = label(&self.conns, peer);
+                breach(FRAME_LIMITS_KEPT, who, why);
+                self.conns.remove(&peer.0);
             }
             Event::Disconnected { peer, reason } => {
                 let who = label(&self.conns, peer);
@@ -692,6 +794,47 @@ mod tests {
         assert_eq!(
             breaches(Profile::Btcd, &wrong),
             vec![SELF_CONNECTIONS_REFUSED]
+        );
+    }
+
+    #[test]
+    fn frames_are_refused_as_too_large_only_above_the_profiles_limit() {
+        use node::wire::DecodeError;
+        let too_large = |command: &str, length_bytes: u64, max: u64| Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::Frame(DecodeError::CommandPayloadTooLarge {
+                command: command.into(),
+                length_bytes,
+                length_bytes_max: max,
+            }),
+        };
+        let events = |e: Event| vec![connected(Direction::Inbound), e];
+        // btcd's getheaders limit is 16,045 bytes, whatever limit the node reports.
+        assert_eq!(
+            breaches(Profile::Btcd, &events(too_large("getheaders", 16_045, 28))),
+            vec![FRAME_LIMITS_KEPT]
+        );
+        assert_eq!(
+            breaches(
+                Profile::Btcd,
+                &events(too_large("getheaders", 16_046, 16_045))
+            ),
+            Vec::<&str>::new()
+        );
+        let core = |length_bytes| Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::Frame(DecodeError::PayloadTooLarge {
+                command: "junk".into(),
+                length_bytes,
+            }),
+        };
+        assert_eq!(
+            breaches(Profile::Core, &events(core(4_000_000))),
+            vec![FRAME_LIMITS_KEPT]
+        );
+        assert_eq!(
+            breaches(Profile::Core, &events(core(4_000_001))),
+            Vec::<&str>::new()
         );
     }
 

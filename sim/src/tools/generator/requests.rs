@@ -6,7 +6,8 @@
 //! 50,000; `addr`, `addrv2` at 1,000), `getblocks`, `getaddr`, a second `version` or `verack`, frames with
 //! a wrong checksum, magic or declared length, an unknown command, and raw garbage. Some
 //! scripts answer the node's `version` with its own nonce (a self-connection), some send a
-//! burst of hundreds of pings.
+//! burst of hundreds of pings, some a frame of zeros at a profile's size limit or one byte past
+//! it.
 
 use super::Draw;
 use crate::scenario::{
@@ -62,7 +63,9 @@ pub(super) fn unserved_requests(draw: &mut Draw, scenario: &mut Scenario) {
         if draw.chance(40) {
             steps.push(Step::DelayMs(draw.range(10, 5000)));
         }
-        if draw.chance(8) {
+        if draw.chance(10) {
+            steps.push(Step::Send(frame_at_a_limit(draw)));
+        } else if draw.chance(8) {
             // A burst of pings read in one go: a pong each, faster than they drain, up to
             // the outbound queue's bound (256 messages, `Config::outbound_queue_messages_max`).
             steps.push(Step::Repeat {
@@ -153,6 +156,41 @@ fn request(draw: &mut Draw) -> SendSpec {
             let length = draw.range(1, 64) as usize;
             let bytes: Vec<u8> = (0..length).map(|_| draw.below(256) as u8).collect();
             SendSpec::BytesHex(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        }
+    }
+}
+
+/// Commands with btcd's payload limit at protocol 70016 (`MaxPayloadLength`, `wire/msg*.go`),
+/// in bytes, for frames drawn at a limit.
+const BTCD_LIMITS: [(&str, u32); 8] = [
+    ("version", 358),
+    ("getheaders", 16_045),
+    ("headers", 162_009),
+    ("inv", 1_800_009),
+    ("addr", 30_009),
+    ("filterload", 36_012),
+    ("feefilter", 8),
+    ("getcfilters", 37),
+];
+
+/// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
+const CORE_PAYLOAD_BYTES_MAX: u32 = 4_000_000;
+
+/// A frame of zero bytes whose length sits at a limit or one past it: a command at btcd's
+/// limit for it, or an unknown command at Core's 4,000,000 bytes. At the limit a profile
+/// reads the frame (and may find the zeros undecodable); past it, it refuses it as too large.
+fn frame_at_a_limit(draw: &mut Draw) -> SendSpec {
+    let past = u32::from(draw.chance(50));
+    if draw.chance(50) {
+        let (command, limit) = BTCD_LIMITS[draw.below(BTCD_LIMITS.len() as u64) as usize];
+        SendSpec::Junk {
+            command: command.into(),
+            payload_bytes: limit + past,
+        }
+    } else {
+        SendSpec::Junk {
+            command: "junk".into(),
+            payload_bytes: CORE_PAYLOAD_BYTES_MAX + past,
         }
     }
 }
