@@ -502,8 +502,8 @@ impl Rules {
                 peer,
                 reason: DropReason::Frame(error),
             } if frame_limit_breach(core, self.reads_at_70016(peer), error).is_some() => {
-                let why = frame_limit_breach(core, self.reads_at_70016(peer), error)
-                    .unwrap_or_default();
+                let why =
+                    frame_limit_breach(core, self.reads_at_70016(peer), error).unwrap_or_default();
                 let who = label(&self.conns, peer);
                 breach(FRAME_LIMITS_KEPT, who, why);
                 self.conns.remove(&peer.0);
