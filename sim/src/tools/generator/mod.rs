@@ -619,14 +619,64 @@ mod tests {
     }
 
     #[test]
+    fn seeds_cover_real_networks_checkpoints_unserved_requests_stops_and_limits() {
+        let scenarios: Vec<Scenario> = (0..300).map(generate).collect();
+        let some = |f: &dyn Fn(&Scenario) -> bool| scenarios.iter().any(f);
+        for network in [
+            NetworkName::Mainnet,
+            NetworkName::Testnet,
+            NetworkName::Signet,
+        ] {
+            assert!(some(&|s| s.node.network == network), "{network:?}");
+        }
+        assert!(some(&|s| s.node.trusted_start.is_some()));
+        assert!(some(&|s| !s.node.checkpoints.is_empty()));
+        assert!(some(&|s| s.node.inbound_max.is_some()));
+        assert!(some(&|s| s
+            .faults
+            .iter()
+            .any(|f| matches!(f.fault, Fault::Stop(_)))));
+        assert!(some(&|s| s
+            .faults
+            .iter()
+            .any(|f| matches!(f.fault, Fault::Repair(_)))));
+        assert!(some(&|s| {
+            s.peers.iter().any(|p| matches!(
+            &p.behaviour,
+            Behaviour::Script(steps) if steps.iter().any(|step| matches!(step, Step::Send(SendSpec::Unserved { .. })))
+        ))
+        }));
+        for s in &scenarios {
+            // Checkpoints only under btcd; real networks name no regtest chain.
+            assert!(s.node.checkpoints.is_empty() || s.node.profile == ProfileName::Btcd);
+            if s.node.network != NetworkName::Regtest {
+                assert!(s
+                    .peers
+                    .iter()
+                    .all(|p| !matches!(p.chain, Some(ChainSpec::Regtest { .. }))));
+            }
+        }
+    }
+
+    #[test]
     fn seeds_cover_automatic_connections_and_varied_handshakes_and_the_first_peer_stays_plain() {
         let scenarios: Vec<Scenario> = (0..200).map(generate).collect();
         assert!(scenarios.iter().any(|s| !s.node.automatic.is_empty()));
         assert!(scenarios.iter().any(|s| !s.node.connect.is_empty()));
+        // Address lists with a target number of connections, some smaller than the list.
+        assert!(scenarios.iter().any(|s| s
+            .node
+            .target_outbound
+            .is_some_and(|t| t < s.node.addresses.len())));
         for s in &scenarios {
+            assert_eq!(
+                s.node.addresses.is_empty(),
+                s.node.target_outbound.is_none()
+            );
             for peer in &s.peers {
-                let dialled =
-                    s.node.connect.contains(&peer.name) || s.node.automatic.contains(&peer.name);
+                let dialled = s.node.connect.contains(&peer.name)
+                    || s.node.automatic.contains(&peer.name)
+                    || s.node.addresses.contains(&peer.name);
                 assert_eq!(
                     dialled, !peer.dials_node,
                     "seed {}: {} is dialled exactly once or dials the node",
