@@ -5,9 +5,7 @@
 
 use super::{Draw, FAULT_WINDOW_MS};
 use crate::scenario::chain::ChainSpec;
-use crate::scenario::{
-    Behaviour, Fault, FaultStep, HeaderTimeSkew, MessageAction, MessageFault, Scenario,
-};
+use crate::scenario::{Behaviour, Fault, FaultStep, HeaderTimeSkew, MessageFault, Scenario};
 
 /// In about one seed in four that has a fault with a `for_ms`, that fault ends with an
 /// explicit undo step at the same time instead (`partition` → `repair`, `partition_oneway` →
@@ -85,21 +83,7 @@ pub(super) fn after_handshake(draw: &mut Draw, scenario: &mut Scenario) {
     };
     let peer = scenario.peers[0].name.clone();
     let fault = if draw.chance(70) {
-        let action = match draw.below(8) {
-            0 => MessageAction::Drop,
-            1 => MessageAction::DelayMs(draw.range(10, 30_000)),
-            2 => MessageAction::Duplicate,
-            3 => MessageAction::Truncate {
-                bytes: draw.range(1, 23) as u32,
-            },
-            4 => MessageAction::CorruptChecksum,
-            5 => MessageAction::Split {
-                chunk_bytes: draw.range(1, 16) as u32,
-                gap_ms: draw.range(0, 200),
-            },
-            6 => MessageAction::CloseFin,
-            _ => MessageAction::CloseReset,
-        };
+        let action = super::message_action(draw, 30_000);
         Fault::Message(MessageFault {
             peer,
             command: if draw.chance(50) { "pong" } else { "headers" }.into(),

@@ -488,21 +488,7 @@ fn faults(draw: &mut Draw, peers: &[PeerSpec]) -> Vec<FaultStep> {
                     continue;
                 }
                 let command = if draw.chance(50) { "version" } else { "verack" };
-                let action = match draw.below(8) {
-                    0 => MessageAction::Drop,
-                    1 => MessageAction::DelayMs(draw.range(10, 20_000)),
-                    2 => MessageAction::Duplicate,
-                    3 => MessageAction::Truncate {
-                        bytes: draw.range(1, 23) as u32,
-                    },
-                    4 => MessageAction::CorruptChecksum,
-                    5 => MessageAction::Split {
-                        chunk_bytes: draw.range(1, 16) as u32,
-                        gap_ms: draw.range(0, 200),
-                    },
-                    6 => MessageAction::CloseFin,
-                    _ => MessageAction::CloseReset,
-                };
+                let action = message_action(draw, 20_000);
                 let fault = Fault::Message(MessageFault {
                     peer: peer.clone(),
                     command: command.into(),
@@ -542,6 +528,25 @@ fn faults(draw: &mut Draw, peers: &[PeerSpec]) -> Vec<FaultStep> {
         });
     }
     out
+}
+
+/// One message fault's action, any of the eight, a delay up to `delay_ms_max`.
+fn message_action(draw: &mut Draw, delay_ms_max: u64) -> MessageAction {
+    match draw.below(8) {
+        0 => MessageAction::Drop,
+        1 => MessageAction::DelayMs(draw.range(10, delay_ms_max)),
+        2 => MessageAction::Duplicate,
+        3 => MessageAction::Truncate {
+            bytes: draw.range(1, 23) as u32,
+        },
+        4 => MessageAction::CorruptChecksum,
+        5 => MessageAction::Split {
+            chunk_bytes: draw.range(1, 16) as u32,
+            gap_ms: draw.range(0, 200),
+        },
+        6 => MessageAction::CloseFin,
+        _ => MessageAction::CloseReset,
+    }
 }
 
 /// The liveness deadline plus 30 s when liveness applies; else the last fault plus ten
