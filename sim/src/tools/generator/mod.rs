@@ -213,15 +213,26 @@ fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
     scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
 }
 
-/// In about one seed in three with a minimum chain work, one peer other than the first gets
-/// Core's NoBan permission (`noban`): its headers skip the low-work sync, so a NoBan automatic
-/// peer whose whole chain is below the minimum is disconnected for insufficient work
-/// (`UpdatePeerStateForReceivedHeaders`). Drawn last.
+/// In about one seed in two with a minimum chain work, one peer other than the first (an
+/// automatic one where there is one) gets Core's NoBan permission (`noban`): its headers skip
+/// the low-work sync, so a NoBan automatic peer whose whole chain is below the minimum is
+/// disconnected for insufficient work (`UpdatePeerStateForReceivedHeaders`). Drawn last.
 fn noban_with_minimum_work(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.minimum_chain_work.is_none() || scenario.peers.len() < 2 || !draw.chance(33) {
+    if scenario.node.minimum_chain_work.is_none()
+        || scenario.peers.len() < 2
+        || !draw.chance(50)
+    {
         return;
     }
-    let index = draw.range(1, scenario.peers.len() as u64 - 1) as usize;
+    // An automatic peer when there is one: only those are disconnected for too little work.
+    let automatic: Vec<usize> = (1..scenario.peers.len())
+        .filter(|&i| scenario.node.automatic.contains(&scenario.peers[i].name))
+        .collect();
+    let index = if automatic.is_empty() {
+        draw.range(1, scenario.peers.len() as u64 - 1) as usize
+    } else {
+        automatic[draw.below(automatic.len() as u64) as usize]
+    };
     scenario.node.noban.push(scenario.peers[index].name.clone());
 }
 
