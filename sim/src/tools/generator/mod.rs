@@ -218,10 +218,7 @@ fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
 /// the low-work sync, so a NoBan automatic peer whose whole chain is below the minimum is
 /// disconnected for insufficient work (`UpdatePeerStateForReceivedHeaders`). Drawn last.
 fn noban_with_minimum_work(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.minimum_chain_work.is_none()
-        || scenario.peers.len() < 2
-        || !draw.chance(50)
-    {
+    if scenario.node.minimum_chain_work.is_none() || scenario.peers.len() < 2 || !draw.chance(50) {
         return;
     }
     // An automatic peer when there is one: only those are disconnected for too little work.
