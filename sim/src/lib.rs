@@ -31,7 +31,7 @@
 //! | [`harness::sink`] | synchronous | [`harness::sink::SimSink`], the node's event sink in the simulator: every event to the trace and the invariant checker |
 //! | [`harness::bug`] | data | the deliberate node bug `--bug` selected for the calling thread's runs (test-only feature `deliberate-bugs`); the runner puts it in the node's configuration |
 //! | [`harness::faults`] | synchronous | what each configured fault did and whether it fired ([`harness::faults::FaultReport`]); the faults a fake peer applies to its own messages |
-//! | [`harness::invariants`] | synchronous | the invariants checked on every run and their [`harness::invariants::Violation`]s |
+//! | [`harness::invariants`] | synchronous | the invariants checked on every run (safety, liveness, deadlines, each profile's rules, consensus re-checked independently, what the node read against what peers wrote) and their [`harness::invariants::Violation`]s |
 //! | [`harness::outcome`] | synchronous | the [`Outcome`] snapshot and the expectation checks |
 //! | [`harness::outcome_query`] | synchronous | typed questions tests ask of an outcome and a run (a host's connections, messages, disconnect) |
 //! | [`harness::failure`] | data | why a run failed, typed: [`harness::failure::Failure`] (expectation, invariant, unfired fault) and the [`harness::failure::Check`] it concerns |
@@ -41,7 +41,7 @@
 //! | [`tools::explore`] | synchronous | `sim explore`: runs the generated scenarios of a seed range (partitioned, on worker threads) and collects the failing seeds |
 //! | [`tools::generator`] | synchronous | `generate(seed) -> Scenario`: a random scenario per seed, for `sim explore` |
 //! | [`tools::reach`] | synchronous | reachability: the named behaviours a run reached (disconnect and header rejection kinds, faults fired, presync, deep reorgs, connection types, restarts) and, over a sweep, how many seeds reached each and which none did |
-//! | [`tools::shrink`] | synchronous | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies) to a smaller one that fails the same invariant or check |
+//! | [`tools::shrink`] | synchronous | `sim shrink`: greedy reduction of a failing scenario (peers, faults, fault times, chains, duration, latencies; simpler scripts, misbehaviours, faults and node options) to a smaller one that fails the same invariant or check |
 //! | [`tools::determinism`] | synchronous | `sim check-determinism`: one scenario in several processes, traces compared line by line |
 //! | [`tools::record`] | tokio | `sim record`: a real-TCP proxy that captures a live session into a scenario |
 //! | [`tools::report`] | synchronous | `sim run --html`: one self-contained HTML page per run (sequence diagram, fault spans, disconnects, tip chart, invariants, failed expectations) |

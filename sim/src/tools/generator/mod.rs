@@ -18,6 +18,17 @@
 //!   stays within minutes of simulated time;
 //! * **no expectations**: only the invariants ([`crate::harness::invariants`]) and the faults'
 //!   firing can fail it. The duration is the liveness deadline plus 30 s when liveness applies.
+//!
+//! Drawn after all of that, so each seed's chains, peers and faults stay what they were, the
+//! later draws vary the world further:
+//!
+//! | file | draws |
+//! |---|---|
+//! | `mod.rs` | connection types and handshakes, operator bans and refused dials, almost-right step programs, a minimum chain work and NoBan |
+//! | `real_world.rs` | real header sets of every network (mainnet, testnet3, signet; a trusted start) and btcd checkpoints |
+//! | `requests.rs` | scripts of unserved requests, broken frames, frames at a size limit, ping bursts, self-connections |
+//! | `fault_steps.rs` | explicit undo steps, faults after the handshake, header time skews, a clean stop of the node |
+//! | `limits.rs` | the compressed timers, Core's own timeout relation, an inbound limit, address lists with a target |
 
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
