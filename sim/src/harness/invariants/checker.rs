@@ -502,7 +502,7 @@ impl Checker {
     /// Checks the end state: `stored` is the store's rows from the base up (read after the
     /// run), valid under `network` at `end_s` if `chain` re-validates them; `consensus` the
     /// independent check of [`check_consensus`](super::consensus::check_consensus); `written`
-    /// each fake peer's host and what it wrote ([`super::wire`]); `liveness` the
+    /// each fake peer's host and what it wrote (see `invariants/wire.rs`); `liveness` the
     /// result of [`liveness`](super::liveness::liveness). Returns every invariant's report.
     pub fn finish(
         mut self,
