@@ -258,6 +258,19 @@ impl Rules {
                 message,
             })
         };
+        if let Event::Disconnected {
+            peer,
+            reason: DisconnectReason::Frame(error),
+        }
+        | Event::Dropped {
+            peer,
+            reason: DropReason::Frame(error),
+        } = event
+        {
+            if let Some(why) = frame_limit_breach(core, self.reads_at_70016(peer), error) {
+                breach(FRAME_LIMITS_KEPT, label(&self.conns, peer), why);
+            }
+        }
         match event {
             // A new node process knows only the bans it loads (Core's banlist; btcd keeps
             // none across a restart).
@@ -493,20 +506,6 @@ impl Rules {
                     ),
                     Some(_) => {}
                 }
-            }
-            Event::Disconnected {
-                peer,
-                reason: DisconnectReason::Frame(error),
-            }
-            | Event::Dropped {
-                peer,
-                reason: DropReason::Frame(error),
-            } if frame_limit_breach(core, self.reads_at_70016(peer), error).is_some() => {
-                let why =
-                    frame_limit_breach(core, self.reads_at_70016(peer), error).unwrap_or_default();
-                let who = label(&self.conns, peer);
-                breach(FRAME_LIMITS_KEPT, who, why);
-                self.conns.remove(&peer.0);
             }
             Event::Disconnected { peer, reason } => {
                 let who = label(&self.conns, peer);
