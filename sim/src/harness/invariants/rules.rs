@@ -47,7 +47,7 @@ pub const RULES: [(&str, &str); 10] = [
 ];
 
 /// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
-const CORE_PAYLOAD_BYTES_MAX: u64 = 4_000_000;
+pub const CORE_PAYLOAD_BYTES_MAX: u64 = 4_000_000;
 
 /// btcd's `MaxPayloadLength(70016)` per command (`wire/msg*.go`), in bytes, written out here
 /// from btcd's formulas (not read from the node): version `33 + 2·30 + 9 + 256`; getheaders
@@ -86,6 +86,15 @@ const BTCD_PAYLOAD_BYTES_MAX: [(&str, u64); 27] = [
     ("cfheaders", 64_074),
 ];
 
+/// btcd's `MaxPayloadLength(70016)` of `command` in bytes, from [`BTCD_PAYLOAD_BYTES_MAX`];
+/// `None` for a command the table leaves out.
+pub fn btcd_payload_bytes_max(command: &str) -> Option<u64> {
+    BTCD_PAYLOAD_BYTES_MAX
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map(|(_, max)| *max)
+}
+
 /// Whether refusing a frame with `error` as too large breaks [`FRAME_LIMITS_KEPT`], and why;
 /// `pver_70016`: whether the connection reads at protocol 70016 (btcd's table holds there).
 fn frame_limit_breach(
@@ -106,10 +115,8 @@ fn frame_limit_breach(
             length_bytes,
             ..
         } if !core && pver_70016 => {
-            let (_, max) = BTCD_PAYLOAD_BYTES_MAX
-                .iter()
-                .find(|(c, _)| c == command)?;
-            (*length_bytes <= *max).then(|| {
+            let max = btcd_payload_bytes_max(command)?;
+            (*length_bytes <= max).then(|| {
                 format!("refused a {length_bytes}-byte `{command}` as too large, within btcd's {max}")
             })
         }

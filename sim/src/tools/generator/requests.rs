@@ -10,6 +10,7 @@
 //! it.
 
 use super::Draw;
+use crate::harness::invariants::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
 use crate::scenario::{
     Behaviour, RawFrame, Scenario, SendSpec, Step, UnservedMessage, VersionFields, VersionNonce,
 };
@@ -160,21 +161,18 @@ fn request(draw: &mut Draw) -> SendSpec {
     }
 }
 
-/// Commands with btcd's payload limit at protocol 70016 (`MaxPayloadLength`, `wire/msg*.go`),
-/// in bytes, for frames drawn at a limit.
-const BTCD_LIMITS: [(&str, u32); 8] = [
-    ("version", 358),
-    ("getheaders", 16_045),
-    ("headers", 162_009),
-    ("inv", 1_800_009),
-    ("addr", 30_009),
-    ("filterload", 36_012),
-    ("feefilter", 8),
-    ("getcfilters", 37),
+/// Commands drawn for a frame at btcd's payload limit for them (the limits are the
+/// `frame_limits_kept` rule's table, [`btcd_payload_bytes_max`]).
+const BTCD_LIMIT_COMMANDS: [&str; 8] = [
+    "version",
+    "getheaders",
+    "headers",
+    "inv",
+    "addr",
+    "filterload",
+    "feefilter",
+    "getcfilters",
 ];
-
-/// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
-const CORE_PAYLOAD_BYTES_MAX: u32 = 4_000_000;
 
 /// A frame of zero bytes whose length sits at a limit or one past it: a command at btcd's
 /// limit for it, or an unknown command at Core's 4,000,000 bytes. At the limit a profile
@@ -182,15 +180,17 @@ const CORE_PAYLOAD_BYTES_MAX: u32 = 4_000_000;
 fn frame_at_a_limit(draw: &mut Draw) -> SendSpec {
     let past = u32::from(draw.chance(50));
     if draw.chance(50) {
-        let (command, limit) = BTCD_LIMITS[draw.below(BTCD_LIMITS.len() as u64) as usize];
+        let command = BTCD_LIMIT_COMMANDS[draw.below(BTCD_LIMIT_COMMANDS.len() as u64) as usize];
+        let limit =
+            btcd_payload_bytes_max(command).expect("the rule's table holds every drawn command");
         SendSpec::Junk {
             command: command.into(),
-            payload_bytes: limit + past,
+            payload_bytes: u32::try_from(limit).expect("btcd's limits fit in u32") + past,
         }
     } else {
         SendSpec::Junk {
             command: "junk".into(),
-            payload_bytes: CORE_PAYLOAD_BYTES_MAX + past,
+            payload_bytes: u32::try_from(CORE_PAYLOAD_BYTES_MAX).expect("fits in u32") + past,
         }
     }
 }
