@@ -199,6 +199,7 @@ pub fn generate(seed: u64) -> Scenario {
     limits::inbound_limit(&mut draw, &mut scenario);
     limits::address_list(&mut draw, &mut scenario);
     noban_with_minimum_work(&mut draw, &mut scenario);
+    requests::early_messages_and_announcements(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }

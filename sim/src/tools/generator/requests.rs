@@ -7,7 +7,9 @@
 //! a wrong checksum, magic or declared length, an unknown command, and raw garbage. Some
 //! scripts answer the node's `version` with its own nonce (a self-connection), some send a
 //! burst of hundreds of pings, some a frame of zeros at a profile's size limit or one byte past
-//! it.
+//! it. Drawn at the very end, some of these scripts also send a message before their
+//! `version` or between it and their `verack`, and some announce a block of their chain with
+//! an `inv`.
 
 use super::Draw;
 use crate::harness::invariants::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
@@ -191,6 +193,66 @@ fn frame_at_a_limit(draw: &mut Draw) -> SendSpec {
         SendSpec::Junk {
             command: "junk".into(),
             payload_bytes: u32::try_from(CORE_PAYLOAD_BYTES_MAX).expect("fits in u32") + past,
+        }
+    }
+}
+
+/// Messages drawn to arrive early, before the peer's `version` or between it and its `verack`:
+/// commands btcd v0.24 knows (a reject and the close before the `version`, the close after
+/// it), commands it does not know (`wtxidrelay`, `sendcmpct`: the close before, skipped
+/// after) and the feature message it honours (`sendaddrv2`). Core sets all of them aside.
+fn early_message(draw: &mut Draw) -> SendSpec {
+    match draw.below(8) {
+        0 => SendSpec::Verack,
+        1 => SendSpec::Ping(draw.below(1 << 32)),
+        2 => SendSpec::Getaddr,
+        3 => SendSpec::Sendaddrv2,
+        4 => SendSpec::Wtxidrelay,
+        5 => SendSpec::Sendcmpct,
+        6 => SendSpec::Sendheaders,
+        _ => SendSpec::Unserved {
+            message: UnservedMessage::Mempool,
+            count: 0,
+        },
+    }
+}
+
+/// For the scripts [`unserved_requests`] wrote, drawn after everything else (so every earlier
+/// draw keeps its value): half the time an early message before the script's `version` or
+/// between it and its `verack` ([`early_message`]), and a third of the time an `inv` of a
+/// block of the peer's chain right after the handshake, which the node may answer with a
+/// `getheaders` (Core's inv-triggered request; btcd's when its best header is recent).
+pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut Scenario) {
+    // Seeds with btcd checkpoints keep their scripts as they were: among them is the one seed
+    // in a thousand (of 730..740) whose scripted peer's fork, served once the node is past the
+    // checkpoint, is refused as `fork-too-old`; an early message would end that peer's part.
+    if !scenario.node.checkpoints.is_empty() {
+        return;
+    }
+    for peer in &mut scenario.peers {
+        // Chains are built (and cached) when generated; a chain that does not build is
+        // announced at height 0.
+        let tip_height = peer.chain.as_ref().map_or(0, |c| {
+            let length = c.build().map_or(1, |headers| headers.len().max(1));
+            c.first_height() + u32::try_from(length - 1).unwrap_or(0)
+        });
+        let Behaviour::Script(steps) = &mut peer.behaviour else {
+            continue;
+        };
+        // Only scripts that open with [`handshake`].
+        if steps.len() < 6 || steps[..1] != handshake()[..1] || steps[2..6] != handshake()[2..6] {
+            continue;
+        }
+        if draw.chance(33) {
+            let first = peer.chain.as_ref().map_or(0, |c| c.first_height());
+            let height = draw.range(u64::from(first), u64::from(tip_height));
+            let height = u32::try_from(height).expect("drawn within the chain's heights");
+            steps.insert(6, Step::Send(SendSpec::InvBlock { height }));
+        }
+        if draw.chance(50) {
+            // Index 1 is before the peer's version, index 2 right after it.
+            let at = 1 + draw.below(2) as usize;
+            steps.insert(at, Step::Send(early_message(draw)));
         }
     }
 }

@@ -11,6 +11,11 @@ use node::protocol::events::MessageSummary;
 use node::protocol::DropReason;
 use node::{DisconnectReason, Event, PeerId, Profile};
 
+mod btcd_tables;
+
+use btcd_tables::{btcd_knows, frame_limit_breach};
+pub use btcd_tables::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
+
 /// `handshake_order`.
 pub const HANDSHAKE_ORDER: &str = "handshake_order";
 /// `no_reject_under_core`.
@@ -31,9 +36,11 @@ pub const GETHEADERS_NOT_REPEATED: &str = "getheaders_not_repeated";
 pub const FRAME_LIMITS_KEPT: &str = "frame_limits_kept";
 /// `duplicate_handshake_messages`.
 pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
+/// `messages_before_handshake`.
+pub const MESSAGES_BEFORE_HANDSHAKE: &str = "messages_before_handshake";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 10] = [
+pub const RULES: [(&str, &str); 11] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -43,86 +50,9 @@ pub const RULES: [(&str, &str); 10] = [
     (DUPLICATE_HANDSHAKE_MESSAGES, "a version or verack after the handshake: btcd answers with a reject (RejectDuplicate) and closes the connection before reading anything else (peer.go inHandler); Core sets it aside (\"redundant version message\") and never rejects"),
     (SELF_CONNECTIONS_REFUSED, "a version carrying a nonce the node itself sent is a self-connection, closed before anything else is read (btcd: any of its last 50 sent nonces, peer.go sentNonces; Core: the nonce of an outbound connection still in its handshake, on an inbound one, CheckIncomingNonce), and only such a version is"),
     (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
+    (MESSAGES_BEFORE_HANDSHAKE, "under btcd a peer's first message other than version is answered, when btcd knows its command, with a reject and then the close, and otherwise with the close alone (peer.go readRemoteVersionMsg); between the peer's version and its verack, any command btcd knows other than verack and sendaddrv2 closes the connection without a reject (waitToFinishNegotiation, ErrInvalidHandshake); btcd's commands are the rule's own list (wire/message.go makeEmptyMessage, v0.24)"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
-
-/// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
-pub const CORE_PAYLOAD_BYTES_MAX: u64 = 4_000_000;
-
-/// btcd's `MaxPayloadLength(70016)` per command (`wire/msg*.go`), in bytes, written out here
-/// from btcd's formulas (not read from the node): version `33 + 2·30 + 9 + 256`; getheaders
-/// and getblocks `4 + 9 + 500·32 + 32`; headers `9 + 81·2000`; inv, getdata and notfound
-/// `9 + 50000·36`; addr `9 + 1000·30`; filterload `3 + 36000 + 9`; filteradd `3 + 520`;
-/// getcfilters and getcfheaders `1 + 4 + 32`; getcfcheckpt `1 + 32`; cfilter
-/// `5 + 262144 + 32 + 1`; cfheaders `1 + 32 + 32 + 9 + 32·2000`; block, tx, merkleblock
-/// `MaxBlockPayload`.
-const BTCD_PAYLOAD_BYTES_MAX: [(&str, u64); 27] = [
-    ("version", 358),
-    ("verack", 0),
-    ("sendaddrv2", 0),
-    ("getaddr", 0),
-    ("mempool", 0),
-    ("filterclear", 0),
-    ("sendheaders", 0),
-    ("addr", 30_009),
-    ("getblocks", 16_045),
-    ("getheaders", 16_045),
-    ("block", 4_000_000),
-    ("tx", 4_000_000),
-    ("merkleblock", 4_000_000),
-    ("inv", 1_800_009),
-    ("getdata", 1_800_009),
-    ("notfound", 1_800_009),
-    ("ping", 8),
-    ("pong", 8),
-    ("headers", 162_009),
-    ("filteradd", 523),
-    ("filterload", 36_012),
-    ("feefilter", 8),
-    ("getcfilters", 37),
-    ("getcfheaders", 37),
-    ("getcfcheckpt", 33),
-    ("cfilter", 262_182),
-    ("cfheaders", 64_074),
-];
-
-/// btcd's `MaxPayloadLength(70016)` of `command` in bytes, from [`BTCD_PAYLOAD_BYTES_MAX`];
-/// `None` for a command the table leaves out.
-pub fn btcd_payload_bytes_max(command: &str) -> Option<u64> {
-    BTCD_PAYLOAD_BYTES_MAX
-        .iter()
-        .find(|(c, _)| *c == command)
-        .map(|(_, max)| *max)
-}
-
-/// Whether refusing a frame with `error` as too large breaks [`FRAME_LIMITS_KEPT`], and why;
-/// `pver_70016`: whether the connection reads at protocol 70016 (btcd's table holds there).
-fn frame_limit_breach(
-    core: bool,
-    pver_70016: bool,
-    error: &node::wire::DecodeError,
-) -> Option<String> {
-    use node::wire::DecodeError;
-    match error {
-        DecodeError::PayloadTooLarge {
-            command,
-            length_bytes,
-        } if core && *length_bytes <= CORE_PAYLOAD_BYTES_MAX => Some(format!(
-            "refused a {length_bytes}-byte `{command}` as too large, within Core's {CORE_PAYLOAD_BYTES_MAX}"
-        )),
-        DecodeError::CommandPayloadTooLarge {
-            command,
-            length_bytes,
-            ..
-        } if !core && pver_70016 => {
-            let max = btcd_payload_bytes_max(command)?;
-            (*length_bytes <= max).then(|| {
-                format!("refused a {length_bytes}-byte `{command}` as too large, within btcd's {max}")
-            })
-        }
-        _ => None,
-    }
-}
 
 /// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
 const SENT_NONCES_KEPT: usize = 50;
@@ -178,8 +108,8 @@ struct Conn {
     /// The first locator hash and stop hash of the last `getheaders` sent on it.
     last_getheaders: Option<(Option<bitcoin::BlockHash>, bitcoin::BlockHash)>,
     /// Set when btcd owes this connection a reject before it closes it (a duplicate `version`
-    /// or `verack`): the command.
-    reject_due: Option<String>,
+    /// or `verack`, a first message other than `version`): the rule, and the command.
+    reject_due: Option<(&'static str, String)>,
     /// The host was banned when the connection opened.
     opened_banned: bool,
     /// The inbound slots were full when it opened.
@@ -370,7 +300,10 @@ impl Rules {
                         DUPLICATE_HANDSHAKE_MESSAGES,
                         format!("a {command} after the handshake, which btcd answers by closing"),
                     ));
-                    c.reject_due = Some(command.clone());
+                    c.reject_due = Some((DUPLICATE_HANDSHAKE_MESSAGES, command.clone()));
+                }
+                if !core && !c.handshake_done {
+                    early_message_under_btcd(c, &command);
                 }
                 if command == "version" {
                     c.got_version = true;
@@ -527,11 +460,11 @@ impl Rules {
                     }
                 }
                 if let Some(c) = self.conns.remove(&peer.0) {
-                    if let Some(command) = &c.reject_due {
+                    if let Some((rule, command)) = &c.reject_due {
                         breach(
-                            DUPLICATE_HANDSHAKE_MESSAGES,
+                            rule,
                             who.clone(),
-                            format!("closed after a duplicate {command} without btcd's reject"),
+                            format!("closed after the peer's {command} without btcd's reject"),
                         );
                     }
                     let refused_for_ban = matches!(
@@ -587,341 +520,35 @@ impl Rules {
     }
 }
 
+/// [`MESSAGES_BEFORE_HANDSHAKE`]: what btcd owes connection `c` (its handshake not done) for
+/// a message with `command` read on it, before `c` records whether it was a `version`.
+fn early_message_under_btcd(c: &mut Conn, command: &str) {
+    let known = btcd_knows(command);
+    if !c.got_version && command != "version" {
+        let answer = if known {
+            "btcd rejects, then closes"
+        } else {
+            "btcd does not know, and closes on"
+        };
+        c.must_go = Some((
+            MESSAGES_BEFORE_HANDSHAKE,
+            format!("a {command} before the peer's version, which {answer}"),
+        ));
+        if known {
+            c.reject_due = Some((MESSAGES_BEFORE_HANDSHAKE, command.to_string()));
+        }
+    } else if c.got_version && known && command != "verack" && command != "sendaddrv2" {
+        c.must_go = Some((
+            MESSAGES_BEFORE_HANDSHAKE,
+            format!("a {command} between the peer's version and its verack, which ends btcd's negotiation"),
+        ));
+    }
+}
+
 /// A message's command.
 fn command_of(message: &MessageSummary) -> String {
     message.command().to_string()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use bitcoin::p2p::message::CommandString;
-    use node::protocol::peer::Direction;
-    use node::protocol::ConnectionType;
-
-    const P: PeerId = PeerId(1);
-
-    fn other(command: &'static str) -> MessageSummary {
-        MessageSummary::Other {
-            command: CommandString::try_from_static(command).expect("a command"),
-        }
-    }
-
-    fn version() -> MessageSummary {
-        MessageSummary::Version {
-            version: 70016,
-            services: 9,
-            start_height: 0,
-            nonce: 7,
-            user_agent: String::new(),
-        }
-    }
-
-    fn connected(direction: Direction) -> Event {
-        Event::Connected {
-            peer: P,
-            addr: "p:8333".into(),
-            direction,
-            connection: ConnectionType::Inbound,
-        }
-    }
-
-    fn done(services: u64) -> Event {
-        Event::HandshakeDone {
-            peer: P,
-            version: 70016,
-            services,
-            start_height: 0,
-            user_agent: String::new(),
-        }
-    }
-
-    /// The rules each event of `events` breaks, then those the end breaks.
-    fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
-        let mut rules = Rules::new(profile, Vec::new(), 1);
-        let mut found: Vec<&'static str> = events
-            .iter()
-            .enumerate()
-            .flat_map(|(i, e)| rules.event(i as u64 * 100, e))
-            .map(|b| b.rule)
-            .collect();
-        found.extend(rules.finish().into_iter().map(|b| b.rule));
-        found
-    }
-
-    fn inbound_handshake() -> Vec<Event> {
-        vec![
-            connected(Direction::Inbound),
-            Event::Received {
-                peer: P,
-                message: version(),
-            },
-            Event::Sent {
-                peer: P,
-                message: version(),
-            },
-            Event::Sent {
-                peer: P,
-                message: other("verack"),
-            },
-            done(9),
-        ]
-    }
-
-    #[test]
-    fn a_well_ordered_handshake_and_sync_break_no_rule() {
-        let mut events = inbound_handshake();
-        events.push(Event::SyncPeer { peer: Some(P) });
-        events.push(Event::Sent {
-            peer: P,
-            message: other("sendheaders"),
-        });
-        for profile in [Profile::Btcd, Profile::Core] {
-            assert_eq!(breaches(profile, &events), Vec::<&str>::new());
-        }
-    }
-
-    #[test]
-    fn each_rule_is_broken_by_its_own_misstep() {
-        // Version sent on an inbound connection before the peer's.
-        let mut early = inbound_handshake();
-        early.swap(1, 2);
-        assert!(breaches(Profile::Btcd, &early).contains(&HANDSHAKE_ORDER));
-        // Something else before the handshake is done.
-        let mut chatty = inbound_handshake();
-        chatty.insert(
-            4,
-            Event::Sent {
-                peer: P,
-                message: other("getheaders"),
-            },
-        );
-        assert!(breaches(Profile::Core, &chatty).contains(&HANDSHAKE_ORDER));
-        // A reject under Core.
-        let mut reject = inbound_handshake();
-        reject.push(Event::Sent {
-            peer: P,
-            message: other("reject"),
-        });
-        assert_eq!(breaches(Profile::Core, &reject), vec![NO_REJECT_UNDER_CORE]);
-        assert_eq!(breaches(Profile::Btcd, &reject), Vec::<&str>::new());
-        // A filterload under Core must end the connection; under btcd nothing is due.
-        let mut filter = inbound_handshake();
-        filter.push(Event::Received {
-            peer: P,
-            message: other("filterload"),
-        });
-        assert_eq!(
-            breaches(Profile::Core, &filter),
-            vec![UNSERVED_REQUESTS_DISCONNECT]
-        );
-        assert_eq!(breaches(Profile::Btcd, &filter), Vec::<&str>::new());
-        filter.push(Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::NoBloomService {
-                command: "filterload",
-            },
-        });
-        assert_eq!(breaches(Profile::Core, &filter), Vec::<&str>::new());
-        // A sync peer that serves no blocks.
-        let mut client = inbound_handshake();
-        client[4] = done(0);
-        client.push(Event::SyncPeer { peer: Some(P) });
-        assert_eq!(breaches(Profile::Btcd, &client), vec![SYNC_PEER_ELIGIBLE]);
-    }
-
-    #[test]
-    fn a_duplicate_version_is_rejected_and_closed_under_btcd_and_set_aside_under_core() {
-        let mut events = inbound_handshake();
-        events.push(Event::Received {
-            peer: P,
-            message: version(),
-        });
-        // Under Core: set aside, nothing due.
-        assert_eq!(breaches(Profile::Core, &events), Vec::<&str>::new());
-        // Under btcd: a reject, then the close.
-        assert_eq!(
-            breaches(Profile::Btcd, &events),
-            vec![DUPLICATE_HANDSHAKE_MESSAGES]
-        );
-        let close = Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::DuplicateVersion,
-        };
-        let mut without_reject = events.clone();
-        without_reject.push(close.clone());
-        assert_eq!(
-            breaches(Profile::Btcd, &without_reject),
-            vec![DUPLICATE_HANDSHAKE_MESSAGES]
-        );
-        events.push(Event::Sent {
-            peer: P,
-            message: other("reject"),
-        });
-        events.push(close);
-        assert_eq!(breaches(Profile::Btcd, &events), Vec::<&str>::new());
-    }
-
-    #[test]
-    fn a_version_with_the_nodes_own_nonce_must_close_the_connection() {
-        // An outbound connection: the node sends version nonce 7 (as `version()` has), and the
-        // peer answers with the same nonce.
-        let mut events = vec![
-            connected(Direction::Outbound(node::protocol::TargetId(0))),
-            Event::Sent {
-                peer: P,
-                message: version(),
-            },
-            Event::Received {
-                peer: P,
-                message: version(),
-            },
-        ];
-        // btcd remembers every nonce it sent: the connection must go at once.
-        assert_eq!(
-            breaches(Profile::Btcd, &events),
-            vec![SELF_CONNECTIONS_REFUSED]
-        );
-        // Core checks inbound connections only.
-        assert_eq!(breaches(Profile::Core, &events), Vec::<&str>::new());
-        events.push(Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::SelfConnection { nonce: 7 },
-        });
-        assert_eq!(breaches(Profile::Btcd, &events), Vec::<&str>::new());
-        // A self-connection with a nonce the node never sent is a wrong refusal.
-        let wrong = vec![
-            connected(Direction::Inbound),
-            Event::Disconnected {
-                peer: P,
-                reason: DisconnectReason::SelfConnection { nonce: 9 },
-            },
-        ];
-        assert_eq!(
-            breaches(Profile::Btcd, &wrong),
-            vec![SELF_CONNECTIONS_REFUSED]
-        );
-    }
-
-    #[test]
-    fn frames_are_refused_as_too_large_only_above_the_profiles_limit() {
-        use node::wire::DecodeError;
-        let too_large = |command: &str, length_bytes: u64, max: u64| Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::Frame(DecodeError::CommandPayloadTooLarge {
-                command: command.into(),
-                length_bytes,
-                length_bytes_max: max,
-            }),
-        };
-        let events = |e: Event| vec![connected(Direction::Inbound), e];
-        // btcd's getheaders limit is 16,045 bytes, whatever limit the node reports.
-        assert_eq!(
-            breaches(Profile::Btcd, &events(too_large("getheaders", 16_045, 28))),
-            vec![FRAME_LIMITS_KEPT]
-        );
-        assert_eq!(
-            breaches(
-                Profile::Btcd,
-                &events(too_large("getheaders", 16_046, 16_045))
-            ),
-            Vec::<&str>::new()
-        );
-        let core = |length_bytes| Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::Frame(DecodeError::PayloadTooLarge {
-                command: "junk".into(),
-                length_bytes,
-            }),
-        };
-        assert_eq!(
-            breaches(Profile::Core, &events(core(4_000_000))),
-            vec![FRAME_LIMITS_KEPT]
-        );
-        assert_eq!(
-            breaches(Profile::Core, &events(core(4_000_001))),
-            Vec::<&str>::new()
-        );
-    }
-
-    #[test]
-    fn the_inbound_limit_refuses_only_a_connection_over_it() {
-        let second = |reason: Option<DisconnectReason>| {
-            let mut events = inbound_handshake();
-            events.push(Event::Connected {
-                peer: PeerId(2),
-                addr: "q:8333".into(),
-                direction: Direction::Inbound,
-                connection: ConnectionType::Inbound,
-            });
-            if let Some(reason) = reason {
-                events.push(Event::Disconnected {
-                    peer: PeerId(2),
-                    reason,
-                });
-            }
-            events
-        };
-        // With one slot, the second inbound connection must go, and may go for that reason.
-        assert_eq!(
-            breaches(Profile::Core, &second(None)),
-            vec![INBOUND_LIMIT_KEPT]
-        );
-        assert_eq!(
-            breaches(
-                Profile::Core,
-                &second(Some(DisconnectReason::TooManyInbound))
-            ),
-            Vec::<&str>::new()
-        );
-        // The first may not be refused for it.
-        let mut first = vec![connected(Direction::Inbound)];
-        first.push(Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::TooManyInbound,
-        });
-        assert_eq!(breaches(Profile::Btcd, &first), vec![INBOUND_LIMIT_KEPT]);
-    }
-
-    #[test]
-    fn bans_are_enforced_per_profile_and_refusals_need_a_ban() {
-        let ban = Event::Banned {
-            host: "p".into(),
-            duration_s: 600,
-        };
-        let mut banned = vec![ban.clone()];
-        banned.extend(inbound_handshake());
-        // Core refuses before the handshake; btcd right after it.
-        assert_eq!(breaches(Profile::Core, &banned), vec![BANNED_HOSTS_REFUSED]);
-        assert_eq!(breaches(Profile::Btcd, &banned), vec![BANNED_HOSTS_REFUSED]);
-        banned.push(Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::StillBanned {
-                host: "p".into(),
-                remaining_s: 590,
-            },
-        });
-        assert_eq!(breaches(Profile::Btcd, &banned), Vec::<&str>::new());
-        // A restart forgets btcd's bans.
-        let mut restarted = vec![
-            ban,
-            Event::Started {
-                tip_height: 0,
-                tip_hash: bitcoin::constants::genesis_block(bitcoin::Network::Regtest).block_hash(),
-                chainwork: bitcoin::pow::Work::from_be_bytes([0; 32]),
-            },
-        ];
-        restarted.extend(inbound_handshake());
-        assert_eq!(breaches(Profile::Btcd, &restarted), Vec::<&str>::new());
-        // Refused as banned without a ban.
-        let mut refused = vec![connected(Direction::Inbound)];
-        refused.push(Event::Disconnected {
-            peer: P,
-            reason: DisconnectReason::InboundBanned { host: "p".into() },
-        });
-        assert_eq!(
-            breaches(Profile::Core, &refused),
-            vec![BANNED_HOSTS_REFUSED]
-        );
-    }
-}
+mod tests;

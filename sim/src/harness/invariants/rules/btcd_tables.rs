@@ -1,0 +1,122 @@
+//! btcd's wire tables, written out here from btcd's `wire` package (not read from the node):
+//! the payload limit of each command at protocol 70016 and the commands btcd knows at all, and
+//! Core's one frame limit. The rules of [`super`] judge the node's refusals and its answers to
+//! early messages against them.
+
+/// Core's `MAX_PROTOCOL_MESSAGE_LENGTH` (`net.h`), in bytes.
+pub const CORE_PAYLOAD_BYTES_MAX: u64 = 4_000_000;
+
+/// btcd's `MaxPayloadLength(70016)` per command (`wire/msg*.go`), in bytes, written out here
+/// from btcd's formulas (not read from the node): version `33 + 2·30 + 9 + 256`; getheaders
+/// and getblocks `4 + 9 + 500·32 + 32`; headers `9 + 81·2000`; inv, getdata and notfound
+/// `9 + 50000·36`; addr `9 + 1000·30`; filterload `3 + 36000 + 9`; filteradd `3 + 520`;
+/// getcfilters and getcfheaders `1 + 4 + 32`; getcfcheckpt `1 + 32`; cfilter
+/// `5 + 262144 + 32 + 1`; cfheaders `1 + 32 + 32 + 9 + 32·2000`; block, tx, merkleblock
+/// `MaxBlockPayload`.
+const BTCD_PAYLOAD_BYTES_MAX: [(&str, u64); 27] = [
+    ("version", 358),
+    ("verack", 0),
+    ("sendaddrv2", 0),
+    ("getaddr", 0),
+    ("mempool", 0),
+    ("filterclear", 0),
+    ("sendheaders", 0),
+    ("addr", 30_009),
+    ("getblocks", 16_045),
+    ("getheaders", 16_045),
+    ("block", 4_000_000),
+    ("tx", 4_000_000),
+    ("merkleblock", 4_000_000),
+    ("inv", 1_800_009),
+    ("getdata", 1_800_009),
+    ("notfound", 1_800_009),
+    ("ping", 8),
+    ("pong", 8),
+    ("headers", 162_009),
+    ("filteradd", 523),
+    ("filterload", 36_012),
+    ("feefilter", 8),
+    ("getcfilters", 37),
+    ("getcfheaders", 37),
+    ("getcfcheckpt", 33),
+    ("cfilter", 262_182),
+    ("cfheaders", 64_074),
+];
+
+/// btcd's `MaxPayloadLength(70016)` of `command` in bytes, from [`BTCD_PAYLOAD_BYTES_MAX`];
+/// `None` for a command the table leaves out.
+pub fn btcd_payload_bytes_max(command: &str) -> Option<u64> {
+    BTCD_PAYLOAD_BYTES_MAX
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map(|(_, max)| *max)
+}
+
+/// Whether refusing a frame with `error` as too large breaks [`FRAME_LIMITS_KEPT`](super::FRAME_LIMITS_KEPT), and why;
+/// `pver_70016`: whether the connection reads at protocol 70016 (btcd's table holds there).
+pub(super) fn frame_limit_breach(
+    core: bool,
+    pver_70016: bool,
+    error: &node::wire::DecodeError,
+) -> Option<String> {
+    use node::wire::DecodeError;
+    match error {
+        DecodeError::PayloadTooLarge {
+            command,
+            length_bytes,
+        } if core && *length_bytes <= CORE_PAYLOAD_BYTES_MAX => Some(format!(
+            "refused a {length_bytes}-byte `{command}` as too large, within Core's {CORE_PAYLOAD_BYTES_MAX}"
+        )),
+        DecodeError::CommandPayloadTooLarge {
+            command,
+            length_bytes,
+            ..
+        } if !core && pver_70016 => {
+            let max = btcd_payload_bytes_max(command)?;
+            (*length_bytes <= max).then(|| {
+                format!("refused a {length_bytes}-byte `{command}` as too large, within btcd's {max}")
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The commands btcd v0.24 decodes (`wire/message.go` `makeEmptyMessage`); any other is
+/// `ErrUnknownMessage`. btcd v0.24 knows neither `wtxidrelay` nor `sendcmpct`.
+const BTCD_COMMANDS: [&str; 30] = [
+    "version",
+    "verack",
+    "sendaddrv2",
+    "getaddr",
+    "addr",
+    "addrv2",
+    "getblocks",
+    "block",
+    "inv",
+    "getdata",
+    "notfound",
+    "tx",
+    "ping",
+    "pong",
+    "getheaders",
+    "headers",
+    "mempool",
+    "filteradd",
+    "filterclear",
+    "filterload",
+    "merkleblock",
+    "reject",
+    "sendheaders",
+    "feefilter",
+    "getcfilters",
+    "getcfheaders",
+    "getcfcheckpt",
+    "cfilter",
+    "cfheaders",
+    "cfcheckpt",
+];
+
+/// Whether btcd v0.24 decodes messages with `command` ([`BTCD_COMMANDS`]).
+pub fn btcd_knows(command: &str) -> bool {
+    BTCD_COMMANDS.contains(&command)
+}
