@@ -166,6 +166,9 @@ impl Checker {
     pub fn event(&mut self, now_ms: u64, event: &Event, node: &Node) {
         let at_ms = now_ms.saturating_sub(self.epoch_ms);
         self.reads.event(self.run, event);
+        let best_header_s = u64::from(node.chain().tip_header().time);
+        let recent = best_header_s + self.timing.max_tip_age.as_secs() >= now_ms / 1000;
+        self.rules.best_header_recent(recent);
         for breach in self.rules.event(at_ms, event) {
             self.breach(at_ms, breach);
         }

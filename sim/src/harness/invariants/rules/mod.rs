@@ -38,9 +38,11 @@ pub const FRAME_LIMITS_KEPT: &str = "frame_limits_kept";
 pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
 /// `messages_before_handshake`.
 pub const MESSAGES_BEFORE_HANDSHAKE: &str = "messages_before_handshake";
+/// `getheaders_to_sync_peer`.
+pub const GETHEADERS_TO_SYNC_PEER: &str = "getheaders_to_sync_peer";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 11] = [
+pub const RULES: [(&str, &str); 12] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -51,6 +53,7 @@ pub const RULES: [(&str, &str); 11] = [
     (SELF_CONNECTIONS_REFUSED, "a version carrying a nonce the node itself sent is a self-connection, closed before anything else is read (btcd: any of its last 50 sent nonces, peer.go sentNonces; Core: the nonce of an outbound connection still in its handshake, on an inbound one, CheckIncomingNonce), and only such a version is"),
     (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
     (MESSAGES_BEFORE_HANDSHAKE, "under btcd a peer's first message other than version is answered, when btcd knows its command, with a reject and then the close, and otherwise with the close alone (peer.go readRemoteVersionMsg); between the peer's version and its verack, any command btcd knows other than verack and sendaddrv2 closes the connection without a reject (waitToFinishNegotiation, ErrInvalidHandshake); btcd's commands are the rule's own list (wire/message.go makeEmptyMessage, v0.24)"),
+    (GETHEADERS_TO_SYNC_PEER, "under btcd, while the best header is older than max_tip_age (24 h), so that btcd is not current (blockchain IsCurrent), getheaders go to the sync peer alone: only it is asked for headers (netsync startSync, handleHeadersMsg), and invs from other peers are ignored (handleInvMsg)"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
 
@@ -127,6 +130,10 @@ pub struct Rules {
     sent_nonces: std::collections::VecDeque<u64>,
     /// Per host, until when (ms since the start) it is banned.
     banned_until_ms: BTreeMap<String, u64>,
+    /// The sync peer the node last named.
+    sync_peer: Option<u64>,
+    /// Whether the node's best header is younger than `max_tip_age` ([`Rules::best_header_recent`]).
+    best_header_recent: bool,
 }
 
 impl Rules {
@@ -140,12 +147,21 @@ impl Rules {
             conns: BTreeMap::new(),
             sent_nonces: std::collections::VecDeque::new(),
             banned_until_ms: BTreeMap::new(),
+            sync_peer: None,
+            best_header_recent: false,
         }
+    }
+
+    /// Whether the node's best header is now younger than `max_tip_age` (btcd's test of being
+    /// current, [`GETHEADERS_TO_SYNC_PEER`]); the checker states it before each event.
+    pub fn best_header_recent(&mut self, recent: bool) {
+        self.best_header_recent = recent;
     }
 
     /// The node's software stopped: its connections are gone (its bans are not).
     pub fn node_stopped(&mut self) {
         self.conns.clear();
+        self.sync_peer = None;
     }
 
     fn banned_at(&self, host: &str, at_ms: u64) -> Option<u64> {
@@ -215,6 +231,7 @@ impl Rules {
                 self.banned_until_ms.clear();
                 self.conns.clear();
                 self.sent_nonces.clear();
+                self.sync_peer = None;
             }
             Event::Banned { host, duration_s } => {
                 self.banned_until_ms
@@ -359,6 +376,13 @@ impl Rules {
                         );
                     }
                     c.last_getheaders = Some(key);
+                    if !core && !self.best_header_recent && self.sync_peer != Some(peer.0) {
+                        breach(
+                            GETHEADERS_TO_SYNC_PEER,
+                            who.clone(),
+                            "sent getheaders to a peer other than the sync peer while the best header is older than max_tip_age".into(),
+                        );
+                    }
                 }
                 if command == "reject" && c.reject_due.take().is_some() {
                     // The reject btcd owes before it closes; the close is still due.
@@ -423,7 +447,9 @@ impl Rules {
                     }
                 }
             }
+            Event::SyncPeer { peer: None } => self.sync_peer = None,
             Event::SyncPeer { peer: Some(peer) } => {
+                self.sync_peer = Some(peer.0);
                 let who = label(&self.conns, peer);
                 match self.conns.get(&peer.0) {
                     None => breach(

@@ -402,3 +402,37 @@ fn btcd_rejects_a_known_first_message_closes_on_an_unknown_one_and_ends_negotiat
     core.push(received("ping"));
     assert_eq!(breaches(Profile::Core, &core), Vec::<&str>::new());
 }
+
+#[test]
+fn btcd_asks_only_its_sync_peer_for_headers_until_its_best_header_is_recent() {
+    let getheaders = Event::Sent {
+        peer: P,
+        message: MessageSummary::GetHeaders {
+            locator_heights: vec![Some(0)],
+            first_locator: None,
+            stop_hash: bitcoin::hashes::Hash::all_zeros(),
+        },
+    };
+    let run = |profile, sync_peer: bool, recent: bool| {
+        let mut rules = Rules::new(profile, Vec::new(), 1);
+        let mut events = inbound_handshake();
+        if sync_peer {
+            events.push(Event::SyncPeer { peer: Some(P) });
+        }
+        events.push(getheaders.clone());
+        rules.best_header_recent(recent);
+        events
+            .iter()
+            .flat_map(|e| rules.event(0, e))
+            .map(|b| b.rule)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(Profile::Btcd, true, false), Vec::<&str>::new());
+    assert_eq!(run(Profile::Btcd, false, true), Vec::<&str>::new());
+    assert_eq!(
+        run(Profile::Btcd, false, false),
+        vec![GETHEADERS_TO_SYNC_PEER]
+    );
+    // Core asks any peer that announces a block (its inv-triggered getheaders).
+    assert_eq!(run(Profile::Core, false, false), Vec::<&str>::new());
+}
