@@ -181,6 +181,11 @@ fn bitcoind_syncs_from_node(
             format!("127.0.0.1:{node_port}"),
             "--services".into(),
             services.into(),
+            // The fixture's headers are years old, and the btcd profile, as btcd, serves
+            // `getheaders` only while current (best header younger than the maximum tip age,
+            // 24 h by default; D28): a tip age of 2^32 s keeps any fixture current.
+            "--max-tip-age-s".into(),
+            "4294967296".into(),
             "--seed".into(),
             "2".into(),
         ],

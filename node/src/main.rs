@@ -99,6 +99,12 @@ struct Args {
     /// low-work headers sync first. Default 0.
     #[arg(long, value_name = "HEX", value_parser = node::config::parse_work_hex)]
     minimum_chain_work: Option<bitcoin::pow::Work>,
+    /// How old, in seconds, the best header may be for the node to count as current (Core's
+    /// `-maxtipage`, default 86,400 = 24 h; btcd's fixed 24 h in `IsCurrent`). While not
+    /// current, the btcd profile ignores `getheaders` (btcd `OnGetHeaders`) and `inv`s, and
+    /// the core profile behaves as in initial block download.
+    #[arg(long, value_name = "SECONDS")]
+    max_tip_age_s: Option<u64>,
 }
 
 fn parse_services(s: &str) -> Result<u64, String> {
@@ -247,6 +253,9 @@ fn main() -> std::process::ExitCode {
     config.services = args.services;
     if let Some(work) = args.minimum_chain_work {
         config.minimum_chain_work = work;
+    }
+    if let Some(seconds) = args.max_tip_age_s {
+        config.timing.max_tip_age = std::time::Duration::from_secs(seconds);
     }
     if let Some(path) = &args.trusted_start {
         let start = std::fs::read_to_string(path)

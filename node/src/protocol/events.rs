@@ -250,6 +250,15 @@ pub enum DropReason {
         /// Its command.
         command: CommandString,
     },
+    /// A `getheaders` left unanswered while the node is not current: btcd `OnGetHeaders`
+    /// ("ignore getheaders requests if not in sync"), in the node's header-only reading of
+    /// `IsCurrent` (the best header younger than `max_tip_age`).
+    GetHeadersNotCurrent,
+    /// A `getheaders` answered with an empty `headers` because the best chain has less work
+    /// than the minimum chain work and the peer lacks the Download permission (which NoBan
+    /// carries): Core `ProcessMessage` GETHEADERS ("active chain has too little work; sending
+    /// empty response").
+    GetHeadersTooLittleWork,
     /// A second `version`.
     RedundantVersion,
     /// A second `verack`.
@@ -286,6 +295,12 @@ impl fmt::Display for DropReason {
             }
             DropReason::BeforeVerack { command } => {
                 write!(f, "unsupported message `{command}` prior to verack")
+            }
+            DropReason::GetHeadersNotCurrent => {
+                f.write_str("getheaders ignored: not current (best header older than max_tip_age)")
+            }
+            DropReason::GetHeadersTooLittleWork => {
+                f.write_str("getheaders answered empty: active chain has too little work")
             }
             DropReason::RedundantVersion => f.write_str("redundant version message"),
             DropReason::RedundantVerack => f.write_str("redundant verack message"),

@@ -157,6 +157,11 @@ impl Node {
         }
     }
 
+    /// A peer's `getheaders`: a locator over the profile's limit disconnects (btcd 500, Core
+    /// `MAX_LOCATOR_SZ` 101); btcd then ignores the request while not current (`OnGetHeaders`),
+    /// Core answers with an empty `headers` while the best chain is below the minimum chain
+    /// work for a peer without the Download permission; otherwise up to 2,000 best-chain
+    /// headers after the locator's fork point.
     fn on_getheaders(&mut self, peer: PeerId, request: GetHeadersMessage, now_ms: u64) {
         let count = request.locator_hashes.len();
         let max = match self.config.profile {
@@ -169,6 +174,26 @@ impl Node {
                 DisconnectReason::TooManyLocatorHashes { count, max },
                 now_ms,
             );
+            return;
+        }
+        let reason = match self.config.profile {
+            Profile::Btcd if self.core_best_header_is_old(now_ms) => {
+                Some(DropReason::GetHeadersNotCurrent)
+            }
+            Profile::Core
+                if self.chain.tip_chainwork() < self.config.minimum_chain_work
+                    && !self.is_noban(peer) =>
+            {
+                Some(DropReason::GetHeadersTooLittleWork)
+            }
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            let empty = reason == DropReason::GetHeadersTooLittleWork;
+            self.event(Event::Dropped { peer, reason });
+            if empty {
+                self.send(peer, NetworkMessage::Headers(Vec::new()), now_ms);
+            }
             return;
         }
         let headers = self.chain.headers_after_locator(

@@ -51,3 +51,82 @@ fn btcd_does_not_repeat_a_getheaders_equal_to_the_last_one() {
     node.handle_message(peer, NetworkMessage::Headers(chain), T0 + 2_000);
     assert_eq!(getheaders_to(&drain(&mut node), peer), Vec::new());
 }
+
+/// The `headers` messages sent to `peer` among `outputs`, as their sizes.
+fn headers_sent_to(outputs: &[Output], peer: PeerId) -> Vec<usize> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                peer: p,
+                message: NetworkMessage::Headers(h),
+            } if *p == peer => Some(h.len()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// D28, serving a peer's `getheaders`: btcd answers only while current (`OnGetHeaders`: the
+/// best header younger than `max_tip_age`), Core with an empty `headers` while its best chain
+/// is below the minimum chain work, unless the peer has NoBan (which carries Download).
+#[test]
+fn btcd_serves_getheaders_only_while_current_and_core_only_above_the_minimum_work() {
+    let genesis = bitcoin::constants::genesis_block(REGTEST).header;
+    let chain = mine(&genesis, 10, 6);
+    let tip_ms = u64::from(chain[9].time) * 1000;
+    let request = NetworkMessage::GetHeaders(GetHeadersMessage {
+        version: 70016,
+        locator_hashes: vec![genesis.block_hash()],
+        stop_hash: BlockHash::all_zeros(),
+    });
+    // (profile, minimum chain work above the chain, the asker has NoBan, now, sizes served)
+    let day_ms = 24 * 3600 * 1000;
+    let cases = [
+        (
+            Profile::Btcd,
+            false,
+            false,
+            tip_ms + day_ms - 1_000,
+            vec![10],
+        ),
+        (Profile::Btcd, false, false, tip_ms + day_ms + 2_000, vec![]),
+        (Profile::Core, false, false, T0, vec![10]),
+        (Profile::Core, true, false, T0, vec![0]),
+        // NoBan carries Download: served from the best chain, which is still genesis.
+        (Profile::Core, true, true, T0, vec![0]),
+    ];
+    for (profile, above, noban, now_ms, expected) in cases {
+        let mut config =
+            Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(profile);
+        config.connect = vec!["p:1".into()];
+        config.seed = 11;
+        config.noban = vec!["asker".into()];
+        if above {
+            config.minimum_chain_work = bitcoin::pow::Work::from_be_bytes([0xff; 32]);
+        }
+        let mut node = Node::new(config, HeaderChain::new(REGTEST), 0);
+        let sync = handshake_full(&mut node, 0, 10, now_ms - 2_000);
+        node.handle_message(sync, NetworkMessage::Headers(chain.clone()), now_ms - 1_500);
+        let asker = inbound_handshake(
+            &mut node,
+            if noban { "asker" } else { "other" },
+            now_ms - 1_000,
+        );
+        drain(&mut node);
+        node.handle_message(asker, request.clone(), now_ms);
+        let outputs = drain(&mut node);
+        let case = format!("{profile} above={above} noban={noban} at {now_ms}");
+        assert_eq!(headers_sent_to(&outputs, asker), expected, "{case}");
+        let held_back = outputs.iter().any(|o| {
+            matches!(
+                o,
+                Output::Event(Event::Dropped {
+                    reason: DropReason::GetHeadersNotCurrent | DropReason::GetHeadersTooLittleWork,
+                    ..
+                })
+            )
+        });
+        assert_eq!(held_back, expected != vec![10] && !noban, "{case}");
+        assert_eq!(disconnect_of(&outputs, asker), None, "{case}");
+    }
+}
