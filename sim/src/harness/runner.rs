@@ -227,6 +227,11 @@ fn run_inner(
             .checkpoints
             .push((checkpoint.height, header.block_hash()));
     }
+    if let Some(work) = &scenario.node.minimum_chain_work {
+        config.minimum_chain_work = work
+            .work()
+            .map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
+    }
     let node_recorder = recorder.clone();
     let checker = Rc::new(RefCell::new(Checker::new(
         seed,
@@ -235,6 +240,7 @@ fn run_inner(
         config.profile,
         scenario.node.noban.clone(),
         config.inbound_max,
+        config.minimum_chain_work,
     )));
     let node_checker = checker.clone();
     let chains: Vec<&[bitcoin::block::Header]> = fakes
@@ -251,11 +257,6 @@ fn run_inner(
     };
     // Connections are labelled with the peer's host name (inbound ones by reverse lookup).
     config.noban = scenario.node.noban.clone();
-    if let Some(work) = &scenario.node.minimum_chain_work {
-        config.minimum_chain_work = work
-            .work()
-            .map_err(|e| SimError::Simulation(format!("node.minimum_chain_work: {e}")))?;
-    }
     // The deliberate bug `--bug` selected for this thread's runs, if any.
     config
         .set_deliberate_bug(crate::harness::bug::active())

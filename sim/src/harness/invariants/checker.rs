@@ -75,7 +75,8 @@ pub struct Checker {
 
 impl Checker {
     /// A checker for a run with `seed`, whose clock starts at `epoch_ms`, of a node with
-    /// `timing` and `profile`, whose NoBan hosts are `noban` and inbound limit `inbound_max`.
+    /// `timing` and `profile`, whose NoBan hosts are `noban`, inbound limit `inbound_max` and
+    /// minimum chain work `minimum_chain_work`.
     pub fn new(
         seed: u64,
         epoch_ms: u64,
@@ -83,6 +84,7 @@ impl Checker {
         profile: Profile,
         noban: Vec<String>,
         inbound_max: usize,
+        minimum_chain_work: Work,
     ) -> Checker {
         Checker {
             seed,
@@ -99,7 +101,8 @@ impl Checker {
             violations: BTreeMap::new(),
             run: 0,
             announced_tip: None,
-            rules: Rules::new(profile, noban, inbound_max),
+            rules: Rules::new(profile, noban, inbound_max)
+                .with_minimum_chain_work(minimum_chain_work),
             reads: NodeReads::default(),
         }
     }

@@ -200,6 +200,7 @@ pub fn generate(seed: u64) -> Scenario {
     limits::address_list(&mut draw, &mut scenario);
     noban_with_minimum_work(&mut draw, &mut scenario);
     requests::early_messages_and_announcements(&mut draw, &mut scenario);
+    long_low_work_sync(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }
@@ -222,6 +223,26 @@ fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
         1 => height,
         _ => height + draw.range(1, 3000),
     } as u32;
+    scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
+}
+
+/// Under Core, in about one seed in six whose first peer serves a regtest chain of 2,500
+/// headers or more and that has no minimum chain work yet, a minimum chain work above the
+/// first 2,000 headers and within the chain: the low-work sync then needs more than one
+/// message in REDOWNLOAD, where nothing may be released before the work is proven
+/// (`low_work_chains_held_back`). Drawn last.
+fn long_low_work_sync(draw: &mut Draw, scenario: &mut Scenario) {
+    if scenario.node.profile != ProfileName::Core || scenario.node.minimum_chain_work.is_some() {
+        return;
+    }
+    let height = match &scenario.peers[0].chain {
+        Some(ChainSpec::Regtest { height, .. }) if *height >= 2_500 => *height,
+        _ => return,
+    };
+    if !draw.chance(16) {
+        return;
+    }
+    let regtest_blocks = draw.range(2_001, u64::from(height)) as u32;
     scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
 }
 

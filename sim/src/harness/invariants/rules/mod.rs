@@ -12,6 +12,7 @@ use node::protocol::DropReason;
 use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod btcd_tables;
+mod low_work;
 
 use btcd_tables::{btcd_knows, frame_limit_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
@@ -40,9 +41,11 @@ pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
 pub const MESSAGES_BEFORE_HANDSHAKE: &str = "messages_before_handshake";
 /// `getheaders_to_sync_peer`.
 pub const GETHEADERS_TO_SYNC_PEER: &str = "getheaders_to_sync_peer";
+/// `low_work_chains_held_back`.
+pub const LOW_WORK_CHAINS_HELD_BACK: &str = "low_work_chains_held_back";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 12] = [
+pub const RULES: [(&str, &str); 13] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -54,6 +57,7 @@ pub const RULES: [(&str, &str); 12] = [
     (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
     (MESSAGES_BEFORE_HANDSHAKE, "under btcd a peer's first message other than version is answered, when btcd knows its command, with a reject and then the close, and otherwise with the close alone (peer.go readRemoteVersionMsg); between the peer's version and its verack, any command btcd knows other than verack and sendaddrv2 closes the connection without a reject (waitToFinishNegotiation, ErrInvalidHandshake); btcd's commands are the rule's own list (wire/message.go makeEmptyMessage, v0.24)"),
     (GETHEADERS_TO_SYNC_PEER, "under btcd, while the best header is older than max_tip_age (24 h), so that btcd is not current (blockchain IsCurrent), getheaders go to the sync peer alone: only it is asked for headers (netsync startSync, handleHeadersMsg), and invs from other peers are ignored (handleInvMsg)"),
+    (LOW_WORK_CHAINS_HELD_BACK, "under Core with a minimum chain work, no best chain below it is stored, except from a NoBan peer (which skips the anti-DoS check), from a low-work sync's REDOWNLOAD holding more than REDOWNLOAD_BUFFER_SIZE (14,441) redownloaded headers (headerssync.cpp), or as the valid prefix of a message outside a low-work sync whose later headers were refused"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
 
@@ -134,6 +138,8 @@ pub struct Rules {
     sync_peer: Option<u64>,
     /// Whether the node's best header is younger than `max_tip_age` ([`Rules::best_header_recent`]).
     best_header_recent: bool,
+    /// [`LOW_WORK_CHAINS_HELD_BACK`]'s state.
+    low_work: low_work::LowWork,
 }
 
 impl Rules {
@@ -149,7 +155,17 @@ impl Rules {
             banned_until_ms: BTreeMap::new(),
             sync_peer: None,
             best_header_recent: false,
+            low_work: low_work::LowWork::default(),
         }
+    }
+
+    /// Under Core, the node's minimum chain work, for [`LOW_WORK_CHAINS_HELD_BACK`] (the rule
+    /// is inert without it, and under btcd).
+    pub fn with_minimum_chain_work(mut self, minimum: bitcoin::pow::Work) -> Rules {
+        if self.profile == Profile::Core {
+            self.low_work = low_work::LowWork::new(minimum);
+        }
+        self
     }
 
     /// Whether the node's best header is now younger than `max_tip_age` (btcd's test of being
@@ -162,6 +178,7 @@ impl Rules {
     pub fn node_stopped(&mut self) {
         self.conns.clear();
         self.sync_peer = None;
+        self.low_work.reset();
     }
 
     fn banned_at(&self, host: &str, at_ms: u64) -> Option<u64> {
@@ -224,6 +241,17 @@ impl Rules {
                 breach(FRAME_LIMITS_KEPT, label(&self.conns, peer), why);
             }
         }
+        if let Event::HeadersImported { peer, .. } = event {
+            let noban = self
+                .conns
+                .get(&peer.0)
+                .is_some_and(|c| self.noban.contains(&c.host));
+            if let Some(why) = self.low_work.event(event, noban) {
+                breach(LOW_WORK_CHAINS_HELD_BACK, label(&self.conns, peer), why);
+            }
+        } else {
+            self.low_work.event(event, false);
+        }
         match event {
             // A new node process knows only the bans it loads (Core's banlist; btcd keeps
             // none across a restart).
@@ -232,6 +260,7 @@ impl Rules {
                 self.conns.clear();
                 self.sent_nonces.clear();
                 self.sync_peer = None;
+                self.low_work.reset();
             }
             Event::Banned { host, duration_s } => {
                 self.banned_until_ms

@@ -436,3 +436,80 @@ fn btcd_asks_only_its_sync_peer_for_headers_until_its_best_header_is_recent() {
     // Core asks any peer that announces a block (its inv-triggered getheaders).
     assert_eq!(run(Profile::Core, false, false), Vec::<&str>::new());
 }
+
+#[test]
+fn core_stores_no_chain_below_the_minimum_work_unless_noban_or_from_a_full_redownload_buffer() {
+    use bitcoin::pow::Work;
+    use node::protocol::headers_presync::PresyncNote;
+    use node::protocol::HeadersSyncStep;
+    let work = |n: u8| {
+        let mut bytes = [0; 32];
+        bytes[31] = n;
+        Work::from_be_bytes(bytes)
+    };
+    let events = |headers: usize, chainwork: u8| {
+        let mut events = inbound_handshake();
+        events.push(Event::HeadersSync {
+            peer: P,
+            step: HeadersSyncStep::Note(PresyncNote::ReachedSufficientWork {
+                height: 4000,
+                redownload_from_height: 0,
+            }),
+        });
+        events.push(Event::Received {
+            peer: P,
+            message: MessageSummary::Headers {
+                count: headers,
+                ends: None,
+            },
+        });
+        events.push(Event::TipChanged {
+            height: 2000,
+            hash: bitcoin::hashes::Hash::all_zeros(),
+            chainwork: work(chainwork),
+            reorg_depth: 0,
+        });
+        events.push(Event::HeadersImported {
+            peer: P,
+            received: 2000,
+            accepted: 2000,
+            tip_height: 2000,
+        });
+        events
+    };
+    let run = |profile, noban: bool, events: Vec<Event>| {
+        let noban = if noban {
+            vec!["p".to_string()]
+        } else {
+            Vec::new()
+        };
+        let mut rules = Rules::new(profile, noban, 1).with_minimum_chain_work(work(100));
+        events
+            .iter()
+            .flat_map(|e| rules.event(0, e))
+            .map(|b| b.rule)
+            .collect::<Vec<_>>()
+    };
+    // Released before the work is proven, from a buffer of 2,000: a breach.
+    assert_eq!(
+        run(Profile::Core, false, events(2000, 50)),
+        vec![LOW_WORK_CHAINS_HELD_BACK]
+    );
+    // At the minimum, from a NoBan peer, from a buffer past 14,441, or under btcd: none.
+    assert_eq!(
+        run(Profile::Core, false, events(2000, 100)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        run(Profile::Core, true, events(2000, 50)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        run(Profile::Core, false, events(14_442, 50)),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        run(Profile::Btcd, false, events(2000, 50)),
+        Vec::<&str>::new()
+    );
+}
