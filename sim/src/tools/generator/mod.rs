@@ -24,7 +24,8 @@
 //!
 //! | file | draws |
 //! |---|---|
-//! | `mod.rs` | connection types and handshakes, operator bans and refused dials, almost-right step programs, a minimum chain work and NoBan |
+//! | `mod.rs` | connection types and handshakes, operator bans and refused dials, almost-right step programs |
+//! | `low_work.rs` | a minimum chain work near the first peer's chain or above its first 2,000 headers, and NoBan |
 //! | `real_world.rs` | real header sets of every network (mainnet, testnet3, signet; a trusted start) and btcd checkpoints |
 //! | `requests.rs` | scripts of unserved requests, broken frames, frames at a size limit, ping bursts, self-connections |
 //! | `fault_steps.rs` | explicit undo steps, faults after the handshake, header time skews, a clean stop of the node |
@@ -35,6 +36,7 @@ use rand_chacha::ChaCha8Rng;
 
 mod fault_steps;
 mod limits;
+mod low_work;
 
 pub use limits::compressed_timing;
 mod real_world;
@@ -45,8 +47,7 @@ use crate::scenario::chain::{ChainSpec, ForkSpec};
 use crate::scenario::Behaviour;
 use crate::scenario::{
     BanFault, Expect, Fault, FaultStep, Link, LinkLatency, LinkLoss, MessageAction, MessageFault,
-    MinimumChainWork, NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario,
-    VersionTimeSkew,
+    NetworkName, NodeSpec, OneWay, PeerSpec, ProfileName, Scenario, VersionTimeSkew,
 };
 use crate::scenario::{SendSpec, Step};
 
@@ -188,7 +189,7 @@ pub fn generate(seed: u64) -> Scenario {
     vary_connections(&mut draw, &mut scenario);
     operator_faults(&mut draw, &mut scenario);
     scripted_peers(&mut draw, &mut scenario);
-    minimum_chain_work(&mut draw, &mut scenario);
+    low_work::minimum_chain_work(&mut draw, &mut scenario);
     real_world::real_world(&mut draw, &mut scenario);
     real_world::checkpoints(&mut draw, &mut scenario);
     requests::unserved_requests(&mut draw, &mut scenario);
@@ -198,72 +199,11 @@ pub fn generate(seed: u64) -> Scenario {
     limits::real_timer_relations(&mut draw, &mut scenario);
     limits::inbound_limit(&mut draw, &mut scenario);
     limits::address_list(&mut draw, &mut scenario);
-    noban_with_minimum_work(&mut draw, &mut scenario);
+    low_work::noban_with_minimum_work(&mut draw, &mut scenario);
     requests::early_messages_and_announcements(&mut draw, &mut scenario);
-    long_low_work_sync(&mut draw, &mut scenario);
+    low_work::long_low_work_sync(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
-}
-
-/// Under Core, in about one seed in eight, a minimum chain work (`-minimumchainwork`) near the
-/// first peer's chain: below it, at it, or above it, so the low-work headers sync (PRESYNC,
-/// REDOWNLOAD) and the too-little-work disconnect of automatic peers come into play. Drawn
-/// last. The liveness invariant does not apply to such a run (it states no rule for a chain
-/// below the threshold).
-fn minimum_chain_work(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.profile != ProfileName::Core || !draw.chance(12) {
-        return;
-    }
-    let height = match &scenario.peers[0].chain {
-        Some(ChainSpec::Regtest { height, .. }) => u64::from(*height),
-        _ => return,
-    };
-    let regtest_blocks = match draw.below(3) {
-        0 => draw.range(1, height.max(1)),
-        1 => height,
-        _ => height + draw.range(1, 3000),
-    } as u32;
-    scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
-}
-
-/// Under Core, in about one seed in six whose first peer serves a regtest chain of 2,500
-/// headers or more and that has no minimum chain work yet, a minimum chain work above the
-/// first 2,000 headers and within the chain: the low-work sync then needs more than one
-/// message in REDOWNLOAD, where nothing may be released before the work is proven
-/// (`low_work_chains_held_back`). Drawn last.
-fn long_low_work_sync(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.profile != ProfileName::Core || scenario.node.minimum_chain_work.is_some() {
-        return;
-    }
-    let height = match &scenario.peers[0].chain {
-        Some(ChainSpec::Regtest { height, .. }) if *height >= 2_500 => *height,
-        _ => return,
-    };
-    if !draw.chance(16) {
-        return;
-    }
-    let regtest_blocks = draw.range(2_001, u64::from(height)) as u32;
-    scenario.node.minimum_chain_work = Some(MinimumChainWork::Blocks { regtest_blocks });
-}
-
-/// In about one seed in two with a minimum chain work, one peer other than the first (an
-/// automatic one where there is one) gets Core's NoBan permission (`noban`): its headers skip
-/// the low-work sync, so a NoBan automatic peer whose whole chain is below the minimum is
-/// disconnected for insufficient work (`UpdatePeerStateForReceivedHeaders`). Drawn last.
-fn noban_with_minimum_work(draw: &mut Draw, scenario: &mut Scenario) {
-    if scenario.node.minimum_chain_work.is_none() || scenario.peers.len() < 2 || !draw.chance(50) {
-        return;
-    }
-    // An automatic peer when there is one: only those are disconnected for too little work.
-    let automatic: Vec<usize> = (1..scenario.peers.len())
-        .filter(|&i| scenario.node.automatic.contains(&scenario.peers[i].name))
-        .collect();
-    let index = if automatic.is_empty() {
-        draw.range(1, scenario.peers.len() as u64 - 1) as usize
-    } else {
-        automatic[draw.below(automatic.len() as u64) as usize]
-    };
-    scenario.node.noban.push(scenario.peers[index].name.clone());
 }
 
 /// Regtest genesis time (`genesis_block(Regtest)`): mined headers are dated from it,
