@@ -3,10 +3,19 @@
 
 Usage: scripts/mutants-table.py [docs/mutation]
 
-Per module (file): viable mutants (built; cargo-mutants' "unviable" ones did not), killed by
-the suite, killed by exploration, killed by either, and the survivors (missed by both). A
-timeout counts as killed by both sources: the hang is in the node, which both run. Prints
-Markdown, then the survivors one per line.
+Per module (file): viable mutants (built; cargo-mutants' "unviable" ones did not), those
+classified equivalent, killed by the suite, killed by exploration, killed by either, and the
+survivors (missed by both). A timeout counts as killed by both sources: the hang is in the
+node, which both run. Rates are over the viable, non-equivalent mutants.
+
+The classes come from docs/mutation/classes.json, read by hand for every mutant exploration
+missed: {"<cargo-mutants name, file:line:col: what>": {"class": C, "why": TEXT}}, C one of
+  equivalent  no behaviour of the node can change (excluded from the rates)
+  text        only trace or error text changes: exploration sees typed facts, never text
+  tool        only an API the tools read changes, never a simulated run
+  gap         a behaviour no generated world reaches or no invariant states (to close)
+  slow        only slower
+Prints Markdown: the table, then exploration's misses and the survivors with their classes.
 """
 import json
 import sys
@@ -20,6 +29,12 @@ def main() -> None:
     if not shards:
         sys.exit(f"error: no shard-*.json in {folder}")
     rows = defaultdict(lambda: defaultdict(int))
+    classes_path = folder / "classes.json"
+    try:
+        classes = json.loads(classes_path.read_text()) if classes_path.exists() else {}
+    except (OSError, ValueError) as error:
+        sys.exit(f"error: {classes_path}: {error}")
+    misses = []
     survivors = []
     sample = []
     commits = set()
@@ -36,35 +51,46 @@ def main() -> None:
             if mutant["outcome"] == "unviable":
                 continue
             row["viable"] += 1
+            key = mutant["name"]
+            known = classes.get(key, {"class": "unclassified", "why": ""})
+            if known["class"] == "equivalent":
+                row["equivalent"] += 1
             killed = set(mutant["killed_by"])
             if mutant["outcome"] == "timeout":
                 killed |= {"suite", "exploration"}
             row["suite"] += "suite" in killed
             row["exploration"] += "exploration" in killed
             row["either"] += bool(killed & {"suite", "exploration"})
+            line = f"`{key}` ({known['class']}) {known['why']}".rstrip()
+            if "exploration" not in killed:
+                misses.append(line)
             if not killed & {"suite", "exploration"}:
                 row["survivors"] += 1
-                survivors.append(f"{mutant['file']}:{mutant['line']}: {mutant['name']}")
+                survivors.append(line)
     total = defaultdict(int)
     if len(commits) != 1:
         sys.exit(f"error: the shards were measured on different commits: {sorted(commits)}")
     print(f"Shards {', '.join(sample)} (round-robin) of commit {commits.pop()}.\n")
-    print("| module | listed | viable | killed by the suite | killed by exploration | killed by either | survivors |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| module | listed | viable | equivalent | killed by the suite | killed by exploration | killed by either | survivors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for file in sorted(rows):
         row = rows[file]
         for key, value in row.items():
             total[key] += value
-        print(f"| `{file}` | {row['listed']} | {row['viable']} | {row['suite']} | {row['exploration']} | {row['either']} | {row['survivors']} |")
-    viable = max(total["viable"], 1)
+        print(f"| `{file}` | {row['listed']} | {row['viable']} | {row['equivalent']} | {row['suite']} | {row['exploration']} | {row['either']} | {row['survivors']} |")
+    viable = max(total["viable"] - total["equivalent"], 1)
     print(
-        f"| **all** | {total['listed']} | {total['viable']} | {total['suite']} ({100 * total['suite'] / viable:.0f}%) "
+        f"| **all** | {total['listed']} | {total['viable']} | {total['equivalent']} | {total['suite']} ({100 * total['suite'] / viable:.0f}%) "
         f"| {total['exploration']} ({100 * total['exploration'] / viable:.0f}%) "
         f"| {total['either']} ({100 * total['either'] / viable:.0f}%) | {total['survivors']} |"
     )
-    print("\nSurvivors:\n")
-    for line in survivors:
-        print(f"- `{line}`")
+    print(f"\nRates over the {viable} viable, non-equivalent mutants.")
+    print("\nMissed by exploration:\n")
+    for line in misses:
+        print(f"- {line}")
+    print("\nSurvivors (missed by both):\n")
+    for line in survivors or ["none"]:
+        print(f"- {line}")
 
 
 if __name__ == "__main__":
