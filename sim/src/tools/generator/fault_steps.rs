@@ -141,3 +141,40 @@ pub(super) fn clean_stop(draw: &mut Draw, scenario: &mut Scenario) {
         });
     }
 }
+
+/// In half the seeds with an operator's ban and no stop or crash of the node, the node goes
+/// down while the ban is in force and comes back within it: a clean stop (Core writes its
+/// banlist at shutdown and must load the ban again with its time left; btcd forgets it) or,
+/// one time in three, a crash (Core may lose a ban set since its last periodic write). Drawn
+/// after everything else.
+pub(super) fn restart_while_banned(draw: &mut Draw, scenario: &mut Scenario) {
+    let down = scenario
+        .faults
+        .iter()
+        .any(|f| matches!(&f.fault, Fault::Crash(h) | Fault::Stop(h) if h == "node"));
+    let ban = scenario.faults.iter().find_map(|f| match &f.fault {
+        Fault::Ban(b) => Some((f.at_ms, b.duration_s)),
+        _ => None,
+    });
+    let Some((ban_at_ms, duration_s)) = ban.filter(|_| !down) else {
+        return;
+    };
+    if !draw.chance(50) {
+        return;
+    }
+    // Down from a second after the ban, for at most a third of its length.
+    let ban_ms = duration_s * 1000;
+    let at_ms = ban_at_ms + draw.range(1_000, ban_ms / 3);
+    let down_ms = draw.range(1_000, ban_ms / 3);
+    let host = "node".to_string();
+    let fault = if draw.chance(33) {
+        Fault::Crash(host)
+    } else {
+        Fault::Stop(host)
+    };
+    scenario.faults.push(FaultStep {
+        at_ms,
+        for_ms: Some(down_ms),
+        fault,
+    });
+}

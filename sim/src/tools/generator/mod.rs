@@ -28,7 +28,7 @@
 //! | `low_work.rs` | a minimum chain work near the first peer's chain or above its first 2,000 headers, and NoBan |
 //! | `real_world.rs` | real header sets of every network (mainnet, testnet3, signet; a trusted start) and btcd checkpoints |
 //! | `requests.rs` | scripts of unserved requests, broken frames, frames at a size limit, ping bursts, self-connections |
-//! | `fault_steps.rs` | explicit undo steps, faults after the handshake, header time skews, a clean stop of the node |
+//! | `fault_steps.rs` | explicit undo steps, faults after the handshake, header time skews, a clean stop of the node, a restart while a ban is in force |
 //! | `limits.rs` | the compressed timers, Core's own timeout relation, an inbound limit, address lists with a target |
 
 use rand_chacha::rand_core::SeedableRng;
@@ -202,6 +202,7 @@ pub fn generate(seed: u64) -> Scenario {
     low_work::noban_with_minimum_work(&mut draw, &mut scenario);
     requests::early_messages_and_announcements(&mut draw, &mut scenario);
     low_work::long_low_work_sync(&mut draw, &mut scenario);
+    fault_steps::restart_while_banned(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }
@@ -774,7 +775,7 @@ mod tests {
     }
 
     #[test]
-    fn seeds_cover_bans_and_refused_dials_and_no_ban_meets_a_node_crash() {
+    fn seeds_cover_bans_and_refused_dials_and_no_ban_falls_while_the_node_is_down() {
         let scenarios: Vec<Scenario> = (0..300).map(generate).collect();
         let has = |s: &Scenario, f: fn(&Fault) -> bool| s.faults.iter().any(|x| f(&x.fault));
         assert!(scenarios
@@ -783,13 +784,28 @@ mod tests {
         assert!(scenarios
             .iter()
             .any(|s| has(s, |f| matches!(f, Fault::RefuseDials(_)))));
+        let mut restarted_while_banned = 0;
         for s in &scenarios {
-            let node_crash = has(s, |f| matches!(f, Fault::Crash(h) if h == "node"));
-            assert!(
-                !(node_crash && has(s, |f| matches!(f, Fault::Ban(_)))),
-                "seed {}: a ban while the node may be down would never fire",
-                s.seed
-            );
+            // The node's down windows: a crash or stop until its restart (or the end).
+            let down: Vec<(u64, u64)> = s
+                .faults
+                .iter()
+                .filter(|f| matches!(&f.fault, Fault::Crash(h) | Fault::Stop(h) if h == "node"))
+                .map(|f| (f.at_ms, f.for_ms.map_or(u64::MAX, |d| f.at_ms + d)))
+                .collect();
+            for ban in s.faults.iter().filter(|f| matches!(f.fault, Fault::Ban(_))) {
+                assert!(
+                    !down
+                        .iter()
+                        .any(|(from, to)| *from <= ban.at_ms && ban.at_ms < *to),
+                    "seed {}: a ban while the node is down would never fire",
+                    s.seed
+                );
+                restarted_while_banned += usize::from(
+                    down.iter()
+                        .any(|(from, to)| *from > ban.at_ms && *to < u64::MAX),
+                );
+            }
             for step in &s.faults {
                 if let Fault::RefuseDials(host) = &step.fault {
                     let peer = s.peers.iter().find(|p| &p.name == host).expect("a peer");
@@ -797,5 +813,9 @@ mod tests {
                 }
             }
         }
+        assert!(
+            restarted_while_banned > 0,
+            "some seeds take the node down and back after a ban"
+        );
     }
 }

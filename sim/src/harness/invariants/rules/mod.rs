@@ -43,9 +43,11 @@ pub const MESSAGES_BEFORE_HANDSHAKE: &str = "messages_before_handshake";
 pub const GETHEADERS_TO_SYNC_PEER: &str = "getheaders_to_sync_peer";
 /// `low_work_chains_held_back`.
 pub const LOW_WORK_CHAINS_HELD_BACK: &str = "low_work_chains_held_back";
+/// `bans_kept_across_restarts`.
+pub const BANS_KEPT_ACROSS_RESTARTS: &str = "bans_kept_across_restarts";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 13] = [
+pub const RULES: [(&str, &str); 14] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -58,6 +60,7 @@ pub const RULES: [(&str, &str); 13] = [
     (MESSAGES_BEFORE_HANDSHAKE, "under btcd a peer's first message other than version is answered, when btcd knows its command, with a reject and then the close, and otherwise with the close alone (peer.go readRemoteVersionMsg); between the peer's version and its verack, any command btcd knows other than verack and sendaddrv2 closes the connection without a reject (waitToFinishNegotiation, ErrInvalidHandshake); btcd's commands are the rule's own list (wire/message.go makeEmptyMessage, v0.24)"),
     (GETHEADERS_TO_SYNC_PEER, "under btcd, while the best header is older than max_tip_age (24 h), so that btcd is not current (blockchain IsCurrent), getheaders go to the sync peer alone: only it is asked for headers (netsync startSync, handleHeadersMsg), and invs from other peers are ignored (handleInvMsg)"),
     (LOW_WORK_CHAINS_HELD_BACK, "under Core with a minimum chain work, no best chain below it is stored, except from a NoBan peer (which skips the anti-DoS check), from a low-work sync's REDOWNLOAD holding more than REDOWNLOAD_BUFFER_SIZE (14,441) redownloaded headers (headerssync.cpp), or as the valid prefix of a message outside a low-work sync whose later headers were refused"),
+    (BANS_KEPT_ACROSS_RESTARTS, "under Core the bans in force when the node stops cleanly are loaded on its next start with the time they had left (banlist.json is written at shutdown, banman.cpp); after a crash a ban may be missing (Core writes the list every 15 minutes) but one that is loaded keeps its time, and none is loaded that had ended; btcd loads none (server.go keeps bans in memory)"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
 
@@ -140,6 +143,14 @@ pub struct Rules {
     best_header_recent: bool,
     /// [`LOW_WORK_CHAINS_HELD_BACK`]'s state.
     low_work: low_work::LowWork,
+    /// Node runs started so far.
+    runs: u32,
+    /// The node's last stop was a crash (not a clean stop).
+    crashed: bool,
+    /// Right after a start, until the first event that is not a loaded ban: the bans in force
+    /// that must be loaded, and whether their absence breaks [`BANS_KEPT_ACROSS_RESTARTS`]
+    /// (after a clean stop) or only means Core lost them (after a crash).
+    bans_to_load: Option<(bool, std::collections::BTreeSet<String>)>,
 }
 
 impl Rules {
@@ -156,6 +167,9 @@ impl Rules {
             sync_peer: None,
             best_header_recent: false,
             low_work: low_work::LowWork::default(),
+            runs: 0,
+            crashed: false,
+            bans_to_load: None,
         }
     }
 
@@ -176,6 +190,7 @@ impl Rules {
 
     /// The node's software stopped: its connections are gone (its bans are not).
     pub fn node_stopped(&mut self) {
+        self.crashed = true;
         self.conns.clear();
         self.sync_peer = None;
         self.low_work.reset();
@@ -252,11 +267,40 @@ impl Rules {
         } else {
             self.low_work.event(event, false);
         }
+        if !matches!(event, Event::BanLoaded { .. }) {
+            if let Some((strict, hosts)) = self.bans_to_load.take() {
+                for host in hosts {
+                    if strict {
+                        breach(
+                            BANS_KEPT_ACROSS_RESTARTS,
+                            host.clone(),
+                            format!("the ban of {host}, in force at a clean stop, was not loaded on the next start"),
+                        );
+                    }
+                    // After a crash Core may have lost it: the host is not banned any more.
+                    self.banned_until_ms.remove(&host);
+                }
+            }
+        }
         match event {
-            // A new node process knows only the bans it loads (Core's banlist; btcd keeps
-            // none across a restart).
+            // A new node process knows only the bans it loads: Core's banlist (checked against
+            // the bans in force, [`BANS_KEPT_ACROSS_RESTARTS`]); btcd keeps none.
             Event::Started { .. } => {
-                self.banned_until_ms.clear();
+                self.runs += 1;
+                if core && self.runs > 1 {
+                    let in_force: std::collections::BTreeSet<String> = self
+                        .banned_until_ms
+                        .iter()
+                        .filter(|(_, until)| at_ms + BAN_EDGE_MS < **until)
+                        .map(|(host, _)| host.clone())
+                        .collect();
+                    self.banned_until_ms
+                        .retain(|host, _| in_force.contains(host));
+                    self.bans_to_load = Some((!self.crashed, in_force));
+                } else {
+                    self.banned_until_ms.clear();
+                }
+                self.crashed = false;
                 self.conns.clear();
                 self.sent_nonces.clear();
                 self.sync_peer = None;
@@ -267,8 +311,32 @@ impl Rules {
                     .insert(host.clone(), at_ms + duration_s * 1000);
             }
             Event::BanLoaded { host, remaining_s } => {
-                self.banned_until_ms
-                    .insert(host.clone(), at_ms + remaining_s * 1000);
+                let loaded_until_ms = at_ms + remaining_s * 1000;
+                if core && self.runs > 1 {
+                    let due = self
+                        .bans_to_load
+                        .as_mut()
+                        .is_some_and(|(_, hosts)| hosts.remove(host));
+                    let expected = self.banned_until_ms.get(host).copied().filter(|_| due);
+                    match expected {
+                        // Core stores the ban's end; the node reports whole seconds left.
+                        Some(until) if until.abs_diff(loaded_until_ms) <= BAN_EDGE_MS => {}
+                        Some(until) => breach(
+                            BANS_KEPT_ACROSS_RESTARTS,
+                            host.clone(),
+                            format!(
+                                "loaded the ban of {host} with {remaining_s} s left, where {} s were left",
+                                until.saturating_sub(at_ms) / 1000
+                            ),
+                        ),
+                        None => breach(
+                            BANS_KEPT_ACROSS_RESTARTS,
+                            host.clone(),
+                            format!("loaded a ban of {host}, which was not in force at the start"),
+                        ),
+                    }
+                }
+                self.banned_until_ms.insert(host.clone(), loaded_until_ms);
             }
             Event::Connected {
                 peer,

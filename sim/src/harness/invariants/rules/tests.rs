@@ -513,3 +513,58 @@ fn core_stores_no_chain_below_the_minimum_work_unless_noban_or_from_a_full_redow
         Vec::<&str>::new()
     );
 }
+
+#[test]
+fn core_loads_the_bans_in_force_after_a_clean_stop_with_their_time_left() {
+    let started = || Event::Started {
+        tip_height: 0,
+        tip_hash: bitcoin::hashes::Hash::all_zeros(),
+        chainwork: bitcoin::pow::Work::from_be_bytes([0; 32]),
+    };
+    let loaded = |remaining_s| Event::BanLoaded {
+        host: "p".into(),
+        remaining_s,
+    };
+    // A one-hour ban at 0 s; the node restarts at 100 s: 3,500 s are left.
+    let run = |profile, crash: bool, after: Vec<Event>| {
+        let mut rules = Rules::new(profile, Vec::new(), 1);
+        let mut found = Vec::new();
+        found.extend(rules.event(0, &started()));
+        found.extend(rules.event(
+            0,
+            &Event::Banned {
+                host: "p".into(),
+                duration_s: 3600,
+            },
+        ));
+        if crash {
+            rules.node_stopped();
+        }
+        found.extend(rules.event(100_000, &started()));
+        for e in &after {
+            found.extend(rules.event(100_000, e));
+        }
+        found.extend(rules.event(100_000, &connected(Direction::Inbound)));
+        found.into_iter().map(|b| b.rule).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        run(Profile::Core, false, vec![loaded(3500)]),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        run(Profile::Core, false, vec![loaded(10)]),
+        vec![BANS_KEPT_ACROSS_RESTARTS]
+    );
+    assert_eq!(
+        run(Profile::Core, false, vec![]),
+        vec![BANS_KEPT_ACROSS_RESTARTS]
+    );
+    // After a crash Core may have lost the ban, but one it loads keeps its time.
+    assert_eq!(run(Profile::Core, true, vec![]), Vec::<&str>::new());
+    assert_eq!(
+        run(Profile::Core, true, vec![loaded(10)]),
+        vec![BANS_KEPT_ACROSS_RESTARTS]
+    );
+    // btcd keeps no bans across a restart.
+    assert_eq!(run(Profile::Btcd, false, vec![]), Vec::<&str>::new());
+}
