@@ -13,6 +13,7 @@ use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod btcd_tables;
 mod low_work;
+mod sendheaders;
 
 use btcd_tables::{btcd_knows, frame_limit_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
@@ -45,9 +46,11 @@ pub const GETHEADERS_TO_SYNC_PEER: &str = "getheaders_to_sync_peer";
 pub const LOW_WORK_CHAINS_HELD_BACK: &str = "low_work_chains_held_back";
 /// `bans_kept_across_restarts`.
 pub const BANS_KEPT_ACROSS_RESTARTS: &str = "bans_kept_across_restarts";
+/// `sendheaders_once_synced`.
+pub const SENDHEADERS_ONCE_SYNCED: &str = "sendheaders_once_synced";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 14] = [
+pub const RULES: [(&str, &str); 15] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -61,6 +64,7 @@ pub const RULES: [(&str, &str); 14] = [
     (GETHEADERS_TO_SYNC_PEER, "under btcd, while the best header is older than max_tip_age (24 h), so that btcd is not current (blockchain IsCurrent), getheaders go to the sync peer alone: only it is asked for headers (netsync startSync, handleHeadersMsg), and invs from other peers are ignored (handleInvMsg)"),
     (LOW_WORK_CHAINS_HELD_BACK, "under Core with a minimum chain work, no best chain below it is stored, except from a NoBan peer (which skips the anti-DoS check), from a low-work sync's REDOWNLOAD holding more than REDOWNLOAD_BUFFER_SIZE (14,441) redownloaded headers (headerssync.cpp), or as the valid prefix of a message outside a low-work sync whose later headers were refused"),
     (BANS_KEPT_ACROSS_RESTARTS, "under Core the bans in force when the node stops cleanly are loaded on its next start with the time they had left (banlist.json is written at shutdown, banman.cpp); after a crash a ban may be missing (Core writes the list every 15 minutes) but one that is loaded keeps its time, and none is loaded that had ended; btcd loads none (server.go keeps bans in memory)"),
+    (SENDHEADERS_ONCE_SYNCED, "under Core sendheaders (BIP 130) goes out at most once per connection, and to a peer of common version 70012 or more whose headers made the node's best header one above the minimum chain work, before the node reads that peer's next message (net_processing.cpp MaybeSendSendHeaders, in SendMessages)"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them"),
 ];
 
@@ -143,6 +147,8 @@ pub struct Rules {
     best_header_recent: bool,
     /// [`LOW_WORK_CHAINS_HELD_BACK`]'s state.
     low_work: low_work::LowWork,
+    /// [`SENDHEADERS_ONCE_SYNCED`]'s state.
+    sendheaders: sendheaders::SendHeaders,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -167,6 +173,7 @@ impl Rules {
             sync_peer: None,
             best_header_recent: false,
             low_work: low_work::LowWork::default(),
+            sendheaders: sendheaders::SendHeaders::new(profile == Profile::Core),
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -179,6 +186,7 @@ impl Rules {
         if self.profile == Profile::Core {
             self.low_work = low_work::LowWork::new(minimum);
         }
+        self.sendheaders.set_minimum(minimum);
         self
     }
 
@@ -192,6 +200,7 @@ impl Rules {
     pub fn node_stopped(&mut self) {
         self.crashed = true;
         self.conns.clear();
+        self.sendheaders.reset();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -267,6 +276,13 @@ impl Rules {
         } else {
             self.low_work.event(event, false);
         }
+        if let Some((id, why)) = self.sendheaders.event(event) {
+            breach(
+                SENDHEADERS_ONCE_SYNCED,
+                label(&self.conns, &PeerId(id)),
+                why,
+            );
+        }
         if !matches!(event, Event::BanLoaded { .. }) {
             if let Some((strict, hosts)) = self.bans_to_load.take() {
                 for host in hosts {
@@ -301,6 +317,7 @@ impl Rules {
                     self.banned_until_ms.clear();
                 }
                 self.crashed = false;
+                self.sendheaders.reset();
                 self.conns.clear();
                 self.sent_nonces.clear();
                 self.sync_peer = None;
@@ -630,7 +647,8 @@ impl Rules {
 
     /// At the end of a run: connections that should have been closed and were not.
     pub fn finish(&mut self) -> Vec<RuleBreach> {
-        self.conns
+        let mut breaches: Vec<RuleBreach> = self
+            .conns
             .iter()
             .filter_map(|(id, c)| {
                 c.must_go.as_ref().map(|(rule, why)| RuleBreach {
@@ -639,7 +657,16 @@ impl Rules {
                     message: format!("still connected at the end after {why}"),
                 })
             })
-            .collect()
+            .collect();
+        for (id, why) in self.sendheaders.finish() {
+            let host = self.conns.get(&id).map_or("", |c| c.host.as_str());
+            breaches.push(RuleBreach {
+                rule: SENDHEADERS_ONCE_SYNCED,
+                peer: format!("{host}#{id}"),
+                message: why,
+            });
+        }
+        breaches
     }
 }
 

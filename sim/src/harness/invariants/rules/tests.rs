@@ -1,4 +1,5 @@
 use super::*;
+use bitcoin::hashes::Hash as _;
 use bitcoin::p2p::message::CommandString;
 use node::protocol::peer::Direction;
 use node::protocol::ConnectionType;
@@ -567,4 +568,58 @@ fn core_loads_the_bans_in_force_after_a_clean_stop_with_their_time_left() {
     );
     // btcd keeps no bans across a restart.
     assert_eq!(run(Profile::Btcd, false, vec![]), Vec::<&str>::new());
+}
+
+#[test]
+fn core_sends_sendheaders_once_the_peers_headers_lead_above_the_minimum_work() {
+    let hash = |n: u8| bitcoin::BlockHash::from_byte_array([n; 32]);
+    let work = |n: u8| {
+        let mut bytes = [0; 32];
+        bytes[31] = n;
+        bitcoin::pow::Work::from_be_bytes(bytes)
+    };
+    let sync = |tip: u8| {
+        let mut events = inbound_handshake();
+        events.push(Event::Received {
+            peer: P,
+            message: MessageSummary::Headers {
+                count: 1,
+                ends: Some((hash(1), hash(1))),
+            },
+        });
+        events.push(Event::TipChanged {
+            height: 1,
+            hash: hash(tip),
+            chainwork: work(10),
+            reorg_depth: 0,
+        });
+        events.push(Event::HeadersImported {
+            peer: P,
+            received: 1,
+            accepted: 1,
+            tip_height: 1,
+        });
+        events
+    };
+    let sendheaders = Event::Sent {
+        peer: P,
+        message: other("sendheaders"),
+    };
+    let mut sent = sync(1);
+    sent.push(sendheaders.clone());
+    assert_eq!(breaches(Profile::Core, &sent), Vec::<&str>::new());
+    // Owed and never sent, or sent twice.
+    assert_eq!(
+        breaches(Profile::Core, &sync(1)),
+        vec![SENDHEADERS_ONCE_SYNCED]
+    );
+    let mut twice = sent.clone();
+    twice.push(sendheaders);
+    assert_eq!(
+        breaches(Profile::Core, &twice),
+        vec![SENDHEADERS_ONCE_SYNCED]
+    );
+    // Headers that did not become the best header owe nothing; btcd is not judged.
+    assert_eq!(breaches(Profile::Core, &sync(2)), Vec::<&str>::new());
+    assert_eq!(breaches(Profile::Btcd, &sync(1)), Vec::<&str>::new());
 }
