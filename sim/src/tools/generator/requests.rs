@@ -12,7 +12,9 @@
 //! an `inv`.
 
 use super::Draw;
-use crate::harness::invariants::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
+use crate::harness::invariants::{
+    btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX,
+};
 use crate::scenario::{
     Behaviour, RawFrame, Scenario, SendSpec, Step, UnservedMessage, VersionFields, VersionNonce,
 };
@@ -219,9 +221,11 @@ fn early_message(draw: &mut Draw) -> SendSpec {
 
 /// For the scripts [`unserved_requests`] wrote, drawn after everything else (so every earlier
 /// draw keeps its value): half the time an early message before the script's `version` or
-/// between it and its `verack` ([`early_message`]), and a third of the time an `inv` of a
+/// between it and its `verack` ([`early_message`]), a third of the time an `inv` of a
 /// block of the peer's chain right after the handshake, which the node may answer with a
-/// `getheaders` (Core's inv-triggered request; btcd's when its best header is recent).
+/// `getheaders` (Core's inv-triggered request; btcd's when its best header is recent), and
+/// under btcd, about a third of the time, a frame at or one byte past the limit of any command
+/// of btcd's table.
 pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut Scenario) {
     // Seeds with btcd checkpoints keep their scripts as they were: among them is the one seed
     // in a thousand (of 730..740) whose scripted peer's fork, served once the node is past the
@@ -229,6 +233,7 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
     if !scenario.node.checkpoints.is_empty() {
         return;
     }
+    let btcd = scenario.node.profile == crate::scenario::ProfileName::Btcd;
     for peer in &mut scenario.peers {
         // Chains are built (and cached) when generated; a chain that does not build is
         // announced at height 0.
@@ -248,6 +253,20 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
             let height = draw.range(u64::from(first), u64::from(tip_height));
             let height = u32::try_from(height).expect("drawn within the chain's heights");
             steps.insert(6, Step::Send(SendSpec::InvBlock { height }));
+        }
+        // Under btcd, a frame of zeros at or one byte past the limit of any command btcd
+        // bounds (the `frame_limits_kept` rule's whole table), right after the handshake.
+        if btcd && draw.chance(30) {
+            let limits: Vec<(&str, u64)> = btcd_payload_limits().collect();
+            let (command, limit) = limits[draw.index(limits.len())];
+            let past = u32::from(draw.chance(50));
+            steps.insert(
+                6,
+                Step::Send(SendSpec::Junk {
+                    command: command.into(),
+                    payload_bytes: u32::try_from(limit).expect("btcd's limits fit in u32") + past,
+                }),
+            );
         }
         if draw.chance(50) {
             // Index 1 is before the peer's version, index 2 right after it.

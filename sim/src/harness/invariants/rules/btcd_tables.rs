@@ -43,6 +43,11 @@ const BTCD_PAYLOAD_BYTES_MAX: [(&str, u64); 27] = [
     ("cfheaders", 64_074),
 ];
 
+/// The commands of [`BTCD_PAYLOAD_BYTES_MAX`] with their limits in bytes, in table order.
+pub fn btcd_payload_limits() -> impl Iterator<Item = (&'static str, u64)> {
+    BTCD_PAYLOAD_BYTES_MAX.iter().copied()
+}
+
 /// btcd's `MaxPayloadLength(70016)` of `command` in bytes, from [`BTCD_PAYLOAD_BYTES_MAX`];
 /// `None` for a command the table leaves out.
 pub fn btcd_payload_bytes_max(command: &str) -> Option<u64> {

@@ -16,7 +16,7 @@ mod low_work;
 mod sendheaders;
 
 use btcd_tables::{btcd_knows, frame_limit_breach};
-pub use btcd_tables::{btcd_payload_bytes_max, CORE_PAYLOAD_BYTES_MAX};
+pub use btcd_tables::{btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX};
 
 /// `handshake_order`.
 pub const HANDSHAKE_ORDER: &str = "handshake_order";
@@ -628,12 +628,29 @@ impl Rules {
                     if refused_for_ban && !banned {
                         breach(
                             BANNED_HOSTS_REFUSED,
-                            who,
+                            who.clone(),
                             format!(
                                 "refused as banned ({reason}) though {} was not banned",
                                 c.host
                             ),
                         );
+                    }
+                    // btcd names the time its ban has left (`handleAddPeerMsg`): whole seconds,
+                    // rounded up, of the ban as this rule's own model has it.
+                    if let (DisconnectReason::StillBanned { remaining_s, .. }, Some(until)) =
+                        (reason, self.banned_until_ms.get(&c.host))
+                    {
+                        let expected_s = until.saturating_sub(at_ms).div_ceil(1000);
+                        if remaining_s.abs_diff(expected_s) > BAN_EDGE_MS / 1000 {
+                            breach(
+                                BANNED_HOSTS_REFUSED,
+                                who,
+                                format!(
+                                    "refused {} with {remaining_s} s of its ban left, where {expected_s} s were",
+                                    c.host
+                                ),
+                            );
+                        }
                     }
                 }
             }

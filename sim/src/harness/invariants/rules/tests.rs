@@ -299,14 +299,23 @@ fn bans_are_enforced_per_profile_and_refusals_need_a_ban() {
     // Core refuses before the handshake; btcd right after it.
     assert_eq!(breaches(Profile::Core, &banned), vec![BANNED_HOSTS_REFUSED]);
     assert_eq!(breaches(Profile::Btcd, &banned), vec![BANNED_HOSTS_REFUSED]);
-    banned.push(Event::Disconnected {
-        peer: P,
-        reason: DisconnectReason::StillBanned {
-            host: "p".into(),
-            remaining_s: 590,
-        },
-    });
-    assert_eq!(breaches(Profile::Btcd, &banned), Vec::<&str>::new());
+    let refused = |remaining_s| {
+        let mut events = banned.clone();
+        events.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::StillBanned {
+                host: "p".into(),
+                remaining_s,
+            },
+        });
+        events
+    };
+    assert_eq!(breaches(Profile::Btcd, &refused(600)), Vec::<&str>::new());
+    // The time left btcd names must be the ban's, to the second.
+    assert_eq!(
+        breaches(Profile::Btcd, &refused(300)),
+        vec![BANNED_HOSTS_REFUSED]
+    );
     // A restart forgets btcd's bans.
     let mut restarted = vec![
         ban,
