@@ -105,6 +105,24 @@ pub enum BtcdReadError {
     /// A `*wire.MessageError`: a value btcd refuses. Answered with `reject(malformed)`, except
     /// on regtest from a loopback peer (`isAllowedReadError`).
     MessageError(String),
+    /// A `*wire.MessageError` for a command the connection's protocol version does not have
+    /// yet (the `pver` checks of its `BtcDecode`, "… message invalid for protocol version
+    /// …"). Answered as any `MessageError`.
+    TooOld {
+        /// The command.
+        command: String,
+        /// The connection's protocol version when it was read.
+        pver: u32,
+    },
+    /// A `*wire.MessageError` for a payload that decoded with bytes left over (btcd v0.26,
+    /// `ReadMessageWithEncodingN`: "message payload has … extra bytes after decode"; see
+    /// [`super::btcd_read`]).
+    BytesLeft {
+        /// The payload's length, in bytes.
+        payload_bytes: u64,
+        /// The bytes the decoding left unread.
+        left_bytes: u64,
+    },
     /// `io.EOF`: the payload ended exactly where a field starts. btcd closes without a reject
     /// (`shouldHandleReadError` takes it for a remote hang-up).
     Eof,
@@ -119,6 +137,15 @@ impl fmt::Display for BtcdReadError {
         match self {
             BtcdReadError::MessageError(reason) | BtcdReadError::Other(reason) => {
                 f.write_str(reason)
+            }
+            BtcdReadError::TooOld { command, pver } => {
+                write!(f, "{command} message invalid for protocol version {pver}")
+            }
+            BtcdReadError::BytesLeft { left_bytes, .. } => {
+                write!(
+                    f,
+                    "message payload has {left_bytes} extra bytes after decode"
+                )
             }
             BtcdReadError::Eof => f.write_str("it ends where a field starts (EOF)"),
             BtcdReadError::UnexpectedEof => f.write_str("it ends inside a field (unexpected EOF)"),
@@ -323,9 +350,10 @@ fn message_error(reason: String) -> BtcdReadError {
 
 /// A `MessageError` for `command` sent at a protocol version that does not have it.
 fn too_old(command: &str, pver: u32) -> BtcdReadError {
-    message_error(format!(
-        "{command} message invalid for protocol version {pver}"
-    ))
+    BtcdReadError::TooOld {
+        command: command.to_string(),
+        pver,
+    }
 }
 
 /// Reads `payload` of the known `command` as btcd's `BtcDecode` does at protocol version `pver`,
@@ -936,10 +964,11 @@ mod tests {
             ("filterclear", 70_000),
         ] {
             assert!(
-                matches!(
-                    read_at(command, &[0; 8], pver),
-                    Err(BtcdReadError::MessageError(_))
-                ),
+                read_at(command, &[0; 8], pver)
+                    == Err(BtcdReadError::TooOld {
+                        command: command.to_string(),
+                        pver
+                    }),
                 "{command} at {pver}"
             );
         }
@@ -972,7 +1001,7 @@ mod tests {
             assert!(
                 matches!(
                     read_at(command, payload, pver - 1),
-                    Err(BtcdReadError::MessageError(_))
+                    Err(BtcdReadError::TooOld { .. })
                 ),
                 "{command} at {}",
                 pver - 1

@@ -160,9 +160,10 @@ impl ReadState {
         };
         match btcd_payload::read(&command, payload, self.pver, self.witness) {
             Err(e) => step(Err(error(e))),
-            Ok((_, left)) if left > 0 => step(Err(error(BtcdReadError::MessageError(format!(
-                "message payload has {left} extra bytes after decode"
-            ))))),
+            Ok((_, left)) if left > 0 => step(Err(error(BtcdReadError::BytesLeft {
+                payload_bytes: payload.len() as u64,
+                left_bytes: left as u64,
+            }))),
             Ok((message, _)) => {
                 if let NetworkMessage::Version(version) = &message {
                     if !self.version_read {
@@ -204,7 +205,10 @@ pub fn class_of(error: &DecodeError) -> BtcdErrorClass {
             ..
         } => BtcdErrorClass::Other,
         DecodeError::BtcdPayload {
-            error: BtcdReadError::MessageError(_),
+            error:
+                BtcdReadError::MessageError(_)
+                | BtcdReadError::TooOld { .. }
+                | BtcdReadError::BytesLeft { .. },
             ..
         }
         | DecodeError::WrongMagic { .. }
@@ -439,7 +443,7 @@ mod tests {
         assert!(matches!(
             decode_one(&encode_raw(MAGIC, "version", &bytes)),
             Err(DecodeError::BtcdPayload {
-                error: BtcdReadError::MessageError(_),
+                error: BtcdReadError::BytesLeft { left_bytes: 1, .. },
                 ..
             })
         ));

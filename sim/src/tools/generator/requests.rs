@@ -219,13 +219,20 @@ fn early_message(draw: &mut Draw) -> SendSpec {
     }
 }
 
+/// The largest btcd limit [`early_messages_and_announcements`] probes, in bytes: a manual
+/// peer the node redials sends its frame on every connection (hundreds in a run), and the
+/// megabyte limits (`block`, `tx`, `merkleblock` at 4,000,000; `inv`, `getdata`, `notfound`
+/// at 1,800,009) would make those seeds ten times slower than the rest (of them
+/// [`frame_at_a_limit`] draws `inv`'s, and Core's 4,000,000 with an unknown command).
+const PROBE_FRAME_BYTES_MAX: u64 = 300_000;
+
 /// For the scripts [`unserved_requests`] wrote, drawn after everything else (so every earlier
 /// draw keeps its value): half the time an early message before the script's `version` or
 /// between it and its `verack` ([`early_message`]), a third of the time an `inv` of a
 /// block of the peer's chain right after the handshake, which the node may answer with a
 /// `getheaders` (Core's inv-triggered request; btcd's when its best header is recent), and
-/// under btcd, about a third of the time, a frame at or one byte past the limit of any command
-/// of btcd's table.
+/// under btcd, last before the script closes, turns honest or ends, a frame at or one byte
+/// past the limit of a command of btcd's table (those up to [`PROBE_FRAME_BYTES_MAX`]).
 pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut Scenario) {
     // Seeds with btcd checkpoints keep their scripts as they were: among them is the one seed
     // in a thousand (of 730..740) whose scripted peer's fork, served once the node is past the
@@ -255,13 +262,21 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
             steps.insert(6, Step::Send(SendSpec::InvBlock { height }));
         }
         // Under btcd, a frame of zeros at or one byte past the limit of any command btcd
-        // bounds (the `frame_limits_kept` rule's whole table), right after the handshake.
-        if btcd && draw.chance(30) {
-            let limits: Vec<(&str, u64)> = btcd_payload_limits().collect();
+        // bounds (the `frame_limits_kept` rule's whole table), as the script's last message
+        // before it closes, turns honest or ends, so that what it sends before still runs
+        // (either frame ends the connection).
+        let at = steps
+            .iter()
+            .position(|step| matches!(step, Step::Close | Step::Honest | Step::AnswersPingsOnly))
+            .unwrap_or(steps.len());
+        if btcd {
+            let limits: Vec<(&str, u64)> = btcd_payload_limits()
+                .filter(|&(_, limit)| limit <= PROBE_FRAME_BYTES_MAX)
+                .collect();
             let (command, limit) = limits[draw.index(limits.len())];
             let past = u32::from(draw.chance(50));
             steps.insert(
-                6,
+                at,
                 Step::Send(SendSpec::Junk {
                     command: command.into(),
                     payload_bytes: u32::try_from(limit).expect("btcd's limits fit in u32") + past,

@@ -57,13 +57,16 @@ pub fn btcd_payload_bytes_max(command: &str) -> Option<u64> {
         .map(|(_, max)| *max)
 }
 
-/// Whether refusing a frame with `error` as too large breaks [`FRAME_LIMITS_KEPT`](super::FRAME_LIMITS_KEPT), and why;
-/// `pver_70016`: whether the connection reads at protocol 70016 (btcd's table holds there).
+/// Whether the frame error `error` breaks [`FRAME_LIMITS_KEPT`](super::FRAME_LIMITS_KEPT),
+/// and why: a frame refused as too large within its limit, or under btcd one past its limit
+/// whose payload was read. `pver_70016`: whether the connection reads at protocol 70016
+/// (btcd's table holds there).
 pub(super) fn frame_limit_breach(
     core: bool,
     pver_70016: bool,
     error: &node::wire::DecodeError,
 ) -> Option<String> {
+    use node::wire::btcd_payload::BtcdReadError;
     use node::wire::DecodeError;
     match error {
         DecodeError::PayloadTooLarge {
@@ -80,6 +83,17 @@ pub(super) fn frame_limit_breach(
             let max = btcd_payload_bytes_max(command)?;
             (*length_bytes <= max).then(|| {
                 format!("refused a {length_bytes}-byte `{command}` as too large, within btcd's {max}")
+            })
+        }
+        // btcd checks a frame's length before reading its payload (`readMessageWithEncodingN`):
+        // a payload read, and found to have bytes left over, was within the limit.
+        DecodeError::BtcdPayload {
+            command,
+            error: BtcdReadError::BytesLeft { payload_bytes, .. },
+        } if !core && pver_70016 => {
+            let max = btcd_payload_bytes_max(command)?;
+            (*payload_bytes > max).then(|| {
+                format!("read a {payload_bytes}-byte `{command}`, past btcd's {max}, instead of refusing it as too large")
             })
         }
         _ => None,
@@ -124,4 +138,53 @@ const BTCD_COMMANDS: [&str; 30] = [
 /// Whether btcd v0.24 decodes messages with `command` ([`BTCD_COMMANDS`]).
 pub fn btcd_knows(command: &str) -> bool {
     BTCD_COMMANDS.contains(&command)
+}
+
+/// The lowest protocol version at which btcd's `BtcDecode` reads each command that has one
+/// (`wire/msg*.go`; below it, "… message invalid for protocol version …"): `AddrV2Version`,
+/// `BIP0035Version`, `SendHeadersVersion`, one above `BIP0031Version`, `FeeFilterVersion`,
+/// `RejectVersion` and `BIP0037Version`.
+const BTCD_VERSION_GATES: [(&str, u32); 10] = [
+    ("sendaddrv2", 70_016),
+    ("mempool", 60_002),
+    ("sendheaders", 70_012),
+    ("pong", 60_001),
+    ("feefilter", 70_013),
+    ("reject", 70_002),
+    ("filterclear", 70_001),
+    ("filteradd", 70_001),
+    ("filterload", 70_001),
+    ("merkleblock", 70_001),
+];
+
+/// The protocol version from which btcd reads `command`, from [`BTCD_VERSION_GATES`]; `None`
+/// for a command readable at every version.
+fn btcd_version_gate(command: &str) -> Option<u32> {
+    BTCD_VERSION_GATES
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map(|&(_, pver)| pver)
+}
+
+/// Under btcd, what is wrong with reading (`refused` false) or refusing as too old for the
+/// connection (`refused` true) a `command` on a connection at protocol version `pver`: a
+/// command is refused so exactly when `pver` is below its gate.
+pub(super) fn version_gate_breach(command: &str, pver: u32, refused: bool) -> Option<String> {
+    let gate = btcd_version_gate(command);
+    let too_old = gate.is_some_and(|gate| pver < gate);
+    match (refused, too_old) {
+        (true, false) => Some(match gate {
+            Some(gate) => format!(
+                "refused `{command}` as too new for protocol version {pver}, where btcd reads it from {gate}"
+            ),
+            None => format!(
+                "refused `{command}` as too new for protocol version {pver}, where btcd reads it at every version"
+            ),
+        }),
+        (false, true) => Some(format!(
+            "read `{command}` at protocol version {pver}, below btcd's {}",
+            gate.unwrap_or_default()
+        )),
+        _ => None,
+    }
 }

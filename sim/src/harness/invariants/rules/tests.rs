@@ -232,6 +232,25 @@ fn frames_are_refused_as_too_large_only_above_the_profiles_limit() {
         ),
         Vec::<&str>::new()
     );
+    // A payload read and refused for bytes left over must have been within the limit.
+    let left_over = |payload_bytes| Event::Disconnected {
+        peer: P,
+        reason: DisconnectReason::Frame(DecodeError::BtcdPayload {
+            command: "getheaders".into(),
+            error: BtcdReadError::BytesLeft {
+                payload_bytes,
+                left_bytes: 1,
+            },
+        }),
+    };
+    assert_eq!(
+        breaches(Profile::Btcd, &events(left_over(16_045))),
+        Vec::<&str>::new()
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &events(left_over(16_046))),
+        vec![FRAME_LIMITS_KEPT]
+    );
     let core = |length_bytes| Event::Disconnected {
         peer: P,
         reason: DisconnectReason::Frame(DecodeError::PayloadTooLarge {
@@ -631,4 +650,73 @@ fn core_sends_sendheaders_once_the_peers_headers_lead_above_the_minimum_work() {
     // Headers that did not become the best header owe nothing; btcd is not judged.
     assert_eq!(breaches(Profile::Core, &sync(2)), Vec::<&str>::new());
     assert_eq!(breaches(Profile::Btcd, &sync(1)), Vec::<&str>::new());
+}
+
+#[test]
+fn btcd_refuses_a_message_as_too_new_exactly_below_its_gate() {
+    // A peer of protocol version `peer_version` after its handshake, then `last`.
+    let at = |peer_version: u32, last: Event| {
+        let mut events = inbound_handshake();
+        if let Event::Received {
+            message: MessageSummary::Version { version, .. },
+            ..
+        } = &mut events[1]
+        {
+            *version = peer_version;
+        }
+        events.push(last);
+        events
+    };
+    let read = |command| Event::Received {
+        peer: P,
+        message: other(command),
+    };
+    let refused = |command: &str, pver| Event::Disconnected {
+        peer: P,
+        reason: DisconnectReason::Frame(DecodeError::BtcdPayload {
+            command: command.into(),
+            error: BtcdReadError::TooOld {
+                command: command.into(),
+                pver,
+            },
+        }),
+    };
+    let none = Vec::<&str>::new();
+    // At 70016 every gated command is read; refusing one breaks the rule.
+    assert_eq!(
+        breaches(Profile::Btcd, &at(70_016, read("sendheaders"))),
+        none
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &at(70_016, refused("pong", 70_016))),
+        vec![VERSION_GATES_KEPT]
+    );
+    // Below sendheaders' 70012 it must be refused, at the connection's version.
+    assert_eq!(
+        breaches(Profile::Btcd, &at(70_011, read("sendheaders"))),
+        vec![VERSION_GATES_KEPT]
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &at(70_011, refused("sendheaders", 70_011))),
+        none
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &at(70_011, refused("sendheaders", 70_016))),
+        vec![VERSION_GATES_KEPT]
+    );
+    // A command without a gate is never too new; pong's gate is above 60000.
+    assert_eq!(
+        breaches(Profile::Btcd, &at(209, refused("headers", 209))),
+        vec![VERSION_GATES_KEPT]
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &at(60_000, refused("pong", 60_000))),
+        none
+    );
+    assert_eq!(breaches(Profile::Btcd, &at(60_001, read("pong"))), none);
+    // Core has no such gates.
+    assert_eq!(
+        breaches(Profile::Core, &at(70_011, read("sendheaders"))),
+        none
+    );
 }
