@@ -8,7 +8,8 @@
 //! A connection is matched to the fake peer's by the nonce of the first `version` each side
 //! recorded (every fake peer draws a fresh nonce per connection; where a script reuses one, the
 //! k-th connection with it pairs with the k-th stream); a connection whose first message is not
-//! a `version` is not compared. The comparison stops where either account
+//! a `version` is not compared, and one whose `version` carries a nonce that none of the
+//! host's streams wrote (all read to their end) breaks the invariant: that nonce was misread. The comparison stops where either account
 //! stops: at the node's first dropped message on the connection (a frame it refused or a
 //! message it set aside), and at the first bytes rust-bitcoin does not read as a frame
 //! (garbage, a broken frame, a faulted write). The node reading fewer messages than were
@@ -120,10 +121,31 @@ impl NodeReads {
                 .filter(|s| matches!(s.messages.first(), Some(WireFact::Version { nonce: n, .. }) if n == nonce))
                 .nth(*k);
             *k += 1;
+            let label = format!("{}#{id}", read.host);
             let Some(stream) = stream else {
+                // The nonce is the decoder's own reading: one that no connection of the host
+                // wrote, where every stream of the host was read to its end, was misread.
+                let streams: Vec<_> = written
+                    .iter()
+                    .filter(|(host, _)| *host == read.host)
+                    .flat_map(|(_, streams)| streams.values())
+                    .collect();
+                let written_anywhere = streams.iter().any(|s| {
+                    s.messages
+                        .iter()
+                        .any(|m| matches!(m, WireFact::Version { nonce: n, .. } if n == nonce))
+                });
+                if !streams.is_empty() && !written_anywhere && streams.iter().all(|s| !s.broken) {
+                    return Err((
+                        label,
+                        format!(
+                            "the node read a version with nonce {nonce:#x}, which no connection of {} wrote",
+                            read.host
+                        ),
+                    ));
+                }
                 continue;
             };
-            let label = format!("{}#{id}", read.host);
             for (i, (wrote, got)) in stream.messages.iter().zip(&read.facts).enumerate() {
                 if wrote != got {
                     return Err((
@@ -144,5 +166,80 @@ impl NodeReads {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::peers::fake_peer::WrittenStream;
+    use node::protocol::peer::Direction;
+    use node::protocol::ConnectionType;
+    use node::PeerId;
+
+    fn version(nonce: u64) -> WireFact {
+        WireFact::Version {
+            version: 70016,
+            services: 1,
+            start_height: 0,
+            nonce,
+            user_agent: String::new(),
+        }
+    }
+
+    /// The node's reads of one connection with `p` whose first message had `nonce`.
+    fn reads(nonce: u64) -> NodeReads {
+        let mut reads = NodeReads::default();
+        reads.event(
+            1,
+            &Event::Connected {
+                peer: PeerId(1),
+                addr: "p:8333".into(),
+                direction: Direction::Inbound,
+                connection: ConnectionType::Inbound,
+            },
+        );
+        reads.event(
+            1,
+            &Event::Received {
+                peer: PeerId(1),
+                message: MessageSummary::Version {
+                    version: 70016,
+                    services: 1,
+                    start_height: 0,
+                    nonce,
+                    user_agent: String::new(),
+                },
+            },
+        );
+        reads
+    }
+
+    fn written(first: WireFact, broken: bool) -> Vec<(String, WrittenStreams)> {
+        let mut stream = WrittenStream::default();
+        stream.messages.push(first);
+        stream.broken = broken;
+        vec![("p".to_string(), BTreeMap::from([(1, stream)]))]
+    }
+
+    #[test]
+    fn a_version_nonce_no_stream_wrote_is_a_misreading_unless_a_stream_broke() {
+        assert!(reads(7).compare(&written(version(7), false)).is_ok());
+        let misread = reads(1).compare(&written(version(7), false));
+        assert!(
+            misread.as_ref().is_err_and(|(peer, _)| peer == "p#1"),
+            "{misread:?}"
+        );
+        // A stream rust-bitcoin could not read to its end may hold the version.
+        assert!(reads(1).compare(&written(version(7), true)).is_ok());
+        // A nonce written later in a stream (after an early message) is no misreading.
+        let mut late = written(WireFact::Ping(3), false);
+        late[0]
+            .1
+            .get_mut(&1)
+            .expect("stream 1")
+            .messages
+            .push(version(1));
+        assert!(reads(1).compare(&late).is_ok());
     }
 }
