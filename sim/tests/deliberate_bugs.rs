@@ -19,11 +19,11 @@ use sim::{run_scenario, RunResult, Scenario};
 
 /// Each bug, the invariant that catches it, and the first seed of 0..1000 that exposed it.
 const CASES: [(Bug, &str, u64); 10] = [
-    (Bug::BoundaryOffByOne, "liveness", 0),
+    (Bug::BoundaryOffByOne, "liveness", 57),
     (Bug::StallDeadlineNeverSet, "deadlines_kept", 53),
     (Bug::RejectedBatchStored, "store_matches_best_chain", 28),
-    (Bug::LocatorWithoutDoubling, "locators_well_formed", 0),
-    (Bug::EqualWorkReorg, "tip_work_increases", 11),
+    (Bug::LocatorWithoutDoubling, "locators_well_formed", 1),
+    (Bug::EqualWorkReorg, "tip_work_increases", 15),
     (Bug::PingNonceUnchecked, "deadlines_kept", 50),
     (Bug::RedialWithoutBackoff, "redials_back_off", 1),
     (Bug::IdleTimerNotReset, "deadlines_kept", 0),
