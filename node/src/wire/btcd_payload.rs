@@ -123,6 +123,12 @@ pub enum BtcdReadError {
         /// The bytes the decoding left unread.
         left_bytes: u64,
     },
+    /// A command [`knows_command`] passed that this reader has no decoding for (btcd's
+    /// `ErrUnknownMessage`, answered as any other error). It cannot happen while the two agree.
+    UnknownCommand {
+        /// The command.
+        command: String,
+    },
     /// `io.EOF`: the payload ended exactly where a field starts. btcd closes without a reject
     /// (`shouldHandleReadError` takes it for a remote hang-up).
     Eof,
@@ -146,6 +152,9 @@ impl fmt::Display for BtcdReadError {
                     f,
                     "message payload has {left_bytes} extra bytes after decode"
                 )
+            }
+            BtcdReadError::UnknownCommand { command } => {
+                write!(f, "`{command}` is not a command btcd knows")
             }
             BtcdReadError::Eof => f.write_str("it ends where a field starts (EOF)"),
             BtcdReadError::UnexpectedEof => f.write_str("it ends inside a field (unexpected EOF)"),
@@ -518,9 +527,9 @@ pub fn read(
             as_rust_bitcoin(command_string, payload)
         }
         _ => {
-            return Err(BtcdReadError::Other(format!(
-                "`{command}` is not a command btcd knows"
-            )))
+            return Err(BtcdReadError::UnknownCommand {
+                command: command.to_string(),
+            })
         }
     };
     Ok((message, c.rest.len()))

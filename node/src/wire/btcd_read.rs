@@ -201,7 +201,10 @@ pub fn class_of(error: &DecodeError) -> BtcdErrorClass {
             ..
         } => BtcdErrorClass::Eof,
         DecodeError::BtcdPayload {
-            error: BtcdReadError::UnexpectedEof | BtcdReadError::Other(_),
+            error:
+                BtcdReadError::UnexpectedEof
+                | BtcdReadError::Other(_)
+                | BtcdReadError::UnknownCommand { .. },
             ..
         } => BtcdErrorClass::Other,
         DecodeError::BtcdPayload {

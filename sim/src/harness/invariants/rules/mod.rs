@@ -50,6 +50,8 @@ pub const LOW_WORK_CHAINS_HELD_BACK: &str = "low_work_chains_held_back";
 pub const BANS_KEPT_ACROSS_RESTARTS: &str = "bans_kept_across_restarts";
 /// `sendheaders_once_synced`.
 pub const SENDHEADERS_ONCE_SYNCED: &str = "sendheaders_once_synced";
+/// `btcd_commands_read`.
+pub const BTCD_COMMANDS_READ: &str = "btcd_commands_read";
 /// `version_gates_kept`.
 pub const VERSION_GATES_KEPT: &str = "version_gates_kept";
 
@@ -57,7 +59,7 @@ pub const VERSION_GATES_KEPT: &str = "version_gates_kept";
 const BTCD_PROTOCOL_VERSION: u32 = 70_016;
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 16] = [
+pub const RULES: [(&str, &str); 17] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -72,6 +74,7 @@ pub const RULES: [(&str, &str); 16] = [
     (LOW_WORK_CHAINS_HELD_BACK, "under Core with a minimum chain work, no best chain below it is stored, except from a NoBan peer (which skips the anti-DoS check), from a low-work sync's REDOWNLOAD holding more than REDOWNLOAD_BUFFER_SIZE (14,441) redownloaded headers (headerssync.cpp), or as the valid prefix of a message outside a low-work sync whose later headers were refused"),
     (BANS_KEPT_ACROSS_RESTARTS, "under Core the bans in force when the node stops cleanly are loaded on its next start with the time they had left (banlist.json is written at shutdown, banman.cpp); after a crash a ban may be missing (Core writes the list every 15 minutes) but one that is loaded keeps its time, and none is loaded that had ended; btcd loads none (server.go keeps bans in memory)"),
     (SENDHEADERS_ONCE_SYNCED, "under Core sendheaders (BIP 130) goes out at most once per connection, and to a peer of common version 70012 or more whose headers made the node's best header one above the minimum chain work, before the node reads that peer's next message (net_processing.cpp MaybeSendSendHeaders, in SendMessages)"),
+    (BTCD_COMMANDS_READ, "under btcd a message whose command btcd decodes (wire/message.go makeEmptyMessage, v0.24, the rule's own list) is never refused as a command btcd does not know"),
     (VERSION_GATES_KEPT, "under btcd a message is refused as too new for its connection exactly when the connection's protocol version (btcd's 70016 until the peer's version, then the lower of the two, peer.go handleRemoteVersionMsg) is below the version from which btcd's BtcDecode reads its command: sendaddrv2 70016, sendheaders 70012, feefilter 70013, reject 70002, mempool 60002, pong above 60000, the BIP 37 messages 70001 (wire/msg*.go), as this rule's own table states them"),
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them; and under btcd a frame past that limit is never read (a payload refused for bytes left over was within it)"),
 ];
@@ -280,6 +283,19 @@ impl Rules {
         {
             if let Some(why) = frame_limit_breach(core, self.reads_at_70016(peer), error) {
                 breach(FRAME_LIMITS_KEPT, label(&self.conns, peer), why);
+            }
+            if let DecodeError::BtcdPayload {
+                error: BtcdReadError::UnknownCommand { command },
+                ..
+            } = error
+            {
+                if btcd_knows(command) {
+                    breach(
+                        BTCD_COMMANDS_READ,
+                        label(&self.conns, peer),
+                        format!("refused `{command}` as a command btcd does not know"),
+                    );
+                }
             }
             if let (
                 false,

@@ -720,3 +720,28 @@ fn btcd_refuses_a_message_as_too_new_exactly_below_its_gate() {
         none
     );
 }
+
+#[test]
+fn btcd_never_refuses_a_command_it_knows_as_unknown() {
+    let unknown = |command: &str| {
+        let mut events = inbound_handshake();
+        events.push(Event::Disconnected {
+            peer: P,
+            reason: DisconnectReason::Frame(DecodeError::BtcdPayload {
+                command: command.into(),
+                error: BtcdReadError::UnknownCommand {
+                    command: command.into(),
+                },
+            }),
+        });
+        events
+    };
+    assert_eq!(
+        breaches(Profile::Btcd, &unknown("filteradd")),
+        vec![BTCD_COMMANDS_READ]
+    );
+    assert_eq!(
+        breaches(Profile::Btcd, &unknown("sendcmpct")),
+        Vec::<&str>::new()
+    );
+}
