@@ -14,6 +14,10 @@ missed: {"<cargo-mutants name, file:line:col: what>": {"class": C, "why": TEXT}}
   text        only trace or error text changes: exploration sees typed facts, never text
   tool        only an API the tools read changes, never a simulated run
   gap         a behaviour no generated world reaches or no invariant states (to close)
+  unreachable a behaviour no simulated world can reach (it needs a real network's addresses)
+  closed      a gap closed after the measured commit: the text names the commit, the rule and
+              the seed at which exploration kills it, checked by hand (the table still counts
+              the measured run)
   slow        only slower
 Prints Markdown: the table, then exploration's misses and the survivors with their classes.
 """
