@@ -58,6 +58,12 @@ pub const VERSION_GATES_KEPT: &str = "version_gates_kept";
 /// The protocol version btcd speaks (`wire/protocol.go` `ProtocolVersion`, v0.24: 70016).
 const BTCD_PROTOCOL_VERSION: u32 = 70_016;
 
+/// The protocol version btcd reads a peer's messages at: its own 70016 until the peer's
+/// `version` (`peer_version`), then the lower of the two (`peer.go` `handleRemoteVersionMsg`).
+fn btcd_pver(peer_version: Option<u32>) -> u32 {
+    peer_version.map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
+}
+
 /// The rules, with what each asserts, in report order.
 pub const RULES: [(&str, &str); 17] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
@@ -238,21 +244,16 @@ impl Rules {
         }
     }
 
-    /// Whether the node reads `peer`'s frames at protocol 70016: before its `version`, or after
-    /// one of version 70016 or more (btcd negotiates the lower of the two).
-    /// The protocol version btcd reads `peer`'s messages at: its own 70016 until the peer's
-    /// `version`, then the lower of the two (`peer.go` `handleRemoteVersionMsg`).
-    fn btcd_pver(&self, peer: &PeerId) -> u32 {
-        self.conns
-            .get(&peer.0)
-            .and_then(|c| c.peer_version)
-            .map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
+    /// The protocol version btcd reads `peer`'s messages at ([`btcd_pver`]); btcd's own for
+    /// a connection the rules do not know.
+    fn btcd_pver_of(&self, peer: &PeerId) -> u32 {
+        btcd_pver(self.conns.get(&peer.0).and_then(|c| c.peer_version))
     }
 
+    /// Whether the node reads `peer`'s frames at protocol 70016: before its `version`, or after
+    /// one of version 70016 or more (btcd negotiates the lower of the two).
     fn reads_at_70016(&self, peer: &PeerId) -> bool {
-        self.conns
-            .get(&peer.0)
-            .is_some_and(|c| c.peer_version.is_none_or(|v| v >= 70_016))
+        self.conns.contains_key(&peer.0) && self.btcd_pver_of(peer) == BTCD_PROTOCOL_VERSION
     }
 
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
@@ -305,7 +306,7 @@ impl Rules {
                 },
             ) = (core, error)
             {
-                let expected = self.btcd_pver(peer);
+                let expected = self.btcd_pver_of(peer);
                 let why = if *pver == expected {
                     version_gate_breach(command, *pver, true)
                 } else {
@@ -472,10 +473,9 @@ impl Rules {
                     c.peer_version = Some(*version);
                 }
                 if !core {
-                    let pver = c
-                        .peer_version
-                        .map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION));
-                    if let Some(why) = version_gate_breach(&command, pver, false) {
+                    if let Some(why) =
+                        version_gate_breach(&command, btcd_pver(c.peer_version), false)
+                    {
                         breach(VERSION_GATES_KEPT, who.clone(), why);
                     }
                 }

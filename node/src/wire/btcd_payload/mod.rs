@@ -18,6 +18,10 @@
 //! A read error ends the decoding; a payload read without one becomes the rust-bitcoin message
 //! the node works with ([`read`]). btcd's optional `version` fields take btcd's zero values
 //! when absent (nonce 0, empty user agent, start height 0, relay true).
+//!
+//! Modules: `limits` (the protocol versions that gate messages, btcd's counts and sizes, each
+//! command's `MaxPayloadLength`) and `cursor` (btcd's field-by-field reads); the messages'
+//! decoding is here.
 
 use std::fmt;
 
@@ -25,7 +29,7 @@ use bitcoin::block::Header;
 use bitcoin::consensus::encode::Decodable;
 use bitcoin::hashes::Hash;
 use bitcoin::p2p::address::{AddrV2, AddrV2Message, Address};
-use bitcoin::p2p::message_blockdata::{GetBlocksMessage, GetHeadersMessage, Inventory};
+use bitcoin::p2p::message_blockdata::{GetBlocksMessage, GetHeadersMessage};
 use bitcoin::p2p::message_bloom::{BloomFlags, FilterAdd, FilterLoad};
 use bitcoin::p2p::message_filter::{
     CFCheckpt, CFHeaders, CFilter, GetCFCheckpt, GetCFHeaders, GetCFilters,
@@ -34,70 +38,24 @@ use bitcoin::p2p::message_network::{Reject, RejectReason, VersionMessage};
 use bitcoin::p2p::ServiceFlags;
 use bitcoin::{BlockHash, FilterHash, FilterHeader};
 
+use super::USER_AGENT_BYTES_MAX;
 use super::{CommandString, NetworkMessage, HEADERS_PER_MESSAGE_MAX, LOCATOR_HASHES_MAX};
-use super::{PAYLOAD_SIZE_BYTES_MAX, USER_AGENT_BYTES_MAX};
 
-/// btcd `wire.MultipleAddressVersion`: from here on an `addr` may carry many addresses.
-pub const MULTIPLE_ADDRESS_VERSION: u32 = 209;
-/// btcd `wire.NetAddressTimeVersion`: from here on an `addr` entry starts with a timestamp.
-pub const NET_ADDRESS_TIME_VERSION: u32 = 31_402;
-/// btcd `wire.BIP0031Version`: `ping` carries a nonce and `pong` exists only above it.
-pub const BIP0031_VERSION: u32 = 60_000;
-/// btcd `wire.BIP0035Version`: `mempool` exists from here on.
-pub const BIP0035_VERSION: u32 = 60_002;
-/// btcd `wire.BIP0037Version`: the bloom-filter messages and `merkleblock` exist from here on.
-pub const BIP0037_VERSION: u32 = 70_001;
-/// btcd `wire.RejectVersion`: `reject` exists from here on.
-pub const REJECT_VERSION: u32 = 70_002;
-/// btcd `wire.SendHeadersVersion`: `sendheaders` exists from here on.
-pub const SEND_HEADERS_VERSION: u32 = 70_012;
-/// btcd `wire.FeeFilterVersion`: `feefilter` exists from here on.
-pub const FEE_FILTER_VERSION: u32 = 70_013;
-/// btcd `wire.AddrV2Version`: `sendaddrv2` exists from here on.
-pub const ADDR_V2_VERSION: u32 = 70_016;
+mod cursor;
+mod limits;
 
-/// btcd `wire.MaxMessagePayload` (32 MiB): the bound on a variable-length string and the base
-/// of the transaction input and output count limits.
-const MESSAGE_PAYLOAD_BYTES_MAX: u64 = 32 * 1024 * 1024;
-/// btcd `wire.MaxVarIntPayload`.
-const VAR_INT_BYTES_MAX: u32 = 9;
-/// btcd `wire.MaxInvPerMsg`.
-const INVENTORY_ENTRIES_MAX: u64 = 50_000;
-/// btcd `maxInvVectPayload`: type (4) and hash (32).
-const INVENTORY_ENTRY_BYTES: u32 = 36;
-/// btcd `wire.MaxAddrPerMsg` and `MaxV2AddrPerMsg`.
-const ADDRESSES_MAX: u64 = 1000;
-/// btcd `maxNetAddressV2Payload`: timestamp 4, services 9, network 1, size and address 515,
-/// port 2.
-const ADDR_V2_ENTRY_BYTES_MAX: u32 = 4 + 9 + 1 + 515 + 2;
-/// btcd `maxAddrV2Size`: the longest address of an unknown network that is skipped.
-const ADDR_V2_ADDRESS_BYTES_MAX: u64 = 512;
-/// btcd `wire.MaxBlockPayload`.
-const BLOCK_BYTES_MAX: u32 = 4_000_000;
-/// btcd `maxTxPerBlock`: `MaxBlockPayload / minTxPayload (10) + 1`.
-const BLOCK_TRANSACTIONS_MAX: u64 = BLOCK_BYTES_MAX as u64 / 10 + 1;
-/// btcd `maxTxInPerMessage`: `MaxMessagePayload / minTxInPayload (41) + 1`.
-const TX_INPUTS_MAX: u64 = MESSAGE_PAYLOAD_BYTES_MAX / 41 + 1;
-/// btcd `maxTxOutPerMessage`: `MaxMessagePayload / MinTxOutPayload (9) + 1`.
-const TX_OUTPUTS_MAX: u64 = MESSAGE_PAYLOAD_BYTES_MAX / 9 + 1;
-/// btcd `maxWitnessItemsPerInput` and `maxWitnessItemSize`.
-const WITNESS_LIMIT: u64 = 4_000_000;
-/// btcd `scriptSlabSize`: every script of one transaction is read into one buffer this big.
-const SCRIPT_SLAB_BYTES: u64 = 1 << 22;
-/// btcd `maxFlagsPerMerkleBlock`: `maxTxPerBlock / 8`.
-const MERKLE_FLAGS_BYTES_MAX: u64 = BLOCK_TRANSACTIONS_MAX / 8;
-/// btcd `MaxFilterLoadFilterSize`.
-const FILTER_LOAD_BYTES_MAX: u64 = 36_000;
-/// btcd `MaxFilterLoadHashFuncs`.
-const FILTER_LOAD_HASH_FUNCS_MAX: u32 = 50;
-/// btcd `MaxFilterAddDataSize`.
-const FILTER_ADD_BYTES_MAX: u64 = 520;
-/// btcd `MaxCFilterDataSize`.
-const CFILTER_BYTES_MAX: u64 = 256 * 1024;
-/// btcd `MaxCFHeadersPerMsg`.
-const CF_HEADERS_MAX: u64 = 2000;
-/// btcd `maxCFHeadersLen`: more in a `cfcheckpt` is `ErrInsaneCFHeaderCount`.
-const CF_CHECKPOINT_HEADERS_MAX: u64 = 100_000;
+use cursor::Cursor;
+pub use limits::{
+    knows_command, payload_length_max, ADDR_V2_VERSION, BIP0031_VERSION, BIP0035_VERSION,
+    BIP0037_VERSION, FEE_FILTER_VERSION, MULTIPLE_ADDRESS_VERSION, NET_ADDRESS_TIME_VERSION,
+    REJECT_VERSION, SEND_HEADERS_VERSION,
+};
+use limits::{
+    ADDRESSES_MAX, ADDR_V2_ADDRESS_BYTES_MAX, BLOCK_TRANSACTIONS_MAX, CFILTER_BYTES_MAX,
+    CF_CHECKPOINT_HEADERS_MAX, CF_HEADERS_MAX, FILTER_ADD_BYTES_MAX, FILTER_LOAD_BYTES_MAX,
+    FILTER_LOAD_HASH_FUNCS_MAX, INVENTORY_ENTRIES_MAX, MERKLE_FLAGS_BYTES_MAX,
+    MESSAGE_PAYLOAD_BYTES_MAX, SCRIPT_SLAB_BYTES, TX_INPUTS_MAX, TX_OUTPUTS_MAX, WITNESS_LIMIT,
+};
 
 /// Why btcd could not read a payload, as its `inHandler` tells errors apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,197 +117,6 @@ impl fmt::Display for BtcdReadError {
             BtcdReadError::Eof => f.write_str("it ends where a field starts (EOF)"),
             BtcdReadError::UnexpectedEof => f.write_str("it ends inside a field (unexpected EOF)"),
         }
-    }
-}
-
-/// Whether btcd's `makeEmptyMessage` knows `command`; any other command is skipped whole
-/// (`ErrUnknownMessage`), among them `wtxidrelay`, `sendcmpct` and the compact-block messages.
-pub fn knows_command(command: &str) -> bool {
-    payload_length_max(command, ADDR_V2_VERSION).is_some()
-}
-
-/// btcd's `MaxPayloadLength(pver)` of `command`, in bytes, or `None` for a command btcd does
-/// not know.
-pub fn payload_length_max(command: &str, pver: u32) -> Option<u32> {
-    // Services 8, address 16, port 2, and a timestamp from NetAddressTimeVersion on.
-    let net_address = 26
-        + if pver >= NET_ADDRESS_TIME_VERSION {
-            4
-        } else {
-            0
-        };
-    let max = match command {
-        "version" => 33 + 2 * net_address + VAR_INT_BYTES_MAX + USER_AGENT_BYTES_MAX as u32,
-        "verack" | "sendaddrv2" | "getaddr" | "mempool" | "filterclear" | "sendheaders" => 0,
-        "addr" if pver < MULTIPLE_ADDRESS_VERSION => VAR_INT_BYTES_MAX + net_address,
-        "addr" => VAR_INT_BYTES_MAX + ADDRESSES_MAX as u32 * net_address,
-        "addrv2" => 3 + ADDRESSES_MAX as u32 * ADDR_V2_ENTRY_BYTES_MAX,
-        "getblocks" | "getheaders" => 4 + VAR_INT_BYTES_MAX + (LOCATOR_HASHES_MAX as u32 + 1) * 32,
-        "block" | "tx" | "merkleblock" => BLOCK_BYTES_MAX,
-        "inv" | "getdata" | "notfound" => {
-            VAR_INT_BYTES_MAX + INVENTORY_ENTRIES_MAX as u32 * INVENTORY_ENTRY_BYTES
-        }
-        "ping" | "pong" if pver > BIP0031_VERSION => 8,
-        "ping" | "pong" => 0,
-        "headers" => VAR_INT_BYTES_MAX + 81 * HEADERS_PER_MESSAGE_MAX as u32,
-        "filteradd" => 3 + FILTER_ADD_BYTES_MAX as u32,
-        "filterload" => 3 + FILTER_LOAD_BYTES_MAX as u32 + 9,
-        "reject" if pver >= REJECT_VERSION => PAYLOAD_SIZE_BYTES_MAX as u32,
-        "reject" => 0,
-        "feefilter" => 8,
-        // Filter type, start height and stop hash; the checkpoint request has no height.
-        "getcfilters" | "getcfheaders" => 1 + 4 + 32,
-        "getcfcheckpt" => 1 + 32,
-        "cfilter" => 5 + CFILTER_BYTES_MAX as u32 + 32 + 1,
-        "cfheaders" => 1 + 32 + 32 + VAR_INT_BYTES_MAX + 32 * CF_HEADERS_MAX as u32,
-        "cfcheckpt" => 1 + 32 + 5 + 32 * CF_CHECKPOINT_HEADERS_MAX as u32,
-        _ => return None,
-    };
-    Some(max)
-}
-
-/// A payload as btcd's `bytes.Buffer`: every read is one `io.ReadFull`.
-struct Cursor<'a> {
-    rest: &'a [u8],
-}
-
-impl<'a> Cursor<'a> {
-    /// `io.ReadFull` of `n` bytes: nothing to read is `io.EOF`, part of them
-    /// `io.ErrUnexpectedEOF`; reading 0 bytes always succeeds.
-    fn take(&mut self, n: u64) -> Result<&'a [u8], BtcdReadError> {
-        if n == 0 {
-            return Ok(&[]);
-        }
-        if self.rest.is_empty() {
-            return Err(BtcdReadError::Eof);
-        }
-        match usize::try_from(n).ok().filter(|&n| n <= self.rest.len()) {
-            Some(n) => {
-                let (head, tail) = self.rest.split_at(n);
-                self.rest = tail;
-                Ok(head)
-            }
-            None => {
-                self.rest = &[];
-                Err(BtcdReadError::UnexpectedEof)
-            }
-        }
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], BtcdReadError> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.take(N as u64)?);
-        Ok(out)
-    }
-
-    fn u8(&mut self) -> Result<u8, BtcdReadError> {
-        Ok(self.array::<1>()?[0])
-    }
-
-    fn u32(&mut self) -> Result<u32, BtcdReadError> {
-        Ok(u32::from_le_bytes(self.array()?))
-    }
-
-    fn u64(&mut self) -> Result<u64, BtcdReadError> {
-        Ok(u64::from_le_bytes(self.array()?))
-    }
-
-    fn hash<T: Hash<Bytes = [u8; 32]>>(&mut self) -> Result<T, BtcdReadError> {
-        Ok(T::from_byte_array(self.array()?))
-    }
-
-    /// btcd `ReadVarIntBuf`: the tag, then its value in a second read; a value that fits a
-    /// shorter encoding is a `MessageError`.
-    fn var_int(&mut self) -> Result<u64, BtcdReadError> {
-        let (value, min) = match self.u8()? {
-            0xff => (self.u64()?, 0x1_0000_0000),
-            0xfe => (u64::from(self.u32()?), 0x1_0000),
-            0xfd => (u64::from(u16::from_le_bytes(self.array()?)), 0xfd),
-            small => return Ok(u64::from(small)),
-        };
-        if value < min {
-            return Err(message_error(format!(
-                "non-canonical varint {value:#x}: below {min:#x} for its encoding"
-            )));
-        }
-        Ok(value)
-    }
-
-    /// btcd `ReadVarBytes`: a count above `max` is a `MessageError`.
-    fn var_bytes(&mut self, max: u64, field: &str) -> Result<&'a [u8], BtcdReadError> {
-        let count = self.var_int()?;
-        if count > max {
-            return Err(message_error(format!(
-                "{field} of {count} bytes is larger than the max allowed size {max}"
-            )));
-        }
-        self.take(count)
-    }
-
-    /// btcd `ReadVarString`: any bytes, up to `MaxMessagePayload`.
-    fn var_string(&mut self) -> Result<String, BtcdReadError> {
-        let bytes = self.var_bytes(MESSAGE_PAYLOAD_BYTES_MAX, "variable length string")?;
-        Ok(String::from_utf8_lossy(bytes).into_owned())
-    }
-
-    /// A count read by `var_int`, refused above `max` with `MessageError(what)`.
-    fn count(&mut self, max: u64, what: &str) -> Result<u64, BtcdReadError> {
-        let count = self.var_int()?;
-        if count > max {
-            return Err(message_error(format!(
-                "too many {what} for message [count {count}, max {max}]"
-            )));
-        }
-        Ok(count)
-    }
-
-    /// btcd `readNetAddress`: a timestamp if `timestamped` (from NetAddressTimeVersion on),
-    /// services, the 16-byte address and the big-endian port, each one read.
-    fn net_address(&mut self, timestamped: bool) -> Result<(u32, Address), BtcdReadError> {
-        let time = if timestamped { self.u32()? } else { 0 };
-        let services = ServiceFlags::from(self.u64()?);
-        let ip: [u8; 16] = self.array()?;
-        let port = u16::from_be_bytes(self.array()?);
-        let mut address = [0u16; 8];
-        for (segment, pair) in address.iter_mut().zip(ip.chunks_exact(2)) {
-            *segment = u16::from_be_bytes([pair[0], pair[1]]);
-        }
-        Ok((
-            time,
-            Address {
-                services,
-                address,
-                port,
-            },
-        ))
-    }
-
-    /// btcd `readBlockHeaderBuf`: version, previous hash, merkle root, time, bits and nonce,
-    /// each one read.
-    fn block_header(&mut self) -> Result<Header, BtcdReadError> {
-        let mut bytes = Vec::with_capacity(80);
-        for n in [4, 32, 32, 4, 4, 4] {
-            bytes.extend_from_slice(self.take(n)?);
-        }
-        // 80 bytes always decode to a header.
-        Header::consensus_decode(&mut bytes.as_slice())
-            .map_err(|error| BtcdReadError::Other(error.to_string()))
-    }
-
-    fn hashes<T: Hash<Bytes = [u8; 32]>>(&mut self, count: u64) -> Result<Vec<T>, BtcdReadError> {
-        (0..count).map(|_| self.hash()).collect()
-    }
-
-    fn inventory(&mut self, count: u64) -> Result<Vec<Inventory>, BtcdReadError> {
-        (0..count)
-            .map(|_| {
-                let mut bytes = self.take(4)?.to_vec();
-                bytes.extend_from_slice(self.take(32)?);
-                // 36 bytes always decode to an inventory entry.
-                Inventory::consensus_decode(&mut bytes.as_slice())
-                    .map_err(|error| BtcdReadError::Other(error.to_string()))
-            })
-            .collect()
     }
 }
 
