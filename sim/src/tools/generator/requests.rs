@@ -219,8 +219,9 @@ fn early_message(draw: &mut Draw) -> SendSpec {
     }
 }
 
-/// The largest btcd limit [`early_messages_and_announcements`] probes, in bytes: a manual
-/// peer the node redials sends its frame on every connection (hundreds in a run), and the
+/// The largest btcd limit [`early_messages_and_announcements`] probes, in bytes: a script
+/// peer sends its frame on every connection the node makes to it again (btcd asks for a new
+/// automatic connection at once after a disconnect: hundreds in a run), and the
 /// megabyte limits (`block`, `tx`, `merkleblock` at 4,000,000; `inv`, `getdata`, `notfound`
 /// at 1,800,009) would make those seeds ten times slower than the rest (of them
 /// [`frame_at_a_limit`] draws `inv`'s, and Core's 4,000,000 with an unknown command).
@@ -261,8 +262,8 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
             let height = u32::try_from(height).expect("drawn within the chain's heights");
             steps.insert(6, Step::Send(SendSpec::InvBlock { height }));
         }
-        // Under btcd, a frame of zeros at or one byte past the limit of any command btcd
-        // bounds (the `frame_limits_kept` rule's whole table), as the script's last message
+        // Under btcd, a frame of zeros at or one byte past the limit of a command btcd
+        // bounds (the `frame_limits_kept` rule's table, up to the cap), as the script's last message
         // before it closes, turns honest or ends, so that what it sends before still runs
         // (either frame ends the connection).
         let at = steps
