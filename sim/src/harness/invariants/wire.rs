@@ -9,9 +9,9 @@
 //! recorded (every fake peer draws a fresh nonce per connection; where a script reuses one, the
 //! k-th connection with it pairs with the k-th stream); a connection whose first message is not
 //! a `version` is not compared, and one whose `version` carries a nonce that none of the
-//! host's streams wrote (all read to their end) breaks the invariant: that nonce was misread. The comparison stops where either account
-//! stops: at the node's first dropped message on the connection (a frame it refused or a
-//! message it set aside), and at the first bytes rust-bitcoin does not read as a frame
+//! host's streams wrote (all read to their end) breaks the invariant: that nonce was misread.
+//! The comparison stops where either account stops: at the node's first dropped message on
+//! the connection (a frame it refused or a message it set aside), and at the first bytes rust-bitcoin does not read as a frame
 //! (garbage, a broken frame, a faulted write). The node reading fewer messages than were
 //! written is fine (it closed the connection, or the run ended); reading a different one, or
 //! more than a readable stream held, is not.
@@ -114,10 +114,13 @@ impl NodeReads {
                 continue;
             };
             let k = used.entry((read.host.as_str(), *nonce)).or_insert(0);
-            let stream = written
+            let streams: Vec<_> = written
                 .iter()
                 .filter(|(host, _)| *host == read.host)
                 .flat_map(|(_, streams)| streams.values())
+                .collect();
+            let stream = streams
+                .iter()
                 .filter(|s| matches!(s.messages.first(), Some(WireFact::Version { nonce: n, .. }) if n == nonce))
                 .nth(*k);
             *k += 1;
@@ -125,11 +128,6 @@ impl NodeReads {
             let Some(stream) = stream else {
                 // The nonce is the decoder's own reading: one that no connection of the host
                 // wrote, where every stream of the host was read to its end, was misread.
-                let streams: Vec<_> = written
-                    .iter()
-                    .filter(|(host, _)| *host == read.host)
-                    .flat_map(|(_, streams)| streams.values())
-                    .collect();
                 let written_anywhere = streams.iter().any(|s| {
                     s.messages
                         .iter()
