@@ -27,7 +27,7 @@ const CASES: [(Bug, &str, u64); 10] = [
     (Bug::PingNonceUnchecked, "deadlines_kept", 50),
     (Bug::RedialWithoutBackoff, "redials_back_off", 1),
     (Bug::IdleTimerNotReset, "deadlines_kept", 0),
-    (Bug::FollowUpFromBest, "liveness", 55),
+    (Bug::FollowUpFromBest, "liveness", 182),
     (Bug::InboundNeverSyncPeer, "liveness", 496),
 ];
 

@@ -20,6 +20,20 @@ use crate::protocol::headers_presync::PresyncNote;
 use crate::protocol::peer::{Direction, PeerId};
 use crate::wire::{CommandString, DecodeError, NetworkMessage, RejectReason};
 
+/// The first eight bytes (little-endian) of the SHA-256 of `message`'s payload as
+/// rust-bitcoin encodes it: a short, exact account of what was decoded, whatever the dialect
+/// that decoded it.
+pub fn payload_digest(message: &NetworkMessage) -> u64 {
+    use bitcoin::consensus::Encodable;
+    use bitcoin::hashes::sha256;
+    let mut engine = sha256::Hash::engine();
+    message
+        .consensus_encode(&mut engine)
+        .expect("a hash engine takes any bytes");
+    let digest = sha256::Hash::from_engine(engine).to_byte_array();
+    u64::from_le_bytes(digest[..8].try_into().expect("a digest has 32 bytes"))
+}
+
 /// The key fields of one message, as the trace shows them. Commands without key fields are
 /// [`MessageSummary::Other`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +98,9 @@ pub enum MessageSummary {
     Other {
         /// The command.
         command: CommandString,
+        /// [`payload_digest`] of the message as decoded: not shown in the trace; the simulator
+        /// compares it with the digest of what the peer wrote, read by rust-bitcoin.
+        payload_digest: u64,
     },
 }
 
@@ -127,6 +144,7 @@ impl MessageSummary {
             },
             other => MessageSummary::Other {
                 command: other.command(),
+                payload_digest: payload_digest(other),
             },
         }
     }
@@ -140,7 +158,7 @@ impl MessageSummary {
             MessageSummary::Ping { .. } => "ping",
             MessageSummary::Pong { .. } => "pong",
             MessageSummary::Reject { .. } => "reject",
-            MessageSummary::Unknown { command, .. } | MessageSummary::Other { command } => {
+            MessageSummary::Unknown { command, .. } | MessageSummary::Other { command, .. } => {
                 command.as_ref()
             }
         }

@@ -212,7 +212,8 @@ pub enum SendSpec {
     /// A well-formed message a header-only node does not serve, built by rust-bitcoin:
     /// `{"unserved": {"message": "getdata", "count": 50001}}`. `count` is the number of
     /// entries of a list message (`getdata`, `inv`, `notfound`, `addr`, `addrv2`: distinct
-    /// dummy entries; at most [`UNSERVED_COUNT_MAX`]) and is ignored by the others.
+    /// dummy entries; at most [`UNSERVED_COUNT_MAX`]) or the inputs of a `tx`, and is ignored
+    /// by the others.
     Unserved {
         /// Which message.
         message: UnservedMessage,
@@ -256,6 +257,9 @@ pub enum UnservedMessage {
     Mempool,
     /// `getblocks` from genesis.
     Getblocks,
+    /// `tx`: a segregated-witness transaction (BIP 144 encoding) with `count` inputs (at least
+    /// one), each with a one-item witness, and one output.
+    Tx,
 }
 
 /// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above

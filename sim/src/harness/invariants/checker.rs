@@ -519,7 +519,7 @@ impl Checker {
         written: &[(String, WrittenStreams)],
         liveness: Liveness,
     ) -> Vec<InvariantReport> {
-        if let Err((peer, message)) = self.reads.compare(written) {
+        if let Err((peer, message)) = self.reads.compare(written, self.profile == Profile::Btcd) {
             let seed = self.seed;
             self.violations
                 .entry(NODE_READS_WHAT_WAS_WRITTEN)

@@ -10,18 +10,30 @@
 //! k-th connection with it pairs with the k-th stream); a connection whose first message is not
 //! a `version` is not compared, and one whose `version` carries a nonce that none of the
 //! host's streams wrote (all read to their end) breaks the invariant: that nonce was misread.
+//! A message with key fields is compared by them; any other message the node decoded by the
+//! digest of its decoding against the digest of rust-bitcoin's (under btcd, an `addrv2`
+//! without the entries btcd reads and skips); one the node kept undecoded by its command.
 //! The comparison stops where either account stops: at the node's first dropped message on
-//! the connection (a frame it refused or a message it set aside), and at the first bytes rust-bitcoin does not read as a frame
-//! (garbage, a broken frame, a faulted write). The node reading fewer messages than were
-//! written is fine (it closed the connection, or the run ended); reading a different one, or
-//! more than a readable stream held, is not.
+//! the connection (a frame it refused or a message it set aside) or its end, and at the first
+//! bytes rust-bitcoin does not read as a frame (garbage, a broken frame, a faulted write). The
+//! node reading fewer messages than were written is fine (it closed the connection, or the
+//! run ended); reading a different one, or more than a readable stream held, is not.
+//!
+//! Under btcd the refusal that stops the comparison is judged too: a message that
+//! rust-bitcoin read to its last byte, within the per-message bounds btcd adds (its address,
+//! inventory, locator and bloom-filter limits; [`btcd_reads`]), is never refused by btcd's
+//! decoding as malformed. A version gate, an unknown command and a frame's size are the
+//! profile rules' to judge (`version_gates_kept`, `btcd_commands_read`, `frame_limits_kept`).
 
 use std::collections::BTreeMap;
 
-use node::protocol::events::MessageSummary;
-use node::Event;
+use node::protocol::events::{DropReason, MessageSummary};
+use node::wire::btcd_payload::BtcdReadError;
+use node::wire::DecodeError;
+use node::{DisconnectReason, Event, PeerId};
 
-use crate::peers::fake_peer::{WireFact, WrittenStreams};
+use super::rules::btcd_pver;
+use crate::peers::fake_peer::{PayloadFact, WireFact, WrittenStreams};
 
 /// The key fields of a message the node received, as its trace summarises it.
 pub fn fact_of(summary: &MessageSummary) -> WireFact {
@@ -53,8 +65,63 @@ pub fn fact_of(summary: &MessageSummary) -> WireFact {
         },
         MessageSummary::Ping { nonce } => WireFact::Ping(*nonce),
         MessageSummary::Pong { nonce } => WireFact::Pong(*nonce),
+        MessageSummary::Other {
+            command,
+            payload_digest,
+        } => WireFact::Decoded {
+            command: command.to_string(),
+            digest: *payload_digest,
+        },
         other => WireFact::Command(other.command().to_string()),
     }
+}
+
+/// The protocol version from which btcd reads an `addr` entry's time (`wire/protocol.go`
+/// `NetAddressTimeVersion`); rust-bitcoin always reads it.
+const NET_ADDRESS_TIME_VERSION: u32 = 31_402;
+
+/// Whether the node's reading `got` is the peer's message `wrote`. A message the node decoded
+/// is compared by its digest (under btcd, its reading of an `addrv2` leaves out the entries
+/// btcd skips; and below [`NET_ADDRESS_TIME_VERSION`] an `addr` is compared by command only,
+/// since btcd then reads entries without a time); one the node kept undecoded by its command.
+/// `btcd_pver` is the version the node reads at under btcd (`None` under Core).
+fn read_as(wrote: &WireFact, got: &WireFact, btcd_pver: Option<u32>) -> bool {
+    match (wrote, got) {
+        (WireFact::Payload(fact), WireFact::Decoded { command, digest }) => {
+            if fact.command != *command {
+                return false;
+            }
+            match btcd_pver {
+                None => *digest == fact.digest,
+                Some(pver) if command == "addr" && pver < NET_ADDRESS_TIME_VERSION => true,
+                Some(_) => *digest == fact.btcd_digest,
+            }
+        }
+        (WireFact::Payload(fact), WireFact::Command(command)) => fact.command == *command,
+        (wrote, got) => wrote == got,
+    }
+}
+
+/// btcd's per-message bounds beyond the frame's size, as far as this rule models them (btcd
+/// `wire`: `MaxAddrPerMsg`, `MaxInvPerMsg`, `MaxBlockLocatorsPerMsg`, `MaxFilterAddDataSize`,
+/// `MaxFilterLoadFilterSize`, `MaxFilterLoadHashFuncs`): whether btcd reads `fact`, a message
+/// rust-bitcoin read to its last byte, at a version `pver` that has its command. `None` for a
+/// command the rule does not model (btcd may refuse it for reasons rust-bitcoin lacks).
+fn btcd_reads(fact: &PayloadFact, pver: u32) -> Option<bool> {
+    let within = match fact.command.as_str() {
+        // Every count and size bound of btcd's `MsgTx` is above what a frame within `tx`'s
+        // 4,000,000-byte limit can hold.
+        "tx" | "verack" | "getaddr" | "mempool" | "sendheaders" | "feefilter" | "filterclear"
+        | "sendaddrv2" | "getcfilters" | "getcfheaders" | "getcfcheckpt" => true,
+        "addr" => pver >= NET_ADDRESS_TIME_VERSION && fact.entries <= 1_000,
+        "addrv2" => fact.entries <= 1_000,
+        "inv" | "getdata" | "notfound" => fact.entries <= 50_000,
+        "getblocks" => fact.entries <= 500,
+        "filteradd" => fact.entries <= 520,
+        "filterload" => fact.entries <= 36_000 && fact.hash_funcs <= 50,
+        _ => return None,
+    };
+    Some(within && fact.whole)
 }
 
 /// What the node read on one connection.
@@ -64,6 +131,10 @@ struct NodeRead {
     facts: Vec<WireFact>,
     /// Set at the node's first dropped message: later reads are not compared.
     stopped: bool,
+    /// The first dropped message, when btcd's decoding refused its payload as malformed
+    /// (not for a version gate, an unknown command or the frame's size, which other rules
+    /// judge): the command and btcd's error.
+    refused: Option<(String, BtcdReadError)>,
 }
 
 /// The node's reads on every connection of a run, by node run and connection id.
@@ -93,19 +164,55 @@ impl NodeReads {
                     }
                 }
             }
-            Event::Dropped { peer, .. } => {
-                if let Some(read) = self.conns.get_mut(&(run, peer.0)) {
-                    read.stopped = true;
-                }
+            Event::Dropped { peer, reason } => {
+                let frame = match reason {
+                    DropReason::Frame(error) => Some(error),
+                    _ => None,
+                };
+                self.stop(run, *peer, frame);
+            }
+            Event::Disconnected { peer, reason } => {
+                let frame = match reason {
+                    DisconnectReason::Frame(error) => Some(error),
+                    _ => None,
+                };
+                self.stop(run, *peer, frame);
             }
             _ => {}
         }
     }
 
+    /// The node's first dropped message on connection `peer` of node run `run`, or the
+    /// connection's end; `frame` the decoding error when a frame was refused.
+    fn stop(&mut self, run: u32, peer: PeerId, frame: Option<&DecodeError>) {
+        let Some(read) = self.conns.get_mut(&(run, peer.0)) else {
+            return;
+        };
+        if read.stopped {
+            return;
+        }
+        read.stopped = true;
+        read.refused = match frame {
+            Some(DecodeError::BtcdPayload { command, error })
+                if !matches!(
+                    error,
+                    BtcdReadError::TooOld { .. } | BtcdReadError::UnknownCommand { .. }
+                ) =>
+            {
+                Some((command.clone(), error.clone()))
+            }
+            _ => None,
+        };
+    }
+
     /// Compares every connection with what its fake peer wrote (`written`: each fake peer's
     /// host and streams). `Err` names the first connection that read something else: its
     /// label (`host#id`) and what differed.
-    pub fn compare(&self, written: &[(String, WrittenStreams)]) -> Result<(), (String, String)> {
+    pub fn compare(
+        &self,
+        written: &[(String, WrittenStreams)],
+        btcd: bool,
+    ) -> Result<(), (String, String)> {
         // A nonce may open several connections of one host (a script that borrows one): the
         // k-th node connection with it pairs with the k-th stream, both in the order opened.
         let mut used: BTreeMap<(&str, u64), usize> = BTreeMap::new();
@@ -144,11 +251,32 @@ impl NodeReads {
                 }
                 continue;
             };
+            let pver = btcd.then(|| match read.facts.first() {
+                Some(WireFact::Version { version, .. }) => btcd_pver(Some(*version)),
+                _ => btcd_pver(None),
+            });
             for (i, (wrote, got)) in stream.messages.iter().zip(&read.facts).enumerate() {
-                if wrote != got {
+                if !read_as(wrote, got, pver) {
                     return Err((
                         label,
                         format!("message {i} on the connection: the peer wrote {wrote:?}, the node read {got:?}"),
+                    ));
+                }
+            }
+            // The message the node refused is the next one the peer wrote.
+            if let (Some(pver), Some((command, error)), Some(WireFact::Payload(fact))) =
+                (pver, &read.refused, stream.messages.get(read.facts.len()))
+            {
+                if fact.command == *command && btcd_reads(fact, pver) == Some(true) {
+                    return Err((
+                        label,
+                        format!(
+                            "message {} on the connection: btcd's decoding refused `{command}` \
+                             ({error}), which rust-bitcoin read whole within btcd's bounds \
+                             ({} entries)",
+                            read.facts.len(),
+                            fact.entries
+                        ),
                     ));
                 }
             }
@@ -171,9 +299,9 @@ impl NodeReads {
 mod tests {
     use super::*;
     use crate::peers::fake_peer::WrittenStream;
+    use bitcoin::p2p::message::NetworkMessage;
     use node::protocol::peer::Direction;
     use node::protocol::ConnectionType;
-    use node::PeerId;
 
     fn version(nonce: u64) -> WireFact {
         WireFact::Version {
@@ -222,14 +350,14 @@ mod tests {
 
     #[test]
     fn a_version_nonce_no_stream_wrote_is_a_misreading_unless_a_stream_broke() {
-        assert!(reads(7).compare(&written(version(7), false)).is_ok());
-        let misread = reads(1).compare(&written(version(7), false));
+        assert!(reads(7).compare(&written(version(7), false), false).is_ok());
+        let misread = reads(1).compare(&written(version(7), false), false);
         assert!(
             misread.as_ref().is_err_and(|(peer, _)| peer == "p#1"),
             "{misread:?}"
         );
         // A stream rust-bitcoin could not read to its end may hold the version.
-        assert!(reads(1).compare(&written(version(7), true)).is_ok());
+        assert!(reads(1).compare(&written(version(7), true), false).is_ok());
         // A nonce written later in a stream (after an early message) is no misreading.
         let mut late = written(WireFact::Ping(3), false);
         late[0]
@@ -238,6 +366,123 @@ mod tests {
             .expect("stream 1")
             .messages
             .push(version(1));
-        assert!(reads(1).compare(&late).is_ok());
+        assert!(reads(1).compare(&late, false).is_ok());
+    }
+
+    /// A one-input segwit `tx` as rust-bitcoin reads it back from a frame of its own length
+    /// plus `extra_bytes`.
+    fn tx_fact(extra_bytes: usize) -> WireFact {
+        use bitcoin::{absolute, transaction, OutPoint, ScriptBuf, Sequence, TxIn, Witness};
+        let tx = NetworkMessage::Tx(bitcoin::Transaction {
+            version: transaction::Version::TWO,
+            lock_time: absolute::LockTime::ZERO,
+            input: vec![TxIn {
+                previous_output: OutPoint::null(),
+                script_sig: ScriptBuf::new(),
+                sequence: Sequence::MAX,
+                witness: Witness::from_slice(&[vec![1u8; 8]]),
+            }],
+            output: Vec::new(),
+        });
+        let length = bitcoin::consensus::serialize(&tx).len();
+        WireFact::of(&tx, length + extra_bytes)
+    }
+
+    fn refused(error: BtcdReadError) -> NodeReads {
+        let mut reads = reads(7);
+        reads.event(
+            1,
+            &Event::Disconnected {
+                peer: PeerId(1),
+                reason: DisconnectReason::Frame(DecodeError::BtcdPayload {
+                    command: "tx".into(),
+                    error,
+                }),
+            },
+        );
+        reads
+    }
+
+    #[test]
+    fn under_btcd_a_message_read_whole_within_btcd_bounds_is_never_refused_as_malformed() {
+        let written = |tx: WireFact| {
+            let mut streams = written(version(7), false);
+            streams[0]
+                .1
+                .get_mut(&1)
+                .expect("stream 1")
+                .messages
+                .push(tx);
+            streams
+        };
+        let malformed = || BtcdReadError::MessageError("witness tx but flag byte is 01".into());
+        let breach = refused(malformed()).compare(&written(tx_fact(0)), true);
+        assert!(
+            breach.as_ref().is_err_and(|(peer, _)| peer == "p#1"),
+            "{breach:?}"
+        );
+        // Under Core the rule does not apply; a version gate and an unknown command are
+        // other rules'; bytes left over are btcd's to refuse.
+        assert!(refused(malformed())
+            .compare(&written(tx_fact(0)), false)
+            .is_ok());
+        let too_old = BtcdReadError::TooOld {
+            command: "tx".into(),
+            pver: 209,
+        };
+        assert!(refused(too_old).compare(&written(tx_fact(0)), true).is_ok());
+        let left = BtcdReadError::BytesLeft {
+            payload_bytes: 100,
+            left_bytes: 1,
+        };
+        assert!(refused(left).compare(&written(tx_fact(1)), true).is_ok());
+    }
+
+    #[test]
+    fn a_decoded_message_is_compared_by_digest_and_btcd_keeps_an_addrv2_without_what_it_skips() {
+        use bitcoin::p2p::address::{AddrV2, AddrV2Message};
+        use bitcoin::p2p::ServiceFlags;
+        let entry = |addr| AddrV2Message {
+            time: 1,
+            services: ServiceFlags::NETWORK,
+            addr,
+            port: 8333,
+        };
+        let ipv4 = entry(AddrV2::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
+        let i2p = entry(AddrV2::I2p([3; 32]));
+        let wrote = WireFact::of(&NetworkMessage::AddrV2(vec![ipv4.clone(), i2p.clone()]), 0);
+        let got = |entries| {
+            let message = NetworkMessage::AddrV2(entries);
+            fact_of(&MessageSummary::Other {
+                command: message.command(),
+                payload_digest: node::protocol::events::payload_digest(&message),
+            })
+        };
+        let all = got(vec![ipv4.clone(), i2p]);
+        let without_i2p = got(vec![ipv4.clone()]);
+        assert!(read_as(&wrote, &all, None));
+        assert!(!read_as(&wrote, &without_i2p, None));
+        assert!(read_as(&wrote, &without_i2p, Some(70016)));
+        assert!(!read_as(&wrote, &all, Some(70016)));
+        // An entry lost is a misreading under either profile.
+        assert!(!read_as(&wrote, &got(Vec::new()), Some(70016)));
+        // Below NetAddressTimeVersion btcd reads `addr` otherwise: compared by command only.
+        let addr = WireFact::of(&NetworkMessage::Addr(Vec::new()), 1);
+        let other_addr = got_addr(vec![(1, ipv4_address())]);
+        assert!(read_as(&addr, &other_addr, Some(209)));
+        assert!(!read_as(&addr, &other_addr, Some(70016)));
+    }
+
+    fn ipv4_address() -> bitcoin::p2p::Address {
+        let socket = std::net::SocketAddr::from(([10, 0, 0, 1], 8333));
+        bitcoin::p2p::Address::new(&socket, bitcoin::p2p::ServiceFlags::NETWORK)
+    }
+
+    fn got_addr(entries: Vec<(u32, bitcoin::p2p::Address)>) -> WireFact {
+        let message = NetworkMessage::Addr(entries);
+        fact_of(&MessageSummary::Other {
+            command: message.command(),
+            payload_digest: node::protocol::events::payload_digest(&message),
+        })
     }
 }

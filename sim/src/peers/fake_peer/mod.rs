@@ -47,4 +47,4 @@ pub use peer::{
     LISTEN_PORT,
 };
 pub use serve::{accept_loop, dial_loop, listen_loop, serve};
-pub use written::{WireFact, WrittenStream, WrittenStreams};
+pub use written::{PayloadFact, WireFact, WrittenStream, WrittenStreams};

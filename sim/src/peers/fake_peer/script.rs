@@ -386,5 +386,34 @@ fn unserved(message: UnservedMessage, count: u32, peer: &FakePeer) -> NetworkMes
         UnservedMessage::Getblocks => {
             NetworkMessage::GetBlocks(GetBlocksMessage::new(vec![genesis], BlockHash::all_zeros()))
         }
+        UnservedMessage::Tx => NetworkMessage::Tx(segwit_transaction(count.max(1))),
+    }
+}
+
+/// A segregated-witness transaction spending `inputs` numbered outputs, each input with one
+/// witness item, paying one output: a well-formed `tx` in BIP 144's encoding (marker 0, flag
+/// 1), which a header-only node reads and sets aside.
+fn segwit_transaction(inputs: u32) -> bitcoin::Transaction {
+    use bitcoin::{absolute, transaction, Amount, OutPoint, ScriptBuf, Sequence, TxIn, TxOut};
+    use bitcoin::{Txid, Witness};
+    let input = |i: u32| TxIn {
+        previous_output: OutPoint {
+            txid: Txid::from_byte_array([7; 32]),
+            vout: i,
+        },
+        script_sig: ScriptBuf::new(),
+        sequence: Sequence::MAX,
+        witness: Witness::from_slice(&[vec![i as u8; 72]]),
+    };
+    bitcoin::Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: (0..inputs).map(input).collect(),
+        output: vec![TxOut {
+            value: Amount::from_sat(50_000),
+            script_pubkey: ScriptBuf::from_bytes(
+                vec![0x00, 0x14].into_iter().chain([9; 20]).collect(),
+            ),
+        }],
     }
 }

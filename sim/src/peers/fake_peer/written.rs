@@ -50,13 +50,102 @@ pub enum WireFact {
     Ping(u64),
     /// `pong` with its nonce.
     Pong(u64),
-    /// Any other message: its command only.
+    /// A message whose payload is not compared: an unknown command (rust-bitcoin keeps its
+    /// bytes), a `reject`, or, on the node's side, a message its dialect kept undecoded.
     Command(String),
+    /// Any other message rust-bitcoin decodes, as the fake peer wrote it.
+    Payload(PayloadFact),
+    /// Any other message, as the node's trace reports it: its command and the digest of what
+    /// the node decoded (`node::protocol::events::payload_digest`).
+    Decoded {
+        /// The command.
+        command: String,
+        /// The digest of the decoded payload.
+        digest: u64,
+    },
+}
+
+/// What rust-bitcoin read from one frame of a command without key fields: enough to compare
+/// the node's reading of it and to judge whether btcd reads it (`invariants/wire.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadFact {
+    /// The command.
+    pub command: String,
+    /// The digest of the payload as rust-bitcoin encodes the decoded message (the same
+    /// function as the node's, `node::protocol::events::payload_digest`, over the other
+    /// decoder's result).
+    pub digest: u64,
+    /// The digest of the message as btcd keeps it: an `addrv2` without the entries btcd reads
+    /// and skips (I2P, CJDNS and networks it does not know, `readNetAddressV2`); `digest`
+    /// for every other message.
+    pub btcd_digest: u64,
+    /// Whether the decoding read the payload to its last byte (the message encodes back to as
+    /// many bytes as the frame declared): btcd refuses bytes left over.
+    pub whole: bool,
+    /// The length of the message's list (addresses, inventory items, locator hashes) or of
+    /// its data (`filteradd`'s bytes, `filterload`'s filter); 0 for a message with neither.
+    pub entries: u64,
+    /// `filterload`'s number of hash functions; 0 for any other message.
+    pub hash_funcs: u32,
+}
+
+impl PayloadFact {
+    /// The fact of `message`, decoded from a payload of `payload_bytes`.
+    pub fn of(message: &NetworkMessage, payload_bytes: usize) -> PayloadFact {
+        let encoded = bitcoin::consensus::serialize(message);
+        let digest = digest_of(&encoded);
+        let btcd_digest = match message {
+            NetworkMessage::AddrV2(entries) => {
+                use bitcoin::p2p::address::AddrV2;
+                let kept: Vec<_> = entries
+                    .iter()
+                    .filter(|e| {
+                        !matches!(
+                            e.addr,
+                            AddrV2::I2p(_) | AddrV2::Cjdns(_) | AddrV2::Unknown(..)
+                        )
+                    })
+                    .cloned()
+                    .collect();
+                digest_of(&bitcoin::consensus::serialize(&NetworkMessage::AddrV2(
+                    kept,
+                )))
+            }
+            _ => digest,
+        };
+        let (entries, hash_funcs) = match message {
+            NetworkMessage::Addr(list) => (list.len(), 0),
+            NetworkMessage::AddrV2(list) => (list.len(), 0),
+            NetworkMessage::Inv(list)
+            | NetworkMessage::GetData(list)
+            | NetworkMessage::NotFound(list) => (list.len(), 0),
+            NetworkMessage::GetBlocks(g) => (g.locator_hashes.len(), 0),
+            NetworkMessage::FilterAdd(f) => (f.data.len(), 0),
+            NetworkMessage::FilterLoad(f) => (f.filter.len(), f.hash_funcs),
+            _ => (0, 0),
+        };
+        PayloadFact {
+            command: message.command().to_string(),
+            digest,
+            btcd_digest,
+            whole: encoded.len() == payload_bytes,
+            entries: entries as u64,
+            hash_funcs,
+        }
+    }
+}
+
+/// The first eight bytes (little-endian) of the SHA-256 of `payload`.
+fn digest_of(payload: &[u8]) -> u64 {
+    use bitcoin::hashes::{sha256, Hash};
+    let digest = sha256::Hash::hash(payload).to_byte_array();
+    u64::from_le_bytes(digest[..8].try_into().expect("a digest has 32 bytes"))
 }
 
 impl WireFact {
-    /// The key fields of `message`, as rust-bitcoin decoded it.
-    pub fn of(message: &NetworkMessage) -> WireFact {
+    /// The key fields of `message`, as rust-bitcoin decoded it from a payload of
+    /// `payload_bytes`.
+    pub fn of(message: &NetworkMessage, payload_bytes: usize) -> WireFact {
         match message {
             NetworkMessage::Version(v) => WireFact::Version {
                 version: v.version,
@@ -78,7 +167,10 @@ impl WireFact {
             },
             NetworkMessage::Ping(nonce) => WireFact::Ping(*nonce),
             NetworkMessage::Pong(nonce) => WireFact::Pong(*nonce),
-            other => WireFact::Command(other.command().to_string()),
+            NetworkMessage::Reject(_) | NetworkMessage::Unknown { .. } => {
+                WireFact::Command(message.command().to_string())
+            }
+            other => WireFact::Payload(PayloadFact::of(other, payload_bytes)),
         }
     }
 }
@@ -121,7 +213,7 @@ impl WrittenStream {
             }
             let frame: Vec<u8> = self.pending.drain(..whole).collect();
             match RawNetworkMessage::consensus_decode(&mut frame.as_slice()) {
-                Ok(raw) => self.messages.push(WireFact::of(raw.payload())),
+                Ok(raw) => self.messages.push(WireFact::of(raw.payload(), declared)),
                 Err(_) => {
                     self.broken = true;
                     self.pending.clear();
@@ -157,7 +249,7 @@ mod tests {
             stream.messages,
             vec![
                 WireFact::Ping(7),
-                WireFact::Command("verack".into()),
+                WireFact::Payload(PayloadFact::of(&NetworkMessage::Verack, 0)),
                 WireFact::Pong(9)
             ]
         );
@@ -169,5 +261,32 @@ mod tests {
         stream.extend(&frame(NetworkMessage::Ping(2)));
         assert!(stream.broken);
         assert_eq!(stream.messages.len(), 3);
+    }
+
+    #[test]
+    fn a_payload_fact_names_what_btcd_keeps_and_whether_the_payload_was_read_whole() {
+        use bitcoin::p2p::address::{AddrV2, AddrV2Message};
+        use bitcoin::p2p::ServiceFlags;
+        let entry = |addr| AddrV2Message {
+            time: 1,
+            services: ServiceFlags::NETWORK,
+            addr,
+            port: 8333,
+        };
+        let ipv4 = entry(AddrV2::Ipv4(std::net::Ipv4Addr::new(10, 0, 0, 1)));
+        let both = NetworkMessage::AddrV2(vec![
+            ipv4.clone(),
+            entry(AddrV2::Cjdns(std::net::Ipv6Addr::LOCALHOST)),
+        ]);
+        let length = bitcoin::consensus::serialize(&both).len();
+        let fact = PayloadFact::of(&both, length);
+        assert!(fact.whole);
+        assert_eq!(fact.entries, 2);
+        // btcd skips the CJDNS entry: its reading is the IPv4 entry alone.
+        let alone = PayloadFact::of(&NetworkMessage::AddrV2(vec![ipv4]), 0);
+        assert_eq!(fact.btcd_digest, alone.digest);
+        assert_ne!(fact.digest, fact.btcd_digest);
+        // A frame longer than the message: bytes were left over.
+        assert!(!PayloadFact::of(&both, length + 1).whole);
     }
 }

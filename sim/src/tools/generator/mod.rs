@@ -27,7 +27,7 @@
 //! | `mod.rs` | connection types and handshakes, operator bans and refused dials, almost-right step programs |
 //! | `low_work.rs` | a minimum chain work near the first peer's chain or above its first 2,000 headers, and NoBan |
 //! | `real_world.rs` | real header sets of every network (mainnet, testnet3, signet; a trusted start) and btcd checkpoints |
-//! | `requests.rs` | scripts of unserved requests, broken frames, frames at a size limit, ping bursts, self-connections |
+//! | `requests.rs` | scripts of unserved requests, broken frames, frames at a size limit, ping bursts, self-connections, well-formed messages set aside |
 //! | `fault_steps.rs` | explicit undo steps, faults after the handshake, header time skews, a clean stop of the node, a restart while a ban is in force |
 //! | `limits.rs` | the compressed timers, Core's own timeout relation, an inbound limit, address lists with a target |
 
@@ -203,6 +203,7 @@ pub fn generate(seed: u64) -> Scenario {
     requests::early_messages_and_announcements(&mut draw, &mut scenario);
     low_work::long_low_work_sync(&mut draw, &mut scenario);
     fault_steps::restart_while_banned(&mut draw, &mut scenario);
+    requests::messages_set_aside(&mut draw, &mut scenario);
     scenario.duration_s = duration_s(&scenario);
     scenario
 }

@@ -291,3 +291,49 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
         }
     }
 }
+
+/// For every script that opens with [`handshake`], and for one honest peer in five the node
+/// dials (other than the first), drawn after everything else (so every earlier draw keeps its
+/// value): two times in five for a script, always for an honest peer (which becomes a script
+/// that serves honestly after it), right after the handshake, a
+/// well-formed message a header-only node reads and sets aside (Core disconnects for the
+/// bloom filter ones): a segwit `tx`, a short `addrv2` or `addr`, a `filteradd` or a
+/// `filterload`. What the node's wire dialect makes of them is judged by
+/// `node_reads_what_was_written`, which compares the decoding with rust-bitcoin's.
+pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
+    // As in [`early_messages_and_announcements`]: seeds with btcd checkpoints keep their
+    // scripts as they were.
+    if !scenario.node.checkpoints.is_empty() {
+        return;
+    }
+    for (i, peer) in scenario.peers.iter_mut().enumerate() {
+        // A peer of an older protocol version than `sendaddrv2`'s (70016) ends its handshake
+        // under btcd with that message: nothing after it would be read.
+        if peer.version < 70_016 {
+            continue;
+        }
+        // An honest peer the node dials (not the first, which stays plain) becomes, one time
+        // in five, a script that shakes hands, sends the message, then serves honestly.
+        if i > 0 && peer.behaviour == Behaviour::Honest && !peer.dials_node && draw.chance(20) {
+            let mut steps = handshake();
+            steps.push(Step::Honest);
+            peer.behaviour = Behaviour::Script(steps);
+        } else if !draw.chance(40) {
+            continue;
+        }
+        let Behaviour::Script(steps) = &mut peer.behaviour else {
+            continue;
+        };
+        if steps.len() < 6 || steps[..1] != handshake()[..1] || steps[2..6] != handshake()[2..6] {
+            continue;
+        }
+        let (message, count) = match draw.below(10) {
+            0..=3 => (UnservedMessage::Tx, draw.range(1, 3) as u32),
+            4..=6 => (UnservedMessage::Addrv2, draw.range(1, 5) as u32),
+            7 => (UnservedMessage::Addr, draw.range(1, 5) as u32),
+            8 => (UnservedMessage::Filteradd, 0),
+            _ => (UnservedMessage::Filterload, 0),
+        };
+        steps.insert(6, Step::Send(SendSpec::Unserved { message, count }));
+    }
+}

@@ -138,6 +138,7 @@ mod tests {
     fn bare(command: &'static str) -> MessageSummary {
         MessageSummary::Other {
             command: node::wire::CommandString::try_from_static(command).expect("a command"),
+            payload_digest: 0,
         }
     }
 

@@ -60,7 +60,7 @@ const BTCD_PROTOCOL_VERSION: u32 = 70_016;
 
 /// The protocol version btcd reads a peer's messages at: its own 70016 until the peer's
 /// `version` (`peer_version`), then the lower of the two (`peer.go` `handleRemoteVersionMsg`).
-fn btcd_pver(peer_version: Option<u32>) -> u32 {
+pub(super) fn btcd_pver(peer_version: Option<u32>) -> u32 {
     peer_version.map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
 }
 

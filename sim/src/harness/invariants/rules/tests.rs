@@ -9,6 +9,7 @@ const P: PeerId = PeerId(1);
 fn other(command: &'static str) -> MessageSummary {
     MessageSummary::Other {
         command: CommandString::try_from_static(command).expect("a command"),
+        payload_digest: 0,
     }
 }
 
