@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use bitcoin::pow::Work;
 use bitcoin::BlockHash;
 use node::config::Timing;
+use node::protocol::events::ChainSyncStep;
 use node::protocol::header_chain::ChainUpdate;
 use node::protocol::DropReason;
 use node::protocol::MessageSummary;
@@ -41,6 +42,8 @@ struct Connection {
     pings: BTreeMap<u64, u64>,
     /// When the oldest `getheaders` still unanswered was sent, and the latest one.
     getheaders_pending: Option<(u64, u64)>,
+    /// Core: when the chain-sync eviction's last-chance `getheaders` went out.
+    chain_sync_getheaders_ms: Option<u64>,
 }
 
 /// Watches one run's events and checks the invariants that can be checked as it goes; the
@@ -214,12 +217,36 @@ impl Checker {
                         last_received_ms: at_ms,
                         pings: BTreeMap::new(),
                         getheaders_pending: None,
+                        chain_sync_getheaders_ms: None,
                     },
                 );
             }
             Event::HandshakeDone { peer, .. } => {
                 if let Some(c) = self.connections.get_mut(&peer.0) {
                     c.handshake_ms = Some(at_ms);
+                }
+            }
+            // Core `ConsiderEviction`: the timer is set no earlier than the connection, so the
+            // last-chance `getheaders` comes at least `CHAIN_SYNC_TIMEOUT` after it.
+            Event::ChainSync {
+                peer,
+                step: ChainSyncStep::VerifyingChainWork { .. },
+            } => {
+                let limit = ms(self.timing.chain_sync_timeout);
+                let early = self.connections.get_mut(&peer.0).and_then(|c| {
+                    c.chain_sync_getheaders_ms = Some(at_ms);
+                    (at_ms < c.connected_ms.saturating_add(limit)).then(|| {
+                        format!(
+                            "{}#{} sent the chain-sync getheaders {} ms after it connected, \
+                             before the {limit} ms chain-sync timeout",
+                            c.host,
+                            peer.0,
+                            at_ms - c.connected_ms
+                        )
+                    })
+                });
+                if let Some(message) = early {
+                    self.violate(DEADLINES_KEPT, at_ms, message);
                 }
             }
             Event::Received { peer, message } => {
@@ -430,6 +457,19 @@ impl Checker {
                 c.connected_ms,
                 ms(self.timing.handshake_timeout),
             ),
+            // Core `ConsiderEviction`: only after the last-chance `getheaders` and its
+            // `HEADERS_RESPONSE_TIME`.
+            DisconnectReason::OldChain { .. } => match c.chain_sync_getheaders_ms {
+                Some(sent) => ("chain-sync", sent, ms(self.timing.headers_response_time)),
+                None => {
+                    let message = format!(
+                        "{}#{peer} disconnected for an old chain without the chain-sync getheaders",
+                        c.host
+                    );
+                    self.violate(DEADLINES_KEPT, at_ms, message);
+                    return;
+                }
+            },
             DisconnectReason::PingTimeout { .. } => match c.pings.values().min() {
                 Some(sent) => ("ping", *sent, ms(self.timing.ping_timeout)),
                 None => {

@@ -19,10 +19,11 @@
 //! node reading fewer messages than were written is fine (it closed the connection, or the
 //! run ended); reading a different one, or more than a readable stream held, is not.
 //!
-//! Under btcd the refusal that stops the comparison is judged too: a message that
+//! The refusal that stops the comparison is judged too: under btcd a message that
 //! rust-bitcoin read to its last byte, within the per-message bounds btcd adds (its address,
 //! inventory, locator and bloom-filter limits; [`btcd_reads`]), is never refused by btcd's
-//! decoding as malformed. A version gate, an unknown command and a frame's size are the
+//! decoding as malformed; under Core no message rust-bitcoin read is refused as undecodable
+//! (both read the fields and ignore what follows them). A version gate, an unknown command and a frame's size are the
 //! profile rules' to judge (`version_gates_kept`, `btcd_commands_read`, `frame_limits_kept`).
 
 use std::collections::BTreeMap;
@@ -131,10 +132,10 @@ struct NodeRead {
     facts: Vec<WireFact>,
     /// Set at the node's first dropped message: later reads are not compared.
     stopped: bool,
-    /// The first dropped message, when btcd's decoding refused its payload as malformed
-    /// (not for a version gate, an unknown command or the frame's size, which other rules
-    /// judge): the command and btcd's error.
-    refused: Option<(String, BtcdReadError)>,
+    /// The first dropped message, when the node's decoding refused its payload: the
+    /// command and the error (under btcd as malformed: not for a version gate, an unknown
+    /// command or the frame's size, which the profile rules judge).
+    refused: Option<(String, DecodeError)>,
 }
 
 /// The node's reads on every connection of a run, by node run and connection id.
@@ -199,10 +200,12 @@ impl NodeReads {
                     BtcdReadError::TooOld { .. } | BtcdReadError::UnknownCommand { .. }
                 ) =>
             {
-                Some((command.clone(), error.clone()))
+                Some(command.clone())
             }
+            Some(DecodeError::Undecodable { command, .. }) => Some(command.clone()),
             _ => None,
-        };
+        }
+        .zip(frame.cloned());
     }
 
     /// Compares every connection with what its fake peer wrote (`written`: each fake peer's
@@ -263,19 +266,30 @@ impl NodeReads {
                     ));
                 }
             }
-            // The message the node refused is the next one the peer wrote.
-            if let (Some(pver), Some((command, error)), Some(WireFact::Payload(fact))) =
-                (pver, &read.refused, stream.messages.get(read.facts.len()))
+            // The message the node refused is the next one the peer wrote: under btcd one
+            // rust-bitcoin read whole within btcd's bounds, under Core any rust-bitcoin read
+            // (Core, as rust-bitcoin, ignores bytes after the fields) is never refused.
+            if let (Some((command, error)), Some(WireFact::Payload(fact))) =
+                (&read.refused, stream.messages.get(read.facts.len()))
             {
-                if fact.command == *command && btcd_reads(fact, pver) == Some(true) {
+                let wrong = fact.command == *command
+                    && match (pver, error) {
+                        (Some(pver), DecodeError::BtcdPayload { .. }) => {
+                            btcd_reads(fact, pver) == Some(true)
+                        }
+                        (None, DecodeError::Undecodable { .. }) => true,
+                        _ => false,
+                    };
+                if wrong {
                     return Err((
                         label,
                         format!(
-                            "message {} on the connection: btcd's decoding refused `{command}` \
-                             ({error}), which rust-bitcoin read whole within btcd's bounds \
-                             ({} entries)",
+                            "message {} on the connection: the node's decoding refused \
+                             `{command}` ({error}), which rust-bitcoin read ({} entries, \
+                             whole: {})",
                             read.facts.len(),
-                            fact.entries
+                            fact.entries,
+                            fact.whole
                         ),
                     ));
                 }

@@ -292,13 +292,24 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
     }
 }
 
+/// A `getdata`, `inv` or `notfound` of one block entry followed by one to three bytes its
+/// fields do not hold: Core reads the fields and ignores the rest (`CDataStream`), btcd v0.26
+/// refuses bytes left over.
+fn list_with_bytes_left(draw: &mut Draw) -> SendSpec {
+    let command = ["getdata", "inv", "notfound"][draw.index(3)];
+    let left = "ff".repeat(draw.range(1, 3) as usize);
+    // One entry: count 1, type 2 (MSG_BLOCK), a hash of 0x07 bytes.
+    let payload = format!("0102000000{}{left}", "07".repeat(32));
+    SendSpec::Raw(RawFrame::new(command, payload))
+}
+
 /// For every script that opens with [`handshake`], and for one honest peer in five the node
 /// dials (other than the first), drawn after everything else (so every earlier draw keeps its
 /// value): two times in five for a script, always for an honest peer (which becomes a script
 /// that serves honestly after it), right after the handshake, a
 /// well-formed message a header-only node reads and sets aside (Core disconnects for the
 /// bloom filter ones): a segwit `tx`, a short `addrv2` or `addr`, a `filteradd` or a
-/// `filterload`. What the node's wire dialect makes of them is judged by
+/// `filterload`, a one-entry `getdata`, `inv` or `notfound` with bytes left over. What the node's wire dialect makes of them is judged by
 /// `node_reads_what_was_written`, which compares the decoding with rust-bitcoin's.
 pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
     // As in [`early_messages_and_announcements`]: seeds with btcd checkpoints keep their
@@ -327,12 +338,16 @@ pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
         if steps.len() < 6 || steps[..1] != handshake()[..1] || steps[2..6] != handshake()[2..6] {
             continue;
         }
-        let (message, count) = match draw.below(10) {
+        let (message, count) = match draw.below(12) {
             0..=3 => (UnservedMessage::Tx, draw.range(1, 3) as u32),
             4..=6 => (UnservedMessage::Addrv2, draw.range(1, 5) as u32),
             7 => (UnservedMessage::Addr, draw.range(1, 5) as u32),
             8 => (UnservedMessage::Filteradd, 0),
-            _ => (UnservedMessage::Filterload, 0),
+            9 => (UnservedMessage::Filterload, 0),
+            _ => {
+                steps.insert(6, Step::Send(list_with_bytes_left(draw)));
+                continue;
+            }
         };
         steps.insert(6, Step::Send(SendSpec::Unserved { message, count }));
     }

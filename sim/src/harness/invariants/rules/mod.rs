@@ -14,46 +14,14 @@ use node::wire::DecodeError;
 use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod btcd_tables;
+mod dials;
 mod low_work;
+mod names;
 mod sendheaders;
 
 use btcd_tables::{btcd_knows, frame_limit_breach, version_gate_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX};
-
-/// `handshake_order`.
-pub const HANDSHAKE_ORDER: &str = "handshake_order";
-/// `no_reject_under_core`.
-pub const NO_REJECT_UNDER_CORE: &str = "no_reject_under_core";
-/// `unserved_requests_disconnect`.
-pub const UNSERVED_REQUESTS_DISCONNECT: &str = "unserved_requests_disconnect";
-/// `sync_peer_eligible`.
-pub const SYNC_PEER_ELIGIBLE: &str = "sync_peer_eligible";
-/// `banned_hosts_refused`.
-pub const BANNED_HOSTS_REFUSED: &str = "banned_hosts_refused";
-/// `inbound_limit_kept`.
-pub const INBOUND_LIMIT_KEPT: &str = "inbound_limit_kept";
-/// `self_connections_refused`.
-pub const SELF_CONNECTIONS_REFUSED: &str = "self_connections_refused";
-/// `getheaders_not_repeated`.
-pub const GETHEADERS_NOT_REPEATED: &str = "getheaders_not_repeated";
-/// `frame_limits_kept`.
-pub const FRAME_LIMITS_KEPT: &str = "frame_limits_kept";
-/// `duplicate_handshake_messages`.
-pub const DUPLICATE_HANDSHAKE_MESSAGES: &str = "duplicate_handshake_messages";
-/// `messages_before_handshake`.
-pub const MESSAGES_BEFORE_HANDSHAKE: &str = "messages_before_handshake";
-/// `getheaders_to_sync_peer`.
-pub const GETHEADERS_TO_SYNC_PEER: &str = "getheaders_to_sync_peer";
-/// `low_work_chains_held_back`.
-pub const LOW_WORK_CHAINS_HELD_BACK: &str = "low_work_chains_held_back";
-/// `bans_kept_across_restarts`.
-pub const BANS_KEPT_ACROSS_RESTARTS: &str = "bans_kept_across_restarts";
-/// `sendheaders_once_synced`.
-pub const SENDHEADERS_ONCE_SYNCED: &str = "sendheaders_once_synced";
-/// `btcd_commands_read`.
-pub const BTCD_COMMANDS_READ: &str = "btcd_commands_read";
-/// `version_gates_kept`.
-pub const VERSION_GATES_KEPT: &str = "version_gates_kept";
+pub use names::*;
 
 /// The protocol version btcd speaks (`wire/protocol.go` `ProtocolVersion`, v0.24: 70016).
 const BTCD_PROTOCOL_VERSION: u32 = 70_016;
@@ -64,26 +32,10 @@ pub(super) fn btcd_pver(peer_version: Option<u32>) -> u32 {
     peer_version.map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
 }
 
-/// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 17] = [
-    (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
-    (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
-    (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
-    (SYNC_PEER_ELIGIBLE, "the sync peer is connected, has finished the handshake and offers NODE_NETWORK or NODE_NETWORK_LIMITED (btcd isSyncCandidate, Core CanServeBlocks)"),
-    (BANNED_HOSTS_REFUSED, "a connection with a host banned at the time (NoBan hosts exempt) is refused: under Core an inbound one before its handshake finishes, under btcd either direction as soon as its handshake is done (handleAddPeerMsg), nothing else sent or read; and a connection is refused as banned only while its host is banned"),
-    (INBOUND_LIMIT_KEPT, "an inbound connection that finds the inbound slots full (inbound_max) is disconnected before anything is sent or read, and one is refused for that only when they are full (btcd server.go MaxPeers; Core CreateNodeFromAcceptedSocket, whose eviction protects every peer of a handful)"),
-    (DUPLICATE_HANDSHAKE_MESSAGES, "a version or verack after the handshake: btcd answers with a reject (RejectDuplicate) and closes the connection before reading anything else (peer.go inHandler); Core sets it aside (\"redundant version message\") and never rejects"),
-    (SELF_CONNECTIONS_REFUSED, "a version carrying a nonce the node itself sent is a self-connection, closed before anything else is read (btcd: any of its last 50 sent nonces, peer.go sentNonces; Core: the nonce of an outbound connection still in its handshake, on an inbound one, CheckIncomingNonce), and only such a version is"),
-    (GETHEADERS_NOT_REPEATED, "under btcd no getheaders goes out with the same first locator hash and stop hash as the previous one on its connection (peer.go PushGetHeadersMsg filters it)"),
-    (MESSAGES_BEFORE_HANDSHAKE, "under btcd a peer's first message other than version is answered, when btcd knows its command, with a reject and then the close, and otherwise with the close alone (peer.go readRemoteVersionMsg); between the peer's version and its verack, any command btcd knows other than verack and sendaddrv2 closes the connection without a reject (waitToFinishNegotiation, ErrInvalidHandshake); btcd's commands are the rule's own list (wire/message.go makeEmptyMessage, v0.24)"),
-    (GETHEADERS_TO_SYNC_PEER, "under btcd, while the best header is older than max_tip_age (24 h), so that btcd is not current (blockchain IsCurrent), getheaders go to the sync peer alone: only it is asked for headers (netsync startSync, handleHeadersMsg), and invs from other peers are ignored (handleInvMsg)"),
-    (LOW_WORK_CHAINS_HELD_BACK, "under Core with a minimum chain work, no best chain below it is stored, except from a NoBan peer (which skips the anti-DoS check), from a low-work sync's REDOWNLOAD holding more than REDOWNLOAD_BUFFER_SIZE (14,441) redownloaded headers (headerssync.cpp), or as the valid prefix of a message outside a low-work sync whose later headers were refused"),
-    (BANS_KEPT_ACROSS_RESTARTS, "under Core the bans in force when the node stops cleanly are loaded on its next start with the time they had left (banlist.json is written at shutdown, banman.cpp); after a crash a ban may be missing (Core writes the list every 15 minutes) but one that is loaded keeps its time, and none is loaded that had ended; btcd loads none (server.go keeps bans in memory)"),
-    (SENDHEADERS_ONCE_SYNCED, "under Core sendheaders (BIP 130) goes out at most once per connection, and to a peer of common version 70012 or more whose headers made the node's best header one above the minimum chain work, before the node reads that peer's next message (net_processing.cpp MaybeSendSendHeaders, in SendMessages)"),
-    (BTCD_COMMANDS_READ, "under btcd a message whose command btcd decodes (wire/message.go makeEmptyMessage, v0.24, the rule's own list) is never refused as a command btcd does not know"),
-    (VERSION_GATES_KEPT, "under btcd a message is refused as too new for its connection exactly when the connection's protocol version (btcd's 70016 until the peer's version, then the lower of the two, peer.go handleRemoteVersionMsg) is below the version from which btcd's BtcDecode reads its command: sendaddrv2 70016, sendheaders 70012, feefilter 70013, reject 70002, mempool 60002, pong above 60000, the BIP 37 messages 70001 (wire/msg*.go), as this rule's own table states them"),
-    (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them; and under btcd a frame past that limit is never read (a payload refused for bytes left over was within it)"),
-];
+/// Core's largest `addr` and `addrv2` (`MAX_ADDR_TO_SEND`, `net_processing.cpp`).
+const ADDR_ENTRIES_MAX: usize = 1_000;
+/// Core's largest `inv` and `getdata` (`MAX_INV_SZ`, `net_processing.cpp`).
+const INV_ENTRIES_MAX: usize = 50_000;
 
 /// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
 const SENT_NONCES_KEPT: usize = 50;
@@ -166,6 +118,8 @@ pub struct Rules {
     low_work: low_work::LowWork,
     /// [`SENDHEADERS_ONCE_SYNCED`]'s state.
     sendheaders: sendheaders::SendHeaders,
+    /// [`AUTOMATIC_DIALS_COUNTED`]'s state.
+    dials: dials::Dials,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -191,6 +145,7 @@ impl Rules {
             best_header_recent: false,
             low_work: low_work::LowWork::default(),
             sendheaders: sendheaders::SendHeaders::new(profile == Profile::Core),
+            dials: dials::Dials::new(profile == Profile::Btcd),
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -218,6 +173,7 @@ impl Rules {
         self.crashed = true;
         self.conns.clear();
         self.sendheaders.reset();
+        self.dials.reset();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -254,6 +210,27 @@ impl Rules {
     /// one of version 70016 or more (btcd negotiates the lower of the two).
     fn reads_at_70016(&self, peer: &PeerId) -> bool {
         self.conns.contains_key(&peer.0) && self.btcd_pver_of(peer) == BTCD_PROTOCOL_VERSION
+    }
+
+    /// [`HEADERS_SYNC_TIMEOUT_HANDED_OVER`]: why dropping `peer` for its headers-sync timeout
+    /// was wrong, when no other peer is preferred for download (Core `fPreferredDownload`: an
+    /// outbound or NoBan peer that finished its handshake and serves blocks).
+    fn no_other_preferred(&self, peer: &PeerId) -> Option<String> {
+        let preferred = |c: &Conn| {
+            (!c.inbound || self.noban.contains(&c.host))
+                && c.handshake_done
+                && c.services & SERVES_BLOCKS != 0
+        };
+        let others = self
+            .conns
+            .iter()
+            .filter(|(id, c)| **id != peer.0 && preferred(c))
+            .count();
+        (others == 0).then(|| {
+            "dropped the sync peer for its headers-sync timeout with no other peer preferred \
+             for download (an outbound or NoBan peer serving blocks) to take over"
+                .to_string()
+        })
     }
 
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
@@ -319,6 +296,49 @@ impl Rules {
                 }
             }
         }
+        // Core's punishment for a list over its limit, whether or not it was carried out.
+        let punished = match event {
+            Event::Disconnected { peer, reason }
+            | Event::Dropped {
+                peer,
+                reason: DropReason::NoBanNotPunished(reason) | DropReason::ManualNotPunished(reason),
+            } => Some((peer, reason)),
+            _ => None,
+        };
+        if let Some((peer, reason)) = punished {
+            let over = match reason {
+                DisconnectReason::TooManyAddresses { command, count } => {
+                    Some((command, *count, ADDR_ENTRIES_MAX))
+                }
+                DisconnectReason::TooManyInventory { command, count } => {
+                    Some((command, *count, INV_ENTRIES_MAX))
+                }
+                _ => None,
+            };
+            if let Some((command, count, max)) = over.filter(|(_, count, max)| count <= max) {
+                breach(
+                    MISBEHAVIOUR_COUNTS_HOLD,
+                    label(&self.conns, peer),
+                    format!("punished for a {command} of {count} entries, within Core's {max}"),
+                );
+            }
+        }
+        if let (
+            true,
+            Event::Dropped {
+                peer,
+                reason: DropReason::NoBanHeadersSyncTimeout { .. },
+            },
+        ) = (core, event)
+        {
+            if let Some(why) = self.no_other_preferred(peer) {
+                breach(
+                    HEADERS_SYNC_TIMEOUT_HANDED_OVER,
+                    label(&self.conns, peer),
+                    why,
+                );
+            }
+        }
         if let Event::HeadersImported { peer, .. } = event {
             let noban = self
                 .conns
@@ -329,6 +349,9 @@ impl Rules {
             }
         } else {
             self.low_work.event(event, false);
+        }
+        if let Some((addr, why)) = self.dials.event(event) {
+            breach(AUTOMATIC_DIALS_COUNTED, addr, why);
         }
         if let Some((id, why)) = self.sendheaders.event(event) {
             breach(
@@ -372,6 +395,7 @@ impl Rules {
                 }
                 self.crashed = false;
                 self.sendheaders.reset();
+                self.dials.reset();
                 self.conns.clear();
                 self.sent_nonces.clear();
                 self.sync_peer = None;
@@ -650,6 +674,11 @@ impl Rules {
             }
             Event::Disconnected { peer, reason } => {
                 let who = label(&self.conns, peer);
+                if core && matches!(reason, DisconnectReason::HeadersSyncTimeout { .. }) {
+                    if let Some(why) = self.no_other_preferred(peer) {
+                        breach(HEADERS_SYNC_TIMEOUT_HANDED_OVER, who.clone(), why);
+                    }
+                }
                 if let DisconnectReason::SelfConnection { nonce } = reason {
                     let inbound = self.conns.get(&peer.0).is_some_and(|c| c.inbound);
                     if !self.is_own_nonce(core, inbound, *nonce) {

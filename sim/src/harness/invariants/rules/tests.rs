@@ -746,3 +746,63 @@ fn btcd_never_refuses_a_command_it_knows_as_unknown() {
         Vec::<&str>::new()
     );
 }
+
+#[test]
+fn failed_automatic_dials_are_counted_as_btcd_counts_them() {
+    use node::protocol::connection_manager::{TargetId, TargetKind};
+    let dialing = |addr: &str, kind| Event::Dialing {
+        addr: addr.into(),
+        kind,
+    };
+    let failed = |addr: &str, failed_attempts| Event::DialFailed {
+        addr: addr.into(),
+        error: "refused".into(),
+        retry_in_ms: Some(0),
+        failed_attempts,
+    };
+    let outbound = Event::Connected {
+        peer: P,
+        addr: "b:8333".into(),
+        direction: Direction::Outbound(TargetId(0)),
+        connection: ConnectionType::Manual,
+    };
+    let counted = vec![
+        dialing("a:8333", TargetKind::Automatic),
+        failed("a:8333", Some(1)),
+        dialing("a:8333", TargetKind::Automatic),
+        failed("a:8333", Some(2)),
+        // A request that found no address counts too; it names the slot's last address.
+        failed("a:8333", Some(3)),
+        dialing("c:8333", TargetKind::Permanent),
+        failed("c:8333", None),
+        dialing("b:8333", TargetKind::Permanent),
+        outbound.clone(),
+        dialing("a:8333", TargetKind::Automatic),
+        failed("a:8333", Some(1)),
+    ];
+    assert!(breaches(Profile::Btcd, &counted).is_empty());
+    // Not reset by the outbound connection: the count goes on.
+    let mut stale = counted.clone();
+    stale[10] = failed("a:8333", Some(4));
+    assert_eq!(
+        breaches(Profile::Btcd, &stale),
+        vec![AUTOMATIC_DIALS_COUNTED]
+    );
+    // A permanent target's failure with a count, an automatic one's without.
+    let mut kinds = counted.clone();
+    kinds[6] = failed("c:8333", Some(3));
+    assert_eq!(
+        breaches(Profile::Btcd, &kinds),
+        vec![AUTOMATIC_DIALS_COUNTED]
+    );
+    // Core counts none.
+    let core = vec![
+        dialing("a:8333", TargetKind::Automatic),
+        failed("a:8333", Some(0)),
+    ];
+    assert!(breaches(Profile::Core, &core).is_empty());
+    assert_eq!(
+        breaches(Profile::Core, &[core[0].clone(), failed("a:8333", Some(1))]),
+        vec![AUTOMATIC_DIALS_COUNTED]
+    );
+}
