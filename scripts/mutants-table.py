@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Merges docs/mutation/shard-*.json (scripts/mutants) into the table of docs/mutation.md.
 
-Usage: scripts/mutants-table.py [docs/mutation]
+Usage: scripts/mutants-table.py [docs/mutation] [COMMIT]
+
+With COMMIT (a prefix), only the shards measured on that commit are tabled; without it, all
+shards in the folder must share one commit.
 
 Per module (file): viable mutants (built; cargo-mutants' "unviable" ones did not), those
 classified equivalent, killed by the suite, killed by exploration, killed by either, and the
@@ -42,11 +45,14 @@ def main() -> None:
     survivors = []
     sample = []
     commits = set()
+    only = sys.argv[2] if len(sys.argv) > 2 else None
     for path in shards:
         try:
             shard = json.loads(path.read_text())
         except (OSError, ValueError) as error:
             sys.exit(f"error: {path}: {error}")
+        if only is not None and not shard.get("commit", "").startswith(only):
+            continue
         sample.append(f"{shard['shard']}/{shard['of']}")
         commits.add(shard.get("commit", "unknown"))
         for mutant in shard["mutants"]:
@@ -72,6 +78,8 @@ def main() -> None:
                 row["survivors"] += 1
                 survivors.append(line)
     total = defaultdict(int)
+    if not commits:
+        sys.exit(f"error: no shard in {folder} was measured on commit {only}")
     if len(commits) != 1:
         sys.exit(f"error: the shards were measured on different commits: {sorted(commits)}")
     print(f"Shards {', '.join(sample)} (round-robin) of commit {commits.pop()}.\n")
