@@ -114,3 +114,86 @@ impl Dials {
         Some(same.then_some(first))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use node::protocol::ConnectionType;
+    use node::protocol::TargetId;
+    use node::PeerId;
+
+    fn dialing(addr: &str, kind: TargetKind) -> Event {
+        Event::Dialing {
+            addr: addr.into(),
+            kind,
+        }
+    }
+
+    fn failed(addr: &str, failed_attempts: Option<u32>) -> Event {
+        Event::DialFailed {
+            addr: addr.into(),
+            error: "refused".into(),
+            retry_in_ms: Some(0),
+            failed_attempts,
+        }
+    }
+
+    /// How many events of `events` break the rule, for a node under btcd (`btcd`) or Core.
+    fn breaches(btcd: bool, events: &[Event]) -> usize {
+        let mut dials = Dials::new(btcd);
+        events.iter().filter_map(|e| dials.event(e)).count()
+    }
+
+    #[test]
+    fn failed_automatic_dials_are_counted_as_btcd_counts_them() {
+        let outbound = Event::Connected {
+            peer: PeerId(1),
+            addr: "b:8333".into(),
+            direction: Direction::Outbound(TargetId(0)),
+            connection: ConnectionType::Manual,
+        };
+        let counted = vec![
+            dialing("a:8333", TargetKind::Automatic),
+            failed("a:8333", Some(1)),
+            dialing("a:8333", TargetKind::Automatic),
+            failed("a:8333", Some(2)),
+            // A request that found no address counts too; it names the slot's last address.
+            failed("a:8333", Some(3)),
+            dialing("c:8333", TargetKind::Permanent),
+            failed("c:8333", None),
+            dialing("b:8333", TargetKind::Permanent),
+            outbound,
+            dialing("a:8333", TargetKind::Automatic),
+            failed("a:8333", Some(1)),
+        ];
+        assert_eq!(breaches(true, &counted), 0);
+        // Not reset by the outbound connection: the count goes on.
+        let mut stale = counted.clone();
+        stale[10] = failed("a:8333", Some(4));
+        assert_eq!(breaches(true, &stale), 1);
+        // A permanent target's failure with a count.
+        let mut kinds = counted.clone();
+        kinds[6] = failed("c:8333", Some(3));
+        assert_eq!(breaches(true, &kinds), 1);
+        // Core counts none.
+        let core = [
+            dialing("a:8333", TargetKind::Automatic),
+            failed("a:8333", Some(0)),
+        ];
+        assert_eq!(breaches(false, &core), 0);
+        assert_eq!(
+            breaches(false, &[core[0].clone(), failed("a:8333", Some(1))]),
+            1
+        );
+        // Dials of two kinds to one address: the count is not judged until an outbound
+        // connection resets it.
+        let mixed = [
+            dialing("a:8333", TargetKind::Automatic),
+            dialing("a:8333", TargetKind::Permanent),
+            failed("a:8333", Some(1)),
+            dialing("d:8333", TargetKind::Automatic),
+            failed("d:8333", Some(7)),
+        ];
+        assert_eq!(breaches(true, &mixed), 0);
+    }
+}

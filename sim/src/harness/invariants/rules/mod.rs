@@ -16,6 +16,7 @@ use node::{DisconnectReason, Event, PeerId, Profile};
 mod btcd_tables;
 mod dials;
 mod low_work;
+mod misbehaviour;
 mod names;
 mod sendheaders;
 
@@ -31,11 +32,6 @@ const BTCD_PROTOCOL_VERSION: u32 = 70_016;
 pub(super) fn btcd_pver(peer_version: Option<u32>) -> u32 {
     peer_version.map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
 }
-
-/// Core's largest `addr` and `addrv2` (`MAX_ADDR_TO_SEND`, `net_processing.cpp`).
-const ADDR_ENTRIES_MAX: usize = 1_000;
-/// Core's largest `inv` and `getdata` (`MAX_INV_SZ`, `net_processing.cpp`).
-const INV_ENTRIES_MAX: usize = 50_000;
 
 /// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
 const SENT_NONCES_KEPT: usize = 50;
@@ -296,32 +292,8 @@ impl Rules {
                 }
             }
         }
-        // Core's punishment for a list over its limit, whether or not it was carried out.
-        let punished = match event {
-            Event::Disconnected { peer, reason }
-            | Event::Dropped {
-                peer,
-                reason: DropReason::NoBanNotPunished(reason) | DropReason::ManualNotPunished(reason),
-            } => Some((peer, reason)),
-            _ => None,
-        };
-        if let Some((peer, reason)) = punished {
-            let over = match reason {
-                DisconnectReason::TooManyAddresses { command, count } => {
-                    Some((command, *count, ADDR_ENTRIES_MAX))
-                }
-                DisconnectReason::TooManyInventory { command, count } => {
-                    Some((command, *count, INV_ENTRIES_MAX))
-                }
-                _ => None,
-            };
-            if let Some((command, count, max)) = over.filter(|(_, count, max)| count <= max) {
-                breach(
-                    MISBEHAVIOUR_COUNTS_HOLD,
-                    label(&self.conns, peer),
-                    format!("punished for a {command} of {count} entries, within Core's {max}"),
-                );
-            }
+        if let Some((peer, why)) = misbehaviour::count_breach(event) {
+            breach(MISBEHAVIOUR_COUNTS_HOLD, label(&self.conns, peer), why);
         }
         if let (
             true,
