@@ -10,6 +10,7 @@ explore_clean`"). A target maps to a kill source:
   suite        `-p node --lib` (the node's unit tests), `-p headersim-tests --test scenarios`
                (every scenario with its snapshot)
   exploration  `-p sim --test explore_clean` (sim explore over a fixed seed range)
+  cost         `-p sim --test cost_gate` (the node's instruction count of two large syncs)
   other        anything else run (the harness's own unit tests)
 
 Writes one JSON object: the shard, the commit whose node code was mutated, and per mutant its name, file, line, cargo-mutants' outcome
@@ -24,6 +25,7 @@ SOURCES = {
     "-p node --lib": "suite",
     "-p headersim-tests --test scenarios": "suite",
     "-p sim --test explore_clean": "exploration",
+    "-p sim --test cost_gate": "cost",
 }
 OUTCOMES = {
     "CaughtMutant": "caught",

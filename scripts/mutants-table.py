@@ -7,9 +7,11 @@ With COMMIT (a prefix), only the shards measured on that commit are tabled; with
 shards in the folder must share one commit.
 
 Per module (file): viable mutants (built; cargo-mutants' "unviable" ones did not), those
-classified equivalent, killed by the suite, killed by exploration, killed by either, and the
-survivors (missed by both). A timeout counts as killed by both sources: the hang is in the
-node, which both run. Rates are over the viable, non-equivalent mutants.
+classified equivalent, killed by the suite, killed by exploration, killed by the cost gate
+(the node's instruction count, sim/tests/cost_gate.rs; shards measured before it existed show
+0), killed by any, and the survivors (missed by all). A timeout counts as killed by the suite
+and exploration: the hang is in the node, which both run. Rates are over the viable,
+non-equivalent mutants.
 
 The classes come from docs/mutation/classes.json, read by hand for every mutant exploration
 missed: {"<cargo-mutants name, file:line:col: what>": {"class": C, "why": TEXT}}, C one of
@@ -70,11 +72,12 @@ def main() -> None:
                 killed |= {"suite", "exploration"}
             row["suite"] += "suite" in killed
             row["exploration"] += "exploration" in killed
-            row["either"] += bool(killed & {"suite", "exploration"})
+            row["cost"] += "cost" in killed
+            row["any"] += bool(killed & {"suite", "exploration", "cost"})
             line = f"`{key}` ({known['class']}) {known['why']}".rstrip()
             if "exploration" not in killed:
                 misses.append(line)
-            if not killed & {"suite", "exploration"}:
+            if not killed & {"suite", "exploration", "cost"}:
                 row["survivors"] += 1
                 survivors.append(line)
     total = defaultdict(int)
@@ -83,24 +86,24 @@ def main() -> None:
     if len(commits) != 1:
         sys.exit(f"error: the shards were measured on different commits: {sorted(commits)}")
     print(f"Shards {', '.join(sample)} (round-robin) of commit {commits.pop()}.\n")
-    print("| module | listed | viable | equivalent | killed by the suite | killed by exploration | killed by either | survivors |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| module | listed | viable | equivalent | killed by the suite | killed by exploration | killed by the cost gate | killed by any | survivors |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for file in sorted(rows):
         row = rows[file]
         for key, value in row.items():
             total[key] += value
-        print(f"| `{file}` | {row['listed']} | {row['viable']} | {row['equivalent']} | {row['suite']} | {row['exploration']} | {row['either']} | {row['survivors']} |")
+        print(f"| `{file}` | {row['listed']} | {row['viable']} | {row['equivalent']} | {row['suite']} | {row['exploration']} | {row['cost']} | {row['any']} | {row['survivors']} |")
     viable = max(total["viable"] - total["equivalent"], 1)
     print(
         f"| **all** | {total['listed']} | {total['viable']} | {total['equivalent']} | {total['suite']} ({100 * total['suite'] / viable:.0f}%) "
         f"| {total['exploration']} ({100 * total['exploration'] / viable:.0f}%) "
-        f"| {total['either']} ({100 * total['either'] / viable:.0f}%) | {total['survivors']} |"
+        f"| {total['cost']} | {total['any']} ({100 * total['any'] / viable:.0f}%) | {total['survivors']} |"
     )
     print(f"\nRates over the {viable} viable, non-equivalent mutants.")
     print("\nMissed by exploration:\n")
     for line in misses:
         print(f"- {line}")
-    print("\nSurvivors (missed by both):\n")
+    print("\nSurvivors (missed by all):\n")
     for line in survivors or ["none"]:
         print(f"- {line}")
 
