@@ -582,11 +582,13 @@ impl Peer {
         matches!(self.direction, Direction::Outbound(_))
     }
 
-    /// Core's `fPreferredDownload`, header-only reading: an outbound peer, manual or automatic,
-    /// that can serve headers (`ProcessMessage` VERSION: `!pfrom.IsInboundConn() || NoBan`, not
-    /// an addr-fetch connection, `CanServeBlocks`; the NoBan inbound case is not modelled).
-    pub fn is_preferred(&self) -> bool {
-        self.is_outbound() && self.can_serve_headers()
+    /// Core's `fPreferredDownload`, header-only reading: an outbound peer (manual or
+    /// automatic) or, with `noban` (the peer's host has the NoBan permission), an inbound one,
+    /// that can serve headers (`ProcessMessage` VERSION: `!pfrom.IsInboundConn() ||
+    /// pfrom.HasPermission(NetPermissionFlags::NoBan)`, not an addr-fetch connection,
+    /// `CanServeBlocks`).
+    pub fn is_preferred(&self, noban: bool) -> bool {
+        (self.is_outbound() || noban) && self.can_serve_headers()
     }
 
     /// The peer advertised `NODE_NETWORK` or `NODE_NETWORK_LIMITED`, so it can serve headers

@@ -212,8 +212,8 @@ pub enum SendSpec {
     /// A well-formed message a header-only node does not serve, built by rust-bitcoin:
     /// `{"unserved": {"message": "getdata", "count": 50001}}`. `count` is the number of
     /// entries of a list message (`getdata`, `inv`, `notfound`, `addr`, `addrv2`: distinct
-    /// dummy entries; at most [`UNSERVED_COUNT_MAX`]) or the inputs of a `tx`, and is ignored
-    /// by the others.
+    /// dummy entries; at most [`UNSERVED_COUNT_MAX`]), the inputs of a `tx` or the transactions
+    /// of a `block`, and is ignored by the others.
     Unserved {
         /// Which message.
         message: UnservedMessage,
@@ -260,6 +260,10 @@ pub enum UnservedMessage {
     /// `tx`: a segregated-witness transaction (BIP 144 encoding) with `count` inputs (at least
     /// one), each with a one-item witness, and one output.
     Tx,
+    /// `block`: a block on the network's genesis with `count` transactions (at least one),
+    /// each a one-input segregated-witness transaction spending a different output; nothing
+    /// in it is valid or checked (a header-only node reads the message and sets it aside).
+    Block,
 }
 
 /// Largest `junk` payload a script may send: btcd's `wire.MaxMessagePayload` (32 MiB), above

@@ -139,7 +139,10 @@ impl Node {
         }
         let sync_started = self.peers.values().filter(|p| p.sync_started()).count();
         let preferred = self.core_preferred_peers();
-        let this_preferred = self.peers.get(&peer).is_some_and(Peer::is_preferred);
+        let this_preferred = self
+            .peers
+            .get(&peer)
+            .is_some_and(|p| p.is_preferred(self.is_noban(peer)));
         if sync_started == 1 && preferred - usize::from(this_preferred) >= 1 {
             let started = deadline_ms.saturating_sub(self.core_headers_sync_allowance_ms(now_ms));
             let waited_ms = now_ms.saturating_sub(started);
@@ -170,7 +173,10 @@ impl Node {
     fn core_preferred_peers(&self) -> usize {
         self.peers
             .values()
-            .filter(|p| p.is_ready() && p.is_preferred())
+            .filter(|p| {
+                let noban = self.config.noban.iter().any(|h| h == p.host());
+                p.is_ready() && p.is_preferred(noban)
+            })
             .count()
     }
 

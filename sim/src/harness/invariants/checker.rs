@@ -14,6 +14,7 @@ use node::protocol::MessageSummary;
 use node::runtime::QueueDepth;
 use node::{DisconnectReason, Event, Node, PeerId, Profile};
 
+use super::headers_sync::HeadersSyncDeadlines;
 use super::liveness::{ms, Liveness};
 use super::report::{
     InvariantReport, Violation, DEADLINES_KEPT, DISCONNECTS_HAVE_REASONS, HEADERS_FOLLOW_CONSENSUS,
@@ -74,6 +75,10 @@ pub struct Checker {
     rules: Rules,
     /// What the node read on each connection ([`super::wire`]).
     reads: NodeReads,
+    /// Under Core, the upper bound of the headers-sync timeout ([`super::headers_sync`]).
+    headers_sync: Option<HeadersSyncDeadlines>,
+    /// The time of the node's best header at its last event (Unix seconds).
+    best_header_s: u64,
 }
 
 impl Checker {
@@ -92,7 +97,7 @@ impl Checker {
         Checker {
             seed,
             epoch_ms,
-            timing,
+            timing: timing.clone(),
             profile,
             model: BTreeMap::new(),
             connections: BTreeMap::new(),
@@ -104,9 +109,12 @@ impl Checker {
             violations: BTreeMap::new(),
             run: 0,
             announced_tip: None,
+            headers_sync: (profile == Profile::Core)
+                .then(|| HeadersSyncDeadlines::new(timing.clone(), noban.clone())),
             rules: Rules::new(profile, noban, inbound_max)
                 .with_minimum_chain_work(minimum_chain_work),
             reads: NodeReads::default(),
+            best_header_s: 0,
         }
     }
 
@@ -149,6 +157,9 @@ impl Checker {
     /// The node's software stopped (a crash): its connections are gone with it.
     pub fn node_stopped(&mut self) {
         self.connections.clear();
+        if let Some(watch) = &mut self.headers_sync {
+            watch.node_stopped();
+        }
         self.rules.node_stopped();
     }
 
@@ -174,7 +185,12 @@ impl Checker {
         self.reads.event(self.run, event);
         let best_header_s = u64::from(node.chain().tip_header().time);
         let recent = best_header_s + self.timing.max_tip_age.as_secs() >= now_ms / 1000;
+        self.best_header_s = best_header_s;
         self.rules.best_header_recent(recent);
+        if let Some(watch) = &mut self.headers_sync {
+            let behind_s = (now_ms / 1000).saturating_sub(best_header_s);
+            watch.event(at_ms, event, behind_s, recent);
+        }
         for breach in self.rules.event(at_ms, event) {
             self.breach(at_ms, breach);
         }
@@ -534,6 +550,10 @@ impl Checker {
                     ));
                 }
             }
+        }
+        if let Some(watch) = &mut self.headers_sync {
+            let recent = self.best_header_s + self.timing.max_tip_age.as_secs() >= now_ms / 1000;
+            late.extend(watch.overdue(at_ms, recent, slack));
         }
         if let Some(message) = late.into_iter().next() {
             self.violate(DEADLINES_KEPT, at_ms, message);

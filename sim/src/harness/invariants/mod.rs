@@ -7,10 +7,12 @@
 //! `report.rs` names the invariants, `checker.rs` checks them during and after a run,
 //! `rules.rs` checks each profile's protocol rules on the events, `wire.rs` compares what the
 //! node read with what the peers wrote, `consensus.rs` re-checks the stored chain's consensus rules independently of the node,
-//! `liveness.rs` decides whether liveness applies and what it demands.
+//! `liveness.rs` decides whether liveness applies and what it demands, `headers_sync.rs` holds
+//! Core's headers-sync timeout to its upper bound.
 
 mod checker;
 mod consensus;
+mod headers_sync;
 mod liveness;
 mod report;
 mod rules;
@@ -31,6 +33,7 @@ pub use rules::{
     DUPLICATE_HANDSHAKE_MESSAGES, FRAME_LIMITS_KEPT, GETHEADERS_NOT_REPEATED,
     GETHEADERS_TO_SYNC_PEER, HANDSHAKE_ORDER, HEADERS_SYNC_TIMEOUT_HANDED_OVER, INBOUND_LIMIT_KEPT,
     LOW_WORK_CHAINS_HELD_BACK, MESSAGES_BEFORE_HANDSHAKE, MISBEHAVIOUR_COUNTS_HOLD,
-    NO_REJECT_UNDER_CORE, RULES, SELF_CONNECTIONS_REFUSED, SENDHEADERS_ONCE_SYNCED,
-    SYNC_PEER_ELIGIBLE, UNSERVED_REQUESTS_DISCONNECT, VERSION_GATES_KEPT,
+    NO_REJECT_UNDER_CORE, OUTBOUND_SERVICES_REQUIRED, PROOF_OF_WORK_CHECKED_FIRST, RULES,
+    SELF_CONNECTIONS_REFUSED, SENDHEADERS_ONCE_SYNCED, SYNC_PEER_ELIGIBLE,
+    UNSERVED_REQUESTS_DISCONNECT, VERSION_GATES_KEPT,
 };

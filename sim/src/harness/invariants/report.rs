@@ -83,7 +83,7 @@ pub const INVARIANTS: [(&str, &str); 12] = [
     (NODE_READS_WHAT_WAS_WRITTEN, "on every connection the messages the node received are the ones the fake peer wrote, as rust-bitcoin's own decoder reads the same bytes (key fields compared), up to the node's first dropped message or the first bytes that are no frame"),
     (LOCATORS_WELL_FORMED, "every getheaders locator is a block locator (12 consecutive heights, then doubling steps, ending at the base), or Core's low-work sync form: one header, then the chain start's locator"),
     (DISCONNECTS_HAVE_REASONS, "every disconnect by the node carries a reason"),
-    (DEADLINES_KEPT, "no peer stays connected past its handshake, idle, ping or stall deadline, and none is disconnected for one before it passed"),
+    (DEADLINES_KEPT, "no peer stays connected past its handshake, idle, ping, stall or (Core, while another peer could take over) headers-sync deadline, and none is disconnected for one before it passed"),
     (REDIALS_BACK_OFF, "a permanent outbound target is never redialled sooner than the profile's retry interval after a failed dial or a lost connection"),
     (LIVENESS, "once faults stop and an honest peer with more work is reachable, the node reaches that peer's chainwork within the stated bound"),
 ];

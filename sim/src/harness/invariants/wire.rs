@@ -12,7 +12,8 @@
 //! host's streams wrote (all read to their end) breaks the invariant: that nonce was misread.
 //! A message with key fields is compared by them; any other message the node decoded by the
 //! digest of its decoding against the digest of rust-bitcoin's (under btcd, an `addrv2`
-//! without the entries btcd reads and skips); one the node kept undecoded by its command.
+//! without the entries btcd reads and skips, and a `ping` at protocol 60000 or below read
+//! without its nonce); one the node kept undecoded by its command.
 //! The comparison stops where either account stops: at the node's first dropped message on
 //! the connection (a frame it refused or a message it set aside) or its end, and at the first
 //! bytes rust-bitcoin does not read as a frame (garbage, a broken frame, a faulted write). The
@@ -81,13 +82,22 @@ pub fn fact_of(summary: &MessageSummary) -> WireFact {
 /// `NetAddressTimeVersion`); rust-bitcoin always reads it.
 const NET_ADDRESS_TIME_VERSION: u32 = 31_402;
 
+/// The last protocol version at which btcd reads a `ping` without its nonce
+/// (`wire/protocol.go` `BIP0031Version`, `MsgPing.BtcDecode`): the node then reads nonce 0
+/// whatever the payload holds; rust-bitcoin always reads the nonce.
+const BIP0031_VERSION: u32 = 60_000;
+
 /// Whether the node's reading `got` is the peer's message `wrote`. A message the node decoded
 /// is compared by its digest (under btcd, its reading of an `addrv2` leaves out the entries
 /// btcd skips; and below [`NET_ADDRESS_TIME_VERSION`] an `addr` is compared by command only,
 /// since btcd then reads entries without a time); one the node kept undecoded by its command.
+/// Under btcd at [`BIP0031_VERSION`] and below a `ping` is read as nonce 0.
 /// `btcd_pver` is the version the node reads at under btcd (`None` under Core).
 fn read_as(wrote: &WireFact, got: &WireFact, btcd_pver: Option<u32>) -> bool {
     match (wrote, got) {
+        (WireFact::Ping(_), got) if btcd_pver.is_some_and(|pver| pver <= BIP0031_VERSION) => {
+            *got == WireFact::Ping(0)
+        }
         (WireFact::Payload(fact), WireFact::Decoded { command, digest }) => {
             if fact.command != *command {
                 return false;
@@ -105,7 +115,7 @@ fn read_as(wrote: &WireFact, got: &WireFact, btcd_pver: Option<u32>) -> bool {
 
 /// btcd's per-message bounds beyond the frame's size, as far as this rule models them (btcd
 /// `wire`: `MaxAddrPerMsg`, `MaxInvPerMsg`, `MaxBlockLocatorsPerMsg`, `MaxFilterAddDataSize`,
-/// `MaxFilterLoadFilterSize`, `MaxFilterLoadHashFuncs`): whether btcd reads `fact`, a message
+/// `MaxFilterLoadFilterSize`, `MaxFilterLoadHashFuncs`, `maxTxPerBlock`): whether btcd reads `fact`, a message
 /// rust-bitcoin read to its last byte, at a version `pver` that has its command. `None` for a
 /// command the rule does not model (btcd may refuse it for reasons rust-bitcoin lacks).
 fn btcd_reads(fact: &PayloadFact, pver: u32) -> Option<bool> {
@@ -114,6 +124,9 @@ fn btcd_reads(fact: &PayloadFact, pver: u32) -> Option<bool> {
         // 4,000,000-byte limit can hold.
         "tx" | "verack" | "getaddr" | "mempool" | "sendheaders" | "feefilter" | "filterclear"
         | "sendaddrv2" | "getcfilters" | "getcfheaders" | "getcfcheckpt" => true,
+        // btcd's `maxTxPerBlock` (`MaxBlockPayload / 10 + 1`) is above the transactions a
+        // frame within `block`'s 4,000,000-byte limit can hold.
+        "block" => true,
         "addr" => pver >= NET_ADDRESS_TIME_VERSION && fact.entries <= 1_000,
         "addrv2" => fact.entries <= 1_000,
         "inv" | "getdata" | "notfound" => fact.entries <= 50_000,
@@ -485,6 +498,13 @@ mod tests {
         let other_addr = got_addr(vec![(1, ipv4_address())]);
         assert!(read_as(&addr, &other_addr, Some(209)));
         assert!(!read_as(&addr, &other_addr, Some(70016)));
+        // At BIP0031Version and below btcd reads a ping without its nonce; above, with it.
+        let ping = WireFact::Ping(7);
+        assert!(read_as(&ping, &WireFact::Ping(0), Some(60_000)));
+        assert!(!read_as(&ping, &ping, Some(60_000)));
+        assert!(read_as(&ping, &ping, Some(60_001)));
+        assert!(!read_as(&ping, &WireFact::Ping(0), Some(60_001)));
+        assert!(read_as(&ping, &ping, None));
     }
 
     fn ipv4_address() -> bitcoin::p2p::Address {

@@ -387,6 +387,31 @@ fn unserved(message: UnservedMessage, count: u32, peer: &FakePeer) -> NetworkMes
             NetworkMessage::GetBlocks(GetBlocksMessage::new(vec![genesis], BlockHash::all_zeros()))
         }
         UnservedMessage::Tx => NetworkMessage::Tx(segwit_transaction(count.max(1))),
+        UnservedMessage::Block => NetworkMessage::Block(block_over(genesis, count.max(1))),
+    }
+}
+
+/// A block on `parent` holding `transactions` one-input segregated-witness transactions, the
+/// `i`th spending output `i` (no two alike): a well-formed `block` that no one validates.
+fn block_over(parent: BlockHash, transactions: u32) -> bitcoin::Block {
+    use bitcoin::block::Version;
+    use bitcoin::{CompactTarget, TxMerkleNode};
+    bitcoin::Block {
+        header: Header {
+            version: Version::TWO,
+            prev_blockhash: parent,
+            merkle_root: TxMerkleNode::all_zeros(),
+            time: 1_700_000_000,
+            bits: CompactTarget::from_consensus(0x207f_ffff),
+            nonce: 0,
+        },
+        txdata: (0..transactions)
+            .map(|i| {
+                let mut tx = segwit_transaction(1);
+                tx.input[0].previous_output.vout = i;
+                tx
+            })
+            .collect(),
     }
 }
 

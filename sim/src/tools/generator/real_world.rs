@@ -190,3 +190,23 @@ pub(super) fn checkpoints(draw: &mut Draw, scenario: &mut Scenario) {
     scenario.node.checkpoints.sort_by_key(|c| c.height);
     scenario.node.checkpoints.dedup_by_key(|c| c.height);
 }
+
+/// Drawn last of all: in half the worlds where a peer serves the real stale branch, that peer
+/// and the first trade chains, so that the node (which dials the first peer first) most often
+/// takes the stale 823226 as its tip and then reorganises onto the main chain above a trusted
+/// start, as `real_mainnet_stale_823226_competing_branch` does.
+pub(super) fn stale_branch_first(draw: &mut Draw, scenario: &mut Scenario) {
+    let stale = |chain: &Option<ChainSpec>| {
+        matches!(chain, Some(ChainSpec::HeaderFiles { files, .. })
+            if files.iter().any(|f| f.path == path(STALE_823226.0)))
+    };
+    let Some(index) = scenario.peers.iter().position(|p| stale(&p.chain)) else {
+        return;
+    };
+    if index == 0 || !draw.chance(50) {
+        return;
+    }
+    let first = scenario.peers[0].chain.take();
+    scenario.peers[0].chain = scenario.peers[index].chain.take();
+    scenario.peers[index].chain = first;
+}

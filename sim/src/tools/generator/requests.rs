@@ -9,7 +9,8 @@
 //! burst of hundreds of pings, some a frame of zeros at a profile's size limit or one byte past
 //! it. Drawn at the very end, some of these scripts also send a message before their
 //! `version` or between it and their `verack`, and some announce a block of their chain with
-//! an `inv`.
+//! an `inv`. Last, some peers are remade as older ones, at or just below one of btcd's version
+//! gates, sending the message the gate is for (or, at 70016, a block of a few transactions).
 
 use super::Draw;
 use crate::harness::invariants::{
@@ -350,5 +351,121 @@ pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
             }
         };
         steps.insert(6, Step::Send(SendSpec::Unserved { message, count }));
+    }
+}
+
+/// Drawn after [`messages_set_aside`], last of all: in one seed in five, one honest peer the
+/// node dials (not the first) is remade as a script that meets one of btcd's version gates
+/// (`wire/msg*.go`, each message's `BtcDecode`). It announces the gate's protocol version or
+/// the one just below, shakes hands as a peer of that version does (no `wtxidrelay` or
+/// `sendaddrv2` below 70016, BIP 339 and BIP 155), sends the message the gate is for, then
+/// serves honestly. One time in four it stays at 70016 and sends a block of two or three
+/// transactions instead (btcd bounds a block's transactions by `maxTxPerBlock`).
+pub(super) fn messages_at_version_gates(draw: &mut Draw, scenario: &mut Scenario) {
+    if !scenario.node.checkpoints.is_empty() || !draw.chance(20) {
+        return;
+    }
+    let candidates: Vec<usize> = (1..scenario.peers.len())
+        .filter(|&i| {
+            let p = &scenario.peers[i];
+            p.behaviour == Behaviour::Honest && !p.dials_node && p.chain.is_some()
+        })
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let peer = &mut scenario.peers[candidates[draw.below(candidates.len() as u64) as usize]];
+    let unserved = |message| SendSpec::Unserved { message, count: 0 };
+    let (version, message) = if draw.chance(25) {
+        let count = draw.range(2, 3) as u32;
+        let block = SendSpec::Unserved {
+            message: UnservedMessage::Block,
+            count,
+        };
+        (70_016, block)
+    } else {
+        // Each gate: the first protocol version btcd reads the message at.
+        let (gate, message) = match draw.below(8) {
+            // A ping's nonce is read above BIP0031Version (60000) only.
+            0 => (60_001, SendSpec::Ping(draw.range(1, u64::from(u32::MAX)))),
+            1 => (60_002, unserved(UnservedMessage::Mempool)),
+            2 => (70_001, unserved(UnservedMessage::Filteradd)),
+            3 => (70_001, unserved(UnservedMessage::Filterload)),
+            4 => (70_001, unserved(UnservedMessage::Filterclear)),
+            5 => (70_012, SendSpec::Sendheaders),
+            6 => (70_013, SendSpec::Feefilter(1_000)),
+            _ => (70_016, SendSpec::Sendaddrv2),
+        };
+        (gate - u32::from(draw.chance(50)), message)
+    };
+    peer.version = version;
+    let mut steps = handshake();
+    if version < 70_016 {
+        steps.retain(|step| {
+            !matches!(
+                step,
+                Step::Send(SendSpec::Wtxidrelay) | Step::Send(SendSpec::Sendaddrv2)
+            )
+        });
+    }
+    steps.push(Step::Send(message));
+    steps.push(Step::Honest);
+    peer.behaviour = Behaviour::Script(steps);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::generate;
+    use super::*;
+
+    /// Whether `peer`'s script sends `wanted`.
+    fn sends(peer: &crate::scenario::PeerSpec, wanted: &dyn Fn(&SendSpec) -> bool) -> bool {
+        matches!(&peer.behaviour, Behaviour::Script(steps)
+            if steps.iter().any(|s| matches!(s, Step::Send(send) if wanted(send))))
+    }
+
+    #[test]
+    fn seeds_meet_btcd_version_gates_at_and_below_them_and_send_blocks() {
+        // Lazily: each search stops at its first hit.
+        let peers = || (0..2_000).map(generate).flat_map(|s| s.peers.into_iter());
+        // A ping at protocol 60000 (nonce not read) and at 60001 (read).
+        for version in [60_000, 60_001] {
+            assert!(
+                peers().any(|p| p.version == version && sends(&p, &|s| matches!(s, SendSpec::Ping(_)))),
+                "ping at {version}"
+            );
+        }
+        // A BIP 37 message at 70000 (refused) and 70001 (read).
+        let bip37 = |s: &SendSpec| {
+            matches!(s, SendSpec::Unserved { message, .. }
+                if matches!(message, UnservedMessage::Filteradd | UnservedMessage::Filterload | UnservedMessage::Filterclear))
+        };
+        for version in [70_000, 70_001] {
+            assert!(
+                peers().any(|p| p.version == version && sends(&p, &bip37)),
+                "BIP 37 at {version}"
+            );
+        }
+        // Below 70016 a gate script shakes hands without wtxidrelay and sendaddrv2; at 70015
+        // it sends sendaddrv2 only after the node's verack, as the gated message.
+        let old = peers()
+            .find(|p| p.version == 70_015 && sends(p, &|s| matches!(s, SendSpec::Sendaddrv2)))
+            .expect("a gate script at 70015");
+        let Behaviour::Script(steps) = &old.behaviour else {
+            panic!("a script");
+        };
+        assert!(!steps.contains(&Step::Send(SendSpec::Wtxidrelay)));
+        let verack = steps
+            .iter()
+            .position(|s| *s == Step::WaitFor("verack".into()));
+        let sendaddrv2 = steps
+            .iter()
+            .position(|s| *s == Step::Send(SendSpec::Sendaddrv2));
+        assert!(verack < sendaddrv2, "{steps:?}");
+        // A block of two or more transactions.
+        assert!(peers().any(|p| sends(&p, &|s| matches!(
+            s,
+            SendSpec::Unserved { message: UnservedMessage::Block, count } if *count >= 2
+        ))));
     }
 }

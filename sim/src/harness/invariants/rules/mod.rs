@@ -18,7 +18,9 @@ mod dials;
 mod low_work;
 mod misbehaviour;
 mod names;
+mod pow_first;
 mod sendheaders;
+mod services;
 
 use btcd_tables::{btcd_knows, frame_limit_breach, version_gate_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX};
@@ -32,6 +34,10 @@ const BTCD_PROTOCOL_VERSION: u32 = 70_016;
 pub(super) fn btcd_pver(peer_version: Option<u32>) -> u32 {
     peer_version.map_or(BTCD_PROTOCOL_VERSION, |v| v.min(BTCD_PROTOCOL_VERSION))
 }
+
+/// btcd's `RejectVersion` (`wire/protocol.go`): the first protocol version whose `reject` its
+/// wire encodes.
+const REJECT_VERSION: u32 = 70_002;
 
 /// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
 const SENT_NONCES_KEPT: usize = 50;
@@ -93,6 +99,11 @@ struct Conn {
     opened_banned: bool,
     /// The inbound slots were full when it opened.
     inbound_full: bool,
+    /// [`OUTBOUND_SERVICES_REQUIRED`]: whether the profile checks its peer's services, and
+    /// once the peer's version is read, whether they lack what is required (`None`: not
+    /// judged).
+    services_checked: bool,
+    lacks_services: Option<bool>,
 }
 
 /// Watches one run's events for the rules of [`RULES`].
@@ -295,6 +306,9 @@ impl Rules {
         if let Some((peer, why)) = misbehaviour::count_breach(event) {
             breach(MISBEHAVIOUR_COUNTS_HOLD, label(&self.conns, peer), why);
         }
+        if let Some((peer, why)) = pow_first::order_breach(event) {
+            breach(PROOF_OF_WORK_CHECKED_FIRST, label(&self.conns, peer), why);
+        }
         if let (
             true,
             Event::Dropped {
@@ -409,7 +423,7 @@ impl Rules {
                 peer,
                 addr,
                 direction,
-                ..
+                connection,
             } => {
                 let host = addr.split(':').next().unwrap_or(addr).to_string();
                 let inbound = matches!(direction, node::protocol::peer::Direction::Inbound);
@@ -437,6 +451,7 @@ impl Rules {
                         opened_banned,
                         inbound_full: full,
                         must_go,
+                        services_checked: services::checked(core, !inbound, *connection),
                         ..Conn::default()
                     },
                 );
@@ -473,6 +488,23 @@ impl Rules {
                         version_gate_breach(&command, btcd_pver(c.peer_version), false)
                     {
                         breach(VERSION_GATES_KEPT, who.clone(), why);
+                    }
+                }
+                if let (
+                    MessageSummary::Version {
+                        version, services, ..
+                    },
+                    false,
+                    true,
+                ) = (message, c.got_version, c.services_checked)
+                {
+                    c.lacks_services = services::lacks_required(core, *version, *services);
+                    if c.lacks_services == Some(true) {
+                        let why = format!("a version offering services {services:#x}, short of what the profile requires of this outbound peer");
+                        c.must_go = Some((OUTBOUND_SERVICES_REQUIRED, why));
+                        if !core && *version >= REJECT_VERSION {
+                            c.reject_due = Some((OUTBOUND_SERVICES_REQUIRED, command.clone()));
+                        }
                     }
                 }
                 if let (MessageSummary::Version { nonce, .. }, false) = (message, c.got_version) {
@@ -662,6 +694,13 @@ impl Rules {
                     }
                 }
                 if let Some(c) = self.conns.remove(&peer.0) {
+                    let judged_enough = c.lacks_services == Some(false) || !c.services_checked;
+                    if let (DisconnectReason::MissingServices { services, .. }, true) =
+                        (reason, judged_enough)
+                    {
+                        let why = format!("closed for missing services, though the profile does not refuse services {services:#x} on this connection");
+                        breach(OUTBOUND_SERVICES_REQUIRED, who.clone(), why);
+                    }
                     if let Some((rule, command)) = &c.reject_due {
                         breach(
                             rule,
