@@ -25,6 +25,17 @@ const INV_ENTRIES_MAX: u32 = 50_000;
 /// Core's and btcd's largest `addr` (`MAX_ADDR_TO_SEND`, `MaxAddrPerMsg`).
 const ADDR_ENTRIES_MAX: u32 = 1_000;
 
+/// The peers a script may be given: honest ones with a chain that the node dials, other than
+/// the first (which stays plain), by index.
+fn dialled_honest_peers(scenario: &Scenario) -> Vec<usize> {
+    (1..scenario.peers.len())
+        .filter(|&i| {
+            let p = &scenario.peers[i];
+            p.behaviour == Behaviour::Honest && !p.dials_node && p.chain.is_some()
+        })
+        .collect()
+}
+
 /// The opening every generated script shares: wait for the node's `version`, answer with the
 /// peer's own, announce `wtxidrelay` and `sendaddrv2` as Core does, `verack`, wait for the
 /// node's `verack`.
@@ -46,12 +57,7 @@ pub(super) fn unserved_requests(draw: &mut Draw, scenario: &mut Scenario) {
     if !draw.chance(20) {
         return;
     }
-    let candidates: Vec<usize> = (1..scenario.peers.len())
-        .filter(|&i| {
-            let p = &scenario.peers[i];
-            p.behaviour == Behaviour::Honest && !p.dials_node && p.chain.is_some()
-        })
-        .collect();
+    let candidates = dialled_honest_peers(scenario);
     if candidates.is_empty() {
         return;
     }
@@ -365,12 +371,7 @@ pub(super) fn messages_at_version_gates(draw: &mut Draw, scenario: &mut Scenario
     if !scenario.node.checkpoints.is_empty() || !draw.chance(20) {
         return;
     }
-    let candidates: Vec<usize> = (1..scenario.peers.len())
-        .filter(|&i| {
-            let p = &scenario.peers[i];
-            p.behaviour == Behaviour::Honest && !p.dials_node && p.chain.is_some()
-        })
-        .collect();
+    let candidates = dialled_honest_peers(scenario);
     if candidates.is_empty() {
         return;
     }

@@ -11,16 +11,22 @@ const ADDR_ENTRIES_MAX: usize = 1_000;
 /// Core's largest `inv` and `getdata` (`MAX_INV_SZ`, `net_processing.cpp`).
 const INV_ENTRIES_MAX: usize = 50_000;
 
-/// The peer and why, when `event` punishes a list message whose count is within its limit.
-pub(super) fn count_breach(event: &Event) -> Option<(&PeerId, String)> {
-    let (peer, reason) = match event {
+/// The peer and the reason, when `event` punishes a peer: a disconnect, or the punishment a
+/// NoBan or manual peer is spared.
+pub(super) fn punished(event: &Event) -> Option<(&PeerId, &DisconnectReason)> {
+    match event {
         Event::Disconnected { peer, reason }
         | Event::Dropped {
             peer,
             reason: DropReason::NoBanNotPunished(reason) | DropReason::ManualNotPunished(reason),
-        } => (peer, reason),
-        _ => return None,
-    };
+        } => Some((peer, reason)),
+        _ => None,
+    }
+}
+
+/// The peer and why, when `event` punishes a list message whose count is within its limit.
+pub(super) fn count_breach(event: &Event) -> Option<(&PeerId, String)> {
+    let (peer, reason) = punished(event)?;
     let (command, count, max) = match reason {
         DisconnectReason::TooManyAddresses { command, count } => {
             (command, *count, ADDR_ENTRIES_MAX)

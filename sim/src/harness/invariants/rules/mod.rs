@@ -15,6 +15,7 @@ use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod btcd_tables;
 mod dials;
+mod early;
 mod low_work;
 mod misbehaviour;
 mod names;
@@ -24,6 +25,7 @@ mod services;
 
 use btcd_tables::{btcd_knows, frame_limit_breach, version_gate_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX};
+use early::early_message_under_btcd;
 pub use names::*;
 
 /// The protocol version btcd speaks (`wire/protocol.go` `ProtocolVersion`, v0.24: 70016).
@@ -785,31 +787,6 @@ impl Rules {
             });
         }
         breaches
-    }
-}
-
-/// [`MESSAGES_BEFORE_HANDSHAKE`]: what btcd owes connection `c` (its handshake not done) for
-/// a message with `command` read on it, before `c` records whether it was a `version`.
-fn early_message_under_btcd(c: &mut Conn, command: &str) {
-    let known = btcd_knows(command);
-    if !c.got_version && command != "version" {
-        let answer = if known {
-            "btcd rejects, then closes"
-        } else {
-            "btcd does not know, and closes on"
-        };
-        c.must_go = Some((
-            MESSAGES_BEFORE_HANDSHAKE,
-            format!("a {command} before the peer's version, which {answer}"),
-        ));
-        if known {
-            c.reject_due = Some((MESSAGES_BEFORE_HANDSHAKE, command.to_string()));
-        }
-    } else if c.got_version && known && command != "verack" && command != "sendaddrv2" {
-        c.must_go = Some((
-            MESSAGES_BEFORE_HANDSHAKE,
-            format!("a {command} between the peer's version and its verack, which ends btcd's negotiation"),
-        ));
     }
 }
 

@@ -9,20 +9,12 @@
 
 use bitcoin::pow::{CompactTarget, Target};
 use node::protocol::header_chain::HeaderError;
-use node::protocol::DropReason;
 use node::{DisconnectReason, Event, PeerId};
 
 /// The peer and why, when `event` refuses a header as `bad-diffbits` that misses the target
 /// of its own bits.
 pub(super) fn order_breach(event: &Event) -> Option<(&PeerId, String)> {
-    let (peer, reason) = match event {
-        Event::Disconnected { peer, reason }
-        | Event::Dropped {
-            peer,
-            reason: DropReason::NoBanNotPunished(reason) | DropReason::ManualNotPunished(reason),
-        } => (peer, reason),
-        _ => return None,
-    };
+    let (peer, reason) = super::misbehaviour::punished(event)?;
     let DisconnectReason::InvalidHeader(HeaderError::BadDiffBits { hash, got, .. }) = reason else {
         return None;
     };
