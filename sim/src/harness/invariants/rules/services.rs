@@ -56,7 +56,8 @@ pub(super) fn lacks_required(core: bool, version: u32, services: u64) -> Option<
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Rules, OUTBOUND_SERVICES_REQUIRED};
+    use super::super::tests::breaches;
+    use super::super::OUTBOUND_SERVICES_REQUIRED;
     use super::*;
     use bitcoin::p2p::message::CommandString;
     use node::protocol::events::MessageSummary;
@@ -87,19 +88,6 @@ mod tests {
         assert!(!checked(true, true, ConnectionType::Manual));
         assert!(checked(true, true, ConnectionType::OutboundFullRelay));
         assert!(!checked(false, false, ConnectionType::Inbound));
-    }
-
-    /// The rules `events` break, for a node under `profile`.
-    fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
-        let mut rules = Rules::new(profile, Vec::new(), 1);
-        let mut found: Vec<&'static str> = events
-            .iter()
-            .enumerate()
-            .flat_map(|(i, e)| rules.event(i as u64 * 100, e))
-            .map(|b| b.rule)
-            .collect();
-        found.extend(rules.finish().into_iter().map(|b| b.rule));
-        found
     }
 
     /// An outbound connection of `connection`'s type to a peer whose version offers

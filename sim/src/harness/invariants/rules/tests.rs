@@ -42,8 +42,9 @@ fn done(services: u64) -> Event {
     }
 }
 
-/// The rules each event of `events` breaks, then those the end breaks.
-fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
+/// The rules each event of `events` breaks, then those the end breaks (also used by the
+/// rule modules' own tests).
+pub(super) fn breaches(profile: Profile, events: &[Event]) -> Vec<&'static str> {
     let mut rules = Rules::new(profile, Vec::new(), 1);
     let mut found: Vec<&'static str> = events
         .iter()
