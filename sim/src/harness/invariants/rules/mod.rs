@@ -22,6 +22,7 @@ mod names;
 mod pow_first;
 mod sendheaders;
 mod services;
+mod sync_peer;
 
 use btcd_tables::{btcd_knows, frame_limit_breach, version_gate_breach};
 pub use btcd_tables::{btcd_payload_bytes_max, btcd_payload_limits, CORE_PAYLOAD_BYTES_MAX};
@@ -129,6 +130,8 @@ pub struct Rules {
     sendheaders: sendheaders::SendHeaders,
     /// [`AUTOMATIC_DIALS_COUNTED`]'s state.
     dials: dials::Dials,
+    /// [`HEADERS_SYNC_STARTED_ONCE`]'s state.
+    sync_starts: sync_peer::SyncStarts,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -155,6 +158,7 @@ impl Rules {
             low_work: low_work::LowWork::default(),
             sendheaders: sendheaders::SendHeaders::new(profile == Profile::Core),
             dials: dials::Dials::new(profile == Profile::Btcd),
+            sync_starts: sync_peer::SyncStarts::default(),
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -183,6 +187,7 @@ impl Rules {
         self.conns.clear();
         self.sendheaders.reset();
         self.dials.reset();
+        self.sync_starts.reset();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -310,6 +315,11 @@ impl Rules {
         }
         if let Some((peer, why)) = pow_first::order_breach(event) {
             breach(PROOF_OF_WORK_CHECKED_FIRST, label(&self.conns, peer), why);
+        }
+        if let (true, Some((peer, why))) =
+            (core, self.sync_starts.event(event, self.best_header_recent))
+        {
+            breach(HEADERS_SYNC_STARTED_ONCE, label(&self.conns, peer), why);
         }
         if let (
             true,
@@ -655,27 +665,11 @@ impl Rules {
             Event::SyncPeer { peer: None } => self.sync_peer = None,
             Event::SyncPeer { peer: Some(peer) } => {
                 self.sync_peer = Some(peer.0);
-                let who = label(&self.conns, peer);
-                match self.conns.get(&peer.0) {
-                    None => breach(
-                        SYNC_PEER_ELIGIBLE,
-                        who,
-                        "chose a peer that is not connected".into(),
-                    ),
-                    Some(c) if !c.handshake_done => breach(
-                        SYNC_PEER_ELIGIBLE,
-                        who,
-                        "chose a peer before its handshake finished".into(),
-                    ),
-                    Some(c) if c.services & SERVES_BLOCKS == 0 => breach(
-                        SYNC_PEER_ELIGIBLE,
-                        who,
-                        format!(
-                            "chose a peer whose services {:#x} serve no blocks",
-                            c.services
-                        ),
-                    ),
-                    Some(_) => {}
+                let conn = self.conns.get(&peer.0);
+                if let Some(why) =
+                    sync_peer::ineligible(conn.map(|c| (c.handshake_done, c.services)))
+                {
+                    breach(SYNC_PEER_ELIGIBLE, label(&self.conns, peer), why);
                 }
             }
             Event::Disconnected { peer, reason } => {

@@ -42,11 +42,13 @@ pub const MISBEHAVIOUR_COUNTS_HOLD: &str = "misbehaviour_counts_hold";
 pub const HEADERS_SYNC_TIMEOUT_HANDED_OVER: &str = "headers_sync_timeout_handed_over";
 /// `outbound_services_required`.
 pub const OUTBOUND_SERVICES_REQUIRED: &str = "outbound_services_required";
+/// `headers_sync_started_once`.
+pub const HEADERS_SYNC_STARTED_ONCE: &str = "headers_sync_started_once";
 /// `proof_of_work_checked_first`.
 pub const PROOF_OF_WORK_CHECKED_FIRST: &str = "proof_of_work_checked_first";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 22] = [
+pub const RULES: [(&str, &str); 23] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -66,6 +68,7 @@ pub const RULES: [(&str, &str); 22] = [
     (FRAME_LIMITS_KEPT, "a frame is refused as too large only above its profile's limit: Core's MAX_PROTOCOL_MESSAGE_LENGTH (4,000,000 bytes, net.h) for any frame; btcd's MaxPayloadLength of its command at protocol 70016 (wire/msg*.go), as this rule's own table states them; and under btcd a frame past that limit is never read (a payload refused for bytes left over was within it)"),
     (AUTOMATIC_DIALS_COUNTED, "a failed dial reports btcd's count of failed automatic dials (connmgr failedAttempts) exactly when it was an automatic slot's: under btcd one more than before, back to 0 after every established outbound connection and in a new process; under Core always 0; nothing for a permanent or once target"),
     (HEADERS_SYNC_TIMEOUT_HANDED_OVER, "under Core a sync peer is dropped for its headers-sync timeout, or reset if NoBan, only while another peer is preferred for download, one that can take over: outbound or NoBan, its handshake done, serving blocks (net_processing.cpp SendMessages: m_num_preferred_download_peers - fPreferredDownload >= 1; fPreferredDownload set at VERSION)"),
+    (HEADERS_SYNC_STARTED_ONCE, "under Core the initial headers sync starts at most once per connection (again only after a NoBan peer's timeout reset it), and while the best header is older than max_tip_age only when no other peer's sync runs (net_processing.cpp SendMessages, \"Start block sync\": !fSyncStarted, nSyncStarted == 0 or a recent best header)"),
     (MISBEHAVIOUR_COUNTS_HOLD, "under Core a peer is punished for an addr or addrv2 of too many entries only above MAX_ADDR_TO_SEND (1,000), and for an inv or getdata only above MAX_INV_SZ (50,000), as the reason's own count states (net_processing.cpp ProcessMessage); the punishment carried out or, for a manual or NoBan peer, set aside"),
     (OUTBOUND_SERVICES_REQUIRED, "an outbound peer whose version lacks the services its profile requires is disconnected before anything else is sent or read, and no peer is disconnected for its services otherwise: under btcd every outbound connection (permanent ones too) of a peer at protocol 209 or more needs NODE_NETWORK, and from protocol 70002 gets a reject first (server.go OnVersion); under Core an automatic connection, not a manual one, needs NODE_WITNESS with NODE_NETWORK or NODE_NETWORK_LIMITED (net_processing.cpp ExpectServicesFromConn, HasAllDesirableServiceFlags; NODE_NETWORK_LIMITED without NODE_NETWORK is left unjudged, it depends on the tip's age)"),
     (PROOF_OF_WORK_CHECKED_FIRST, "a header is checked against the target of its own bits before any contextual check (btcd checkBlockHeaderSanity before checkBlockHeaderContext; Core CheckBlockHeader before ContextualCheckBlockHeader), so a header refused as bad-diffbits meets the target of the bits it carries"),
