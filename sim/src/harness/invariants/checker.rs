@@ -591,6 +591,19 @@ impl Checker {
                     message,
                 });
         }
+        if self.profile == Profile::Core {
+            if let Some((peer, message)) = self.reads.unpunished_lists(written) {
+                let rule = super::rules::MISBEHAVIOUR_COUNTS_HOLD;
+                self.breach(
+                    end_ms,
+                    RuleBreach {
+                        rule,
+                        peer,
+                        message,
+                    },
+                );
+            }
+        }
         self.check_deadlines(self.epoch_ms + end_ms);
         for breach in self.rules.finish() {
             self.breach(end_ms, breach);

@@ -35,7 +35,7 @@ use node::wire::DecodeError;
 use node::{DisconnectReason, Event, PeerId};
 
 use super::rules::btcd_pver;
-use crate::peers::fake_peer::{PayloadFact, WireFact, WrittenStreams};
+use crate::peers::fake_peer::{PayloadFact, WireFact, WrittenStream, WrittenStreams};
 
 /// The key fields of a message the node received, as its trace summarises it.
 pub fn fact_of(summary: &MessageSummary) -> WireFact {
@@ -149,6 +149,9 @@ struct NodeRead {
     /// command and the error (under btcd as malformed: not for a version gate, an unknown
     /// command or the frame's size, which the profile rules judge).
     refused: Option<(String, DecodeError)>,
+    /// The read stopped at a punishment for a list message's entries (carried out or, for a
+    /// manual or NoBan peer, set aside).
+    punished_for_entries: bool,
 }
 
 /// The node's reads on every connection of a run, by node run and connection id.
@@ -179,26 +182,29 @@ impl NodeReads {
                 }
             }
             Event::Dropped { peer, reason } => {
-                let frame = match reason {
-                    DropReason::Frame(error) => Some(error),
-                    _ => None,
+                let (frame, punished) = match reason {
+                    DropReason::Frame(error) => (Some(error), None),
+                    DropReason::NoBanNotPunished(reason)
+                    | DropReason::ManualNotPunished(reason) => (None, Some(reason)),
+                    _ => (None, None),
                 };
-                self.stop(run, *peer, frame);
+                self.stop(run, *peer, frame, punished.is_some_and(for_entries));
             }
             Event::Disconnected { peer, reason } => {
                 let frame = match reason {
                     DisconnectReason::Frame(error) => Some(error),
                     _ => None,
                 };
-                self.stop(run, *peer, frame);
+                self.stop(run, *peer, frame, for_entries(reason));
             }
             _ => {}
         }
     }
 
     /// The node's first dropped message on connection `peer` of node run `run`, or the
-    /// connection's end; `frame` the decoding error when a frame was refused.
-    fn stop(&mut self, run: u32, peer: PeerId, frame: Option<&DecodeError>) {
+    /// connection's end; `frame` the decoding error when a frame was refused, `punished`
+    /// whether it was a punishment for a list message's entries.
+    fn stop(&mut self, run: u32, peer: PeerId, frame: Option<&DecodeError>, punished: bool) {
         let Some(read) = self.conns.get_mut(&(run, peer.0)) else {
             return;
         };
@@ -206,6 +212,7 @@ impl NodeReads {
             return;
         }
         read.stopped = true;
+        read.punished_for_entries = punished;
         read.refused = match frame {
             Some(DecodeError::BtcdPayload { command, error })
                 if !matches!(
@@ -221,6 +228,41 @@ impl NodeReads {
         .zip(frame.cloned());
     }
 
+    /// Under Core, the first connection on which the node read a list message over Core's
+    /// limit ([`core_entries_max`]) without punishing the peer for it right then (its read
+    /// ending there with the punishment, carried out or set aside): its label and the
+    /// message. Part of `misbehaviour_counts_hold`; the count comes from what the peer wrote.
+    pub fn unpunished_lists(
+        &self,
+        written: &[(String, WrittenStreams)],
+    ) -> Option<(String, String)> {
+        let mut used = BTreeMap::new();
+        for ((_, id), read) in &self.conns {
+            let Some((_, Some(stream))) = streams_of(read, written, &mut used) else {
+                continue;
+            };
+            for (i, wrote) in stream.messages.iter().take(read.facts.len()).enumerate() {
+                let WireFact::Payload(fact) = wrote else {
+                    continue;
+                };
+                let Some(max) = core_entries_max(&fact.command) else {
+                    continue;
+                };
+                let punished_here = read.punished_for_entries && i + 1 == read.facts.len();
+                if fact.entries > max && !punished_here {
+                    return Some((
+                        format!("{}#{id}", read.host),
+                        format!(
+                            "message {i} on the connection, a {} of {} entries, over Core's {max}, was read without punishing the peer",
+                            fact.command, fact.entries
+                        ),
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// Compares every connection with what its fake peer wrote (`written`: each fake peer's
     /// host and streams). `Err` names the first connection that read something else: its
     /// label (`host#id`) and what differed.
@@ -229,24 +271,14 @@ impl NodeReads {
         written: &[(String, WrittenStreams)],
         btcd: bool,
     ) -> Result<(), (String, String)> {
-        // A nonce may open several connections of one host (a script that borrows one): the
-        // k-th node connection with it pairs with the k-th stream, both in the order opened.
-        let mut used: BTreeMap<(&str, u64), usize> = BTreeMap::new();
+        let mut used = BTreeMap::new();
         for ((_, id), read) in &self.conns {
+            let Some((streams, stream)) = streams_of(read, written, &mut used) else {
+                continue;
+            };
             let Some(WireFact::Version { nonce, .. }) = read.facts.first() else {
                 continue;
             };
-            let k = used.entry((read.host.as_str(), *nonce)).or_insert(0);
-            let streams: Vec<_> = written
-                .iter()
-                .filter(|(host, _)| *host == read.host)
-                .flat_map(|(_, streams)| streams.values())
-                .collect();
-            let stream = streams
-                .iter()
-                .filter(|s| matches!(s.messages.first(), Some(WireFact::Version { nonce: n, .. }) if n == nonce))
-                .nth(*k);
-            *k += 1;
             let label = format!("{}#{id}", read.host);
             let Some(stream) = stream else {
                 // The nonce is the decoder's own reading: one that no connection of the host
@@ -319,6 +351,55 @@ impl NodeReads {
             }
         }
         Ok(())
+    }
+}
+
+/// Per host and `version` nonce, how many of its connections were paired so far.
+type Used<'r> = BTreeMap<(&'r str, u64), usize>;
+
+/// The fake peer's streams of `read`'s host, and the one written for `read`: a nonce may open
+/// several connections of one host (a script that borrows one), so the k-th node connection
+/// with it pairs with the k-th stream, both in the order opened. `None` for a connection whose
+/// first message read is not a `version`.
+fn streams_of<'w, 'r>(
+    read: &'r NodeRead,
+    written: &'w [(String, WrittenStreams)],
+    used: &mut Used<'r>,
+) -> Option<(Vec<&'w WrittenStream>, Option<&'w WrittenStream>)> {
+    let Some(WireFact::Version { nonce, .. }) = read.facts.first() else {
+        return None;
+    };
+    let k = used.entry((read.host.as_str(), *nonce)).or_insert(0);
+    let streams: Vec<&WrittenStream> = written
+        .iter()
+        .filter(|(host, _)| *host == read.host)
+        .flat_map(|(_, streams)| streams.values())
+        .collect();
+    let stream = streams
+        .iter()
+        .filter(|s| matches!(s.messages.first(), Some(WireFact::Version { nonce: n, .. }) if n == nonce))
+        .nth(*k)
+        .copied();
+    *k += 1;
+    Some((streams, stream))
+}
+
+/// Whether `reason` punishes a list message's entries.
+fn for_entries(reason: &DisconnectReason) -> bool {
+    matches!(
+        reason,
+        DisconnectReason::TooManyAddresses { .. } | DisconnectReason::TooManyInventory { .. }
+    )
+}
+
+/// Core's limit on the entries of a list message (`net_processing.cpp`: `MAX_ADDR_TO_SEND`
+/// 1,000 for `addr` and `addrv2`, `MAX_INV_SZ` 50,000 for `inv` and `getdata`), written out
+/// here; `None` for other commands.
+fn core_entries_max(command: &str) -> Option<u64> {
+    match command {
+        "addr" | "addrv2" => Some(1_000),
+        "inv" | "getdata" => Some(50_000),
+        _ => None,
     }
 }
 
@@ -518,5 +599,61 @@ mod tests {
             command: message.command(),
             payload_digest: node::protocol::events::payload_digest(&message),
         })
+    }
+
+    #[test]
+    fn under_core_a_list_over_its_limit_is_punished_as_it_is_read() {
+        // The peer wrote its version, then an addr of `entries` entries; the node read both.
+        let wrote = |entries: u64| {
+            let mut streams = written(version(7), false);
+            let fact = PayloadFact {
+                command: "addr".into(),
+                digest: 1,
+                btcd_digest: 1,
+                whole: true,
+                entries,
+                hash_funcs: 0,
+            };
+            let stream = streams[0].1.get_mut(&1).expect("stream 1");
+            stream.messages.push(WireFact::Payload(fact));
+            streams
+        };
+        let read = |then: Option<DisconnectReason>| {
+            let mut reads = reads(7);
+            let message = MessageSummary::Other {
+                command: bitcoin::p2p::message::CommandString::try_from_static("addr")
+                    .expect("a command"),
+                payload_digest: 1,
+            };
+            reads.event(
+                1,
+                &Event::Received {
+                    peer: PeerId(1),
+                    message,
+                },
+            );
+            if let Some(reason) = then {
+                reads.event(
+                    1,
+                    &Event::Disconnected {
+                        peer: PeerId(1),
+                        reason,
+                    },
+                );
+            }
+            reads
+        };
+        let punished = || DisconnectReason::TooManyAddresses {
+            command: "addr",
+            count: 1_001,
+        };
+        assert!(read(Some(punished()))
+            .unpunished_lists(&wrote(1_001))
+            .is_none());
+        assert!(read(None).unpunished_lists(&wrote(1_001)).is_some());
+        let other = DisconnectReason::DuplicateVersion;
+        assert!(read(Some(other)).unpunished_lists(&wrote(1_001)).is_some());
+        // At the limit nothing is owed.
+        assert!(read(None).unpunished_lists(&wrote(1_000)).is_none());
     }
 }

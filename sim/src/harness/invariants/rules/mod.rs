@@ -15,6 +15,7 @@ use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod btcd_tables;
 mod dials;
+mod discourage;
 mod early;
 mod low_work;
 mod misbehaviour;
@@ -82,6 +83,8 @@ pub struct RuleBreach {
 struct Conn {
     host: String,
     inbound: bool,
+    /// A manual connection (`-connect`).
+    manual: bool,
     sent_any: bool,
     got_version: bool,
     handshake_done: bool,
@@ -132,6 +135,8 @@ pub struct Rules {
     dials: dials::Dials,
     /// [`HEADERS_SYNC_STARTED_ONCE`]'s state.
     sync_starts: sync_peer::SyncStarts,
+    /// [`PUNISHMENT_BY_CONNECTION`]'s state.
+    punishments: discourage::Punishments,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -159,6 +164,7 @@ impl Rules {
             sendheaders: sendheaders::SendHeaders::new(profile == Profile::Core),
             dials: dials::Dials::new(profile == Profile::Btcd),
             sync_starts: sync_peer::SyncStarts::default(),
+            punishments: discourage::Punishments::default(),
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -188,6 +194,7 @@ impl Rules {
         self.sendheaders.reset();
         self.dials.reset();
         self.sync_starts.reset();
+        self.punishments = discourage::Punishments::default();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -320,6 +327,19 @@ impl Rules {
             (core, self.sync_starts.event(event, self.best_header_recent))
         {
             breach(HEADERS_SYNC_STARTED_ONCE, label(&self.conns, peer), why);
+        }
+        if core {
+            let who = event
+                .peer()
+                .and_then(|p| self.conns.get(&p.0))
+                .map(|c| discourage::Who {
+                    host: &c.host,
+                    noban: self.noban.contains(&c.host),
+                    manual: c.manual,
+                });
+            if let Some((peer, why)) = self.punishments.event(event, who) {
+                breach(PUNISHMENT_BY_CONNECTION, label(&self.conns, &peer), why);
+            }
         }
         if let (
             true,
@@ -460,6 +480,7 @@ impl Rules {
                     Conn {
                         host,
                         inbound,
+                        manual: connection.is_manual(),
                         opened_banned,
                         inbound_full: full,
                         must_go,

@@ -44,11 +44,13 @@ pub const HEADERS_SYNC_TIMEOUT_HANDED_OVER: &str = "headers_sync_timeout_handed_
 pub const OUTBOUND_SERVICES_REQUIRED: &str = "outbound_services_required";
 /// `headers_sync_started_once`.
 pub const HEADERS_SYNC_STARTED_ONCE: &str = "headers_sync_started_once";
+/// `punishment_by_connection`.
+pub const PUNISHMENT_BY_CONNECTION: &str = "punishment_by_connection";
 /// `proof_of_work_checked_first`.
 pub const PROOF_OF_WORK_CHECKED_FIRST: &str = "proof_of_work_checked_first";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 23] = [
+pub const RULES: [(&str, &str); 24] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -69,7 +71,8 @@ pub const RULES: [(&str, &str); 23] = [
     (AUTOMATIC_DIALS_COUNTED, "a failed dial reports btcd's count of failed automatic dials (connmgr failedAttempts) exactly when it was an automatic slot's: under btcd one more than before, back to 0 after every established outbound connection and in a new process; under Core always 0; nothing for a permanent or once target"),
     (HEADERS_SYNC_TIMEOUT_HANDED_OVER, "under Core a sync peer is dropped for its headers-sync timeout, or reset if NoBan, only while another peer is preferred for download, one that can take over: outbound or NoBan, its handshake done, serving blocks (net_processing.cpp SendMessages: m_num_preferred_download_peers - fPreferredDownload >= 1; fPreferredDownload set at VERSION)"),
     (HEADERS_SYNC_STARTED_ONCE, "under Core the initial headers sync starts at most once per connection (again only after a NoBan peer's timeout reset it), and while the best header is older than max_tip_age only when no other peer's sync runs (net_processing.cpp SendMessages, \"Start block sync\": !fSyncStarted, nSyncStarted == 0 or a recent best header)"),
-    (MISBEHAVIOUR_COUNTS_HOLD, "under Core a peer is punished for an addr or addrv2 of too many entries only above MAX_ADDR_TO_SEND (1,000), and for an inv or getdata only above MAX_INV_SZ (50,000), as the reason's own count states (net_processing.cpp ProcessMessage); the punishment carried out or, for a manual or NoBan peer, set aside"),
+    (MISBEHAVIOUR_COUNTS_HOLD, "under Core a peer is punished for an addr or addrv2 of too many entries only above MAX_ADDR_TO_SEND (1,000), and for an inv or getdata only above MAX_INV_SZ (50,000), as the reason's own count states, and is punished for one above, right as it is read, as the count rust-bitcoin reads in what the peer wrote states (net_processing.cpp ProcessMessage); the punishment carried out or, for a manual or NoBan peer, set aside"),
+    (PUNISHMENT_BY_CONNECTION, "under Core a peer that misbehaves (more than 2,000 headers, an invalid header, an inv or getdata over 50,000 entries, an addr or addrv2 over 1,000) is punished by who it is: a NoBan peer not at all, a manual one neither disconnected nor discouraged, one from a loopback address disconnected only, any other, inbound or automatic, disconnected with its address discouraged just before; and only such a punishment discourages (net_processing.cpp MaybeDiscourageAndDisconnect)"),
     (OUTBOUND_SERVICES_REQUIRED, "an outbound peer whose version lacks the services its profile requires is disconnected before anything else is sent or read, and no peer is disconnected for its services otherwise: under btcd every outbound connection (permanent ones too) of a peer at protocol 209 or more needs NODE_NETWORK, and from protocol 70002 gets a reject first (server.go OnVersion); under Core an automatic connection, not a manual one, needs NODE_WITNESS with NODE_NETWORK or NODE_NETWORK_LIMITED (net_processing.cpp ExpectServicesFromConn, HasAllDesirableServiceFlags; NODE_NETWORK_LIMITED without NODE_NETWORK is left unjudged, it depends on the tip's age)"),
     (PROOF_OF_WORK_CHECKED_FIRST, "a header is checked against the target of its own bits before any contextual check (btcd checkBlockHeaderSanity before checkBlockHeaderContext; Core CheckBlockHeader before ContextualCheckBlockHeader), so a header refused as bad-diffbits meets the target of the bits it carries"),
 ];
