@@ -26,6 +26,11 @@ use super::rules::{RuleBreach, Rules, RULES};
 use super::wire::NodeReads;
 use crate::peers::fake_peer::WrittenStreams;
 
+/// How long after a peer closes a connection the node may take to report its end, in
+/// simulated ms: the close crosses the simulated network (its latency and any fault holding
+/// the link) before the node's read sees it.
+const CLOSE_SLACK_MS: u64 = 30_000;
+
 /// Slack allowed past a deadline before a still-open connection is a violation: one stall
 /// tick (btcd checks deadlines on its 15 s `stallTickInterval`) plus a second.
 fn deadline_slack_ms(timing: &Timing) -> u64 {
@@ -590,6 +595,17 @@ impl Checker {
                     peer: Some(peer),
                     message,
                 });
+        }
+        if let Some((peer, message)) = self.reads.unnoticed_close(written, end_ms, CLOSE_SLACK_MS) {
+            let rule = super::rules::PEER_CLOSES_NOTICED;
+            self.breach(
+                end_ms,
+                RuleBreach {
+                    rule,
+                    peer,
+                    message,
+                },
+            );
         }
         if self.profile == Profile::Core {
             if let Some((peer, message)) = self.reads.unpunished_lists(written) {

@@ -152,6 +152,8 @@ struct NodeRead {
     /// The read stopped at a punishment for a list message's entries (carried out or, for a
     /// manual or NoBan peer, set aside).
     punished_for_entries: bool,
+    /// The node reported the connection's end (its own disconnect or the peer's close).
+    ended: bool,
 }
 
 /// The node's reads on every connection of a run, by node run and connection id.
@@ -190,15 +192,58 @@ impl NodeReads {
                 };
                 self.stop(run, *peer, frame, punished.is_some_and(for_entries));
             }
+            Event::PeerClosed { peer, .. } => {
+                self.stop(run, *peer, None, false);
+                self.end(run, *peer);
+            }
             Event::Disconnected { peer, reason } => {
                 let frame = match reason {
                     DisconnectReason::Frame(error) => Some(error),
                     _ => None,
                 };
                 self.stop(run, *peer, frame, for_entries(reason));
+                self.end(run, *peer);
             }
             _ => {}
         }
+    }
+
+    /// The node reported the end of connection `peer` of node run `run`.
+    fn end(&mut self, run: u32, peer: PeerId) {
+        if let Some(read) = self.conns.get_mut(&(run, peer.0)) {
+            read.ended = true;
+        }
+    }
+
+    /// The first connection of the node's last run that its peer closed (a script's `close`)
+    /// more than `slack_ms` before `end_ms` (ms since the start) without the node reporting
+    /// its end: its label and when it was closed. A node that does not notice a close keeps
+    /// a dead peer: its sync, its slot and its timers stay with it.
+    pub fn unnoticed_close(
+        &self,
+        written: &[(String, WrittenStreams)],
+        end_ms: u64,
+        slack_ms: u64,
+    ) -> Option<(String, String)> {
+        let last_run = self.conns.keys().map(|(run, _)| *run).max()?;
+        let mut used = BTreeMap::new();
+        for ((run, id), read) in &self.conns {
+            let Some((_, Some(stream))) = streams_of(read, written, &mut used) else {
+                continue;
+            };
+            let Some(closed_ms) = stream.closed_at_ms else {
+                continue;
+            };
+            if *run == last_run && !read.ended && closed_ms.saturating_add(slack_ms) < end_ms {
+                return Some((
+                    format!("{}#{id}", read.host),
+                    format!(
+                        "the peer closed the connection at {closed_ms} ms; the node never reported its end (run end {end_ms} ms)"
+                    ),
+                ));
+            }
+        }
+        None
     }
 
     /// The node's first dropped message on connection `peer` of node run `run`, or the
@@ -655,5 +700,25 @@ mod tests {
         assert!(read(Some(other)).unpunished_lists(&wrote(1_001)).is_some());
         // At the limit nothing is owed.
         assert!(read(None).unpunished_lists(&wrote(1_000)).is_none());
+    }
+
+    #[test]
+    fn a_close_by_the_peer_is_reported_by_the_node_within_the_slack() {
+        let mut closed = written(version(7), false);
+        closed[0].1.get_mut(&1).expect("stream 1").closed_at_ms = Some(1_000);
+        // Not reported: a breach once the run went on past the slack.
+        assert!(reads(7).unnoticed_close(&closed, 40_000, 30_000).is_some());
+        assert!(reads(7).unnoticed_close(&closed, 20_000, 30_000).is_none());
+        // Reported, or never closed by the peer: nothing owed.
+        let mut ended = reads(7);
+        let close = Event::PeerClosed {
+            peer: PeerId(1),
+            error: None,
+        };
+        ended.event(1, &close);
+        assert!(ended.unnoticed_close(&closed, 40_000, 30_000).is_none());
+        assert!(reads(7)
+            .unnoticed_close(&written(version(7), false), 40_000, 30_000)
+            .is_none());
     }
 }

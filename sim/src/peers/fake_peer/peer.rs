@@ -254,6 +254,19 @@ impl FakePeer {
         self.written.borrow().clone()
     }
 
+    /// Records that a script closed `connection` now, inside a simulation.
+    pub(super) fn note_close(&self, connection: u64) {
+        let Some(elapsed) = turmoil::sim_elapsed() else {
+            return;
+        };
+        let at_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        self.written
+            .borrow_mut()
+            .entry(connection)
+            .or_default()
+            .closed_at_ms = Some(at_ms);
+    }
+
     /// Records a write on `connection` inside a simulation: read back into [`FakePeer::written`],
     /// and kept whole if the peer keeps a wire log.
     pub(super) fn note_write(&self, connection: u64, bytes: &[u8], read_before: usize) {

@@ -105,6 +105,7 @@ fn run_steps<'a, S: AsyncRead + AsyncWrite + 'a>(
                 Step::DelayMs(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                 Step::Close => {
                     conn.writer.shutdown().await?;
+                    peer.note_close(conn.connection);
                     return Ok(Flow::Stop);
                 }
                 Step::Honest => {

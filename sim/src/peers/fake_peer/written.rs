@@ -185,6 +185,9 @@ pub struct WrittenStream {
     /// Set at the first bytes rust-bitcoin does not read as a frame (a broken frame, garbage, a
     /// message it cannot decode): nothing after them is accounted for.
     pub broken: bool,
+    /// When (simulated ms since the start) the peer closed the connection by a script's
+    /// `close` step, if it did.
+    pub closed_at_ms: Option<u64>,
 }
 
 impl WrittenStream {

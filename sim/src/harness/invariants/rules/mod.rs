@@ -13,6 +13,7 @@ use node::wire::btcd_payload::BtcdReadError;
 use node::wire::DecodeError;
 use node::{DisconnectReason, Event, PeerId, Profile};
 
+mod bans;
 mod btcd_tables;
 mod dials;
 mod discourage;
@@ -725,14 +726,6 @@ impl Rules {
                             format!("closed after the peer's {command} without btcd's reject"),
                         );
                     }
-                    let refused_for_ban = matches!(
-                        reason,
-                        DisconnectReason::InboundBanned { .. }
-                            | DisconnectReason::StillBanned { .. }
-                    );
-                    let banned = self
-                        .banned_at(&c.host, at_ms.saturating_sub(BAN_EDGE_MS))
-                        .is_some();
                     if matches!(reason, DisconnectReason::TooManyInbound) && !c.inbound_full {
                         breach(
                             INBOUND_LIMIT_KEPT,
@@ -743,32 +736,14 @@ impl Rules {
                             ),
                         );
                     }
-                    if refused_for_ban && !banned {
-                        breach(
-                            BANNED_HOSTS_REFUSED,
-                            who.clone(),
-                            format!(
-                                "refused as banned ({reason}) though {} was not banned",
-                                c.host
-                            ),
-                        );
-                    }
-                    // btcd names the time its ban has left (`handleAddPeerMsg`): whole seconds,
-                    // rounded up, of the ban as this rule's own model has it.
-                    if let (DisconnectReason::StillBanned { remaining_s, .. }, Some(until)) =
-                        (reason, self.banned_until_ms.get(&c.host))
-                    {
-                        let expected_s = until.saturating_sub(at_ms).div_ceil(1000);
-                        if remaining_s.abs_diff(expected_s) > BAN_EDGE_MS / 1000 {
-                            breach(
-                                BANNED_HOSTS_REFUSED,
-                                who,
-                                format!(
-                                    "refused {} with {remaining_s} s of its ban left, where {expected_s} s were",
-                                    c.host
-                                ),
-                            );
-                        }
+                    let ban = bans::Refusal {
+                        core,
+                        host: &c.host,
+                        banned_until_ms: self.banned_at(&c.host, at_ms.saturating_sub(BAN_EDGE_MS)),
+                        noban: self.noban.contains(&c.host),
+                    };
+                    if let Some(why) = ban.breach(reason, at_ms) {
+                        breach(BANNED_HOSTS_REFUSED, who, why);
                     }
                 }
             }
