@@ -86,6 +86,9 @@ pub enum MessageSummary {
         ccode: RejectReason,
         /// The reason text.
         reason: String,
+        /// [`payload_digest`] of the message as decoded (hash included): not shown in the
+        /// trace; the simulator compares it with the digest of what the peer wrote.
+        payload_digest: u64,
     },
     /// A message rust-bitcoin does not decode: its command and payload size.
     Unknown {
@@ -137,6 +140,7 @@ impl MessageSummary {
                 message: r.message.to_string(),
                 ccode: r.ccode,
                 reason: r.reason.to_string(),
+                payload_digest: payload_digest(message),
             },
             NetworkMessage::Unknown { command, payload } => MessageSummary::Unknown {
                 command: command.clone(),
@@ -242,6 +246,7 @@ impl MessageSummary {
                 message,
                 ccode,
                 reason,
+                ..
             } => write!(f, " message={message:?} ccode={ccode:?} reason={reason:?}"),
             MessageSummary::Unknown { payload_bytes, .. } => {
                 write!(f, " payload_bytes={payload_bytes}")

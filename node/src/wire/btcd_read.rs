@@ -72,8 +72,10 @@ pub(super) struct Step {
 }
 
 impl ReadState {
-    /// The protocol version payloads are read at now.
-    pub fn protocol_version(&self) -> u32 {
+    /// The protocol version payloads are read at now (the unit tests' view of the state; the
+    /// reader itself uses the field).
+    #[cfg(test)]
+    pub(crate) fn protocol_version(&self) -> u32 {
         self.pver
     }
 

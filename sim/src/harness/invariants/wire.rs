@@ -74,6 +74,10 @@ pub fn fact_of(summary: &MessageSummary) -> WireFact {
             command: command.to_string(),
             digest: *payload_digest,
         },
+        MessageSummary::Reject { payload_digest, .. } => WireFact::Decoded {
+            command: "reject".to_string(),
+            digest: *payload_digest,
+        },
         other => WireFact::Command(other.command().to_string()),
     }
 }
@@ -86,6 +90,12 @@ const NET_ADDRESS_TIME_VERSION: u32 = 31_402;
 /// (`wire/protocol.go` `BIP0031Version`, `MsgPing.BtcDecode`): the node then reads nonce 0
 /// whatever the payload holds; rust-bitcoin always reads the nonce.
 const BIP0031_VERSION: u32 = 60_000;
+
+/// The `NODE_WITNESS` service bit (BIP 144).
+const NODE_WITNESS: u64 = 1 << 3;
+
+/// The protocol version from which btcd reads a `reject` (`wire/protocol.go` `RejectVersion`).
+const REJECT_VERSION: u32 = 70_002;
 
 /// Whether the node's reading `got` is the peer's message `wrote`. A message the node decoded
 /// is compared by its digest (under btcd, its reading of an `addrv2` leaves out the entries
@@ -116,9 +126,17 @@ fn read_as(wrote: &WireFact, got: &WireFact, btcd_pver: Option<u32>) -> bool {
 /// btcd's per-message bounds beyond the frame's size, as far as this rule models them (btcd
 /// `wire`: `MaxAddrPerMsg`, `MaxInvPerMsg`, `MaxBlockLocatorsPerMsg`, `MaxFilterAddDataSize`,
 /// `MaxFilterLoadFilterSize`, `MaxFilterLoadHashFuncs`, `maxTxPerBlock`): whether btcd reads `fact`, a message
-/// rust-bitcoin read to its last byte, at a version `pver` that has its command. `None` for a
-/// command the rule does not model (btcd may refuse it for reasons rust-bitcoin lacks).
-fn btcd_reads(fact: &PayloadFact, pver: u32) -> Option<bool> {
+/// rust-bitcoin read to its last byte, at a version `pver` that has its command, from a peer
+/// that offered `NODE_WITNESS` or not (`witness`). `None` for a command the rule does not
+/// model (btcd may refuse it for reasons rust-bitcoin lacks), and for a `tx` or `block` from a
+/// peer without `NODE_WITNESS`: btcd then reads transactions in the base encoding
+/// (`peer.go` sets `wireEncoding` to `WitnessEncoding` only for such a peer), where a
+/// segregated-witness transaction is misread and refused for bytes left over; rust-bitcoin
+/// reads either encoding.
+fn btcd_reads(fact: &PayloadFact, pver: u32, witness: bool) -> Option<bool> {
+    if !witness && matches!(fact.command.as_str(), "tx" | "block") {
+        return None;
+    }
     let within = match fact.command.as_str() {
         // Every count and size bound of btcd's `MsgTx` is above what a frame within `tx`'s
         // 4,000,000-byte limit can hold.
@@ -127,6 +145,11 @@ fn btcd_reads(fact: &PayloadFact, pver: u32) -> Option<bool> {
         // btcd's `maxTxPerBlock` (`MaxBlockPayload / 10 + 1`) is above the transactions a
         // frame within `block`'s 4,000,000-byte limit can hold.
         "block" => true,
+        // btcd reads a hash only in a reject of a `block` or `tx` (`MsgReject.BtcDecode`);
+        // rust-bitcoin always reads one, which btcd leaves over in any other reject.
+        "reject" => {
+            pver >= REJECT_VERSION && matches!(fact.reject_of.as_deref(), Some("block" | "tx"))
+        }
         "addr" => pver >= NET_ADDRESS_TIME_VERSION && fact.entries <= 1_000,
         "addrv2" => fact.entries <= 1_000,
         "inv" | "getdata" | "notfound" => fact.entries <= 50_000,
@@ -348,6 +371,8 @@ impl NodeReads {
                 Some(WireFact::Version { version, .. }) => btcd_pver(Some(*version)),
                 _ => btcd_pver(None),
             });
+            let witness = matches!(read.facts.first(),
+                Some(WireFact::Version { services, .. }) if services & NODE_WITNESS != 0);
             for (i, (wrote, got)) in stream.messages.iter().zip(&read.facts).enumerate() {
                 if !read_as(wrote, got, pver) {
                     return Err((
@@ -365,7 +390,7 @@ impl NodeReads {
                 let wrong = fact.command == *command
                     && match (pver, error) {
                         (Some(pver), DecodeError::BtcdPayload { .. }) => {
-                            btcd_reads(fact, pver) == Some(true)
+                            btcd_reads(fact, pver, witness) == Some(true)
                         }
                         (None, DecodeError::Undecodable { .. }) => true,
                         _ => false,
@@ -456,10 +481,13 @@ mod tests {
     use node::protocol::peer::Direction;
     use node::protocol::ConnectionType;
 
+    /// `NODE_NETWORK` and `NODE_WITNESS`: btcd reads transactions in the witness encoding.
+    const SERVICES: u64 = 1 | NODE_WITNESS;
+
     fn version(nonce: u64) -> WireFact {
         WireFact::Version {
             version: 70016,
-            services: 1,
+            services: SERVICES,
             start_height: 0,
             nonce,
             user_agent: String::new(),
@@ -484,7 +512,7 @@ mod tests {
                 peer: PeerId(1),
                 message: MessageSummary::Version {
                     version: 70016,
-                    services: 1,
+                    services: SERVICES,
                     start_height: 0,
                     nonce,
                     user_agent: String::new(),
@@ -658,6 +686,7 @@ mod tests {
                 whole: true,
                 entries,
                 hash_funcs: 0,
+                reject_of: None,
             };
             let stream = streams[0].1.get_mut(&1).expect("stream 1");
             stream.messages.push(WireFact::Payload(fact));
@@ -720,5 +749,39 @@ mod tests {
         assert!(reads(7)
             .unnoticed_close(&written(version(7), false), 40_000, 30_000)
             .is_none());
+    }
+
+    #[test]
+    fn btcd_reads_a_rejects_hash_only_for_a_block_or_tx() {
+        use bitcoin::hashes::Hash as _;
+        use bitcoin::p2p::message_network::{Reject, RejectReason};
+        let fact = |message: &'static str| {
+            let reject = NetworkMessage::Reject(Reject {
+                message: message.into(),
+                ccode: RejectReason::Invalid,
+                reason: "high-hash".into(),
+                hash: bitcoin::hashes::sha256d::Hash::from_byte_array([7; 32]),
+            });
+            let length = bitcoin::consensus::serialize(&reject).len();
+            match WireFact::of(&reject, length) {
+                WireFact::Payload(fact) => fact,
+                other => panic!("a reject is a payload fact, not {other:?}"),
+            }
+        };
+        let block = fact("block");
+        assert_eq!(btcd_reads(&block, 70_016, true), Some(true));
+        // A tx or block from a peer without NODE_WITNESS: btcd reads the base encoding, which
+        // the rule does not model.
+        let WireFact::Payload(tx) = tx_fact(0) else {
+            panic!("a tx is a payload fact");
+        };
+        assert_eq!(btcd_reads(&tx, 70_016, true), Some(true));
+        assert_eq!(btcd_reads(&tx, 70_016, false), None);
+        assert_eq!(block.btcd_digest, block.digest);
+        // Below RejectVersion btcd refuses it as too new; another command's hash is left over.
+        assert_eq!(btcd_reads(&block, 70_001, true), Some(false));
+        let headers = fact("headers");
+        assert_eq!(btcd_reads(&headers, 70_016, true), Some(false));
+        assert_ne!(headers.btcd_digest, headers.digest);
     }
 }

@@ -87,6 +87,9 @@ pub struct PayloadFact {
     pub entries: u64,
     /// `filterload`'s number of hash functions; 0 for any other message.
     pub hash_funcs: u32,
+    /// For a `reject`, the command it rejects (btcd reads a hash after the reason only for
+    /// `block` and `tx`); `None` for any other message.
+    pub reject_of: Option<String>,
 }
 
 impl PayloadFact {
@@ -111,6 +114,14 @@ impl PayloadFact {
                     kept,
                 )))
             }
+            // btcd reads the hash of a reject of a block or tx only; any other keeps zeros.
+            NetworkMessage::Reject(r) if !matches!(r.message.as_ref(), "block" | "tx") => {
+                let mut kept = r.clone();
+                kept.hash = <bitcoin::hashes::sha256d::Hash as bitcoin::hashes::Hash>::all_zeros();
+                digest_of(&bitcoin::consensus::serialize(&NetworkMessage::Reject(
+                    kept,
+                )))
+            }
             _ => digest,
         };
         let (entries, hash_funcs) = match message {
@@ -131,6 +142,10 @@ impl PayloadFact {
             whole: encoded.len() == payload_bytes,
             entries: entries as u64,
             hash_funcs,
+            reject_of: match message {
+                NetworkMessage::Reject(r) => Some(r.message.to_string()),
+                _ => None,
+            },
         }
     }
 }
@@ -167,9 +182,7 @@ impl WireFact {
             },
             NetworkMessage::Ping(nonce) => WireFact::Ping(*nonce),
             NetworkMessage::Pong(nonce) => WireFact::Pong(*nonce),
-            NetworkMessage::Reject(_) | NetworkMessage::Unknown { .. } => {
-                WireFact::Command(message.command().to_string())
-            }
+            NetworkMessage::Unknown { .. } => WireFact::Command(message.command().to_string()),
             other => WireFact::Payload(PayloadFact::of(other, payload_bytes)),
         }
     }

@@ -299,6 +299,38 @@ pub(super) fn early_messages_and_announcements(draw: &mut Draw, scenario: &mut S
     }
 }
 
+/// A `reject` (BIP 61) as rust-bitcoin writes it, always with a hash: of a `block` or `tx`,
+/// which btcd reads whole (its hash is read for those two only, `MsgReject.BtcDecode`), or of
+/// another command, whose hash btcd leaves over and refuses. Core no longer reads rejects.
+fn reject(draw: &mut Draw) -> SendSpec {
+    use bitcoin::hashes::Hash as _;
+    use bitcoin::p2p::message::NetworkMessage;
+    use bitcoin::p2p::message_network::{Reject, RejectReason};
+    let message = ["block", "tx", "block", "tx", "headers", "version"][draw.index(6)];
+    let ccode = [
+        RejectReason::Malformed,
+        RejectReason::Invalid,
+        RejectReason::Obsolete,
+        RejectReason::Duplicate,
+        RejectReason::NonStandard,
+        RejectReason::Dust,
+        RejectReason::Fee,
+        RejectReason::Checkpoint,
+    ][draw.index(8)];
+    let reason = ["bad-txns-inputs-missingorspent", "high-hash", "dust", ""][draw.index(4)];
+    let hash = bitcoin::hashes::sha256d::Hash::from_byte_array(
+        draw.bytes(32).try_into().expect("32 bytes"),
+    );
+    let payload = bitcoin::consensus::serialize(&NetworkMessage::Reject(Reject {
+        message: message.into(),
+        ccode,
+        reason: reason.into(),
+        hash,
+    }));
+    let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
+    SendSpec::Raw(RawFrame::new("reject", hex))
+}
+
 /// A `getdata`, `inv` or `notfound` of one block entry followed by one to three bytes its
 /// fields do not hold: Core reads the fields and ignores the rest (`CDataStream`), btcd v0.26
 /// refuses bytes left over.
@@ -316,7 +348,7 @@ fn list_with_bytes_left(draw: &mut Draw) -> SendSpec {
 /// that serves honestly after it), right after the handshake, a
 /// well-formed message a header-only node reads and sets aside (Core disconnects for the
 /// bloom filter ones): a segwit `tx`, a short `addrv2` or `addr`, a `filteradd` or a
-/// `filterload`, a one-entry `getdata`, `inv` or `notfound` with bytes left over. What the node's wire dialect makes of them is judged by
+/// `filterload`, a one-entry `getdata`, `inv` or `notfound` with bytes left over, a `reject`. What the node's wire dialect makes of them is judged by
 /// `node_reads_what_was_written`, which compares the decoding with rust-bitcoin's.
 pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
     // As in [`early_messages_and_announcements`]: seeds with btcd checkpoints keep their
@@ -345,14 +377,18 @@ pub(super) fn messages_set_aside(draw: &mut Draw, scenario: &mut Scenario) {
         if steps.len() < 6 || steps[..1] != handshake()[..1] || steps[2..6] != handshake()[2..6] {
             continue;
         }
-        let (message, count) = match draw.below(12) {
+        let (message, count) = match draw.below(13) {
             0..=3 => (UnservedMessage::Tx, draw.range(1, 3) as u32),
             4..=6 => (UnservedMessage::Addrv2, draw.range(1, 5) as u32),
             7 => (UnservedMessage::Addr, draw.range(1, 5) as u32),
             8 => (UnservedMessage::Filteradd, 0),
             9 => (UnservedMessage::Filterload, 0),
-            _ => {
+            10 | 11 => {
                 steps.insert(6, Step::Send(list_with_bytes_left(draw)));
+                continue;
+            }
+            _ => {
+                steps.insert(6, Step::Send(reject(draw)));
                 continue;
             }
         };
