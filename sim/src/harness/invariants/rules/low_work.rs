@@ -12,11 +12,34 @@ use std::collections::BTreeMap;
 use bitcoin::pow::Work;
 use node::protocol::headers_presync::PresyncNote;
 use node::protocol::HeadersSyncStep;
-use node::Event;
+use node::{Event, PeerId};
 
 /// Core v28 `headerssync.cpp` `REDOWNLOAD_BUFFER_SIZE`: redownloaded headers kept back before
 /// any is released while the work is not yet proven. Written out here, not read from the node.
 const CORE_REDOWNLOAD_BUFFER_SIZE: usize = 14_441;
+
+/// The peer and why, when `event` takes a NoBan peer's headers for a low-work chain (ignored
+/// as one, or a low-work sync started): Core sets `already_validated_work` for a NoBan peer
+/// and skips the anti-DoS check (`ProcessHeadersMessage`, before `TryLowWorkHeadersSync`).
+/// `noban` says whether a connection's host is NoBan.
+pub(super) fn noban_held_back(
+    event: &Event,
+    noban: impl Fn(&PeerId) -> bool,
+) -> Option<(&PeerId, String)> {
+    let Event::HeadersSync { peer, step } = event else {
+        return None;
+    };
+    let first = matches!(
+        step,
+        HeadersSyncStep::IgnoredLowWorkChain { .. } | HeadersSyncStep::Started { .. }
+    );
+    (first && noban(peer)).then(|| {
+        (
+            peer,
+            format!("took a NoBan peer's headers for a low-work chain ({step}); Core skips the anti-DoS check for NoBan peers"),
+        )
+    })
+}
 
 /// The rule's state for one run.
 #[derive(Debug, Default)]
@@ -97,5 +120,26 @@ impl LowWork {
             _ => {}
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_noban_peers_headers_are_never_taken_for_a_low_work_chain() {
+        let step = |step| Event::HeadersSync {
+            peer: PeerId(1),
+            step,
+        };
+        let ignored = step(HeadersSyncStep::IgnoredLowWorkChain { height: 61 });
+        let started = step(HeadersSyncStep::Started { height: 0 });
+        let went_on = step(HeadersSyncStep::Presync { height: 2_000 });
+        assert!(noban_held_back(&ignored, |_| true).is_some());
+        assert!(noban_held_back(&started, |_| true).is_some());
+        // Not NoBan, or a step after the start: nothing to judge here.
+        assert!(noban_held_back(&ignored, |_| false).is_none());
+        assert!(noban_held_back(&went_on, |_| true).is_none());
     }
 }

@@ -358,6 +358,13 @@ impl Rules {
                 );
             }
         }
+        let noban = |p: &PeerId| {
+            let host = self.conns.get(&p.0).map(|c| c.host.as_str());
+            host.is_some_and(|h| self.noban.iter().any(|n| n == h))
+        };
+        if let (true, Some((peer, why))) = (core, low_work::noban_held_back(event, noban)) {
+            breach(LOW_WORK_CHAINS_HELD_BACK, label(&self.conns, peer), why);
+        }
         if let Event::HeadersImported { peer, .. } = event {
             let noban = self
                 .conns
