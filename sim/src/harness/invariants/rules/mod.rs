@@ -15,9 +15,11 @@ use node::{DisconnectReason, Event, PeerId, Profile};
 
 mod bans;
 mod btcd_tables;
+mod by_connection;
 mod dials;
 mod discourage;
 mod early;
+mod insufficient_work;
 mod low_work;
 mod misbehaviour;
 mod names;
@@ -138,6 +140,8 @@ pub struct Rules {
     sync_starts: sync_peer::SyncStarts,
     /// [`PUNISHMENT_BY_CONNECTION`]'s state.
     punishments: discourage::Punishments,
+    /// [`INSUFFICIENT_WORK_DISCONNECT`]'s state.
+    insufficient_work: insufficient_work::InsufficientWork,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -166,6 +170,7 @@ impl Rules {
             dials: dials::Dials::new(profile == Profile::Btcd),
             sync_starts: sync_peer::SyncStarts::default(),
             punishments: discourage::Punishments::default(),
+            insufficient_work: insufficient_work::InsufficientWork::default(),
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -177,6 +182,7 @@ impl Rules {
     pub fn with_minimum_chain_work(mut self, minimum: bitcoin::pow::Work) -> Rules {
         if self.profile == Profile::Core {
             self.low_work = low_work::LowWork::new(minimum);
+            self.insufficient_work = insufficient_work::InsufficientWork::new(minimum);
         }
         self.sendheaders.set_minimum(minimum);
         self
@@ -196,6 +202,7 @@ impl Rules {
         self.dials.reset();
         self.sync_starts.reset();
         self.punishments = discourage::Punishments::default();
+        self.insufficient_work.reset();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -258,7 +265,7 @@ impl Rules {
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
     pub fn event(&mut self, at_ms: u64, event: &Event) -> Vec<RuleBreach> {
         let core = self.profile == Profile::Core;
-        let mut breaches = Vec::new();
+        let mut breaches = self.core_connection_rules(event);
         let label = |conns: &BTreeMap<u64, Conn>, peer: &PeerId| {
             conns.get(&peer.0).map_or_else(
                 || format!("#{}", peer.0),
@@ -324,24 +331,6 @@ impl Rules {
         if let Some((peer, why)) = pow_first::order_breach(event) {
             breach(PROOF_OF_WORK_CHECKED_FIRST, label(&self.conns, peer), why);
         }
-        if let (true, Some((peer, why))) =
-            (core, self.sync_starts.event(event, self.best_header_recent))
-        {
-            breach(HEADERS_SYNC_STARTED_ONCE, label(&self.conns, peer), why);
-        }
-        if core {
-            let who = event
-                .peer()
-                .and_then(|p| self.conns.get(&p.0))
-                .map(|c| discourage::Who {
-                    host: &c.host,
-                    noban: self.noban.contains(&c.host),
-                    manual: c.manual,
-                });
-            if let Some((peer, why)) = self.punishments.event(event, who) {
-                breach(PUNISHMENT_BY_CONNECTION, label(&self.conns, &peer), why);
-            }
-        }
         if let (
             true,
             Event::Dropped {
@@ -357,13 +346,6 @@ impl Rules {
                     why,
                 );
             }
-        }
-        let noban = |p: &PeerId| {
-            let host = self.conns.get(&p.0).map(|c| c.host.as_str());
-            host.is_some_and(|h| self.noban.iter().any(|n| n == h))
-        };
-        if let (true, Some((peer, why))) = (core, low_work::noban_held_back(event, noban)) {
-            breach(LOW_WORK_CHAINS_HELD_BACK, label(&self.conns, peer), why);
         }
         if let Event::HeadersImported { peer, .. } = event {
             let noban = self

@@ -46,13 +46,15 @@ pub const OUTBOUND_SERVICES_REQUIRED: &str = "outbound_services_required";
 pub const HEADERS_SYNC_STARTED_ONCE: &str = "headers_sync_started_once";
 /// `punishment_by_connection`.
 pub const PUNISHMENT_BY_CONNECTION: &str = "punishment_by_connection";
+/// `insufficient_work_disconnect`.
+pub const INSUFFICIENT_WORK_DISCONNECT: &str = "insufficient_work_disconnect";
 /// `peer_closes_noticed`.
 pub const PEER_CLOSES_NOTICED: &str = "peer_closes_noticed";
 /// `proof_of_work_checked_first`.
 pub const PROOF_OF_WORK_CHECKED_FIRST: &str = "proof_of_work_checked_first";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 25] = [
+pub const RULES: [(&str, &str); 26] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -76,6 +78,7 @@ pub const RULES: [(&str, &str); 25] = [
     (MISBEHAVIOUR_COUNTS_HOLD, "under Core a peer is punished for an addr or addrv2 of too many entries only above MAX_ADDR_TO_SEND (1,000), and for an inv or getdata only above MAX_INV_SZ (50,000), as the reason's own count states, and is punished for one above, right as it is read, as the count rust-bitcoin reads in what the peer wrote states (net_processing.cpp ProcessMessage); the punishment carried out or, for a manual or NoBan peer, set aside"),
     (PUNISHMENT_BY_CONNECTION, "under Core a peer that misbehaves (more than 2,000 headers, an invalid header, an inv or getdata over 50,000 entries, an addr or addrv2 over 1,000) is punished by who it is: a NoBan peer not at all, a manual one neither disconnected nor discouraged, one from a loopback address disconnected only, any other, inbound or automatic, disconnected with its address discouraged just before; and only such a punishment discourages (net_processing.cpp MaybeDiscourageAndDisconnect)"),
     (OUTBOUND_SERVICES_REQUIRED, "an outbound peer whose version lacks the services its profile requires is disconnected before anything else is sent or read, and no peer is disconnected for its services otherwise: under btcd every outbound connection (permanent ones too) of a peer at protocol 209 or more needs NODE_NETWORK, and from protocol 70002 gets a reject first (server.go OnVersion); under Core an automatic connection, not a manual one, needs NODE_WITNESS with NODE_NETWORK or NODE_NETWORK_LIMITED (net_processing.cpp ExpectServicesFromConn, HasAllDesirableServiceFlags; NODE_NETWORK_LIMITED without NODE_NETWORK is left unjudged, it depends on the tip's age)"),
+    (INSUFFICIENT_WORK_DISCONNECT, "under Core a peer is dropped for insufficient work only as UpdatePeerStateForReceivedHeaders does: an automatic outbound one (not manual, not inbound), right after a headers message that was not full, during initial block download, and never when the last header it sent is the node's best header with the minimum chain work"),
     (PEER_CLOSES_NOTICED, "a connection its peer closed is ended by the node, which reports the close (or had disconnected the peer before), within 30 s of simulated time: both btcd (inHandler's read error) and Core (the socket's end in SocketHandler) drop a peer whose connection closed"),
     (PROOF_OF_WORK_CHECKED_FIRST, "a header is checked against the target of its own bits before any contextual check (btcd checkBlockHeaderSanity before checkBlockHeaderContext; Core CheckBlockHeader before ContextualCheckBlockHeader), so a header refused as bad-diffbits meets the target of the bits it carries"),
 ];
