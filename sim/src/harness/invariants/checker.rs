@@ -596,28 +596,23 @@ impl Checker {
                     message,
                 });
         }
-        if let Some((peer, message)) = self.reads.unnoticed_close(written, end_ms, CLOSE_SLACK_MS) {
-            let rule = super::rules::PEER_CLOSES_NOTICED;
-            self.breach(
-                end_ms,
-                RuleBreach {
+        // Rules judged from what the fake peers wrote, once the run is over.
+        let mut written_rules = vec![(
+            super::rules::PEER_CLOSES_NOTICED,
+            self.reads.unnoticed_close(written, end_ms, CLOSE_SLACK_MS),
+        )];
+        if self.profile == Profile::Core {
+            let unpunished = self.reads.unpunished_lists(written);
+            written_rules.push((super::rules::MISBEHAVIOUR_COUNTS_HOLD, unpunished));
+        }
+        for (rule, found) in written_rules {
+            if let Some((peer, message)) = found {
+                let breach = RuleBreach {
                     rule,
                     peer,
                     message,
-                },
-            );
-        }
-        if self.profile == Profile::Core {
-            if let Some((peer, message)) = self.reads.unpunished_lists(written) {
-                let rule = super::rules::MISBEHAVIOUR_COUNTS_HOLD;
-                self.breach(
-                    end_ms,
-                    RuleBreach {
-                        rule,
-                        peer,
-                        message,
-                    },
-                );
+                };
+                self.breach(end_ms, breach);
             }
         }
         self.check_deadlines(self.epoch_ms + end_ms);

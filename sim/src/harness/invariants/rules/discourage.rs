@@ -234,21 +234,12 @@ mod tests {
             peer: PeerId(1),
             reason: DropReason::ManualNotPunished(reason),
         };
-        assert!(Punishments::default()
-            .event(&as_noban, Some(noban))
-            .is_none());
-        assert!(Punishments::default()
-            .event(&as_noban, Some(manual))
-            .is_some());
-        assert!(Punishments::default()
-            .event(&as_manual, Some(manual))
-            .is_none());
-        assert!(Punishments::default()
-            .event(&as_manual, Some(noban))
-            .is_some());
-        assert!(Punishments::default()
-            .event(&as_manual, Some(AUTOMATIC))
-            .is_some());
+        let breaks = |event: &Event, who| Punishments::default().event(event, Some(who)).is_some();
+        assert!(!breaks(&as_noban, noban));
+        assert!(breaks(&as_noban, manual));
+        assert!(!breaks(&as_manual, manual));
+        assert!(breaks(&as_manual, noban));
+        assert!(breaks(&as_manual, AUTOMATIC));
         assert!(loopback("::ffff:127.0.0.1") && loopback("localhost") && !loopback("p1"));
     }
 }
