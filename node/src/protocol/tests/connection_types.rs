@@ -362,3 +362,31 @@ fn core_disconnects_an_automatic_peer_with_too_little_work_during_initial_sync_b
         })
     );
 }
+
+/// Core `IsInitialBlockDownload` for a header-only node: true while the best chain has less
+/// than the minimum chain work *or* its tip is older than `max_tip_age` (either alone is
+/// enough), false once neither holds, and false from then on.
+#[test]
+fn core_initial_block_download_holds_while_work_is_low_or_the_tip_is_old() {
+    let genesis_ms = u64::from(HeaderChain::new(REGTEST).tip_header().time) * 1000;
+    let node_with_min_work = |min_work_byte: u8, start_ms: u64| {
+        let mut config =
+            Config::new(REGTEST, std::path::PathBuf::from("unused")).with_profile(Profile::Core);
+        config.minimum_chain_work = bitcoin::pow::Work::from_be_bytes({
+            let mut bytes = [0; 32];
+            bytes[31] = min_work_byte;
+            bytes
+        });
+        Node::new(config, HeaderChain::new(REGTEST), start_ms)
+    };
+    // Enough work (genesis has 2), but the tip is years old.
+    let mut old = node_with_min_work(0, T0);
+    assert!(old.core_is_initial_block_download(T0));
+    // A tip of a second ago, but less work than the minimum.
+    let mut low_work = node_with_min_work(0xff, genesis_ms + 1000);
+    assert!(low_work.core_is_initial_block_download(genesis_ms + 1000));
+    // Neither: done, and done for good even once the tip grows old.
+    let mut synced = node_with_min_work(0, genesis_ms + 1000);
+    assert!(!synced.core_is_initial_block_download(genesis_ms + 1000));
+    assert!(!synced.core_is_initial_block_download(T0));
+}

@@ -9,6 +9,23 @@ use super::*;
 #[test]
 fn core_disconnects_for_bloom_and_filter_requests_and_oversized_vectors() {
     let inv = |n: usize| vec![wire::Inventory::Block(BlockHash::all_zeros()); n];
+    let ip = std::net::Ipv4Addr::new(10, 0, 0, 9);
+    let addr = |n: usize| {
+        let entry = bitcoin::p2p::Address::new(
+            &std::net::SocketAddr::from((ip, 8333)),
+            ServiceFlags::NETWORK,
+        );
+        vec![(0u32, entry); n]
+    };
+    let addr_v2 = |n: usize| {
+        let entry = bitcoin::p2p::address::AddrV2Message {
+            time: 0,
+            services: ServiceFlags::NETWORK,
+            addr: bitcoin::p2p::address::AddrV2::Ipv4(ip),
+            port: 8333,
+        };
+        vec![entry; n]
+    };
     let cases: Vec<(NetworkMessage, Option<DisconnectReason>)> = vec![
         (
             NetworkMessage::Inv(inv(50_001)),
@@ -25,6 +42,22 @@ fn core_disconnects_for_bloom_and_filter_requests_and_oversized_vectors() {
             }),
         ),
         (NetworkMessage::GetData(inv(50_000)), None),
+        (
+            NetworkMessage::Addr(addr(1001)),
+            Some(DisconnectReason::TooManyAddresses {
+                command: "addr",
+                count: 1001,
+            }),
+        ),
+        (NetworkMessage::Addr(addr(1000)), None),
+        (
+            NetworkMessage::AddrV2(addr_v2(1001)),
+            Some(DisconnectReason::TooManyAddresses {
+                command: "addrv2",
+                count: 1001,
+            }),
+        ),
+        (NetworkMessage::AddrV2(addr_v2(1000)), None),
         (
             NetworkMessage::FilterClear,
             Some(DisconnectReason::NoBloomService {
@@ -63,7 +96,13 @@ fn core_disconnects_for_bloom_and_filter_requests_and_oversized_vectors() {
             let outputs = drain(&mut node);
             // Oversized vectors are `Misbehaving`, which spares a manual peer; the bloom and
             // filter requests are a plain `fDisconnect`, for every peer.
-            let misbehaviour = matches!(expected, Some(DisconnectReason::TooManyInventory { .. }));
+            let misbehaviour = matches!(
+                expected,
+                Some(
+                    DisconnectReason::TooManyInventory { .. }
+                        | DisconnectReason::TooManyAddresses { .. }
+                )
+            );
             let want = match profile {
                 Profile::Btcd => None,
                 Profile::Core if manual && misbehaviour => None,

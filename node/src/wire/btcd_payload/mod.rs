@@ -806,6 +806,48 @@ mod tests {
     }
 
     #[test]
+    fn filteradd_data_is_read_up_to_btcds_520_bytes() {
+        let data = vec![7u8; 520];
+        match read_at("filteradd", &serialize(&data), PVER) {
+            Ok(NetworkMessage::FilterAdd(FilterAdd { data: read })) => assert_eq!(read, data),
+            other => panic!("520 bytes: {other:?}"),
+        }
+        assert!(matches!(
+            read_at("filteradd", &serialize(&vec![7u8; 521]), PVER),
+            Err(BtcdReadError::MessageError(_))
+        ));
+    }
+
+    #[test]
+    fn block_and_merkleblock_transaction_counts_stop_at_btcds_max_tx_per_block() {
+        // `maxTxPerBlock` = 4,000,000 / 10 + 1 = 400,001: one more is refused at the count;
+        // 400,001 passes the count and the message then ends early.
+        let header = serialize(&regtest_header());
+        let mut merkle_prefix = header.clone();
+        merkle_prefix.extend(1u32.to_le_bytes());
+        for (command, prefix) in [("block", &header), ("merkleblock", &merkle_prefix)] {
+            let with_count = |count: u64| {
+                let mut payload = prefix.clone();
+                payload.extend(serialize(&bitcoin::VarInt(count)));
+                payload
+            };
+            let too_many = read_at(command, &with_count(400_002), PVER);
+            assert!(
+                matches!(&too_many, Err(BtcdReadError::MessageError(m)) if m.contains("too many")),
+                "{command}: {too_many:?}"
+            );
+            let at_max = read_at(command, &with_count(400_001), PVER);
+            assert!(
+                matches!(
+                    at_max,
+                    Err(BtcdReadError::UnexpectedEof | BtcdReadError::Eof)
+                ),
+                "{command}: {at_max:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_reject_carries_a_hash_only_for_block_and_tx() {
         let mut payload = serialize(&"ping".to_string());
         payload.push(0x01);

@@ -99,6 +99,36 @@ fn btcd_order_keeps_the_prefix_before_a_bad_proof_of_work_or_a_gap_where_core_ke
     }
 }
 
+/// btcd checks a header's proof of work (`checkBlockHeaderSanity`) before its contextual rules
+/// (`checkBlockHeaderContext`): a header that breaks both is refused for its hash, in either
+/// order of checks, never for its `bits`.
+#[test]
+fn a_header_with_wrong_bits_and_too_high_a_hash_is_refused_for_its_hash_in_both_orders() {
+    let genesis = regtest_genesis();
+    // Mainnet's proof-of-work limit is far below regtest's, so it is the wrong `bits` at height
+    // 1, and at nonce 0 the hash is above it (but for one chance in about 2^32, refused below).
+    let mut header = mine_chain(&genesis, 1, 5)[0];
+    header.bits = CompactTarget::from_consensus(0x1d00_ffff);
+    header.nonce = 0;
+    while header.target().is_met_by(header.block_hash()) {
+        header.nonce += 1;
+    }
+    for in_order in [false, true] {
+        let mut chain = HeaderChain::new(Network::Regtest);
+        let import = if in_order {
+            chain.accept_headers_in_order(&[header], u64::MAX / 2)
+        } else {
+            chain.accept_headers(&[header], u64::MAX / 2)
+        };
+        assert_eq!(import.accepted, 0);
+        assert!(
+            matches!(import.error, Some(HeaderError::HighHash { index: 0, .. })),
+            "in order: {in_order}: {:?}",
+            import.error
+        );
+    }
+}
+
 #[test]
 fn checkpoints_refuse_another_header_at_their_height_and_forks_below_the_latest_passed() {
     let (_, all) = regtest_chain(0);
