@@ -18,7 +18,7 @@ use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::header_chain::HeaderChain;
 use crate::protocol::headers_presync::PresyncNote;
 use crate::protocol::peer::{Direction, PeerId};
-use crate::wire::{CommandString, DecodeError, NetworkMessage, RejectReason};
+use crate::wire::{CommandString, DecodeError, Inventory, NetworkMessage, RejectReason};
 
 /// The first eight bytes (little-endian) of the SHA-256 of `message`'s payload as
 /// rust-bitcoin encodes it: a short, exact account of what was decoded, whatever the dialect
@@ -97,6 +97,15 @@ pub enum MessageSummary {
         /// Payload size in bytes.
         payload_bytes: usize,
     },
+    /// `inv`: the blocks it announces (`MSG_BLOCK` and `MSG_WITNESS_BLOCK` entries, in their
+    /// order). No key fields are shown in the trace; the simulator judges Core's answer to an
+    /// announced block it does not know (`net_processing.cpp`, `ProcessMessage` INV).
+    Inv {
+        /// The announced blocks' hashes.
+        blocks: Vec<BlockHash>,
+        /// [`payload_digest`] of the message as decoded, as for [`MessageSummary::Other`].
+        payload_digest: u64,
+    },
     /// Any other command (no key fields shown).
     Other {
         /// The command.
@@ -146,6 +155,16 @@ impl MessageSummary {
                 command: command.clone(),
                 payload_bytes: payload.len(),
             },
+            NetworkMessage::Inv(items) => MessageSummary::Inv {
+                blocks: items
+                    .iter()
+                    .filter_map(|item| match item {
+                        Inventory::Block(hash) | Inventory::WitnessBlock(hash) => Some(*hash),
+                        _ => None,
+                    })
+                    .collect(),
+                payload_digest: payload_digest(message),
+            },
             other => MessageSummary::Other {
                 command: other.command(),
                 payload_digest: payload_digest(other),
@@ -162,6 +181,7 @@ impl MessageSummary {
             MessageSummary::Ping { .. } => "ping",
             MessageSummary::Pong { .. } => "pong",
             MessageSummary::Reject { .. } => "reject",
+            MessageSummary::Inv { .. } => "inv",
             MessageSummary::Unknown { command, .. } | MessageSummary::Other { command, .. } => {
                 command.as_ref()
             }
@@ -251,7 +271,7 @@ impl MessageSummary {
             MessageSummary::Unknown { payload_bytes, .. } => {
                 write!(f, " payload_bytes={payload_bytes}")
             }
-            MessageSummary::Other { .. } => Ok(()),
+            MessageSummary::Inv { .. } | MessageSummary::Other { .. } => Ok(()),
         }
     }
 }

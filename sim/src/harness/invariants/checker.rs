@@ -117,7 +117,8 @@ impl Checker {
             headers_sync: (profile == Profile::Core)
                 .then(|| HeadersSyncDeadlines::new(timing.clone(), noban.clone())),
             rules: Rules::new(profile, noban, inbound_max)
-                .with_minimum_chain_work(minimum_chain_work),
+                .with_minimum_chain_work(minimum_chain_work)
+                .with_headers_response_ms(ms(timing.headers_response_time)),
             reads: NodeReads::default(),
             best_header_s: 0,
         }
@@ -192,6 +193,21 @@ impl Checker {
         let recent = best_header_s + self.timing.max_tip_age.as_secs() >= now_ms / 1000;
         self.best_header_s = best_header_s;
         self.rules.best_header_recent(recent);
+        // Core's `best_block` for an `inv`: the last block it announces that is not in the
+        // node's header index (an `inv` adds nothing to it, so the index after the event is
+        // the index the node looked in).
+        let unknown_block = match event {
+            Event::Received {
+                message: MessageSummary::Inv { blocks, .. },
+                ..
+            } => blocks
+                .iter()
+                .rev()
+                .find(|hash| !node.chain().contains(hash))
+                .copied(),
+            _ => None,
+        };
+        self.rules.inv_unknown_block(unknown_block);
         if let Some(watch) = &mut self.headers_sync {
             let behind_s = (now_ms / 1000).saturating_sub(best_header_s);
             watch.event(at_ms, event, behind_s, recent);

@@ -74,6 +74,10 @@ pub fn fact_of(summary: &MessageSummary) -> WireFact {
             command: command.to_string(),
             digest: *payload_digest,
         },
+        MessageSummary::Inv { payload_digest, .. } => WireFact::Decoded {
+            command: "inv".to_string(),
+            digest: *payload_digest,
+        },
         MessageSummary::Reject { payload_digest, .. } => WireFact::Decoded {
             command: "reject".to_string(),
             digest: *payload_digest,

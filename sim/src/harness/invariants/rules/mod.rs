@@ -20,6 +20,7 @@ mod dials;
 mod discourage;
 mod early;
 mod insufficient_work;
+mod inv_answers;
 mod low_work;
 mod misbehaviour;
 mod names;
@@ -142,6 +143,10 @@ pub struct Rules {
     punishments: discourage::Punishments,
     /// [`INSUFFICIENT_WORK_DISCONNECT`]'s state.
     insufficient_work: insufficient_work::InsufficientWork,
+    /// [`BLOCK_INVS_ANSWERED`]'s state, and the last block the `inv` of the coming event
+    /// announces that the node does not know ([`Rules::inv_unknown_block`]).
+    inv_answers: inv_answers::InvAnswers,
+    inv_unknown_block: Option<bitcoin::BlockHash>,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -171,6 +176,8 @@ impl Rules {
             sync_starts: sync_peer::SyncStarts::default(),
             punishments: discourage::Punishments::default(),
             insufficient_work: insufficient_work::InsufficientWork::default(),
+            inv_answers: inv_answers::InvAnswers::new(120_000),
+            inv_unknown_block: None,
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -188,6 +195,20 @@ impl Rules {
         self
     }
 
+    /// Core's `HEADERS_RESPONSE_TIME` as the node is configured (ms), for
+    /// [`BLOCK_INVS_ANSWERED`]; 2 minutes unless given.
+    pub fn with_headers_response_ms(mut self, window_ms: u64) -> Rules {
+        self.inv_answers = inv_answers::InvAnswers::new(window_ms);
+        self
+    }
+
+    /// For an `inv` read, the last block it announces that the node does not know (Core's
+    /// `best_block`), by the node's header index; `None` for any other event. The checker
+    /// states it before each event ([`BLOCK_INVS_ANSWERED`]).
+    pub fn inv_unknown_block(&mut self, best: Option<bitcoin::BlockHash>) {
+        self.inv_unknown_block = best;
+    }
+
     /// Whether the node's best header is now younger than `max_tip_age` (btcd's test of being
     /// current, [`GETHEADERS_TO_SYNC_PEER`]); the checker states it before each event.
     pub fn best_header_recent(&mut self, recent: bool) {
@@ -203,6 +224,7 @@ impl Rules {
         self.sync_starts.reset();
         self.punishments = discourage::Punishments::default();
         self.insufficient_work.reset();
+        self.inv_answers.reset();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -265,7 +287,7 @@ impl Rules {
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
     pub fn event(&mut self, at_ms: u64, event: &Event) -> Vec<RuleBreach> {
         let core = self.profile == Profile::Core;
-        let mut breaches = self.core_connection_rules(event);
+        let mut breaches = self.core_connection_rules(at_ms, event);
         let label = |conns: &BTreeMap<u64, Conn>, peer: &PeerId| {
             conns.get(&peer.0).map_or_else(
                 || format!("#{}", peer.0),

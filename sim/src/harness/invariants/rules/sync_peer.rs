@@ -41,6 +41,11 @@ impl SyncStarts {
         self.started.clear();
     }
 
+    /// Whether `peer`'s headers sync has started (Core `fSyncStarted`).
+    pub(super) fn started(&self, peer: &PeerId) -> bool {
+        self.started.contains(&peer.0)
+    }
+
     /// Follows one node event; `best_header_recent` is whether the node's best header is
     /// within `max_tip_age` when it happens. The peer and why, when the event starts a sync
     /// Core would not.
