@@ -50,6 +50,9 @@ struct Connection {
     getheaders_pending: Option<(u64, u64)>,
     /// Core: when the chain-sync eviction's last-chance `getheaders` went out.
     chain_sync_getheaders_ms: Option<u64>,
+    /// When the node last sent a `ping`, and when a `pong` last answered one.
+    last_ping_ms: Option<u64>,
+    ping_answered_ms: Option<u64>,
 }
 
 /// Watches one run's events and checks the invariants that can be checked as it goes; the
@@ -255,6 +258,8 @@ impl Checker {
                         pings: BTreeMap::new(),
                         getheaders_pending: None,
                         chain_sync_getheaders_ms: None,
+                        last_ping_ms: None,
+                        ping_answered_ms: None,
                     },
                 );
             }
@@ -291,12 +296,14 @@ impl Checker {
                     c.last_received_ms = at_ms;
                     match message {
                         // Core `ProcessMessage` PONG: a zero nonce cancels the outstanding
-                        // ping ("Nonce zero"); any other answers only its own ping.
+                        // ping ("Nonce zero").
                         MessageSummary::Pong { nonce: 0 } if self.profile == Profile::Core => {
                             c.pings.clear();
+                            c.ping_answered_ms = Some(at_ms);
                         }
-                        MessageSummary::Pong { nonce } => {
-                            c.pings.remove(nonce);
+                        // Any other nonce answers only its own ping.
+                        MessageSummary::Pong { nonce } if c.pings.remove(nonce).is_some() => {
+                            c.ping_answered_ms = Some(at_ms);
                         }
                         MessageSummary::Headers { .. } => c.getheaders_pending = None,
                         _ => {}
@@ -322,6 +329,7 @@ impl Checker {
                     match message {
                         MessageSummary::Ping { nonce } => {
                             c.pings.insert(*nonce, at_ms);
+                            c.last_ping_ms = Some(at_ms);
                         }
                         MessageSummary::GetHeaders { .. } => {
                             c.getheaders_pending = Some(
@@ -559,6 +567,27 @@ impl Checker {
                         true,
                         latest,
                         3 * ms(self.timing.stall_response_timeout),
+                    ));
+                }
+            }
+            // The node's own pings: btcd's `pingHandler` ticks every `pingInterval` from the
+            // handshake and pings each time; Core (`MaybeSendPing`) pings `PING_INTERVAL` after
+            // its last ping once that one is answered (at once if the answer came later).
+            if let Some(handshake_ms) = c.handshake_ms {
+                let since = match self.profile {
+                    Profile::Btcd => Some(c.last_ping_ms.unwrap_or(handshake_ms)),
+                    Profile::Core => c.pings.is_empty().then(|| {
+                        c.last_ping_ms
+                            .unwrap_or(handshake_ms)
+                            .max(c.ping_answered_ms.unwrap_or(0))
+                    }),
+                };
+                let interval = ms(self.timing.ping_interval);
+                if let Some(since) = since.filter(|s| at_ms > s + interval + slack) {
+                    late.push(format!(
+                        "{}#{peer} was sent no ping for {} ms (ping interval {interval} ms)",
+                        c.host,
+                        at_ms - since
                     ));
                 }
             }

@@ -19,6 +19,7 @@ mod by_connection;
 mod dials;
 mod discourage;
 mod early;
+mod features;
 mod insufficient_work;
 mod inv_answers;
 mod low_work;
@@ -143,6 +144,8 @@ pub struct Rules {
     punishments: discourage::Punishments,
     /// [`INSUFFICIENT_WORK_DISCONNECT`]'s state.
     insufficient_work: insufficient_work::InsufficientWork,
+    /// [`FEATURES_BY_VERSION`]'s state.
+    features: features::Features,
     /// [`BLOCK_INVS_ANSWERED`]'s state, and the last block the `inv` of the coming event
     /// announces that the node does not know ([`Rules::inv_unknown_block`]).
     inv_answers: inv_answers::InvAnswers,
@@ -177,6 +180,7 @@ impl Rules {
             punishments: discourage::Punishments::default(),
             insufficient_work: insufficient_work::InsufficientWork::default(),
             inv_answers: inv_answers::InvAnswers::new(120_000),
+            features: features::Features::default(),
             inv_unknown_block: None,
             runs: 0,
             crashed: false,
@@ -225,6 +229,7 @@ impl Rules {
         self.punishments = discourage::Punishments::default();
         self.insufficient_work.reset();
         self.inv_answers.reset();
+        self.features = features::Features::default();
         self.sync_peer = None;
         self.low_work.reset();
     }
@@ -261,27 +266,6 @@ impl Rules {
     /// one of version 70016 or more (btcd negotiates the lower of the two).
     fn reads_at_70016(&self, peer: &PeerId) -> bool {
         self.conns.contains_key(&peer.0) && self.btcd_pver_of(peer) == BTCD_PROTOCOL_VERSION
-    }
-
-    /// [`HEADERS_SYNC_TIMEOUT_HANDED_OVER`]: why dropping `peer` for its headers-sync timeout
-    /// was wrong, when no other peer is preferred for download (Core `fPreferredDownload`: an
-    /// outbound or NoBan peer that finished its handshake and serves blocks).
-    fn no_other_preferred(&self, peer: &PeerId) -> Option<String> {
-        let preferred = |c: &Conn| {
-            (!c.inbound || self.noban.contains(&c.host))
-                && c.handshake_done
-                && c.services & SERVES_BLOCKS != 0
-        };
-        let others = self
-            .conns
-            .iter()
-            .filter(|(id, c)| **id != peer.0 && preferred(c))
-            .count();
-        (others == 0).then(|| {
-            "dropped the sync peer for its headers-sync timeout with no other peer preferred \
-             for download (an outbound or NoBan peer serving blocks) to take over"
-                .to_string()
-        })
     }
 
     /// One node event at `at_ms` (ms since the start); returns the rules it breaks.
@@ -379,6 +363,9 @@ impl Rules {
             }
         } else {
             self.low_work.event(event, false);
+        }
+        if let Some((peer, why)) = self.features.event(core, event) {
+            breach(FEATURES_BY_VERSION, label(&self.conns, &peer), why);
         }
         if let Some((addr, why)) = self.dials.event(event) {
             breach(AUTOMATIC_DIALS_COUNTED, addr, why);

@@ -2,7 +2,8 @@
 //! peer is connected, done with its handshake and serves blocks) and
 //! [`HEADERS_SYNC_STARTED_ONCE`](super::HEADERS_SYNC_STARTED_ONCE): under Core the initial
 //! headers sync starts at most once per connection, and while the best header is old only
-//! when no other sync is running.
+//! when no other sync is running; and the judgement of
+//! [`HEADERS_SYNC_TIMEOUT_HANDED_OVER`](super::HEADERS_SYNC_TIMEOUT_HANDED_OVER).
 //!
 //! Core (`net_processing.cpp`, `SendMessages`, "Start block sync"): a peer is asked only while
 //! `!state.fSyncStarted`, and then only if `nSyncStarted == 0` or our best header is recent
@@ -83,6 +84,30 @@ impl SyncStarts {
             _ => {}
         }
         None
+    }
+}
+
+impl super::Rules {
+    /// [`HEADERS_SYNC_TIMEOUT_HANDED_OVER`](super::HEADERS_SYNC_TIMEOUT_HANDED_OVER): why
+    /// dropping `peer` for its headers-sync timeout was wrong, when no other peer is preferred
+    /// for download (Core `fPreferredDownload`: an outbound or NoBan peer that finished its
+    /// handshake and serves blocks).
+    pub(super) fn no_other_preferred(&self, peer: &PeerId) -> Option<String> {
+        let preferred = |c: &super::Conn| {
+            (!c.inbound || self.noban.contains(&c.host))
+                && c.handshake_done
+                && c.services & super::SERVES_BLOCKS != 0
+        };
+        let others = self
+            .conns
+            .iter()
+            .filter(|(id, c)| **id != peer.0 && preferred(c))
+            .count();
+        (others == 0).then(|| {
+            "dropped the sync peer for its headers-sync timeout with no other peer preferred \
+             for download (an outbound or NoBan peer serving blocks) to take over"
+                .to_string()
+        })
     }
 }
 
