@@ -196,6 +196,7 @@ impl Checker {
         let recent = best_header_s + self.timing.max_tip_age.as_secs() >= now_ms / 1000;
         self.best_header_s = best_header_s;
         self.rules.best_header_recent(recent);
+        self.rules.best_height(node.chain().tip_height());
         // Core's `best_block` for an `inv`: the last block it announces that is not in the
         // node's header index (an `inv` adds nothing to it, so the index after the event is
         // the index the node looked in).

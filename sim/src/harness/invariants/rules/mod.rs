@@ -26,8 +26,10 @@ mod low_work;
 mod misbehaviour;
 mod names;
 mod pow_first;
+mod self_connection;
 mod sendheaders;
 mod services;
+mod stall_verdict;
 mod sync_peer;
 
 use btcd_tables::{btcd_knows, frame_limit_breach, version_gate_breach};
@@ -47,9 +49,6 @@ pub(super) fn btcd_pver(peer_version: Option<u32>) -> u32 {
 /// btcd's `RejectVersion` (`wire/protocol.go`): the first protocol version whose `reject` its
 /// wire encodes.
 const REJECT_VERSION: u32 = 70_002;
-
-/// Btcd's memory of the nonces it sent (`peer.go` `sentNonces`, an LRU of 50).
-const SENT_NONCES_KEPT: usize = 50;
 
 /// Commands the node may send before a connection's handshake is done.
 const BEFORE_HANDSHAKE: [&str; 5] = ["version", "verack", "wtxidrelay", "sendaddrv2", "reject"];
@@ -150,6 +149,10 @@ pub struct Rules {
     /// announces that the node does not know ([`Rules::inv_unknown_block`]).
     inv_answers: inv_answers::InvAnswers,
     inv_unknown_block: Option<bitcoin::BlockHash>,
+    /// [`SYNC_STALL_VERDICT`]'s state, and the node's best header height after the coming
+    /// event ([`Rules::best_height`]).
+    stall_verdict: stall_verdict::StallVerdict,
+    best_height: u32,
     /// Node runs started so far.
     runs: u32,
     /// The node's last stop was a crash (not a clean stop).
@@ -182,6 +185,8 @@ impl Rules {
             inv_answers: inv_answers::InvAnswers::new(120_000),
             features: features::Features::default(),
             inv_unknown_block: None,
+            stall_verdict: stall_verdict::StallVerdict::default(),
+            best_height: 0,
             runs: 0,
             crashed: false,
             bans_to_load: None,
@@ -219,6 +224,12 @@ impl Rules {
         self.best_header_recent = recent;
     }
 
+    /// The node's best header height after the coming event ([`SYNC_STALL_VERDICT`]); the
+    /// checker states it before each event.
+    pub fn best_height(&mut self, height: u32) {
+        self.best_height = height;
+    }
+
     /// The node's software stopped: its connections are gone (its bans are not).
     pub fn node_stopped(&mut self) {
         self.crashed = true;
@@ -229,6 +240,7 @@ impl Rules {
         self.punishments = discourage::Punishments::default();
         self.insufficient_work.reset();
         self.inv_answers.reset();
+        self.stall_verdict.reset();
         self.features = features::Features::default();
         self.sync_peer = None;
         self.low_work.reset();
@@ -239,21 +251,6 @@ impl Rules {
             .get(host)
             .copied()
             .filter(|until| at_ms < *until)
-    }
-
-    /// Whether a `version` with `nonce` on a connection (`inbound` or not) is one the node must
-    /// take for itself: btcd, any of its last 50 sent nonces; Core, on an inbound connection,
-    /// the nonce of an outbound one still in its handshake.
-    fn is_own_nonce(&self, core: bool, inbound: bool, nonce: u64) -> bool {
-        if core {
-            inbound
-                && self
-                    .conns
-                    .values()
-                    .any(|c| !c.inbound && !c.handshake_done && c.sent_nonce == Some(nonce))
-        } else {
-            self.sent_nonces.contains(&nonce)
-        }
     }
 
     /// The protocol version btcd reads `peer`'s messages at ([`btcd_pver`]); btcd's own for
@@ -366,6 +363,11 @@ impl Rules {
         }
         if let Some((peer, why)) = self.features.event(core, event) {
             breach(FEATURES_BY_VERSION, label(&self.conns, &peer), why);
+        }
+        if !core {
+            for (peer, why) in self.stall_verdict.event(event, self.best_height) {
+                breach(SYNC_STALL_VERDICT, label(&self.conns, &peer), why);
+            }
         }
         if let Some((addr, why)) = self.dials.event(event) {
             breach(AUTOMATIC_DIALS_COUNTED, addr, why);
@@ -584,10 +586,7 @@ impl Rules {
                     );
                 }
                 if let MessageSummary::Version { nonce, .. } = message {
-                    if self.sent_nonces.len() == SENT_NONCES_KEPT {
-                        self.sent_nonces.pop_front();
-                    }
-                    self.sent_nonces.push_back(*nonce);
+                    self.nonce_sent(*nonce);
                 }
                 let Some(c) = self.conns.get_mut(&peer.0) else {
                     return breaches;
@@ -771,6 +770,14 @@ impl Rules {
             breaches.push(RuleBreach {
                 rule: SENDHEADERS_ONCE_SYNCED,
                 peer: format!("{host}#{id}"),
+                message: why,
+            });
+        }
+        if let Some((peer, why)) = self.stall_verdict.finish() {
+            let host = self.conns.get(&peer.0).map_or("", |c| c.host.as_str());
+            breaches.push(RuleBreach {
+                rule: SYNC_STALL_VERDICT,
+                peer: format!("{host}#{}", peer.0),
                 message: why,
             });
         }

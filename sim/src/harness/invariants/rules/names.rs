@@ -56,9 +56,11 @@ pub const PROOF_OF_WORK_CHECKED_FIRST: &str = "proof_of_work_checked_first";
 pub const BLOCK_INVS_ANSWERED: &str = "block_invs_answered";
 /// `features_by_version`.
 pub const FEATURES_BY_VERSION: &str = "features_by_version";
+/// `sync_stall_verdict`.
+pub const SYNC_STALL_VERDICT: &str = "sync_stall_verdict";
 
 /// The rules, with what each asserts, in report order.
-pub const RULES: [(&str, &str); 28] = [
+pub const RULES: [(&str, &str); 29] = [
     (HANDSHAKE_ORDER, "the node's first message on a connection is its version (on an inbound one, only after the peer's version), or under btcd a reject; it sends verack only after the peer's version, and before the handshake is done nothing but version, verack, wtxidrelay, sendaddrv2 and (btcd) reject"),
     (NO_REJECT_UNDER_CORE, "under Core the node never sends reject (removed in Core 0.20, BIP 61)"),
     (UNSERVED_REQUESTS_DISCONNECT, "under Core a peer that sends getcfilters, getcfheaders, getcfcheckpt, filterload, filteradd, filterclear, or (without NoBan) mempool is disconnected before anything else is sent to it or read from it (net_processing.cpp: NODE_BLOOM and NODE_COMPACT_FILTERS not offered)"),
@@ -87,4 +89,5 @@ pub const RULES: [(&str, &str); 28] = [
     (PROOF_OF_WORK_CHECKED_FIRST, "a header is checked against the target of its own bits before any contextual check (btcd checkBlockHeaderSanity before checkBlockHeaderContext; Core CheckBlockHeader before ContextualCheckBlockHeader), so a header refused as bad-diffbits meets the target of the bits it carries"),
     (BLOCK_INVS_ANSWERED, "under Core an inv announcing a block the node does not know is answered at once with a getheaders to its sender when that peer's headers sync has started, or when it has had no such getheaders before its sync and the block is not the one that last triggered one, unless a getheaders to it sent less than HEADERS_RESPONSE_TIME (2 min) ago is unanswered (net_processing.cpp ProcessMessage INV, MaybeSendGetHeaders)"),
     (FEATURES_BY_VERSION, "before its verack the node sends exactly the feature messages its profile sends at the connection's common protocol version (the lower of 70016 and the peer's): under Core wtxidrelay then sendaddrv2 from 70016 (net_processing.cpp ProcessMessage VERSION: WTXID_RELAY_VERSION, BIP 155), under btcd sendaddrv2 from 70016 (peer.go writeSendAddrV2Msg, AddrV2Version) and never wtxidrelay"),
+    (SYNC_STALL_VERDICT, "under btcd a sync peer is disconnected as stalled only when its version advertised more than the node's best header height, and a sync peer that stays connected is let go only once the best header height reaches what its version advertised (netsync handleStallSample, shouldDCStalledSyncPeer: a stalled peer not above our height is kept and another chosen)"),
 ];
