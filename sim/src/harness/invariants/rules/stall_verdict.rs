@@ -150,53 +150,48 @@ mod tests {
         breaches
     }
 
+    fn chosen(id: u64) -> Event {
+        Event::SyncPeer {
+            peer: Some(PeerId(id)),
+        }
+    }
+
+    fn let_go() -> Event {
+        Event::SyncPeer { peer: None }
+    }
+
+    fn closed(id: u64) -> Event {
+        Event::PeerClosed {
+            peer: PeerId(id),
+            error: None,
+        }
+    }
+
+    /// Peer 1 advertises `advertised` and is chosen at best height `best_before`, then let go
+    /// at `best`, followed by `then`.
+    fn let_go_then(
+        advertised: i32,
+        best_before: u32,
+        best: u32,
+        then: Event,
+    ) -> Vec<(PeerId, String)> {
+        run(&[
+            (version(1, advertised), best_before),
+            (chosen(1), best_before),
+            (let_go(), best),
+            (then, best),
+        ])
+    }
+
     #[test]
     fn a_stalled_peer_above_the_best_height_is_disconnected() {
-        let events = [
-            (version(1, 500), 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                100,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
-            (stalled(1, 500, 100), 100),
-        ];
-        assert!(run(&events).is_empty());
+        assert!(let_go_then(500, 100, 100, stalled(1, 500, 100)).is_empty());
     }
 
     #[test]
     fn a_stalled_peer_not_above_the_best_height_is_only_let_go() {
-        let kept = [
-            (version(1, 100), 50),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                50,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(2)),
-                },
-                100,
-            ),
-        ];
-        assert!(run(&kept).is_empty());
-        let dropped = [
-            (version(1, 100), 50),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                50,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
-            (stalled(1, 100, 100), 100),
-        ];
-        let breaches = run(&dropped);
+        assert!(let_go_then(100, 50, 100, chosen(2)).is_empty());
+        let breaches = let_go_then(100, 50, 100, stalled(1, 100, 100));
         assert_eq!(breaches.len(), 1, "{breaches:?}");
         assert_eq!(breaches[0].0, PeerId(1));
         assert!(breaches[0].1.contains("advertised height 100, not above"));
@@ -204,66 +199,22 @@ mod tests {
 
     #[test]
     fn a_sync_peer_short_of_its_height_is_not_let_go_while_connected() {
-        let events = [
-            (version(1, 500), 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                100,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(2)),
-                },
-                100,
-            ),
-        ];
-        let breaches = run(&events);
+        let breaches = let_go_then(500, 100, 100, chosen(2));
         assert_eq!(breaches.len(), 1, "{breaches:?}");
         assert!(breaches[0].1.contains("height 100, below the 500"));
         // The same at the very end of a run.
-        let breaches = run(&events[..3]);
+        let breaches = run(&[(version(1, 500), 100), (chosen(1), 100), (let_go(), 100)]);
         assert_eq!(breaches.len(), 1, "{breaches:?}");
     }
 
     #[test]
     fn a_sync_peer_whose_connection_ends_is_let_go_for_that() {
-        let closed = [
-            (version(1, 500), 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                100,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
-            (
-                Event::PeerClosed {
-                    peer: PeerId(1),
-                    error: None,
-                },
-                100,
-            ),
-        ];
-        assert!(run(&closed).is_empty());
+        assert!(let_go_then(500, 100, 100, closed(1)).is_empty());
         let gone_first = [
             (version(1, 500), 100),
-            (
-                Event::SyncPeer {
-                    peer: Some(PeerId(1)),
-                },
-                100,
-            ),
-            (
-                Event::PeerClosed {
-                    peer: PeerId(1),
-                    error: None,
-                },
-                100,
-            ),
-            (Event::SyncPeer { peer: None }, 100),
+            (chosen(1), 100),
+            (closed(1), 100),
+            (let_go(), 100),
         ];
         assert!(run(&gone_first).is_empty());
     }
