@@ -159,6 +159,20 @@ pub struct Outcome {
     pub note: Option<PresyncNote>,
 }
 
+/// How much a [`HeadersPresync`] holds, against its bounds (for fuzzers and tests that check
+/// them; Core's `headers_sync_state` fuzz target asserts the same).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PresyncSizes {
+    /// Commitment bits stored (PRESYNC adds them, REDOWNLOAD takes them off the front).
+    pub commitments: usize,
+    /// Most commitment bits a valid chain can need (`m_max_commitments`); one more ends the
+    /// sync with [`PresyncAbort::CommitmentsExceeded`].
+    pub commitments_max: u64,
+    /// Redownloaded headers held back from release; at most [`REDOWNLOAD_BUFFER_SIZE`] once a
+    /// `headers` message has been processed.
+    pub redownloaded: usize,
+}
+
 /// One peer's low-work headers sync (Core `HeadersSyncState`).
 #[derive(Debug, Clone)]
 pub struct HeadersPresync {
@@ -232,6 +246,15 @@ impl HeadersPresync {
     /// The current phase.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+
+    /// What the sync holds now, against its bounds.
+    pub fn sizes(&self) -> PresyncSizes {
+        PresyncSizes {
+            commitments: self.commitments.len(),
+            commitments_max: self.commitments_max,
+            redownloaded: self.redownloaded.len(),
+        }
     }
 
     /// Height reached in PRESYNC (Core's `presynced_headers` in `getpeerinfo`).
@@ -364,7 +387,7 @@ impl HeadersPresync {
                     });
                 }
             }
-            self.current_chain_work = self.current_chain_work + header.work();
+            self.current_chain_work = add_claimed_work(self.current_chain_work, header.work());
             self.last_header_received = *header;
             self.current_height = height;
         }
@@ -401,7 +424,7 @@ impl HeadersPresync {
                 phase: Phase::Redownload,
             });
         }
-        self.redownload_chain_work = self.redownload_chain_work + header.work();
+        self.redownload_chain_work = add_claimed_work(self.redownload_chain_work, header.work());
         if self.redownload_chain_work >= self.minimum_required_work {
             self.process_all_remaining = true;
         }
@@ -440,6 +463,25 @@ impl HeadersPresync {
             }
         }
         ready
+    }
+}
+
+/// `total + claimed`, held at the largest 256-bit value instead of overflowing.
+///
+/// A header's claimed work comes from its `bits` alone; the sync counts it before anything
+/// checks that the header's hash meets those bits (the node's `headers` handling checks it
+/// first, Core's `CheckHeadersPoW` too, but the state machine itself must not rely on that).
+/// Bits claiming a target near zero claim nearly 2^256 work, and two such headers overflow the
+/// sum: rust-bitcoin's `Work` addition panics on that in builds with debug assertions (found by
+/// the `headers_presync` fuzz target) and wraps otherwise, as Core's `arith_uint256` does. Held
+/// at the maximum, such a chain counts as having reached any threshold, and its headers then
+/// fail the proof-of-work check when they are released.
+pub fn add_claimed_work(total: Work, claimed: Work) -> Work {
+    let max = Work::from_be_bytes([0xff; 32]);
+    if claimed > max - total {
+        max
+    } else {
+        total + claimed
     }
 }
 
@@ -527,6 +569,32 @@ mod tests {
             2_000_000_000,
         );
         (presync, genesis)
+    }
+
+    /// Regression (the `headers_presync` fuzz target): two headers whose bits claim a target
+    /// of 1 claim about 2^255 work each; their sum overflowed 256 bits and panicked with debug
+    /// assertions. The sum is held at the maximum, which reaches any threshold.
+    #[test]
+    fn headers_claiming_more_than_256_bits_of_work_do_not_overflow_the_sum() {
+        let (mut presync, genesis) = sync(10, 1);
+        let mut first = genesis;
+        first.prev_blockhash = genesis.block_hash();
+        first.bits = bitcoin::CompactTarget::from_consensus(0x0300_0001);
+        let mut second = first;
+        second.prev_blockhash = first.block_hash();
+        let claimed = [first, second];
+        let outcome = presync.process(&claimed, false);
+        assert!(outcome.success && outcome.request_more);
+        assert_eq!(presync.phase(), Phase::Redownload);
+        let again = presync.process(&claimed, false);
+        assert_eq!(again.released, claimed.to_vec());
+        assert_eq!(presync.phase(), Phase::Final);
+        let max = Work::from_be_bytes([0xff; 32]);
+        assert_eq!(add_claimed_work(max, first.work()), max);
+        assert_eq!(
+            add_claimed_work(genesis.work(), genesis.work()),
+            genesis.work() + genesis.work()
+        );
     }
 
     #[test]

@@ -72,6 +72,6 @@ pub use connection_type::ConnectionType;
 pub use disconnect::{DisconnectKind, DisconnectReason};
 pub use events::{ChainSyncStep, DropReason, Event, HeadersSyncStep, MessageSummary};
 pub use ids::{PeerId, TargetId};
-pub use node::Node;
+pub use node::{Node, StateSizes};
 pub use output::Output;
 pub use peer::{Direction, HandshakeState};

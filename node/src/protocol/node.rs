@@ -18,6 +18,7 @@ use super::connection_type::ConnectionType;
 use super::disconnect::DisconnectReason;
 use super::events::{DropReason, Event, MessageSummary};
 use super::header_chain::HeaderChain;
+use super::headers_presync::PresyncSizes;
 use super::ids::{PeerId, TargetId};
 use super::output::Output;
 use super::peer::{host_of, Direction, HandshakeState, Peer};
@@ -27,6 +28,25 @@ use crate::config::{Config, Profile};
 use crate::deliberate_bugs::Bug;
 use crate::wire::{self, btcd_payload, DecodeError, NetworkMessage, RejectReason};
 use bitcoin::BlockHash;
+
+/// How much the [`Node`]'s growable state holds ([`Node::state_sizes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateSizes {
+    /// Connections the node knows of.
+    pub peers: usize,
+    /// Nonces of our `version` messages kept to detect a connection to ourselves; at most
+    /// [`crate::config::SENT_NONCES_MAX`].
+    pub sent_nonces: usize,
+    /// Outputs not yet drained with [`Node::poll_output`].
+    pub queued_outputs: usize,
+    /// Core: hosts discouraged for misbehaviour (one per misbehaving host; Core keeps them in
+    /// a rolling bloom filter of 50,000, `banman.h`).
+    pub discouraged: usize,
+    /// Hosts banned manually.
+    pub banned: usize,
+    /// Core: each low-work headers sync in progress, by connection, with what it holds.
+    pub headers_presyncs: Vec<(PeerId, PresyncSizes)>,
+}
 
 /// The header-sync node's state machine. See the module docs for the calling contract.
 pub struct Node {
@@ -161,6 +181,22 @@ impl Node {
         match self.config.profile {
             Profile::Btcd => self.sync.sync_peer(),
             Profile::Core => self.peers.values().find(|p| p.sync_started()).map(Peer::id),
+        }
+    }
+
+    /// What the node's growable state holds now, for fuzzers and tests that check its bounds.
+    pub fn state_sizes(&self) -> StateSizes {
+        StateSizes {
+            peers: self.peers.len(),
+            sent_nonces: self.sent_nonces.len(),
+            queued_outputs: self.outputs.len(),
+            discouraged: self.discouraged.len(),
+            banned: self.banned.len(),
+            headers_presyncs: self
+                .peers
+                .values()
+                .filter_map(|p| p.headers_presync_sizes().map(|sizes| (p.id(), sizes)))
+                .collect(),
         }
     }
 

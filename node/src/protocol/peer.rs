@@ -6,7 +6,7 @@
 //! All times are milliseconds on the node's clock, passed in by the caller.
 
 use super::connection_type::ConnectionType;
-use super::headers_presync::HeadersPresync;
+use super::headers_presync::{HeadersPresync, PresyncSizes};
 use super::ids::TargetId;
 use super::time::ms;
 use crate::config::{Profile, Timing, BIP0031_VERSION};
@@ -347,6 +347,11 @@ impl Peer {
     /// Core: a low-work headers sync is in progress with this peer (`m_headers_sync`).
     pub fn has_headers_presync(&self) -> bool {
         self.headers_presync.is_some()
+    }
+
+    /// Core: what the low-work headers sync in progress holds, if one is.
+    pub fn headers_presync_sizes(&self) -> Option<PresyncSizes> {
+        self.headers_presync.as_ref().map(|presync| presync.sizes())
     }
 
     // ----- what the node tells the peer -----

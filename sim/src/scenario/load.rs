@@ -13,6 +13,17 @@ use super::format::{NetworkName, Scenario};
 use super::version::{VersionFields, VersionNonce};
 use crate::error::SimError;
 
+/// A serde field path as errors name it: `-` for the whole file where serde names no field
+/// (an unknown key at the top level comes back as an empty path; found by the
+/// `scenario_loading` fuzz target).
+fn field_path(path: &str) -> String {
+    if path.is_empty() || path == "." {
+        "-".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
 impl Scenario {
     /// Reads and validates a scenario file.
     ///
@@ -37,7 +48,7 @@ impl Scenario {
         let scenario: Scenario =
             serde_path_to_error::deserialize(deserializer).map_err(|e| SimError::Scenario {
                 path: path.to_string(),
-                field: e.path().to_string(),
+                field: field_path(&e.path().to_string()),
                 message: e.inner().to_string(),
             })?;
         scenario.validate(path)?;
@@ -535,6 +546,19 @@ pub(crate) mod tests {
         "node":{"network":"regtest","connect":["p"]},
         "peers":[{"name":"p","chain":{"regtest":{"height":5,"seed":1}}}],
         "expect":{}}"#;
+
+    /// Regression (the `scenario_loading` fuzz target): an unknown empty key at the top level
+    /// came back with an empty field path, so the error named no field.
+    #[test]
+    fn an_unknown_key_at_the_top_level_names_the_whole_file() {
+        match Scenario::parse("x.json", r#"{"": 1}"#) {
+            Err(SimError::Scenario { field, message, .. }) => {
+                assert_eq!(field, "-");
+                assert!(message.contains("unknown field"), "{message}");
+            }
+            other => panic!("expected a scenario error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn a_minimal_scenario_loads_with_defaults() {
