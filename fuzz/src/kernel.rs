@@ -79,6 +79,14 @@ fn new_pair() -> Pair {
     }
 }
 
+/// Sets up the pair before the first input (the target's `init`): building the kernel's
+/// chainstate and feeding it the fixture chain is the slow part, done once per process.
+pub fn init() {
+    PAIR.with(|cell| {
+        cell.borrow_mut().get_or_insert_with(new_pair);
+    });
+}
+
 /// Runs one input (see the module docs); panics when the verdicts differ.
 pub fn check(data: &[u8]) {
     PAIR.with(|cell| {

@@ -167,6 +167,44 @@ enum Command {
         #[arg(long, default_value = "recorded")]
         peer_name: String,
     },
+    /// Turn Bitcoin Core's message capture of one peer (`bitcoind -capturemessages`) into a
+    /// replay scenario.
+    ///
+    /// `--replay peer` (default): the captured peer's messages replay and the node stands
+    /// where bitcoind stood (a real peer's messages as a regression test for the node; the
+    /// expected tip, if given, is checked). `--replay bitcoind`: bitcoind's own messages
+    /// replay and the node stands where the peer stood, when the peer was a header-syncing
+    /// node; the node must then send the commands the peer sent, in order.
+    ImportCapture {
+        /// bitcoind's -datadir, its network folder (e.g. DATADIR/regtest), its
+        /// message_capture folder or the peer's own capture folder.
+        dir: PathBuf,
+        /// The captured peer's address as bitcoind names it (`127.0.0.1:18444`; the folder
+        /// is `127.0.0.1_18444`).
+        #[arg(long)]
+        peer: String,
+        /// Which side replays: `peer` or `bitcoind`.
+        #[arg(long, default_value = "peer", value_parser = parse_replay)]
+        replay: sim::tools::capture::Replay,
+        /// The capture's network: mainnet, testnet, signet or regtest.
+        #[arg(long, value_parser = parse_network_name)]
+        network: sim::scenario::NetworkName,
+        /// The node's profile in the scenario: btcd or core.
+        #[arg(long, default_value = "core", value_parser = parse_profile_name)]
+        profile: sim::scenario::ProfileName,
+        /// Where to write the scenario.
+        #[arg(long)]
+        out: PathBuf,
+        /// Host name of the replaying peer in the scenario.
+        #[arg(long, default_value = "captured")]
+        peer_name: String,
+        /// The expected final tip's height (with --tip-hash).
+        #[arg(long, requires = "tip_hash")]
+        tip_height: Option<u32>,
+        /// The expected final tip's hash (with --tip-height).
+        #[arg(long, requires = "tip_height")]
+        tip_hash: Option<String>,
+    },
     /// Measure every performance figure against its comparison (header import against
     /// hashing plus a bare SQLite append, sync against bitcoind, a 900,000-header sync,
     /// simulation speed against bare turmoil, exploration rate, suite time); print a table
@@ -341,6 +379,28 @@ fn main() -> ExitCode {
             node_datadir.as_deref(),
             &peer_name,
         ),
+        Command::ImportCapture {
+            dir,
+            peer,
+            replay,
+            network,
+            profile,
+            out,
+            peer_name,
+            tip_height,
+            tip_hash,
+        } => commands::import_capture(&commands::ImportCapture {
+            dir: &dir,
+            peer: &peer,
+            replay,
+            network,
+            profile,
+            out: &out,
+            peer_name: &peer_name,
+            tip: tip_height
+                .zip(tip_hash)
+                .map(|(height, hash)| sim::tools::record::LiveTip { height, hash }),
+        }),
         Command::Bench {
             quick,
             repeats,
@@ -386,6 +446,20 @@ fn parse_network_name(s: &str) -> Result<sim::scenario::NetworkName, String> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).map_err(|_| {
         format!("unknown network `{s}` (expected mainnet, testnet, signet or regtest)")
     })
+}
+
+fn parse_profile_name(s: &str) -> Result<sim::scenario::ProfileName, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|_| format!("unknown profile `{s}` (expected btcd or core)"))
+}
+
+/// `--replay peer|bitcoind` of `sim import-capture`.
+fn parse_replay(s: &str) -> Result<sim::tools::capture::Replay, String> {
+    match s {
+        "peer" => Ok(sim::tools::capture::Replay::Peer),
+        "bitcoind" => Ok(sim::tools::capture::Replay::Bitcoind),
+        _ => Err(format!("unknown side `{s}` (expected peer or bitcoind)")),
+    }
 }
 
 /// Parses a count of at least 1 (`--jobs`, `--stop-after-failures`).

@@ -77,18 +77,28 @@ where
         }
     }
     // The recorded stream is sent in order: `next` is the first position not yet sent, and
-    // nothing after it goes out before it.
+    // nothing after it goes out before it. An unordered script sends whichever scheduled
+    // position is due first (the lower position on a tie).
     let mut next = 0usize;
     let mut counts: BTreeMap<String, u32> = BTreeMap::new();
     let mut decoder = FrameDecoder::new(magic);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let head_due = scheduled.get(&next).map(|(due, _)| *due);
+        let head = if script.unordered {
+            scheduled
+                .iter()
+                .min_by_key(|(index, (due, _))| (*due, **index))
+                .map(|(index, (due, _))| (*index, *due))
+        } else {
+            scheduled.get(&next).map(|(due, _)| (next, *due))
+        };
+        let head_due = head.map(|(_, due)| due);
         tokio::select! {
             // Fixed branch order, so the choice never depends on tokio's own randomness.
             biased;
             () = tokio::time::sleep_until(head_due.unwrap_or(connected)), if head_due.is_some() => {
-                match scheduled.remove(&next) {
+                let position = head.map_or(next, |(index, _)| index);
+                match scheduled.remove(&position) {
                     Some((_, Action::Send(frame))) => {
                         writer.write_all(&frame).await?;
                         writer.flush().await?;
@@ -167,6 +177,7 @@ mod tests {
                 }),
                 delay_ms: 1,
             }),
+            unordered: false,
         };
         let (node_side, peer_side) = tokio::io::duplex(1 << 16);
         let (peer_read, peer_write) = tokio::io::split(peer_side);

@@ -21,6 +21,14 @@ pub struct ReplayScript {
     /// every message (the writer is shut down).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close: Option<ReplayClose>,
+    /// Each frame goes out once its own trigger has arrived and its delay has passed, whatever
+    /// the frames recorded before it still wait for. For a capture replayed against a node
+    /// that stands where another implementation stood (`sim import-capture --replay peer`):
+    /// the captured peer's answers to requests this node never makes (a header-only node sends
+    /// no `getdata`) must not hold back the rest. Off by default: a recorded stream keeps its
+    /// order, as TCP does.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unordered: bool,
 }
 
 /// One recorded frame of the peer.
@@ -140,6 +148,7 @@ mod tests {
             source: String::new(),
             messages: vec![message(Some(("ping", 0)), 0, "pong", verack.clone())],
             close: None,
+            unordered: false,
         };
         assert_eq!(
             script.validate(),

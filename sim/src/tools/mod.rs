@@ -1,8 +1,9 @@
 //! The `sim` command's tools built on the harness: exploring generated scenarios, shrinking a
-//! failing one, checking determinism across processes, recording a live session, the HTML
+//! failing one, checking determinism across processes, recording a live session, importing Bitcoin Core's message captures, the HTML
 //! report, and the benchmarks.
 
 pub mod bench;
+pub mod capture;
 pub mod commands;
 pub mod conform;
 pub mod determinism;

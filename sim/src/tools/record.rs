@@ -248,6 +248,20 @@ fn close_after(last: Option<&(Trigger, u64)>, closed_ms: u64) -> ReplayClose {
     }
 }
 
+/// What a replayed message that answers no request of the node is keyed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keying {
+    /// The node's message completed last before it, and the stream keeps its recorded order:
+    /// the replayed node is the one recorded (`sim record`, `sim import-capture --replay
+    /// bitcoind`).
+    Latest,
+    /// The node's latest `version` or `verack` before it, and each message goes out on its
+    /// own trigger ([`ReplayScript::unordered`]): the replayed node stands where another
+    /// implementation stood (`sim import-capture --replay peer`), so only the handshake and
+    /// the requests both ask are shared.
+    Handshake,
+}
+
 /// The live node's tip, read from its store after the session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveTip {
@@ -267,11 +281,16 @@ impl Recording {
             .collect()
     }
 
+    /// The peer's side as a replay script, in recorded order ([`Keying::Latest`]).
+    pub fn replay_script(&self) -> ReplayScript {
+        self.replay_script_keyed(Keying::Latest)
+    }
+
     /// The peer's side as a replay script. A reply is keyed to the node's latest request it
     /// answers (`headers` to `getheaders`, `pong` to `ping`, `addr`/`addrv2` to `getaddr`,
-    /// `block`/`tx`/`notfound` to `getdata`); any other message to the node's message completed
-    /// last before it. The delay counts from that message.
-    pub fn replay_script(&self) -> ReplayScript {
+    /// `block`/`tx`/`notfound` to `getdata`); any other message as `keying` says. The delay
+    /// counts from that message.
+    pub fn replay_script_keyed(&self, keying: Keying) -> ReplayScript {
         let mut counts: BTreeMap<String, u32> = BTreeMap::new();
         // Per node command, its latest ordinal and time; and the latest node message overall.
         let mut latest: BTreeMap<String, (Trigger, u64)> = BTreeMap::new();
@@ -295,7 +314,11 @@ impl Recording {
                     frame.at_ms,
                 );
                 latest.insert(frame.command.clone(), trigger.clone());
-                last = Some(trigger);
+                if keying == Keying::Latest
+                    || matches!(frame.command.as_str(), "version" | "verack")
+                {
+                    last = Some(trigger);
+                }
                 continue;
             }
             let request = match frame.command.as_str() {
@@ -330,26 +353,35 @@ impl Recording {
             ),
             messages,
             close,
+            unordered: keying == Keying::Handshake,
         }
     }
 
-    /// The recorded session as a scenario: the node dials one peer, `peer_name`, that replays
-    /// the real peer; simulated time starts at the recording's start and runs as long as it
-    /// did; the expectations are the node's commands in order and, with `live_tip`, its tip.
+    /// The recorded session as a scenario: the node, running `profile`, dials one peer,
+    /// `peer_name`, that replays the real peer; simulated time starts at the recording's start
+    /// and runs as long as it did; the expectations are, with `expect_sent`, the node's
+    /// commands in order (when the recorded node side was this node, or one it should match
+    /// message for message) and, with `live_tip`, its tip. The peer's messages are keyed as
+    /// `keying` says.
     pub fn to_scenario(
         &self,
         network: NetworkName,
+        profile: ProfileName,
         peer_name: &str,
         live_tip: Option<&LiveTip>,
+        expect_sent: bool,
+        keying: Keying,
     ) -> Scenario {
         let mut peers = BTreeMap::new();
-        peers.insert(
-            peer_name.to_string(),
-            PeerExpect {
-                sent_sequence: Some(self.node_commands()),
-                ..PeerExpect::default()
-            },
-        );
+        if expect_sent {
+            peers.insert(
+                peer_name.to_string(),
+                PeerExpect {
+                    sent_sequence: Some(self.node_commands()),
+                    ..PeerExpect::default()
+                },
+            );
+        }
         let mut description = format!(
             "A live session with {} replayed: the node's requests get the real peer's recorded answers after the recorded delays ({}).",
             self.upstream, self.ended_by
@@ -367,11 +399,9 @@ impl Recording {
             // the loopback hop between the node and the proxy.
             latency_ms_min: 1,
             latency_ms_max: 1,
-            // The live node ran with its default profile (btcd); its expectations were recorded
-            // from that run.
             node: NodeSpec {
                 network,
-                profile: ProfileName::Btcd,
+                profile,
                 connect: vec![peer_name.to_string()],
                 automatic: Vec::new(),
                 addresses: Vec::new(),
@@ -387,7 +417,7 @@ impl Recording {
             peers: vec![PeerSpec {
                 name: peer_name.to_string(),
                 chain: None,
-                behaviour: Behaviour::Replay(self.replay_script()),
+                behaviour: Behaviour::Replay(self.replay_script_keyed(keying)),
                 // The recorded peer is replayed frame by frame; its profile is not used.
                 profile: ProfileName::Core,
                 version: 70016,

@@ -3,6 +3,7 @@
 //! (clap) and calls these.
 
 mod bench;
+mod capture;
 mod conform;
 mod determinism;
 mod explore;
@@ -15,6 +16,7 @@ mod suite;
 mod wire_fuzz;
 
 pub use bench::{bench, bench_sync};
+pub use capture::{import_capture, ImportCapture};
 pub use conform::conform;
 pub use determinism::check_determinism;
 pub use explore::explore;

@@ -97,7 +97,16 @@ pub fn record(
             }
         }
     };
-    let scenario = recording.to_scenario(network, peer_name, live_tip.as_ref());
+    // The live node ran with its default profile (btcd); its expectations were recorded from
+    // that run.
+    let scenario = recording.to_scenario(
+        network,
+        crate::scenario::ProfileName::Btcd,
+        peer_name,
+        live_tip.as_ref(),
+        true,
+        crate::tools::record::Keying::Latest,
+    );
     let text = match serde_json::to_string_pretty(&scenario) {
         Ok(text) => text + "\n",
         Err(error) => {
