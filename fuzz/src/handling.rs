@@ -8,7 +8,8 @@
 //! connection, a pending dial's success or failure, a message from a live peer (`version`,
 //! `verack`, `ping`/`pong`, `headers` from [`chains::main`] or [`chains::fork`] with one field of
 //! one header possibly changed, `getheaders`, `inv`, feature and other messages, or a raw
-//! payload read by the profile's own frame decoder), time moving on (ticks run as
+//! payload of any command; each written as a frame and read by the connection's own frame
+//! decoder in the profile's dialect, as the runtime reads it), time moving on (ticks run as
 //! [`Node::poll_timeout`] asks), a peer closing, a ban, a full send queue. The driver keeps the
 //! calling contract (`node::protocol` module docs): it drains every output after every input,
 //! dials what the node asks, and reports only ends the node did not ask for.
@@ -75,6 +76,24 @@ struct Live {
     inbound: bool,
     /// The nonce of the node's latest `ping` to this peer.
     ping_nonce: Option<u64>,
+    /// The connection's frame decoder in the profile's dialect, as the runtime's reader holds
+    /// one: every message reaches the node through it (btcd's reading follows the peer's
+    /// `version`), and once it is poisoned nothing more is read from the peer.
+    decoder: FrameDecoder,
+}
+
+impl Live {
+    fn new(id: PeerId, inbound: bool, profile: Profile) -> Live {
+        Live {
+            id,
+            inbound,
+            ping_nonce: None,
+            decoder: FrameDecoder::with_dialect(
+                wire::magic_for(Network::Regtest),
+                profile.dialect(),
+            ),
+        }
+    }
 }
 
 /// The driver's side of one run.
@@ -176,11 +195,7 @@ impl Driver {
                 let id = self
                     .node
                     .handle_connected(addr.clone(), Direction::Inbound, now_ms);
-                self.live.push(Live {
-                    id,
-                    inbound: true,
-                    ping_nonce: None,
-                });
+                self.live.push(Live::new(id, true, self.profile));
             }
             1 => {
                 if self.pending_dials.is_empty() {
@@ -198,11 +213,7 @@ impl Driver {
                         Direction::Outbound(target),
                         now_ms,
                     );
-                    self.live.push(Live {
-                        id,
-                        inbound: false,
-                        ping_nonce: None,
-                    });
+                    self.live.push(Live::new(id, false, self.profile));
                 }
             }
             2..=7 => {
@@ -219,17 +230,7 @@ impl Driver {
                 let command = COMMANDS[reader.below(COMMANDS.len())];
                 let frame =
                     wire::encode_raw(wire::magic_for(Network::Regtest), command, reader.blob());
-                let mut decoder = FrameDecoder::with_dialect(
-                    wire::magic_for(Network::Regtest),
-                    self.profile.dialect(),
-                );
-                decoder.extend(&frame);
-                let peer = self.live[index].id;
-                match decoder.decode_next() {
-                    Ok(Some(message)) => self.deliver(index, message),
-                    Ok(None) => panic!("a whole frame decoded to nothing"),
-                    Err(error) => self.node.handle_frame_error(peer, error, now_ms),
-                }
+                self.read_frame(index, &frame);
             }
             9 => {
                 let step_ms = match reader.u8() % 4 {
@@ -409,10 +410,40 @@ impl Driver {
         message
     }
 
-    /// Hands `message` from live peer `index` to the node and checks what a `headers` message
-    /// did to the chain.
+    /// `message` from live peer `index`, as its bytes on the wire.
     fn deliver(&mut self, index: usize, message: NetworkMessage) {
-        let peer = self.live[index].id;
+        let frame = wire::encode(wire::magic_for(Network::Regtest), message);
+        self.read_frame(index, &frame);
+    }
+
+    /// `frame` arrives from live peer `index`: its decoder reads it, and the node gets the
+    /// message or the frame error, as the runtime's reader hands them over.
+    fn read_frame(&mut self, index: usize, frame: &[u8]) {
+        let live = &mut self.live[index];
+        if live.decoder.is_poisoned() {
+            return;
+        }
+        let peer = live.id;
+        live.decoder.extend(frame);
+        let read = live.decoder.decode_next();
+        assert_eq!(
+            live.decoder.buffered_len(),
+            0,
+            "a whole frame left bytes behind"
+        );
+        match read {
+            Ok(Some(message)) => self.handle(peer, message),
+            Ok(None) => panic!("a whole frame decoded to nothing"),
+            Err(error) => {
+                self.node.handle_frame_error(peer, error, self.now_ms);
+                self.drain();
+            }
+        }
+    }
+
+    /// Hands `message` from `peer` to the node and checks what a `headers` message did to the
+    /// chain.
+    fn handle(&mut self, peer: PeerId, message: NetworkMessage) {
         let headers = match &message {
             NetworkMessage::Headers(headers) => Some(headers.clone()),
             _ => None,
