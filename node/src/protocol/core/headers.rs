@@ -11,7 +11,7 @@ use crate::deliberate_bugs::Bug;
 use crate::protocol::disconnect::DisconnectReason;
 use crate::protocol::events::{Event, HeadersSyncStep};
 use crate::protocol::header_chain::{ChainUpdate, HeaderError, IndexEntry};
-use crate::protocol::headers_presync::{ChainStart, HeadersPresync, Phase};
+use crate::protocol::headers_presync::{add_claimed_work, ChainStart, HeadersPresync, Phase};
 use crate::protocol::ids::PeerId;
 use crate::protocol::node::Node;
 use crate::protocol::output::Output;
@@ -193,10 +193,11 @@ impl Node {
         headers: &[Header],
         now_ms: u64,
     ) -> bool {
-        let mut total_work = chain_start.chainwork;
-        for header in headers {
-            total_work = total_work + header.work();
-        }
+        // Claimed work, summed as the low-work sync sums it (held at the maximum rather than
+        // overflowing; the proof of work was checked first, so it cannot come near).
+        let total_work = headers.iter().fold(chain_start.chainwork, |total, header| {
+            add_claimed_work(total, header.work())
+        });
         let threshold = self.core_anti_dos_work_threshold();
         if total_work >= threshold {
             return false;
