@@ -309,36 +309,22 @@ impl Driver {
             }
             4 | 5 => NetworkMessage::Headers(headers(reader)),
             6 => {
-                let chain = if reader.bool() {
-                    chains::main()
-                } else {
-                    chains::fork()
-                };
+                let chain = fixture_chain(reader);
                 let count = 1 + reader.below(12);
-                let locator = (0..count)
-                    .map(|_| chain[usize::from(reader.u16()) % chain.len()].block_hash())
-                    .collect();
+                let locator = (0..count).map(|_| hash_in(reader, chain)).collect();
                 let stop = if reader.bool() {
-                    chain[usize::from(reader.u16()) % chain.len()].block_hash()
+                    hash_in(reader, chain)
                 } else {
                     BlockHash::all_zeros()
                 };
                 NetworkMessage::GetHeaders(GetHeadersMessage::new(locator, stop))
             }
             7 => {
-                let chain = if reader.bool() {
-                    chains::main()
-                } else {
-                    chains::fork()
-                };
+                let chain = fixture_chain(reader);
                 let count = 1 + reader.below(4);
                 NetworkMessage::Inv(
                     (0..count)
-                        .map(|_| {
-                            Inventory::Block(
-                                chain[usize::from(reader.u16()) % chain.len()].block_hash(),
-                            )
-                        })
+                        .map(|_| Inventory::Block(hash_in(reader, chain)))
                         .collect(),
                 )
             }
@@ -366,9 +352,7 @@ impl Driver {
                     NetworkMessage::Addr(vec![entry; count])
                 }
             },
-            _ => NetworkMessage::GetData(vec![Inventory::Block(
-                chains::main()[usize::from(reader.u16()) % chains::main().len()].block_hash(),
-            )]),
+            _ => NetworkMessage::GetData(vec![Inventory::Block(hash_in(reader, chains::main()))]),
         }
     }
 
@@ -627,14 +611,24 @@ impl Driver {
     }
 }
 
-/// A `headers` message from one of the fixture chains, possibly with one field of one header
-/// changed (and the headers after it re-linked, or not).
-fn headers(reader: &mut Reader<'_>) -> Vec<Header> {
-    let chain = if reader.bool() {
+/// [`chains::main`] or [`chains::fork`], as the next byte picks.
+fn fixture_chain(reader: &mut Reader<'_>) -> &'static [Header] {
+    if reader.bool() {
         chains::main()
     } else {
         chains::fork()
-    };
+    }
+}
+
+/// The hash of a header of `chain` the next two bytes pick.
+fn hash_in(reader: &mut Reader<'_>, chain: &[Header]) -> BlockHash {
+    chain[usize::from(reader.u16()) % chain.len()].block_hash()
+}
+
+/// A `headers` message from one of the fixture chains, possibly with one field of one header
+/// changed (and the headers after it re-linked, or not).
+fn headers(reader: &mut Reader<'_>) -> Vec<Header> {
+    let chain = fixture_chain(reader);
     let from = 1 + usize::from(reader.u16()) % (chain.len() - 1);
     let count = match reader.u8() % 4 {
         0 => 2000,
